@@ -1,0 +1,21 @@
+//! `penpen-core`: the PENPEN 1.0 wire protocol, shared by the server and every client.
+//!
+//! This crate turns WebSocket text frames into typed packets and back, and owns
+//! the protocol's rules (service ports, the password digest). It does no IO: no
+//! sockets, no clock, no randomness and no storage engine live here, so the same
+//! code runs natively and in the browser (`wasm32-unknown-unknown`) and is tested
+//! without a network.
+
+#![warn(missing_docs)]
+
+pub mod digest;
+pub mod envelope;
+pub mod ids;
+pub mod packets;
+pub mod reply;
+pub mod service;
+
+pub use envelope::{Encoding, Frame, FrameError, MAX_FRAME_BYTES, PROTOCOL_VERSION};
+pub use ids::{IdError, UserId};
+pub use reply::{ErrorReply, State};
+pub use service::Service;

@@ -1,0 +1,3 @@
+//! The typed payloads of every service, one module per service.
+
+pub mod login;

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Makes a fresh Debian machine (rustup, cargo, node/npm and apt only) ready to
+# build, run and test penpen. Every step checks first and skips what is already
+# in place, so a second run takes a few seconds and prints one line.
+# Only crates.io, npm and Debian are used: nothing downloads a prebuilt binary.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$PENPEN_ROOT"
+export DEBIAN_FRONTEND=noninteractive
+
+# trunk 0.22 needs rustc >= 1.96.1; 0.21.14 is the newest that builds with 1.95.
+TRUNK_VERSION=0.21.14
+# wasm-bindgen-cli must be exactly the wasm-bindgen crate resolved in Cargo.lock.
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+WASM_OPT_VERSION="wasm-opt version 132 (version_132)"
+
+started=$(date +%s)
+say() { echo "setup: $*"; }
+need_root_for_apt() {
+  if [ "$(id -u)" -ne 0 ]; then
+    say "installing $* needs root; run: sudo apt-get install -y --no-install-recommends $*" >&2
+    exit 1
+  fi
+}
+
+packages=()
+command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || packages+=(chromium-driver)
+if [ ${#packages[@]} -gt 0 ]; then
+  need_root_for_apt "${packages[@]}"
+  say "installing ${packages[*]} from Debian"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
+  say "installing trunk $TRUNK_VERSION (about 11 minutes on 2 cores)"
+  cargo install trunk --version "$TRUNK_VERSION" --locked --force
+fi
+
+if [ -z "$WASM_BINDGEN_VERSION" ]; then
+  say "Cargo.lock names no wasm-bindgen version; run 'cargo generate-lockfile' and commit it" >&2
+  exit 1
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION to match Cargo.lock (about 4 minutes)"
+  # Not --locked: its lock file pins a webpki-roots release the registry no longer serves.
+  if ! CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback \
+      cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force; then
+    say "could not build wasm-bindgen-cli $WASM_BINDGEN_VERSION. Cargo.lock and the CLI must agree:" >&2
+    say "either fix the build above, or pin web's wasm-bindgen (Cargo.toml, '=x.y.z') to a version that builds" >&2
+    exit 1
+  fi
+fi
+
+if [ "$(scripts/node_modules/.bin/wasm-opt --version 2>/dev/null)" != "$WASM_OPT_VERSION" ]; then
+  say "installing wasm-opt 132 (npm binaryen) into scripts/node_modules"
+  (cd scripts && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+cargo fetch --locked --quiet
+
+say "ready in $(( $(date +%s) - started ))s (trunk $TRUNK_VERSION, wasm-bindgen $WASM_BINDGEN_VERSION, wasm-opt 132, $(chromium --version 2>/dev/null | head -1))"

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs every test penpen has, layer by layer, and stops at the first failure.
+#
+#   scripts/test.sh                 all layers
+#   scripts/test.sh native e2e      only the named layers, in the order below
+#
+# Layers: fmt, clippy, native (cargo test), wasm (wasm-bindgen-test in headless
+# Chromium, against a running server), build (trunk build --release), e2e.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+source "$PENPEN_ROOT/scripts/server.sh"
+cd "$PENPEN_ROOT"
+
+all_layers=(fmt clippy native wasm build e2e)
+layers=("${@:-${all_layers[@]}}")
+for layer in "${layers[@]}"; do
+  case " ${all_layers[*]} " in
+    *" $layer "*) ;;
+    *) echo "unknown layer '$layer'; expected some of: ${all_layers[*]}" >&2; exit 2 ;;
+  esac
+done
+wants() { case " ${layers[*]} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+bash scripts/setup.sh
+
+work=$(mktemp -d)
+SERVER_PID=
+cleanup() { stop_server; rm -rf "$work"; }
+trap cleanup EXIT
+
+summary=()
+passed=0
+failed=0
+# layer NAME COMMAND...: runs one layer, shows its output, keeps cargo's counts.
+layer() {
+  local name=$1; shift
+  local started=$SECONDS status=0
+  echo "=== $name: $*"
+  "$@" 2>&1 | tee "$work/$name.log" || status=$?
+  local p f
+  p=$(grep -oE 'test result: [a-zA-Z]+\. [0-9]+ passed' "$work/$name.log" | awk '{s+=$4} END {print s+0}')
+  f=$(grep -oE '[0-9]+ failed' "$work/$name.log" | awk '{s+=$1} END {print s+0}')
+  passed=$((passed + p)); failed=$((failed + f))
+  summary+=("$(printf '%-8s %-4s %4ss  %s passed, %s failed' "$name" "$([ $status -eq 0 ] && echo ok || echo FAIL)" $((SECONDS - started)) "$p" "$f")")
+  if [ $status -ne 0 ]; then
+    report
+    echo "=== $name FAILED (exit $status)" >&2
+    exit $status
+  fi
+}
+report() {
+  echo "=== summary"
+  printf '%s\n' "${summary[@]}"
+  echo "tests: $passed passed, $failed failed"
+}
+
+wants fmt && layer fmt cargo fmt --all --check
+if wants clippy; then
+  layer clippy cargo clippy --workspace --all-targets --locked -- -D warnings
+  layer clippy-wasm cargo clippy -p penpen-core -p penpen-web --target wasm32-unknown-unknown \
+    --all-targets --locked -- -D warnings
+fi
+wants native && layer native cargo test --workspace --exclude penpen-e2e --locked
+
+if wants wasm; then
+  cargo build -p penpen-server-mock --locked --quiet
+  # A free port offset for this run's server: each try binds all ports or exits.
+  started_server=
+  for offset in $(shuf -i 1-998 -n 20); do
+    if start_server "$work/server-data" "$offset" "$work/server.log"; then
+      started_server=$offset; break
+    fi
+  done
+  if [ -z "$started_server" ]; then
+    echo "could not start penpen-server-mock on any port offset:" >&2; cat "$work/server.log" >&2; exit 1
+  fi
+  # Read at compile time by web/tests/browser.rs.
+  export PENPEN_TEST_LOGIN_URL="ws://127.0.0.1:$((20888 + started_server))/"
+  layer wasm cargo test -p penpen-web -p penpen-core --target wasm32-unknown-unknown --locked
+  stop_server
+fi
+
+wants build && layer build trunk build --release
+wants e2e && layer e2e cargo test -p penpen-e2e --locked
+report

@@ -1,0 +1,35 @@
+//! What a server is started with.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+/// Where each service listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortPlan {
+    /// Every standard port shifted by this much (0 for the standard ports).
+    Offset(u16),
+    /// A free port chosen by the operating system for each service, for tests.
+    Ephemeral,
+}
+
+/// The settings of one server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The folder that holds the server's data.
+    pub data_dir: PathBuf,
+    /// The address every listener binds.
+    pub host: IpAddr,
+    /// The ports the services listen on.
+    pub ports: PortPlan,
+}
+
+impl ServerConfig {
+    /// Standard ports on 127.0.0.1, data in `data_dir`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> ServerConfig {
+        ServerConfig {
+            data_dir: data_dir.into(),
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            ports: PortPlan::Offset(0),
+        }
+    }
+}

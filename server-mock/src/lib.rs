@@ -1,0 +1,15 @@
+//! `penpen-server-mock`: the local PENPEN 1.0 backend.
+//!
+//! One listener per service port, each serving the protocol's WebSocket at `/`.
+//! It is the stand-in for the production server in local runs and tests, so it
+//! behaves like it: frames are checked by `penpen-core`, and every frame gets
+//! exactly one reply.
+
+#![warn(missing_docs)]
+
+pub mod config;
+mod connection;
+pub mod server;
+
+pub use config::{PortPlan, ServerConfig};
+pub use server::{RunningServer, StartError};

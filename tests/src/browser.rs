@@ -1,0 +1,161 @@
+//! One headless Chromium, with its own profile, driven over WebDriver.
+
+use anyhow::{Context as _, bail};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+use std::time::Duration;
+
+/// How long a wait for something on the page lasts before the test fails.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A browser session: its own Chromium process and profile.
+#[derive(Debug)]
+pub struct Browser {
+    client: Option<Client>,
+    _profile: tempfile::TempDir,
+    label: String,
+}
+
+impl Browser {
+    pub(crate) async fn launch(
+        driver_url: &str,
+        test: &str,
+        name: &str,
+    ) -> anyhow::Result<Browser> {
+        let profile = tempfile::tempdir().context("browser profile folder")?;
+        let chromium = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": chromium,
+                "args": [
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--use-fake-device-for-media-stream",
+                    "--use-fake-ui-for-media-stream",
+                    "--window-size=1280,800",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            }),
+        );
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(driver_url)
+            .await
+            .context("start a Chromium session through chromedriver")?;
+        Ok(Browser {
+            client: Some(client),
+            _profile: profile,
+            label: format!("{test}-{name}"),
+        })
+    }
+
+    fn client(&self) -> anyhow::Result<&Client> {
+        self.client
+            .as_ref()
+            .context("the browser was already closed")
+    }
+
+    /// Loads `url`.
+    pub async fn goto(&self, url: &str) -> anyhow::Result<()> {
+        self.client()?
+            .goto(url)
+            .await
+            .with_context(|| format!("load {url}"))
+    }
+
+    /// Waits until the element matching `css` exists, and returns its text.
+    pub async fn text(&self, css: &str) -> anyhow::Result<String> {
+        let element = self.wait_for(css).await?;
+        Ok(element.text().await?)
+    }
+
+    /// Waits until the element matching `css` shows text containing `expected`.
+    pub async fn wait_for_text(&self, css: &str, expected: &str) -> anyhow::Result<String> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let mut last = String::new();
+        while tokio::time::Instant::now() < deadline {
+            if let Ok(element) = self.client()?.find(Locator::Css(css)).await {
+                last = element.text().await.unwrap_or_default();
+                if last.contains(expected) {
+                    return Ok(last);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("{css} did not show {expected:?} within {WAIT:?}; it showed {last:?}")
+    }
+
+    /// Types `text` into the input matching `css`.
+    pub async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        let element = self.wait_for(css).await?;
+        element.clear().await?;
+        element
+            .send_keys(text)
+            .await
+            .with_context(|| format!("type into {css}"))
+    }
+
+    /// Clicks the element matching `css`.
+    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+        let element = self.wait_for(css).await?;
+        element
+            .click()
+            .await
+            .with_context(|| format!("click {css}"))
+    }
+
+    /// The value of `document.documentElement.lang`.
+    pub async fn page_language(&self) -> anyhow::Result<String> {
+        let value = self
+            .client()?
+            .execute("return document.documentElement.lang;", vec![])
+            .await?;
+        Ok(value.as_str().unwrap_or_default().to_owned())
+    }
+
+    async fn wait_for(&self, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
+        self.client()?
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("wait for {css}"))
+    }
+
+    /// Saves a screenshot to `target/e2e-screenshots/<test>-<name>.png` and
+    /// returns its path.
+    pub async fn screenshot(&self) -> anyhow::Result<std::path::PathBuf> {
+        let png = self.client()?.screenshot().await?;
+        let folder = crate::workspace_root().join("target/e2e-screenshots");
+        std::fs::create_dir_all(&folder)?;
+        let path = folder.join(format!("{}.png", self.label));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    /// Ends the session. If `outcome` is a failure, a screenshot is saved first
+    /// and its path added to the error.
+    pub async fn finish(mut self, outcome: anyhow::Result<()>) -> anyhow::Result<()> {
+        let outcome = match outcome {
+            Ok(()) => Ok(()),
+            Err(err) => match self.screenshot().await {
+                Ok(path) => Err(err.context(format!("screenshot: {}", path.display()))),
+                Err(_) => Err(err),
+            },
+        };
+        if let Some(client) = self.client.take() {
+            let _ = client.close().await;
+        }
+        outcome
+    }
+}

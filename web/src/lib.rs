@@ -1,0 +1,16 @@
+//! `penpen-web`: the penpen browser client, a Yew app compiled to WebAssembly.
+//!
+//! The protocol itself lives in `penpen-core`; this crate only connects it to
+//! the browser: WebSockets, IndexedDB and the screens. It holds no protocol
+//! rules of its own and never hand-writes a frame.
+
+#![warn(missing_docs)]
+
+pub mod app;
+pub mod cache;
+pub mod config;
+pub mod i18n;
+pub mod login;
+pub mod socket;
+
+pub use app::App;

@@ -1,0 +1,3 @@
+fn main() {
+    yew::Renderer::<penpen_web::App>::new().render();
+}
