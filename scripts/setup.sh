@@ -26,11 +26,18 @@ need_root_for_apt() {
 packages=()
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || packages+=(chromium-driver)
+# Chinese glyphs, so that screenshots of the zh-CN interface are legible.
+[ -d /usr/share/fonts/opentype/noto ] || packages+=(fonts-noto-cjk)
 if [ ${#packages[@]} -gt 0 ]; then
   need_root_for_apt "${packages[@]}"
   say "installing ${packages[*]} from Debian"
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  apt_log=$(mktemp)
+  if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${packages[@]}"; } >"$apt_log" 2>&1; then
+    cat "$apt_log" >&2
+    say "apt-get could not install ${packages[*]}" >&2
+    exit 1
+  fi
+  rm -f "$apt_log"
 fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then

@@ -5,11 +5,11 @@
 //! larger than [`MAX_FRAME_BYTES`], then the version, the encoding and the body.
 //! Every failure is a [`FrameError`] naming what was wrong and what was expected.
 
+use crate::packets::Packet;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use std::fmt;
 
@@ -200,12 +200,23 @@ impl Frame {
         Ok(Frame { encoding, payload })
     }
 
-    /// Reads the payload as the packet `T`.
-    pub fn packet<T: DeserializeOwned>(&self) -> Result<T, FrameError> {
-        serde_json::from_str(&self.payload).map_err(|e| FrameError::NotExpectedPacket {
-            packet: short_type_name::<T>(),
-            reason: e.to_string(),
-        })
+    /// Reads the payload as the packet `T` and checks the protocol's limits on it.
+    pub fn packet<T: Packet>(&self) -> Result<T, FrameError> {
+        let packet: T =
+            serde_json::from_str(&self.payload).map_err(|e| FrameError::NotExpectedPacket {
+                packet: T::NAME,
+                reason: e.to_string(),
+            })?;
+        packet.validate()?;
+        Ok(packet)
+    }
+
+    /// The names of the payload's fields, for services that take several requests.
+    pub fn field_names(&self) -> Result<Vec<String>, FrameError> {
+        let object: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&self.payload)
+                .map_err(|e| FrameError::BodyNotJson(e.to_string()))?;
+        Ok(object.into_iter().map(|(key, _)| key).collect())
     }
 
     /// Builds the frame text for `packet` in `encoding`.
@@ -307,11 +318,6 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
         serde_json::Value::Array(_) => "an array",
         serde_json::Value::Object(_) => "an object",
     }
-}
-
-fn short_type_name<T>() -> &'static str {
-    let full = std::any::type_name::<T>();
-    full.rsplit("::").next().unwrap_or(full)
 }
 
 #[cfg(test)]
@@ -439,15 +445,12 @@ mod tests {
 
     #[test]
     fn payload_that_is_not_the_expected_packet_names_it() {
-        #[derive(Debug, Deserialize)]
-        #[allow(dead_code)]
-        struct Login {
-            user: String,
-            password: String,
-        }
-        let frame = Frame::decode(r#"{"head":1100,"body":{"user":"1"},"tail":"PENPEN 1.0"}"#)
-            .expect("valid envelope");
-        let err = frame.packet::<Login>().expect_err("password is missing");
+        let frame =
+            Frame::decode(r#"{"head":1100,"body":{"user":"12345678900"},"tail":"PENPEN 1.0"}"#)
+                .expect("valid envelope");
+        let err = frame
+            .packet::<crate::packets::login::Login>()
+            .expect_err("password is missing");
         assert!(
             matches!(&err, FrameError::NotExpectedPacket { packet: "Login", reason } if reason.contains("password")),
             "{err:?}"

@@ -1,5 +1,6 @@
 //! Identifiers. Each is a newtype, so a user id can never be passed where a
-//! group id is meant; input accepts a JSON string or number, output is always a string.
+//! group id is meant. Input accepts a JSON string or number; output is always
+//! the canonical form (ids as strings, counters as numbers).
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
@@ -10,8 +11,55 @@ use std::str::FromStr;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
     /// A user id that is not exactly 11 digits.
-    #[error("{0:?} is not a user id; expected an 11-digit phone number such as \"13800000001\"")]
+    #[error("{0:?} is not a user id; expected an 11-digit mobile number such as \"13800000001\"")]
     NotAUserId(String),
+    /// A group id that is not 1 to 10 digits.
+    #[error("{0:?} is not a group id; expected a decimal number of 1 to 10 digits")]
+    NotAGroupId(String),
+    /// A number that is not a positive decimal integer.
+    #[error("{0:?} is not a {1}; expected a whole number of at least 1")]
+    NotANumber(String, &'static str),
+    /// A target that is neither a user id nor a group id.
+    #[error("{0:?} is neither a user id (11 digits) nor a group id (1 to 10 digits)")]
+    NotAPeer(String),
+    /// A client message id with characters or a length outside the rule.
+    #[error("{0:?} is not a cid; expected 1 to 64 characters of A-Z, a-z, 0-9, '-' and '_'")]
+    NotAClientMsgId(String),
+}
+
+/// Reads an id from a JSON string or number, handing its text to `parse`.
+fn deserialize_text<'de, D, T>(
+    deserializer: D,
+    expecting: &'static str,
+    parse: fn(&str) -> Result<T, IdError>,
+) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    struct TextVisitor<T> {
+        expecting: &'static str,
+        parse: fn(&str) -> Result<T, IdError>,
+    }
+    impl<T> Visitor<'_> for TextVisitor<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.expecting)
+        }
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<T, E> {
+            (self.parse)(text).map_err(E::custom)
+        }
+        fn visit_u64<E: de::Error>(self, number: u64) -> Result<T, E> {
+            (self.parse)(&number.to_string()).map_err(E::custom)
+        }
+        fn visit_i64<E: de::Error>(self, number: i64) -> Result<T, E> {
+            (self.parse)(&number.to_string()).map_err(E::custom)
+        }
+    }
+    deserializer.deserialize_any(TextVisitor { expecting, parse })
+}
+
+fn all_digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A user's account: their 11-digit mobile number, e.g. `"15228977313"`.
@@ -22,10 +70,10 @@ impl UserId {
     /// The length of every user id.
     pub const LEN: usize = 11;
 
-    /// Checks and wraps an account number.
+    /// Checks and wraps an account number (surrounding spaces are ignored).
     pub fn parse(text: &str) -> Result<UserId, IdError> {
         let text = text.trim();
-        if text.len() == UserId::LEN && text.bytes().all(|b| b.is_ascii_digit()) {
+        if text.len() == UserId::LEN && all_digits(text) {
             Ok(UserId(text.to_owned()))
         } else {
             Err(IdError::NotAUserId(text.to_owned()))
@@ -38,11 +86,236 @@ impl UserId {
     }
 }
 
-impl FromStr for UserId {
-    type Err = IdError;
-    fn from_str(text: &str) -> Result<UserId, IdError> {
-        UserId::parse(text)
+/// A discussion group, numbered by the server: 1 to 10 digits, so it can never
+/// be mistaken for an 11-digit user id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupId(u64);
+
+impl GroupId {
+    /// The largest group id (10 digits).
+    pub const MAX: u64 = 9_999_999_999;
+
+    /// Wraps a server-assigned number; `None` for 0 or more than 10 digits.
+    pub fn new(number: u64) -> Option<GroupId> {
+        (1..=GroupId::MAX)
+            .contains(&number)
+            .then_some(GroupId(number))
     }
+
+    /// Checks and wraps a group id written in decimal.
+    pub fn parse(text: &str) -> Result<GroupId, IdError> {
+        let text = text.trim();
+        let refuse = || IdError::NotAGroupId(text.to_owned());
+        if !all_digits(text) || text.len() > 10 {
+            return Err(refuse());
+        }
+        text.parse::<u64>()
+            .ok()
+            .and_then(GroupId::new)
+            .ok_or_else(refuse)
+    }
+
+    /// The number.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+/// Where a message goes: a person or a discussion group.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Peer {
+    /// A 1:1 conversation with this user.
+    User(UserId),
+    /// A discussion group.
+    Group(GroupId),
+}
+
+impl Peer {
+    /// 11 digits name a user, 1 to 10 digits a group.
+    pub fn parse(text: &str) -> Result<Peer, IdError> {
+        let trimmed = text.trim();
+        if trimmed.len() == UserId::LEN {
+            UserId::parse(trimmed).map(Peer::User)
+        } else {
+            GroupId::parse(trimmed)
+                .map(Peer::Group)
+                .map_err(|_| IdError::NotAPeer(trimmed.to_owned()))
+        }
+    }
+
+    /// The group, if this is one.
+    pub fn group(&self) -> Option<GroupId> {
+        match self {
+            Peer::Group(gid) => Some(*gid),
+            Peer::User(_) => None,
+        }
+    }
+
+    /// The user, if this is one.
+    pub fn user(&self) -> Option<&UserId> {
+        match self {
+            Peer::User(user) => Some(user),
+            Peer::Group(_) => None,
+        }
+    }
+}
+
+/// A positive counter that travels as a JSON number.
+macro_rules! counter {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+        pub struct $name(pub u64);
+
+        impl $name {
+            /// Reads the decimal text of a counter.
+            pub fn parse(text: &str) -> Result<$name, IdError> {
+                let text = text.trim();
+                if text.len() <= 19 && all_digits(text) {
+                    text.parse().map($name).map_err(|_| IdError::NotANumber(text.to_owned(), $what))
+                } else {
+                    Err(IdError::NotANumber(text.to_owned(), $what))
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_u64(self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<$name, D::Error> {
+                deserialize_text(deserializer, concat!("a ", $what, " (a whole number)"), $name::parse)
+            }
+        }
+    };
+}
+
+counter!(
+    /// A user's receive sequence: every message a user receives (their own sent
+    /// ones included) gets the next number. `0` means "nothing yet".
+    Seq,
+    "seq"
+);
+
+/// An id that is a number but travels as a JSON string.
+macro_rules! numeric_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub u64);
+
+        impl $name {
+            /// Reads the decimal text of the id.
+            pub fn parse(text: &str) -> Result<$name, IdError> {
+                Seq::parse(text)
+                    .ok()
+                    .filter(|seq| seq.0 > 0)
+                    .map(|seq| $name(seq.0))
+                    .ok_or_else(|| IdError::NotANumber(text.trim().to_owned(), $what))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<$name, D::Error> {
+                deserialize_text(deserializer, concat!("a ", $what, " (a string of digits)"), $name::parse)
+            }
+        }
+    };
+}
+
+numeric_id!(
+    /// A stored message. Increases server-wide, so it orders a conversation's history.
+    MessageId,
+    "message id"
+);
+numeric_id!(
+    /// A stored broadcast. Increases server-wide.
+    BroadcastId,
+    "broadcast id"
+);
+numeric_id!(
+    /// A department of the directory.
+    DepartmentId,
+    "department id"
+);
+numeric_id!(
+    /// A job title of the directory.
+    JobId,
+    "job id"
+);
+
+/// The client's own id for a message it sends (`cid`), unique per sender, so a
+/// retried send is recognised and never stored twice.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientMsgId(String);
+
+impl ClientMsgId {
+    /// The longest cid accepted.
+    pub const MAX_LEN: usize = 64;
+
+    /// Checks and wraps a cid: 1 to 64 characters of `A-Z a-z 0-9 - _`.
+    pub fn parse(text: &str) -> Result<ClientMsgId, IdError> {
+        let ok = !text.is_empty()
+            && text.len() <= ClientMsgId::MAX_LEN
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(ClientMsgId(text.to_owned()))
+        } else {
+            Err(IdError::NotAClientMsgId(text.to_owned()))
+        }
+    }
+
+    /// The text of the cid.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// FromStr and string serde for the ids that travel as strings.
+macro_rules! text_id_traits {
+    ($name:ident, $expecting:literal) => {
+        impl FromStr for $name {
+            type Err = IdError;
+            fn from_str(text: &str) -> Result<$name, IdError> {
+                $name::parse(text)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<$name, D::Error> {
+                deserialize_text(deserializer, $expecting, $name::parse)
+            }
+        }
+    };
 }
 
 impl fmt::Display for UserId {
@@ -51,44 +324,52 @@ impl fmt::Display for UserId {
     }
 }
 
-impl Serialize for UserId {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
+impl fmt::Display for GroupId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
     }
 }
 
-impl<'de> Deserialize<'de> for UserId {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<UserId, D::Error> {
-        struct UserIdVisitor;
-        impl Visitor<'_> for UserIdVisitor {
-            type Value = UserId;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an 11-digit user id, as a string or a number")
-            }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<UserId, E> {
-                UserId::parse(text).map_err(E::custom)
-            }
-            fn visit_u64<E: de::Error>(self, number: u64) -> Result<UserId, E> {
-                UserId::parse(&number.to_string()).map_err(E::custom)
-            }
-            fn visit_i64<E: de::Error>(self, number: i64) -> Result<UserId, E> {
-                UserId::parse(&number.to_string()).map_err(E::custom)
-            }
+impl fmt::Display for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Peer::User(user) => user.fmt(f),
+            Peer::Group(gid) => gid.fmt(f),
         }
-        deserializer.deserialize_any(UserIdVisitor)
     }
 }
+
+impl fmt::Display for ClientMsgId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+text_id_traits!(UserId, "an 11-digit user id, as a string or a number");
+text_id_traits!(
+    GroupId,
+    "a group id of 1 to 10 digits, as a string or a number"
+);
+text_id_traits!(Peer, "a user id (11 digits) or a group id (1 to 10 digits)");
+text_id_traits!(
+    ClientMsgId,
+    "a cid of 1 to 64 characters of A-Z a-z 0-9 - _"
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn json<T: Serialize>(value: &T) -> String {
+        serde_json::to_string(value).expect("serializes")
+    }
 
     #[test]
     fn user_ids_are_eleven_digits_from_strings_or_numbers() {
         let id: UserId = serde_json::from_str("\"15228977313\"").expect("string");
         assert_eq!(id.as_str(), "15228977313");
         let id: UserId = serde_json::from_str("15228977313").expect("number");
-        assert_eq!(serde_json::to_string(&id).expect("json"), "\"15228977313\"");
+        assert_eq!(json(&id), "\"15228977313\"");
         for bad in [
             "\"1231241243\"",
             "\"152289773130\"",
@@ -97,6 +378,56 @@ mod tests {
             "-1",
         ] {
             assert!(serde_json::from_str::<UserId>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn group_ids_are_one_to_ten_digits_and_never_zero() {
+        let gid: GroupId = serde_json::from_str("7").expect("number");
+        assert_eq!(json(&gid), "\"7\"");
+        let gid: GroupId = serde_json::from_str("\"9999999999\"").expect("string");
+        assert_eq!(gid.get(), GroupId::MAX);
+        for bad in ["0", "\"0\"", "\"10000000000\"", "\"gid\"", "-3", "1.5"] {
+            assert!(serde_json::from_str::<GroupId>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn peers_tell_users_from_groups_by_length() {
+        assert_eq!(
+            Peer::parse("13800000001"),
+            Ok(Peer::User(UserId::parse("13800000001").expect("user")))
+        );
+        assert_eq!(
+            Peer::parse("42"),
+            Ok(Peer::Group(GroupId::new(42).expect("gid")))
+        );
+        assert!(matches!(
+            Peer::parse("1231241243x"),
+            Err(IdError::NotAUserId(_))
+        ));
+        assert!(matches!(Peer::parse("abc"), Err(IdError::NotAPeer(_))));
+        let peer: Peer = serde_json::from_str("13800000001").expect("number");
+        assert_eq!(json(&peer), "\"13800000001\"");
+    }
+
+    #[test]
+    fn counters_are_numbers_and_message_ids_are_strings() {
+        let seq: Seq = serde_json::from_str("\"57\"").expect("string");
+        assert_eq!(json(&seq), "57");
+        let id: MessageId = serde_json::from_str("1001").expect("number");
+        assert_eq!(json(&id), "\"1001\"");
+        assert!(serde_json::from_str::<MessageId>("0").is_err());
+        assert!(serde_json::from_str::<Seq>("-1").is_err());
+        assert!(serde_json::from_str::<Seq>("\"99999999999999999999\"").is_err());
+    }
+
+    #[test]
+    fn cids_are_short_and_url_safe() {
+        assert!(ClientMsgId::parse("0b9f3c1e-6a2d-4c1b-9f1e-3c2a1b0d9e8f").is_ok());
+        assert!(ClientMsgId::parse(&"a".repeat(64)).is_ok());
+        for bad in ["", "has space", "中文", &"a".repeat(65)] {
+            assert!(ClientMsgId::parse(bad).is_err(), "{bad}");
         }
     }
 }

@@ -11,11 +11,16 @@
 pub mod digest;
 pub mod envelope;
 pub mod ids;
+pub mod limits;
 pub mod packets;
 pub mod reply;
 pub mod service;
+pub mod text;
 
 pub use envelope::{Encoding, Frame, FrameError, MAX_FRAME_BYTES, PROTOCOL_VERSION};
-pub use ids::{IdError, UserId};
+pub use ids::{
+    BroadcastId, ClientMsgId, DepartmentId, GroupId, IdError, JobId, MessageId, Peer, Seq, UserId,
+};
+pub use packets::Packet;
 pub use reply::{ErrorReply, State};
 pub use service::Service;

@@ -9,14 +9,75 @@ use serde::{Deserialize, Serialize};
 pub struct State(pub u16);
 
 impl State {
-    /// The request succeeded.
+    /// 11: the request succeeded.
     pub const SUCCESS: State = State(11);
-    /// Login failed: unknown account or wrong password.
+    /// 12: login failed: unknown account or wrong password.
     pub const LOGIN_FAILED: State = State(12);
-    /// The frame could not be decoded (any [`crate::FrameError`]).
+    /// 13: the session is not valid: no token, or an expired or revoked one.
+    pub const SESSION_INVALID: State = State(13);
+    /// 20: the frame could not be decoded (any [`crate::FrameError`] of the envelope).
     pub const BAD_FRAME: State = State(20);
-    /// The service is not available on this server.
+    /// 21: the payload is not the packet this service expects, or breaks a limit.
+    pub const BAD_PACKET: State = State(21);
+    /// 22: a file is larger than the service accepts.
+    pub const TOO_LARGE: State = State(22);
+    /// 23: a file is not in a format the service accepts.
+    pub const UNSUPPORTED_FORMAT: State = State(23);
+    /// 30: the session may not do this (acting as someone else, not the holder, not a broadcaster).
+    pub const FORBIDDEN: State = State(30);
+    /// 31: no such user.
+    pub const UNKNOWN_USER: State = State(31);
+    /// 32: no such group.
+    pub const UNKNOWN_GROUP: State = State(32);
+    /// 33: the caller is not a member of the group.
+    pub const NOT_A_MEMBER: State = State(33);
+    /// 34: the current password given is wrong.
+    pub const WRONG_PASSWORD: State = State(34);
+    /// 35: too many attempts; wait and try again.
+    pub const RATE_LIMITED: State = State(35);
+    /// 50: the server failed to store or read; nothing was acknowledged, retry.
+    pub const SERVER_ERROR: State = State(50);
+    /// 51: the service is not available on this server.
     pub const UNAVAILABLE: State = State(51);
+
+    /// Every state with its meaning, for documentation and clients.
+    pub const TABLE: [(State, &'static str); 15] = [
+        (State::SUCCESS, "success"),
+        (
+            State::LOGIN_FAILED,
+            "login failed: unknown account or wrong password",
+        ),
+        (
+            State::SESSION_INVALID,
+            "no valid session: missing, expired or revoked token",
+        ),
+        (State::BAD_FRAME, "the frame could not be decoded"),
+        (
+            State::BAD_PACKET,
+            "the payload is not the expected packet or breaks a limit",
+        ),
+        (State::TOO_LARGE, "a file is too large"),
+        (
+            State::UNSUPPORTED_FORMAT,
+            "a file is not in an accepted format",
+        ),
+        (State::FORBIDDEN, "not allowed for this session"),
+        (State::UNKNOWN_USER, "no such user"),
+        (State::UNKNOWN_GROUP, "no such group"),
+        (State::NOT_A_MEMBER, "not a member of the group"),
+        (State::WRONG_PASSWORD, "the current password is wrong"),
+        (State::RATE_LIMITED, "too many attempts; retry later"),
+        (
+            State::SERVER_ERROR,
+            "the server failed; nothing was stored, retry",
+        ),
+        (State::UNAVAILABLE, "the service is not available"),
+    ];
+
+    /// Whether this is the success state.
+    pub const fn is_success(self) -> bool {
+        self.0 == 11
+    }
 }
 
 /// A refusal: the `state` says which kind, `error` says what was wrong and what was expected.
@@ -39,7 +100,14 @@ impl ErrorReply {
 }
 
 impl From<&crate::FrameError> for ErrorReply {
+    /// Envelope errors are [`State::BAD_FRAME`]; a payload that is not the
+    /// expected packet or breaks a limit is [`State::BAD_PACKET`].
     fn from(err: &crate::FrameError) -> ErrorReply {
-        ErrorReply::new(State::BAD_FRAME, err.to_string())
+        use crate::FrameError as E;
+        let state = match err {
+            E::NotExpectedPacket { .. } | E::FieldTooLong { .. } => State::BAD_PACKET,
+            _ => State::BAD_FRAME,
+        };
+        ErrorReply::new(state, err.to_string())
     }
 }

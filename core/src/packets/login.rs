@@ -1,7 +1,16 @@
-//! 20888: login.
+//! 20888: login, resume, logout, and the live stream (pushes and acks).
 
-use crate::ids::UserId;
+use super::{Packet, invalid};
+use crate::envelope::FrameError;
+use crate::ids::{Seq, UserId};
+use crate::packets::broadcast::Broadcast;
+use crate::packets::message::Message;
+use crate::packets::profile::Presence;
+use crate::text;
 use serde::{Deserialize, Serialize};
+
+/// The longest session token accepted (tokens are 64 hex digits).
+pub const MAX_TOKEN_LEN: usize = 128;
 
 /// Login with an account and the md5 digest of its password
 /// (see [`crate::digest::password_digest`]).
@@ -11,4 +20,215 @@ pub struct Login {
     pub user: UserId,
     /// 32 lowercase hex digits: the md5 of the password.
     pub password: String,
+}
+
+impl Packet for Login {
+    const NAME: &'static str = "Login";
+    fn validate(&self) -> Result<(), FrameError> {
+        if crate::digest::is_password_digest(&self.password) {
+            Ok(())
+        } else {
+            Err(invalid(
+                Self::NAME,
+                "password is not an md5 digest; expected 32 lowercase hex digits",
+            ))
+        }
+    }
+}
+
+/// Resume a session with the token a login gave, without the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resume {
+    /// The account.
+    pub user: UserId,
+    /// The session token from [`LoginReply`].
+    pub token: String,
+}
+
+impl Packet for Resume {
+    const NAME: &'static str = "Resume";
+    fn validate(&self) -> Result<(), FrameError> {
+        if self.token.is_empty() || self.token.len() > MAX_TOKEN_LEN {
+            Err(invalid(
+                Self::NAME,
+                format!(
+                    "token has {} characters; expected 1 to {MAX_TOKEN_LEN}",
+                    self.token.len()
+                ),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A successful login or resume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginReply {
+    /// Always 11.
+    pub state: crate::State,
+    /// The account.
+    pub user: UserId,
+    /// The session token: send it as `?token=` on every other port, and in
+    /// [`Resume`] to come back without the password.
+    pub token: String,
+    /// The account's display name (base64 on the wire).
+    #[serde(with = "text::b64")]
+    pub name: String,
+    /// Whether the account may send broadcasts.
+    #[serde(default)]
+    pub broadcaster: bool,
+}
+
+impl Packet for LoginReply {
+    const NAME: &'static str = "LoginReply";
+}
+
+/// Cumulative acknowledgement of the live stream: every message up to and
+/// including `ack` has been stored by the client. Gets no reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamAck {
+    /// The highest seq the client has stored.
+    pub ack: Seq,
+}
+
+impl Packet for StreamAck {
+    const NAME: &'static str = "StreamAck";
+}
+
+/// End this session: its token is revoked and the connection closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Logout {
+    /// Always `true`.
+    pub logout: bool,
+}
+
+impl Packet for Logout {
+    const NAME: &'static str = "Logout";
+}
+
+/// What a client sends on 20888.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamRequest {
+    /// `{"user","password"}`
+    Login(Login),
+    /// `{"user","token"}`
+    Resume(Resume),
+    /// `{"ack"}`
+    Ack(StreamAck),
+    /// `{"logout":true}`
+    Logout(Logout),
+}
+
+impl StreamRequest {
+    /// Tells the requests apart by their fields, then reads and checks the one found.
+    pub fn from_frame(frame: &crate::Frame) -> Result<StreamRequest, FrameError> {
+        let keys = frame.field_names()?;
+        let has = |name: &str| keys.iter().any(|k| k == name);
+        if has("password") {
+            frame.packet().map(StreamRequest::Login)
+        } else if has("token") {
+            frame.packet().map(StreamRequest::Resume)
+        } else if has("ack") {
+            frame.packet().map(StreamRequest::Ack)
+        } else if has("logout") {
+            frame.packet().map(StreamRequest::Logout)
+        } else {
+            Err(invalid(
+                "login-port request",
+                "expected a login {user,password}, a resume {user,token}, an ack {ack} or {logout:true}",
+            ))
+        }
+    }
+}
+
+/// A change of someone's presence, pushed to the users who can see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresenceChange {
+    /// Whose presence.
+    pub user: UserId,
+    /// Now.
+    pub presence: Presence,
+}
+
+/// A change of someone's signature, pushed to the users who can see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureChange {
+    /// Whose signature.
+    pub user: UserId,
+    /// The new signature (base64 on the wire).
+    #[serde(with = "text::b64")]
+    pub signing: String,
+}
+
+/// What the server pushes on 20888 after a login.
+///
+/// Messages are pushed bare, in the document's shape, and are acknowledged
+/// with [`StreamAck`]. Other pushes are wrapped in an object with one key that
+/// names them, and need no acknowledgement (they are also found by sync).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Push {
+    /// A message for the user (or sent by them from another session).
+    Message(Box<Message>),
+    /// `{"broadcast":{…}}`: a new company broadcast.
+    Broadcast {
+        /// The broadcast.
+        broadcast: Broadcast,
+    },
+    /// `{"presence":{…}}`: someone's presence changed.
+    Presence {
+        /// The change.
+        presence: PresenceChange,
+    },
+    /// `{"signature":{…}}`: someone's signature changed.
+    Signature {
+        /// The change.
+        signature: SignatureChange,
+    },
+    /// `{"signed_out":"…"}`: this session's token was revoked (logout elsewhere
+    /// or a password change); the server closes the connection next.
+    SignedOut {
+        /// Why.
+        signed_out: String,
+    },
+}
+
+impl Packet for Push {
+    const NAME: &'static str = "Push";
+}
+
+impl<'de> Deserialize<'de> for Push {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Push, D::Error> {
+        use serde::de::Error;
+        let mut object = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        let take = |object: &mut serde_json::Map<String, serde_json::Value>, key: &str| {
+            object.remove(key).unwrap_or(serde_json::Value::Null)
+        };
+        if object.contains_key("type") {
+            serde_json::from_value(serde_json::Value::Object(object))
+                .map(|m| Push::Message(Box::new(m)))
+                .map_err(D::Error::custom)
+        } else if object.contains_key("broadcast") {
+            serde_json::from_value(take(&mut object, "broadcast"))
+                .map(|broadcast| Push::Broadcast { broadcast })
+                .map_err(D::Error::custom)
+        } else if object.contains_key("presence") {
+            serde_json::from_value(take(&mut object, "presence"))
+                .map(|presence| Push::Presence { presence })
+                .map_err(D::Error::custom)
+        } else if object.contains_key("signature") {
+            serde_json::from_value(take(&mut object, "signature"))
+                .map(|signature| Push::Signature { signature })
+                .map_err(D::Error::custom)
+        } else if object.contains_key("signed_out") {
+            serde_json::from_value(take(&mut object, "signed_out"))
+                .map(|signed_out| Push::SignedOut { signed_out })
+                .map_err(D::Error::custom)
+        } else {
+            Err(D::Error::custom(
+                "expected a message, or an object with broadcast, presence, signature or signed_out",
+            ))
+        }
+    }
 }

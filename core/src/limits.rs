@@ -1,0 +1,34 @@
+//! The protocol's size limits. Servers refuse anything beyond them with a reason.
+
+/// The longest text message, in characters.
+pub const MAX_TEXT_CHARS: usize = 5_000;
+/// The longest display name of a person, in characters.
+pub const MAX_PERSON_NAME_CHARS: usize = 32;
+/// The longest discussion group name, in characters.
+pub const MAX_GROUP_NAME_CHARS: usize = 50;
+/// The longest signature, in characters.
+pub const MAX_SIGNATURE_CHARS: usize = 100;
+/// The longest department or job name, in characters.
+pub const MAX_DIRECTORY_NAME_CHARS: usize = 50;
+/// The longest broadcast title, in characters.
+pub const MAX_BROADCAST_TITLE_CHARS: usize = 100;
+/// The longest broadcast text, in characters.
+pub const MAX_BROADCAST_CHARS: usize = 10_000;
+/// The longest original file name sent with an image or voice message, in characters.
+pub const MAX_FILE_NAME_CHARS: usize = 255;
+/// The largest image, in bytes (JPEG, PNG, GIF or WebP).
+pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+/// The largest voice recording, in bytes (WebM/Ogg Opus or MP4/AAC).
+pub const MAX_VOICE_BYTES: usize = 2 * 1024 * 1024;
+/// The shortest voice message, in seconds.
+pub const MIN_VOICE_SECONDS: u32 = 1;
+/// The longest voice message, in seconds.
+pub const MAX_VOICE_SECONDS: u32 = 60;
+/// The most members a discussion group may have, its holder included.
+pub const MAX_GROUP_MEMBERS: usize = 500;
+/// The most users one signature sync may ask about.
+pub const MAX_SIGNATURE_USERS: usize = 500;
+/// The most messages or broadcasts in one sync page.
+pub const MAX_PAGE: u32 = 200;
+/// The page size when a sync request names none.
+pub const DEFAULT_PAGE: u32 = 50;

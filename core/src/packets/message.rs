@@ -1,0 +1,449 @@
+//! Messages: 1:1 text (21888), group text (26888), images (22888), voice
+//! (23888), and the messages as every recipient receives them (20888, 50888).
+
+use super::{Packet, check_chars, invalid};
+use crate::envelope::FrameError;
+use crate::ids::{ClientMsgId, MessageId, Peer, Seq, UserId};
+use crate::limits;
+use crate::service::Service;
+use crate::text;
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use std::fmt;
+
+/// What a message is. Travels as a JSON number; a numeric string is accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MessageType {
+    /// 0: 1:1 text.
+    Text,
+    /// 1: 1:1 image; `content` is the server's file name.
+    Image,
+    /// 2: 1:1 voice; `content` is the server's file name, `duration` the seconds.
+    Voice,
+    /// 10: group text.
+    GroupText,
+    /// 11: group image.
+    GroupImage,
+    /// 12: group voice.
+    GroupVoice,
+    /// 19: a discussion group was created; `content` is a [`GroupCreatedNotice`].
+    GroupCreated,
+    /// 20: a discussion group was renamed; `content` is a [`GroupRenamedNotice`].
+    GroupRenamed,
+    /// 21: members were added; `content` is a [`GroupMembersNotice`].
+    GroupMembersAdded,
+    /// 22: members were removed by the holder; `content` is a [`GroupMembersNotice`].
+    GroupMembersRemoved,
+    /// 23: a member left; `content` is a [`GroupMembersNotice`].
+    GroupMemberLeft,
+    /// A type this build does not know, kept as its number so a newer server
+    /// never breaks an older client.
+    Unknown(u16),
+}
+
+impl MessageType {
+    /// The type's number on the wire.
+    pub const fn code(self) -> u16 {
+        match self {
+            MessageType::Text => 0,
+            MessageType::Image => 1,
+            MessageType::Voice => 2,
+            MessageType::GroupText => 10,
+            MessageType::GroupImage => 11,
+            MessageType::GroupVoice => 12,
+            MessageType::GroupCreated => 19,
+            MessageType::GroupRenamed => 20,
+            MessageType::GroupMembersAdded => 21,
+            MessageType::GroupMembersRemoved => 22,
+            MessageType::GroupMemberLeft => 23,
+            MessageType::Unknown(code) => code,
+        }
+    }
+
+    /// The type a number stands for.
+    pub const fn from_code(code: u16) -> MessageType {
+        match code {
+            0 => MessageType::Text,
+            1 => MessageType::Image,
+            2 => MessageType::Voice,
+            10 => MessageType::GroupText,
+            11 => MessageType::GroupImage,
+            12 => MessageType::GroupVoice,
+            19 => MessageType::GroupCreated,
+            20 => MessageType::GroupRenamed,
+            21 => MessageType::GroupMembersAdded,
+            22 => MessageType::GroupMembersRemoved,
+            23 => MessageType::GroupMemberLeft,
+            other => MessageType::Unknown(other),
+        }
+    }
+
+    /// Whether the message belongs to a group conversation.
+    pub const fn is_group(self) -> bool {
+        matches!(
+            self,
+            MessageType::GroupText
+                | MessageType::GroupImage
+                | MessageType::GroupVoice
+                | MessageType::GroupCreated
+                | MessageType::GroupRenamed
+                | MessageType::GroupMembersAdded
+                | MessageType::GroupMembersRemoved
+                | MessageType::GroupMemberLeft
+        )
+    }
+
+    /// Whether the server writes this message itself (a group notice, `from` "0").
+    pub const fn is_notice(self) -> bool {
+        matches!(
+            self,
+            MessageType::GroupCreated
+                | MessageType::GroupRenamed
+                | MessageType::GroupMembersAdded
+                | MessageType::GroupMembersRemoved
+                | MessageType::GroupMemberLeft
+        )
+    }
+
+    /// The type a user sends on `service` to `to`, or `None` if that service
+    /// does not carry messages to such a peer.
+    pub fn for_send(service: Service, to: &Peer) -> Option<MessageType> {
+        match (service, to) {
+            (Service::Text, Peer::User(_)) => Some(MessageType::Text),
+            (Service::GroupText, Peer::Group(_)) => Some(MessageType::GroupText),
+            (Service::Image, Peer::User(_)) => Some(MessageType::Image),
+            (Service::Image, Peer::Group(_)) => Some(MessageType::GroupImage),
+            (Service::Voice, Peer::User(_)) => Some(MessageType::Voice),
+            (Service::Voice, Peer::Group(_)) => Some(MessageType::GroupVoice),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for MessageType {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u16(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for MessageType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<MessageType, D::Error> {
+        struct TypeVisitor;
+        impl Visitor<'_> for TypeVisitor {
+            type Value = MessageType;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a message type number (0, 1, 2, 10, 11, 12, 19 …), or a string of one")
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<MessageType, E> {
+                u16::try_from(n)
+                    .map(MessageType::from_code)
+                    .map_err(|_| E::custom(format!("message type {n} is out of range")))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<MessageType, E> {
+                u64::try_from(n)
+                    .map_err(|_| E::custom(format!("message type {n} is negative")))
+                    .and_then(|n| self.visit_u64(n))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<MessageType, E> {
+                text.trim()
+                    .parse::<u16>()
+                    .map(MessageType::from_code)
+                    .map_err(|_| E::custom(format!("message type {text:?} is not a number")))
+            }
+        }
+        deserializer.deserialize_any(TypeVisitor)
+    }
+}
+
+/// Who wrote a message: a user, or the server itself (`"0"`, for notices).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Sender {
+    /// The server: group notices come from `"0"`, as in the protocol document.
+    System,
+    /// A user.
+    User(UserId),
+}
+
+impl Sender {
+    /// The user, if a user wrote it.
+    pub fn user(&self) -> Option<&UserId> {
+        match self {
+            Sender::User(user) => Some(user),
+            Sender::System => None,
+        }
+    }
+}
+
+impl Serialize for Sender {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Sender::System => serializer.serialize_str("0"),
+            Sender::User(user) => user.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Sender {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Sender, D::Error> {
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::String(s) if s == "0" => Ok(Sender::System),
+            serde_json::Value::Number(n) if n.as_u64() == Some(0) => Ok(Sender::System),
+            serde_json::Value::String(s) => UserId::parse(&s)
+                .map(Sender::User)
+                .map_err(de::Error::custom),
+            serde_json::Value::Number(n) => UserId::parse(&n.to_string())
+                .map(Sender::User)
+                .map_err(de::Error::custom),
+            other => Err(de::Error::custom(format!(
+                "from is {other}; expected a user id or \"0\""
+            ))),
+        }
+    }
+}
+
+/// A text message sent by a user: 1:1 on 21888 (`type` 0, `to` a user) or to a
+/// group on 26888 (`type` 10, `to` a gid).
+///
+/// `cid` is the client's id for the message: a retried send with the same cid
+/// is acknowledged again and never stored twice. The original mobile client
+/// sent no cid; such sends are accepted, without that protection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendText {
+    /// The sender: must be the session's own user.
+    pub from: UserId,
+    /// The recipient or group.
+    pub to: Peer,
+    /// 0 or 10.
+    #[serde(rename = "type")]
+    pub kind: MessageType,
+    /// The text (base64 on the wire).
+    #[serde(with = "text::b64")]
+    pub content: String,
+    /// The client's id for this message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cid: Option<ClientMsgId>,
+}
+
+impl Packet for SendText {
+    const NAME: &'static str = "SendText";
+    fn validate(&self) -> Result<(), FrameError> {
+        if !matches!(self.kind, MessageType::Text | MessageType::GroupText) {
+            return Err(invalid(
+                Self::NAME,
+                format!(
+                    "type {} is not a text message; expected 0 or 10",
+                    self.kind.code()
+                ),
+            ));
+        }
+        if self.content.is_empty() {
+            return Err(invalid(Self::NAME, "content is empty; expected some text"));
+        }
+        check_chars("content", &self.content, limits::MAX_TEXT_CHARS)
+    }
+}
+
+/// An image (22888) or voice message (23888) with its file, to a user or a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendFile {
+    /// The sender: must be the session's own user.
+    pub from: UserId,
+    /// The recipient or group.
+    pub to: Peer,
+    /// 1 or 11 for images, 2 or 12 for voice.
+    #[serde(rename = "type")]
+    pub kind: MessageType,
+    /// The file's bytes (base64 on the wire). The format is sniffed from them.
+    #[serde(with = "text::b64_bytes")]
+    pub data: Vec<u8>,
+    /// The file's original name, for display only; never used to store it.
+    #[serde(
+        default,
+        with = "text::b64_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name: Option<String>,
+    /// A voice message's length in whole seconds (1 to 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<u32>,
+    /// The client's id for this message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cid: Option<ClientMsgId>,
+}
+
+impl Packet for SendFile {
+    const NAME: &'static str = "SendFile";
+    fn validate(&self) -> Result<(), FrameError> {
+        let (max_bytes, voice) = match self.kind {
+            MessageType::Image | MessageType::GroupImage => (limits::MAX_IMAGE_BYTES, false),
+            MessageType::Voice | MessageType::GroupVoice => (limits::MAX_VOICE_BYTES, true),
+            other => {
+                return Err(invalid(
+                    Self::NAME,
+                    format!(
+                        "type {} is not a file message; expected 1, 2, 11 or 12",
+                        other.code()
+                    ),
+                ));
+            }
+        };
+        if self.data.is_empty() {
+            return Err(invalid(
+                Self::NAME,
+                "data is empty; expected the file's bytes",
+            ));
+        }
+        if self.data.len() > max_bytes {
+            return Err(FrameError::FieldTooLong {
+                field: "data",
+                len: self.data.len(),
+                max: max_bytes,
+            });
+        }
+        if let Some(name) = &self.name {
+            check_chars("name", name, limits::MAX_FILE_NAME_CHARS)?;
+        }
+        match (voice, self.duration) {
+            (true, Some(seconds))
+                if (limits::MIN_VOICE_SECONDS..=limits::MAX_VOICE_SECONDS).contains(&seconds) =>
+            {
+                Ok(())
+            }
+            (true, Some(seconds)) => Err(invalid(
+                Self::NAME,
+                format!(
+                    "duration {seconds} s is out of range; expected {} to {} seconds",
+                    limits::MIN_VOICE_SECONDS,
+                    limits::MAX_VOICE_SECONDS
+                ),
+            )),
+            (true, None) => Err(invalid(
+                Self::NAME,
+                "a voice message needs its duration in seconds",
+            )),
+            (false, Some(_)) => Err(invalid(Self::NAME, "only voice messages have a duration")),
+            (false, None) => Ok(()),
+        }
+    }
+}
+
+/// The reply to a send, given only once the message is durably stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendAck {
+    /// Always 11.
+    pub state: crate::State,
+    /// The client's id of the message, when it sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cid: Option<ClientMsgId>,
+    /// The stored message's id.
+    pub id: MessageId,
+    /// The sender's own seq for the message (their other sessions receive it under it).
+    pub seq: Seq,
+    /// When the server stored it, `YYYY-MM-DD HH:MM:SS` in the server's zone.
+    pub time: String,
+    /// When the server stored it, in milliseconds since the Unix epoch.
+    pub ts: i64,
+    /// For images and voice: the server's name for the stored file.
+    #[serde(
+        default,
+        with = "text::b64_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub content: Option<String>,
+}
+
+impl Packet for SendAck {
+    const NAME: &'static str = "SendAck";
+}
+
+/// A message as its recipients (and the sender's other sessions) receive it:
+/// pushed on 20888 and returned by message sync (50888).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// Who wrote it: a user, or `"0"` for group notices.
+    pub from: Sender,
+    /// The recipient user, or the group.
+    pub to: Peer,
+    /// What it is.
+    #[serde(rename = "type")]
+    pub kind: MessageType,
+    /// The text; the server's file name for images and voice; the notice's
+    /// JSON for group notices (base64 on the wire).
+    #[serde(with = "text::b64")]
+    pub content: String,
+    /// When the server stored it, `YYYY-MM-DD HH:MM:SS` in the server's zone.
+    pub time: String,
+    /// When the server stored it, in milliseconds since the Unix epoch.
+    pub ts: i64,
+    /// The message's server-wide id.
+    pub id: MessageId,
+    /// The receiving user's seq for it. Absent in history pages for messages
+    /// the reader never received (from before they joined a group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<Seq>,
+    /// The sender's cid, so the sender's sessions can match it to their outbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cid: Option<ClientMsgId>,
+    /// A voice message's length in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<u32>,
+}
+
+impl Packet for Message {
+    const NAME: &'static str = "Message";
+}
+
+impl Message {
+    /// The conversation this message belongs to, seen by `me`: the group, or
+    /// the other person of a 1:1 conversation.
+    pub fn conversation(&self, me: &UserId) -> Peer {
+        match (&self.to, &self.from) {
+            (Peer::Group(gid), _) => Peer::Group(*gid),
+            (Peer::User(to), Sender::User(from)) if to == me => Peer::User(from.clone()),
+            (to, _) => to.clone(),
+        }
+    }
+
+    /// Reads the content of a group notice.
+    pub fn notice<T: de::DeserializeOwned>(&self) -> Result<T, FrameError> {
+        serde_json::from_str(&self.content).map_err(|e| {
+            invalid(
+                "group notice",
+                format!("content of a type {} message: {e}", self.kind.code()),
+            )
+        })
+    }
+}
+
+/// The content of a type-19 message: the group as created, in the protocol
+/// document's shape (`name` base64 inside the content).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupCreatedNotice {
+    /// Who created it.
+    pub holder: UserId,
+    /// Its name.
+    #[serde(with = "text::b64")]
+    pub name: String,
+    /// Its members, the holder included.
+    pub member: crate::packets::groups::Members,
+}
+
+/// The content of a type-20 message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupRenamedNotice {
+    /// Who renamed it.
+    pub by: UserId,
+    /// The new name.
+    #[serde(with = "text::b64")]
+    pub name: String,
+}
+
+/// The content of a type-21, 22 or 23 message: who changed the membership,
+/// and whom it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupMembersNotice {
+    /// Who made the change (for 23, the member who left).
+    pub by: UserId,
+    /// The members added, removed, or the one who left.
+    pub member: crate::packets::groups::Members,
+}
