@@ -16,8 +16,8 @@ pub enum IdError {
     /// A group id that is not 1 to 10 digits.
     #[error("{0:?} is not a group id; expected a decimal number of 1 to 10 digits")]
     NotAGroupId(String),
-    /// A number that is not a positive decimal integer.
-    #[error("{0:?} is not a {1}; expected a whole number of at least 1")]
+    /// A number that is not a decimal integer in range (ids start at 1, counters at 0).
+    #[error("{0:?} is not a {1}; expected a whole number")]
     NotANumber(String, &'static str),
     /// A target that is neither a user id nor a group id.
     #[error("{0:?} is neither a user id (11 digits) nor a group id (1 to 10 digits)")]
@@ -171,7 +171,8 @@ macro_rules! counter {
             /// Reads the decimal text of a counter.
             pub fn parse(text: &str) -> Result<$name, IdError> {
                 let text = text.trim();
-                if text.len() <= 19 && all_digits(text) {
+                // u64::MAX has 20 digits; parse() refuses anything larger.
+                if text.len() <= 20 && all_digits(text) {
                     text.parse().map($name).map_err(|_| IdError::NotANumber(text.to_owned(), $what))
                 } else {
                     Err(IdError::NotANumber(text.to_owned(), $what))
@@ -420,6 +421,8 @@ mod tests {
         assert!(serde_json::from_str::<MessageId>("0").is_err());
         assert!(serde_json::from_str::<Seq>("-1").is_err());
         assert!(serde_json::from_str::<Seq>("\"99999999999999999999\"").is_err());
+        let max: Seq = serde_json::from_str("\"18446744073709551615\"").expect("u64::MAX");
+        assert_eq!(max, Seq(u64::MAX));
     }
 
     #[test]

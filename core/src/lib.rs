@@ -16,6 +16,7 @@ pub mod packets;
 pub mod reply;
 pub mod service;
 pub mod text;
+pub mod time;
 
 pub use envelope::{Encoding, Frame, FrameError, MAX_FRAME_BYTES, PROTOCOL_VERSION};
 pub use ids::{

@@ -1,0 +1,263 @@
+//! Golden vectors: every packet against its canonical JSON, both ways.
+//!
+//! For each vector: the Rust value serializes to exactly the canonical bytes;
+//! the canonical bytes decode to the value and re-encode to the same bytes; the
+//! value survives a 1110 frame; and each alternate input (as older clients
+//! wrote it, e.g. `type` as a string) decodes to the same value.
+
+use penpen_core::packets::broadcast::*;
+use penpen_core::packets::directory::*;
+use penpen_core::packets::groups::*;
+use penpen_core::packets::login::*;
+use penpen_core::packets::message::*;
+use penpen_core::packets::profile::*;
+use penpen_core::packets::sync::*;
+use penpen_core::packets::{Done, Packet};
+use penpen_core::*;
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+
+fn user(id: &str) -> UserId {
+    UserId::parse(id).expect("valid user id")
+}
+fn gid(n: u64) -> GroupId {
+    GroupId::new(n).expect("valid group id")
+}
+fn cid(text: &str) -> ClientMsgId {
+    ClientMsgId::parse(text).expect("valid cid")
+}
+fn members(ids: &[&str]) -> Members {
+    Members(ids.iter().map(|id| user(id)).collect())
+}
+
+const TOKEN: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+fn check<T: Packet + PartialEq + Debug>(value: T, canonical: &str, alternates: &[&str]) {
+    let written = serde_json::to_string(&value).expect("serializes");
+    assert_eq!(written, canonical, "struct → bytes");
+    let read: T = serde_json::from_str(canonical).expect("canonical bytes decode");
+    assert_eq!(read, value, "bytes → struct");
+    assert_eq!(
+        serde_json::to_string(&read).expect("serializes"),
+        canonical,
+        "bytes → struct → bytes"
+    );
+    read.validate().expect("vectors are within the limits");
+
+    let frame = Frame::encode(Encoding::Base64, &value).expect("encodes");
+    let back: T = Frame::decode(&frame)
+        .and_then(|f| f.packet())
+        .expect("frame decodes");
+    assert_eq!(back, value, "through a 1110 frame");
+
+    for alternate in alternates {
+        let read: T = serde_json::from_str(alternate)
+            .unwrap_or_else(|e| panic!("alternate {alternate} does not decode: {e}"));
+        assert_eq!(read, value, "alternate {alternate}");
+        assert_eq!(
+            serde_json::to_string(&read).expect("serializes"),
+            canonical,
+            "alternate {alternate} → canonical"
+        );
+    }
+}
+
+macro_rules! vectors {
+    ($($name:ident: $value:expr => $canonical:expr $(, also [$($alt:expr),* $(,)?])?;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                check($value, $canonical, &[$($($alt),*)?]);
+            }
+        )*
+    };
+}
+
+fn received_text() -> Message {
+    Message {
+        from: Sender::User(user("15228977313")),
+        to: Peer::User(user("13800000001")),
+        kind: MessageType::Text,
+        content: "约吗".into(),
+        time: "2026-11-27 21:05:09".into(),
+        ts: 1_795_784_709_000,
+        id: MessageId(1001),
+        seq: Some(Seq(57)),
+        cid: Some(cid("c-0001")),
+        duration: None,
+    }
+}
+
+fn group() -> Group {
+    Group {
+        gid: gid(7),
+        holder: user("12345678903"),
+        name: "项目组".into(),
+        member: members(&["12345678900", "12345678909", "12345678903"]),
+    }
+}
+
+fn broadcast() -> Broadcast {
+    Broadcast {
+        id: BroadcastId(3),
+        from: user("13800000001"),
+        kind: BroadcastKind::Notice,
+        title: "国庆放假通知".into(),
+        content: "10月1日至7日放假，请大家提前安排好工作。".into(),
+        time: "2026-11-27 21:05:09".into(),
+        ts: 1_795_784_709_000,
+    }
+}
+
+vectors! {
+    // 20888 ------------------------------------------------------------
+    login_document_example: Login { user: user("12345678900"), password: "6512bd43d9caa6e02c990b0a82652dca".into() }
+        => r#"{"user":"12345678900","password":"6512bd43d9caa6e02c990b0a82652dca"}"#,
+        also [r#"{"user":12345678900,"password":"6512bd43d9caa6e02c990b0a82652dca"}"#];
+    resume: Resume { user: user("12345678900"), token: TOKEN.into() }
+        => r#"{"user":"12345678900","token":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}"#;
+    login_reply: LoginReply { state: State::SUCCESS, user: user("12345678900"), token: TOKEN.into(), name: "张三".into(), broadcaster: false }
+        => r#"{"state":11,"user":"12345678900","token":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","name":"5byg5LiJ","broadcaster":false}"#;
+    login_failed: ErrorReply::new(State::LOGIN_FAILED, "wrong account or password")
+        => r#"{"state":12,"error":"wrong account or password"}"#;
+    stream_ack: StreamAck { ack: Seq(57) } => r#"{"ack":57}"#, also [r#"{"ack":"57"}"#];
+    logout: Logout { logout: true } => r#"{"logout":true}"#;
+    push_message: Push::Message(Box::new(received_text()))
+        => r#"{"from":"15228977313","to":"13800000001","type":0,"content":"57qm5ZCX","time":"2026-11-27 21:05:09","ts":1795784709000,"id":"1001","seq":57,"cid":"c-0001"}"#;
+    push_broadcast: Push::Broadcast { broadcast: broadcast() }
+        => r#"{"broadcast":{"id":"3","from":"13800000001","kind":0,"title":"5Zu95bqG5pS+5YGH6YCa55+l","content":"MTDmnIgx5pel6IezN+aXpeaUvuWBh++8jOivt+Wkp+WutuaPkOWJjeWuieaOkuWlveW3peS9nOOAgg==","time":"2026-11-27 21:05:09","ts":1795784709000}}"#;
+    push_presence: Push::Presence { presence: PresenceChange { user: user("13800000002"), presence: Presence::Busy } }
+        => r#"{"presence":{"user":"13800000002","presence":"busy"}}"#;
+    push_signature: Push::Signature { signature: SignatureChange { user: user("12345678900"), signing: "今天天气好好~".into() } }
+        => r#"{"signature":{"user":"12345678900","signing":"5LuK5aSp5aSp5rCU5aW95aW9fg=="}}"#;
+    push_signed_out: Push::SignedOut { signed_out: "password changed".into() }
+        => r#"{"signed_out":"password changed"}"#;
+
+    // 21888 / 26888 ----------------------------------------------------
+    send_text_document_example: SendText { from: user("15228977313"), to: Peer::Group(gid(1_231_241_243)), kind: MessageType::Text, content: "约吗".into(), cid: None }
+        => r#"{"from":"15228977313","to":"1231241243","type":0,"content":"57qm5ZCX"}"#,
+        also [r#"{"from":"15228977313","to":"1231241243","type":"0","content":"57qm5ZCX"}"#];
+    send_text: SendText { from: user("15228977313"), to: Peer::User(user("13800000001")), kind: MessageType::Text, content: "周五下午三点开会 🐧".into(), cid: Some(cid("c-0002")) }
+        => r#"{"from":"15228977313","to":"13800000001","type":0,"content":"5ZGo5LqU5LiL5Y2I5LiJ54K55byA5LyaIPCfkKc=","cid":"c-0002"}"#,
+        also [r#"{"from":15228977313,"to":13800000001,"type":"0","content":"5ZGo5LqU5LiL5Y2I5LiJ54K55byA5LyaIPCfkKc=","cid":"c-0002"}"#];
+    send_group_text: SendText { from: user("12345678900"), to: Peer::Group(gid(7)), kind: MessageType::GroupText, content: "约吗".into(), cid: Some(cid("c-0003")) }
+        => r#"{"from":"12345678900","to":"7","type":10,"content":"57qm5ZCX","cid":"c-0003"}"#,
+        also [r#"{"from":"12345678900","to":7,"type":"10","content":"57qm5ZCX","cid":"c-0003"}"#];
+    send_ack: SendAck { state: State::SUCCESS, cid: Some(cid("c-0002")), id: MessageId(1001), seq: Seq(58), time: "2026-11-27 21:05:09".into(), ts: 1_795_784_709_000, content: None }
+        => r#"{"state":11,"cid":"c-0002","id":"1001","seq":58,"time":"2026-11-27 21:05:09","ts":1795784709000}"#;
+
+    // 22888 / 23888 ----------------------------------------------------
+    send_image: SendFile { from: user("15228977313"), to: Peer::User(user("13800000001")), kind: MessageType::Image, data: vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a], name: Some("photo.png".into()), duration: None, cid: Some(cid("c-0004")) }
+        => r#"{"from":"15228977313","to":"13800000001","type":1,"data":"iVBORw0KGgo=","name":"cGhvdG8ucG5n","cid":"c-0004"}"#;
+    send_group_voice: SendFile { from: user("12345678900"), to: Peer::Group(gid(7)), kind: MessageType::GroupVoice, data: vec![0x1a, 0x45, 0xdf, 0xa3], name: None, duration: Some(3), cid: Some(cid("c-0005")) }
+        => r#"{"from":"12345678900","to":"7","type":12,"data":"GkXfow==","duration":3,"cid":"c-0005"}"#;
+    send_file_ack: SendAck { state: State::SUCCESS, cid: Some(cid("c-0004")), id: MessageId(1002), seq: Seq(59), time: "2026-11-27 21:05:09".into(), ts: 1_795_784_709_000, content: Some("1002.png".into()) }
+        => r#"{"state":11,"cid":"c-0004","id":"1002","seq":59,"time":"2026-11-27 21:05:09","ts":1795784709000,"content":"MTAwMi5wbmc="}"#;
+
+    // 50888 ------------------------------------------------------------
+    catch_up: CatchUp { since: Seq(56), limit: Some(100) } => r#"{"since":56,"limit":100}"#, also [r#"{"since":"56","limit":100}"#];
+    catch_up_from_start: CatchUp { since: Seq(0), limit: None } => r#"{"since":0}"#;
+    history: History { target: Peer::Group(gid(7)), before: Some(MessageId(1001)), limit: Some(50) }
+        => r#"{"target":"7","before":"1001","limit":50}"#, also [r#"{"target":7,"before":1001,"limit":50}"#];
+    history_newest: History { target: Peer::User(user("13800000001")), before: None, limit: None }
+        => r#"{"target":"13800000001"}"#;
+    message_page: MessagePage { state: State::SUCCESS, messages: vec![received_text()], more: false }
+        => r#"{"state":11,"messages":[{"from":"15228977313","to":"13800000001","type":0,"content":"57qm5ZCX","time":"2026-11-27 21:05:09","ts":1795784709000,"id":"1001","seq":57,"cid":"c-0001"}],"more":false}"#;
+
+    // 51888 ------------------------------------------------------------
+    directory_query: DirectoryQuery { user: None } => r#"{}"#, also [r#"{"extra":"ignored"}"#];
+    directory: Directory {
+            state: State::SUCCESS,
+            departments: BTreeMap::from([(DepartmentId(1), "研发部".into()), (DepartmentId(2), "市场部".into())]),
+            jobs: BTreeMap::from([(JobId(1), "工程师".into()), (JobId(2), "经理".into())]),
+            contacts: vec![Contact { name: "张三".into(), user: user("12345678900"), department: DepartmentId(1), job: JobId(2), signing: "今天天气好好~".into(), presence: Presence::Online }],
+        }
+        => r#"{"state":11,"departments":"{\"1\":\"56CU5Y+R6YOo\",\"2\":\"5biC5Zy66YOo\"}","jobs":"{\"1\":\"5bel56iL5biI\",\"2\":\"57uP55CG\"}","contacts":"[{\"name\":\"5byg5LiJ\",\"user\":\"12345678900\",\"department\":\"1\",\"job\":\"2\",\"signing\":\"5LuK5aSp5aSp5rCU5aW95aW9fg==\",\"presence\":\"online\"}]"}"#,
+        also [r#"{"state":11,"departments":{"1":"56CU5Y+R6YOo","2":"5biC5Zy66YOo"},"jobs":{"1":"5bel56iL5biI","2":"57uP55CG"},"contacts":[{"name":"5byg5LiJ","user":"12345678900","department":1,"job":"2","signing":"5LuK5aSp5aSp5rCU5aW95aW9fg==","presence":"online"}]}"#];
+
+    // 30888 / 31888 / 33888 / 52888 ------------------------------------
+    password_update: PasswordUpdate { user: user("12345678900"), old: "6512bd43d9caa6e02c990b0a82652dca".into(), new: "e10adc3949ba59abbe56e057f20f883e".into() }
+        => r#"{"user":"12345678900","old":"6512bd43d9caa6e02c990b0a82652dca","new":"e10adc3949ba59abbe56e057f20f883e"}"#;
+    signature_update_document_example: SignatureUpdate { user: user("12345678900"), signing: "今天天气好好~".into() }
+        => r#"{"user":"12345678900","signing":"5LuK5aSp5aSp5rCU5aW95aW9fg=="}"#;
+    presence_update: PresenceUpdate { user: user("12345678900"), presence: Presence::Away }
+        => r#"{"user":"12345678900","presence":"away"}"#;
+    signature_query: SignatureQuery { users: vec![user("12345678900"), user("13800000002")] }
+        => r#"{"users":["12345678900","13800000002"]}"#, also [r#"{"users":[12345678900,"13800000002"]}"#];
+    signatures: Signatures { state: State::SUCCESS, signatures: BTreeMap::from([(user("12345678900"), "今天天气好好~".into()), (user("13800000002"), String::new())]) }
+        => r#"{"state":11,"signatures":{"12345678900":"5LuK5aSp5aSp5rCU5aW95aW9fg==","13800000002":""}}"#;
+    done: Done::new() => r#"{"state":11}"#;
+    wrong_password: ErrorReply::new(State::WRONG_PASSWORD, "the current password is wrong")
+        => r#"{"state":34,"error":"the current password is wrong"}"#;
+
+    // 53888 / 60888 / 61888 / 62888 ------------------------------------
+    groups_query: GroupsQuery { user: Some(user("12345678900")) } => r#"{"user":"12345678900"}"#;
+    groups: Groups { state: State::SUCCESS, groups: vec![group()] }
+        => r#"{"state":11,"groups":"[{\"gid\":\"7\",\"holder\":\"12345678903\",\"name\":\"6aG555uu57uE\",\"member\":\"12345678900,12345678909,12345678903\"}]"}"#;
+    group_create_document_example: GroupCreate { holder: user("12345678903"), name: "项目组".into(), member: members(&["12345678900", "12345678909", "12345678903"]) }
+        => r#"{"holder":"12345678903","name":"6aG555uu57uE","member":"12345678900,12345678909,12345678903"}"#,
+        also [r#"{"holder":"12345678903","name":"6aG555uu57uE","member":["12345678900","12345678909","12345678903"]}"#];
+    group_created: GroupCreated { state: State::SUCCESS, gid: gid(7) } => r#"{"state":11,"gid":"7"}"#;
+    group_created_notice: Push::Message(Box::new(Message {
+            from: Sender::System,
+            to: Peer::Group(gid(7)),
+            kind: MessageType::GroupCreated,
+            content: r#"{"holder":"12345678903","name":"6aG555uu57uE","member":"12345678900,12345678909,12345678903"}"#.into(),
+            time: "2026-11-27 21:05:09".into(),
+            ts: 1_795_784_709_000,
+            id: MessageId(1003),
+            seq: Some(Seq(60)),
+            cid: None,
+            duration: None,
+        }))
+        => r#"{"from":"0","to":"7","type":19,"content":"eyJob2xkZXIiOiIxMjM0NTY3ODkwMyIsIm5hbWUiOiI2YUc1NTV1dTU3dUUiLCJtZW1iZXIiOiIxMjM0NTY3ODkwMCwxMjM0NTY3ODkwOSwxMjM0NTY3ODkwMyJ9","time":"2026-11-27 21:05:09","ts":1795784709000,"id":"1003","seq":60}"#,
+        also [r#"{"from":0,"to":"7","type":"19","content":"eyJob2xkZXIiOiIxMjM0NTY3ODkwMyIsIm5hbWUiOiI2YUc1NTV1dTU3dUUiLCJtZW1iZXIiOiIxMjM0NTY3ODkwMCwxMjM0NTY3ODkwOSwxMjM0NTY3ODkwMyJ9","time":"2026-11-27 21:05:09","ts":1795784709000,"id":"1003","seq":60}"#];
+    group_rename: GroupRename { gid: gid(7), name: "项目组（新）".into() } => r#"{"gid":"7","name":"6aG555uu57uE77yI5paw77yJ"}"#;
+    group_add_members: GroupMembersChange { gid: gid(7), action: MembersAction::Add, member: members(&["13800000002"]) }
+        => r#"{"gid":"7","action":"add","member":"13800000002"}"#;
+    group_remove_members: GroupMembersChange { gid: gid(7), action: MembersAction::Remove, member: members(&["12345678909"]) }
+        => r#"{"gid":"7","action":"remove","member":"12345678909"}"#;
+    group_leave: GroupMembersChange { gid: gid(7), action: MembersAction::Leave, member: Members::default() }
+        => r#"{"gid":"7","action":"leave","member":""}"#, also [r#"{"gid":"7","action":"leave"}"#];
+    group_updated: GroupUpdated { state: State::SUCCESS, group: group() }
+        => r#"{"state":11,"group":{"gid":"7","holder":"12345678903","name":"6aG555uu57uE","member":"12345678900,12345678909,12345678903"}}"#;
+    not_a_member: ErrorReply::new(State::NOT_A_MEMBER, "13800000002 is not a member of group 7")
+        => r#"{"state":33,"error":"13800000002 is not a member of group 7"}"#;
+
+    // 25888 / 55888 ----------------------------------------------------
+    send_broadcast: SendBroadcast { from: user("13800000001"), kind: BroadcastKind::Notice, title: "国庆放假通知".into(), content: "10月1日至7日放假，请大家提前安排好工作。".into(), cid: Some(cid("b-0001")) }
+        => r#"{"from":"13800000001","kind":0,"title":"5Zu95bqG5pS+5YGH6YCa55+l","content":"MTDmnIgx5pel6IezN+aXpeaUvuWBh++8jOivt+Wkp+WutuaPkOWJjeWuieaOkuWlveW3peS9nOOAgg==","cid":"b-0001"}"#;
+    broadcast_ack: BroadcastAck { state: State::SUCCESS, cid: Some(cid("b-0001")), broadcast: broadcast() }
+        => r#"{"state":11,"cid":"b-0001","broadcast":{"id":"3","from":"13800000001","kind":0,"title":"5Zu95bqG5pS+5YGH6YCa55+l","content":"MTDmnIgx5pel6IezN+aXpeaUvuWBh++8jOivt+Wkp+WutuaPkOWJjeWuieaOkuWlveW3peS9nOOAgg==","time":"2026-11-27 21:05:09","ts":1795784709000}}"#;
+    broadcast_query: BroadcastQuery { since: Some(BroadcastId(2)), limit: None } => r#"{"since":"2"}"#, also [r#"{"since":2}"#];
+    broadcast_page: BroadcastPage { state: State::SUCCESS, broadcasts: vec![broadcast()], more: true }
+        => r#"{"state":11,"broadcasts":[{"id":"3","from":"13800000001","kind":0,"title":"5Zu95bqG5pS+5YGH6YCa55+l","content":"MTDmnIgx5pel6IezN+aXpeaUvuWBh++8jOivt+Wkp+WutuaPkOWJjeWuieaOkuWlveW3peS9nOOAgg==","time":"2026-11-27 21:05:09","ts":1795784709000}],"more":true}"#;
+}
+
+#[test]
+fn group_created_notice_content_is_the_documents_shape() {
+    let push: Push = serde_json::from_str(
+        r#"{"from":"0","to":"7","type":19,"content":"eyJob2xkZXIiOiIxMjM0NTY3ODkwMyIsIm5hbWUiOiI2YUc1NTV1dTU3dUUiLCJtZW1iZXIiOiIxMjM0NTY3ODkwMCwxMjM0NTY3ODkwOSwxMjM0NTY3ODkwMyJ9","time":"2026-11-27 21:05:09","ts":1795784709000,"id":"1003","seq":60}"#,
+    )
+    .expect("decodes");
+    let Push::Message(message) = push else {
+        panic!("a type-19 notice is a message");
+    };
+    let notice: GroupCreatedNotice = message.notice().expect("notice content");
+    assert_eq!(
+        notice,
+        GroupCreatedNotice {
+            holder: user("12345678903"),
+            name: "项目组".into(),
+            member: members(&["12345678900", "12345678909", "12345678903"]),
+        }
+    );
+}
+
+#[test]
+fn unknown_message_types_survive_a_round_trip() {
+    let json = r#"{"from":"15228977313","to":"13800000001","type":42,"content":"57qm5ZCX","time":"2026-11-27 21:05:09","ts":1795784709000,"id":"1001"}"#;
+    let message: Message = serde_json::from_str(json).expect("a newer type still decodes");
+    assert_eq!(message.kind, MessageType::Unknown(42));
+    assert_eq!(serde_json::to_string(&message).expect("encodes"), json);
+}
