@@ -10,6 +10,8 @@
 
 pub mod digest;
 pub mod envelope;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ids;
 pub mod limits;
 pub mod packets;
