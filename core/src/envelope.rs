@@ -188,13 +188,14 @@ impl Frame {
             }
         };
         // The payload must be a JSON object; checking it here gives one clear
-        // error instead of a confusing one from each packet's parser.
-        let value: serde_json::Value =
+        // error instead of a confusing one from each packet's parser. RawValue
+        // checks the syntax without building a tree.
+        let raw: &RawValue =
             serde_json::from_str(&payload).map_err(|e| FrameError::BodyNotJson(e.to_string()))?;
-        if !value.is_object() {
+        if !raw.get().starts_with('{') {
             return Err(FrameError::BodyNotJson(format!(
                 "found {}",
-                json_kind(&value)
+                json_kind(raw.get())
             )));
         }
         Ok(Frame { encoding, payload })
@@ -309,14 +310,14 @@ fn tail_text(raw: &RawValue) -> Result<String, FrameError> {
         .map_err(|_| FrameError::WrongVersion(raw.get().to_owned()))
 }
 
-fn json_kind(value: &serde_json::Value) -> &'static str {
-    match value {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
+/// What kind of JSON value a (syntactically valid, trimmed) text holds.
+fn json_kind(json: &str) -> &'static str {
+    match json.as_bytes().first() {
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
     }
 }
 
@@ -356,6 +357,13 @@ mod tests {
             Frame::encode_payload(Encoding::Plain, LOGIN_PAYLOAD).expect("encodes"),
             object
         );
+    }
+
+    #[test]
+    fn payload_may_be_surrounded_by_whitespace() {
+        // base64 of " {} "
+        let frame = Frame::decode(r#"{"head":1110,"body":"IHt9IA==","tail":"PENPEN 1.0"}"#);
+        assert!(frame.is_ok(), "{frame:?}");
     }
 
     #[test]
@@ -414,6 +422,11 @@ mod tests {
                 // base64 of "[1]": JSON, but not an object
                 r#"{"head":1110,"body":"WzFd","tail":"PENPEN 1.0"}"#.into(),
                 |e| matches!(e, FrameError::BodyNotJson(_)),
+            ),
+            (
+                // base64 of " [1] ": whitespace does not hide the array
+                r#"{"head":1110,"body":"IFsxXSA=","tail":"PENPEN 1.0"}"#.into(),
+                |e| *e == FrameError::BodyNotJson("found an array".into()),
             ),
         ];
         for (text, expected) in cases {
