@@ -10,6 +10,7 @@
 pub mod config;
 mod connection;
 pub mod server;
+pub mod store;
 
 pub use config::{PortPlan, ServerConfig};
 pub use server::{RunningServer, StartError};

@@ -1,0 +1,119 @@
+//! The database schema, as numbered migrations. `PRAGMA user_version` records
+//! how many have run; each runs once, in its own transaction.
+
+use rusqlite::Connection;
+
+/// Each entry brings the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: the directory, sessions, messages with per-user delivery, groups, broadcasts, files.
+    r#"
+    CREATE TABLE departments (
+        id   INTEGER PRIMARY KEY,
+        name TEXT NOT NULL
+    );
+    CREATE TABLE jobs (
+        id   INTEGER PRIMARY KEY,
+        name TEXT NOT NULL
+    );
+    CREATE TABLE users (
+        id            TEXT PRIMARY KEY,            -- 11-digit account
+        name          TEXT NOT NULL,
+        department    INTEGER NOT NULL REFERENCES departments(id),
+        job           INTEGER NOT NULL REFERENCES jobs(id),
+        password_hash TEXT NOT NULL,               -- Argon2id (PHC string) of the md5 digest
+        signing       TEXT NOT NULL DEFAULT '',
+        broadcaster   INTEGER NOT NULL DEFAULT 0,
+        presence      TEXT NOT NULL DEFAULT 'offline',
+        last_seq      INTEGER NOT NULL DEFAULT 0,  -- the user's newest seq
+        acked_seq     INTEGER NOT NULL DEFAULT 0   -- everything up to here is delivered
+    );
+    CREATE TABLE sessions (
+        token_hash BLOB PRIMARY KEY,               -- sha256 of the token; the token is never stored
+        user       TEXT NOT NULL REFERENCES users(id),
+        created_ts INTEGER NOT NULL,
+        revoked    INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX sessions_by_user ON sessions(user);
+    CREATE TABLE messages (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        sender       TEXT NOT NULL,                -- a user id, or '0' for notices
+        target       TEXT NOT NULL,                -- a user id or a gid
+        conversation TEXT NOT NULL,                -- 'g:<gid>' or 'u:<lower id>:<higher id>'
+        type         INTEGER NOT NULL,
+        content      TEXT NOT NULL,
+        duration     INTEGER,
+        cid          TEXT,
+        ts           INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX messages_by_cid ON messages(sender, cid) WHERE cid IS NOT NULL;
+    CREATE INDEX messages_by_conversation ON messages(conversation, id);
+    CREATE TABLE inbox (
+        user       TEXT NOT NULL REFERENCES users(id),
+        seq        INTEGER NOT NULL,
+        message_id INTEGER NOT NULL REFERENCES messages(id),
+        PRIMARY KEY (user, seq)
+    ) WITHOUT ROWID;
+    CREATE INDEX inbox_by_message ON inbox(message_id, user);
+    CREATE TABLE groups (
+        gid        INTEGER PRIMARY KEY AUTOINCREMENT,
+        holder     TEXT NOT NULL REFERENCES users(id),
+        name       TEXT NOT NULL,
+        created_ts INTEGER NOT NULL
+    );
+    CREATE TABLE group_members (
+        gid       INTEGER NOT NULL REFERENCES groups(gid),
+        user      TEXT NOT NULL REFERENCES users(id),
+        position  INTEGER NOT NULL,                -- join order, for handing the group over
+        left_id   INTEGER,                         -- last message id they may read, once they left
+        PRIMARY KEY (gid, user)
+    ) WITHOUT ROWID;
+    CREATE INDEX group_members_by_user ON group_members(user);
+    CREATE TABLE broadcasts (
+        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        sender  TEXT NOT NULL REFERENCES users(id),
+        kind    INTEGER NOT NULL,
+        title   TEXT NOT NULL,
+        content TEXT NOT NULL,
+        cid     TEXT,
+        ts      INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX broadcasts_by_cid ON broadcasts(sender, cid) WHERE cid IS NOT NULL;
+    CREATE TABLE files (
+        name       TEXT PRIMARY KEY,               -- chosen by the server, never by a client
+        message_id INTEGER NOT NULL REFERENCES messages(id),
+        mime       TEXT NOT NULL,
+        size       INTEGER NOT NULL
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub const VERSION: usize = MIGRATIONS.len();
+
+/// Runs every migration the database has not had yet.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let current: usize = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_run_once_and_record_the_version() {
+        let mut conn = Connection::open_in_memory().expect("memory db");
+        migrate(&mut conn).expect("first run");
+        migrate(&mut conn).expect("second run is a no-op");
+        let version: usize = conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .expect("version");
+        assert_eq!(version, VERSION);
+    }
+}
