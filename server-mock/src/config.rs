@@ -15,21 +15,32 @@ pub enum PortPlan {
 /// The settings of one server.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// The folder that holds the server's data.
+    /// The folder that holds the server's data (the database and stored files).
     pub data_dir: PathBuf,
     /// The address every listener binds.
     pub host: IpAddr,
     /// The ports the services listen on.
     pub ports: PortPlan,
+    /// Whether an empty database is filled with the demo company on start.
+    pub demo: bool,
+    /// The zone of the `time` fields, in minutes east of UTC.
+    pub utc_offset_minutes: i32,
 }
 
 impl ServerConfig {
-    /// Standard ports on 127.0.0.1, data in `data_dir`.
+    /// Standard ports on 127.0.0.1, data in `data_dir`, demo company, UTC+8.
     pub fn new(data_dir: impl Into<PathBuf>) -> ServerConfig {
         ServerConfig {
             data_dir: data_dir.into(),
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             ports: PortPlan::Offset(0),
+            demo: true,
+            utc_offset_minutes: penpen_core::time::DEFAULT_UTC_OFFSET_MINUTES,
         }
+    }
+
+    /// The database file.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("penpen.db")
     }
 }

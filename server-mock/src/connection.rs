@@ -1,17 +1,19 @@
-//! One WebSocket connection: frames in, exactly one reply out for each.
+//! One authenticated connection to a service port other than 20888: frames in,
+//! exactly one reply out for each, in order.
 
 use crate::server::Shared;
+use crate::services;
 use axum::extract::ws::{Message, WebSocket};
-use penpen_core::{Encoding, ErrorReply, Frame, State};
+use penpen_core::{Encoding, ErrorReply, Frame, State, UserId};
 
-pub(crate) async fn serve(mut socket: WebSocket, mut shared: Shared) {
+pub(crate) async fn serve(mut socket: WebSocket, mut shared: Shared, user: UserId) {
     loop {
         let message = tokio::select! {
             message = socket.recv() => message,
             _ = shared.shutdown.wait_for(|stopped| *stopped) => break,
         };
         let reply = match message {
-            Some(Ok(Message::Text(text))) => reply_to(&shared, text.as_str()),
+            Some(Ok(Message::Text(text))) => reply_to(&shared, &user, text.as_str()).await,
             Some(Ok(Message::Binary(_))) => error_frame(
                 Encoding::Base64,
                 &ErrorReply::new(
@@ -33,21 +35,20 @@ pub(crate) async fn serve(mut socket: WebSocket, mut shared: Shared) {
     let _ = socket.send(Message::Close(None)).await;
 }
 
-fn reply_to(shared: &Shared, text: &str) -> String {
-    match Frame::decode(text) {
-        Err(err) => error_frame(Encoding::Base64, &ErrorReply::from(&err)),
-        Ok(frame) => error_frame(
-            frame.encoding,
-            &ErrorReply::new(
-                State::UNAVAILABLE,
-                format!("service {} does not answer requests yet", shared.service),
-            ),
-        ),
+async fn reply_to(shared: &Shared, user: &UserId, text: &str) -> String {
+    let frame = match Frame::decode(text) {
+        Ok(frame) => frame,
+        Err(err) => return error_frame(Encoding::Base64, &ErrorReply::from(&err)),
+    };
+    match services::answer(&shared.context, shared.service, user, &frame).await {
+        Ok(payload) => Frame::encode_payload(frame.encoding, &payload)
+            .unwrap_or_else(|e| error_frame(Encoding::Base64, &ErrorReply::from(&e))),
+        Err(reply) => error_frame(frame.encoding, &reply),
     }
 }
 
-fn error_frame(encoding: Encoding, reply: &ErrorReply) -> String {
-    // A request in 1160 never gets this far, so `encoding` can carry a payload.
+/// A reply frame for a refusal, in the request's encoding where it can carry one.
+pub(crate) fn error_frame(encoding: Encoding, reply: &ErrorReply) -> String {
     Frame::encode(encoding, reply)
         .or_else(|_| Frame::encode(Encoding::Base64, reply))
         .unwrap_or_default()

@@ -7,9 +7,14 @@
 
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod config;
 mod connection;
+pub mod context;
+pub mod demo;
+pub mod hub;
 pub mod server;
+mod services;
 pub mod store;
 
 pub use config::{PortPlan, ServerConfig};

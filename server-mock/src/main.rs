@@ -19,6 +19,12 @@ struct Args {
     /// Shift every service port by N (below 1000 keeps them distinct), to run several servers side by side.
     #[arg(long, value_name = "N", default_value_t = 0)]
     port_offset: u16,
+    /// Start with an empty directory instead of loading the demo company into a new database.
+    #[arg(long)]
+    no_demo: bool,
+    /// The zone of message times, in minutes east of UTC (480 is UTC+8).
+    #[arg(long, value_name = "MINUTES", default_value_t = penpen_core::time::DEFAULT_UTC_OFFSET_MINUTES, allow_negative_numbers = true)]
+    utc_offset: i32,
 }
 
 #[tokio::main]
@@ -33,6 +39,8 @@ async fn main() -> anyhow::Result<()> {
         data_dir: args.data,
         host: args.host,
         ports: PortPlan::Offset(args.port_offset),
+        demo: !args.no_demo,
+        utc_offset_minutes: args.utc_offset,
     };
     let server = RunningServer::start(config)
         .await

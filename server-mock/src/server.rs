@@ -1,16 +1,20 @@
 //! Starting and stopping the listeners.
 
 use crate::config::{PortPlan, ServerConfig};
-use crate::connection;
+use crate::context::{Context, now_ms};
+use crate::store::{Store, StoreError, queries};
+use crate::{auth, connection, demo, services};
 use axum::Router;
-use axum::extract::{State, WebSocketUpgrade};
-use axum::response::Response;
+use axum::extract::{ConnectInfo, Query, State, WebSocketUpgrade};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use penpen_core::{MAX_FRAME_BYTES, Service};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -26,6 +30,9 @@ pub enum StartError {
         /// What the file system said.
         source: io::Error,
     },
+    /// The database could not be opened, migrated or filled.
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
     /// A service port is taken or not allowed.
     #[error("cannot listen for {service} on {addr}: {source}")]
     Bind {
@@ -54,17 +61,19 @@ pub struct RunningServer {
     addrs: BTreeMap<Service, SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: JoinSet<()>,
+    context: Arc<Context>,
 }
 
-/// What every connection handler can reach.
+/// What every connection handler of one listener can reach.
 #[derive(Debug, Clone)]
 pub(crate) struct Shared {
     pub(crate) service: Service,
+    pub(crate) context: Arc<Context>,
     pub(crate) shutdown: watch::Receiver<bool>,
 }
 
 impl RunningServer {
-    /// Binds every served port, then starts serving them.
+    /// Opens the store, binds every served port, then starts serving them.
     ///
     /// Binding happens before anything is served, so a port that is taken fails
     /// the whole start and no half-started server is left behind.
@@ -92,6 +101,23 @@ impl RunningServer {
             listeners.push((service, listener));
         }
 
+        let database = config.database_path();
+        let store = tokio::task::spawn_blocking(move || Store::open(&database))
+            .await
+            .map_err(|e| StoreError::Database(e.to_string()))??;
+        if config.demo && demo::load_if_empty(&store, now_ms()).await? {
+            tracing::info!(
+                "loaded the demo company: accounts 13800000001 to 13800000024, password {}",
+                demo::DEMO_PASSWORD
+            );
+        }
+        let context = Arc::new(Context {
+            store,
+            hub: Default::default(),
+            limiter: Default::default(),
+            utc_offset_minutes: config.utc_offset_minutes,
+        });
+
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut addrs = BTreeMap::new();
         let mut tasks = JoinSet::new();
@@ -104,16 +130,20 @@ impl RunningServer {
             addrs.insert(service, addr);
             let shared = Shared {
                 service,
+                context: context.clone(),
                 shutdown: shutdown_rx.clone(),
             };
             let mut stop = shutdown_rx.clone();
             let app = Router::new().route("/", get(upgrade)).with_state(shared);
             tasks.spawn(async move {
-                let served = axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = stop.wait_for(|stopped| *stopped).await;
-                    })
-                    .await;
+                let served = axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|stopped| *stopped).await;
+                })
+                .await;
                 if let Err(err) = served {
                     tracing::error!(%service, %err, "listener failed");
                 }
@@ -124,6 +154,7 @@ impl RunningServer {
             addrs,
             shutdown,
             tasks,
+            context,
         })
     }
 
@@ -137,10 +168,13 @@ impl RunningServer {
         &self.addrs
     }
 
-    /// Stops accepting, closes every connection and waits for the handlers to finish.
+    /// Stops accepting, closes every connection, waits for the handlers, then
+    /// lets the store commit what it was given and closes it.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         while self.tasks.join_next().await.is_some() {}
+        let store = self.context.store.clone();
+        let _ = tokio::task::spawn_blocking(move || store.close()).await;
     }
 }
 
@@ -148,8 +182,50 @@ impl RunningServer {
 /// an oversized one with a reason; far larger ones end the connection.
 const WEBSOCKET_MESSAGE_LIMIT: usize = MAX_FRAME_BYTES + 1024 * 1024;
 
-async fn upgrade(State(shared): State<Shared>, ws: WebSocketUpgrade) -> Response {
-    ws.max_message_size(WEBSOCKET_MESSAGE_LIMIT)
-        .max_frame_size(WEBSOCKET_MESSAGE_LIMIT)
-        .on_upgrade(move |socket| connection::serve(socket, shared))
+async fn upgrade(
+    State(shared): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(query): Query<HashMap<String, String>>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let ws = ws
+        .max_message_size(WEBSOCKET_MESSAGE_LIMIT)
+        .max_frame_size(WEBSOCKET_MESSAGE_LIMIT);
+    if shared.service == Service::Login {
+        let Shared {
+            context, shutdown, ..
+        } = shared;
+        return ws
+            .on_upgrade(move |socket| services::stream::serve(socket, context, shutdown, peer));
+    }
+    // Every other port needs a live session's token in the URL.
+    let Some(token) = query.get("token").filter(|t| !t.is_empty()) else {
+        return (
+            StatusCode::UNAUTHORIZED,
+            "missing ?token=: log in on the login port (20888) first",
+        )
+            .into_response();
+    };
+    let token_hash = auth::token_hash(token);
+    let user = shared
+        .context
+        .store
+        .read(move |conn| queries::session_user(conn, &token_hash))
+        .await;
+    match user {
+        Ok(Some(user)) => ws.on_upgrade(move |socket| connection::serve(socket, shared, user)),
+        Ok(None) => (
+            StatusCode::UNAUTHORIZED,
+            "this token is not valid (expired or revoked); log in again",
+        )
+            .into_response(),
+        Err(err) => {
+            tracing::error!(%err, "could not check a token");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the server cannot check tokens right now",
+            )
+                .into_response()
+        }
+    }
 }

@@ -472,13 +472,13 @@ pub fn history(
                 });
             }
         }
-    } else if let Peer::User(other) = target {
-        if !user_exists(conn, other)? {
-            return Err(StoreError::refused(
-                State::UNKNOWN_USER,
-                format!("user {other} does not exist"),
-            ));
-        }
+    } else if let Peer::User(other) = target
+        && !user_exists(conn, other)?
+    {
+        return Err(StoreError::refused(
+            State::UNKNOWN_USER,
+            format!("user {other} does not exist"),
+        ));
     }
     let key = conversation_key(&Sender::User(user.clone()), target);
     let upper = before

@@ -1,0 +1,26 @@
+//! What every connection of a server shares.
+
+use crate::auth::LoginLimiter;
+use crate::hub::Hub;
+use crate::store::Store;
+
+/// The server's shared state.
+#[derive(Debug)]
+pub struct Context {
+    /// The database.
+    pub store: Store,
+    /// The live sessions.
+    pub hub: Hub,
+    /// Failed-login counts.
+    pub limiter: LoginLimiter,
+    /// The zone of the `time` fields, in minutes east of UTC.
+    pub utc_offset_minutes: i32,
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,289 @@
+//! The demo company loaded into an empty database, so a newcomer can log in
+//! at once: departments, jobs, 24 staff, groups and some history.
+
+use crate::auth;
+use crate::store::queries::{self, NewMessage, NewUser};
+use crate::store::{Store, StoreError};
+use penpen_core::packets::groups::Members;
+use penpen_core::packets::message::{GroupCreatedNotice, MessageType, Sender};
+use penpen_core::{DepartmentId, JobId, Peer, UserId, digest};
+
+/// Every demo account's password.
+pub const DEMO_PASSWORD: &str = "penpen2026";
+
+const DEPARTMENTS: &[(u64, &str)] = &[
+    (1, "总经办"),
+    (2, "研发部"),
+    (3, "产品部"),
+    (4, "市场部"),
+    (5, "人事行政部"),
+    (6, "财务部"),
+];
+
+const JOBS: &[(u64, &str)] = &[
+    (1, "总经理"),
+    (2, "部门经理"),
+    (3, "高级工程师"),
+    (4, "工程师"),
+    (5, "产品经理"),
+    (6, "设计师"),
+    (7, "市场专员"),
+    (8, "人事专员"),
+    (9, "会计"),
+];
+
+/// (account, name, department, job, signature, may broadcast)
+pub const STAFF: &[(&str, &str, u64, u64, &str, bool)] = &[
+    ("13800000001", "王建国", 1, 1, "让沟通更简单", true),
+    ("13800000002", "李娜", 5, 2, "有事请留言，看到必回", true),
+    ("13800000003", "张伟", 2, 2, "代码即文档", false),
+    ("13800000004", "刘洋", 2, 3, "", false),
+    ("13800000005", "陈静", 2, 4, "今天天气好好~", false),
+    ("13800000006", "杨帆", 2, 4, "", false),
+    ("13800000007", "赵磊", 2, 4, "专注后端", false),
+    ("13800000008", "黄丽", 2, 4, "", false),
+    ("13800000009", "周杰", 3, 2, "用户第一", false),
+    ("13800000010", "吴敏", 3, 5, "", false),
+    ("13800000011", "徐婷", 3, 6, "设计改变生活", false),
+    ("13800000012", "孙浩", 3, 6, "", false),
+    ("13800000013", "马超", 4, 2, "", false),
+    ("13800000014", "朱琳", 4, 7, "出差中，回复稍慢", false),
+    ("13800000015", "胡斌", 4, 7, "", false),
+    ("13800000016", "郭晶", 4, 7, "", false),
+    ("13800000017", "何平", 5, 8, "", false),
+    ("13800000018", "高原", 5, 8, "", false),
+    ("13800000019", "林芳", 6, 2, "报销请在每月25日前提交", false),
+    ("13800000020", "罗刚", 6, 9, "", false),
+    ("13800000021", "梁雪", 6, 9, "", false),
+    ("13800000022", "宋涛", 2, 4, "", false),
+    ("13800000023", "郑爽", 3, 5, "", false),
+    ("13800000024", "谢明", 4, 7, "", false),
+];
+
+fn user(id: &str) -> Result<UserId, StoreError> {
+    UserId::parse(id).map_err(|e| StoreError::Database(e.to_string()))
+}
+
+/// Fills an empty database with the demo company; does nothing otherwise.
+/// Returns whether it loaded anything.
+pub async fn load_if_empty(store: &Store, now_ms: i64) -> Result<bool, StoreError> {
+    if store.read(queries::user_count).await? > 0 {
+        return Ok(false);
+    }
+    // Hashing is slow on purpose; do it before taking the writer.
+    let digest = digest::password_digest(DEMO_PASSWORD);
+    let hashes = tokio::task::spawn_blocking(move || {
+        STAFF
+            .iter()
+            .map(|_| auth::hash_password_digest(&digest))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    .map_err(|e| StoreError::Database(e.to_string()))?
+    .map_err(|e| StoreError::Database(e.to_string()))?;
+
+    store
+        .write(move |conn| {
+            if queries::user_count(conn)? > 0 {
+                return Ok(false);
+            }
+            for (id, name) in DEPARTMENTS {
+                queries::put_department(conn, DepartmentId(*id), name)?;
+            }
+            for (id, name) in JOBS {
+                queries::put_job(conn, JobId(*id), name)?;
+            }
+            for ((id, name, department, job, signing, broadcaster), hash) in
+                STAFF.iter().zip(hashes)
+            {
+                queries::add_user(
+                    conn,
+                    &NewUser {
+                        id: user(id)?,
+                        name: (*name).to_owned(),
+                        department: DepartmentId(*department),
+                        job: JobId(*job),
+                        password_hash: hash,
+                        signing: (*signing).to_owned(),
+                        broadcaster: *broadcaster,
+                    },
+                )?;
+            }
+            load_history(conn, now_ms)?;
+            Ok(true)
+        })
+        .await
+}
+
+/// Groups and a few conversations from the last days.
+fn load_history(conn: &rusqlite::Connection, now_ms: i64) -> Result<(), StoreError> {
+    const MINUTE: i64 = 60_000;
+    let created = now_ms - 3 * 24 * 60 * MINUTE;
+    let mut ts = now_ms - 2 * 24 * 60 * MINUTE;
+    let mut send = |conn: &rusqlite::Connection,
+                    from: &str,
+                    to: Peer,
+                    kind: MessageType,
+                    text: &str|
+     -> Result<(), StoreError> {
+        ts += 7 * MINUTE;
+        let sender = if from == "0" {
+            Sender::System
+        } else {
+            Sender::User(user(from)?)
+        };
+        let recipients = match &to {
+            Peer::User(other) => match &sender {
+                Sender::User(me) => vec![me.clone(), other.clone()],
+                Sender::System => vec![other.clone()],
+            },
+            Peer::Group(gid) => queries::current_members(conn, *gid)?.0,
+        };
+        let message = NewMessage {
+            sender,
+            to,
+            kind,
+            content: text.to_owned(),
+            duration: None,
+            cid: None,
+            ts,
+        };
+        queries::store_message(conn, &message, &recipients)?;
+        Ok(())
+    };
+
+    let groups: &[(&str, &str, &[&str])] = &[
+        (
+            "13800000003",
+            "研发部",
+            &[
+                "13800000003",
+                "13800000004",
+                "13800000005",
+                "13800000006",
+                "13800000007",
+                "13800000008",
+                "13800000022",
+            ],
+        ),
+        (
+            "13800000009",
+            "产品评审会",
+            &[
+                "13800000009",
+                "13800000010",
+                "13800000011",
+                "13800000003",
+                "13800000005",
+                "13800000023",
+            ],
+        ),
+        (
+            "13800000014",
+            "午餐小分队",
+            &[
+                "13800000014",
+                "13800000005",
+                "13800000011",
+                "13800000017",
+                "13800000021",
+            ],
+        ),
+    ];
+    let mut gids = Vec::new();
+    for (holder, name, members) in groups {
+        let holder = user(holder)?;
+        let members = Members(members.iter().map(|m| user(m)).collect::<Result<_, _>>()?);
+        let gid = queries::create_group(conn, &holder, name, &members, created)?;
+        let notice = GroupCreatedNotice {
+            holder,
+            name: (*name).to_owned(),
+            member: members,
+        };
+        let content =
+            serde_json::to_string(&notice).map_err(|e| StoreError::Database(e.to_string()))?;
+        send(
+            conn,
+            "0",
+            Peer::Group(gid),
+            MessageType::GroupCreated,
+            &content,
+        )?;
+        gids.push(gid);
+    }
+    let boss = Peer::User(user("13800000001")?);
+    let zhang = Peer::User(user("13800000003")?);
+    send(
+        conn,
+        "13800000001",
+        zhang.clone(),
+        MessageType::Text,
+        "张伟，新版本的进度怎么样了？",
+    )?;
+    send(
+        conn,
+        "13800000003",
+        boss,
+        MessageType::Text,
+        "王总，核心功能已经完成，本周五可以给大家演示。",
+    )?;
+    send(
+        conn,
+        "13800000001",
+        zhang,
+        MessageType::Text,
+        "好的，辛苦了 👍",
+    )?;
+    if let [dev, review, lunch] = gids[..] {
+        send(
+            conn,
+            "13800000003",
+            Peer::Group(dev),
+            MessageType::GroupText,
+            "大家好，本周的迭代计划已经发到邮箱，请查收。",
+        )?;
+        send(
+            conn,
+            "13800000005",
+            Peer::Group(dev),
+            MessageType::GroupText,
+            "收到！",
+        )?;
+        send(
+            conn,
+            "13800000007",
+            Peer::Group(dev),
+            MessageType::GroupText,
+            "服务端的接口文档我下午更新一下。",
+        )?;
+        send(
+            conn,
+            "13800000009",
+            Peer::Group(review),
+            MessageType::GroupText,
+            "周四下午三点产品评审，会议室 302。",
+        )?;
+        send(
+            conn,
+            "13800000011",
+            Peer::Group(review),
+            MessageType::GroupText,
+            "设计稿已经上传，大家可以先看看。",
+        )?;
+        send(
+            conn,
+            "13800000014",
+            Peer::Group(lunch),
+            MessageType::GroupText,
+            "今天中午吃什么？楼下新开了一家面馆 🍜",
+        )?;
+        send(
+            conn,
+            "13800000017",
+            Peer::Group(lunch),
+            MessageType::GroupText,
+            "走起！十二点楼下见。",
+        )?;
+    }
+    Ok(())
+}

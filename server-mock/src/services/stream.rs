@@ -1,0 +1,399 @@
+//! 20888: login, resume and logout, then the live stream of the session's
+//! messages with cumulative acks, and a heartbeat that detects dead peers.
+
+use crate::auth;
+use crate::connection::error_frame;
+use crate::context::{Context, now_ms};
+use crate::hub::Subscription;
+use crate::store::queries;
+use axum::extract::ws::{Message as WsMessage, WebSocket};
+use penpen_core::packets::Done;
+use penpen_core::packets::login::{Login, LoginReply, Push, Resume, StreamRequest};
+use penpen_core::packets::profile::Presence;
+use penpen_core::{Encoding, ErrorReply, Frame, Seq, State, UserId};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+
+/// How often the server pings.
+pub const PING_EVERY: Duration = Duration::from_secs(20);
+/// A connection silent for this long is closed.
+pub const DEAD_AFTER: Duration = Duration::from_secs(60);
+/// Messages read from the store per round while pushing.
+const PUSH_PAGE: u32 = 200;
+
+/// The logged-in part of a connection.
+#[derive(Debug)]
+struct Session {
+    user: UserId,
+    token_hash: Vec<u8>,
+    hub_id: u64,
+    /// Everything up to here has been pushed on this connection.
+    sent_up_to: Seq,
+}
+
+/// What the connection does after a frame.
+enum After {
+    Reply(String),
+    Nothing,
+    ReplyAndClose(String),
+}
+
+/// Serves one connection to 20888 until it closes or the server stops.
+pub async fn serve(
+    mut socket: WebSocket,
+    context: Arc<Context>,
+    mut shutdown: watch::Receiver<bool>,
+    peer: SocketAddr,
+) {
+    let mut session: Option<Session> = None;
+    let mut newest: Option<watch::Receiver<Seq>> = None;
+    let mut pushes: Option<mpsc::Receiver<Push>> = None;
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    let mut last_heard = Instant::now();
+
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => {
+                last_heard = Instant::now();
+                let after = match incoming {
+                    Some(Ok(WsMessage::Text(text))) => {
+                        handle(&context, &mut session, &mut newest, &mut pushes, text.as_str(), peer).await
+                    }
+                    Some(Ok(WsMessage::Binary(_))) => After::Reply(error_frame(
+                        Encoding::Base64,
+                        &ErrorReply::new(State::BAD_FRAME, "binary WebSocket message; expected a text frame holding a PENPEN envelope"),
+                    )),
+                    Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => After::Nothing,
+                    Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
+                };
+                match after {
+                    After::Nothing => {}
+                    After::Reply(frame) => {
+                        if socket.send(WsMessage::Text(frame.into())).await.is_err() {
+                            break;
+                        }
+                    }
+                    After::ReplyAndClose(frame) => {
+                        let _ = socket.send(WsMessage::Text(frame.into())).await;
+                        break;
+                    }
+                }
+                // A new login starts its stream with the backlog.
+                if let Some(current) = session.as_mut()
+                    && push_new_messages(&context, &mut socket, current).await.is_err()
+                {
+                    break;
+                }
+            }
+            changed = wait_changed(&mut newest) => {
+                if !changed {
+                    break;
+                }
+                if let Some(current) = session.as_mut()
+                    && push_new_messages(&context, &mut socket, current).await.is_err()
+                {
+                    break;
+                }
+            }
+            push = next_push(&mut pushes) => {
+                let Some(push) = push else { break };
+                let signed_out = matches!(push, Push::SignedOut { .. });
+                let frame = push_frame(&push);
+                if socket.send(WsMessage::Text(frame.into())).await.is_err() || signed_out {
+                    break;
+                }
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() > DEAD_AFTER {
+                    tracing::debug!(%peer, "no answer to pings; closing");
+                    break;
+                }
+                if socket.send(WsMessage::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+            }
+            _ = stopped(&mut shutdown) => break,
+        }
+    }
+    let _ = socket.send(WsMessage::Close(None)).await;
+    if let Some(session) = session {
+        end_session(&context, &session).await;
+    }
+}
+
+/// Resolves once the server is stopping (holds no lock across awaits).
+async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stopped| *stopped).await;
+}
+
+async fn wait_changed(newest: &mut Option<watch::Receiver<Seq>>) -> bool {
+    match newest {
+        Some(receiver) => receiver.changed().await.is_ok(),
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_push(pushes: &mut Option<mpsc::Receiver<Push>>) -> Option<Push> {
+    match pushes {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn handle(
+    context: &Arc<Context>,
+    session: &mut Option<Session>,
+    newest: &mut Option<watch::Receiver<Seq>>,
+    pushes: &mut Option<mpsc::Receiver<Push>>,
+    text: &str,
+    peer: SocketAddr,
+) -> After {
+    let frame = match Frame::decode(text) {
+        Ok(frame) => frame,
+        Err(err) => return After::Reply(error_frame(Encoding::Base64, &ErrorReply::from(&err))),
+    };
+    let encoding = frame.encoding;
+    let request = match StreamRequest::from_frame(&frame) {
+        Ok(request) => request,
+        Err(err) => return After::Reply(error_frame(encoding, &ErrorReply::from(&err))),
+    };
+    let answer = |payload: Result<String, ErrorReply>| match payload {
+        Ok(json) => Frame::encode_payload(encoding, &json)
+            .unwrap_or_else(|e| error_frame(Encoding::Base64, &ErrorReply::from(&e))),
+        Err(reply) => error_frame(encoding, &reply),
+    };
+    match request {
+        StreamRequest::Login(_) | StreamRequest::Resume(_) if session.is_some() => {
+            After::Reply(answer(Err(ErrorReply::new(
+                State::BAD_PACKET,
+                "this connection is already logged in; open a new connection to log in again",
+            ))))
+        }
+        StreamRequest::Login(login) => match log_in(context, &login, peer).await {
+            Ok((reply, token_hash)) => {
+                let started = start_session(context, &reply.user, token_hash).await;
+                match started {
+                    Ok((current, subscription)) => {
+                        *session = Some(current);
+                        *newest = Some(subscription.newest);
+                        *pushes = Some(subscription.pushes);
+                        After::Reply(answer(super::reply(&reply)))
+                    }
+                    Err(err) => After::Reply(answer(Err(err))),
+                }
+            }
+            Err(err) => After::Reply(answer(Err(err))),
+        },
+        StreamRequest::Resume(resume) => match resume_session(context, &resume).await {
+            Ok(reply) => {
+                let token_hash = auth::token_hash(&resume.token);
+                match start_session(context, &reply.user, token_hash).await {
+                    Ok((current, subscription)) => {
+                        *session = Some(current);
+                        *newest = Some(subscription.newest);
+                        *pushes = Some(subscription.pushes);
+                        After::Reply(answer(super::reply(&reply)))
+                    }
+                    Err(err) => After::Reply(answer(Err(err))),
+                }
+            }
+            Err(err) => After::Reply(answer(Err(err))),
+        },
+        StreamRequest::Ack(ack) => {
+            let Some(current) = session.as_ref() else {
+                return After::Reply(answer(Err(not_logged_in())));
+            };
+            let user = current.user.clone();
+            match context
+                .store
+                .write(move |conn| queries::ack(conn, &user, ack.ack))
+                .await
+            {
+                Ok(()) => After::Nothing,
+                Err(err) => After::Reply(answer(Err(err.reply()))),
+            }
+        }
+        StreamRequest::Logout(_) => {
+            let Some(current) = session.as_ref() else {
+                return After::Reply(answer(Err(not_logged_in())));
+            };
+            let token_hash = current.token_hash.clone();
+            match context
+                .store
+                .write(move |conn| queries::revoke_session(conn, &token_hash))
+                .await
+            {
+                Ok(()) => After::ReplyAndClose(answer(super::reply(&Done::new()))),
+                Err(err) => After::Reply(answer(Err(err.reply()))),
+            }
+        }
+    }
+}
+
+fn not_logged_in() -> ErrorReply {
+    ErrorReply::new(
+        State::SESSION_INVALID,
+        "not logged in; send a login {user,password} or a resume {user,token} first",
+    )
+}
+
+async fn log_in(
+    context: &Arc<Context>,
+    login: &Login,
+    peer: SocketAddr,
+) -> Result<(LoginReply, Vec<u8>), ErrorReply> {
+    let now = Instant::now();
+    if !context.limiter.allows(&login.user, peer.ip(), now) {
+        return Err(ErrorReply::new(
+            State::RATE_LIMITED,
+            "too many failed logins; wait a minute and try again",
+        ));
+    }
+    let user = login.user.clone();
+    let account = context
+        .store
+        .read(move |conn| queries::account(conn, &user))
+        .await
+        .map_err(|e| e.reply())?;
+    let digest = login.password.clone();
+    let verified = match &account {
+        Some(account) => {
+            let hash = account.password_hash.clone();
+            tokio::task::spawn_blocking(move || auth::verify_password_digest(&hash, &digest))
+                .await
+                .unwrap_or(false)
+        }
+        None => false,
+    };
+    let (Some(account), true) = (account, verified) else {
+        context.limiter.failed(&login.user, peer.ip(), now);
+        return Err(ErrorReply::new(
+            State::LOGIN_FAILED,
+            "wrong account or password",
+        ));
+    };
+    context.limiter.succeeded(&login.user);
+    let (token, token_hash) =
+        auth::new_token().map_err(|e| ErrorReply::new(State::SERVER_ERROR, e.to_string()))?;
+    let user = login.user.clone();
+    let stored_hash = token_hash.clone();
+    context
+        .store
+        .write(move |conn| queries::create_session(conn, &stored_hash, &user, now_ms()))
+        .await
+        .map_err(|e| e.reply())?;
+    Ok((
+        LoginReply {
+            state: State::SUCCESS,
+            user: login.user.clone(),
+            token,
+            name: account.name,
+            broadcaster: account.broadcaster,
+        },
+        token_hash,
+    ))
+}
+
+async fn resume_session(context: &Arc<Context>, resume: &Resume) -> Result<LoginReply, ErrorReply> {
+    let token_hash = auth::token_hash(&resume.token);
+    let user = resume.user.clone();
+    let found = context
+        .store
+        .read(move |conn| {
+            let owner = queries::session_user(conn, &token_hash)?;
+            let account = queries::account(conn, &user)?;
+            Ok((owner, account))
+        })
+        .await
+        .map_err(|e| e.reply())?;
+    match found {
+        (Some(owner), Some(account)) if owner == resume.user => Ok(LoginReply {
+            state: State::SUCCESS,
+            user: resume.user.clone(),
+            token: resume.token.clone(),
+            name: account.name,
+            broadcaster: account.broadcaster,
+        }),
+        _ => Err(ErrorReply::new(
+            State::SESSION_INVALID,
+            "this token is not valid (expired, revoked, or another account's); log in with the password",
+        )),
+    }
+}
+
+/// Joins the hub and marks the user online; the stream starts at their last ack.
+async fn start_session(
+    context: &Arc<Context>,
+    user: &UserId,
+    token_hash: Vec<u8>,
+) -> Result<(Session, Subscription), ErrorReply> {
+    let who = user.clone();
+    let (newest, acked) = context
+        .store
+        .write(move |conn| {
+            queries::set_presence(conn, &who, Presence::Online)?;
+            queries::seqs(conn, &who)
+        })
+        .await
+        .map_err(|e| e.reply())?;
+    let subscription = context.hub.subscribe(user, token_hash.clone(), newest);
+    Ok((
+        Session {
+            user: user.clone(),
+            token_hash,
+            hub_id: subscription.id,
+            sent_up_to: acked,
+        },
+        subscription,
+    ))
+}
+
+/// Leaves the hub; the user's last session going marks them offline.
+async fn end_session(context: &Arc<Context>, session: &Session) {
+    if context.hub.unsubscribe(&session.user, session.hub_id) {
+        let user = session.user.clone();
+        if let Err(err) = context
+            .store
+            .write(move |conn| queries::set_presence(conn, &user, Presence::Offline))
+            .await
+        {
+            tracing::warn!(%err, "could not record the user as offline");
+        }
+    }
+}
+
+/// Pushes every stored message after `sent_up_to`, oldest first.
+async fn push_new_messages(
+    context: &Arc<Context>,
+    socket: &mut WebSocket,
+    session: &mut Session,
+) -> Result<(), ()> {
+    loop {
+        let user = session.user.clone();
+        let since = session.sent_up_to;
+        let offset = context.utc_offset_minutes;
+        let (messages, more) = context
+            .store
+            .read(move |conn| queries::inbox_after(conn, &user, since, PUSH_PAGE, offset))
+            .await
+            .map_err(|err| tracing::warn!(%err, "could not read messages to push"))?;
+        for message in messages {
+            let seq = message.seq.unwrap_or(session.sent_up_to);
+            let frame = push_frame(&Push::Message(Box::new(message)));
+            socket
+                .send(WsMessage::Text(frame.into()))
+                .await
+                .map_err(|_| ())?;
+            session.sent_up_to = seq;
+        }
+        if !more {
+            return Ok(());
+        }
+    }
+}
+
+fn push_frame(push: &Push) -> String {
+    Frame::encode(Encoding::Base64, push).unwrap_or_default()
+}

@@ -1,0 +1,146 @@
+//! A small PENPEN client for the integration tests: real sockets, real frames.
+
+#![allow(dead_code)]
+
+use futures_util::{SinkExt, StreamExt};
+use penpen_core::packets::Packet;
+use penpen_core::packets::login::{Login, LoginReply, Push};
+use penpen_core::{Encoding, ErrorReply, Frame, Service, UserId, digest};
+use penpen_server_mock::{PortPlan, RunningServer, ServerConfig};
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// The demo company's password.
+pub const PASSWORD: &str = penpen_server_mock::demo::DEMO_PASSWORD;
+/// Demo accounts.
+pub const WANG: &str = "13800000001";
+pub const LI: &str = "13800000002";
+pub const ZHANG: &str = "13800000003";
+pub const LIU: &str = "13800000004";
+pub const ZHOU: &str = "13800000009";
+
+pub fn user(id: &str) -> UserId {
+    UserId::parse(id).expect("valid user id")
+}
+
+/// A server on free ports with the demo company, its data in `data`.
+pub async fn start_in(data: &Path) -> RunningServer {
+    let mut config = ServerConfig::new(data);
+    config.ports = PortPlan::Ephemeral;
+    RunningServer::start(config).await.expect("server starts")
+}
+
+/// A server in a fresh temporary folder.
+pub async fn start() -> (RunningServer, tempfile::TempDir) {
+    let data = tempfile::tempdir().expect("temporary folder");
+    let server = start_in(data.path()).await;
+    (server, data)
+}
+
+/// One WebSocket to one service port.
+pub struct Client {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Client {
+    pub async fn connect(server: &RunningServer, service: Service, token: Option<&str>) -> Client {
+        Client::try_connect(server.addr(service).expect("served"), token)
+            .await
+            .expect("the upgrade is accepted")
+    }
+
+    pub async fn try_connect(addr: SocketAddr, token: Option<&str>) -> Result<Client, String> {
+        let url = match token {
+            Some(token) => format!("ws://{addr}/?token={token}"),
+            None => format!("ws://{addr}/"),
+        };
+        let (socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Client { socket })
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.socket.send(Message::text(text)).await.expect("send");
+    }
+
+    pub async fn send<T: Serialize>(&mut self, packet: &T) {
+        let frame = Frame::encode(Encoding::Base64, packet).expect("encodes");
+        self.send_text(&frame).await;
+    }
+
+    /// The next frame's payload (JSON text), or `None` if the socket closed.
+    pub async fn next_payload(&mut self, wait: Duration) -> Option<String> {
+        loop {
+            let message = tokio::time::timeout(wait, self.socket.next())
+                .await
+                .ok()??;
+            match message.ok()? {
+                Message::Text(text) => {
+                    return Some(
+                        Frame::decode(text.as_str())
+                            .expect("the server sends valid frames")
+                            .payload,
+                    );
+                }
+                Message::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
+    pub async fn payload(&mut self) -> String {
+        self.next_payload(Duration::from_secs(10))
+            .await
+            .expect("a frame within 10 s")
+    }
+
+    /// Sends `packet` and reads the reply as `R`, or the refusal.
+    pub async fn request<T: Serialize, R: Packet>(&mut self, packet: &T) -> Result<R, ErrorReply> {
+        self.send(packet).await;
+        let payload = self.payload().await;
+        decode_reply(&payload)
+    }
+
+    /// Waits for the next pushed message (skipping other pushes).
+    pub async fn next_message(
+        &mut self,
+        wait: Duration,
+    ) -> Option<penpen_core::packets::message::Message> {
+        loop {
+            let payload = self.next_payload(wait).await?;
+            if let Ok(Push::Message(message)) = serde_json::from_str::<Push>(&payload) {
+                return Some(*message);
+            }
+        }
+    }
+}
+
+pub fn decode_reply<R: Packet>(payload: &str) -> Result<R, ErrorReply> {
+    let value: serde_json::Value = serde_json::from_str(payload).expect("json");
+    if value["state"] == 11 {
+        Ok(serde_json::from_str(payload)
+            .unwrap_or_else(|e| panic!("{payload} is not a {}: {e}", R::NAME)))
+    } else {
+        Err(serde_json::from_str(payload)
+            .unwrap_or_else(|e| panic!("{payload} is not an error reply: {e}")))
+    }
+}
+
+/// Logs `account` in on a new 20888 connection; returns the live stream and the reply.
+pub async fn log_in(server: &RunningServer, account: &str) -> (Client, LoginReply) {
+    let mut stream = Client::connect(server, Service::Login, None).await;
+    let reply = stream
+        .request::<_, LoginReply>(&Login {
+            user: user(account),
+            password: digest::password_digest(PASSWORD),
+        })
+        .await
+        .expect("demo login succeeds");
+    (stream, reply)
+}
