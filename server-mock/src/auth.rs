@@ -102,6 +102,29 @@ impl LoginLimiter {
         account < Self::PER_ACCOUNT && address < Self::PER_ADDRESS
     }
 
+    /// Whether `user` may try a password now (for checks that have no address,
+    /// such as a password change inside a session).
+    pub fn allows_account(&self, user: &UserId, now: Instant) -> bool {
+        let Ok(mut failures) = self.failures.lock() else {
+            return true;
+        };
+        failures.by_account.get_mut(user).map_or(0, |times| {
+            times.retain(|t| now.duration_since(*t) < Self::WINDOW);
+            times.len()
+        }) < Self::PER_ACCOUNT
+    }
+
+    /// Counts a wrong password for `user` alone.
+    pub fn failed_account(&self, user: &UserId, now: Instant) {
+        if let Ok(mut failures) = self.failures.lock() {
+            failures
+                .by_account
+                .entry(user.clone())
+                .or_default()
+                .push(now);
+        }
+    }
+
     /// Counts a failed login.
     pub fn failed(&self, user: &UserId, address: IpAddr, now: Instant) {
         if let Ok(mut failures) = self.failures.lock() {

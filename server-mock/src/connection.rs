@@ -2,18 +2,18 @@
 //! exactly one reply out for each, in order.
 
 use crate::server::Shared;
-use crate::services;
+use crate::services::{self, Caller};
 use axum::extract::ws::{Message, WebSocket};
-use penpen_core::{Encoding, ErrorReply, Frame, State, UserId};
+use penpen_core::{Encoding, ErrorReply, Frame, State};
 
-pub(crate) async fn serve(mut socket: WebSocket, mut shared: Shared, user: UserId) {
+pub(crate) async fn serve(mut socket: WebSocket, mut shared: Shared, caller: Caller) {
     loop {
         let message = tokio::select! {
             message = socket.recv() => message,
             _ = shared.shutdown.wait_for(|stopped| *stopped) => break,
         };
         let reply = match message {
-            Some(Ok(Message::Text(text))) => reply_to(&shared, &user, text.as_str()).await,
+            Some(Ok(Message::Text(text))) => reply_to(&shared, &caller, text.as_str()).await,
             Some(Ok(Message::Binary(_))) => error_frame(
                 Encoding::Base64,
                 &ErrorReply::new(
@@ -35,12 +35,12 @@ pub(crate) async fn serve(mut socket: WebSocket, mut shared: Shared, user: UserI
     let _ = socket.send(Message::Close(None)).await;
 }
 
-async fn reply_to(shared: &Shared, user: &UserId, text: &str) -> String {
+async fn reply_to(shared: &Shared, caller: &Caller, text: &str) -> String {
     let frame = match Frame::decode(text) {
         Ok(frame) => frame,
         Err(err) => return error_frame(Encoding::Base64, &ErrorReply::from(&err)),
     };
-    match services::answer(&shared.context, shared.service, user, &frame).await {
+    match services::answer(&shared.context, shared.service, caller, &frame).await {
         Ok(payload) => Frame::encode_payload(frame.encoding, &payload)
             .unwrap_or_else(|e| error_frame(Encoding::Base64, &ErrorReply::from(&e))),
         Err(reply) => error_frame(frame.encoding, &reply),

@@ -4,6 +4,7 @@
 use crate::auth;
 use crate::store::queries::{self, NewMessage, NewUser};
 use crate::store::{Store, StoreError};
+use penpen_core::packets::broadcast::BroadcastKind;
 use penpen_core::packets::groups::Members;
 use penpen_core::packets::message::{GroupCreatedNotice, MessageType, Sender};
 use penpen_core::{DepartmentId, JobId, Peer, UserId, digest};
@@ -11,53 +12,43 @@ use penpen_core::{DepartmentId, JobId, Peer, UserId, digest};
 /// Every demo account's password.
 pub const DEMO_PASSWORD: &str = "penpen2026";
 
-const DEPARTMENTS: &[(u64, &str)] = &[
-    (1, "总经办"),
-    (2, "研发部"),
-    (3, "产品部"),
-    (4, "市场部"),
-    (5, "人事行政部"),
-    (6, "财务部"),
-];
+/// The departments and jobs of the protocol document's example company.
+const DEPARTMENTS: &[(u64, &str)] = &[(1, "总经理"), (2, "技术部"), (3, "市场部"), (4, "财务部")];
 
 const JOBS: &[(u64, &str)] = &[
     (1, "总经理"),
-    (2, "部门经理"),
-    (3, "高级工程师"),
-    (4, "工程师"),
-    (5, "产品经理"),
-    (6, "设计师"),
-    (7, "市场专员"),
-    (8, "人事专员"),
-    (9, "会计"),
+    (2, "部长"),
+    (3, "软件工程师"),
+    (4, "销售经理"),
+    (5, "财务总监"),
 ];
 
 /// (account, name, department, job, signature, may broadcast)
 pub const STAFF: &[(&str, &str, u64, u64, &str, bool)] = &[
     ("13800000001", "王建国", 1, 1, "让沟通更简单", true),
-    ("13800000002", "李娜", 5, 2, "有事请留言，看到必回", true),
+    ("13800000002", "李娜", 3, 2, "有事请留言，看到必回", true),
     ("13800000003", "张伟", 2, 2, "代码即文档", false),
-    ("13800000004", "刘洋", 2, 3, "", false),
-    ("13800000005", "陈静", 2, 4, "今天天气好好~", false),
-    ("13800000006", "杨帆", 2, 4, "", false),
-    ("13800000007", "赵磊", 2, 4, "专注后端", false),
-    ("13800000008", "黄丽", 2, 4, "", false),
-    ("13800000009", "周杰", 3, 2, "用户第一", false),
-    ("13800000010", "吴敏", 3, 5, "", false),
-    ("13800000011", "徐婷", 3, 6, "设计改变生活", false),
-    ("13800000012", "孙浩", 3, 6, "", false),
-    ("13800000013", "马超", 4, 2, "", false),
-    ("13800000014", "朱琳", 4, 7, "出差中，回复稍慢", false),
-    ("13800000015", "胡斌", 4, 7, "", false),
-    ("13800000016", "郭晶", 4, 7, "", false),
-    ("13800000017", "何平", 5, 8, "", false),
-    ("13800000018", "高原", 5, 8, "", false),
-    ("13800000019", "林芳", 6, 2, "报销请在每月25日前提交", false),
-    ("13800000020", "罗刚", 6, 9, "", false),
-    ("13800000021", "梁雪", 6, 9, "", false),
-    ("13800000022", "宋涛", 2, 4, "", false),
-    ("13800000023", "郑爽", 3, 5, "", false),
-    ("13800000024", "谢明", 4, 7, "", false),
+    ("13800000004", "刘洋", 2, 3, "专注后端", false),
+    ("13800000005", "陈静", 2, 3, "今天天气好好~", false),
+    ("13800000006", "杨帆", 2, 3, "早睡早起", false),
+    ("13800000007", "赵磊", 2, 3, "Rust 爱好者", false),
+    ("13800000008", "黄丽", 2, 3, "测试一切", false),
+    ("13800000009", "周杰", 2, 3, "用户第一", false),
+    ("13800000010", "吴敏", 2, 3, "设计改变生活", false),
+    ("13800000011", "徐婷", 2, 3, "在路上", false),
+    ("13800000012", "孙浩", 2, 3, "保持好奇", false),
+    ("13800000013", "马超", 3, 4, "客户满意是目标", false),
+    ("13800000014", "朱琳", 3, 4, "出差中，回复稍慢", false),
+    ("13800000015", "胡斌", 3, 4, "每天进步一点点", false),
+    ("13800000016", "郭晶", 3, 4, "欢迎合作", false),
+    ("13800000017", "何平", 3, 4, "热爱生活", false),
+    ("13800000018", "高原", 3, 4, "山高人为峰", false),
+    ("13800000019", "林芳", 4, 5, "报销请在每月25日前提交", true),
+    ("13800000020", "罗刚", 4, 2, "认真负责", false),
+    ("13800000021", "梁雪", 4, 2, "账目清楚", false),
+    ("13800000022", "宋涛", 2, 3, "写代码，也写诗", false),
+    ("13800000023", "郑爽", 3, 4, "笑口常开", false),
+    ("13800000024", "谢明", 3, 4, "一起加油", false),
 ];
 
 fn user(id: &str) -> Result<UserId, StoreError> {
@@ -155,7 +146,7 @@ fn load_history(conn: &rusqlite::Connection, now_ms: i64) -> Result<(), StoreErr
     let groups: &[(&str, &str, &[&str])] = &[
         (
             "13800000003",
-            "研发部",
+            "技术部",
             &[
                 "13800000003",
                 "13800000004",
@@ -283,6 +274,39 @@ fn load_history(conn: &rusqlite::Connection, now_ms: i64) -> Result<(), StoreErr
             Peer::Group(lunch),
             MessageType::GroupText,
             "走起！十二点楼下见。",
+        )?;
+    }
+    let broadcasts: &[(&str, BroadcastKind, &str, &str)] = &[
+        (
+            "13800000001",
+            BroadcastKind::Announcement,
+            "欢迎使用 penpen",
+            "公司内部通讯统一使用 penpen，所有消息都会在服务器端保存，随时可查，永不丢失。",
+        ),
+        (
+            "13800000002",
+            BroadcastKind::Notice,
+            "国庆放假通知",
+            "10月1日至7日放假，请大家提前安排好工作。",
+        ),
+        (
+            "13800000019",
+            BroadcastKind::Notice,
+            "报销提醒",
+            "本月报销请在25日前提交到财务部。",
+        ),
+    ];
+    for (sender, kind, title, content) in broadcasts {
+        ts += 60 * MINUTE;
+        queries::store_broadcast(
+            conn,
+            &user(sender)?,
+            *kind,
+            title,
+            content,
+            None,
+            ts,
+            penpen_core::time::DEFAULT_UTC_OFFSET_MINUTES,
         )?;
     }
     Ok(())

@@ -207,13 +207,17 @@ async fn upgrade(
             .into_response();
     };
     let token_hash = auth::token_hash(token);
+    let lookup = token_hash.clone();
     let user = shared
         .context
         .store
-        .read(move |conn| queries::session_user(conn, &token_hash))
+        .read(move |conn| queries::session_user(conn, &lookup))
         .await;
     match user {
-        Ok(Some(user)) => ws.on_upgrade(move |socket| connection::serve(socket, shared, user)),
+        Ok(Some(user)) => {
+            let caller = services::Caller { user, token_hash };
+            ws.on_upgrade(move |socket| connection::serve(socket, shared, caller))
+        }
         Ok(None) => (
             StatusCode::UNAUTHORIZED,
             "this token is not valid (expired or revoked); log in again",

@@ -353,7 +353,7 @@ async fn group_text_reaches_every_member() {
     let dev = groups
         .groups
         .iter()
-        .find(|g| g.name == "研发部")
+        .find(|g| g.name == "技术部")
         .expect("the demo dev group");
     assert!(dev.member.contains(&user(LIU)));
 
@@ -387,7 +387,7 @@ async fn the_directory_lists_the_company_with_decoded_names() {
         .await
         .expect("directory");
     assert_eq!(directory.contacts.len(), 24);
-    assert!(directory.departments.values().any(|d| d == "研发部"));
+    assert!(directory.departments.values().any(|d| d == "技术部"));
     let me = directory
         .contacts
         .iter()

@@ -1,7 +1,9 @@
 //! One module per service: each turns a request frame into exactly one reply.
 
+pub mod broadcast;
 pub mod directory;
 pub mod groups;
+pub mod profile;
 pub mod stream;
 pub mod sync;
 pub mod text;
@@ -37,13 +39,32 @@ pub fn must_be_self(session: &UserId, named: &UserId, field: &str) -> Result<(),
     }
 }
 
+/// Who is asking: the session behind the connection.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The session's user, the only identity the server trusts.
+    pub user: UserId,
+    /// The session's token hash (to spare it when others are signed out).
+    pub token_hash: Vec<u8>,
+}
+
 /// Answers one request on a service port other than 20888.
-pub async fn answer(context: &Context, service: Service, user: &UserId, frame: &Frame) -> Reply {
+pub async fn answer(context: &Context, service: Service, caller: &Caller, frame: &Frame) -> Reply {
+    let user = &caller.user;
     match service {
         Service::Text | Service::GroupText => text::send(context, service, user, frame).await,
+        Service::Broadcast => broadcast::send(context, user, frame).await,
+        Service::Password => profile::password(context, caller, frame).await,
+        Service::Signature => profile::signature(context, user, frame).await,
+        Service::Presence => profile::presence(context, user, frame).await,
         Service::SyncMessages => sync::messages(context, user, frame).await,
         Service::SyncContacts => directory::directory(context, user, frame).await,
+        Service::SyncSignatures => profile::signatures(context, frame).await,
         Service::SyncGroups => groups::list(context, user, frame).await,
+        Service::SyncBroadcasts => broadcast::list(context, frame).await,
+        Service::GroupCreate => groups::create(context, user, frame).await,
+        Service::GroupRename => groups::rename(context, user, frame).await,
+        Service::GroupMembers => groups::members(context, user, frame).await,
         other => Err(ErrorReply::new(
             State::UNAVAILABLE,
             format!("service {other} is not served by this server yet"),

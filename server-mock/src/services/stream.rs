@@ -8,7 +8,7 @@ use crate::hub::Subscription;
 use crate::store::queries;
 use axum::extract::ws::{Message as WsMessage, WebSocket};
 use penpen_core::packets::Done;
-use penpen_core::packets::login::{Login, LoginReply, Push, Resume, StreamRequest};
+use penpen_core::packets::login::{Login, LoginReply, PresenceChange, Push, Resume, StreamRequest};
 use penpen_core::packets::profile::Presence;
 use penpen_core::{Encoding, ErrorReply, Frame, Seq, State, UserId};
 use std::net::SocketAddr;
@@ -339,6 +339,9 @@ async fn start_session(
         .await
         .map_err(|e| e.reply())?;
     let subscription = context.hub.subscribe(user, token_hash.clone(), newest);
+    context
+        .hub
+        .push_everyone(&presence_push(user, Presence::Online));
     Ok((
         Session {
             user: user.clone(),
@@ -361,6 +364,18 @@ async fn end_session(context: &Arc<Context>, session: &Session) {
         {
             tracing::warn!(%err, "could not record the user as offline");
         }
+        context
+            .hub
+            .push_everyone(&presence_push(&session.user, Presence::Offline));
+    }
+}
+
+fn presence_push(user: &UserId, presence: Presence) -> Push {
+    Push::Presence {
+        presence: PresenceChange {
+            user: user.clone(),
+            presence,
+        },
     }
 }
 

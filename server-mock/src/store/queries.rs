@@ -2,6 +2,8 @@
 //! statement is parameterised; nothing a client sends is ever spliced into SQL.
 
 use super::StoreError;
+use penpen_core::BroadcastId;
+use penpen_core::packets::broadcast::{Broadcast, BroadcastKind};
 use penpen_core::packets::directory::{Contact, Directory};
 use penpen_core::packets::groups::{Group, Members};
 use penpen_core::packets::message::{Message, MessageType, Sender};
@@ -648,4 +650,184 @@ pub fn create_group(
         )?;
     }
     Ok(gid)
+}
+
+// ------------------------------------------------------------------ profile
+
+/// Sets a user's signature.
+pub fn set_signature(conn: &Connection, user: &UserId, signing: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE users SET signing = ?2 WHERE id = ?1",
+        params![user.as_str(), signing],
+    )?;
+    Ok(())
+}
+
+/// The signatures of those of `users` who exist.
+pub fn signatures(
+    conn: &Connection,
+    users: &[UserId],
+) -> Result<BTreeMap<UserId, String>, StoreError> {
+    let mut statement = conn.prepare("SELECT signing FROM users WHERE id = ?1")?;
+    let mut found = BTreeMap::new();
+    for user in users {
+        if let Some(signing) = statement
+            .query_row([user.as_str()], |row| row.get::<_, String>(0))
+            .optional()?
+        {
+            found.insert(user.clone(), signing);
+        }
+    }
+    Ok(found)
+}
+
+/// Replaces the password hash and revokes every session but `keep`.
+pub fn change_password(
+    conn: &Connection,
+    user: &UserId,
+    password_hash: &str,
+    keep: &[u8],
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+        params![user.as_str(), password_hash],
+    )?;
+    conn.execute(
+        "UPDATE sessions SET revoked = 1 WHERE user = ?1 AND token_hash != ?2",
+        params![user.as_str(), keep],
+    )?;
+    Ok(())
+}
+
+// --------------------------------------------------------- group membership
+
+/// Renames a group.
+pub fn rename_group(conn: &Connection, gid: GroupId, name: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE groups SET name = ?2 WHERE gid = ?1",
+        params![gid.get() as i64, name],
+    )?;
+    Ok(())
+}
+
+/// Makes `user` a current member (again), last in join order.
+pub fn join_group(conn: &Connection, gid: GroupId, user: &UserId) -> Result<(), StoreError> {
+    let position: i64 = conn.query_row(
+        "SELECT COALESCE(MAX(position), -1) + 1 FROM group_members WHERE gid = ?1",
+        [gid.get() as i64],
+        |row| row.get(0),
+    )?;
+    conn.execute(
+        "INSERT INTO group_members (gid, user, position) VALUES (?1, ?2, ?3)
+         ON CONFLICT(gid, user) DO UPDATE SET left_id = NULL, position = excluded.position",
+        params![gid.get() as i64, user.as_str(), position],
+    )?;
+    Ok(())
+}
+
+/// Ends `user`'s membership; they keep reading up to `last_visible`.
+pub fn leave_group(
+    conn: &Connection,
+    gid: GroupId,
+    user: &UserId,
+    last_visible: MessageId,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE group_members SET left_id = ?3 WHERE gid = ?1 AND user = ?2",
+        params![gid.get() as i64, user.as_str(), last_visible.0 as i64],
+    )?;
+    Ok(())
+}
+
+/// Hands the group to another member.
+pub fn set_holder(conn: &Connection, gid: GroupId, holder: &UserId) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE groups SET holder = ?2 WHERE gid = ?1",
+        params![gid.get() as i64, holder.as_str()],
+    )?;
+    Ok(())
+}
+
+// --------------------------------------------------------------- broadcasts
+
+/// Whether the user may send broadcasts.
+pub fn is_broadcaster(conn: &Connection, user: &UserId) -> Result<bool, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT broadcaster FROM users WHERE id = ?1",
+            [user.as_str()],
+            |row| row.get(0),
+        )
+        .optional()?
+        .unwrap_or(false))
+}
+
+fn broadcast_row(row: &rusqlite::Row<'_>, utc_offset_minutes: i32) -> rusqlite::Result<Broadcast> {
+    let kind: u8 = row.get(2)?;
+    let ts: i64 = row.get(5)?;
+    Ok(Broadcast {
+        id: BroadcastId(row.get::<_, i64>(0)? as u64),
+        from: user_id(row.get(1)?)?,
+        kind: BroadcastKind::try_from(kind).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Integer, e.into())
+        })?,
+        title: row.get(3)?,
+        content: row.get(4)?,
+        time: time::format_time(ts, utc_offset_minutes),
+        ts,
+    })
+}
+
+/// Stores a broadcast; a repeated (sender, cid) returns the first one.
+#[allow(clippy::too_many_arguments)]
+pub fn store_broadcast(
+    conn: &Connection,
+    sender: &UserId,
+    kind: BroadcastKind,
+    title: &str,
+    content: &str,
+    cid: Option<&ClientMsgId>,
+    ts: i64,
+    utc_offset_minutes: i32,
+) -> Result<Broadcast, StoreError> {
+    const COLUMNS: &str = "id, sender, kind, title, content, ts";
+    if let Some(cid) = cid {
+        let sql = format!("SELECT {COLUMNS} FROM broadcasts WHERE sender = ?1 AND cid = ?2");
+        if let Some(existing) = conn
+            .query_row(&sql, params![sender.as_str(), cid.as_str()], |row| {
+                broadcast_row(row, utc_offset_minutes)
+            })
+            .optional()?
+        {
+            return Ok(existing);
+        }
+    }
+    conn.execute(
+        "INSERT INTO broadcasts (sender, kind, title, content, cid, ts) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![sender.as_str(), u8::from(kind), title, content, cid.map(ClientMsgId::as_str), ts],
+    )?;
+    let id = conn.last_insert_rowid();
+    let sql = format!("SELECT {COLUMNS} FROM broadcasts WHERE id = ?1");
+    Ok(conn.query_row(&sql, [id], |row| broadcast_row(row, utc_offset_minutes))?)
+}
+
+/// Broadcasts after `since`, oldest first, and whether more follow.
+pub fn broadcasts_after(
+    conn: &Connection,
+    since: Option<BroadcastId>,
+    limit: u32,
+    utc_offset_minutes: i32,
+) -> Result<(Vec<Broadcast>, bool), StoreError> {
+    let mut statement = conn.prepare(
+        "SELECT id, sender, kind, title, content, ts FROM broadcasts WHERE id > ?1 ORDER BY id LIMIT ?2",
+    )?;
+    let since = since.map(|b| b.0 as i64).unwrap_or(0);
+    let mut found = statement
+        .query_map(params![since, i64::from(limit) + 1], |row| {
+            broadcast_row(row, utc_offset_minutes)
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let more = found.len() > limit as usize;
+    found.truncate(limit as usize);
+    Ok((found, more))
 }
