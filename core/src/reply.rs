@@ -100,11 +100,14 @@ impl ErrorReply {
 }
 
 impl From<&crate::FrameError> for ErrorReply {
-    /// Envelope errors are [`State::BAD_FRAME`]; a payload that is not the
-    /// expected packet or breaks a limit is [`State::BAD_PACKET`].
+    /// Envelope errors are [`State::BAD_FRAME`]; a file over its size limit is
+    /// [`State::TOO_LARGE`]; any other payload that is not the expected packet
+    /// or breaks a limit is [`State::BAD_PACKET`].
     fn from(err: &crate::FrameError) -> ErrorReply {
         use crate::FrameError as E;
         let state = match err {
+            // `data` is a file: too many bytes of it is "file too large".
+            E::FieldTooLong { field: "data", .. } => State::TOO_LARGE,
             E::NotExpectedPacket { .. } | E::FieldTooLong { .. } => State::BAD_PACKET,
             _ => State::BAD_FRAME,
         };

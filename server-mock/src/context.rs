@@ -15,6 +15,8 @@ pub struct Context {
     pub limiter: LoginLimiter,
     /// The zone of the `time` fields, in minutes east of UTC.
     pub utc_offset_minutes: i32,
+    /// The server's data folder (stored files live in `files/` inside it).
+    pub data_dir: std::path::PathBuf,
 }
 
 /// Milliseconds since the Unix epoch, now.

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod hub;
 pub mod server;
 mod services;
+pub mod sniff;
 pub mod store;
 
 pub use config::{PortPlan, ServerConfig};

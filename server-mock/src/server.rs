@@ -5,7 +5,7 @@ use crate::context::{Context, now_ms};
 use crate::store::{Store, StoreError, queries};
 use crate::{auth, connection, demo, services};
 use axum::Router;
-use axum::extract::{ConnectInfo, Query, State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, Path, Query, State, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -13,7 +13,7 @@ use penpen_core::{MAX_FRAME_BYTES, Service};
 use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::PathBuf as FsPathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -26,7 +26,7 @@ pub enum StartError {
     #[error("cannot create the data folder {path}: {source}")]
     DataDir {
         /// The folder.
-        path: PathBuf,
+        path: FsPathBuf,
         /// What the file system said.
         source: io::Error,
     },
@@ -116,6 +116,7 @@ impl RunningServer {
             hub: Default::default(),
             limiter: Default::default(),
             utc_offset_minutes: config.utc_offset_minutes,
+            data_dir: config.data_dir.clone(),
         });
 
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -134,7 +135,11 @@ impl RunningServer {
                 shutdown: shutdown_rx.clone(),
             };
             let mut stop = shutdown_rx.clone();
-            let app = Router::new().route("/", get(upgrade)).with_state(shared);
+            let mut app = Router::new().route("/", get(upgrade));
+            if matches!(service, Service::Image | Service::Voice) {
+                app = app.route("/files/{name}", get(download));
+            }
+            let app = app.with_state(shared);
             tasks.spawn(async move {
                 let served = axum::serve(
                     listener,
@@ -231,5 +236,48 @@ async fn upgrade(
             )
                 .into_response()
         }
+    }
+}
+
+/// `GET /files/<name>?token=…` on 22888 and 23888.
+async fn download(
+    State(shared): State<Shared>,
+    Path(name): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(token) = query.get("token").filter(|t| !t.is_empty()) else {
+        return (StatusCode::UNAUTHORIZED, "missing ?token=").into_response();
+    };
+    let token_hash = auth::token_hash(token);
+    let user = shared
+        .context
+        .store
+        .read(move |conn| queries::session_user(conn, &token_hash))
+        .await;
+    let user = match user {
+        Ok(Some(user)) => user,
+        Ok(None) => return (StatusCode::UNAUTHORIZED, "this token is not valid").into_response(),
+        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    };
+    match services::files::download(&shared.context, &user, &name).await {
+        Ok(services::files::Download::File(bytes, mime)) => (
+            [
+                (axum::http::header::CONTENT_TYPE, mime),
+                (
+                    axum::http::header::CACHE_CONTROL,
+                    "private, max-age=31536000, immutable".to_owned(),
+                ),
+                (
+                    axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                    "*".to_owned(),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(services::files::Download::NotFound) => {
+            (StatusCode::NOT_FOUND, "no such file").into_response()
+        }
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod broadcast;
 pub mod directory;
+pub mod files;
 pub mod groups;
 pub mod profile;
 pub mod stream;
@@ -53,6 +54,7 @@ pub async fn answer(context: &Context, service: Service, caller: &Caller, frame:
     let user = &caller.user;
     match service {
         Service::Text | Service::GroupText => text::send(context, service, user, frame).await,
+        Service::Image | Service::Voice => files::send(context, service, user, frame).await,
         Service::Broadcast => broadcast::send(context, user, frame).await,
         Service::Password => profile::password(context, caller, frame).await,
         Service::Signature => profile::signature(context, user, frame).await,

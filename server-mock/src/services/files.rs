@@ -1,0 +1,247 @@
+//! 22888 images and 23888 voice: the file travels in the send, is stored under
+//! a name the server chooses, and is served over HTTP GET to sessions that may
+//! see its conversation.
+
+use super::{Reply, must_be_self, reply, request};
+use crate::context::{Context, now_ms};
+use crate::services::text::recipients;
+use crate::sniff::{self, Format};
+use crate::store::StoreError;
+use crate::store::queries::{self, Membership, NewMessage};
+use penpen_core::limits::{MAX_IMAGE_BYTES, MAX_VOICE_BYTES};
+use penpen_core::packets::message::{MessageType, SendAck, SendFile, Sender};
+use penpen_core::{ErrorReply, Frame, Peer, Service, State, UserId, time};
+use rusqlite::OptionalExtension;
+use std::path::{Path, PathBuf};
+
+/// The folder stored files live in.
+pub fn folder(data_dir: &Path) -> PathBuf {
+    data_dir.join("files")
+}
+
+/// Whether `name` could be a name this server gave a file (so a request can
+/// never reach outside the files folder).
+pub fn is_server_file_name(name: &str) -> bool {
+    let Some((stem, extension)) = name.split_once('.') else {
+        return false;
+    };
+    stem.len() == 32
+        && stem.bytes().all(|b| b.is_ascii_hexdigit())
+        && ["jpg", "png", "gif", "webp", "webm", "ogg", "m4a"].contains(&extension)
+}
+
+/// Stores an image or voice message with its file.
+pub async fn send(context: &Context, service: Service, user: &UserId, frame: &Frame) -> Reply {
+    let send: SendFile = request(frame)?;
+    must_be_self(user, &send.from, "from")?;
+    if MessageType::for_send(service, &send.to) != Some(send.kind) {
+        return Err(ErrorReply::new(
+            State::BAD_PACKET,
+            format!(
+                "type {} cannot be sent on {service}; images are 1 or 11 on 22888, voice 2 or 12 on 23888",
+                send.kind.code()
+            ),
+        ));
+    }
+    let (format, max) = match service {
+        Service::Image => (sniff::image(&send.data), MAX_IMAGE_BYTES),
+        _ => (sniff::voice(&send.data), MAX_VOICE_BYTES),
+    };
+    if send.data.len() > max {
+        return Err(ErrorReply::new(
+            State::TOO_LARGE,
+            format!(
+                "the file has {} bytes; expected at most {max}",
+                send.data.len()
+            ),
+        ));
+    }
+    let Some(format) = format else {
+        return Err(ErrorReply::new(
+            State::UNSUPPORTED_FORMAT,
+            match service {
+                Service::Image => "the file is not a JPEG, PNG, GIF or WebP image",
+                _ => "the file is not WebM or Ogg audio with Opus, nor MP4/M4A audio with AAC",
+            },
+        ));
+    };
+
+    // A retried send must not store the file again.
+    if let Some(cid) = send.cid.clone() {
+        let sender = user.clone();
+        let earlier = context
+            .store
+            .read(move |conn| earlier_file_send(conn, &sender, &cid))
+            .await
+            .map_err(|e| e.reply())?;
+        if let Some(ack) = earlier {
+            return reply(&SendAck {
+                time: time::format_time(ack.ts, context.utc_offset_minutes),
+                ..ack
+            });
+        }
+    }
+
+    let name = stored_name(format).map_err(|e| ErrorReply::new(State::SERVER_ERROR, e))?;
+    let path = folder(&context.data_dir).join(&name);
+    write_durably(&path, &send.data)
+        .await
+        .map_err(|e| ErrorReply::new(State::SERVER_ERROR, format!("cannot store the file: {e}")))?;
+
+    let message = NewMessage {
+        sender: Sender::User(user.clone()),
+        to: send.to.clone(),
+        kind: send.kind,
+        content: name.clone(),
+        duration: send.duration,
+        cid: send.cid.clone(),
+        ts: now_ms(),
+    };
+    let (sender, file_name, size) = (user.clone(), name.clone(), send.data.len());
+    let stored = context
+        .store
+        .write(move |conn| {
+            let people = recipients(conn, &sender, &message.to)?;
+            let stored = queries::store_message(conn, &message, &people)?;
+            if !stored.repeated {
+                conn.execute(
+                    "INSERT INTO files (name, message_id, mime, size) VALUES (?1, ?2, ?3, ?4)",
+                    rusqlite::params![file_name, stored.id.0 as i64, format.mime(), size as i64],
+                )?;
+            }
+            Ok(stored)
+        })
+        .await;
+    let stored = match stored {
+        Ok(stored) => stored,
+        Err(err) => {
+            // Nothing refers to the file; do not keep it.
+            let _ = tokio::fs::remove_file(&path).await;
+            return Err(err.reply());
+        }
+    };
+    for (recipient, seq) in &stored.seqs {
+        context.hub.delivered(recipient, *seq);
+    }
+    reply(&SendAck {
+        state: State::SUCCESS,
+        cid: send.cid,
+        id: stored.id,
+        seq: stored.seq_of(user),
+        time: time::format_time(stored.ts, context.utc_offset_minutes),
+        ts: stored.ts,
+        content: Some(name),
+    })
+}
+
+fn earlier_file_send(
+    conn: &rusqlite::Connection,
+    sender: &UserId,
+    cid: &penpen_core::ClientMsgId,
+) -> Result<Option<SendAck>, StoreError> {
+    let found: Option<(i64, i64, String)> = conn
+        .query_row(
+            "SELECT id, ts, content FROM messages WHERE sender = ?1 AND cid = ?2",
+            rusqlite::params![sender.as_str(), cid.as_str()],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()?;
+    let Some((id, ts, content)) = found else {
+        return Ok(None);
+    };
+    let seq: i64 = conn
+        .query_row(
+            "SELECT seq FROM inbox WHERE message_id = ?1 AND user = ?2",
+            rusqlite::params![id, sender.as_str()],
+            |row| row.get(0),
+        )
+        .optional()?
+        .unwrap_or(0);
+    Ok(Some(SendAck {
+        state: State::SUCCESS,
+        cid: Some(cid.clone()),
+        id: penpen_core::MessageId(id as u64),
+        seq: penpen_core::Seq(seq as u64),
+        time: String::new(),
+        ts,
+        content: Some(content),
+    }))
+}
+
+fn stored_name(format: Format) -> Result<String, String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for a file name: {e}"))?;
+    let stem: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("{stem}.{}", format.extension()))
+}
+
+/// Writes the file and flushes it to disk before anything refers to it.
+async fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    if let Some(parent) = path.parent() {
+        tokio::fs::create_dir_all(parent).await?;
+    }
+    let mut file = tokio::fs::File::create(path).await?;
+    file.write_all(bytes).await?;
+    file.sync_all().await
+}
+
+/// What a GET for a stored file gets.
+#[derive(Debug)]
+pub enum Download {
+    /// The file, with its MIME type.
+    File(Vec<u8>, String),
+    /// No such file, or the caller may not see it (the two are not told apart).
+    NotFound,
+}
+
+/// The file `name` if `user` may see the conversation it was sent in.
+pub async fn download(
+    context: &Context,
+    user: &UserId,
+    name: &str,
+) -> Result<Download, StoreError> {
+    if !is_server_file_name(name) {
+        return Ok(Download::NotFound);
+    }
+    let (who, wanted) = (user.clone(), name.to_owned());
+    let mime = context
+        .store
+        .read(move |conn| visible_file(conn, &who, &wanted))
+        .await?;
+    let Some(mime) = mime else {
+        return Ok(Download::NotFound);
+    };
+    match tokio::fs::read(folder(&context.data_dir).join(name)).await {
+        Ok(bytes) => Ok(Download::File(bytes, mime)),
+        Err(_) => Ok(Download::NotFound),
+    }
+}
+
+fn visible_file(
+    conn: &rusqlite::Connection,
+    user: &UserId,
+    name: &str,
+) -> Result<Option<String>, StoreError> {
+    let found: Option<(String, i64, String, String)> = conn
+        .query_row(
+            "SELECT f.mime, m.id, m.sender, m.target FROM files f JOIN messages m ON m.id = f.message_id
+             WHERE f.name = ?1",
+            [name],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        )
+        .optional()?;
+    let Some((mime, id, sender, target)) = found else {
+        return Ok(None);
+    };
+    let visible = match Peer::parse(&target) {
+        Ok(Peer::User(to)) => sender == user.as_str() || &to == user,
+        Ok(Peer::Group(gid)) => match queries::membership(conn, gid, user)? {
+            Some(Membership::Current) => true,
+            Some(Membership::Left(last)) => last.0 as i64 >= id,
+            None => false,
+        },
+        Err(_) => false,
+    };
+    Ok(visible.then_some(mime))
+}
