@@ -1,4 +1,5 @@
-//! `penpen-server-mock --data DIR [--host 127.0.0.1] [--port-offset N]`
+//! `penpen-server-mock --data DIR [--host 127.0.0.1] [--port-offset N]` runs the server;
+//! `penpen-server-mock --data DIR admin …` provisions departments, jobs and users.
 
 use anyhow::Context as _;
 use clap::Parser;
@@ -25,6 +26,57 @@ struct Args {
     /// The zone of message times, in minutes east of UTC (480 is UTC+8).
     #[arg(long, value_name = "MINUTES", default_value_t = penpen_core::time::DEFAULT_UTC_OFFSET_MINUTES, allow_negative_numbers = true)]
     utc_offset: i32,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Provision the directory (the server may be running).
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum AdminAction {
+    /// Create or rename a department.
+    AddDepartment {
+        #[arg(long)]
+        id: u64,
+        #[arg(long)]
+        name: String,
+    },
+    /// Create or rename a job.
+    AddJob {
+        #[arg(long)]
+        id: u64,
+        #[arg(long)]
+        name: String,
+    },
+    /// Add a user.
+    AddUser {
+        /// The 11-digit mobile number.
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        department: u64,
+        #[arg(long)]
+        job: u64,
+        #[arg(long)]
+        password: String,
+        #[arg(long, default_value = "")]
+        signing: String,
+        /// May send company broadcasts.
+        #[arg(long)]
+        broadcaster: bool,
+    },
+    /// Import a .json file (departments, jobs, users) or a .csv file of users
+    /// (id,name,department,job,password,signing,broadcaster); all or nothing.
+    Import { file: PathBuf },
 }
 
 #[tokio::main]
@@ -35,6 +87,9 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
+    if let Some(Command::Admin { action }) = args.command {
+        return admin(&args.data, action).await;
+    }
     let config = ServerConfig {
         data_dir: args.data,
         host: args.host,
@@ -72,4 +127,52 @@ async fn shutdown_signal() {
     {
         let _ = ctrl_c.await;
     }
+}
+
+#[allow(clippy::print_stdout)]
+async fn admin(data: &std::path::Path, action: AdminAction) -> anyhow::Result<()> {
+    use penpen_server_mock::{admin, store::Store};
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    let config = ServerConfig::new(data);
+    let store = Store::open(&config.database_path()).context("cannot open the database")?;
+    let outcome = match action {
+        AdminAction::AddDepartment { id, name } => admin::put_department(&store, id, &name)
+            .await
+            .map(|()| format!("department {id} is {name}")),
+        AdminAction::AddJob { id, name } => admin::put_job(&store, id, &name)
+            .await
+            .map(|()| format!("job {id} is {name}")),
+        AdminAction::AddUser {
+            id,
+            name,
+            department,
+            job,
+            password,
+            signing,
+            broadcaster,
+        } => {
+            let entry = admin::UserEntry {
+                id: id.clone(),
+                name,
+                department,
+                job,
+                password,
+                signing,
+                broadcaster,
+            };
+            admin::add_user(&store, &entry)
+                .await
+                .map(|()| format!("added user {id}"))
+        }
+        AdminAction::Import { file } => admin::import(&store, &file).await.map(|(d, j, u)| {
+            format!(
+                "imported {d} departments, {j} jobs and {u} users from {}",
+                file.display()
+            )
+        }),
+    };
+    let store_to_close = store.clone();
+    tokio::task::spawn_blocking(move || store_to_close.close()).await?;
+    println!("{}", outcome?);
+    Ok(())
 }
