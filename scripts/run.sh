@@ -41,6 +41,9 @@ cat <<MSG
 
       $url
 
+  Demo accounts: 13800000001 … 13800000024, password penpen2026
+  (for example 13800000003 张伟; the README lists them all).
+
   Ctrl-C stops the app and the server.
 
 MSG

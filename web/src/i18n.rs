@@ -76,6 +76,17 @@ impl Lang {
                 "Cannot reach the server; check the network and try again",
             ),
             Text::ErrServer => ("服务器拒绝了请求", "The server refused the request"),
+            Text::ErrRateLimited => (
+                "尝试次数过多，请一分钟后再试",
+                "Too many attempts; try again in a minute",
+            ),
+            Text::ErrSessionExpired => (
+                "登录已失效，请重新登录",
+                "Your session has ended; please log in again",
+            ),
+            Text::SignedIn => ("已登录", "Signed in"),
+            Text::LogOut => ("退出登录", "Log out"),
+            Text::LoggingOut => ("正在退出…", "Logging out…"),
         };
         match self {
             Lang::Zh => zh,
@@ -102,6 +113,11 @@ pub enum Text {
     ErrWrongPassword,
     ErrUnreachable,
     ErrServer,
+    ErrRateLimited,
+    ErrSessionExpired,
+    SignedIn,
+    LogOut,
+    LoggingOut,
 }
 
 #[cfg(test)]

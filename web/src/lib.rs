@@ -9,8 +9,10 @@
 pub mod app;
 pub mod cache;
 pub mod config;
+pub mod home;
 pub mod i18n;
 pub mod login;
+pub mod session;
 pub mod socket;
 
 pub use app::App;

@@ -2,10 +2,8 @@
 
 use crate::config::ServerAddress;
 use crate::i18n::{Lang, Text};
-use crate::socket;
-use penpen_core::digest::password_digest;
-use penpen_core::packets::login::Login;
-use penpen_core::{Encoding, ErrorReply, Frame, Service, State, UserId};
+use crate::session::{self, Session, SessionError};
+use penpen_core::UserId;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -17,6 +15,11 @@ pub struct LoginProps {
     pub lang: Lang,
     /// The server to log in to.
     pub server: ServerAddress,
+    /// Called with the new session once the server accepts the login.
+    pub on_login: Callback<Session>,
+    /// A problem to show before anything is typed (an expired session).
+    #[prop_or_default]
+    pub notice: Option<Text>,
 }
 
 /// Why a login attempt did not go through, as shown under the form.
@@ -33,13 +36,14 @@ pub fn login_screen(props: &LoginProps) -> Html {
     let lang = props.lang;
     let account = use_node_ref();
     let password = use_node_ref();
-    let problem = use_state(|| None::<Problem>);
+    let problem = use_state(|| props.notice.map(Problem::Local));
     let busy = use_state(|| false);
 
     let onsubmit = {
         let (account, password) = (account.clone(), password.clone());
         let (problem, busy) = (problem.clone(), busy.clone());
         let server = props.server.clone();
+        let on_login = props.on_login.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
             if *busy {
@@ -61,15 +65,19 @@ pub fn login_screen(props: &LoginProps) -> Html {
             }
             problem.set(None);
             busy.set(true);
-            let login = Login {
-                user,
-                password: password_digest(&secret),
-            };
-            let (problem, busy) = (problem.clone(), busy.clone());
-            let url = server.websocket_url(Service::Login);
+            let (problem, busy, server, on_login) = (
+                problem.clone(),
+                busy.clone(),
+                server.clone(),
+                on_login.clone(),
+            );
             spawn_local(async move {
-                problem.set(Some(log_in(&url, &login).await));
+                let result = session::log_in(&server, user, &secret).await;
                 busy.set(false);
+                match result {
+                    Ok(session) => on_login.emit(session),
+                    Err(err) => problem.set(Some(problem_for(err))),
+                }
             });
         })
     };
@@ -105,21 +113,12 @@ pub fn login_screen(props: &LoginProps) -> Html {
     }
 }
 
-async fn log_in(url: &str, login: &Login) -> Problem {
-    let request = match Frame::encode(Encoding::Base64, login) {
-        Ok(frame) => frame,
-        Err(err) => return Problem::Server(Text::ErrServer, err.to_string()),
-    };
-    let reply = match socket::request(url, &request).await {
-        Ok(reply) => reply,
-        Err(_) => return Problem::Server(Text::ErrUnreachable, String::new()),
-    };
-    let reply = Frame::decode(&reply).and_then(|frame| frame.packet::<ErrorReply>());
-    match reply {
-        Ok(reply) if reply.state == State::LOGIN_FAILED => {
-            Problem::Server(Text::ErrWrongPassword, String::new())
-        }
-        Ok(reply) => Problem::Server(Text::ErrServer, reply.error),
-        Err(err) => Problem::Server(Text::ErrServer, err.to_string()),
+fn problem_for(err: SessionError) -> Problem {
+    match err {
+        SessionError::WrongPassword => Problem::Local(Text::ErrWrongPassword),
+        SessionError::RateLimited => Problem::Local(Text::ErrRateLimited),
+        SessionError::Expired => Problem::Local(Text::ErrSessionExpired),
+        SessionError::Unreachable(_) => Problem::Local(Text::ErrUnreachable),
+        SessionError::Refused(reason) => Problem::Server(Text::ErrServer, reason),
     }
 }

@@ -36,35 +36,75 @@ pub enum SocketError {
 /// Opens a WebSocket to `url`, sends `frame` once it is open, and returns the
 /// first text message that comes back. The socket is closed afterwards.
 pub async fn request(url: &str, frame: &str) -> Result<String, SocketError> {
+    let mut replies = exchange(url, vec![frame.to_owned()], |_| true).await?;
+    replies
+        .pop()
+        .ok_or_else(|| SocketError::Closed(url.to_owned()))
+}
+
+/// Opens a WebSocket to `url` and sends `frames` one after another, each once
+/// the reply to the one before has come; returns the replies. Messages for
+/// which `is_reply` is false (pushes on the login port) are skipped.
+pub async fn exchange(
+    url: &str,
+    frames: Vec<String>,
+    is_reply: fn(&str) -> bool,
+) -> Result<Vec<String>, SocketError> {
     let socket = WebSocket::new(url).map_err(|e| SocketError::Open {
         url: url.to_owned(),
         reason: format!("{e:?}"),
     })?;
-    let (sender, receiver) = oneshot::channel::<Result<String, SocketError>>();
+    let (sender, receiver) = oneshot::channel::<Result<Vec<String>, SocketError>>();
     let sender = Rc::new(RefCell::new(Some(sender)));
-    let finish = move |result: Result<String, SocketError>| {
+    let finish = move |result: Result<Vec<String>, SocketError>| {
         if let Some(sender) = sender.borrow_mut().take() {
-            // The receiver only goes away when the request was abandoned.
+            // The receiver only goes away when the exchange was abandoned.
             let _ = sender.send(result);
         }
     };
+    let frames = Rc::new(frames);
+    let replies = Rc::new(RefCell::new(Vec::<String>::new()));
 
     let on_open = Closure::<dyn FnMut()>::new({
-        let socket = socket.clone();
-        let frame = frame.to_owned();
-        let finish = finish.clone();
-        let url = url.to_owned();
-        move || {
-            if socket.send_with_str(&frame).is_err() {
-                finish(Err(SocketError::Closed(url.clone())));
+        let (socket, frames, finish, url) = (
+            socket.clone(),
+            frames.clone(),
+            finish.clone(),
+            url.to_owned(),
+        );
+        move || match frames.first() {
+            Some(first) if socket.send_with_str(first).is_err() => {
+                finish(Err(SocketError::Closed(url.clone())))
             }
+            Some(_) => {}
+            None => finish(Ok(Vec::new())),
         }
     });
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new({
-        let finish = finish.clone();
-        move |event: MessageEvent| match event.data().as_string() {
-            Some(text) => finish(Ok(text)),
-            None => finish(Err(SocketError::NotText)),
+        let (socket, frames, replies, finish, url) = (
+            socket.clone(),
+            frames.clone(),
+            replies.clone(),
+            finish.clone(),
+            url.to_owned(),
+        );
+        move |event: MessageEvent| {
+            let Some(text) = event.data().as_string() else {
+                finish(Err(SocketError::NotText));
+                return;
+            };
+            if !is_reply(&text) {
+                return;
+            }
+            let mut replies = replies.borrow_mut();
+            replies.push(text);
+            match frames.get(replies.len()) {
+                Some(next) if socket.send_with_str(next).is_err() => {
+                    finish(Err(SocketError::Closed(url.clone())))
+                }
+                Some(_) => {}
+                None => finish(Ok(std::mem::take(&mut *replies))),
+            }
         }
     });
     let on_close = Closure::<dyn FnMut()>::new({
