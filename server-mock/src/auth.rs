@@ -51,6 +51,63 @@ pub fn verify_password_digest(stored_hash: &str, digest: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Runs password hashing and checks on a fixed pair of threads.
+///
+/// Each Argon2 run takes 19 MiB; run on arbitrary blocking threads, the
+/// allocator keeps that much per thread long after, and concurrent logins
+/// inflate the server's memory by hundreds of megabytes. Two threads (one
+/// per core) bound it, and queue the rest.
+#[derive(Debug)]
+pub struct PasswordWorkers {
+    jobs: Mutex<std::sync::mpsc::Sender<PasswordJob>>,
+}
+
+type PasswordJob = Box<dyn FnOnce() + Send>;
+
+impl PasswordWorkers {
+    /// Starts `threads` workers.
+    pub fn start(threads: usize) -> PasswordWorkers {
+        let (jobs, queue) = std::sync::mpsc::channel::<PasswordJob>();
+        let queue = std::sync::Arc::new(Mutex::new(queue));
+        for index in 0..threads.max(1) {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("penpen-password-{index}"))
+                .spawn(move || {
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(err) = spawned {
+                tracing::error!(%err, "cannot start a password worker");
+            }
+        }
+        PasswordWorkers {
+            jobs: Mutex::new(jobs),
+        }
+    }
+
+    /// Runs `f` on a worker and returns its result.
+    pub async fn run<R: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> R + Send + 'static,
+    ) -> Option<R> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: PasswordJob = Box::new(move || {
+            let _ = reply.send(f());
+        });
+        self.jobs.lock().ok()?.send(job).ok()?;
+        answer.await.ok()
+    }
+}
+
 /// A new session token: its hex text for the client, and the hash to store.
 pub fn new_token() -> Result<(String, Vec<u8>), AuthError> {
     let bytes = random_bytes::<32>()?;

@@ -1,6 +1,6 @@
 //! What every connection of a server shares.
 
-use crate::auth::LoginLimiter;
+use crate::auth::{LoginLimiter, PasswordWorkers};
 use crate::hub::Hub;
 use crate::store::Store;
 
@@ -13,6 +13,8 @@ pub struct Context {
     pub hub: Hub,
     /// Failed-login counts.
     pub limiter: LoginLimiter,
+    /// Where password hashes are computed and checked.
+    pub passwords: PasswordWorkers,
     /// The zone of the `time` fields, in minutes east of UTC.
     pub utc_offset_minutes: i32,
     /// The server's data folder (stored files live in `files/` inside it).

@@ -1,21 +1,36 @@
 //! Who is connected: the live sessions of every user, and how news reaches them.
 //!
-//! Messages are not copied into the sessions. The hub only raises a user's
-//! newest seq; each session then reads from the store what it has not sent
-//! yet. So pushes are always in seq order, and a slow session never makes the
-//! server hold messages in memory. Other pushes (broadcasts, presence, sign
-//! out) go through a small bounded queue per session; if it is full they are
-//! dropped, since the client also finds them by sync.
+//! A stored message is handed to each session of each recipient through a
+//! small bounded queue, and the user's newest seq is raised. A session sends
+//! a queued message only if it is the very next seq it owes; on any gap (a
+//! full queue, two commits finishing out of order) it reads what it owes from
+//! the store instead. So pushes are always complete and in seq order, the
+//! common case costs no database read, and a slow session never makes the
+//! server hold more than its small queue. Other pushes (broadcasts, presence,
+//! sign out) have their own bounded queue and are dropped when it is full,
+//! since the client also finds them by sync.
 
 use penpen_core::packets::login::Push;
+use penpen_core::packets::message::Message;
 use penpen_core::{Seq, UserId};
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 
 /// How many non-message pushes wait for one session at most.
 const PUSH_QUEUE: usize = 64;
+/// How many messages wait for one session at most before it falls back to the store.
+const MESSAGE_QUEUE: usize = 256;
+
+/// A stored message on its way to one recipient's sessions.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The recipient's seq for it.
+    pub seq: Seq,
+    /// The message (without `seq`; the session fills it in).
+    pub message: Arc<Message>,
+}
 
 /// The live sessions of every user.
 #[derive(Debug, Default)]
@@ -35,6 +50,7 @@ struct SessionEntry {
     id: u64,
     token_hash: Vec<u8>,
     pushes: mpsc::Sender<Push>,
+    messages: mpsc::Sender<Delivery>,
 }
 
 /// One session's view of the hub.
@@ -42,21 +58,28 @@ struct SessionEntry {
 pub struct Subscription {
     /// The session's id in the hub.
     pub id: u64,
+    /// Whether this is the user's only session (they just came online).
+    pub first: bool,
     /// Changes whenever the user's newest seq moves.
     pub newest: watch::Receiver<Seq>,
     /// Pushes other than messages.
     pub pushes: mpsc::Receiver<Push>,
+    /// Messages as they are stored.
+    pub messages: mpsc::Receiver<Delivery>,
 }
 
 impl Hub {
-    /// Registers a session of `user`, whose newest seq is `newest`.
+    /// Registers a session of `user`, whose newest seq is `newest`. The
+    /// subscription's `first` says whether the user had no session before.
     pub fn subscribe(&self, user: &UserId, token_hash: Vec<u8>, newest: Seq) -> Subscription {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (push_tx, push_rx) = mpsc::channel(PUSH_QUEUE);
+        let (message_tx, message_rx) = mpsc::channel(MESSAGE_QUEUE);
         let mut users = self
             .users
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
+        let first = !users.contains_key(user);
         let entry = users.entry(user.clone()).or_insert_with(|| UserSessions {
             newest: watch::channel(newest).0,
             sessions: Vec::new(),
@@ -72,11 +95,14 @@ impl Hub {
             id,
             token_hash,
             pushes: push_tx,
+            messages: message_tx,
         });
         Subscription {
             id,
+            first,
             newest: entry.newest.subscribe(),
             pushes: push_rx,
+            messages: message_rx,
         }
     }
 
@@ -97,13 +123,20 @@ impl Hub {
         last
     }
 
-    /// Tells `user`'s sessions that their messages now reach `seq`.
-    pub fn delivered(&self, user: &UserId, seq: Seq) {
+    /// Hands a stored message to `user`'s sessions, then raises their newest seq.
+    pub fn deliver(&self, user: &UserId, seq: Seq, message: &Arc<Message>) {
         let users = self
             .users
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
         if let Some(entry) = users.get(user) {
+            for session in &entry.sessions {
+                // A full queue is fine: the session sees the gap and reads the store.
+                let _ = session.messages.try_send(Delivery {
+                    seq,
+                    message: message.clone(),
+                });
+            }
             entry.newest.send_if_modified(|current| {
                 let moved = seq > *current;
                 if moved {

@@ -115,6 +115,7 @@ impl RunningServer {
             store,
             hub: Default::default(),
             limiter: Default::default(),
+            passwords: auth::PasswordWorkers::start(2),
             utc_offset_minutes: config.utc_offset_minutes,
             data_dir: config.data_dir.clone(),
         });
@@ -193,9 +194,13 @@ async fn upgrade(
     Query(query): Query<HashMap<String, String>>,
     ws: WebSocketUpgrade,
 ) -> Response {
+    // Small buffers: an idle session should cost a few kilobytes, and large
+    // frames still arrive whole (the buffer only sets the read step).
     let ws = ws
         .max_message_size(WEBSOCKET_MESSAGE_LIMIT)
-        .max_frame_size(WEBSOCKET_MESSAGE_LIMIT);
+        .max_frame_size(WEBSOCKET_MESSAGE_LIMIT)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0);
     if shared.service == Service::Login {
         let Shared {
             context, shutdown, ..

@@ -21,7 +21,9 @@ async fn check_login_screen(browser: &Browser) -> anyhow::Result<()> {
     browser.type_into("#login-account", "1380000").await?;
     browser.type_into("#login-password", "secret").await?;
     browser.click("#login-submit").await?;
-    browser.wait_for_text("#login-error", "账号格式不正确").await?;
+    browser
+        .wait_for_text("#login-error", "账号格式不正确")
+        .await?;
 
     browser.click("#switch-language").await?;
     browser.wait_for_text("#login-submit", "Log in").await?;
@@ -41,9 +43,13 @@ async fn a_demo_user_logs_in_stays_signed_in_across_a_reload_and_logs_out() -> a
 
 async fn check_login_flow(browser: &Browser, app_url: &str) -> anyhow::Result<()> {
     browser.type_into("#login-account", "13800000003").await?;
-    browser.type_into("#login-password", "wrong password").await?;
+    browser
+        .type_into("#login-password", "wrong password")
+        .await?;
     browser.click("#login-submit").await?;
-    browser.wait_for_text("#login-error", "账号或密码错误").await?;
+    browser
+        .wait_for_text("#login-error", "账号或密码错误")
+        .await?;
 
     browser.type_into("#login-password", "penpen2026").await?;
     browser.click("#login-submit").await?;

@@ -103,26 +103,25 @@ pub async fn send(context: &Context, service: Service, user: &UserId, frame: &Fr
         .write(move |conn| {
             let people = recipients(conn, &sender, &message.to)?;
             let stored = queries::store_message(conn, &message, &people)?;
+            let message_for_announce = message.clone();
             if !stored.repeated {
                 conn.execute(
                     "INSERT INTO files (name, message_id, mime, size) VALUES (?1, ?2, ?3, ?4)",
                     rusqlite::params![file_name, stored.id.0 as i64, format.mime(), size as i64],
                 )?;
             }
-            Ok(stored)
+            Ok((message_for_announce, stored))
         })
         .await;
-    let stored = match stored {
-        Ok(stored) => stored,
+    let (message, stored) = match stored {
+        Ok(done) => done,
         Err(err) => {
             // Nothing refers to the file; do not keep it.
             let _ = tokio::fs::remove_file(&path).await;
             return Err(err.reply());
         }
     };
-    for (recipient, seq) in &stored.seqs {
-        context.hub.delivered(recipient, *seq);
-    }
+    super::announce(context, &message, &stored);
     reply(&SendAck {
         state: State::SUCCESS,
         cid: send.cid,

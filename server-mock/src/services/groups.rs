@@ -35,6 +35,9 @@ pub async fn list(context: &Context, user: &UserId, frame: &Frame) -> Reply {
     })
 }
 
+/// A stored notice, to announce once committed.
+type Notice = (NewMessage, Stored);
+
 /// Stores a notice to `recipients` and returns what was stored.
 fn notice<T: Serialize>(
     conn: &Connection,
@@ -42,7 +45,7 @@ fn notice<T: Serialize>(
     kind: MessageType,
     content: &T,
     recipients: &[UserId],
-) -> Result<Stored, StoreError> {
+) -> Result<Notice, StoreError> {
     let content =
         serde_json::to_string(content).map_err(|e| StoreError::Database(e.to_string()))?;
     let message = NewMessage {
@@ -54,7 +57,8 @@ fn notice<T: Serialize>(
         cid: None,
         ts: now_ms(),
     };
-    queries::store_message(conn, &message, recipients)
+    let stored = queries::store_message(conn, &message, recipients)?;
+    Ok((message, stored))
 }
 
 fn current_member(conn: &Connection, gid: GroupId, user: &UserId) -> Result<Group, StoreError> {
@@ -70,10 +74,8 @@ fn current_member(conn: &Connection, gid: GroupId, user: &UserId) -> Result<Grou
     }
 }
 
-fn wake(context: &Context, stored: &Stored) {
-    for (user, seq) in &stored.seqs {
-        context.hub.delivered(user, *seq);
-    }
+fn wake(context: &Context, notice: &Notice) {
+    super::announce(context, &notice.0, &notice.1);
 }
 
 /// Creates a group; the holder is always a member. Members get the type-19 notice.
@@ -167,7 +169,7 @@ fn apply_change(
     conn: &Connection,
     by: &UserId,
     change: &GroupMembersChange,
-) -> Result<(Group, Stored), StoreError> {
+) -> Result<(Group, Notice), StoreError> {
     let gid = change.gid;
     let before = current_member(conn, gid, by)?;
     let stored = match change.action {
@@ -239,7 +241,7 @@ fn apply_change(
                 &before.member.0,
             )?;
             for user in &removed.0 {
-                queries::leave_group(conn, gid, user, stored.id)?;
+                queries::leave_group(conn, gid, user, stored.1.id)?;
             }
             stored
         }
@@ -255,7 +257,7 @@ fn apply_change(
                 &content,
                 &before.member.0,
             )?;
-            queries::leave_group(conn, gid, by, stored.id)?;
+            queries::leave_group(conn, gid, by, stored.1.id)?;
             if &before.holder == by {
                 // The longest-standing remaining member takes the group over.
                 if let Some(next) = queries::current_members(conn, gid)?.0.first() {

@@ -23,6 +23,32 @@ pub fn reply<T: Serialize>(packet: &T) -> Reply {
         .map_err(|e| ErrorReply::new(State::SERVER_ERROR, format!("cannot encode the reply: {e}")))
 }
 
+/// Hands a just-committed message to its recipients' live sessions.
+pub fn announce(
+    context: &Context,
+    message: &crate::store::queries::NewMessage,
+    stored: &crate::store::queries::Stored,
+) {
+    if stored.repeated {
+        return; // delivered when it was first stored
+    }
+    let message = std::sync::Arc::new(penpen_core::packets::message::Message {
+        from: message.sender.clone(),
+        to: message.to.clone(),
+        kind: message.kind,
+        content: message.content.clone(),
+        time: penpen_core::time::format_time(stored.ts, context.utc_offset_minutes),
+        ts: stored.ts,
+        id: stored.id,
+        seq: None,
+        cid: message.cid.clone(),
+        duration: message.duration,
+    });
+    for (user, seq) in &stored.seqs {
+        context.hub.deliver(user, *seq, &message);
+    }
+}
+
 /// Reads the request packet of a service.
 pub fn request<T: Packet>(frame: &Frame) -> Result<T, ErrorReply> {
     frame.packet::<T>().map_err(|e| ErrorReply::from(&e))

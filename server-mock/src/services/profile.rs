@@ -35,16 +35,18 @@ pub async fn password(context: &Context, caller: &Caller, frame: &Frame) -> Repl
             ErrorReply::new(State::UNKNOWN_USER, format!("user {user} does not exist"))
         })?;
     let (old, new) = (update.old.clone(), update.new.clone());
-    let hashed = tokio::task::spawn_blocking(move || {
-        if auth::verify_password_digest(&account.password_hash, &old) {
-            auth::hash_password_digest(&new).map(Some)
-        } else {
-            Ok(None)
-        }
-    })
-    .await
-    .map_err(|e| ErrorReply::new(State::SERVER_ERROR, e.to_string()))?
-    .map_err(|e| ErrorReply::new(State::SERVER_ERROR, e.to_string()))?;
+    let hashed = context
+        .passwords
+        .run(move || {
+            if auth::verify_password_digest(&account.password_hash, &old) {
+                auth::hash_password_digest(&new).map(Some)
+            } else {
+                Ok(None)
+            }
+        })
+        .await
+        .ok_or_else(|| ErrorReply::new(State::SERVER_ERROR, "the password workers stopped"))?
+        .map_err(|e| ErrorReply::new(State::SERVER_ERROR, e.to_string()))?;
     let Some(new_hash) = hashed else {
         context.limiter.failed_account(user, now);
         return Err(ErrorReply::new(

@@ -4,7 +4,7 @@
 use crate::auth;
 use crate::connection::error_frame;
 use crate::context::{Context, now_ms};
-use crate::hub::Subscription;
+use crate::hub::{Delivery, Subscription};
 use crate::store::queries;
 use axum::extract::ws::{Message as WsMessage, WebSocket};
 use penpen_core::packets::Done;
@@ -50,6 +50,7 @@ pub async fn serve(
     let mut session: Option<Session> = None;
     let mut newest: Option<watch::Receiver<Seq>> = None;
     let mut pushes: Option<mpsc::Receiver<Push>> = None;
+    let mut deliveries: Option<mpsc::Receiver<Delivery>> = None;
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     let mut last_heard = Instant::now();
 
@@ -59,7 +60,7 @@ pub async fn serve(
                 last_heard = Instant::now();
                 let after = match incoming {
                     Some(Ok(WsMessage::Text(text))) => {
-                        handle(&context, &mut session, &mut newest, &mut pushes, text.as_str(), peer).await
+                        handle(&context, &mut session, &mut newest, &mut pushes, &mut deliveries, text.as_str(), peer).await
                     }
                     Some(Ok(WsMessage::Binary(_))) => After::Reply(error_frame(
                         Encoding::Base64,
@@ -87,12 +88,32 @@ pub async fn serve(
                     break;
                 }
             }
+            delivery = next_delivery(&mut deliveries) => {
+                let Some(delivery) = delivery else { break };
+                if let Some(current) = session.as_mut()
+                    && push_delivery(&context, &mut socket, current, delivery).await.is_err()
+                {
+                    break;
+                }
+            }
             changed = wait_changed(&mut newest) => {
                 if !changed {
                     break;
                 }
-                if let Some(current) = session.as_mut()
-                    && push_new_messages(&context, &mut socket, current).await.is_err()
+                let Some(current) = session.as_mut() else { continue };
+                // Deliveries are queued before the newest seq moves: send those
+                // first, and read the store only for what is still missing.
+                let mut failed = false;
+                while let Some(delivery) = deliveries.as_mut().and_then(|d| d.try_recv().ok()) {
+                    if push_delivery(&context, &mut socket, current, delivery).await.is_err() {
+                        failed = true;
+                        break;
+                    }
+                }
+                let newest_seq = newest.as_ref().map(|n| *n.borrow()).unwrap_or_default();
+                if failed
+                    || (newest_seq > current.sent_up_to
+                        && push_new_messages(&context, &mut socket, current).await.is_err())
                 {
                     break;
                 }
@@ -135,6 +156,38 @@ async fn wait_changed(newest: &mut Option<watch::Receiver<Seq>>) -> bool {
     }
 }
 
+async fn next_delivery(deliveries: &mut Option<mpsc::Receiver<Delivery>>) -> Option<Delivery> {
+    match deliveries {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sends a delivered message if it is the next one owed; on a gap, reads
+/// everything owed from the store instead; an old one is already sent.
+async fn push_delivery(
+    context: &Arc<Context>,
+    socket: &mut WebSocket,
+    session: &mut Session,
+    delivery: Delivery,
+) -> Result<(), ()> {
+    if delivery.seq <= session.sent_up_to {
+        return Ok(());
+    }
+    if delivery.seq.0 != session.sent_up_to.0 + 1 {
+        return push_new_messages(context, socket, session).await;
+    }
+    let mut message = (*delivery.message).clone();
+    message.seq = Some(delivery.seq);
+    let frame = push_frame(&Push::Message(Box::new(message)));
+    socket
+        .send(WsMessage::Text(frame.into()))
+        .await
+        .map_err(|_| ())?;
+    session.sent_up_to = delivery.seq;
+    Ok(())
+}
+
 async fn next_push(pushes: &mut Option<mpsc::Receiver<Push>>) -> Option<Push> {
     match pushes {
         Some(receiver) => receiver.recv().await,
@@ -147,6 +200,7 @@ async fn handle(
     session: &mut Option<Session>,
     newest: &mut Option<watch::Receiver<Seq>>,
     pushes: &mut Option<mpsc::Receiver<Push>>,
+    deliveries: &mut Option<mpsc::Receiver<Delivery>>,
     text: &str,
     peer: SocketAddr,
 ) -> After {
@@ -179,6 +233,7 @@ async fn handle(
                         *session = Some(current);
                         *newest = Some(subscription.newest);
                         *pushes = Some(subscription.pushes);
+                        *deliveries = Some(subscription.messages);
                         After::Reply(answer(super::reply(&reply)))
                     }
                     Err(err) => After::Reply(answer(Err(err))),
@@ -194,6 +249,7 @@ async fn handle(
                         *session = Some(current);
                         *newest = Some(subscription.newest);
                         *pushes = Some(subscription.pushes);
+                        *deliveries = Some(subscription.messages);
                         After::Reply(answer(super::reply(&reply)))
                     }
                     Err(err) => After::Reply(answer(Err(err))),
@@ -261,7 +317,9 @@ async fn log_in(
     let verified = match &account {
         Some(account) => {
             let hash = account.password_hash.clone();
-            tokio::task::spawn_blocking(move || auth::verify_password_digest(&hash, &digest))
+            context
+                .passwords
+                .run(move || auth::verify_password_digest(&hash, &digest))
                 .await
                 .unwrap_or(false)
         }

@@ -39,17 +39,16 @@ pub async fn send(context: &Context, service: Service, user: &UserId, frame: &Fr
         ts: now_ms(),
     };
     let sender = user.clone();
-    let stored = context
+    let (message, stored) = context
         .store
         .write(move |conn| {
             let recipients = recipients(conn, &sender, &message.to)?;
-            queries::store_message(conn, &message, &recipients)
+            let stored = queries::store_message(conn, &message, &recipients)?;
+            Ok((message, stored))
         })
         .await
         .map_err(|e| e.reply())?;
-    for (recipient, seq) in &stored.seqs {
-        context.hub.delivered(recipient, *seq);
-    }
+    super::announce(context, &message, &stored);
     reply(&SendAck {
         state: State::SUCCESS,
         cid: send.cid,

@@ -114,7 +114,14 @@ struct Inner {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     readers: Mutex<Vec<Connection>>,
+    /// At most this many reads run at once, each on a pooled connection:
+    /// more would only add connections (each with its own page cache) and
+    /// threads competing for the same two cores.
+    read_slots: tokio::sync::Semaphore,
 }
+
+/// How many read connections the pool keeps.
+const READERS: usize = 4;
 
 impl Store {
     /// Opens (creating and migrating as needed) the database at `path`.
@@ -132,6 +139,7 @@ impl Store {
                 jobs: Mutex::new(Some(jobs)),
                 writer: Mutex::new(Some(writer)),
                 readers: Mutex::new(Vec::new()),
+                read_slots: tokio::sync::Semaphore::new(READERS),
             }),
         })
     }
@@ -161,6 +169,12 @@ impl Store {
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
     {
+        let _slot = self
+            .inner
+            .read_slots
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Closed)?;
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let pooled = inner.readers.lock().ok().and_then(|mut pool| pool.pop());
@@ -202,7 +216,14 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
+}
+
+/// Runs a statement without parameters, compiled once per connection.
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
 
 fn run_writer(conn: Connection, queue: mpsc::Receiver<Job>) {
@@ -228,20 +249,18 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>) {
     }
     let mut completions = Vec::with_capacity(batch.len());
     for job in batch {
-        if let Err(err) = conn.execute_batch("SAVEPOINT job") {
+        if let Err(err) = run_cached(conn, "SAVEPOINT job") {
             job.abandon(&StoreError::from(err));
             continue;
         }
         let (ok, completion) = job.run(conn);
         let undone = if ok {
-            conn.execute_batch("RELEASE job")
-                .err()
-                .map(StoreError::from)
+            run_cached(conn, "RELEASE job")
         } else {
-            conn.execute_batch("ROLLBACK TO job; RELEASE job")
-                .err()
-                .map(StoreError::from)
-        };
+            run_cached(conn, "ROLLBACK TO job").and_then(|()| run_cached(conn, "RELEASE job"))
+        }
+        .err()
+        .map(StoreError::from);
         completions.push((completion, undone));
     }
     let commit_error = conn.execute_batch("COMMIT").err().map(|e| {

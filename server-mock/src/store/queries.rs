@@ -169,7 +169,7 @@ pub fn account(conn: &Connection, user: &UserId) -> Result<Option<Account>, Stor
 /// The whole directory.
 pub fn directory(conn: &Connection) -> Result<Directory, StoreError> {
     let mut departments = BTreeMap::new();
-    let mut statement = conn.prepare("SELECT id, name FROM departments ORDER BY id")?;
+    let mut statement = conn.prepare_cached("SELECT id, name FROM departments ORDER BY id")?;
     for row in statement.query_map([], |row| {
         Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
     })? {
@@ -177,14 +177,14 @@ pub fn directory(conn: &Connection) -> Result<Directory, StoreError> {
         departments.insert(DepartmentId(id as u64), name);
     }
     let mut jobs = BTreeMap::new();
-    let mut statement = conn.prepare("SELECT id, name FROM jobs ORDER BY id")?;
+    let mut statement = conn.prepare_cached("SELECT id, name FROM jobs ORDER BY id")?;
     for row in statement.query_map([], |row| {
         Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
     })? {
         let (id, name) = row?;
         jobs.insert(JobId(id as u64), name);
     }
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT id, name, department, job, signing, presence FROM users ORDER BY department, id",
     )?;
     let contacts = statement
@@ -239,11 +239,8 @@ pub fn create_session(
 /// The user of a live (not revoked) session.
 pub fn session_user(conn: &Connection, token_hash: &[u8]) -> Result<Option<UserId>, StoreError> {
     let user: Option<String> = conn
-        .query_row(
-            "SELECT user FROM sessions WHERE token_hash = ?1 AND revoked = 0",
-            [token_hash],
-            |row| row.get(0),
-        )
+        .prepare_cached("SELECT user FROM sessions WHERE token_hash = ?1 AND revoked = 0")?
+        .query_row([token_hash], |row| row.get(0))
         .optional()?;
     Ok(user.map(user_id).transpose()?)
 }
@@ -327,15 +324,14 @@ pub fn store_message(
     };
     if let Some(cid) = &message.cid {
         let existing: Option<(i64, i64)> = conn
-            .query_row(
-                "SELECT id, ts FROM messages WHERE sender = ?1 AND cid = ?2",
-                params![sender_text, cid.as_str()],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
+            .prepare_cached("SELECT id, ts FROM messages WHERE sender = ?1 AND cid = ?2")?
+            .query_row(params![sender_text, cid.as_str()], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
             .optional()?;
         if let Some((id, ts)) = existing {
             let mut statement =
-                conn.prepare("SELECT user, seq FROM inbox WHERE message_id = ?1")?;
+                conn.prepare_cached("SELECT user, seq FROM inbox WHERE message_id = ?1")?;
             let seqs = statement
                 .query_map([id], |row| {
                     Ok((user_id(row.get(0)?)?, Seq(row.get::<_, i64>(1)? as u64)))
@@ -349,32 +345,30 @@ pub fn store_message(
             });
         }
     }
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO messages (sender, target, conversation, type, content, duration, cid, ts)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            sender_text,
-            message.to.to_string(),
-            conversation_key(&message.sender, &message.to),
-            message.kind.code(),
-            message.content,
-            message.duration,
-            message.cid.as_ref().map(ClientMsgId::as_str),
-            message.ts
-        ],
-    )?;
+    )?
+    .execute(params![
+        sender_text,
+        message.to.to_string(),
+        conversation_key(&message.sender, &message.to),
+        message.kind.code(),
+        message.content,
+        message.duration,
+        message.cid.as_ref().map(ClientMsgId::as_str),
+        message.ts
+    ])?;
     let id = conn.last_insert_rowid();
     let mut seqs = Vec::with_capacity(recipients.len());
     for user in recipients {
-        let seq: i64 = conn.query_row(
-            "UPDATE users SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
-            [user.as_str()],
-            |row| row.get(0),
-        )?;
-        conn.execute(
-            "INSERT INTO inbox (user, seq, message_id) VALUES (?1, ?2, ?3)",
-            params![user.as_str(), seq, id],
-        )?;
+        let seq: i64 = conn
+            .prepare_cached(
+                "UPDATE users SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
+            )?
+            .query_row([user.as_str()], |row| row.get(0))?;
+        conn.prepare_cached("INSERT INTO inbox (user, seq, message_id) VALUES (?1, ?2, ?3)")?
+            .execute(params![user.as_str(), seq, id])?;
         seqs.push((user.clone(), Seq(seq as u64)));
     }
     Ok(Stored {
@@ -433,7 +427,7 @@ pub fn inbox_after(
         "SELECT {MESSAGE_COLUMNS}, i.seq FROM inbox i JOIN messages m ON m.id = i.message_id
          WHERE i.user = ?1 AND i.seq > ?2 ORDER BY i.seq LIMIT ?3"
     );
-    let mut statement = conn.prepare(&sql)?;
+    let mut statement = conn.prepare_cached(&sql)?;
     let mut messages = statement
         .query_map(
             params![user.as_str(), since.0 as i64, i64::from(limit) + 1],
@@ -491,7 +485,7 @@ pub fn history(
         "SELECT {MESSAGE_COLUMNS}, (SELECT seq FROM inbox WHERE message_id = m.id AND user = ?4)
          FROM messages m WHERE m.conversation = ?1 AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3"
     );
-    let mut statement = conn.prepare(&sql)?;
+    let mut statement = conn.prepare_cached(&sql)?;
     let mut messages = statement
         .query_map(
             params![key, upper, i64::from(limit) + 1, user.as_str()],
@@ -509,10 +503,10 @@ pub fn history(
 
 /// Records that `user` has everything up to `seq` (never beyond what exists, never backwards).
 pub fn ack(conn: &Connection, user: &UserId, seq: Seq) -> Result<(), StoreError> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE users SET acked_seq = MAX(acked_seq, MIN(?2, last_seq)) WHERE id = ?1",
-        params![user.as_str(), seq.0.min(i64::MAX as u64) as i64],
-    )?;
+    )?
+    .execute(params![user.as_str(), seq.0.min(i64::MAX as u64) as i64])?;
     Ok(())
 }
 
@@ -556,11 +550,8 @@ pub fn membership(
     user: &UserId,
 ) -> Result<Option<Membership>, StoreError> {
     let row: Option<Option<i64>> = conn
-        .query_row(
-            "SELECT left_id FROM group_members WHERE gid = ?1 AND user = ?2",
-            params![gid.get() as i64, user.as_str()],
-            |row| row.get(0),
-        )
+        .prepare_cached("SELECT left_id FROM group_members WHERE gid = ?1 AND user = ?2")?
+        .query_row(params![gid.get() as i64, user.as_str()], |row| row.get(0))
         .optional()?;
     Ok(row.map(|left| match left {
         None => Membership::Current,
@@ -590,7 +581,7 @@ pub fn group(conn: &Connection, gid: GroupId) -> Result<Option<Group>, StoreErro
 
 /// The group's members now, in join order.
 pub fn current_members(conn: &Connection, gid: GroupId) -> Result<Members, StoreError> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT user FROM group_members WHERE gid = ?1 AND left_id IS NULL ORDER BY position",
     )?;
     let users = statement
@@ -601,7 +592,7 @@ pub fn current_members(conn: &Connection, gid: GroupId) -> Result<Members, Store
 
 /// Every group `user` is a member of now.
 pub fn groups_of(conn: &Connection, user: &UserId) -> Result<Vec<Group>, StoreError> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT gid FROM group_members WHERE user = ?1 AND left_id IS NULL ORDER BY gid",
     )?;
     let gids = statement
@@ -668,7 +659,7 @@ pub fn signatures(
     conn: &Connection,
     users: &[UserId],
 ) -> Result<BTreeMap<UserId, String>, StoreError> {
-    let mut statement = conn.prepare("SELECT signing FROM users WHERE id = ?1")?;
+    let mut statement = conn.prepare_cached("SELECT signing FROM users WHERE id = ?1")?;
     let mut found = BTreeMap::new();
     for user in users {
         if let Some(signing) = statement
@@ -818,7 +809,7 @@ pub fn broadcasts_after(
     limit: u32,
     utc_offset_minutes: i32,
 ) -> Result<(Vec<Broadcast>, bool), StoreError> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT id, sender, kind, title, content, ts FROM broadcasts WHERE id > ?1 ORDER BY id LIMIT ?2",
     )?;
     let since = since.map(|b| b.0 as i64).unwrap_or(0);

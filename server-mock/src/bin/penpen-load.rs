@@ -1,0 +1,532 @@
+//! `penpen-load`: a load tool and benchmark for penpen-server-mock.
+//!
+//! It starts the real server binary (the `penpen-server-mock` beside this one)
+//! on a fresh data folder with N provisioned users, then drives it over real
+//! WebSockets:
+//!
+//! - `send`: every user keeps its live stream (20888) open and sends 1:1 text
+//!   (21888) to the next user, either as fast as acks allow (`--window` sends
+//!   in flight per user) or at a total `--rate` per second. It reports durable
+//!   acknowledged messages per second, sender-to-recipient latency
+//!   percentiles, and checks every acknowledged message arrived exactly once.
+//! - `idle`: logs the users in, then holds `--sessions` idle live sessions
+//!   (resumed by token) and reports the server's resident memory per session.
+//!
+//! Run it through `scripts/bench.sh`, which builds with optimisations and raises
+//! the open-file limit.
+
+#![allow(clippy::print_stdout)]
+
+use anyhow::{Context as _, bail};
+use clap::{Parser, Subcommand};
+use futures_util::{SinkExt, StreamExt};
+use penpen_core::packets::login::{Login, LoginReply, Push, Resume, StreamAck};
+use penpen_core::packets::message::{MessageType, SendAck, SendText, Sender};
+use penpen_core::{
+    ClientMsgId, Encoding, ErrorReply, Frame, Packet, Peer, Seq, Service, UserId, digest,
+};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+use tokio::sync::{Mutex, Semaphore};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+const PASSWORD: &str = "load-test-password";
+
+#[derive(Debug, Parser)]
+#[command(about = "Load tool for penpen-server-mock")]
+struct Args {
+    /// How many users to provision and log in.
+    #[arg(long, default_value_t = 100)]
+    users: usize,
+    /// The port offset the server is started on.
+    #[arg(long, default_value_t = 700)]
+    port_offset: u16,
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Debug, Subcommand)]
+enum Scenario {
+    /// Send 1:1 text between the users and measure throughput and latency.
+    Send {
+        /// How long to send, in seconds.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Total messages per second across all users; absent = as fast as acks allow.
+        #[arg(long)]
+        rate: Option<u64>,
+        /// Sends in flight per user before waiting for acks.
+        #[arg(long, default_value_t = 1)]
+        window: usize,
+    },
+    /// Hold idle live sessions and measure the server's memory.
+    Idle {
+        /// How many live sessions to hold.
+        #[arg(long, default_value_t = 10_000)]
+        sessions: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let server = ServerProcess::start(args.users, args.port_offset).await?;
+    let outcome = match args.scenario {
+        Scenario::Send {
+            seconds,
+            rate,
+            window,
+        } => {
+            send_scenario(
+                &server,
+                args.users,
+                Duration::from_secs(seconds),
+                rate,
+                window,
+            )
+            .await
+        }
+        Scenario::Idle { sessions } => idle_scenario(&server, args.users, sessions).await,
+    };
+    server.stop().await;
+    outcome
+}
+
+fn account(index: usize) -> UserId {
+    UserId::parse(&format!("137{:08}", index + 1)).expect("11 digits")
+}
+
+/// The server binary on its own data folder.
+struct ServerProcess {
+    child: tokio::process::Child,
+    offset: u16,
+    _data: tempfile::TempDir,
+}
+
+impl ServerProcess {
+    async fn start(users: usize, offset: u16) -> anyhow::Result<ServerProcess> {
+        let binary = std::env::current_exe()?.with_file_name("penpen-server-mock");
+        let data = tempfile::tempdir()?;
+        let csv = data.path().join("users.csv");
+        let mut rows = String::from("id,name,department,job,password\n");
+        for i in 0..users {
+            rows.push_str(&format!("{},压测用户{i},1,1,{PASSWORD}\n", account(i)));
+        }
+        std::fs::write(&csv, rows)?;
+        let admin = |args: &[&str]| {
+            std::process::Command::new(&binary)
+                .arg("--data")
+                .arg(data.path())
+                .arg("admin")
+                .args(args)
+                .output()
+        };
+        admin(&["add-department", "--id", "1", "--name", "压测部"])?;
+        admin(&["add-job", "--id", "1", "--name", "压测员"])?;
+        let started = Instant::now();
+        let imported = admin(&["import", &csv.to_string_lossy()])?;
+        if !imported.status.success() {
+            bail!(
+                "import failed: {}",
+                String::from_utf8_lossy(&imported.stderr)
+            );
+        }
+        println!(
+            "provisioned {users} users in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+
+        let child = tokio::process::Command::new(&binary)
+            .arg("--data")
+            .arg(data.path())
+            .arg("--port-offset")
+            .arg(offset.to_string())
+            .env("RUST_LOG", "warn")
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("cannot start {}", binary.display()))?;
+        let server = ServerProcess {
+            child,
+            offset,
+            _data: data,
+        };
+        for _ in 0..200 {
+            if TcpStream::connect(server.addr(Service::Login))
+                .await
+                .is_ok()
+            {
+                return Ok(server);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!(
+            "the server did not listen on {}",
+            server.addr(Service::Login)
+        )
+    }
+
+    fn addr(&self, service: Service) -> SocketAddr {
+        SocketAddr::from((
+            [127, 0, 0, 1],
+            service.port_with_offset(self.offset).unwrap_or(0),
+        ))
+    }
+
+    fn resident_kib(&self) -> Option<u64> {
+        let pid = self.child.id()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
+    async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+async fn connect(addr: SocketAddr, token: Option<&str>) -> anyhow::Result<Socket> {
+    let url = match token {
+        Some(token) => format!("ws://{addr}/?token={token}"),
+        None => format!("ws://{addr}/"),
+    };
+    Ok(tokio_tungstenite::connect_async(url).await?.0)
+}
+
+async fn send_packet<T: Packet>(socket: &mut Socket, packet: &T) -> anyhow::Result<()> {
+    socket
+        .send(WsMessage::text(Frame::encode(Encoding::Base64, packet)?))
+        .await?;
+    Ok(())
+}
+
+/// The next frame's payload; `None` when the socket closed.
+async fn next_payload(socket: &mut Socket) -> Option<String> {
+    while let Some(message) = socket.next().await {
+        if let Ok(WsMessage::Text(text)) = message {
+            return Frame::decode(text.as_str()).ok().map(|f| f.payload);
+        }
+        if message.is_err() {
+            return None;
+        }
+    }
+    None
+}
+
+async fn reply<T: Packet>(socket: &mut Socket) -> anyhow::Result<T> {
+    loop {
+        let payload = next_payload(socket).await.context("the socket closed")?;
+        let value: serde_json::Value = serde_json::from_str(&payload)?;
+        if value.get("state").is_none() {
+            continue; // a push
+        }
+        if value["state"] == 11 {
+            return Ok(serde_json::from_str(&payload)?);
+        }
+        let error: ErrorReply = serde_json::from_str(&payload)?;
+        bail!("refused: {} {}", error.state.0, error.error);
+    }
+}
+
+/// Logs every user in on its own live stream, a few at a time.
+async fn log_in_all(server: &ServerProcess, users: usize) -> anyhow::Result<Vec<(Socket, String)>> {
+    let started = Instant::now();
+    let gate = Arc::new(Semaphore::new(8));
+    let addr = server.addr(Service::Login);
+    let mut tasks = Vec::new();
+    for i in 0..users {
+        let gate = gate.clone();
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await?;
+            let mut socket = connect(addr, None).await?;
+            send_packet(
+                &mut socket,
+                &Login {
+                    user: account(i),
+                    password: digest::password_digest(PASSWORD),
+                },
+            )
+            .await?;
+            let login: LoginReply = reply(&mut socket).await?;
+            anyhow::Ok((socket, login.token))
+        }));
+    }
+    let mut streams = Vec::with_capacity(users);
+    for task in tasks {
+        streams.push(task.await??);
+    }
+    println!(
+        "logged in {users} users in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(streams)
+}
+
+#[derive(Default)]
+struct Stats {
+    sent_at: Mutex<HashMap<String, Instant>>,
+    acked: Mutex<HashMap<String, ()>>,
+    received: Mutex<HashMap<String, u32>>,
+    latencies_us: Mutex<Vec<u64>>,
+    acks: AtomicU64,
+}
+
+async fn send_scenario(
+    server: &ServerProcess,
+    users: usize,
+    duration: Duration,
+    rate: Option<u64>,
+    window: usize,
+) -> anyhow::Result<()> {
+    if users < 2 {
+        bail!("send needs at least 2 users");
+    }
+    let streams = log_in_all(server, users).await?;
+    let stats = Arc::new(Stats::default());
+    let stop = Arc::new(AtomicBool::new(false));
+
+    // Receivers: every live stream records what reaches it and acks it.
+    let mut receivers = Vec::new();
+    let mut tokens = Vec::new();
+    for (i, (mut stream, token)) in streams.into_iter().enumerate() {
+        tokens.push(token);
+        let stats = stats.clone();
+        receivers.push(tokio::spawn(async move {
+            let me = account(i);
+            let mut newest = Seq(0);
+            let mut unacked = 0;
+            while let Some(payload) = next_payload(&mut stream).await {
+                let Ok(Push::Message(message)) = serde_json::from_str::<Push>(&payload) else {
+                    continue;
+                };
+                newest = message.seq.unwrap_or(newest).max(newest);
+                if message.from != Sender::User(me.clone())
+                    && let Some(cid) = &message.cid
+                {
+                    let now = Instant::now();
+                    if let Some(sent) = stats.sent_at.lock().await.get(cid.as_str()) {
+                        stats
+                            .latencies_us
+                            .lock()
+                            .await
+                            .push(now.duration_since(*sent).as_micros() as u64);
+                    }
+                    *stats
+                        .received
+                        .lock()
+                        .await
+                        .entry(cid.to_string())
+                        .or_default() += 1;
+                }
+                unacked += 1;
+                if unacked >= 64 {
+                    unacked = 0;
+                    let _ = send_packet(&mut stream, &StreamAck { ack: newest }).await;
+                }
+            }
+        }));
+    }
+
+    // A shared pace for --rate: one permit per message.
+    let pace = rate.map(|per_second| {
+        let permits = Arc::new(Semaphore::new(0));
+        let (permits2, stop2) = (permits.clone(), stop.clone());
+        tokio::spawn(async move {
+            let tick = Duration::from_millis(5);
+            let per_tick = per_second as f64 * tick.as_secs_f64();
+            let mut owed = 0.0;
+            let mut interval = tokio::time::interval(tick);
+            while !stop2.load(Ordering::Relaxed) {
+                interval.tick().await;
+                owed += per_tick;
+                let whole = owed.floor();
+                owed -= whole;
+                permits2.add_permits(whole as usize);
+            }
+        });
+        permits
+    });
+
+    let started = Instant::now();
+    let mut senders = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        let socket = connect(server.addr(Service::Text), Some(token)).await?;
+        let (mut sink, mut source) = socket.split();
+        let (stats, stop, pace) = (stats.clone(), stop.clone(), pace.clone());
+        let in_flight = Arc::new(Semaphore::new(window));
+        let acks_in = in_flight.clone();
+        let ack_stats = stats.clone();
+        let ack_reader = tokio::spawn(async move {
+            while let Some(Ok(message)) = source.next().await {
+                let WsMessage::Text(text) = message else {
+                    continue;
+                };
+                let Ok(frame) = Frame::decode(text.as_str()) else {
+                    continue;
+                };
+                if let Ok(ack) = frame.packet::<SendAck>()
+                    && let Some(cid) = ack.cid
+                {
+                    ack_stats.acked.lock().await.insert(cid.to_string(), ());
+                    ack_stats.acks.fetch_add(1, Ordering::Relaxed);
+                }
+                acks_in.add_permits(1);
+            }
+        });
+        senders.push(tokio::spawn(async move {
+            let from = account(i);
+            let to = Peer::User(account((i + 1) % users));
+            for n in 0u64.. {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                if let Some(pace) = &pace {
+                    match pace.acquire().await {
+                        Ok(permit) => permit.forget(),
+                        Err(_) => break,
+                    }
+                }
+                let Ok(permit) = in_flight.acquire().await else {
+                    break;
+                };
+                permit.forget();
+                let cid = format!("u{i}-{n}");
+                let send = SendText {
+                    from: from.clone(),
+                    to: to.clone(),
+                    kind: MessageType::Text,
+                    content: "压测消息：一条典型长度的中文文本消息 🐧".into(),
+                    cid: Some(ClientMsgId::parse(&cid).expect("valid cid")),
+                };
+                stats.sent_at.lock().await.insert(cid, Instant::now());
+                let Ok(frame) = Frame::encode(Encoding::Base64, &send) else {
+                    break;
+                };
+                if sink.send(WsMessage::text(frame)).await.is_err() {
+                    break;
+                }
+            }
+            // Let the last acks come in.
+            let _ = tokio::time::timeout(
+                Duration::from_secs(5),
+                in_flight.acquire_many(window as u32),
+            )
+            .await;
+            let _ = sink.close().await;
+            ack_reader.abort();
+        }));
+    }
+
+    tokio::time::sleep(duration).await;
+    stop.store(true, Ordering::Relaxed);
+    let sending_time = started.elapsed();
+    let acked_during = stats.acks.load(Ordering::Relaxed);
+    for sender in senders {
+        let _ = sender.await;
+    }
+    // Deliveries still in flight.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for receiver in &receivers {
+        receiver.abort();
+    }
+
+    let acked = stats.acked.lock().await;
+    let received = stats.received.lock().await;
+    let lost = acked
+        .keys()
+        .filter(|cid| !received.contains_key(*cid))
+        .count();
+    let duplicated = received.values().filter(|n| **n > 1).count();
+    let mut latencies = stats.latencies_us.lock().await.clone();
+    latencies.sort_unstable();
+    let percentile = |p: f64| -> f64 {
+        if latencies.is_empty() {
+            return f64::NAN;
+        }
+        let index = ((latencies.len() as f64 - 1.0) * p).round() as usize;
+        latencies[index] as f64 / 1000.0
+    };
+    println!(
+        "send: {users} users, {} s, {}",
+        duration.as_secs(),
+        match rate {
+            Some(rate) => format!("target {rate} msg/s"),
+            None => format!("as fast as acks allow (window {window})"),
+        }
+    );
+    println!(
+        "  durable acknowledged: {acked_during} in {:.1} s = {:.0} msg/s",
+        sending_time.as_secs_f64(),
+        acked_during as f64 / sending_time.as_secs_f64()
+    );
+    println!(
+        "  delivery latency (sender to recipient): p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms over {} deliveries",
+        percentile(0.50),
+        percentile(0.99),
+        percentile(0.999),
+        latencies.len()
+    );
+    println!(
+        "  exactly once: {} acknowledged, {} lost, {} duplicated",
+        acked.len(),
+        lost,
+        duplicated
+    );
+    if lost > 0 || duplicated > 0 {
+        bail!(
+            "{lost} acknowledged messages were not delivered and {duplicated} were delivered twice"
+        );
+    }
+    Ok(())
+}
+
+async fn idle_scenario(
+    server: &ServerProcess,
+    users: usize,
+    sessions: usize,
+) -> anyhow::Result<()> {
+    let streams = log_in_all(server, users).await?;
+    let tokens: Vec<String> = streams.iter().map(|(_, t)| t.clone()).collect();
+    let before = server.resident_kib().unwrap_or(0);
+    let started = Instant::now();
+    let addr = server.addr(Service::Login);
+    let gate = Arc::new(Semaphore::new(64));
+    let mut tasks = Vec::new();
+    for k in 0..sessions.saturating_sub(users) {
+        let (gate, token, user) = (gate.clone(), tokens[k % users].clone(), account(k % users));
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await?;
+            let mut socket = connect(addr, None).await?;
+            send_packet(&mut socket, &Resume { user, token }).await?;
+            let _: LoginReply = reply(&mut socket).await?;
+            anyhow::Ok(socket)
+        }));
+    }
+    let mut held = Vec::with_capacity(sessions);
+    for task in tasks {
+        held.push(task.await??);
+    }
+    let total = held.len() + streams.len();
+    println!(
+        "opened {total} live sessions in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = server.resident_kib().unwrap_or(0);
+    println!(
+        "idle: server resident memory {:.1} MiB with {users} sessions, {:.1} MiB with {total}: {:.1} KiB per added idle session",
+        before as f64 / 1024.0,
+        after as f64 / 1024.0,
+        after.saturating_sub(before) as f64 / (total - users).max(1) as f64
+    );
+    drop(held);
+    Ok(())
+}
