@@ -25,6 +25,8 @@ pub struct ServerConfig {
     pub demo: bool,
     /// The zone of the `time` fields, in minutes east of UTC.
     pub utc_offset_minutes: i32,
+    /// How often the live stream is pinged; a peer silent for three of these is dropped.
+    pub heartbeat: std::time::Duration,
 }
 
 impl ServerConfig {
@@ -36,6 +38,7 @@ impl ServerConfig {
             ports: PortPlan::Offset(0),
             demo: true,
             utc_offset_minutes: penpen_core::time::DEFAULT_UTC_OFFSET_MINUTES,
+            heartbeat: std::time::Duration::from_secs(20),
         }
     }
 

@@ -19,6 +19,8 @@ pub struct Context {
     pub utc_offset_minutes: i32,
     /// The server's data folder (stored files live in `files/` inside it).
     pub data_dir: std::path::PathBuf,
+    /// How often the live stream is pinged.
+    pub heartbeat: std::time::Duration,
 }
 
 /// Milliseconds since the Unix epoch, now.

@@ -96,6 +96,7 @@ async fn main() -> anyhow::Result<()> {
         ports: PortPlan::Offset(args.port_offset),
         demo: !args.no_demo,
         utc_offset_minutes: args.utc_offset,
+        heartbeat: std::time::Duration::from_secs(20),
     };
     let server = RunningServer::start(config)
         .await

@@ -118,6 +118,7 @@ impl RunningServer {
             passwords: auth::PasswordWorkers::start(2),
             utc_offset_minutes: config.utc_offset_minutes,
             data_dir: config.data_dir.clone(),
+            heartbeat: config.heartbeat,
         });
 
         let (shutdown, shutdown_rx) = watch::channel(false);

@@ -431,3 +431,79 @@ async fn logout_revokes_the_token() {
     assert_eq!(refused.state, State::SESSION_INVALID);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn oversized_and_binary_frames_are_refused_and_the_connection_stays_usable() {
+    let (server, _data) = start().await;
+    let (_stream, zhang) = log_in(&server, ZHANG).await;
+    let mut sender = Client::connect(&server, Service::Text, Some(&zhang.token)).await;
+    // Just over the protocol's limit: answered with a reason, not a dropped connection.
+    let oversized = format!(
+        r#"{{"head":1100,"body":{{"pad":"{}"}},"tail":"PENPEN 1.0"}}"#,
+        "x".repeat(penpen_core::MAX_FRAME_BYTES)
+    );
+    sender.send_text(&oversized).await;
+    let refused = decode_reply::<SendAck>(&sender.payload().await).expect_err("too large");
+    assert_eq!(refused.state, State::BAD_FRAME);
+    assert!(refused.error.contains("too large"), "{}", refused.error);
+    for (head, tail) in [
+        ("1160", "PENPEN 1.0"),
+        ("1110", "PENPEN 2.0"),
+        ("42", "PENPEN 1.0"),
+    ] {
+        sender
+            .send_text(&format!(
+                r#"{{"head":{head},"body":"e30=","tail":"{tail}"}}"#
+            ))
+            .await;
+        let refused = decode_reply::<SendAck>(&sender.payload().await).expect_err("bad envelope");
+        assert_eq!(refused.state, State::BAD_FRAME, "{head} {tail}");
+    }
+    let ack: SendAck = sender
+        .request(&text(ZHANG, LIU, "还在", "c-big"))
+        .await
+        .expect("still usable");
+    assert!(ack.id.0 > 0);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_peer_that_stops_answering_pings_is_dropped_and_goes_offline() {
+    let data = tempfile::tempdir().expect("folder");
+    let mut config = penpen_server_mock::ServerConfig::new(data.path());
+    config.ports = penpen_server_mock::PortPlan::Ephemeral;
+    config.heartbeat = Duration::from_millis(100);
+    let server = penpen_server_mock::RunningServer::start(config)
+        .await
+        .expect("starts");
+    // Logged in, then never reads again: pings go unanswered.
+    let (silent, _) = log_in(&server, LIU).await;
+    let (_stream, zhang) = log_in(&server, ZHANG).await;
+    let mut contacts = Client::connect(&server, Service::SyncContacts, Some(&zhang.token)).await;
+    let presence_of_liu = |directory: &Directory| {
+        directory
+            .contacts
+            .iter()
+            .find(|c| c.user == user(LIU))
+            .map(|c| c.presence)
+    };
+    let directory: Directory = contacts
+        .request(&DirectoryQuery::default())
+        .await
+        .expect("directory");
+    assert_eq!(
+        presence_of_liu(&directory),
+        Some(penpen_core::packets::profile::Presence::Online)
+    );
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let directory: Directory = contacts
+        .request(&DirectoryQuery::default())
+        .await
+        .expect("directory");
+    assert_eq!(
+        presence_of_liu(&directory),
+        Some(penpen_core::packets::profile::Presence::Offline)
+    );
+    drop(silent);
+    server.shutdown().await;
+}

@@ -16,10 +16,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
-/// How often the server pings.
-pub const PING_EVERY: Duration = Duration::from_secs(20);
-/// A connection silent for this long is closed.
-pub const DEAD_AFTER: Duration = Duration::from_secs(60);
+/// A connection silent for this many heartbeats is closed.
+const SILENT_HEARTBEATS: u32 = 3;
 /// Messages read from the store per round while pushing.
 const PUSH_PAGE: u32 = 200;
 
@@ -51,7 +49,9 @@ pub async fn serve(
     let mut newest: Option<watch::Receiver<Seq>> = None;
     let mut pushes: Option<mpsc::Receiver<Push>> = None;
     let mut deliveries: Option<mpsc::Receiver<Delivery>> = None;
-    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    let every = context.heartbeat;
+    let dead_after = every * SILENT_HEARTBEATS;
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     let mut last_heard = Instant::now();
 
     loop {
@@ -127,7 +127,7 @@ pub async fn serve(
                 }
             }
             _ = ping.tick() => {
-                if last_heard.elapsed() > DEAD_AFTER {
+                if last_heard.elapsed() > dead_after {
                     tracing::debug!(%peer, "no answer to pings; closing");
                     break;
                 }
