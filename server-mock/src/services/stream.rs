@@ -13,7 +13,7 @@ use penpen_core::packets::profile::Presence;
 use penpen_core::{Encoding, ErrorReply, Frame, Seq, State, UserId};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::{mpsc, watch};
 
 /// A connection silent for this many heartbeats is closed.
