@@ -157,7 +157,13 @@ impl ServerProcess {
             offset,
             _data: data,
         };
+        let mut server = server;
         for _ in 0..200 {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                bail!(
+                    "the server exited at start ({status}); is port offset {offset} taken? try --port-offset"
+                );
+            }
             if TcpStream::connect(server.addr(Service::Login))
                 .await
                 .is_ok()
@@ -335,6 +341,11 @@ async fn send_scenario(
         }));
     }
 
+    // Every sender connects before the clock starts.
+    let mut sockets = Vec::with_capacity(users);
+    for token in &tokens {
+        sockets.push(connect(server.addr(Service::Text), Some(token)).await?);
+    }
     // A shared pace for --rate: one permit per message.
     let pace = rate.map(|per_second| {
         let permits = Arc::new(Semaphore::new(0));
@@ -351,14 +362,15 @@ async fn send_scenario(
                 owed -= whole;
                 permits2.add_permits(whole as usize);
             }
+            // Wakes senders still waiting for a permit, so they see the stop.
+            permits2.close();
         });
         permits
     });
 
     let started = Instant::now();
     let mut senders = Vec::new();
-    for (i, token) in tokens.iter().enumerate() {
-        let socket = connect(server.addr(Service::Text), Some(token)).await?;
+    for (i, socket) in sockets.into_iter().enumerate() {
         let (mut sink, mut source) = socket.split();
         let (stats, stop, pace) = (stats.clone(), stop.clone(), pace.clone());
         let in_flight = Arc::new(Semaphore::new(window));

@@ -114,6 +114,8 @@ struct Inner {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     readers: Mutex<Vec<Connection>>,
+    /// Stops the checkpointer when dropped or sent to.
+    checkpointer: Mutex<Option<mpsc::Sender<()>>>,
     /// At most this many reads run at once, each on a pooled connection:
     /// more would only add connections (each with its own page cache) and
     /// threads competing for the same two cores.
@@ -128,6 +130,11 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let mut conn = open_connection(path)?;
         schema::migrate(&mut conn)?;
+        // Checkpoints copy the WAL into the database and fsync it; done by the
+        // writer they stall every send in that batch, so a checkpointer thread
+        // does them instead.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpointer = spawn_checkpointer(path)?;
         let (jobs, queue) = mpsc::channel::<Job>();
         let writer = std::thread::Builder::new()
             .name("penpen-store-writer".into())
@@ -139,6 +146,7 @@ impl Store {
                 jobs: Mutex::new(Some(jobs)),
                 writer: Mutex::new(Some(writer)),
                 readers: Mutex::new(Vec::new()),
+                checkpointer: Mutex::new(Some(checkpointer)),
                 read_slots: tokio::sync::Semaphore::new(READERS),
             }),
         })
@@ -194,6 +202,9 @@ impl Store {
 
     /// Stops taking writes, lets the writer commit what it already has, and waits for it.
     pub fn close(&self) {
+        if let Ok(mut checkpointer) = self.inner.checkpointer.lock() {
+            checkpointer.take();
+        }
         if let Ok(mut jobs) = self.inner.jobs.lock() {
             jobs.take();
         }
@@ -218,6 +229,28 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
+}
+
+/// How often the WAL is copied back into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// A thread that checkpoints the WAL until its sender is dropped.
+fn spawn_checkpointer(path: &Path) -> Result<mpsc::Sender<()>, StoreError> {
+    let conn = open_connection(path)?;
+    let (stop, stopped) = mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("penpen-store-checkpoint".into())
+        .spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY)
+            {
+                // PASSIVE never blocks writers; what it cannot copy now waits for the next round.
+                if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(%err, "checkpoint failed");
+                }
+            }
+        })
+        .map_err(|e| StoreError::Database(format!("cannot start the checkpointer: {e}")))?;
+    Ok(stop)
 }
 
 /// Runs a statement without parameters, compiled once per connection.
