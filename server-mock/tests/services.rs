@@ -76,17 +76,32 @@ async fn repeated_failures_are_rate_limited() {
 }
 
 #[tokio::test]
-async fn service_ports_refuse_upgrades_without_a_valid_token() {
+async fn every_port_but_login_refuses_upgrades_without_a_valid_token() {
     let (server, _data) = start().await;
-    let addr = server.addr(Service::Text).expect("served");
-    assert!(Client::try_connect(addr, None).await.is_err());
-    assert!(
-        Client::try_connect(addr, Some(&"0".repeat(64)))
-            .await
-            .is_err()
-    );
     let (_stream, reply) = log_in(&server, ZHANG).await;
-    assert!(Client::try_connect(addr, Some(&reply.token)).await.is_ok());
+    for (service, addr) in server.addrs() {
+        if *service == Service::Login {
+            assert!(
+                Client::try_connect(*addr, None).await.is_ok(),
+                "login needs no token"
+            );
+            continue;
+        }
+        assert!(
+            Client::try_connect(*addr, None).await.is_err(),
+            "{service} without a token"
+        );
+        assert!(
+            Client::try_connect(*addr, Some(&"0".repeat(64)))
+                .await
+                .is_err(),
+            "{service} with an unknown token"
+        );
+        assert!(
+            Client::try_connect(*addr, Some(&reply.token)).await.is_ok(),
+            "{service} with the session's token"
+        );
+    }
     server.shutdown().await;
 }
 
