@@ -32,6 +32,17 @@ pub struct Delivery {
     pub message: Arc<Message>,
 }
 
+/// Moves a user's newest seq forward (never back), waking their sessions.
+fn raise(newest: &watch::Sender<Seq>, seq: Seq) {
+    newest.send_if_modified(|current| {
+        let moved = seq > *current;
+        if moved {
+            *current = seq;
+        }
+        moved
+    });
+}
+
 /// The live sessions of every user.
 #[derive(Debug, Default)]
 pub struct Hub {
@@ -84,13 +95,7 @@ impl Hub {
             newest: watch::channel(newest).0,
             sessions: Vec::new(),
         });
-        entry.newest.send_if_modified(|current| {
-            let moved = newest > *current;
-            if moved {
-                *current = newest;
-            }
-            moved
-        });
+        raise(&entry.newest, newest);
         entry.sessions.push(SessionEntry {
             id,
             token_hash,
@@ -137,13 +142,7 @@ impl Hub {
                     message: message.clone(),
                 });
             }
-            entry.newest.send_if_modified(|current| {
-                let moved = seq > *current;
-                if moved {
-                    *current = seq;
-                }
-                moved
-            });
+            raise(&entry.newest, seq);
         }
     }
 

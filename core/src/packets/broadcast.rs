@@ -1,6 +1,6 @@
 //! Company broadcasts: send (25888) and sync (55888).
 
-use super::{Packet, check_chars, invalid};
+use super::{Packet, check_chars, check_page_limit, invalid};
 use crate::envelope::FrameError;
 use crate::ids::{BroadcastId, ClientMsgId, UserId};
 use crate::limits;
@@ -126,17 +126,7 @@ pub struct BroadcastQuery {
 impl Packet for BroadcastQuery {
     const NAME: &'static str = "BroadcastQuery";
     fn validate(&self) -> Result<(), FrameError> {
-        match self.limit {
-            Some(0) => Err(invalid(Self::NAME, "limit is 0; expected 1 or more")),
-            Some(n) if n > limits::MAX_PAGE => Err(invalid(
-                Self::NAME,
-                format!(
-                    "limit {n} is too large; expected at most {}",
-                    limits::MAX_PAGE
-                ),
-            )),
-            _ => Ok(()),
-        }
+        check_page_limit(Self::NAME, self.limit)
     }
 }
 

@@ -42,6 +42,21 @@ pub(crate) fn check_chars(field: &'static str, text: &str, max: usize) -> Result
     }
 }
 
+/// Refuses a page size of 0 or above [`crate::limits::MAX_PAGE`].
+pub(crate) fn check_page_limit(packet: &'static str, limit: Option<u32>) -> Result<(), FrameError> {
+    match limit {
+        Some(0) => Err(invalid(packet, "limit is 0; expected 1 or more")),
+        Some(n) if n > crate::limits::MAX_PAGE => Err(invalid(
+            packet,
+            format!(
+                "limit {n} is too large; expected at most {}",
+                crate::limits::MAX_PAGE
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Refuses a field whose value breaks a rule other than length.
 pub(crate) fn invalid(packet: &'static str, reason: impl Into<String>) -> FrameError {
     FrameError::NotExpectedPacket {

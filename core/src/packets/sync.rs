@@ -1,25 +1,10 @@
 //! 50888: message sync — catch-up after a (re)connect, and history pages.
 
-use super::{Packet, invalid};
+use super::{Packet, check_page_limit, invalid};
 use crate::envelope::FrameError;
 use crate::ids::{MessageId, Peer, Seq};
-use crate::limits;
 use crate::packets::message::Message;
 use serde::{Deserialize, Serialize};
-
-fn check_limit(packet: &'static str, limit: Option<u32>) -> Result<(), FrameError> {
-    match limit {
-        Some(0) => Err(invalid(packet, "limit is 0; expected 1 or more")),
-        Some(n) if n > limits::MAX_PAGE => Err(invalid(
-            packet,
-            format!(
-                "limit {n} is too large; expected at most {}",
-                limits::MAX_PAGE
-            ),
-        )),
-        _ => Ok(()),
-    }
-}
 
 /// Everything the caller received after `since`, oldest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,7 +19,7 @@ pub struct CatchUp {
 impl Packet for CatchUp {
     const NAME: &'static str = "CatchUp";
     fn validate(&self) -> Result<(), FrameError> {
-        check_limit(Self::NAME, self.limit)
+        check_page_limit(Self::NAME, self.limit)
     }
 }
 
@@ -55,7 +40,7 @@ pub struct History {
 impl Packet for History {
     const NAME: &'static str = "History";
     fn validate(&self) -> Result<(), FrameError> {
-        check_limit(Self::NAME, self.limit)
+        check_page_limit(Self::NAME, self.limit)
     }
 }
 

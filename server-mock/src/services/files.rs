@@ -122,15 +122,7 @@ pub async fn send(context: &Context, service: Service, user: &UserId, frame: &Fr
         }
     };
     super::announce(context, &message, &stored);
-    reply(&SendAck {
-        state: State::SUCCESS,
-        cid: send.cid,
-        id: stored.id,
-        seq: stored.seq_of(user),
-        time: time::format_time(stored.ts, context.utc_offset_minutes),
-        ts: stored.ts,
-        content: Some(name),
-    })
+    super::send_ack(context, user, send.cid, &stored, Some(name))
 }
 
 fn earlier_file_send(

@@ -49,6 +49,25 @@ pub fn announce(
     }
 }
 
+/// The reply to a stored send: the sender's view of the message.
+pub fn send_ack(
+    context: &Context,
+    user: &UserId,
+    cid: Option<penpen_core::ClientMsgId>,
+    stored: &crate::store::queries::Stored,
+    content: Option<String>,
+) -> Reply {
+    reply(&penpen_core::packets::message::SendAck {
+        state: State::SUCCESS,
+        cid,
+        id: stored.id,
+        seq: stored.seq_of(user),
+        time: penpen_core::time::format_time(stored.ts, context.utc_offset_minutes),
+        ts: stored.ts,
+        content,
+    })
+}
+
 /// Reads the request packet of a service.
 pub fn request<T: Packet>(frame: &Frame) -> Result<T, ErrorReply> {
     frame.packet::<T>().map_err(|e| ErrorReply::from(&e))

@@ -1,11 +1,11 @@
 //! 21888 and 26888: text messages, 1:1 and to groups.
 
-use super::{Reply, must_be_self, reply, request};
+use super::{Reply, must_be_self, request};
 use crate::context::{Context, now_ms};
 use crate::store::StoreError;
 use crate::store::queries::{self, Membership, NewMessage};
-use penpen_core::packets::message::{MessageType, SendAck, SendText, Sender};
-use penpen_core::{ErrorReply, Frame, Peer, Service, State, UserId, time};
+use penpen_core::packets::message::{MessageType, SendText, Sender};
+use penpen_core::{ErrorReply, Frame, Peer, Service, State, UserId};
 
 /// Stores a text message, answers once it is committed, then wakes the recipients.
 pub async fn send(context: &Context, service: Service, user: &UserId, frame: &Frame) -> Reply {
@@ -49,15 +49,7 @@ pub async fn send(context: &Context, service: Service, user: &UserId, frame: &Fr
         .await
         .map_err(|e| e.reply())?;
     super::announce(context, &message, &stored);
-    reply(&SendAck {
-        state: State::SUCCESS,
-        cid: send.cid,
-        id: stored.id,
-        seq: stored.seq_of(user),
-        time: time::format_time(stored.ts, context.utc_offset_minutes),
-        ts: stored.ts,
-        content: None,
-    })
+    super::send_ack(context, user, send.cid, &stored, None)
 }
 
 /// Who receives a message from `sender` to `to`: both people of a 1:1
