@@ -58,6 +58,7 @@ pub async fn serve(
         tokio::select! {
             incoming = socket.recv() => {
                 last_heard = Instant::now();
+                let was_logged_in = session.is_some();
                 let after = match incoming {
                     Some(Ok(WsMessage::Text(text))) => {
                         handle(&context, &mut session, &mut newest, &mut pushes, &mut deliveries, text.as_str(), peer).await
@@ -82,7 +83,8 @@ pub async fn serve(
                     }
                 }
                 // A new login starts its stream with the backlog.
-                if let Some(current) = session.as_mut()
+                if !was_logged_in
+                    && let Some(current) = session.as_mut()
                     && push_new_messages(&context, &mut socket, current).await.is_err()
                 {
                     break;
