@@ -9,6 +9,7 @@ use axum::extract::{ConnectInfo, Path, Query, State, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use penpen_core::{MAX_FRAME_BYTES, Service};
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -142,6 +143,13 @@ impl RunningServer {
                 app = app.route("/files/{name}", get(download));
             }
             let app = app.with_state(shared);
+            // Frames are small and each should leave at once: without
+            // TCP_NODELAY a second frame waits for the peer's delayed ACK.
+            let listener = listener.tap_io(|tcp| {
+                if let Err(err) = tcp.set_nodelay(true) {
+                    tracing::debug!(%err, "cannot set TCP_NODELAY");
+                }
+            });
             tasks.spawn(async move {
                 let served = axum::serve(
                     listener,

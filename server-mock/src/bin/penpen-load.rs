@@ -204,7 +204,12 @@ async fn connect(addr: SocketAddr, token: Option<&str>) -> anyhow::Result<Socket
         Some(token) => format!("ws://{addr}/?token={token}"),
         None => format!("ws://{addr}/"),
     };
-    Ok(tokio_tungstenite::connect_async(url).await?.0)
+    // disable_nagle: the tool measures latency, so each frame must leave at once.
+    Ok(
+        tokio_tungstenite::connect_async_with_config(url, None, true)
+            .await?
+            .0,
+    )
 }
 
 async fn send_packet<T: Packet>(socket: &mut Socket, packet: &T) -> anyhow::Result<()> {
