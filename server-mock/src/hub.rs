@@ -15,7 +15,7 @@ use penpen_core::packets::message::Message;
 use penpen_core::{Seq, UserId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{mpsc, watch};
 
 /// How many non-message pushes wait for one session at most.
@@ -80,16 +80,21 @@ pub struct Subscription {
 }
 
 impl Hub {
+    /// The sessions, even if a thread panicked while holding them (the map
+    /// stays consistent: every change to it is a single insert or removal).
+    fn lock(&self) -> MutexGuard<'_, HashMap<UserId, UserSessions>> {
+        self.users
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
     /// Registers a session of `user`, whose newest seq is `newest`. The
     /// subscription's `first` says whether the user had no session before.
     pub fn subscribe(&self, user: &UserId, token_hash: Vec<u8>, newest: Seq) -> Subscription {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (push_tx, push_rx) = mpsc::channel(PUSH_QUEUE);
         let (message_tx, message_rx) = mpsc::channel(MESSAGE_QUEUE);
-        let mut users = self
-            .users
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+        let mut users = self.lock();
         let first = !users.contains_key(user);
         let entry = users.entry(user.clone()).or_insert_with(|| UserSessions {
             newest: watch::channel(newest).0,
@@ -113,10 +118,7 @@ impl Hub {
 
     /// Removes a session; returns whether it was the user's last one.
     pub fn unsubscribe(&self, user: &UserId, id: u64) -> bool {
-        let mut users = self
-            .users
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+        let mut users = self.lock();
         let Some(entry) = users.get_mut(user) else {
             return true;
         };
@@ -130,10 +132,7 @@ impl Hub {
 
     /// Hands a stored message to `user`'s sessions, then raises their newest seq.
     pub fn deliver(&self, user: &UserId, seq: Seq, message: &Arc<Message>) {
-        let users = self
-            .users
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+        let users = self.lock();
         if let Some(entry) = users.get(user) {
             for session in &entry.sessions {
                 // A full queue is fine: the session sees the gap and reads the store.
@@ -146,25 +145,9 @@ impl Hub {
         }
     }
 
-    /// Queues `push` for every session of `user` (dropped where a queue is full).
-    pub fn push(&self, user: &UserId, push: &Push) {
-        let users = self
-            .users
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        if let Some(entry) = users.get(user) {
-            for session in &entry.sessions {
-                let _ = session.pushes.try_send(push.clone());
-            }
-        }
-    }
-
     /// Queues `push` for every connected user.
     pub fn push_everyone(&self, push: &Push) {
-        let users = self
-            .users
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+        let users = self.lock();
         for entry in users.values() {
             for session in &entry.sessions {
                 let _ = session.pushes.try_send(push.clone());
@@ -174,23 +157,11 @@ impl Hub {
 
     /// Queues `push` for the sessions of `user` whose token is not `keep`.
     pub fn push_other_sessions(&self, user: &UserId, keep: &[u8], push: &Push) {
-        let users = self
-            .users
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+        let users = self.lock();
         if let Some(entry) = users.get(user) {
             for session in entry.sessions.iter().filter(|s| s.token_hash != keep) {
                 let _ = session.pushes.try_send(push.clone());
             }
         }
-    }
-
-    /// Whether `user` has any session now.
-    pub fn is_online(&self, user: &UserId) -> bool {
-        let users = self
-            .users
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        users.contains_key(user)
     }
 }
