@@ -37,23 +37,30 @@ pub enum AdminError {
 }
 
 /// A user to add, as written in an import file or on the command line.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, clap::Args)]
 pub struct UserEntry {
-    /// The 11-digit account.
+    /// The 11-digit account (a mobile number).
+    #[arg(long)]
     pub id: String,
     /// The display name.
+    #[arg(long)]
     pub name: String,
     /// The department number.
+    #[arg(long)]
     pub department: u64,
     /// The job number.
+    #[arg(long)]
     pub job: u64,
     /// The initial password (stored only as an Argon2 hash of its md5 digest).
+    #[arg(long)]
     pub password: String,
     /// The signature.
     #[serde(default)]
+    #[arg(long, default_value = "")]
     pub signing: String,
-    /// Whether the user may send broadcasts.
+    /// Whether the user may send company broadcasts.
     #[serde(default)]
+    #[arg(long)]
     pub broadcaster: bool,
 }
 

@@ -141,8 +141,9 @@ impl LoginLimiter {
     /// Failures from one address within the window before it is refused.
     pub const PER_ADDRESS: usize = 20;
 
-    /// Whether a login for `user` from `address` may be tried now.
-    pub fn allows(&self, user: &UserId, address: IpAddr, now: Instant) -> bool {
+    /// Whether `user` may try a password now. `address` is the peer's, when
+    /// there is one (a password change inside a session counts per account only).
+    pub fn allows(&self, user: &UserId, address: Option<IpAddr>, now: Instant) -> bool {
         let Ok(mut failures) = self.failures.lock() else {
             return true;
         };
@@ -151,46 +152,24 @@ impl LoginLimiter {
             times.len()
         };
         let account = failures.by_account.get_mut(user).map(recent).unwrap_or(0);
-        let address = failures
-            .by_address
-            .get_mut(&address)
+        let address = address
+            .and_then(|a| failures.by_address.get_mut(&a))
             .map(recent)
             .unwrap_or(0);
         account < Self::PER_ACCOUNT && address < Self::PER_ADDRESS
     }
 
-    /// Whether `user` may try a password now (for checks that have no address,
-    /// such as a password change inside a session).
-    pub fn allows_account(&self, user: &UserId, now: Instant) -> bool {
-        let Ok(mut failures) = self.failures.lock() else {
-            return true;
-        };
-        failures.by_account.get_mut(user).map_or(0, |times| {
-            times.retain(|t| now.duration_since(*t) < Self::WINDOW);
-            times.len()
-        }) < Self::PER_ACCOUNT
-    }
-
-    /// Counts a wrong password for `user` alone.
-    pub fn failed_account(&self, user: &UserId, now: Instant) {
+    /// Counts a wrong password for `user` (and its address, when there is one).
+    pub fn failed(&self, user: &UserId, address: Option<IpAddr>, now: Instant) {
         if let Ok(mut failures) = self.failures.lock() {
             failures
                 .by_account
                 .entry(user.clone())
                 .or_default()
                 .push(now);
-        }
-    }
-
-    /// Counts a failed login.
-    pub fn failed(&self, user: &UserId, address: IpAddr, now: Instant) {
-        if let Ok(mut failures) = self.failures.lock() {
-            failures
-                .by_account
-                .entry(user.clone())
-                .or_default()
-                .push(now);
-            failures.by_address.entry(address).or_default().push(now);
+            if let Some(address) = address {
+                failures.by_address.entry(address).or_default().push(now);
+            }
         }
     }
 
@@ -234,7 +213,7 @@ mod tests {
     fn an_account_is_refused_after_five_failures_in_a_minute() {
         let limiter = LoginLimiter::default();
         let user = UserId::parse("13800000001").expect("valid");
-        let address = IpAddr::from([127, 0, 0, 1]);
+        let address = Some(IpAddr::from([127, 0, 0, 1]));
         let start = Instant::now();
         for _ in 0..LoginLimiter::PER_ACCOUNT {
             assert!(limiter.allows(&user, address, start));

@@ -3,7 +3,7 @@
 
 use anyhow::Context as _;
 use clap::Parser;
-use penpen_server_mock::{PortPlan, RunningServer, ServerConfig};
+use penpen_server_mock::{PortPlan, RunningServer, ServerConfig, admin};
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -56,24 +56,7 @@ enum AdminAction {
         name: String,
     },
     /// Add a user.
-    AddUser {
-        /// The 11-digit mobile number.
-        #[arg(long)]
-        id: String,
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        department: u64,
-        #[arg(long)]
-        job: u64,
-        #[arg(long)]
-        password: String,
-        #[arg(long, default_value = "")]
-        signing: String,
-        /// May send company broadcasts.
-        #[arg(long)]
-        broadcaster: bool,
-    },
+    AddUser(admin::UserEntry),
     /// Import a .json file (departments, jobs, users) or a .csv file of users
     /// (id,name,department,job,password,signing,broadcaster); all or nothing.
     Import { file: PathBuf },
@@ -134,7 +117,7 @@ async fn shutdown_signal() {
 
 #[allow(clippy::print_stdout)]
 async fn admin(data: &std::path::Path, action: AdminAction) -> anyhow::Result<()> {
-    use penpen_server_mock::{admin, store::Store};
+    use penpen_server_mock::store::Store;
     std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
     let config = ServerConfig::new(data);
     let store = Store::open(&config.database_path()).context("cannot open the database")?;
@@ -145,28 +128,9 @@ async fn admin(data: &std::path::Path, action: AdminAction) -> anyhow::Result<()
         AdminAction::AddJob { id, name } => admin::put_job(&store, id, &name)
             .await
             .map(|()| format!("job {id} is {name}")),
-        AdminAction::AddUser {
-            id,
-            name,
-            department,
-            job,
-            password,
-            signing,
-            broadcaster,
-        } => {
-            let entry = admin::UserEntry {
-                id: id.clone(),
-                name,
-                department,
-                job,
-                password,
-                signing,
-                broadcaster,
-            };
-            admin::add_user(&store, &entry)
-                .await
-                .map(|()| format!("added user {id}"))
-        }
+        AdminAction::AddUser(entry) => admin::add_user(&store, &entry)
+            .await
+            .map(|()| format!("added user {}", entry.id)),
         AdminAction::Import { file } => admin::import(&store, &file).await.map(|(d, j, u)| {
             format!(
                 "imported {d} departments, {j} jobs and {u} users from {}",

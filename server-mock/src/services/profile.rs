@@ -19,7 +19,7 @@ pub async fn password(context: &Context, caller: &Caller, frame: &Frame) -> Repl
     let user = &caller.user;
     must_be_self(user, &update.user, "user")?;
     let now = Instant::now();
-    if !context.limiter.allows_account(user, now) {
+    if !context.limiter.allows(user, None, now) {
         return Err(ErrorReply::new(
             State::RATE_LIMITED,
             "too many wrong passwords; wait a minute and try again",
@@ -48,7 +48,7 @@ pub async fn password(context: &Context, caller: &Caller, frame: &Frame) -> Repl
         .ok_or_else(|| ErrorReply::new(State::SERVER_ERROR, "the password workers stopped"))?
         .map_err(|e| ErrorReply::new(State::SERVER_ERROR, e.to_string()))?;
     let Some(new_hash) = hashed else {
-        context.limiter.failed_account(user, now);
+        context.limiter.failed(user, None, now);
         return Err(ErrorReply::new(
             State::WRONG_PASSWORD,
             "the current password is wrong",

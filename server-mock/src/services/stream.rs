@@ -220,73 +220,62 @@ async fn handle(
             .unwrap_or_else(|e| error_frame(Encoding::Base64, &ErrorReply::from(&e))),
         Err(reply) => error_frame(encoding, &reply),
     };
-    match request {
+    let authenticated = match request {
         StreamRequest::Login(_) | StreamRequest::Resume(_) if session.is_some() => {
-            After::Reply(answer(Err(ErrorReply::new(
+            return After::Reply(answer(Err(ErrorReply::new(
                 State::BAD_PACKET,
                 "this connection is already logged in; open a new connection to log in again",
-            ))))
+            ))));
         }
-        StreamRequest::Login(login) => match log_in(context, &login, peer).await {
-            Ok((reply, token_hash)) => {
-                let started = start_session(context, &reply.user, token_hash).await;
-                match started {
-                    Ok((current, subscription)) => {
-                        *session = Some(current);
-                        *newest = Some(subscription.newest);
-                        *pushes = Some(subscription.pushes);
-                        *deliveries = Some(subscription.messages);
-                        After::Reply(answer(super::reply(&reply)))
-                    }
-                    Err(err) => After::Reply(answer(Err(err))),
-                }
-            }
-            Err(err) => After::Reply(answer(Err(err))),
-        },
-        StreamRequest::Resume(resume) => match resume_session(context, &resume).await {
-            Ok(reply) => {
-                let token_hash = auth::token_hash(&resume.token);
-                match start_session(context, &reply.user, token_hash).await {
-                    Ok((current, subscription)) => {
-                        *session = Some(current);
-                        *newest = Some(subscription.newest);
-                        *pushes = Some(subscription.pushes);
-                        *deliveries = Some(subscription.messages);
-                        After::Reply(answer(super::reply(&reply)))
-                    }
-                    Err(err) => After::Reply(answer(Err(err))),
-                }
-            }
-            Err(err) => After::Reply(answer(Err(err))),
-        },
+        StreamRequest::Login(login) => log_in(context, &login, peer).await,
+        StreamRequest::Resume(resume) => resume_session(context, &resume)
+            .await
+            .map(|reply| (reply, auth::token_hash(&resume.token))),
         StreamRequest::Ack(ack) => {
             let Some(current) = session.as_ref() else {
                 return After::Reply(answer(Err(not_logged_in())));
             };
             let user = current.user.clone();
-            match context
+            return match context
                 .store
                 .write(move |conn| queries::ack(conn, &user, ack.ack))
                 .await
             {
                 Ok(()) => After::Nothing,
                 Err(err) => After::Reply(answer(Err(err.reply()))),
-            }
+            };
         }
         StreamRequest::Logout(_) => {
             let Some(current) = session.as_ref() else {
                 return After::Reply(answer(Err(not_logged_in())));
             };
             let token_hash = current.token_hash.clone();
-            match context
+            return match context
                 .store
                 .write(move |conn| queries::revoke_session(conn, &token_hash))
                 .await
             {
                 Ok(()) => After::ReplyAndClose(answer(super::reply(&Done::new()))),
                 Err(err) => After::Reply(answer(Err(err.reply()))),
-            }
+            };
         }
+    };
+    // A login or a resume went through: the connection becomes a live stream.
+    let started = match authenticated {
+        Ok((reply, token_hash)) => start_session(context, &reply.user, token_hash)
+            .await
+            .map(|started| (reply, started)),
+        Err(err) => Err(err),
+    };
+    match started {
+        Ok((reply, (current, subscription))) => {
+            *session = Some(current);
+            *newest = Some(subscription.newest);
+            *pushes = Some(subscription.pushes);
+            *deliveries = Some(subscription.messages);
+            After::Reply(answer(super::reply(&reply)))
+        }
+        Err(err) => After::Reply(answer(Err(err))),
     }
 }
 
@@ -303,7 +292,7 @@ async fn log_in(
     peer: SocketAddr,
 ) -> Result<(LoginReply, Vec<u8>), ErrorReply> {
     let now = Instant::now();
-    if !context.limiter.allows(&login.user, peer.ip(), now) {
+    if !context.limiter.allows(&login.user, Some(peer.ip()), now) {
         return Err(ErrorReply::new(
             State::RATE_LIMITED,
             "too many failed logins; wait a minute and try again",
@@ -328,7 +317,7 @@ async fn log_in(
         None => false,
     };
     let (Some(account), true) = (account, verified) else {
-        context.limiter.failed(&login.user, peer.ip(), now);
+        context.limiter.failed(&login.user, Some(peer.ip()), now);
         return Err(ErrorReply::new(
             State::LOGIN_FAILED,
             "wrong account or password",
