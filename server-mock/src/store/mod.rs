@@ -222,6 +222,8 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
+    // Only takes effect on a new database (before WAL mode is set).
+    conn.pragma_update(None, "page_size", 1024)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // FULL: a commit survives power loss, which is what an ack promises.
     conn.pragma_update(None, "synchronous", "FULL")?;

@@ -364,7 +364,7 @@ pub fn store_message(
     for user in recipients {
         let seq: i64 = conn
             .prepare_cached(
-                "UPDATE users SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
+                "UPDATE mailboxes SET last_seq = last_seq + 1 WHERE user = ?1 RETURNING last_seq",
             )?
             .query_row([user.as_str()], |row| row.get(0))?;
         conn.prepare_cached("INSERT INTO inbox (user, seq, message_id) VALUES (?1, ?2, ?3)")?
@@ -504,7 +504,7 @@ pub fn history(
 /// Records that `user` has everything up to `seq` (never beyond what exists, never backwards).
 pub fn ack(conn: &Connection, user: &UserId, seq: Seq) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "UPDATE users SET acked_seq = MAX(acked_seq, MIN(?2, last_seq)) WHERE id = ?1",
+        "UPDATE mailboxes SET acked_seq = MAX(acked_seq, MIN(?2, last_seq)) WHERE user = ?1",
     )?
     .execute(params![user.as_str(), seq.0.min(i64::MAX as u64) as i64])?;
     Ok(())
@@ -513,7 +513,7 @@ pub fn ack(conn: &Connection, user: &UserId, seq: Seq) -> Result<(), StoreError>
 /// The user's newest seq and the highest one they acknowledged.
 pub fn seqs(conn: &Connection, user: &UserId) -> Result<(Seq, Seq), StoreError> {
     let (last, acked): (i64, i64) = conn.query_row(
-        "SELECT last_seq, acked_seq FROM users WHERE id = ?1",
+        "SELECT last_seq, acked_seq FROM mailboxes WHERE user = ?1",
         [user.as_str()],
         |row| Ok((row.get(0)?, row.get(1)?)),
     )?;

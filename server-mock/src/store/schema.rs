@@ -24,8 +24,8 @@ const MIGRATIONS: &[&str] = &[
         signing       TEXT NOT NULL DEFAULT '',
         broadcaster   INTEGER NOT NULL DEFAULT 0,
         presence      TEXT NOT NULL DEFAULT 'offline',
-        last_seq      INTEGER NOT NULL DEFAULT 0,  -- the user's newest seq
-        acked_seq     INTEGER NOT NULL DEFAULT 0   -- everything up to here is delivered
+        last_seq      INTEGER NOT NULL DEFAULT 0,  -- unused since version 2 (see mailboxes)
+        acked_seq     INTEGER NOT NULL DEFAULT 0   -- unused since version 2
     );
     CREATE TABLE sessions (
         token_hash BLOB PRIMARY KEY,               -- sha256 of the token; the token is never stored
@@ -85,6 +85,20 @@ const MIGRATIONS: &[&str] = &[
         size       INTEGER NOT NULL
     );
     "#,
+    // 2: each user's seq counters in a narrow table of their own. Every stored
+    // message bumps its recipients' counters; in the wide users rows (password
+    // hash, signature) that rewrote far more pages per commit than needed.
+    r#"
+    CREATE TABLE mailboxes (
+        user      TEXT PRIMARY KEY REFERENCES users(id),
+        last_seq  INTEGER NOT NULL DEFAULT 0,     -- the user's newest seq
+        acked_seq INTEGER NOT NULL DEFAULT 0      -- everything up to here is delivered
+    ) WITHOUT ROWID;
+    INSERT INTO mailboxes (user, last_seq, acked_seq) SELECT id, last_seq, acked_seq FROM users;
+    CREATE TRIGGER users_get_a_mailbox AFTER INSERT ON users BEGIN
+        INSERT INTO mailboxes (user) VALUES (NEW.id);
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -115,5 +129,44 @@ mod tests {
             .query_row("PRAGMA user_version", [], |row| row.get(0))
             .expect("version");
         assert_eq!(version, VERSION);
+    }
+
+    #[test]
+    fn version_2_moves_the_seq_counters_into_mailboxes() {
+        let mut conn = Connection::open_in_memory().expect("memory db");
+        // A version 1 database with a user who has messages.
+        conn.execute_batch(MIGRATIONS[0]).expect("version 1");
+        conn.pragma_update(None, "user_version", 1)
+            .expect("set version");
+        conn.execute_batch(
+            "INSERT INTO departments VALUES (1, 'd'); INSERT INTO jobs VALUES (1, 'j');
+             INSERT INTO users (id, name, department, job, password_hash, last_seq, acked_seq)
+             VALUES ('13800000001', 'a', 1, 1, 'h', 7, 5);",
+        )
+        .expect("v1 rows");
+        migrate(&mut conn).expect("to version 2");
+        let counters: (i64, i64) = conn
+            .query_row(
+                "SELECT last_seq, acked_seq FROM mailboxes WHERE user = '13800000001'",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .expect("carried over");
+        assert_eq!(counters, (7, 5));
+        // Users added later get an empty mailbox.
+        conn.execute(
+            "INSERT INTO users (id, name, department, job, password_hash)
+             VALUES ('13800000002', 'b', 1, 1, 'h')",
+            [],
+        )
+        .expect("new user");
+        let fresh: i64 = conn
+            .query_row(
+                "SELECT last_seq FROM mailboxes WHERE user = '13800000002'",
+                [],
+                |row| row.get(0),
+            )
+            .expect("mailbox made by the trigger");
+        assert_eq!(fresh, 0);
     }
 }
