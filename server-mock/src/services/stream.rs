@@ -7,6 +7,7 @@ use crate::context::{Context, now_ms};
 use crate::hub::{Delivery, Subscription};
 use crate::store::queries;
 use axum::extract::ws::{Message as WsMessage, WebSocket};
+use futures_util::SinkExt;
 use penpen_core::packets::Done;
 use penpen_core::packets::login::{Login, LoginReply, PresenceChange, Push, Resume, StreamRequest};
 use penpen_core::packets::profile::Presence;
@@ -92,9 +93,18 @@ pub async fn serve(
             }
             delivery = next_delivery(&mut deliveries) => {
                 let Some(delivery) = delivery else { break };
-                if let Some(current) = session.as_mut()
-                    && push_delivery(&context, &mut socket, current, delivery).await.is_err()
-                {
+                let Some(current) = session.as_mut() else { continue };
+                // Whatever else is already queued goes out in the same write.
+                let mut next = Some(delivery);
+                let mut failed = false;
+                while let Some(delivery) = next.take() {
+                    if push_delivery(&context, &mut socket, current, delivery).await.is_err() {
+                        failed = true;
+                        break;
+                    }
+                    next = deliveries.as_mut().and_then(|d| d.try_recv().ok());
+                }
+                if failed || socket.flush().await.is_err() {
                     break;
                 }
             }
@@ -114,6 +124,7 @@ pub async fn serve(
                 }
                 let newest_seq = newest.as_ref().map(|n| *n.borrow()).unwrap_or_default();
                 if failed
+                    || socket.flush().await.is_err()
                     || (newest_seq > current.sent_up_to
                         && push_new_messages(&context, &mut socket, current).await.is_err())
                 {
@@ -182,8 +193,9 @@ async fn push_delivery(
     let mut message = (*delivery.message).clone();
     message.seq = Some(delivery.seq);
     let frame = push_frame(&Push::Message(Box::new(message)));
+    // Queued only: the caller flushes once it has queued all it has.
     socket
-        .send(WsMessage::Text(frame.into()))
+        .feed(WsMessage::Text(frame.into()))
         .await
         .map_err(|_| ())?;
     session.sent_up_to = delivery.seq;

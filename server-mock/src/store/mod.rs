@@ -275,7 +275,7 @@ fn run_writer(conn: Connection, queue: mpsc::Receiver<Job>) {
 }
 
 fn commit_batch(conn: &Connection, batch: Vec<Job>) {
-    if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(err) = run_cached(conn, "BEGIN IMMEDIATE") {
         let err = StoreError::from(err);
         for job in batch {
             job.abandon(&err);
@@ -298,7 +298,7 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>) {
         .map(StoreError::from);
         completions.push((completion, undone));
     }
-    let commit_error = conn.execute_batch("COMMIT").err().map(|e| {
+    let commit_error = run_cached(conn, "COMMIT").err().map(|e| {
         let _ = conn.execute_batch("ROLLBACK");
         tracing::error!(%e, "commit failed; the batch was rolled back");
         StoreError::from(e)

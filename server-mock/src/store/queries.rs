@@ -125,9 +125,8 @@ pub fn add_user(conn: &Connection, user: &NewUser) -> Result<(), StoreError> {
 /// Whether the account exists.
 pub fn user_exists(conn: &Connection, user: &UserId) -> Result<bool, StoreError> {
     Ok(conn
-        .query_row("SELECT 1 FROM users WHERE id = ?1", [user.as_str()], |_| {
-            Ok(())
-        })
+        .prepare_cached("SELECT 1 FROM users WHERE id = ?1")?
+        .query_row([user.as_str()], |_| Ok(()))
         .optional()?
         .is_some())
 }
