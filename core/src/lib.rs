@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod digest;
 pub mod envelope;
 #[doc(hidden)]

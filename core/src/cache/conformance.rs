@@ -1,0 +1,407 @@
+//! One behavioural test suite for every cache engine: the in-memory cache
+//! runs it natively, IndexedDB runs it in headless Chromium.
+//!
+//! Each case gets a fresh, empty cache from the caller and returns a
+//! description of the first thing that did not hold.
+
+use super::{
+    AccountMeta, Cache, CacheBatch, CachedMessage, Conversation, OutboxEntry, OutboxState, Preview,
+};
+use crate::ids::{ClientMsgId, GroupId, MessageId, Peer, Seq, UserId};
+use crate::packets::groups::{Group, Members};
+use crate::packets::message::{Message, MessageType, Sender};
+
+/// A failed expectation: which case, and what went wrong.
+pub type Failure = String;
+
+/// The names of the cases, in the order [`run`] runs them.
+pub const CASES: &[&str] = &[
+    "empty cache loads empty",
+    "meta, conversations and outbox round-trip",
+    "messages are kept once per id and paged oldest first",
+    "conversations keep their own timelines",
+    "an acknowledged send leaves the outbox as it enters the timeline",
+    "clearing a conversation removes only its messages",
+    "groups and directory are replaced whole",
+    "text survives exactly (Chinese, emoji, quotes)",
+];
+
+/// Runs every case, each on a cache from `fresh`.
+pub async fn run<C, F, Fut>(mut fresh: F) -> Result<(), Failure>
+where
+    C: Cache,
+    F: FnMut(&'static str) -> Fut,
+    Fut: Future<Output = C>,
+{
+    for (index, name) in CASES.iter().enumerate() {
+        let cache = fresh(name).await;
+        let outcome = match index {
+            0 => empty_cache_loads_empty(&cache).await,
+            1 => meta_conversations_and_outbox_round_trip(&cache).await,
+            2 => messages_are_kept_once_and_paged(&cache).await,
+            3 => conversations_keep_their_own_timelines(&cache).await,
+            4 => acknowledged_send_moves_from_outbox(&cache).await,
+            5 => clearing_removes_only_that_conversation(&cache).await,
+            6 => groups_and_directory_are_replaced(&cache).await,
+            _ => text_survives_exactly(&cache).await,
+        };
+        outcome.map_err(|failure| format!("{name}: {failure}"))?;
+    }
+    Ok(())
+}
+
+fn user(n: u64) -> UserId {
+    UserId::parse(&format!("{}", 13_800_000_000 + n)).expect("an 11-digit id")
+}
+
+fn message(id: u64, from: u64, to: Peer, text: &str) -> Message {
+    Message {
+        from: Sender::User(user(from)),
+        kind: if to.group().is_some() {
+            MessageType::GroupText
+        } else {
+            MessageType::Text
+        },
+        to,
+        content: text.to_owned(),
+        time: "2026-11-26 10:00:00".into(),
+        ts: 1_795_000_000_000 + id as i64,
+        id: MessageId(id),
+        seq: Some(Seq(id)),
+        cid: None,
+        duration: None,
+    }
+}
+
+fn filed(conversation: Peer, message: Message) -> CachedMessage {
+    CachedMessage {
+        conversation,
+        message,
+    }
+}
+
+fn outbox(cid: &str, order: u64, to: Peer, text: &str) -> OutboxEntry {
+    OutboxEntry {
+        cid: ClientMsgId::parse(cid).expect("a valid cid"),
+        order,
+        to,
+        kind: MessageType::Text,
+        content: text.to_owned(),
+        created_ts: 1_795_000_000_000,
+        state: OutboxState::Queued,
+    }
+}
+
+fn check(holds: bool, what: impl FnOnce() -> String) -> Result<(), Failure> {
+    if holds { Ok(()) } else { Err(what()) }
+}
+
+fn ids(messages: &[Message]) -> Vec<u64> {
+    messages.iter().map(|m| m.id.0).collect()
+}
+
+async fn empty_cache_loads_empty<C: Cache>(cache: &C) -> Result<(), Failure> {
+    let snapshot = cache.load().await.map_err(|e| e.to_string())?;
+    check(snapshot == Default::default(), || {
+        format!("expected an empty snapshot, got {snapshot:?}")
+    })?;
+    let count = cache.message_count().await.map_err(|e| e.to_string())?;
+    check(count == 0, || format!("expected 0 messages, got {count}"))?;
+    let page = cache
+        .timeline(&Peer::User(user(2)), None, 50)
+        .await
+        .map_err(|e| e.to_string())?;
+    check(page.is_empty(), || {
+        format!("expected an empty timeline, got {page:?}")
+    })
+}
+
+async fn meta_conversations_and_outbox_round_trip<C: Cache>(cache: &C) -> Result<(), Failure> {
+    let mut meta = AccountMeta::new(user(1), "张三".into(), true);
+    meta.synced_seq = Seq(41);
+    meta.seqs_above = vec![Seq(43), Seq(44)];
+    let mut pinned = Conversation::new(Peer::User(user(2)));
+    pinned.pinned_at = Some(7);
+    pinned.unread = 3;
+    pinned.draft = "还没写完".into();
+    pinned.last = Some(Preview {
+        id: Some(MessageId(9)),
+        from: Some(user(2)),
+        kind: MessageType::Text,
+        content: "在吗".into(),
+        ts: 5,
+    });
+    let group = Conversation::new(Peer::Group(GroupId::new(3).expect("gid")));
+    let first = outbox("c-1", 1, Peer::User(user(2)), "一");
+    let mut failed = outbox("c-2", 2, Peer::User(user(2)), "二");
+    failed.state = OutboxState::Failed {
+        state: 31,
+        reason: "no such user".into(),
+    };
+    cache
+        .apply(&CacheBatch {
+            meta: Some(meta.clone()),
+            conversations: vec![pinned.clone(), group.clone()],
+            outbox_put: vec![first.clone(), failed.clone()],
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let snapshot = cache.load().await.map_err(|e| e.to_string())?;
+    check(snapshot.meta.as_ref() == Some(&meta), || {
+        format!("meta: expected {meta:?}, got {:?}", snapshot.meta)
+    })?;
+    let mut conversations = snapshot.conversations.clone();
+    conversations.sort_by(|a, b| a.peer.cmp(&b.peer));
+    let mut expected = vec![pinned.clone(), group];
+    expected.sort_by(|a, b| a.peer.cmp(&b.peer));
+    check(conversations == expected, || {
+        format!("conversations: expected {expected:?}, got {conversations:?}")
+    })?;
+    let mut entries = snapshot.outbox.clone();
+    entries.sort_by_key(|e| e.order);
+    check(entries == vec![first.clone(), failed.clone()], || {
+        format!("outbox: got {entries:?}")
+    })?;
+
+    // Replacing by key, not adding.
+    pinned.unread = 0;
+    cache
+        .apply(&CacheBatch {
+            conversations: vec![pinned.clone()],
+            outbox_put: vec![OutboxEntry {
+                state: OutboxState::Queued,
+                ..failed.clone()
+            }],
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let snapshot = cache.load().await.map_err(|e| e.to_string())?;
+    check(snapshot.conversations.len() == 2, || {
+        format!("expected 2 conversations, got {:?}", snapshot.conversations)
+    })?;
+    check(snapshot.conversations.contains(&pinned), || {
+        "the replaced conversation row is not there".into()
+    })?;
+    check(
+        snapshot.outbox.len() == 2
+            && snapshot
+                .outbox
+                .iter()
+                .all(|e| e.state == OutboxState::Queued),
+        || format!("expected both entries queued, got {:?}", snapshot.outbox),
+    )
+}
+
+async fn messages_are_kept_once_and_paged<C: Cache>(cache: &C) -> Result<(), Failure> {
+    let peer = Peer::User(user(2));
+    // Written out of order, one of them twice.
+    let mut batch = CacheBatch::default();
+    for id in [5, 1, 3, 2, 4, 3] {
+        batch.messages.push(filed(
+            peer.clone(),
+            message(id, 2, Peer::User(user(1)), "x"),
+        ));
+    }
+    cache.apply(&batch).await.map_err(|e| e.to_string())?;
+    let mut later = CacheBatch::default();
+    for id in 6..=12 {
+        later
+            .messages
+            .push(filed(peer.clone(), message(id, 1, peer.clone(), "y")));
+    }
+    cache.apply(&later).await.map_err(|e| e.to_string())?;
+    let count = cache.message_count().await.map_err(|e| e.to_string())?;
+    check(count == 12, || format!("expected 12 messages, got {count}"))?;
+    let newest = cache
+        .timeline(&peer, None, 5)
+        .await
+        .map_err(|e| e.to_string())?;
+    check(ids(&newest) == vec![8, 9, 10, 11, 12], || {
+        format!("newest page: got {:?}", ids(&newest))
+    })?;
+    let older = cache
+        .timeline(&peer, Some(MessageId(8)), 5)
+        .await
+        .map_err(|e| e.to_string())?;
+    check(ids(&older) == vec![3, 4, 5, 6, 7], || {
+        format!("page before 8: got {:?}", ids(&older))
+    })?;
+    let oldest = cache
+        .timeline(&peer, Some(MessageId(3)), 5)
+        .await
+        .map_err(|e| e.to_string())?;
+    check(ids(&oldest) == vec![1, 2], || {
+        format!("page before 3: got {:?}", ids(&oldest))
+    })?;
+    // Ids order numerically, not as text.
+    let mut big = CacheBatch::default();
+    big.messages
+        .push(filed(peer.clone(), message(100, 2, peer.clone(), "z")));
+    cache.apply(&big).await.map_err(|e| e.to_string())?;
+    let newest = cache
+        .timeline(&peer, None, 2)
+        .await
+        .map_err(|e| e.to_string())?;
+    check(ids(&newest) == vec![12, 100], || {
+        format!("ids must sort as numbers: got {:?}", ids(&newest))
+    })
+}
+
+async fn conversations_keep_their_own_timelines<C: Cache>(cache: &C) -> Result<(), Failure> {
+    let alice = Peer::User(user(2));
+    let group = Peer::Group(GroupId::new(7).expect("gid"));
+    let mut batch = CacheBatch::default();
+    for id in 1..=6 {
+        let (conversation, to) = if id % 2 == 0 {
+            (group.clone(), group.clone())
+        } else {
+            (alice.clone(), Peer::User(user(1)))
+        };
+        batch
+            .messages
+            .push(filed(conversation, message(id, 2, to, "m")));
+    }
+    cache.apply(&batch).await.map_err(|e| e.to_string())?;
+    let in_group = cache
+        .timeline(&group, None, 50)
+        .await
+        .map_err(|e| e.to_string())?;
+    check(ids(&in_group) == vec![2, 4, 6], || {
+        format!("group timeline: got {:?}", ids(&in_group))
+    })?;
+    let with_alice = cache
+        .timeline(&alice, None, 50)
+        .await
+        .map_err(|e| e.to_string())?;
+    check(ids(&with_alice) == vec![1, 3, 5], || {
+        format!("1:1 timeline: got {:?}", ids(&with_alice))
+    })
+}
+
+async fn acknowledged_send_moves_from_outbox<C: Cache>(cache: &C) -> Result<(), Failure> {
+    let peer = Peer::User(user(2));
+    let entry = outbox("c-9", 1, peer.clone(), "你好");
+    cache
+        .apply(&CacheBatch {
+            outbox_put: vec![entry.clone()],
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut sent = message(20, 1, peer.clone(), "你好");
+    sent.cid = Some(entry.cid.clone());
+    cache
+        .apply(&CacheBatch {
+            outbox_delete: vec![entry.cid.clone()],
+            messages: vec![filed(peer.clone(), sent.clone())],
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let snapshot = cache.load().await.map_err(|e| e.to_string())?;
+    check(snapshot.outbox.is_empty(), || {
+        format!("the outbox still holds {:?}", snapshot.outbox)
+    })?;
+    let page = cache
+        .timeline(&peer, None, 10)
+        .await
+        .map_err(|e| e.to_string())?;
+    check(page == vec![sent], || format!("timeline: got {page:?}"))
+}
+
+async fn clearing_removes_only_that_conversation<C: Cache>(cache: &C) -> Result<(), Failure> {
+    let alice = Peer::User(user(2));
+    let bob = Peer::User(user(3));
+    let mut batch = CacheBatch::default();
+    for id in 1..=4 {
+        let peer = if id <= 2 { alice.clone() } else { bob.clone() };
+        batch
+            .messages
+            .push(filed(peer, message(id, 1, Peer::User(user(9)), "m")));
+    }
+    cache.apply(&batch).await.map_err(|e| e.to_string())?;
+    // Clear and file a new message in the same batch: the new one stays.
+    cache
+        .apply(&CacheBatch {
+            clear_messages: vec![alice.clone()],
+            messages: vec![filed(
+                alice.clone(),
+                message(5, 2, Peer::User(user(1)), "新"),
+            )],
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let with_alice = cache
+        .timeline(&alice, None, 10)
+        .await
+        .map_err(|e| e.to_string())?;
+    check(ids(&with_alice) == vec![5], || {
+        format!("alice after clearing: got {:?}", ids(&with_alice))
+    })?;
+    let with_bob = cache
+        .timeline(&bob, None, 10)
+        .await
+        .map_err(|e| e.to_string())?;
+    check(ids(&with_bob) == vec![3, 4], || {
+        format!("bob must be untouched: got {:?}", ids(&with_bob))
+    })
+}
+
+async fn groups_and_directory_are_replaced<C: Cache>(cache: &C) -> Result<(), Failure> {
+    let group = |gid: u64, name: &str| Group {
+        gid: GroupId::new(gid).expect("gid"),
+        holder: user(1),
+        name: name.into(),
+        member: Members(vec![user(1), user(2)]),
+    };
+    cache
+        .apply(&CacheBatch {
+            groups: Some(vec![group(1, "技术部"), group(2, "午餐")]),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    cache
+        .apply(&CacheBatch {
+            groups: Some(vec![group(2, "午餐小分队")]),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let snapshot = cache.load().await.map_err(|e| e.to_string())?;
+    check(
+        snapshot.groups == Some(vec![group(2, "午餐小分队")]),
+        || format!("groups: got {:?}", snapshot.groups),
+    )?;
+    check(snapshot.directory.is_none(), || {
+        "no directory was written".into()
+    })
+}
+
+async fn text_survives_exactly<C: Cache>(cache: &C) -> Result<(), Failure> {
+    let peer = Peer::User(user(2));
+    let text = "周五下午三点开会 🐧 \"quoted\" \\ back\nslash\t和 ‘引号’";
+    let mut with_text = message(1, 2, Peer::User(user(1)), text);
+    with_text.duration = Some(3);
+    cache
+        .apply(&CacheBatch {
+            messages: vec![filed(peer.clone(), with_text.clone())],
+            outbox_put: vec![outbox("c-emoji", 1, peer.clone(), text)],
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let page = cache
+        .timeline(&peer, None, 1)
+        .await
+        .map_err(|e| e.to_string())?;
+    check(page == vec![with_text], || format!("got {page:?}"))?;
+    let snapshot = cache.load().await.map_err(|e| e.to_string())?;
+    check(
+        snapshot.outbox.first().map(|e| e.content.as_str()) == Some(text),
+        || format!("outbox text: got {:?}", snapshot.outbox),
+    )
+}

@@ -1,0 +1,108 @@
+//! The cache in memory: for tests, native tools, and the reference the
+//! conformance suite holds every other engine to.
+
+use super::{AccountMeta, Cache, CacheBatch, CacheError, Conversation, OutboxEntry, Snapshot};
+use crate::ids::{ClientMsgId, MessageId, Peer};
+use crate::packets::directory::Directory;
+use crate::packets::groups::Group;
+use crate::packets::message::Message;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+/// A cache that lives as long as the value.
+#[derive(Debug, Default)]
+pub struct MemoryCache {
+    state: RefCell<State>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct State {
+    meta: Option<AccountMeta>,
+    /// By conversation, then by id: the timeline order.
+    messages: BTreeMap<Peer, BTreeMap<MessageId, Message>>,
+    outbox: BTreeMap<ClientMsgId, OutboxEntry>,
+    conversations: BTreeMap<Peer, Conversation>,
+    directory: Option<Directory>,
+    groups: Option<Vec<Group>>,
+}
+
+impl MemoryCache {
+    /// An empty cache.
+    pub fn new() -> MemoryCache {
+        MemoryCache::default()
+    }
+}
+
+impl Cache for MemoryCache {
+    async fn load(&self) -> Result<Snapshot, CacheError> {
+        let state = self.state.borrow();
+        Ok(Snapshot {
+            meta: state.meta.clone(),
+            conversations: state.conversations.values().cloned().collect(),
+            outbox: state.outbox.values().cloned().collect(),
+            directory: state.directory.clone(),
+            groups: state.groups.clone(),
+        })
+    }
+
+    async fn apply(&self, batch: &CacheBatch) -> Result<(), CacheError> {
+        let mut state = self.state.borrow_mut();
+        if let Some(meta) = &batch.meta {
+            state.meta = Some(meta.clone());
+        }
+        // Clearing comes first so a batch can clear a conversation and file a
+        // new message in it.
+        for peer in &batch.clear_messages {
+            state.messages.remove(peer);
+        }
+        for cached in &batch.messages {
+            state
+                .messages
+                .entry(cached.conversation.clone())
+                .or_default()
+                .insert(cached.message.id, cached.message.clone());
+        }
+        for cid in &batch.outbox_delete {
+            state.outbox.remove(cid);
+        }
+        for entry in &batch.outbox_put {
+            state.outbox.insert(entry.cid.clone(), entry.clone());
+        }
+        for conversation in &batch.conversations {
+            state
+                .conversations
+                .insert(conversation.peer.clone(), conversation.clone());
+        }
+        if let Some(directory) = &batch.directory {
+            state.directory = Some(directory.clone());
+        }
+        if let Some(groups) = &batch.groups {
+            state.groups = Some(groups.clone());
+        }
+        Ok(())
+    }
+
+    async fn timeline(
+        &self,
+        conversation: &Peer,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> Result<Vec<Message>, CacheError> {
+        let state = self.state.borrow();
+        let Some(messages) = state.messages.get(conversation) else {
+            return Ok(Vec::new());
+        };
+        let older = match before {
+            Some(before) => messages.range(..before),
+            None => messages.range(..),
+        };
+        let mut page: Vec<Message> = older.rev().take(limit).map(|(_, m)| m.clone()).collect();
+        page.reverse();
+        Ok(page)
+    }
+
+    async fn message_count(&self) -> Result<u64, CacheError> {
+        let state = self.state.borrow();
+        Ok(state.messages.values().map(|m| m.len() as u64).sum())
+    }
+}
