@@ -275,6 +275,11 @@ impl ClientMsgId {
     /// The longest cid accepted.
     pub const MAX_LEN: usize = 64;
 
+    /// A cid made by a client from random bits and a counter (always valid).
+    pub(crate) fn generated(random: u64, counter: u64) -> ClientMsgId {
+        ClientMsgId(format!("{random:016x}-{counter}"))
+    }
+
     /// Checks and wraps a cid: 1 to 64 characters of `A-Z a-z 0-9 - _`.
     pub fn parse(text: &str) -> Result<ClientMsgId, IdError> {
         let ok = !text.is_empty()

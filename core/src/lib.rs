@@ -18,6 +18,7 @@ pub mod limits;
 pub mod packets;
 pub mod reply;
 pub mod service;
+pub mod sync;
 pub mod text;
 pub mod time;
 

@@ -1,0 +1,1437 @@
+//! The client sync engine, sans-IO.
+//!
+//! The driver (the browser app, a test, a native tool) feeds it what happened —
+//! a socket opened or closed, a frame arrived, the user did something, time
+//! passed — and carries out what it asks for, in order: open or close a
+//! socket, send a frame, write a batch to the cache, tell the UI. The engine
+//! owns every rule of staying in sync:
+//!
+//! - login with a password or resume with a token on the 20888 stream, and
+//!   reconnecting with backoff and jitter whenever it drops;
+//! - the stream's cumulative ack, sent only after what it covers is written;
+//! - catch-up through 50888 after every (re)connect, history pages on demand;
+//! - the **outbox**: written to the cache before it goes on the wire, sent in
+//!   order per conversation, retried until acknowledged, failed with the
+//!   server's reason when refused;
+//! - de-duplication by seq and message id, and the conversation list.
+//!
+//! Nothing here reads a clock or blocks: time comes in as `now` (milliseconds
+//! since the epoch) and [`Engine::poll_timeout`] says when to call back.
+
+mod seqs;
+mod timing;
+
+pub use seqs::SeqTracker;
+pub use timing::{Rng, backoff_ms};
+
+use crate::cache::{
+    AccountMeta, CacheBatch, CachedMessage, Conversation, OutboxEntry, OutboxState, Preview,
+    Snapshot,
+};
+use crate::envelope::{Encoding, Frame};
+use crate::ids::{ClientMsgId, MessageId, Peer, Seq, UserId};
+use crate::packets::Packet;
+use crate::packets::directory::{Directory, DirectoryQuery};
+use crate::packets::groups::{Group, Groups, GroupsQuery};
+use crate::packets::login::{Login, LoginReply, Push, Resume, StreamAck};
+use crate::packets::message::{Message, MessageType, SendAck, SendText, Sender};
+use crate::packets::sync::{CatchUp, History, MessagePage};
+use crate::reply::{ErrorReply, State};
+use crate::service::Service;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// How the engine proves who the user is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credentials {
+    /// A first login: the account and the md5 digest of the password.
+    Password {
+        /// The account.
+        user: UserId,
+        /// `penpen_core::digest::password_digest` of the password.
+        digest: String,
+    },
+    /// A session from an earlier login (after a reload).
+    Token {
+        /// The account.
+        user: UserId,
+        /// The session token.
+        token: String,
+    },
+}
+
+impl Credentials {
+    /// Whose credentials these are.
+    pub fn user(&self) -> &UserId {
+        match self {
+            Credentials::Password { user, .. } | Credentials::Token { user, .. } => user,
+        }
+    }
+
+    fn token(&self) -> Option<&str> {
+        match self {
+            Credentials::Token { token, .. } => Some(token),
+            Credentials::Password { .. } => None,
+        }
+    }
+}
+
+/// Something for the driver to do. Carry them out in the order given: a
+/// `Persist` must be written before any later `Send` goes out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Open a WebSocket to this service (with `?token=` unless it is 20888).
+    Open(Service),
+    /// Close the WebSocket of this service.
+    Close(Service),
+    /// Send this text frame on the open WebSocket of this service.
+    Send(Service, String),
+    /// Write this batch to the cache in one transaction.
+    Persist(CacheBatch),
+    /// Tell the UI.
+    Notify(Event),
+}
+
+/// What the UI hears about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The server accepted the credentials; keep the token for the next start.
+    LoggedIn {
+        /// The account.
+        user: UserId,
+        /// The session token.
+        token: String,
+        /// The display name.
+        name: String,
+        /// Whether the account may send broadcasts.
+        broadcaster: bool,
+    },
+    /// A password login was refused (wrong password, too many attempts). The
+    /// engine stops.
+    LoginFailed(ErrorReply),
+    /// A password login could not reach the server. The engine stops.
+    Unreachable,
+    /// The session ended (token revoked, logged out). The engine stops.
+    SignedOut(String),
+    /// The connection indicator changed.
+    ConnectionChanged(Connection),
+    /// New messages in a conversation, oldest first; `live` when they arrived
+    /// on the stream rather than from catch-up.
+    Arrived {
+        /// The conversation.
+        conversation: Peer,
+        /// The messages.
+        messages: Vec<Message>,
+        /// Pushed just now (worth a notification).
+        live: bool,
+    },
+    /// An older page of a conversation came from the server.
+    History {
+        /// The conversation.
+        conversation: Peer,
+        /// The messages, oldest first.
+        messages: Vec<Message>,
+        /// Nothing older exists.
+        complete: bool,
+    },
+    /// The outbox of a conversation changed (queued, sent or failed).
+    OutboxChanged(Peer),
+    /// The conversation list changed.
+    ConversationsChanged,
+    /// The directory was refreshed.
+    DirectoryChanged,
+    /// The user's groups were refreshed.
+    GroupsChanged,
+    /// Catch-up finished: the cache holds everything the server had.
+    CaughtUp,
+    /// A push other than a message (broadcast, presence, signature).
+    Pushed(Push),
+}
+
+/// The connection indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connection {
+    /// Logged in on a live stream.
+    Connected,
+    /// Trying to (re)connect.
+    Connecting,
+    /// Waiting before the next try (or the browser is offline).
+    Offline,
+}
+
+/// Why a send was not queued.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// Nothing to send.
+    #[error("the message is empty")]
+    Empty,
+    /// Over the protocol's limit.
+    #[error("the message has {chars} characters; at most {max} fit in one message")]
+    TooLong {
+        /// Its length.
+        chars: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The engine has stopped (signed out or logged out).
+    #[error("not logged in")]
+    NotLoggedIn,
+}
+
+/// Time to wait for a reply before the socket is taken for dead.
+pub const REQUEST_TIMEOUT_MS: i64 = 15_000;
+/// A service socket unused this long is closed.
+pub const SERVICE_IDLE_MS: i64 = 60_000;
+/// Received messages are written together if they arrive within this long.
+pub const PERSIST_DELAY_MS: i64 = 30;
+/// Reconnect delays: the first, and the most.
+pub const RECONNECT_FIRST_MS: i64 = 1_000;
+/// The longest wait between reconnects.
+pub const RECONNECT_MAX_MS: i64 = 30_000;
+/// Send retry delays after a transient refusal: the first, and the most.
+pub const RETRY_FIRST_MS: i64 = 1_000;
+/// The longest wait between retries of one send.
+pub const RETRY_MAX_MS: i64 = 60_000;
+/// Messages per catch-up page.
+pub const CATCH_UP_PAGE: u32 = crate::limits::MAX_PAGE;
+/// Messages per history page.
+pub const HISTORY_PAGE: u32 = crate::limits::DEFAULT_PAGE;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    /// Not connected; the next try is at `retry_at` (none: waiting for an
+    /// event such as the browser coming online).
+    Down { retry_at: Option<i64> },
+    /// The socket is being opened.
+    Opening,
+    /// Login or resume sent; waiting for the reply.
+    Authenticating { since: i64 },
+    /// Logged in.
+    Live,
+    /// Signed out, logged out, or the login was refused: nothing more happens.
+    Stopped,
+}
+
+/// A request waiting for its reply on a service socket (replies come in order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Request {
+    Send(ClientMsgId),
+    CatchUp,
+    History(Peer),
+    Directory,
+    Groups,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LinkState {
+    Closed { retry_at: i64 },
+    Opening,
+    Open,
+}
+
+#[derive(Debug, Clone)]
+struct Link {
+    state: LinkState,
+    /// Sent, in order, with when.
+    pending: VecDeque<(Request, i64)>,
+    last_used: i64,
+    failures: u32,
+}
+
+impl Link {
+    fn new() -> Link {
+        Link {
+            state: LinkState::Closed { retry_at: 0 },
+            pending: VecDeque::new(),
+            last_used: 0,
+            failures: 0,
+        }
+    }
+}
+
+/// The live part of an outbox entry.
+#[derive(Debug, Clone, Copy, Default)]
+struct Attempt {
+    on_the_wire: bool,
+    tries: u32,
+    not_before: i64,
+}
+
+/// The sync engine of one account. See the module documentation.
+#[derive(Debug)]
+pub struct Engine {
+    credentials: Credentials,
+    meta: AccountMeta,
+    seqs: SeqTracker,
+    conversations: BTreeMap<Peer, Conversation>,
+    /// By order: the order sends go out in.
+    outbox: BTreeMap<u64, OutboxEntry>,
+    attempts: BTreeMap<ClientMsgId, Attempt>,
+    directory: Option<Directory>,
+    groups: Option<Vec<Group>>,
+    stream: Stream,
+    stream_failures: u32,
+    ever_live: bool,
+    online: bool,
+    links: BTreeMap<Service, Link>,
+    actions: VecDeque<Action>,
+    unwritten: CacheBatch,
+    unwritten_since: Option<i64>,
+    acked: Seq,
+    catch_up: Wanted,
+    directory_wanted: Wanted,
+    groups_wanted: Wanted,
+    /// Conversations whose older history is wanted, before which id.
+    history_wanted: BTreeMap<Peer, Option<MessageId>>,
+    /// Where the next catch-up page starts.
+    catch_up_since: Seq,
+    in_view: Option<Peer>,
+    visible: bool,
+    connection: Connection,
+    rng: Rng,
+    /// The latest `now` seen: deadlines already past are not reported again.
+    clock: i64,
+}
+
+/// A request made once per connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wanted {
+    No,
+    Yes,
+    Asked,
+}
+
+impl Engine {
+    /// An engine for `credentials`, starting from what the cache holds.
+    /// `seed` spreads retries and makes cids unique: give it real randomness.
+    pub fn new(credentials: Credentials, snapshot: Snapshot, seed: u64) -> Engine {
+        let user = credentials.user().clone();
+        let meta = match snapshot.meta {
+            Some(meta) if meta.user == user => meta,
+            _ => AccountMeta::new(user, String::new(), false),
+        };
+        let seqs = SeqTracker::new(meta.synced_seq, &meta.seqs_above);
+        let conversations = snapshot
+            .conversations
+            .into_iter()
+            .map(|c| (c.peer.clone(), c))
+            .collect();
+        let outbox = snapshot.outbox.into_iter().map(|e| (e.order, e)).collect();
+        Engine {
+            credentials,
+            acked: seqs.contiguous(),
+            meta,
+            seqs,
+            conversations,
+            outbox,
+            attempts: BTreeMap::new(),
+            directory: snapshot.directory,
+            groups: snapshot.groups,
+            stream: Stream::Down { retry_at: Some(0) },
+            stream_failures: 0,
+            ever_live: false,
+            online: true,
+            links: BTreeMap::new(),
+            actions: VecDeque::new(),
+            unwritten: CacheBatch::default(),
+            unwritten_since: None,
+            catch_up: Wanted::No,
+            catch_up_since: Seq(0),
+            directory_wanted: Wanted::No,
+            groups_wanted: Wanted::No,
+            history_wanted: BTreeMap::new(),
+            in_view: None,
+            visible: true,
+            connection: Connection::Connecting,
+            rng: Rng::new(seed),
+            clock: 0,
+        }
+    }
+
+    // ------------------------------------------------------------ queries
+
+    /// The account and its sync position.
+    pub fn account(&self) -> AccountMeta {
+        self.position()
+    }
+
+    /// The conversation list, in display order (pinned first, then newest),
+    /// without the ones the user removed.
+    pub fn conversations(&self) -> Vec<&Conversation> {
+        let mut list: Vec<&Conversation> =
+            self.conversations.values().filter(|c| !c.hidden).collect();
+        list.sort_by_key(|c| std::cmp::Reverse(c.sort_key()));
+        list
+    }
+
+    /// One conversation's row, if it exists.
+    pub fn conversation(&self, peer: &Peer) -> Option<&Conversation> {
+        self.conversations.get(peer)
+    }
+
+    /// The unread total (for the tab title).
+    pub fn unread_total(&self) -> u32 {
+        self.conversations
+            .values()
+            .filter(|c| !c.hidden)
+            .map(|c| c.unread + u32::from(c.marked_unread && c.unread == 0))
+            .sum()
+    }
+
+    /// A conversation's unacknowledged messages, in sending order.
+    pub fn outbox_of(&self, peer: &Peer) -> Vec<&OutboxEntry> {
+        self.outbox.values().filter(|e| &e.to == peer).collect()
+    }
+
+    /// How many messages wait to be sent.
+    pub fn queued(&self) -> usize {
+        self.outbox
+            .values()
+            .filter(|e| e.state == OutboxState::Queued)
+            .count()
+    }
+
+    /// The connection indicator.
+    pub fn connection(&self) -> Connection {
+        self.connection
+    }
+
+    /// Whether the engine has stopped for good (signed out or logged out).
+    pub fn is_stopped(&self) -> bool {
+        self.stream == Stream::Stopped
+    }
+
+    /// The company directory, if synced.
+    pub fn directory(&self) -> Option<&Directory> {
+        self.directory.as_ref()
+    }
+
+    /// The user's groups, if synced.
+    pub fn groups(&self) -> Option<&[Group]> {
+        self.groups.as_deref()
+    }
+
+    // ------------------------------------------------------------ driving
+
+    /// The next thing to do, if any.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// When to call [`Engine::handle_timeout`] next.
+    pub fn poll_timeout(&self) -> Option<i64> {
+        let mut next: Option<i64> = None;
+        let clock = self.clock;
+        let mut at = |t: i64| {
+            if t > clock {
+                next = Some(next.map_or(t, |n: i64| n.min(t)));
+            }
+        };
+        if let Some(since) = self.unwritten_since {
+            at(since + PERSIST_DELAY_MS);
+        }
+        match self.stream {
+            Stream::Down {
+                retry_at: Some(retry_at),
+            } => at(retry_at),
+            Stream::Authenticating { since } => at(since + REQUEST_TIMEOUT_MS),
+            _ => {}
+        }
+        for link in self.links.values() {
+            match link.state {
+                LinkState::Closed { retry_at } => at(retry_at),
+                LinkState::Open => {
+                    if let Some((_, sent)) = link.pending.front() {
+                        at(sent + REQUEST_TIMEOUT_MS);
+                    } else {
+                        at(link.last_used + SERVICE_IDLE_MS);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if self.stream == Stream::Live {
+            for entry in self.outbox.values() {
+                if let Some(attempt) = self.attempts.get(&entry.cid)
+                    && !attempt.on_the_wire
+                    && entry.state == OutboxState::Queued
+                {
+                    at(attempt.not_before);
+                }
+            }
+        }
+        next
+    }
+
+    /// Time passed: retries, timeouts, deferred writes.
+    pub fn handle_timeout(&mut self, now: i64) {
+        self.clock = self.clock.max(now);
+        if self
+            .unwritten_since
+            .is_some_and(|since| now >= since + PERSIST_DELAY_MS)
+        {
+            self.flush();
+        }
+        if let Stream::Authenticating { since } = self.stream
+            && now >= since + REQUEST_TIMEOUT_MS
+        {
+            self.act(Action::Close(Service::Login));
+            self.stream_lost(now);
+        }
+        let timed_out: Vec<Service> = self
+            .links
+            .iter()
+            .filter(|(_, link)| {
+                link.state == LinkState::Open
+                    && link
+                        .pending
+                        .front()
+                        .is_some_and(|(_, sent)| now >= sent + REQUEST_TIMEOUT_MS)
+            })
+            .map(|(service, _)| *service)
+            .collect();
+        for service in timed_out {
+            self.act(Action::Close(service));
+            self.link_lost(service, now);
+        }
+        let idle: Vec<Service> = self
+            .links
+            .iter()
+            .filter(|(_, link)| {
+                link.state == LinkState::Open
+                    && link.pending.is_empty()
+                    && now >= link.last_used + SERVICE_IDLE_MS
+            })
+            .map(|(service, _)| *service)
+            .collect();
+        for service in idle {
+            self.act(Action::Close(service));
+            if let Some(link) = self.links.get_mut(&service) {
+                link.state = LinkState::Closed { retry_at: now };
+            }
+        }
+        self.drive(now);
+    }
+
+    /// The socket of `service` opened.
+    pub fn opened(&mut self, service: Service, now: i64) {
+        self.clock = self.clock.max(now);
+        if service == Service::Login {
+            if self.stream != Stream::Opening {
+                return;
+            }
+            let frame = match &self.credentials {
+                Credentials::Password { user, digest } => encode(&Login {
+                    user: user.clone(),
+                    password: digest.clone(),
+                }),
+                Credentials::Token { user, token } => encode(&Resume {
+                    user: user.clone(),
+                    token: token.clone(),
+                }),
+            };
+            self.stream = Stream::Authenticating { since: now };
+            self.act(Action::Send(Service::Login, frame));
+            return;
+        }
+        let Some(link) = self.links.get_mut(&service) else {
+            return;
+        };
+        if link.state == LinkState::Opening {
+            link.state = LinkState::Open;
+            link.last_used = now;
+        }
+        self.drive(now);
+    }
+
+    /// The socket of `service` closed, or could not be opened.
+    pub fn closed(&mut self, service: Service, now: i64) {
+        self.clock = self.clock.max(now);
+        if service == Service::Login {
+            match self.stream {
+                Stream::Opening | Stream::Authenticating { .. } | Stream::Live => {
+                    self.stream_lost(now)
+                }
+                Stream::Down { .. } | Stream::Stopped => {}
+            }
+        } else {
+            self.link_lost(service, now);
+        }
+        self.drive(now);
+    }
+
+    /// A text frame arrived on the socket of `service`.
+    pub fn received(&mut self, service: Service, text: &str, now: i64) {
+        self.clock = self.clock.max(now);
+        let frame = match Frame::decode(text) {
+            Ok(frame) => frame,
+            // A frame we cannot read is dropped: the server resends what
+            // matters (unacked messages) and replies are timed out.
+            Err(_) => return,
+        };
+        if service == Service::Login {
+            self.stream_frame(&frame, now);
+        } else {
+            self.reply(service, &frame, now);
+        }
+        self.drive(now);
+    }
+
+    /// The browser went online or offline.
+    pub fn set_online(&mut self, online: bool, now: i64) {
+        self.clock = self.clock.max(now);
+        self.online = online;
+        if online {
+            self.reconnect_now(now);
+        } else {
+            self.update_connection();
+        }
+    }
+
+    /// Try to connect now instead of waiting (the tab became visible, the
+    /// user pressed retry).
+    pub fn reconnect_now(&mut self, now: i64) {
+        self.clock = self.clock.max(now);
+        if let Stream::Down { .. } = self.stream {
+            self.stream = Stream::Down {
+                retry_at: Some(now),
+            };
+            self.stream_failures = 0;
+        }
+        for link in self.links.values_mut() {
+            if let LinkState::Closed { .. } = link.state {
+                link.state = LinkState::Closed { retry_at: now };
+            }
+        }
+        self.drive(now);
+    }
+
+    // ------------------------------------------------------------ intents
+
+    /// Queues a text message; it is written to the cache before it is sent.
+    pub fn send_text(
+        &mut self,
+        to: Peer,
+        text: String,
+        now: i64,
+    ) -> Result<ClientMsgId, SendError> {
+        self.clock = self.clock.max(now);
+        if self.stream == Stream::Stopped {
+            return Err(SendError::NotLoggedIn);
+        }
+        if text.trim().is_empty() {
+            return Err(SendError::Empty);
+        }
+        let chars = text.chars().count();
+        if chars > crate::limits::MAX_TEXT_CHARS {
+            return Err(SendError::TooLong {
+                chars,
+                max: crate::limits::MAX_TEXT_CHARS,
+            });
+        }
+        let order = self.meta.next_outbox_order;
+        self.meta.next_outbox_order += 1;
+        let cid = self.new_cid(order);
+        let kind = if to.group().is_some() {
+            MessageType::GroupText
+        } else {
+            MessageType::Text
+        };
+        let entry = OutboxEntry {
+            cid: cid.clone(),
+            order,
+            to: to.clone(),
+            kind,
+            content: text,
+            created_ts: now,
+            state: OutboxState::Queued,
+        };
+        let conversation = self.conversation_mut(&to);
+        conversation.last = Some(Preview {
+            id: None,
+            from: None,
+            kind,
+            content: entry.content.clone(),
+            ts: now,
+        });
+        conversation.hidden = false;
+        conversation.draft.clear();
+        let row = conversation.clone();
+        self.unwritten.conversations.push(row);
+        self.unwritten.outbox_put.push(entry.clone());
+        self.unwritten.meta = Some(self.position());
+        self.outbox.insert(order, entry);
+        self.attempts.insert(cid.clone(), Attempt::default());
+        // Written before anything can send it.
+        self.flush();
+        self.notify(Event::OutboxChanged(to));
+        self.notify(Event::ConversationsChanged);
+        self.drive(now);
+        Ok(cid)
+    }
+
+    /// Sends a failed message again.
+    pub fn retry(&mut self, cid: &ClientMsgId, now: i64) {
+        let Some(entry) = self.outbox.values_mut().find(|e| &e.cid == cid) else {
+            return;
+        };
+        entry.state = OutboxState::Queued;
+        let (entry, to) = (entry.clone(), entry.to.clone());
+        self.attempts.insert(cid.clone(), Attempt::default());
+        self.unwritten.outbox_put.push(entry);
+        self.flush();
+        self.notify(Event::OutboxChanged(to));
+        self.drive(now);
+    }
+
+    /// Gives up on an unsent message.
+    pub fn discard(&mut self, cid: &ClientMsgId) {
+        let Some(order) = self
+            .outbox
+            .values()
+            .find(|e| &e.cid == cid && !self.on_the_wire(&e.cid))
+            .map(|e| e.order)
+        else {
+            return;
+        };
+        if let Some(entry) = self.outbox.remove(&order) {
+            self.attempts.remove(cid);
+            self.unwritten.outbox_delete.push(cid.clone());
+            self.flush();
+            self.notify(Event::OutboxChanged(entry.to));
+        }
+    }
+
+    /// Asks the server for the page of `peer` before `before` (the oldest
+    /// message the cache holds, or none). The answer comes as [`Event::History`].
+    pub fn load_older(&mut self, peer: Peer, before: Option<MessageId>, now: i64) {
+        if self
+            .conversations
+            .get(&peer)
+            .is_some_and(|c| c.history_complete)
+        {
+            self.notify(Event::History {
+                conversation: peer,
+                messages: Vec::new(),
+                complete: true,
+            });
+            return;
+        }
+        self.history_wanted.insert(peer, before);
+        self.drive(now);
+    }
+
+    /// The conversation now on screen (none: the list). Opening one reads it.
+    pub fn set_in_view(&mut self, peer: Option<Peer>) {
+        self.in_view = peer.clone();
+        if let Some(peer) = peer
+            && self.visible
+        {
+            self.mark_read(&peer);
+        }
+    }
+
+    /// Whether the tab is visible: messages to a conversation in view count
+    /// as read only while it is.
+    pub fn set_visible(&mut self, visible: bool, now: i64) {
+        self.visible = visible;
+        if visible {
+            if let Some(peer) = self.in_view.clone() {
+                self.mark_read(&peer);
+            }
+            self.reconnect_now(now);
+        }
+    }
+
+    /// Marks a conversation read.
+    pub fn mark_read(&mut self, peer: &Peer) {
+        self.edit_conversation(peer, |c| {
+            c.unread = 0;
+            c.marked_unread = false;
+        });
+    }
+
+    /// Marks a conversation unread (a badge until it is opened).
+    pub fn mark_unread(&mut self, peer: &Peer) {
+        self.edit_conversation(peer, |c| c.marked_unread = true);
+    }
+
+    /// Pins a conversation to the top, or unpins it.
+    pub fn set_pinned(&mut self, peer: &Peer, pinned: bool, now: i64) {
+        self.edit_conversation(peer, |c| c.pinned_at = pinned.then_some(now));
+    }
+
+    /// Keeps the composer's text of a conversation.
+    pub fn set_draft(&mut self, peer: &Peer, draft: String) {
+        if self.conversations.get(peer).map(|c| &c.draft) == Some(&draft) {
+            return;
+        }
+        self.edit_conversation(peer, |c| c.draft = draft);
+    }
+
+    /// Removes a conversation from the list and its messages from this
+    /// device (the server keeps them); a new message brings it back.
+    pub fn delete_conversation(&mut self, peer: &Peer) {
+        // What arrived before the delete goes first, so the delete clears it.
+        self.flush();
+        self.unwritten.clear_messages.push(peer.clone());
+        self.edit_conversation(peer, |c| {
+            c.hidden = true;
+            c.unread = 0;
+            c.marked_unread = false;
+            c.pinned_at = None;
+            c.history_complete = false;
+            c.last = None;
+        });
+    }
+
+    /// Logs out: the server revokes the token; the engine stops.
+    pub fn log_out(&mut self) {
+        if self.stream == Stream::Live {
+            self.act(Action::Send(
+                Service::Login,
+                encode(&crate::packets::login::Logout { logout: true }),
+            ));
+        }
+        self.stop();
+    }
+
+    // ------------------------------------------------------------ internals
+
+    fn act(&mut self, action: Action) {
+        self.actions.push_back(action);
+    }
+
+    fn notify(&mut self, event: Event) {
+        self.act(Action::Notify(event));
+    }
+
+    fn position(&self) -> AccountMeta {
+        AccountMeta {
+            synced_seq: self.seqs.contiguous(),
+            seqs_above: self.seqs.above(),
+            ..self.meta.clone()
+        }
+    }
+
+    /// Hands the unwritten batch to the driver, then acks what it covers.
+    fn flush(&mut self) {
+        self.unwritten_since = None;
+        if !self.unwritten.is_empty() {
+            let batch = std::mem::take(&mut self.unwritten);
+            self.act(Action::Persist(batch));
+        }
+        if self.stream == Stream::Live && self.seqs.contiguous() > self.acked {
+            self.acked = self.seqs.contiguous();
+            self.act(Action::Send(
+                Service::Login,
+                encode(&StreamAck { ack: self.acked }),
+            ));
+        }
+    }
+
+    /// Writes soon, together with whatever else arrives meanwhile.
+    fn flush_soon(&mut self, now: i64) {
+        if self.unwritten_since.is_none() {
+            self.unwritten_since = Some(now);
+        }
+    }
+
+    fn new_cid(&mut self, order: u64) -> ClientMsgId {
+        ClientMsgId::generated(self.rng.next_u64(), order)
+    }
+
+    fn conversation_mut(&mut self, peer: &Peer) -> &mut Conversation {
+        self.conversations
+            .entry(peer.clone())
+            .or_insert_with(|| Conversation::new(peer.clone()))
+    }
+
+    fn edit_conversation(&mut self, peer: &Peer, edit: impl FnOnce(&mut Conversation)) {
+        let conversation = self.conversation_mut(peer);
+        let before = conversation.clone();
+        edit(conversation);
+        if *conversation != before {
+            let row = conversation.clone();
+            self.unwritten.conversations.retain(|c| &c.peer != peer);
+            self.unwritten.conversations.push(row);
+            self.flush();
+            self.notify(Event::ConversationsChanged);
+        }
+    }
+
+    fn on_the_wire(&self, cid: &ClientMsgId) -> bool {
+        self.attempts.get(cid).is_some_and(|a| a.on_the_wire)
+    }
+
+    fn stop(&mut self) {
+        self.flush();
+        self.stream = Stream::Stopped;
+        for (service, link) in std::mem::take(&mut self.links) {
+            if !matches!(link.state, LinkState::Closed { .. }) {
+                self.actions.push_back(Action::Close(service));
+            }
+        }
+        self.act(Action::Close(Service::Login));
+        self.update_connection();
+    }
+
+    fn update_connection(&mut self) {
+        let now = match self.stream {
+            Stream::Live => Connection::Connected,
+            Stream::Opening | Stream::Authenticating { .. } if self.online => {
+                Connection::Connecting
+            }
+            _ => Connection::Offline,
+        };
+        if now != self.connection {
+            self.connection = now;
+            self.notify(Event::ConnectionChanged(now));
+        }
+    }
+
+    fn stream_lost(&mut self, now: i64) {
+        let was_live = self.stream == Stream::Live;
+        if !self.ever_live && matches!(self.credentials, Credentials::Password { .. }) {
+            // A first login that cannot reach the server says so at once.
+            self.stop();
+            self.notify(Event::Unreachable);
+            return;
+        }
+        if !was_live {
+            self.stream_failures += 1;
+        } else {
+            self.stream_failures = 1;
+        }
+        let wait = backoff_ms(
+            self.stream_failures,
+            RECONNECT_FIRST_MS,
+            RECONNECT_MAX_MS,
+            &mut self.rng,
+        );
+        self.stream = Stream::Down {
+            retry_at: Some(now + wait),
+        };
+        // The service sockets live on their own, but catch-up is redone on
+        // the next connection, and nothing new is asked before it.
+        self.catch_up = Wanted::No;
+        self.update_connection();
+    }
+
+    fn link_lost(&mut self, service: Service, now: i64) {
+        let Some(link) = self.links.get_mut(&service) else {
+            return;
+        };
+        link.failures += 1;
+        let wait = backoff_ms(
+            link.failures,
+            RECONNECT_FIRST_MS,
+            RECONNECT_MAX_MS,
+            &mut self.rng,
+        );
+        link.state = LinkState::Closed {
+            retry_at: now + wait,
+        };
+        let lost: Vec<Request> = link.pending.drain(..).map(|(r, _)| r).collect();
+        for request in lost {
+            match request {
+                Request::Send(cid) => {
+                    if let Some(attempt) = self.attempts.get_mut(&cid) {
+                        attempt.on_the_wire = false;
+                        attempt.not_before = now + wait;
+                    }
+                }
+                Request::CatchUp => self.catch_up = Wanted::Yes,
+                Request::Directory => self.directory_wanted = Wanted::Yes,
+                Request::Groups => self.groups_wanted = Wanted::Yes,
+                // Still in history_wanted: asked again when the link is back.
+                Request::History(_) => {}
+            }
+        }
+    }
+
+    /// Issues whatever can be issued now.
+    fn drive(&mut self, now: i64) {
+        if let Stream::Down {
+            retry_at: Some(retry_at),
+        } = self.stream
+            && self.online
+            && now >= retry_at
+        {
+            self.stream = Stream::Opening;
+            self.act(Action::Open(Service::Login));
+        }
+        self.update_connection();
+        if self.stream != Stream::Live {
+            return;
+        }
+        if self.catch_up == Wanted::Yes {
+            let since = self.catch_up_since;
+            if self.request(
+                Service::SyncMessages,
+                Request::CatchUp,
+                encode(&CatchUp {
+                    since,
+                    limit: Some(CATCH_UP_PAGE),
+                }),
+                now,
+            ) {
+                self.catch_up = Wanted::Asked;
+            }
+        }
+        if self.directory_wanted == Wanted::Yes
+            && self.request(
+                Service::SyncContacts,
+                Request::Directory,
+                encode(&DirectoryQuery { user: None }),
+                now,
+            )
+        {
+            self.directory_wanted = Wanted::Asked;
+        }
+        if self.groups_wanted == Wanted::Yes
+            && self.request(
+                Service::SyncGroups,
+                Request::Groups,
+                encode(&GroupsQuery { user: None }),
+                now,
+            )
+        {
+            self.groups_wanted = Wanted::Asked;
+        }
+        let histories: Vec<(Peer, Option<MessageId>)> = self
+            .history_wanted
+            .iter()
+            .map(|(p, b)| (p.clone(), *b))
+            .collect();
+        for (peer, before) in histories {
+            let asked = self.links.get(&Service::SyncMessages).is_some_and(|l| {
+                l.pending
+                    .iter()
+                    .any(|(r, _)| r == &Request::History(peer.clone()))
+            });
+            if !asked {
+                let frame = encode(&History {
+                    target: peer.clone(),
+                    before,
+                    limit: Some(HISTORY_PAGE),
+                });
+                self.request(Service::SyncMessages, Request::History(peer), frame, now);
+            }
+        }
+        self.send_outbox(now);
+    }
+
+    /// Sends the first queued message of each conversation that has none on
+    /// the wire: one at a time per conversation keeps them in order even when
+    /// one is refused or retried.
+    fn send_outbox(&mut self, now: i64) {
+        let mut busy: BTreeSet<Peer> = BTreeSet::new();
+        let mut ready: Vec<OutboxEntry> = Vec::new();
+        for entry in self.outbox.values() {
+            if entry.state != OutboxState::Queued || !busy.insert(entry.to.clone()) {
+                continue;
+            }
+            let attempt = self.attempts.get(&entry.cid).copied().unwrap_or_default();
+            if !attempt.on_the_wire && now >= attempt.not_before {
+                ready.push(entry.clone());
+            }
+        }
+        for entry in ready {
+            let service = if entry.to.group().is_some() {
+                Service::GroupText
+            } else {
+                Service::Text
+            };
+            let frame = encode(&SendText {
+                from: self.meta.user.clone(),
+                to: entry.to.clone(),
+                kind: entry.kind,
+                content: entry.content.clone(),
+                cid: Some(entry.cid.clone()),
+            });
+            if self.request(service, Request::Send(entry.cid.clone()), frame, now) {
+                let attempt = self.attempts.entry(entry.cid.clone()).or_default();
+                attempt.on_the_wire = true;
+                attempt.tries += 1;
+            }
+        }
+    }
+
+    /// Sends a request if its socket is open (opening it if needed); says
+    /// whether it went out.
+    fn request(&mut self, service: Service, request: Request, frame: String, now: i64) -> bool {
+        let link = self.links.entry(service).or_insert_with(Link::new);
+        match link.state {
+            LinkState::Open => {
+                link.pending.push_back((request, now));
+                link.last_used = now;
+                // Whatever the cache still owes is written before this goes out.
+                self.flush();
+                self.act(Action::Send(service, frame));
+                true
+            }
+            LinkState::Opening => false,
+            LinkState::Closed { retry_at } => {
+                if now >= retry_at {
+                    link.state = LinkState::Opening;
+                    self.act(Action::Open(service));
+                }
+                false
+            }
+        }
+    }
+
+    fn stream_frame(&mut self, frame: &Frame, now: i64) {
+        match self.stream {
+            Stream::Authenticating { .. } => self.login_reply(frame, now),
+            Stream::Live => match frame.packet::<Push>() {
+                Ok(Push::Message(message)) => {
+                    self.take_messages(vec![*message], true, now);
+                }
+                Ok(Push::SignedOut { signed_out }) => {
+                    self.stop();
+                    self.notify(Event::SignedOut(signed_out));
+                }
+                Ok(push) => self.notify(Event::Pushed(push)),
+                // An error reply (to an ack) or a push this build does not
+                // know: nothing to keep.
+                Err(_) => {}
+            },
+            _ => {}
+        }
+    }
+
+    fn login_reply(&mut self, frame: &Frame, now: i64) {
+        match reply_of::<LoginReply>(frame) {
+            Ok(reply) => {
+                self.stream = Stream::Live;
+                self.ever_live = true;
+                self.stream_failures = 0;
+                self.credentials = Credentials::Token {
+                    user: reply.user.clone(),
+                    token: reply.token.clone(),
+                };
+                if self.meta.name != reply.name || self.meta.broadcaster != reply.broadcaster {
+                    self.meta.name = reply.name.clone();
+                    self.meta.broadcaster = reply.broadcaster;
+                    self.unwritten.meta = Some(self.position());
+                    self.flush();
+                }
+                self.notify(Event::LoggedIn {
+                    user: reply.user,
+                    token: reply.token,
+                    name: reply.name,
+                    broadcaster: reply.broadcaster,
+                });
+                self.catch_up = Wanted::Yes;
+                self.catch_up_since = self.seqs.contiguous();
+                self.directory_wanted = Wanted::Yes;
+                self.groups_wanted = Wanted::Yes;
+                // Sends that were on the wire when the stream dropped go again.
+                for attempt in self.attempts.values_mut() {
+                    attempt.not_before = attempt.not_before.min(now);
+                }
+                self.update_connection();
+            }
+            Err(refusal) => {
+                let permanent = refusal.state == State::LOGIN_FAILED
+                    || refusal.state == State::SESSION_INVALID
+                    || (refusal.state == State::RATE_LIMITED
+                        && matches!(self.credentials, Credentials::Password { .. }));
+                if permanent {
+                    let token_session = self.credentials.token().is_some();
+                    self.stop();
+                    self.notify(if token_session {
+                        Event::SignedOut(refusal.error)
+                    } else {
+                        Event::LoginFailed(refusal)
+                    });
+                } else {
+                    self.act(Action::Close(Service::Login));
+                    self.ever_live = true; // retrying is right: the server answered
+                    self.stream_lost(now);
+                }
+            }
+        }
+    }
+
+    fn reply(&mut self, service: Service, frame: &Frame, now: i64) {
+        let Some(link) = self.links.get_mut(&service) else {
+            return;
+        };
+        let Some((request, _)) = link.pending.pop_front() else {
+            return;
+        };
+        link.last_used = now;
+        link.failures = 0;
+        match request {
+            Request::Send(cid) => self.send_reply(&cid, frame, now),
+            Request::CatchUp => match reply_of::<MessagePage>(frame) {
+                Ok(page) => {
+                    let more = page.more && !page.messages.is_empty();
+                    let last = page.messages.iter().filter_map(|m| m.seq).max();
+                    self.catch_up_since =
+                        last.unwrap_or(self.catch_up_since).max(self.catch_up_since);
+                    self.take_messages(page.messages, false, now);
+                    if more {
+                        self.catch_up = Wanted::Yes;
+                    } else {
+                        self.catch_up = Wanted::No;
+                        self.flush();
+                        self.notify(Event::CaughtUp);
+                    }
+                }
+                Err(_) => {
+                    // Asked again after a pause, on a fresh socket.
+                    self.catch_up = Wanted::Yes;
+                    self.act(Action::Close(service));
+                    self.link_lost(service, now);
+                }
+            },
+            Request::History(peer) => {
+                let before = self.history_wanted.remove(&peer).flatten();
+                match reply_of::<MessagePage>(frame) {
+                    Ok(page) => self.take_history(peer, before, page, now),
+                    Err(refusal) => {
+                        // Not a member, no such user: there is nothing older
+                        // to show. A server failure may pass: scrolling asks again.
+                        self.notify(Event::History {
+                            conversation: peer,
+                            messages: Vec::new(),
+                            complete: !is_transient(refusal.state),
+                        });
+                    }
+                }
+            }
+            Request::Directory => {
+                if let Ok(directory) = reply_of::<Directory>(frame) {
+                    self.directory_wanted = Wanted::No;
+                    if self.directory.as_ref() != Some(&directory) {
+                        self.unwritten.directory = Some(directory.clone());
+                        self.directory = Some(directory);
+                        self.flush_soon(now);
+                        self.notify(Event::DirectoryChanged);
+                    }
+                } else {
+                    self.directory_wanted = Wanted::No;
+                }
+            }
+            Request::Groups => {
+                self.groups_wanted = Wanted::No;
+                if let Ok(groups) = reply_of::<Groups>(frame)
+                    && self.groups.as_deref() != Some(&groups.groups)
+                {
+                    self.unwritten.groups = Some(groups.groups.clone());
+                    self.groups = Some(groups.groups);
+                    self.flush_soon(now);
+                    self.notify(Event::GroupsChanged);
+                }
+            }
+        }
+    }
+
+    fn send_reply(&mut self, cid: &ClientMsgId, frame: &Frame, now: i64) {
+        let Some(order) = self
+            .outbox
+            .values()
+            .find(|e| &e.cid == cid)
+            .map(|e| e.order)
+        else {
+            // Already settled by the stream's copy of the message.
+            self.attempts.remove(cid);
+            return;
+        };
+        match reply_of::<SendAck>(frame) {
+            Ok(ack) => {
+                let Some(entry) = self.outbox.remove(&order) else {
+                    return;
+                };
+                self.attempts.remove(cid);
+                let message = Message {
+                    from: Sender::User(self.meta.user.clone()),
+                    to: entry.to.clone(),
+                    kind: entry.kind,
+                    content: ack.content.unwrap_or(entry.content),
+                    time: ack.time,
+                    ts: ack.ts,
+                    id: ack.id,
+                    seq: Some(ack.seq),
+                    cid: Some(entry.cid.clone()),
+                    duration: None,
+                };
+                self.unwritten.outbox_delete.push(entry.cid);
+                self.notify(Event::OutboxChanged(entry.to));
+                self.take_messages(vec![message], false, now);
+                self.flush();
+            }
+            Err(refusal) => {
+                let transient = is_transient(refusal.state);
+                let Some(entry) = self.outbox.get_mut(&order) else {
+                    return;
+                };
+                let attempt = self.attempts.entry(cid.clone()).or_default();
+                attempt.on_the_wire = false;
+                if transient {
+                    attempt.not_before = now
+                        + backoff_ms(attempt.tries, RETRY_FIRST_MS, RETRY_MAX_MS, &mut self.rng);
+                } else {
+                    entry.state = OutboxState::Failed {
+                        state: refusal.state.0,
+                        reason: refusal.error,
+                    };
+                    let (entry, to) = (entry.clone(), entry.to.clone());
+                    self.unwritten.outbox_put.push(entry);
+                    self.flush();
+                    self.notify(Event::OutboxChanged(to));
+                }
+            }
+        }
+    }
+
+    /// Files messages from the stream, catch-up or a send's ack: new ones
+    /// (by seq) go to the cache and the conversation list, duplicates are
+    /// dropped.
+    fn take_messages(&mut self, messages: Vec<Message>, live: bool, now: i64) {
+        let me = self.meta.user.clone();
+        let mut arrived: BTreeMap<Peer, Vec<Message>> = BTreeMap::new();
+        for message in messages {
+            let new = match message.seq {
+                Some(seq) => self.seqs.record(seq),
+                // Only history pages carry messages without a seq.
+                None => false,
+            };
+            if !new {
+                continue;
+            }
+            // Our own message from this session's outbox, pushed before its ack.
+            if let Some(cid) = &message.cid
+                && message.from == Sender::User(me.clone())
+                && let Some(order) = self
+                    .outbox
+                    .values()
+                    .find(|e| &e.cid == cid)
+                    .map(|e| e.order)
+                && let Some(entry) = self.outbox.remove(&order)
+            {
+                self.unwritten.outbox_delete.push(entry.cid);
+                self.notify(Event::OutboxChanged(entry.to));
+            }
+            let conversation = message.conversation(&me);
+            self.file_message(&conversation, &message);
+            arrived.entry(conversation).or_default().push(message);
+        }
+        if arrived.is_empty() {
+            return;
+        }
+        self.unwritten.meta = Some(self.position());
+        for (conversation, messages) in arrived {
+            self.notify(Event::Arrived {
+                conversation,
+                messages,
+                live,
+            });
+        }
+        self.notify(Event::ConversationsChanged);
+        self.flush_soon(now);
+    }
+
+    /// Puts one new message in the cache batch and its conversation's row.
+    fn file_message(&mut self, conversation: &Peer, message: &Message) {
+        let me = self.meta.user.clone();
+        let reading = self.visible && self.in_view.as_ref() == Some(conversation);
+        let row = self.conversation_mut(conversation);
+        let newer = match &row.last {
+            None => true,
+            Some(last) => match last.id {
+                Some(id) => message.id > id,
+                None => message.ts >= last.ts || message.from.user() == Some(&me),
+            },
+        };
+        if newer {
+            row.last = Some(Preview {
+                id: Some(message.id),
+                from: message.from.user().cloned(),
+                kind: message.kind,
+                content: message.content.clone(),
+                ts: message.ts,
+            });
+        }
+        if message.from.user() != Some(&me) && !reading {
+            row.unread += 1;
+        }
+        row.hidden = false;
+        let row = row.clone();
+        self.unwritten
+            .conversations
+            .retain(|c| &c.peer != conversation);
+        self.unwritten.conversations.push(row);
+        self.unwritten.messages.push(CachedMessage {
+            conversation: conversation.clone(),
+            message: message.clone(),
+        });
+    }
+
+    fn take_history(
+        &mut self,
+        peer: Peer,
+        _before: Option<MessageId>,
+        page: MessagePage,
+        now: i64,
+    ) {
+        let complete = !page.more;
+        for message in &page.messages {
+            if let Some(seq) = message.seq
+                && self.seqs.record(seq)
+            {
+                // A received message the cache missed: file it like any other.
+                self.file_message(&peer, message);
+                continue;
+            }
+            self.unwritten.messages.push(CachedMessage {
+                conversation: peer.clone(),
+                message: message.clone(),
+            });
+        }
+        if complete {
+            let row = self.conversation_mut(&peer);
+            row.history_complete = true;
+            let row = row.clone();
+            self.unwritten.conversations.retain(|c| c.peer != peer);
+            self.unwritten.conversations.push(row);
+        }
+        self.unwritten.meta = Some(self.position());
+        self.flush_soon(now);
+        self.notify(Event::History {
+            conversation: peer,
+            messages: page.messages,
+            complete,
+        });
+    }
+}
+
+/// Whether a refusal may pass if the same request is made later.
+fn is_transient(state: State) -> bool {
+    state == State::SERVER_ERROR
+        || state == State::UNAVAILABLE
+        || state == State::RATE_LIMITED
+        || state == State::SESSION_INVALID
+}
+
+/// Encodes a request in the base64 envelope.
+fn encode<T: Packet>(packet: &T) -> String {
+    // Every request the engine builds is valid by construction; the fallback
+    // is an empty frame, which the server answers with a clear error.
+    Frame::encode(Encoding::Base64, packet).unwrap_or_default()
+}
+
+/// Reads a reply: the expected packet, or the server's refusal.
+fn reply_of<T: Packet>(frame: &Frame) -> Result<T, ErrorReply> {
+    if let Ok(refusal) = frame.packet::<ErrorReply>()
+        && refusal.state != State::SUCCESS
+    {
+        return Err(refusal);
+    }
+    frame
+        .packet::<T>()
+        .map_err(|e| ErrorReply::new(State::BAD_FRAME, e.to_string()))
+}

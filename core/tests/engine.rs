@@ -1,0 +1,527 @@
+//! The sync engine against a simulated server on a simulated clock.
+
+mod sim;
+
+use penpen_core::cache::{Cache, OutboxState};
+use penpen_core::digest::password_digest;
+use penpen_core::packets::login::{LoginReply, Push, StreamAck};
+use penpen_core::packets::message::{Message, MessageType, Sender};
+use penpen_core::sync::{Action, Connection, Credentials, Engine, Event};
+use penpen_core::{Encoding, Frame, GroupId, MessageId, Peer, Seq, Service, State};
+use sim::{Net, PASSWORD, ready, user};
+use std::collections::BTreeSet;
+
+const A: usize = 0;
+const B: usize = 1;
+
+fn two_people() -> (Net, Peer, Peer) {
+    let mut net = Net::new(3);
+    net.log_in(1);
+    net.log_in(2);
+    net.run_for(5_000);
+    for client in &net.clients {
+        assert_eq!(client.engine.connection(), Connection::Connected);
+    }
+    (net, Peer::User(user(2)), Peer::User(user(1)))
+}
+
+/// Every message id at most once in a timeline.
+fn assert_no_duplicates(messages: &[Message]) {
+    let ids: BTreeSet<MessageId> = messages.iter().map(|m| m.id).collect();
+    assert_eq!(ids.len(), messages.len(), "duplicates in {messages:?}");
+}
+
+#[test]
+fn two_people_chat_both_ways_and_in_a_group() {
+    let (mut net, to_b, to_a) = two_people();
+    let group = Peer::Group(GroupId::new(7).expect("gid"));
+    let now = net.now;
+    net.clients[A]
+        .engine
+        .send_text(to_b.clone(), "你好 🐧".into(), now)
+        .expect("queued");
+    net.run_for(2_000);
+    let now = net.now;
+    net.clients[B]
+        .engine
+        .send_text(to_a.clone(), "在的".into(), now)
+        .expect("queued");
+    net.clients[B]
+        .engine
+        .send_text(group.clone(), "大家好".into(), now)
+        .expect("queued");
+    net.run_for(2_000);
+
+    assert_eq!(net.clients[A].texts(&to_b), vec!["你好 🐧", "在的"]);
+    assert_eq!(net.clients[B].texts(&to_a), vec!["你好 🐧", "在的"]);
+    assert_eq!(net.clients[A].texts(&group), vec!["大家好"]);
+    assert_eq!(net.clients[B].texts(&group), vec!["大家好"]);
+    for client in &net.clients {
+        assert_eq!(client.engine.queued(), 0);
+        assert!(ready(client.cache.load()).expect("load").outbox.is_empty());
+    }
+    // The list: the group is newest; A has one unread in each conversation.
+    let list = net.clients[A].engine.conversations();
+    assert_eq!(list[0].peer, group);
+    assert_eq!(list[0].unread, 1);
+    assert_eq!(list[1].peer, to_b);
+    assert_eq!(list[1].unread, 1);
+    assert_eq!(net.clients[A].engine.unread_total(), 2);
+    // The account's name came with the login.
+    assert_eq!(net.clients[A].engine.account().name, "用户1");
+    // Everything the server holds for A is acknowledged by A.
+    let received = net.received_by(&user(1)).len() as u64;
+    assert_eq!(net.clients[A].engine.account().synced_seq, Seq(received));
+    assert_eq!(
+        ready(net.clients[A].cache.load())
+            .expect("load")
+            .meta
+            .expect("meta")
+            .synced_seq,
+        Seq(received)
+    );
+}
+
+#[test]
+fn the_outbox_is_written_before_the_send_goes_out() {
+    let (mut net, to_b, _) = two_people();
+    let now = net.now;
+    net.clients[A]
+        .engine
+        .send_text(to_b, "先写后发".into(), now)
+        .expect("queued");
+    let mut persisted_outbox = false;
+    while let Some(action) = net.clients[A].engine.poll_action() {
+        match &action {
+            Action::Persist(batch) if !batch.outbox_put.is_empty() => persisted_outbox = true,
+            Action::Send(Service::Text, _) => {
+                assert!(persisted_outbox, "sent before the outbox entry was written");
+                return;
+            }
+            Action::Open(Service::Text) => {
+                assert!(
+                    persisted_outbox,
+                    "opened a socket before the outbox entry was written"
+                );
+                return;
+            }
+            _ => {}
+        }
+    }
+    panic!("the message never went out");
+}
+
+#[test]
+fn a_message_written_offline_is_queued_and_delivered_once_when_the_server_returns() {
+    let (mut net, to_b, to_a) = two_people();
+    net.stop_server();
+    net.run_for(3_000);
+    assert_eq!(net.clients[A].engine.connection(), Connection::Offline);
+    let now = net.now;
+    net.clients[A]
+        .engine
+        .send_text(to_b.clone(), "离线时写的".into(), now)
+        .expect("queued");
+    net.run_for(10_000);
+    assert_eq!(net.clients[A].engine.queued(), 1);
+    let outbox = net.clients[A].engine.outbox_of(&to_b);
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].state, OutboxState::Queued);
+    assert_eq!(
+        ready(net.clients[A].cache.load())
+            .expect("load")
+            .outbox
+            .len(),
+        1
+    );
+
+    net.start_server();
+    net.run_for(40_000);
+    assert_eq!(net.clients[A].engine.queued(), 0);
+    assert_eq!(net.clients[B].texts(&to_a), vec!["离线时写的"]);
+    assert_eq!(net.clients[A].texts(&to_b), vec!["离线时写的"]);
+    assert_eq!(net.message_count(), 1);
+}
+
+#[test]
+fn a_send_whose_ack_is_lost_is_retried_and_stored_once() {
+    let (mut net, to_b, to_a) = two_people();
+    net.lose_next_reply.insert(Service::Text);
+    let now = net.now;
+    net.clients[A]
+        .engine
+        .send_text(to_b.clone(), "回执丢了".into(), now)
+        .expect("queued");
+    net.run_for(60_000);
+    assert_eq!(net.message_count(), 1);
+    assert_eq!(net.clients[A].engine.queued(), 0);
+    assert_eq!(net.clients[A].texts(&to_b), vec!["回执丢了"]);
+    assert_eq!(net.clients[B].texts(&to_a), vec!["回执丢了"]);
+}
+
+#[test]
+fn dropped_connections_at_every_step_lose_and_duplicate_nothing() {
+    for cut_after in 0..60 {
+        let (mut net, to_b, to_a) = two_people();
+        let now = net.now;
+        for text in ["一", "二", "三"] {
+            net.clients[A]
+                .engine
+                .send_text(to_b.clone(), text.into(), now)
+                .expect("queued");
+        }
+        // Some steps of work, then both lose every connection.
+        let mut steps = 0;
+        'steps: while steps < cut_after {
+            let mut any = false;
+            for index in [A, B] {
+                if let Some(action) = net.clients[index].engine.poll_action() {
+                    net.carry_out_for_test(index, action);
+                    any = true;
+                    steps += 1;
+                    if steps >= cut_after {
+                        break 'steps;
+                    }
+                }
+            }
+            if !any {
+                net.deliver_one_for_test();
+                steps += 1;
+            }
+        }
+        net.drop_connections(A);
+        net.drop_connections(B);
+        net.run_for(120_000);
+        assert_eq!(net.clients[A].engine.queued(), 0, "cut after {cut_after}");
+        assert_eq!(
+            net.clients[B].texts(&to_a),
+            vec!["一", "二", "三"],
+            "cut after {cut_after}"
+        );
+        assert_eq!(
+            net.clients[A].texts(&to_b),
+            vec!["一", "二", "三"],
+            "cut after {cut_after}"
+        );
+        assert_eq!(net.message_count(), 3, "cut after {cut_after}");
+        assert_no_duplicates(&net.clients[B].timeline(&to_a));
+    }
+}
+
+#[test]
+fn a_server_restart_loses_nothing_and_sessions_resume() {
+    let (mut net, to_b, to_a) = two_people();
+    let now = net.now;
+    net.clients[A]
+        .engine
+        .send_text(to_b.clone(), "重启前".into(), now)
+        .expect("queued");
+    net.run_for(1_000);
+    net.stop_server();
+    let now = net.now;
+    net.clients[A]
+        .engine
+        .send_text(to_b.clone(), "重启中".into(), now)
+        .expect("queued");
+    net.run_for(20_000);
+    net.start_server();
+    net.run_for(60_000);
+    assert_eq!(net.clients[B].texts(&to_a), vec!["重启前", "重启中"]);
+    for client in &net.clients {
+        assert_eq!(client.engine.connection(), Connection::Connected);
+        // Resumed by token: no new password login.
+        let logins = client
+            .events
+            .iter()
+            .filter(|e| matches!(e, Event::LoggedIn { .. }))
+            .count();
+        assert_eq!(logins, 2, "the first login and one resume");
+    }
+}
+
+#[test]
+fn a_reload_shows_the_cache_before_the_network_answers() {
+    let (mut net, to_b, to_a) = two_people();
+    let now = net.now;
+    net.clients[A]
+        .engine
+        .send_text(to_b.clone(), "一".into(), now)
+        .expect("queued");
+    net.run_for(2_000);
+    let now = net.now;
+    net.clients[B].engine.set_pinned(&to_a, true, now);
+    net.run_for(100);
+    net.stop_server();
+    net.reload(B);
+    // Nothing reached the network yet, and the list and the history are there.
+    let list = net.clients[B].engine.conversations();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].peer, to_a);
+    assert_eq!(list[0].unread, 1);
+    assert!(list[0].pinned_at.is_some());
+    assert_eq!(net.clients[B].texts(&to_a), vec!["一"]);
+    net.start_server();
+    net.run_for(10_000);
+    assert_eq!(net.clients[B].engine.connection(), Connection::Connected);
+    // The resumed stream pushes nothing B already has.
+    assert_eq!(net.clients[B].texts(&to_a), vec!["一"]);
+    assert_eq!(net.clients[B].engine.conversations()[0].unread, 1);
+}
+
+#[test]
+fn a_refused_send_fails_with_the_reason_and_the_next_one_still_goes() {
+    let (mut net, _, _) = two_people();
+    let nobody = Peer::User(user(99));
+    let now = net.now;
+    let cid = net.clients[A]
+        .engine
+        .send_text(nobody.clone(), "谁?".into(), now)
+        .expect("queued");
+    net.run_for(5_000);
+    let outbox = net.clients[A].engine.outbox_of(&nobody);
+    assert_eq!(outbox.len(), 1);
+    assert!(
+        matches!(&outbox[0].state, OutboxState::Failed { state: 31, .. }),
+        "{outbox:?}"
+    );
+    assert_eq!(net.clients[A].engine.queued(), 0);
+    // Retrying fails again (the user still does not exist); discarding removes it.
+    let now = net.now;
+    net.clients[A].engine.retry(&cid, now);
+    net.run_for(5_000);
+    assert!(matches!(
+        &net.clients[A].engine.outbox_of(&nobody)[0].state,
+        OutboxState::Failed { .. }
+    ));
+    net.clients[A].engine.discard(&cid);
+    net.run_for(100);
+    assert!(net.clients[A].engine.outbox_of(&nobody).is_empty());
+    assert!(
+        ready(net.clients[A].cache.load())
+            .expect("load")
+            .outbox
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_wrong_password_and_an_unreachable_server_are_reported() {
+    let mut net = Net::new(2);
+    let wrong = net.add_client(
+        Credentials::Password {
+            user: user(1),
+            digest: password_digest("wrong"),
+        },
+        Default::default(),
+    );
+    net.run_for(5_000);
+    assert!(
+        net.clients[wrong]
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::LoginFailed(r) if r.state == State::LOGIN_FAILED))
+    );
+    assert!(net.clients[wrong].engine.is_stopped());
+
+    net.server_up = false;
+    let unreachable = net.add_client(
+        Credentials::Password {
+            user: user(2),
+            digest: password_digest(PASSWORD),
+        },
+        Default::default(),
+    );
+    net.run_for(5_000);
+    assert!(
+        net.clients[unreachable]
+            .events
+            .contains(&Event::Unreachable)
+    );
+}
+
+#[test]
+fn a_revoked_token_signs_out() {
+    let (mut net, _, _) = two_people();
+    net.server_revoke_all_tokens();
+    net.drop_connections(B);
+    net.run_for(10_000);
+    assert!(
+        net.clients[B]
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::SignedOut(_)))
+    );
+    assert!(net.clients[B].engine.is_stopped());
+}
+
+#[test]
+fn a_new_device_catches_up_everything_in_pages() {
+    let (mut net, to_b, to_a) = two_people();
+    let now = net.now;
+    for n in 0..450 {
+        net.clients[A]
+            .engine
+            .send_text(to_b.clone(), format!("第{n}条"), now)
+            .expect("queued");
+    }
+    net.run_for(600_000);
+    assert_eq!(net.clients[B].timeline(&to_a).len(), 450);
+    // B logs in on a second device with an empty cache.
+    let second = net.log_in(2);
+    net.run_for(10_000);
+    let timeline = net.clients[second].timeline(&to_a);
+    assert_eq!(timeline.len(), 450);
+    assert_no_duplicates(&timeline);
+    assert!(net.clients[second].events.contains(&Event::CaughtUp));
+    assert_eq!(net.clients[second].texts(&to_a)[449], "第449条");
+}
+
+#[test]
+fn deleting_a_conversation_clears_it_here_and_history_brings_it_back_from_the_server() {
+    let (mut net, to_b, to_a) = two_people();
+    let now = net.now;
+    for n in 0..60 {
+        net.clients[A]
+            .engine
+            .send_text(to_b.clone(), format!("{n}"), now)
+            .expect("queued");
+    }
+    net.run_for(120_000);
+    net.clients[B].engine.delete_conversation(&to_a);
+    net.run_for(100);
+    assert!(net.clients[B].engine.conversations().is_empty());
+    assert!(net.clients[B].timeline(&to_a).is_empty());
+    let now = net.now;
+    net.clients[B].engine.load_older(to_a.clone(), None, now);
+    net.run_for(5_000);
+    let pages: Vec<(usize, bool)> = net.clients[B]
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::History {
+                messages, complete, ..
+            } => Some((messages.len(), *complete)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(pages, vec![(50, false)]);
+    let oldest = net.clients[B].timeline(&to_a)[0].id;
+    let now = net.now;
+    net.clients[B]
+        .engine
+        .load_older(to_a.clone(), Some(oldest), now);
+    net.run_for(5_000);
+    assert_eq!(net.clients[B].timeline(&to_a).len(), 60);
+    assert!(
+        net.clients[B]
+            .engine
+            .conversation(&to_a)
+            .expect("row")
+            .history_complete
+    );
+    // A new message brings the conversation back to the list.
+    let now = net.now;
+    net.clients[A]
+        .engine
+        .send_text(to_b, "回来了".into(), now)
+        .expect("queued");
+    net.run_for(5_000);
+    assert_eq!(net.clients[B].engine.conversations().len(), 1);
+}
+
+/// Drives one engine by hand: pushes out of order and twice, and the ack
+/// only ever names what was written, never past a gap.
+#[test]
+fn duplicate_and_out_of_order_pushes_are_kept_once_and_acked_only_when_contiguous() {
+    let me = user(1);
+    let mut engine = Engine::new(
+        Credentials::Token {
+            user: me.clone(),
+            token: "t".into(),
+        },
+        Default::default(),
+        1,
+    );
+    let mut now = 1_000;
+    engine.handle_timeout(now);
+    engine.opened(Service::Login, now);
+    let reply = LoginReply {
+        state: State::SUCCESS,
+        user: me.clone(),
+        token: "t".into(),
+        name: "张三".into(),
+        broadcaster: false,
+    };
+    engine.received(
+        Service::Login,
+        &Frame::encode(Encoding::Base64, &reply).expect("encode"),
+        now,
+    );
+    let push = |seq: u64| {
+        let message = Message {
+            from: Sender::User(user(2)),
+            to: Peer::User(me.clone()),
+            kind: MessageType::Text,
+            content: format!("第{seq}条"),
+            time: "2026-11-26 12:00:00".into(),
+            ts: 1_795_000_000_000 + seq as i64,
+            id: MessageId(100 + seq),
+            seq: Some(Seq(seq)),
+            cid: None,
+            duration: None,
+        };
+        Frame::encode(Encoding::Base64, &Push::Message(Box::new(message))).expect("encode")
+    };
+    let mut written: BTreeSet<u64> = BTreeSet::new();
+    let mut acks = Vec::new();
+    let drain = |engine: &mut Engine, written: &mut BTreeSet<u64>, acks: &mut Vec<u64>| {
+        while let Some(action) = engine.poll_action() {
+            match action {
+                Action::Persist(batch) => {
+                    for cached in batch.messages {
+                        assert!(
+                            written.insert(cached.message.id.0 - 100),
+                            "written twice: {cached:?}"
+                        );
+                    }
+                }
+                Action::Send(Service::Login, frame) => {
+                    let frame = Frame::decode(&frame).expect("frame");
+                    let Ok(ack) = frame.packet::<StreamAck>() else {
+                        continue; // the resume
+                    };
+                    // Everything up to the ack was written before it went out.
+                    assert!(
+                        (1..=ack.ack.0).all(|seq| written.contains(&seq)),
+                        "ack {} before writing {written:?}",
+                        ack.ack.0
+                    );
+                    acks.push(ack.ack.0);
+                }
+                _ => {}
+            }
+        }
+    };
+    drain(&mut engine, &mut written, &mut acks);
+    for seq in [1, 3, 3, 1, 4] {
+        engine.received(Service::Login, &push(seq), now);
+    }
+    now += 100;
+    engine.handle_timeout(now);
+    drain(&mut engine, &mut written, &mut acks);
+    assert_eq!(written, BTreeSet::from([1, 3, 4]));
+    assert_eq!(acks, vec![1], "2 is missing: the ack stops at 1");
+    engine.received(Service::Login, &push(2), now);
+    engine.received(Service::Login, &push(2), now);
+    now += 100;
+    engine.handle_timeout(now);
+    drain(&mut engine, &mut written, &mut acks);
+    assert_eq!(acks, vec![1, 4]);
+    assert_eq!(
+        engine
+            .conversation(&Peer::User(user(2)))
+            .expect("row")
+            .unread,
+        4
+    );
+}

@@ -1,0 +1,659 @@
+//! A simulated PENPEN server and network for the sync engine's tests: real
+//! frames through `penpen-core`'s codec, a simulated clock, and faults on
+//! demand (dropped connections, lost replies, duplicate and reordered pushes,
+//! a server restart).
+
+#![allow(dead_code)]
+
+use penpen_core::cache::{Cache, MemoryCache};
+use penpen_core::digest::password_digest;
+use penpen_core::packets::directory::Directory;
+use penpen_core::packets::groups::{Group, Groups, Members};
+use penpen_core::packets::login::{LoginReply, Push, StreamRequest};
+use penpen_core::packets::message::{Message, SendAck, SendText, Sender};
+use penpen_core::packets::sync::{MessagePage, SyncRequest};
+use penpen_core::sync::{Action, Credentials, Engine, Event};
+use penpen_core::{
+    ClientMsgId, Encoding, ErrorReply, Frame, GroupId, MessageId, Peer, Seq, Service, State, UserId,
+};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+pub const PASSWORD: &str = "penpen2026";
+
+pub fn user(n: u64) -> UserId {
+    UserId::parse(&format!("{}", 13_800_000_000 + n)).expect("an 11-digit id")
+}
+
+/// The in-memory cache never waits, so one poll finishes every future.
+pub fn ready<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the in-memory cache never waits"),
+    }
+}
+
+#[derive(Debug, Default)]
+struct Account {
+    name: String,
+    last_seq: u64,
+    acked: u64,
+    /// seq -> message id
+    inbox: BTreeMap<u64, u64>,
+}
+
+/// The durable part of the server: survives restarts.
+#[derive(Debug, Default)]
+pub struct ServerData {
+    accounts: BTreeMap<UserId, Account>,
+    messages: BTreeMap<u64, Message>,
+    cids: BTreeMap<(UserId, String), u64>,
+    tokens: BTreeMap<String, UserId>,
+    groups: BTreeMap<GroupId, Vec<UserId>>,
+    next_id: u64,
+    next_token: u64,
+    clock: i64,
+}
+
+/// A socket between a client and the server.
+#[derive(Debug)]
+struct Socket {
+    user: Option<UserId>,
+    live: bool,
+}
+
+pub struct Client {
+    pub engine: Engine,
+    pub cache: MemoryCache,
+    pub events: Vec<Event>,
+    pub token: Option<String>,
+    sockets: BTreeMap<Service, Socket>,
+    /// Frames on their way to the client, per service, in order.
+    inbound: VecDeque<(Service, String)>,
+    /// While false, nothing reaches the client or the server.
+    pub online: bool,
+}
+
+pub struct Net {
+    pub server: ServerData,
+    pub server_up: bool,
+    pub clients: Vec<Client>,
+    pub now: i64,
+    /// Replies to drop (the server acts, the answer is lost), per service.
+    pub lose_next_reply: BTreeSet<Service>,
+}
+
+impl Net {
+    pub fn new(people: u64) -> Net {
+        let mut server = ServerData {
+            next_id: 1000,
+            clock: 1_795_000_000_000,
+            ..Default::default()
+        };
+        for n in 1..=people {
+            server.accounts.insert(
+                user(n),
+                Account {
+                    name: format!("用户{n}"),
+                    ..Default::default()
+                },
+            );
+        }
+        server.groups.insert(
+            GroupId::new(7).expect("gid"),
+            (1..=people).map(user).collect(),
+        );
+        Net {
+            server,
+            server_up: true,
+            clients: Vec::new(),
+            now: 1_795_000_000_000,
+            lose_next_reply: BTreeSet::new(),
+        }
+    }
+
+    /// A client that logs in with the password, on a fresh cache.
+    pub fn log_in(&mut self, n: u64) -> usize {
+        let credentials = Credentials::Password {
+            user: user(n),
+            digest: password_digest(PASSWORD),
+        };
+        self.add_client(credentials, MemoryCache::new())
+    }
+
+    pub fn add_client(&mut self, credentials: Credentials, cache: MemoryCache) -> usize {
+        let snapshot = ready(cache.load()).expect("load");
+        let engine = Engine::new(credentials, snapshot, 42 + self.clients.len() as u64);
+        self.clients.push(Client {
+            engine,
+            cache,
+            events: Vec::new(),
+            token: None,
+            sockets: BTreeMap::new(),
+            inbound: VecDeque::new(),
+            online: true,
+        });
+        let index = self.clients.len() - 1;
+        self.clients[index].engine.handle_timeout(self.now);
+        index
+    }
+
+    /// Restarts a client from its cache (a page reload), resuming by token.
+    pub fn reload(&mut self, index: usize) {
+        let old = &mut self.clients[index];
+        let token = old.token.clone().expect("logged in before");
+        let user = old.engine.account().user;
+        for (_, socket) in std::mem::take(&mut old.sockets) {
+            drop(socket);
+        }
+        old.inbound.clear();
+        let cache = std::mem::take(&mut old.cache);
+        let snapshot = ready(cache.load()).expect("load");
+        old.engine = Engine::new(
+            Credentials::Token {
+                user,
+                token: token.clone(),
+            },
+            snapshot,
+            99,
+        );
+        old.cache = cache;
+        old.token = Some(token);
+        old.engine.handle_timeout(self.now);
+    }
+
+    /// Runs until nothing is left to do before `until`, advancing the clock
+    /// to each deadline.
+    pub fn run_until(&mut self, until: i64) {
+        loop {
+            let mut progressed = true;
+            while progressed {
+                progressed = false;
+                for index in 0..self.clients.len() {
+                    progressed |= self.step_client(index);
+                }
+            }
+            let next = self
+                .clients
+                .iter()
+                .filter_map(|c| c.engine.poll_timeout())
+                .min();
+            match next {
+                Some(at) if at <= until => {
+                    self.now = self.now.max(at);
+                    for client in &mut self.clients {
+                        client.engine.handle_timeout(self.now);
+                    }
+                }
+                _ => {
+                    self.now = self.now.max(until);
+                    for client in &mut self.clients {
+                        client.engine.handle_timeout(self.now);
+                    }
+                    if self.clients.iter().all(|c| c.inbound.is_empty()) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs for `ms` of simulated time.
+    pub fn run_for(&mut self, ms: i64) {
+        let until = self.now + ms;
+        self.run_until(until);
+    }
+
+    /// Does one thing for a client: an action or an inbound frame.
+    fn step_client(&mut self, index: usize) -> bool {
+        let now = self.now;
+        if let Some(action) = self.clients[index].engine.poll_action() {
+            self.carry_out(index, action);
+            return true;
+        }
+        if let Some((service, text)) = self.clients[index].inbound.pop_front() {
+            let client = &mut self.clients[index];
+            if client.sockets.contains_key(&service) {
+                client.engine.received(service, &text, now);
+            }
+            return true;
+        }
+        false
+    }
+
+    fn carry_out(&mut self, index: usize, action: Action) {
+        let now = self.now;
+        match action {
+            Action::Open(service) => {
+                let reachable = self.server_up && self.clients[index].online;
+                let user = if service == Service::Login {
+                    Some(None)
+                } else {
+                    // Service ports check the token at the upgrade.
+                    self.clients[index]
+                        .token
+                        .as_ref()
+                        .and_then(|t| self.server.tokens.get(t).cloned())
+                        .map(Some)
+                };
+                let client = &mut self.clients[index];
+                match (reachable, user) {
+                    (true, Some(user)) => {
+                        client.sockets.insert(service, Socket { user, live: false });
+                        client.engine.opened(service, now);
+                    }
+                    _ => client.engine.closed(service, now),
+                }
+            }
+            Action::Close(service) => {
+                let client = &mut self.clients[index];
+                client.sockets.remove(&service);
+                client.inbound.retain(|(s, _)| *s != service);
+            }
+            Action::Send(service, frame) => {
+                let client = &self.clients[index];
+                if !client.sockets.contains_key(&service) || !client.online || !self.server_up {
+                    return;
+                }
+                self.server_handles(index, service, &frame);
+            }
+            Action::Persist(batch) => {
+                ready(self.clients[index].cache.apply(&batch)).expect("apply");
+            }
+            Action::Notify(event) => {
+                if let Event::LoggedIn { token, .. } = &event {
+                    self.clients[index].token = Some(token.clone());
+                }
+                self.clients[index].events.push(event);
+            }
+        }
+    }
+
+    /// Carries out one action (for tests that step by hand).
+    pub fn carry_out_for_test(&mut self, index: usize, action: Action) {
+        self.carry_out(index, action);
+    }
+
+    /// Hands one inbound frame to its client, if any is waiting.
+    pub fn deliver_one_for_test(&mut self) {
+        let now = self.now;
+        for client in &mut self.clients {
+            if let Some((service, text)) = client.inbound.pop_front() {
+                if client.sockets.contains_key(&service) {
+                    client.engine.received(service, &text, now);
+                }
+                return;
+            }
+        }
+    }
+
+    /// Revokes every session (a password change, say).
+    pub fn server_revoke_all_tokens(&mut self) {
+        self.server.tokens.clear();
+    }
+
+    /// Closes every socket of a client, as a dropped network would.
+    pub fn drop_connections(&mut self, index: usize) {
+        let now = self.now;
+        let client = &mut self.clients[index];
+        let services: Vec<Service> = client.sockets.keys().copied().collect();
+        client.sockets.clear();
+        client.inbound.clear();
+        for service in services {
+            client.engine.closed(service, now);
+        }
+    }
+
+    /// The server goes down (every connection drops) and later comes back.
+    pub fn stop_server(&mut self) {
+        self.server_up = false;
+        for index in 0..self.clients.len() {
+            self.drop_connections(index);
+        }
+    }
+
+    pub fn start_server(&mut self) {
+        self.server_up = true;
+        for client in &mut self.clients {
+            client.engine.reconnect_now(self.now);
+        }
+    }
+
+    /// Pushes a stored message to a client's stream again, out of band.
+    pub fn push_again(&mut self, index: usize, message: &Message) {
+        let frame = Frame::encode(Encoding::Base64, &Push::Message(Box::new(message.clone())))
+            .expect("encode");
+        self.clients[index]
+            .inbound
+            .push_back((Service::Login, frame));
+    }
+
+    /// Every message a user received, with their seqs.
+    pub fn received_by(&self, who: &UserId) -> Vec<Message> {
+        let account = &self.server.accounts[who];
+        account
+            .inbox
+            .iter()
+            .map(|(seq, id)| Message {
+                seq: Some(Seq(*seq)),
+                ..self.server.messages[id].clone()
+            })
+            .collect()
+    }
+
+    pub fn message_count(&self) -> usize {
+        self.server.messages.len()
+    }
+
+    // ------------------------------------------------------------ the server
+
+    fn reply(&mut self, index: usize, service: Service, frame: String) {
+        if self.lose_next_reply.remove(&service) {
+            return;
+        }
+        self.clients[index].inbound.push_back((service, frame));
+    }
+
+    fn reply_packet<T: serde::Serialize>(&mut self, index: usize, service: Service, packet: &T) {
+        let frame = Frame::encode(Encoding::Base64, packet).expect("encode");
+        self.reply(index, service, frame);
+    }
+
+    fn refuse(&mut self, index: usize, service: Service, state: State, why: &str) {
+        self.reply_packet(index, service, &ErrorReply::new(state, why));
+    }
+
+    fn server_handles(&mut self, index: usize, service: Service, text: &str) {
+        let frame = match Frame::decode(text) {
+            Ok(frame) => frame,
+            Err(err) => return self.refuse(index, service, State::BAD_FRAME, &err.to_string()),
+        };
+        let session_user = self.clients[index]
+            .sockets
+            .get(&service)
+            .and_then(|s| s.user.clone());
+        match service {
+            Service::Login => self.stream_request(index, &frame),
+            Service::Text | Service::GroupText => {
+                let Some(me) = session_user else { return };
+                match frame.packet::<SendText>() {
+                    Ok(send) => self.store_and_ack(index, service, &me, send),
+                    Err(e) => self.refuse(index, service, State::BAD_PACKET, &e.to_string()),
+                }
+            }
+            Service::SyncMessages => {
+                let Some(me) = session_user else { return };
+                match SyncRequest::from_frame(&frame) {
+                    Ok(SyncRequest::CatchUp(catch_up)) => {
+                        let limit = catch_up.limit.unwrap_or(50) as usize;
+                        let all: Vec<Message> = self
+                            .received_by(&me)
+                            .into_iter()
+                            .filter(|m| m.seq > Some(catch_up.since))
+                            .collect();
+                        let more = all.len() > limit;
+                        let page = MessagePage {
+                            state: State::SUCCESS,
+                            messages: all.into_iter().take(limit).collect(),
+                            more,
+                        };
+                        self.reply_packet(index, service, &page);
+                    }
+                    Ok(SyncRequest::History(history)) => {
+                        let limit = history.limit.unwrap_or(50) as usize;
+                        let seqs: BTreeMap<u64, u64> = self.server.accounts[&me]
+                            .inbox
+                            .iter()
+                            .map(|(seq, id)| (*id, *seq))
+                            .collect();
+                        let mut older: Vec<Message> = self
+                            .server
+                            .messages
+                            .values()
+                            .filter(|m| m.conversation(&me) == history.target)
+                            .filter(|m| {
+                                history.target.group().is_some()
+                                    || m.to == Peer::User(me.clone())
+                                    || m.from == Sender::User(me.clone())
+                            })
+                            .filter(|m| history.before.is_none_or(|b| m.id < b))
+                            .map(|m| Message {
+                                seq: seqs.get(&m.id.0).map(|s| Seq(*s)),
+                                ..m.clone()
+                            })
+                            .collect();
+                        let more = older.len() > limit;
+                        let start = older.len().saturating_sub(limit);
+                        let page = MessagePage {
+                            state: State::SUCCESS,
+                            messages: older.split_off(start),
+                            more,
+                        };
+                        self.reply_packet(index, service, &page);
+                    }
+                    Err(e) => self.refuse(index, service, State::BAD_PACKET, &e.to_string()),
+                }
+            }
+            Service::SyncContacts => {
+                let directory = Directory {
+                    state: State::SUCCESS,
+                    departments: BTreeMap::new(),
+                    jobs: BTreeMap::new(),
+                    contacts: Vec::new(),
+                };
+                self.reply_packet(index, service, &directory);
+            }
+            Service::SyncGroups => {
+                let Some(me) = session_user else { return };
+                let groups = self
+                    .server
+                    .groups
+                    .iter()
+                    .filter(|(_, members)| members.contains(&me))
+                    .map(|(gid, members)| Group {
+                        gid: *gid,
+                        holder: members[0].clone(),
+                        name: "讨论组".into(),
+                        member: Members(members.clone()),
+                    })
+                    .collect();
+                self.reply_packet(
+                    index,
+                    service,
+                    &Groups {
+                        state: State::SUCCESS,
+                        groups,
+                    },
+                );
+            }
+            _ => self.refuse(index, service, State::UNAVAILABLE, "not simulated"),
+        }
+    }
+
+    fn stream_request(&mut self, index: usize, frame: &Frame) {
+        let request = match StreamRequest::from_frame(frame) {
+            Ok(request) => request,
+            Err(e) => return self.refuse(index, Service::Login, State::BAD_PACKET, &e.to_string()),
+        };
+        let user = match request {
+            StreamRequest::Login(login) => {
+                if login.password != password_digest(PASSWORD)
+                    || !self.server.accounts.contains_key(&login.user)
+                {
+                    return self.refuse(
+                        index,
+                        Service::Login,
+                        State::LOGIN_FAILED,
+                        "wrong account or password",
+                    );
+                }
+                self.server.next_token += 1;
+                let token = format!("token-{}", self.server.next_token);
+                self.server.tokens.insert(token.clone(), login.user.clone());
+                (login.user, token)
+            }
+            StreamRequest::Resume(resume) => {
+                if self.server.tokens.get(&resume.token) != Some(&resume.user) {
+                    return self.refuse(
+                        index,
+                        Service::Login,
+                        State::SESSION_INVALID,
+                        "token revoked",
+                    );
+                }
+                (resume.user, resume.token)
+            }
+            StreamRequest::Ack(ack) => {
+                let Some(me) = self.clients[index]
+                    .sockets
+                    .get(&Service::Login)
+                    .and_then(|s| s.user.clone())
+                else {
+                    return;
+                };
+                let account = self.server.accounts.get_mut(&me).expect("account");
+                account.acked = account.acked.max(ack.ack.0.min(account.last_seq));
+                return;
+            }
+            StreamRequest::Logout(_) => {
+                let token = self.clients[index].token.clone().unwrap_or_default();
+                self.server.tokens.remove(&token);
+                return;
+            }
+        };
+        let (who, token) = user;
+        let name = self.server.accounts[&who].name.clone();
+        if let Some(socket) = self.clients[index].sockets.get_mut(&Service::Login) {
+            socket.user = Some(who.clone());
+            socket.live = true;
+        }
+        self.reply_packet(
+            index,
+            Service::Login,
+            &LoginReply {
+                state: State::SUCCESS,
+                user: who.clone(),
+                token,
+                name,
+                broadcaster: false,
+            },
+        );
+        // The backlog: everything not acknowledged, oldest first.
+        let acked = self.server.accounts[&who].acked;
+        for message in self.received_by(&who) {
+            if message.seq > Some(Seq(acked)) {
+                let frame = Frame::encode(Encoding::Base64, &Push::Message(Box::new(message)))
+                    .expect("encode");
+                self.clients[index]
+                    .inbound
+                    .push_back((Service::Login, frame));
+            }
+        }
+    }
+
+    fn store_and_ack(&mut self, index: usize, service: Service, me: &UserId, send: SendText) {
+        if &send.from != me {
+            return self.refuse(index, service, State::FORBIDDEN, "not you");
+        }
+        let cid = send.cid.clone().expect("the engine always sends a cid");
+        let key = (me.clone(), cid.to_string());
+        if let Some(id) = self.server.cids.get(&key).copied() {
+            let seq = self.server.accounts[me]
+                .inbox
+                .iter()
+                .find(|(_, m)| **m == id)
+                .map(|(s, _)| *s)
+                .expect("the sender received it");
+            let message = self.server.messages[&id].clone();
+            return self.reply_packet(index, service, &ack(&cid, &message, seq));
+        }
+        let recipients: Vec<UserId> = match &send.to {
+            Peer::User(other) => {
+                if !self.server.accounts.contains_key(other) {
+                    return self.refuse(index, service, State::UNKNOWN_USER, "no such user");
+                }
+                let mut people = vec![me.clone()];
+                if other != me {
+                    people.push(other.clone());
+                }
+                people
+            }
+            Peer::Group(gid) => match self.server.groups.get(gid) {
+                Some(members) if members.contains(me) => members.clone(),
+                Some(_) => return self.refuse(index, service, State::NOT_A_MEMBER, "not a member"),
+                None => return self.refuse(index, service, State::UNKNOWN_GROUP, "no such group"),
+            },
+        };
+        self.server.next_id += 1;
+        self.server.clock += 1000;
+        let id = self.server.next_id;
+        let message = Message {
+            from: Sender::User(me.clone()),
+            to: send.to.clone(),
+            kind: send.kind,
+            content: send.content.clone(),
+            time: "2026-11-26 12:00:00".into(),
+            ts: self.server.clock,
+            id: MessageId(id),
+            seq: None,
+            cid: Some(cid.clone()),
+            duration: None,
+        };
+        self.server.messages.insert(id, message.clone());
+        self.server.cids.insert(key, id);
+        let mut my_seq = 0;
+        for who in &recipients {
+            let account = self.server.accounts.get_mut(who).expect("account");
+            account.last_seq += 1;
+            account.inbox.insert(account.last_seq, id);
+            if who == me {
+                my_seq = account.last_seq;
+            }
+            let pushed = Message {
+                seq: Some(Seq(account.last_seq)),
+                ..message.clone()
+            };
+            let frame =
+                Frame::encode(Encoding::Base64, &Push::Message(Box::new(pushed))).expect("encode");
+            for client in &mut self.clients {
+                let live = client
+                    .sockets
+                    .get(&Service::Login)
+                    .is_some_and(|s| s.live && s.user.as_ref() == Some(who));
+                if live && client.online {
+                    client.inbound.push_back((Service::Login, frame.clone()));
+                }
+            }
+        }
+        self.reply_packet(index, service, &ack(&cid, &message, my_seq));
+    }
+}
+
+fn ack(cid: &ClientMsgId, message: &Message, seq: u64) -> SendAck {
+    SendAck {
+        state: State::SUCCESS,
+        cid: Some(cid.clone()),
+        id: message.id,
+        seq: Seq(seq),
+        time: message.time.clone(),
+        ts: message.ts,
+        content: None,
+    }
+}
+
+impl Client {
+    /// The cached timeline of a conversation, all of it.
+    pub fn timeline(&self, peer: &Peer) -> Vec<Message> {
+        ready(self.cache.timeline(peer, None, usize::MAX)).expect("timeline")
+    }
+
+    pub fn texts(&self, peer: &Peer) -> Vec<String> {
+        self.timeline(peer).into_iter().map(|m| m.content).collect()
+    }
+}
