@@ -14,5 +14,6 @@ pub mod i18n;
 pub mod login;
 pub mod session;
 pub mod socket;
+pub mod state;
 
 pub use app::App;

@@ -1,0 +1,326 @@
+//! The app's one state, a reducer fed by the sync driver, and the commands
+//! the screens send back to it.
+//!
+//! The screens never talk to the network or the cache: they read this state
+//! and send [`Command`]s; the driver (`crate::driver`) runs the sync engine
+//! and reports with [`Update`]s.
+
+use penpen_core::cache::{AccountMeta, Conversation, OutboxEntry};
+use penpen_core::packets::directory::Directory;
+use penpen_core::packets::groups::Group;
+use penpen_core::packets::message::Message;
+use penpen_core::sync::Connection;
+use penpen_core::{ClientMsgId, MessageId, Peer};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use yew::Reducible;
+
+/// Everything the screens show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppState {
+    /// The account and its sync position.
+    pub account: Option<AccountMeta>,
+    /// The connection indicator.
+    pub connection: Connection,
+    /// Messages waiting to be sent, over all conversations.
+    pub queued: usize,
+    /// The conversation list, in display order (pinned first, then newest).
+    pub conversations: Vec<Conversation>,
+    /// The unread total, for the tab title.
+    pub unread_total: u32,
+    /// The company directory (names for 1:1 conversations).
+    pub directory: Option<Rc<Directory>>,
+    /// The user's groups (names for group conversations).
+    pub groups: Rc<Vec<Group>>,
+    /// The conversation on screen, if any.
+    pub open: Option<OpenConversation>,
+    /// The local cache failed and is being rebuilt from the server.
+    pub cache_problem: Option<String>,
+    /// The session ended (revoked token, logged out elsewhere): why.
+    pub signed_out: Option<String>,
+    /// Catch-up finished at least once since the app started.
+    pub caught_up: bool,
+}
+
+impl Default for AppState {
+    fn default() -> AppState {
+        AppState {
+            account: None,
+            connection: Connection::Connecting,
+            queued: 0,
+            conversations: Vec::new(),
+            unread_total: 0,
+            directory: None,
+            groups: Rc::new(Vec::new()),
+            open: None,
+            cache_problem: None,
+            signed_out: None,
+            caught_up: false,
+        }
+    }
+}
+
+/// The conversation on screen: the messages loaded so far (oldest first, each
+/// once) and its unsent messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenConversation {
+    /// Who or which group.
+    pub peer: Peer,
+    /// Loaded messages, ascending by id, no duplicates.
+    pub messages: Vec<Message>,
+    /// Unacknowledged own messages, in sending order (shown after `messages`).
+    pub outbox: Vec<OutboxEntry>,
+    /// Nothing older exists (on this device or the server).
+    pub complete: bool,
+    /// An older page is being fetched.
+    pub loading_older: bool,
+    /// Bumped whenever a message arrives live, so the view can offer a
+    /// "new messages" jump when scrolled up.
+    pub arrivals: u32,
+}
+
+impl OpenConversation {
+    /// An empty view of `peer`, before its first page.
+    pub fn new(peer: Peer) -> OpenConversation {
+        OpenConversation {
+            peer,
+            messages: Vec::new(),
+            outbox: Vec::new(),
+            complete: false,
+            loading_older: true,
+            arrivals: 0,
+        }
+    }
+
+    /// Merges messages in id order, keeping each id once.
+    pub fn merge(&mut self, incoming: &[Message]) {
+        let mut by_id: BTreeMap<MessageId, Message> =
+            self.messages.drain(..).map(|m| (m.id, m)).collect();
+        for message in incoming {
+            by_id.insert(message.id, message.clone());
+        }
+        self.messages = by_id.into_values().collect();
+    }
+
+    /// The oldest loaded message's id (where "load older" continues).
+    pub fn oldest(&self) -> Option<MessageId> {
+        self.messages.first().map(|m| m.id)
+    }
+}
+
+/// What the driver reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Update {
+    /// The account (after loading the cache or logging in).
+    Account(AccountMeta),
+    /// The connection indicator and the queued count.
+    Connection(Connection, usize),
+    /// The conversation list and the unread total.
+    Conversations(Vec<Conversation>, u32),
+    /// The directory was loaded or refreshed.
+    Directory(Rc<Directory>),
+    /// The groups were loaded or refreshed.
+    Groups(Rc<Vec<Group>>),
+    /// A conversation was opened: its newest cached page.
+    Opened {
+        /// Which.
+        peer: Peer,
+        /// The page, oldest first.
+        messages: Vec<Message>,
+        /// Its unsent messages.
+        outbox: Vec<OutboxEntry>,
+        /// Nothing older exists.
+        complete: bool,
+    },
+    /// The conversation view was left.
+    Closed,
+    /// Messages arrived in a conversation.
+    Arrived {
+        /// Which.
+        peer: Peer,
+        /// The messages.
+        messages: Vec<Message>,
+        /// Pushed live (rather than caught up or loaded).
+        live: bool,
+    },
+    /// An older page of the open conversation (from the cache or the server).
+    Older {
+        /// Which.
+        peer: Peer,
+        /// The messages.
+        messages: Vec<Message>,
+        /// Nothing older exists.
+        complete: bool,
+    },
+    /// The outbox of a conversation changed.
+    Outbox(Peer, Vec<OutboxEntry>),
+    /// Catch-up finished.
+    CaughtUp,
+    /// The cache failed; it is being rebuilt.
+    CacheProblem(String),
+    /// The session ended.
+    SignedOut(String),
+}
+
+impl Reducible for AppState {
+    type Action = Update;
+
+    fn reduce(self: Rc<Self>, update: Update) -> Rc<Self> {
+        let mut state = (*self).clone();
+        match update {
+            Update::Account(account) => state.account = Some(account),
+            Update::Connection(connection, queued) => {
+                state.connection = connection;
+                state.queued = queued;
+            }
+            Update::Conversations(list, unread) => {
+                state.conversations = list;
+                state.unread_total = unread;
+            }
+            Update::Directory(directory) => state.directory = Some(directory),
+            Update::Groups(groups) => state.groups = groups,
+            Update::Opened {
+                peer,
+                messages,
+                outbox,
+                complete,
+            } => {
+                let mut open = OpenConversation::new(peer);
+                open.merge(&messages);
+                open.outbox = outbox;
+                open.complete = complete;
+                open.loading_older = false;
+                state.open = Some(open);
+            }
+            Update::Closed => state.open = None,
+            Update::Arrived {
+                peer,
+                messages,
+                live,
+            } => {
+                if let Some(open) = state.open.as_mut().filter(|o| o.peer == peer) {
+                    open.merge(&messages);
+                    if live {
+                        open.arrivals += 1;
+                    }
+                }
+            }
+            Update::Older {
+                peer,
+                messages,
+                complete,
+            } => {
+                if let Some(open) = state.open.as_mut().filter(|o| o.peer == peer) {
+                    open.merge(&messages);
+                    open.complete = complete;
+                    open.loading_older = false;
+                }
+            }
+            Update::Outbox(peer, outbox) => {
+                if let Some(open) = state.open.as_mut().filter(|o| o.peer == peer) {
+                    open.outbox = outbox;
+                }
+            }
+            Update::CaughtUp => state.caught_up = true,
+            Update::CacheProblem(problem) => state.cache_problem = Some(problem),
+            Update::SignedOut(reason) => state.signed_out = Some(reason),
+        }
+        Rc::new(state)
+    }
+}
+
+/// What the screens ask the driver to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Open a conversation (load its newest page, mark it read).
+    Open(Peer),
+    /// Leave the conversation view.
+    Close,
+    /// Load the page before the oldest loaded message of the open conversation.
+    LoadOlder,
+    /// Send a text message.
+    SendText(Peer, String),
+    /// Send a failed message again.
+    Retry(ClientMsgId),
+    /// Give up on an unsent message.
+    Discard(ClientMsgId),
+    /// Mark a conversation read.
+    MarkRead(Peer),
+    /// Mark a conversation unread.
+    MarkUnread(Peer),
+    /// Pin or unpin a conversation.
+    Pin(Peer, bool),
+    /// Remove a conversation from the list and this device.
+    Delete(Peer),
+    /// Keep the composer's text.
+    Draft(Peer, String),
+    /// Reconnect now (the user pressed retry).
+    Reconnect,
+    /// Log out.
+    LogOut,
+}
+
+/// The name to show for a conversation: the contact's or group's name, else
+/// the account or gid.
+pub fn peer_name(state: &AppState, peer: &Peer) -> String {
+    match peer {
+        Peer::User(user) => state
+            .directory
+            .as_ref()
+            .and_then(|d| d.contacts.iter().find(|c| &c.user == user))
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| user.to_string()),
+        Peer::Group(gid) => state
+            .groups
+            .iter()
+            .find(|g| g.gid == *gid)
+            .map(|g| g.name.clone())
+            .unwrap_or_else(|| format!("#{gid}")),
+    }
+}
+
+/// The name of a person, from the directory, else their account.
+pub fn person_name(state: &AppState, user: &penpen_core::UserId) -> String {
+    peer_name(state, &Peer::User(user.clone()))
+}
+
+/// Up to two characters for an avatar: the end of a Chinese name ("张三" →
+/// "张三", "欧阳娜娜" → "娜娜"), the first letters of a Latin one.
+pub fn initials(name: &str) -> String {
+    let chars: Vec<char> = name.chars().filter(|c| !c.is_whitespace()).collect();
+    if chars.iter().any(|c| !c.is_ascii()) {
+        chars[chars.len().saturating_sub(2)..].iter().collect()
+    } else {
+        name.split_whitespace()
+            .filter_map(|word| word.chars().next())
+            .take(2)
+            .flat_map(char::to_uppercase)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initials_take_the_given_name_or_the_first_letters() {
+        assert_eq!(initials("张三"), "张三");
+        assert_eq!(initials("欧阳娜娜"), "娜娜");
+        assert_eq!(initials("ada lovelace"), "AL");
+        assert_eq!(initials(""), "");
+    }
+}
+
+/// What every screen gets from the app through a Yew context.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shared {
+    /// The state.
+    pub state: yew::UseReducerHandle<AppState>,
+    /// Sends a command to the driver.
+    pub command: yew::Callback<Command>,
+    /// The interface language.
+    pub lang: crate::i18n::Lang,
+    /// The reader's zone, minutes east of UTC (for times and day separators).
+    pub utc_offset_minutes: i32,
+}
