@@ -374,6 +374,9 @@ fn a_new_device_catches_up_everything_in_pages() {
     assert_no_duplicates(&timeline);
     assert!(net.clients[second].events.contains(&Event::CaughtUp));
     assert_eq!(net.clients[second].texts(&to_a)[449], "第449条");
+    // History on a new device is not news: nothing counts as unread.
+    assert_eq!(net.clients[second].engine.unread_total(), 0);
+    assert_eq!(net.clients[B].engine.unread_total(), 450);
 }
 
 #[test]

@@ -114,6 +114,122 @@ impl Browser {
             .with_context(|| format!("click {css}"))
     }
 
+    /// Types `text` into the field matching `css` (without clearing it) and
+    /// presses Enter.
+    pub async fn type_and_enter(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        let element = self.wait_for(css).await?;
+        element
+            .send_keys(&format!("{text}\u{E007}"))
+            .await
+            .with_context(|| format!("type into {css} and press Enter"))
+    }
+
+    /// How many elements match `css` now.
+    pub async fn count(&self, css: &str) -> anyhow::Result<usize> {
+        Ok(self.client()?.find_all(Locator::Css(css)).await?.len())
+    }
+
+    /// Waits until exactly `expected` elements match `css`.
+    pub async fn wait_for_count(&self, css: &str, expected: usize) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let mut last = 0;
+        while tokio::time::Instant::now() < deadline {
+            last = self.count(css).await?;
+            if last == expected {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("{css} matched {last} elements, not {expected}, within {WAIT:?}")
+    }
+
+    /// Waits until the element matching `css` has `attribute` equal to `value`.
+    pub async fn wait_for_attribute(
+        &self,
+        css: &str,
+        attribute: &str,
+        value: &str,
+    ) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let mut last = None;
+        while tokio::time::Instant::now() < deadline {
+            if let Ok(element) = self.client()?.find(Locator::Css(css)).await {
+                last = element.attr(attribute).await.unwrap_or_default();
+                if last.as_deref() == Some(value) {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("{css} [{attribute}] was {last:?}, not {value:?}, within {WAIT:?}")
+    }
+
+    /// Opens the context menu of the element matching `css`, as a right click does.
+    pub async fn right_click(&self, css: &str) -> anyhow::Result<()> {
+        self.wait_for(css).await?;
+        self.client()?
+            .execute(
+                "const element = document.querySelector(arguments[0]);
+                 const box = element.getBoundingClientRect();
+                 element.dispatchEvent(new MouseEvent('contextmenu', {
+                     bubbles: true, cancelable: true, button: 2,
+                     clientX: box.left + 10, clientY: box.top + 10 }));",
+                vec![json!(css)],
+            )
+            .await
+            .with_context(|| format!("right-click {css}"))?;
+        Ok(())
+    }
+
+    /// How many elements matching `css` contain `text`.
+    pub async fn count_with_text(&self, css: &str, text: &str) -> anyhow::Result<usize> {
+        let count = self
+            .client()?
+            .execute(
+                "return [...document.querySelectorAll(arguments[0])]
+                     .filter(e => e.textContent.includes(arguments[1])).length;",
+                vec![json!(css), json!(text)],
+            )
+            .await?;
+        Ok(count.as_u64().unwrap_or_default() as usize)
+    }
+
+    /// Waits until exactly `expected` elements matching `css` contain `text`.
+    pub async fn wait_for_count_with_text(
+        &self,
+        css: &str,
+        text: &str,
+        expected: usize,
+    ) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let mut last = 0;
+        while tokio::time::Instant::now() < deadline {
+            last = self.count_with_text(css, text).await?;
+            if last == expected {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("{last} elements {css} held {text:?}, not {expected}, within {WAIT:?}")
+    }
+
+    /// The value of `attribute` of the element matching `css` (waiting for it).
+    pub async fn attribute(&self, css: &str, attribute: &str) -> anyhow::Result<Option<String>> {
+        let element = self.wait_for(css).await?;
+        Ok(element.attr(attribute).await?)
+    }
+
+    /// Runs an asynchronous script in the page (it calls `arguments[0]` with
+    /// its result) and returns the result.
+    pub async fn script_async(&self, script: &str) -> anyhow::Result<serde_json::Value> {
+        Ok(self.client()?.execute_async(script, vec![]).await?)
+    }
+
+    /// Runs a script in the page and returns its result.
+    pub async fn script(&self, script: &str) -> anyhow::Result<serde_json::Value> {
+        Ok(self.client()?.execute(script, vec![]).await?)
+    }
+
     /// The value of `document.documentElement.lang`.
     pub async fn page_language(&self) -> anyhow::Result<String> {
         let value = self

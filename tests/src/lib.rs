@@ -18,6 +18,7 @@ use penpen_server_mock::{PortPlan, RunningServer, ServerConfig};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::process::{Child, Command};
 
@@ -32,7 +33,7 @@ pub fn workspace_root() -> PathBuf {
 /// Everything one end-to-end test runs against.
 #[derive(Debug)]
 pub struct Harness {
-    server: Option<RunningServer>,
+    server: SharedServer,
     port_offset: u16,
     _data: tempfile::TempDir,
     web: static_files::StaticServer,
@@ -54,6 +55,9 @@ impl Harness {
             app_url: harness.app_url(),
             driver_url: harness.driver_url.clone(),
             test_name: harness.test_name.clone(),
+            server: harness.server.clone(),
+            server_data: harness._data.path().join("server"),
+            port_offset: harness.port_offset,
         };
         let outcome = tokio::spawn(body(handle)).await;
         harness.stop().await;
@@ -72,7 +76,7 @@ impl Harness {
         let web = static_files::StaticServer::start(&dist).await?;
         let (driver, driver_url) = start_chromedriver().await?;
         Ok(Harness {
-            server: Some(server),
+            server: Arc::new(tokio::sync::Mutex::new(Some(server))),
             port_offset,
             _data: data,
             web,
@@ -92,7 +96,7 @@ impl Harness {
 
     async fn stop(mut self) {
         let _ = self.driver.kill().await;
-        if let Some(server) = self.server.take() {
+        if let Some(server) = self.server.lock().await.take() {
             server.shutdown().await;
         }
         self.web.stop().await;
@@ -106,7 +110,13 @@ pub struct HarnessRef {
     pub app_url: String,
     driver_url: String,
     test_name: String,
+    server: SharedServer,
+    server_data: PathBuf,
+    port_offset: u16,
 }
+
+/// The test's server, which a test may stop and start again.
+type SharedServer = Arc<tokio::sync::Mutex<Option<RunningServer>>>;
 
 impl HarnessRef {
     /// Opens a new, independent browser (its own profile: own IndexedDB, own
@@ -115,6 +125,42 @@ impl HarnessRef {
         let browser = Browser::launch(&self.driver_url, &self.test_name, name).await?;
         browser.goto(&self.app_url).await?;
         Ok(browser)
+    }
+
+    /// The server's configuration (its data folder and ports).
+    pub fn server_config(&self) -> ServerConfig {
+        let mut config = ServerConfig::new(self.server_data.clone());
+        config.ports = PortPlan::Offset(self.port_offset);
+        config
+    }
+
+    /// Stops the server (every connection drops; its data stays).
+    pub async fn stop_server(&self) {
+        if let Some(server) = self.server.lock().await.take() {
+            server.shutdown().await;
+        }
+    }
+
+    /// Starts the server again on the same data and ports.
+    pub async fn start_server(&self) -> anyhow::Result<()> {
+        let mut slot = self.server.lock().await;
+        if slot.is_some() {
+            return Ok(());
+        }
+        let config = self.server_config();
+        // The old listeners may take a moment to be gone.
+        let mut last_error = None;
+        for _ in 0..50 {
+            match RunningServer::start(config.clone()).await {
+                Ok(server) => {
+                    *slot = Some(server);
+                    return Ok(());
+                }
+                Err(err) => last_error = Some(err),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("the server did not start again: {last_error:?}")
     }
 }
 

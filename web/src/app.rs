@@ -1,11 +1,15 @@
-//! The root component.
+//! The root component: the login screen, or a signed-in session running the
+//! sync driver behind the chat screens.
 
 use crate::config::ServerAddress;
-use crate::home::Home;
+use crate::driver::{self, DriverHandle, Input};
 use crate::i18n::{Lang, Text};
 use crate::login::LoginScreen;
-use crate::session::{self, Session, SessionError};
-use wasm_bindgen_futures::spawn_local;
+use crate::notify;
+use crate::session::Session;
+use crate::state::{AppState, Shared, Update};
+use crate::ui::Main;
+use web_sys::NotificationPermission;
 use yew::prelude::*;
 
 /// The whole app.
@@ -13,33 +17,11 @@ use yew::prelude::*;
 pub fn app() -> Html {
     let lang = use_state(Lang::load);
     let server = use_memo((), |_| ServerAddress::from_page());
+    // A remembered session opens at once, from the cache; the driver resumes
+    // it with the server in the background and ends it only if the server
+    // says the token is no longer valid.
     let session = use_state(Session::load);
     let notice = use_state(|| None::<Text>);
-
-    // A remembered session opens at once; it is checked with the server in the
-    // background and only dropped if the server says it is no longer valid.
-    {
-        let (session, notice, server) = (session.clone(), notice.clone(), (*server).clone());
-        use_effect_with((), move |_| {
-            if let Some(remembered) = (*session).clone() {
-                spawn_local(async move {
-                    match session::resume(&server, &remembered).await {
-                        Ok(fresh) => {
-                            fresh.save();
-                            session.set(Some(fresh));
-                        }
-                        Err(SessionError::Expired) => {
-                            Session::forget();
-                            notice.set(Some(Text::ErrSessionExpired));
-                            session.set(None);
-                        }
-                        // Offline or the server is down: stay signed in.
-                        Err(_) => {}
-                    }
-                });
-            }
-        });
-    }
 
     let on_login = {
         let (session, notice) = (session.clone(), notice.clone());
@@ -49,9 +31,14 @@ pub fn app() -> Html {
             session.set(Some(fresh));
         })
     };
-    let on_logout = {
-        let session = session.clone();
-        Callback::from(move |()| session.set(None))
+    let on_signed_out = {
+        let (session, notice) = (session.clone(), notice.clone());
+        Callback::from(move |reason: String| {
+            Session::forget();
+            // A logout the user chose needs no explanation.
+            notice.set((!reason.is_empty()).then_some(Text::ErrSessionExpired));
+            session.set(None);
+        })
     };
 
     {
@@ -74,19 +61,139 @@ pub fn app() -> Html {
 
     html! {
         <div class="app">
-            <header class="topbar">
-                <button id="switch-language" class="button button--ghost" type="button"
-                    onclick={switch_language}>
-                    { lang.tr(Text::SwitchLanguage) }
-                </button>
-            </header>
-            <main class="app__main">
-                if let Some(current) = (*session).clone() {
-                    <Home lang={*lang} server={(*server).clone()} session={current} {on_logout} />
-                } else {
+            if let Some(current) = (*session).clone() {
+                <SignedIn key={current.token.clone()} lang={*lang} server={(*server).clone()}
+                    session={current} {on_signed_out} on_switch_language={switch_language} />
+            } else {
+                <header class="topbar">
+                    <button id="switch-language" class="button button--ghost" type="button"
+                        onclick={switch_language}>
+                        { lang.tr(Text::SwitchLanguage) }
+                    </button>
+                </header>
+                <main class="app__main">
                     <LoginScreen lang={*lang} server={(*server).clone()} {on_login} notice={*notice} />
-                }
-            </main>
+                </main>
+            }
+        </div>
+    }
+}
+
+/// What a signed-in session needs.
+#[derive(Debug, Properties, PartialEq)]
+pub struct SignedInProps {
+    /// The interface language.
+    pub lang: Lang,
+    /// The server.
+    pub server: ServerAddress,
+    /// The session.
+    pub session: Session,
+    /// Called when the session ends, with the server's reason (empty when the
+    /// user logged out).
+    pub on_signed_out: Callback<String>,
+    /// Switches the interface language.
+    pub on_switch_language: Callback<MouseEvent>,
+}
+
+/// A signed-in session: starts the driver and shares its state.
+#[component(SignedIn)]
+fn signed_in(props: &SignedInProps) -> Html {
+    let state = use_reducer(AppState::default);
+    let driver = use_state(|| None::<DriverHandle>);
+
+    {
+        let (server, session) = (props.server.clone(), props.session.clone());
+        let (driver, dispatcher) = (driver.clone(), state.dispatcher());
+        use_effect_with((), move |_| {
+            let update = Callback::from(move |update: Update| dispatcher.dispatch(update));
+            let handle = driver::start(server, session, update);
+            driver.set(Some(handle.clone()));
+            move || handle.send(Input::Shutdown)
+        });
+    }
+    {
+        let on_signed_out = props.on_signed_out.clone();
+        use_effect_with(state.signed_out.clone(), move |signed_out| {
+            if let Some(reason) = signed_out {
+                on_signed_out.emit(reason.clone());
+            }
+        });
+    }
+
+    let command = {
+        let driver = driver.clone();
+        Callback::from(move |command| {
+            if let Some(driver) = &*driver {
+                driver.send(Input::Command(command));
+            }
+        })
+    };
+    let shared = Shared {
+        state,
+        command,
+        lang: props.lang,
+        utc_offset_minutes: -(js_sys::Date::new_0().get_timezone_offset() as i32),
+    };
+    html! {
+        <ContextProvider<Shared> context={shared}>
+            <NotificationPrompt lang={props.lang} />
+            <Main on_switch_language={props.on_switch_language.clone()} />
+        </ContextProvider<Shared>>
+    }
+}
+
+const PROMPT_DISMISSED_KEY: &str = "penpen.notifications.dismissed";
+
+/// What the notification prompt needs.
+#[derive(Debug, Properties, PartialEq)]
+pub struct PromptProps {
+    /// The interface language.
+    pub lang: Lang,
+}
+
+/// Asks, once and politely, whether desktop notifications are welcome; the
+/// browser's own prompt only appears after a click on "enable".
+#[component(NotificationPrompt)]
+fn notification_prompt(props: &PromptProps) -> Html {
+    let storage = gloo::utils::window().local_storage().ok().flatten();
+    let dismissed = storage
+        .as_ref()
+        .and_then(|s| s.get_item(PROMPT_DISMISSED_KEY).ok().flatten())
+        .is_some();
+    let shown = use_state(move || {
+        !dismissed && notify::permission() == Some(NotificationPermission::Default)
+    });
+    if !*shown {
+        return html! {};
+    }
+    let dismiss = {
+        let shown = shown.clone();
+        move || {
+            if let Ok(Some(storage)) = gloo::utils::window().local_storage() {
+                // Forgetting only means asking again next time.
+                let _ = storage.set_item(PROMPT_DISMISSED_KEY, "1");
+            }
+            shown.set(false);
+        }
+    };
+    let enable = {
+        let dismiss = dismiss.clone();
+        Callback::from(move |_: MouseEvent| {
+            notify::ask_permission();
+            dismiss();
+        })
+    };
+    let later = Callback::from(move |_: MouseEvent| dismiss());
+    let lang = props.lang;
+    html! {
+        <div id="notification-prompt" class="prompt" role="status">
+            <span>{ lang.tr(Text::NotificationsAsk) }</span>
+            <button type="button" class="button button--primary" onclick={enable}>
+                { lang.tr(Text::NotificationsEnable) }
+            </button>
+            <button type="button" class="button button--ghost" onclick={later}>
+                { lang.tr(Text::NotificationsLater) }
+            </button>
         </div>
     }
 }

@@ -9,9 +9,12 @@
 pub mod app;
 pub mod cache;
 pub mod config;
+pub mod driver;
 pub mod home;
 pub mod i18n;
 pub mod login;
+pub mod net;
+pub mod notify;
 pub mod session;
 pub mod socket;
 pub mod state;

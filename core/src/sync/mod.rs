@@ -290,6 +290,9 @@ pub struct Engine {
     rng: Rng,
     /// The latest `now` seen: deadlines already past are not reported again.
     clock: i64,
+    /// The first catch-up of an empty cache (a new device, a rebuilt cache):
+    /// what it brings is history, not news, and is not counted unread.
+    first_sync: bool,
 }
 
 /// A request made once per connection.
@@ -305,6 +308,7 @@ impl Engine {
     /// `seed` spreads retries and makes cids unique: give it real randomness.
     pub fn new(credentials: Credentials, snapshot: Snapshot, seed: u64) -> Engine {
         let user = credentials.user().clone();
+        let first_sync = snapshot.meta.as_ref().is_none_or(|m| m.synced_seq == Seq(0));
         let meta = match snapshot.meta {
             Some(meta) if meta.user == user => meta,
             _ => AccountMeta::new(user, String::new(), false),
@@ -344,6 +348,7 @@ impl Engine {
             connection: Connection::Connecting,
             rng: Rng::new(seed),
             clock: 0,
+            first_sync,
         }
     }
 
@@ -398,6 +403,26 @@ impl Engine {
     /// Whether the engine has stopped for good (signed out or logged out).
     pub fn is_stopped(&self) -> bool {
         self.stream == Stream::Stopped
+    }
+
+    /// What a rebuilt cache should start from: the user's conversations
+    /// (pins, drafts) and unsent messages, but no sync position, so the new
+    /// cache catches up everything from the server.
+    pub fn export(&self) -> Snapshot {
+        Snapshot {
+            meta: None,
+            conversations: self
+                .conversations
+                .values()
+                .map(|c| Conversation {
+                    history_complete: false,
+                    ..c.clone()
+                })
+                .collect(),
+            outbox: self.outbox.values().cloned().collect(),
+            directory: self.directory.clone(),
+            groups: self.groups.clone(),
+        }
     }
 
     /// The company directory, if synced.
@@ -795,6 +820,12 @@ impl Engine {
         self.stop();
     }
 
+    /// Stops without logging out (the app closed this session's view): the
+    /// token stays valid for the next start.
+    pub fn stop_here(&mut self) {
+        self.stop();
+    }
+
     // ------------------------------------------------------------ internals
 
     fn act(&mut self, action: Action) {
@@ -1177,6 +1208,7 @@ impl Engine {
                         self.catch_up = Wanted::Yes;
                     } else {
                         self.catch_up = Wanted::No;
+                        self.first_sync = false;
                         self.flush();
                         self.notify(Event::CaughtUp);
                     }
@@ -1317,7 +1349,8 @@ impl Engine {
                 self.notify(Event::OutboxChanged(entry.to));
             }
             let conversation = message.conversation(&me);
-            self.file_message(&conversation, &message);
+            let news = live || !self.first_sync;
+            self.file_message(&conversation, &message, news);
             arrived.entry(conversation).or_default().push(message);
         }
         if arrived.is_empty() {
@@ -1336,7 +1369,7 @@ impl Engine {
     }
 
     /// Puts one new message in the cache batch and its conversation's row.
-    fn file_message(&mut self, conversation: &Peer, message: &Message) {
+    fn file_message(&mut self, conversation: &Peer, message: &Message, news: bool) {
         let me = self.meta.user.clone();
         let reading = self.visible && self.in_view.as_ref() == Some(conversation);
         let row = self.conversation_mut(conversation);
@@ -1356,7 +1389,7 @@ impl Engine {
                 ts: message.ts,
             });
         }
-        if message.from.user() != Some(&me) && !reading {
+        if news && message.from.user() != Some(&me) && !reading {
             row.unread += 1;
         }
         row.hidden = false;
@@ -1384,7 +1417,7 @@ impl Engine {
                 && self.seqs.record(seq)
             {
                 // A received message the cache missed: file it like any other.
-                self.file_message(&peer, message);
+                self.file_message(&peer, message, false);
                 continue;
             }
             self.unwritten.messages.push(CachedMessage {

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Measures the web client's budgets (not part of the test command):
+# the release .wasm size, raw and gzip; then, in headless Chromium against a
+# server holding 50,000 messages for one reader, the time to the conversation
+# list from cache, the time to open a 10,000-message conversation, and the
+# most message elements in the DOM while scrolling it.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$PENPEN_ROOT"
+
+trunk build --release
+wasm=$(ls dist/*.wasm)
+raw=$(stat -c %s "$wasm")
+gz=$(gzip -9 -c "$wasm" | wc -c)
+echo "release wasm: $raw bytes raw, $gz bytes gzip -9 (budget 409600 gzip)"
+
+cargo run --locked -p penpen-e2e --bin penpen-budgets

@@ -1,0 +1,157 @@
+//! Two and three people in separate browsers chat through the real server:
+//! 1:1 and in a group, across a reload, and with the server stopped.
+
+use penpen_e2e::{Browser, Harness};
+use std::time::Duration;
+
+const WANG: &str = "13800000001"; // 王总
+const ZHANG: &str = "13800000003"; // 张伟, in 技术部 (gid 1)
+const LI: &str = "13800000005"; // in 技术部 too
+const TECH_GROUP: &str = "1";
+
+async fn log_in(browser: &Browser, account: &str) -> anyhow::Result<()> {
+    browser.type_into("#login-account", account).await?;
+    browser.type_into("#login-password", "penpen2026").await?;
+    browser.click("#login-submit").await?;
+    browser
+        .wait_for_attribute("#connection", "data-state", "connected")
+        .await?;
+    Ok(())
+}
+
+fn row(peer: &str) -> String {
+    format!(".conversation[data-peer=\"{peer}\"]")
+}
+
+async fn open_chat(browser: &Browser, peer: &str) -> anyhow::Result<()> {
+    browser.click(&row(peer)).await?;
+    browser
+        .wait_for_attribute("#chat", "data-peer", peer)
+        .await
+}
+
+async fn send(browser: &Browser, text: &str) -> anyhow::Result<()> {
+    browser.type_and_enter("#composer", text).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_chat_both_ways_in_1to1_and_in_a_group() -> anyhow::Result<()> {
+    Harness::run("chat_both_ways", |harness| async move {
+        let wang = harness.open_app("wang").await?;
+        let zhang = harness.open_app("zhang").await?;
+        let li = harness.open_app("li").await?;
+        let outcome = async {
+            log_in(&wang, WANG).await?;
+            log_in(&zhang, ZHANG).await?;
+            log_in(&li, LI).await?;
+
+            open_chat(&wang, ZHANG).await?;
+            send(&wang, "周五的演示准备好了吗？").await?;
+            // Sent: acknowledged by the server, no longer queued.
+            wang.wait_for_count("#chat .message__state[data-state=\"queued\"]", 0).await?;
+
+            zhang.wait_for_text(&format!("{} .badge", row(WANG)), "1").await?;
+            open_chat(&zhang, WANG).await?;
+            zhang.wait_for_count_with_text("#chat .message", "周五的演示准备好了吗？", 1).await?;
+            send(&zhang, "准备好了 👍").await?;
+            wang.wait_for_count_with_text("#chat .message", "准备好了 👍", 1).await?;
+
+            open_chat(&zhang, TECH_GROUP).await?;
+            send(&zhang, "技术部全体：下午三点开会").await?;
+            li.wait_for_text(&format!("{} .badge", row(TECH_GROUP)), "1").await?;
+            open_chat(&li, TECH_GROUP).await?;
+            li.wait_for_count_with_text("#chat .message", "技术部全体：下午三点开会", 1).await?;
+            // In a group the sender is named.
+            li.wait_for_count_with_text("#chat .message", "张伟", 1).await?;
+            send(&li, "收到").await?;
+            zhang.wait_for_count_with_text("#chat .message", "收到", 2).await?;
+            Ok(())
+        }
+        .await;
+        let outcome = wang.finish(outcome).await;
+        let outcome = zhang.finish(outcome).await;
+        li.finish(outcome).await
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_written_while_the_server_is_down_arrives_once_after_it_returns(
+) -> anyhow::Result<()> {
+    Harness::run("chat_offline", |harness| async move {
+        let wang = harness.open_app("wang").await?;
+        let zhang = harness.open_app("zhang").await?;
+        let outcome = async {
+            log_in(&wang, WANG).await?;
+            log_in(&zhang, ZHANG).await?;
+            open_chat(&wang, ZHANG).await?;
+
+            harness.stop_server().await;
+            wang.wait_for_attribute("#connection", "data-state", "offline").await?;
+            send(&wang, "服务器停了也能发").await?;
+            wang.wait_for_count("#chat .message__state[data-state=\"queued\"]", 1).await?;
+            wang.wait_for_text("#connection", "1").await?;
+
+            // A reload with the server still down shows the list, the history
+            // and the queued message, all from the cache.
+            wang.goto(&harness.app_url).await?;
+            wang.wait_for_count(&row(ZHANG), 1).await?;
+            open_chat(&wang, ZHANG).await?;
+            wang.wait_for_count_with_text("#chat .message", "张伟，新版本的进度怎么样了？", 1).await?;
+            wang.wait_for_count("#chat .message__state[data-state=\"queued\"]", 1).await?;
+
+            harness.start_server().await?;
+            wang.wait_for_attribute("#connection", "data-state", "connected").await?;
+            wang.wait_for_count("#chat .message__state[data-state=\"queued\"]", 0).await?;
+            zhang.wait_for_attribute("#connection", "data-state", "connected").await?;
+            open_chat(&zhang, WANG).await?;
+            zhang.wait_for_count_with_text("#chat .message", "服务器停了也能发", 1).await?;
+            // Still once after everything settles.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            anyhow::ensure!(
+                zhang.count_with_text("#chat .message", "服务器停了也能发").await? == 1,
+                "the message arrived more than once"
+            );
+            Ok(())
+        }
+        .await;
+        let outcome = wang.finish(outcome).await;
+        zhang.finish(outcome).await
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unread_badges_and_pins_survive_a_reload() -> anyhow::Result<()> {
+    Harness::run("chat_badges", |harness| async move {
+        let wang = harness.open_app("wang").await?;
+        let zhang = harness.open_app("zhang").await?;
+        let outcome = async {
+            log_in(&wang, WANG).await?;
+            log_in(&zhang, ZHANG).await?;
+            open_chat(&wang, ZHANG).await?;
+            send(&wang, "第一条").await?;
+            send(&wang, "第二条").await?;
+            let badge = format!("{} .badge", row(WANG));
+            zhang.wait_for_text(&badge, "2").await?;
+
+            zhang.right_click(&row(WANG)).await?;
+            zhang.click("#conversation-menu [data-action=\"pin\"]").await?;
+            zhang.wait_for_attribute(&row(WANG), "data-pinned", "true").await?;
+
+            zhang.goto(&harness.app_url).await?;
+            zhang.wait_for_text(&badge, "2").await?;
+            zhang.wait_for_attribute(&row(WANG), "data-pinned", "true").await?;
+            // Pinned first, above the groups with newer messages.
+            let first = zhang
+                .attribute("#conversation-list .conversation", "data-peer")
+                .await?;
+            anyhow::ensure!(first.as_deref() == Some(WANG), "first row is {first:?}");
+            Ok(())
+        }
+        .await;
+        let outcome = wang.finish(outcome).await;
+        zhang.finish(outcome).await
+    })
+    .await
+}

@@ -1,0 +1,560 @@
+//! Runs the sync engine in the browser: feeds it socket events, the user's
+//! commands, the browser's online and visibility changes and the clock, and
+//! carries out its actions — sockets, cache writes (awaited, in order, before
+//! anything after them), and updates to the app state.
+
+use crate::cache::IndexedDbCache;
+use crate::config::ServerAddress;
+use crate::net::{SocketEvent, Sockets, Tagged};
+use crate::notify;
+use crate::session::Session;
+use crate::state::{Command, Update};
+use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
+use futures::{FutureExt, StreamExt, select};
+use penpen_core::cache::{Cache, CacheBatch, CacheError, MemoryCache, Snapshot};
+use penpen_core::packets::message::{Message, MessageType};
+use penpen_core::sync::{Action, Connection, Credentials, Engine, Event, HISTORY_PAGE};
+use penpen_core::{MessageId, Peer};
+use std::rc::Rc;
+use yew::Callback;
+
+/// Something for the driver to handle.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// A socket event.
+    Socket(Tagged),
+    /// The user did something.
+    Command(Command),
+    /// The browser went online (true) or offline.
+    Online(bool),
+    /// The tab became visible (true) or hidden.
+    Visible(bool),
+    /// The app no longer shows this session: close everything and stop.
+    Shutdown,
+}
+
+/// The handle the app keeps: sends inputs to the running driver.
+#[derive(Debug, Clone)]
+pub struct DriverHandle {
+    inputs: UnboundedSender<Input>,
+}
+
+impl PartialEq for DriverHandle {
+    fn eq(&self, other: &DriverHandle) -> bool {
+        self.inputs.same_receiver(&other.inputs)
+    }
+}
+
+impl DriverHandle {
+    /// Hands an input to the driver (dropped if the session has ended).
+    pub fn send(&self, input: Input) {
+        let _ = self.inputs.unbounded_send(input);
+    }
+}
+
+/// Starts the sync of a signed-in session. Updates go to `update`; the
+/// session ending (signed out, logged out) is reported there too.
+pub fn start(server: ServerAddress, session: Session, update: Callback<Update>) -> DriverHandle {
+    let (inputs, inbox) = unbounded::<Input>();
+    let handle = DriverHandle {
+        inputs: inputs.clone(),
+    };
+    let (socket_events, socket_inbox) = unbounded::<Tagged>();
+    wasm_bindgen_futures::spawn_local(async move {
+        // The browser's signals reach the driver for as long as it runs.
+        let _listeners = notify::watch_browser(inputs);
+        let sockets = Sockets::new(server, socket_events);
+        run(session, sockets, inbox, socket_inbox, update).await;
+    });
+    handle
+}
+
+/// A seed for the engine's retry jitter and cids.
+fn seed() -> u64 {
+    let mut bytes = [0u8; 8];
+    let crypto = web_sys::window().and_then(|w| w.crypto().ok());
+    if let Some(crypto) = crypto
+        && crypto.get_random_values_with_u8_array(&mut bytes).is_ok()
+    {
+        return u64::from_le_bytes(bytes);
+    }
+    // No crypto API: the time still keeps two tabs apart.
+    (js_sys::Date::now() * 1000.0) as u64 ^ (js_sys::Math::random() * 1e15) as u64
+}
+
+fn now() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+struct Driver {
+    engine: Engine,
+    cache: LocalCache,
+    sockets: Sockets,
+    update: Callback<Update>,
+    session: Session,
+    server: ServerAddress,
+    /// The open conversation and the oldest message id handed to the view.
+    open: Option<(Peer, Option<MessageId>)>,
+    visible: bool,
+}
+
+async fn run(
+    session: Session,
+    mut sockets: Sockets,
+    mut inbox: UnboundedReceiver<Input>,
+    mut socket_inbox: UnboundedReceiver<Tagged>,
+    update: Callback<Update>,
+) {
+    sockets.set_token(session.token.clone());
+    let server = sockets.server().clone();
+    let (cache, snapshot) = match open_cache(&session).await {
+        Ok(opened) => opened,
+        Err(err) => {
+            // Without IndexedDB the app still works, from the server only.
+            update.emit(Update::CacheProblem(err.to_string()));
+            (LocalCache::Memory(MemoryCache::new()), Default::default())
+        }
+    };
+    let credentials = Credentials::Token {
+        user: session.user.clone(),
+        token: session.token.clone(),
+    };
+    let mut driver = Driver {
+        engine: Engine::new(credentials, snapshot, seed()),
+        cache,
+        sockets,
+        update,
+        session,
+        server,
+        open: None,
+        visible: notify::tab_visible(),
+    };
+    driver.engine.set_visible(driver.visible, now());
+    driver.publish_everything();
+    driver.engine.handle_timeout(now());
+    loop {
+        driver.carry_out().await;
+        if driver.engine.is_stopped() {
+            driver.sockets.close_all();
+            return;
+        }
+        let wait = driver
+            .engine
+            .poll_timeout()
+            .map(|at| (at - now()).clamp(0, i64::from(u32::MAX)) as u32);
+        let timer = async move {
+            match wait {
+                Some(ms) => gloo::timers::future::TimeoutFuture::new(ms).await,
+                None => futures::future::pending::<()>().await,
+            }
+        };
+        select! {
+            input = inbox.next() => match input {
+                Some(input) => driver.handle(input).await,
+                // The app dropped the session.
+                None => {
+                    driver.sockets.close_all();
+                    return;
+                }
+            },
+            event = socket_inbox.next() => {
+                if let Some(event) = event {
+                    driver.socket_event(event);
+                }
+            },
+            () = timer.fuse() => driver.engine.handle_timeout(now()),
+        }
+    }
+}
+
+async fn open_cache(session: &Session) -> Result<(LocalCache, Snapshot), CacheError> {
+    let cache = IndexedDbCache::open(&session.user).await?;
+    let snapshot = cache.load().await?;
+    Ok((LocalCache::Browser(cache), snapshot))
+}
+
+/// IndexedDB, or memory when the browser offers no IndexedDB.
+enum LocalCache {
+    Browser(IndexedDbCache),
+    Memory(MemoryCache),
+}
+
+impl Cache for LocalCache {
+    async fn load(&self) -> Result<Snapshot, CacheError> {
+        match self {
+            LocalCache::Browser(cache) => cache.load().await,
+            LocalCache::Memory(cache) => cache.load().await,
+        }
+    }
+
+    async fn apply(&self, batch: &CacheBatch) -> Result<(), CacheError> {
+        match self {
+            LocalCache::Browser(cache) => cache.apply(batch).await,
+            LocalCache::Memory(cache) => cache.apply(batch).await,
+        }
+    }
+
+    async fn timeline(
+        &self,
+        conversation: &Peer,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> Result<Vec<Message>, CacheError> {
+        match self {
+            LocalCache::Browser(cache) => cache.timeline(conversation, before, limit).await,
+            LocalCache::Memory(cache) => cache.timeline(conversation, before, limit).await,
+        }
+    }
+
+    async fn message_count(&self) -> Result<u64, CacheError> {
+        match self {
+            LocalCache::Browser(cache) => cache.message_count().await,
+            LocalCache::Memory(cache) => cache.message_count().await,
+        }
+    }
+}
+
+impl Driver {
+    fn socket_event(&mut self, tagged: Tagged) {
+        // Events of a replaced socket are old news.
+        if self.sockets.generation(tagged.service) != Some(tagged.generation) {
+            return;
+        }
+        let now = now();
+        match tagged.event {
+            SocketEvent::Opened => self.engine.opened(tagged.service, now),
+            SocketEvent::Frame(text) => self.engine.received(tagged.service, &text, now),
+            SocketEvent::Closed => {
+                self.sockets.close(tagged.service);
+                self.engine.closed(tagged.service, now);
+            }
+        }
+    }
+
+    async fn handle(&mut self, input: Input) {
+        let now = now();
+        match input {
+            Input::Socket(tagged) => self.socket_event(tagged),
+            Input::Online(online) => self.engine.set_online(online, now),
+            Input::Visible(visible) => {
+                self.visible = visible;
+                self.engine.set_visible(visible, now);
+            }
+            Input::Command(command) => self.command(command, now).await,
+            Input::Shutdown => self.engine.stop_here(),
+        }
+    }
+
+    async fn command(&mut self, command: Command, now: i64) {
+        match command {
+            Command::Open(peer) => {
+                self.engine.set_in_view(Some(peer.clone()));
+                let page = self
+                    .cache
+                    .timeline(&peer, None, HISTORY_PAGE as usize)
+                    .await
+                    .unwrap_or_default();
+                let complete_here = page.len() < HISTORY_PAGE as usize;
+                let complete = complete_here
+                    && self
+                        .engine
+                        .conversation(&peer)
+                        .is_some_and(|c| c.history_complete);
+                let oldest = page.first().map(|m| m.id);
+                self.open = Some((peer.clone(), oldest));
+                let outbox = self.outbox_of(&peer);
+                self.update.emit(Update::Opened {
+                    peer: peer.clone(),
+                    messages: page,
+                    outbox,
+                    complete,
+                });
+                if complete_here && !complete {
+                    // The cache has no more: ask the server for what is older.
+                    self.engine.load_older(peer, oldest, now);
+                }
+            }
+            Command::Close => {
+                self.engine.set_in_view(None);
+                self.open = None;
+                self.update.emit(Update::Closed);
+            }
+            Command::LoadOlder => {
+                let Some((peer, oldest)) = self.open.clone() else {
+                    return;
+                };
+                let page = match oldest {
+                    // Nothing loaded yet: the server decides.
+                    None => Vec::new(),
+                    Some(before) => self
+                        .cache
+                        .timeline(&peer, Some(before), HISTORY_PAGE as usize)
+                        .await
+                        .unwrap_or_default(),
+                };
+                let new_oldest = page.first().map(|m| m.id).or(oldest);
+                self.open = Some((peer.clone(), new_oldest));
+                let full = page.len() >= HISTORY_PAGE as usize;
+                if !page.is_empty() {
+                    self.update.emit(Update::Older {
+                        peer: peer.clone(),
+                        messages: page,
+                        complete: false,
+                    });
+                }
+                if !full {
+                    self.engine.load_older(peer, new_oldest, now);
+                }
+            }
+            Command::SendText(peer, text) => {
+                // Refusals (empty, too long) are caught by the composer first.
+                let _ = self.engine.send_text(peer, text, now);
+            }
+            Command::Retry(cid) => self.engine.retry(&cid, now),
+            Command::Discard(cid) => self.engine.discard(&cid),
+            Command::MarkRead(peer) => self.engine.mark_read(&peer),
+            Command::MarkUnread(peer) => self.engine.mark_unread(&peer),
+            Command::Pin(peer, pinned) => self.engine.set_pinned(&peer, pinned, now),
+            Command::Delete(peer) => {
+                if self.open.as_ref().is_some_and(|(p, _)| p == &peer) {
+                    self.engine.set_in_view(None);
+                    self.open = None;
+                    self.update.emit(Update::Closed);
+                }
+                self.engine.delete_conversation(&peer);
+            }
+            Command::Draft(peer, text) => self.engine.set_draft(&peer, text),
+            Command::Reconnect => self.engine.reconnect_now(now),
+            Command::LogOut => {
+                let connected = self.engine.connection() == Connection::Connected;
+                self.engine.log_out();
+                if !connected {
+                    // The stream could not carry the logout: a socket of its
+                    // own tries, so the token does not outlive the session.
+                    let (server, session) = (self.server.clone(), self.session.clone());
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let _ = crate::session::log_out(&server, &session).await;
+                    });
+                }
+                Session::forget();
+                self.update.emit(Update::SignedOut(String::new()));
+            }
+        }
+    }
+
+    /// Does what the engine asked, in order. A cache write is awaited before
+    /// the next action: nothing is sent or acknowledged before it is stored.
+    async fn carry_out(&mut self) {
+        while let Some(action) = self.engine.poll_action() {
+            match action {
+                Action::Open(service) => self.sockets.open(service),
+                Action::Close(service) => self.sockets.close(service),
+                Action::Send(service, frame) => self.sockets.send(service, &frame),
+                Action::Persist(batch) => {
+                    if let Err(err) = self.cache.apply(&batch).await {
+                        self.cache_failed(err, batch).await;
+                        return;
+                    }
+                }
+                Action::Notify(event) => self.event(event),
+            }
+        }
+    }
+
+    /// The cache refused a write. What the engine holds in memory is kept;
+    /// the database is rebuilt and the engine restarted on it, so it catches
+    /// up everything again from the server, where every message is kept.
+    async fn cache_failed(&mut self, err: CacheError, _lost: CacheBatch) {
+        self.update.emit(Update::CacheProblem(err.to_string()));
+        let carried = self.engine.export();
+        self.sockets.close_all();
+        let name = IndexedDbCache::database_name(&self.session.user);
+        let _ = crate::cache::delete_database(&name).await;
+        let cache = match IndexedDbCache::open(&self.session.user).await {
+            Ok(cache) => LocalCache::Browser(cache),
+            Err(_) => LocalCache::Memory(MemoryCache::new()),
+        };
+        let batch = CacheBatch {
+            conversations: carried.conversations.clone(),
+            outbox_put: carried.outbox.clone(),
+            directory: carried.directory.clone(),
+            groups: carried.groups.clone(),
+            ..Default::default()
+        };
+        // If even this fails the engine still runs from memory.
+        let _ = cache.apply(&batch).await;
+        self.cache = cache;
+        let credentials = Credentials::Token {
+            user: self.session.user.clone(),
+            token: self.session.token.clone(),
+        };
+        self.engine = Engine::new(credentials, carried, seed());
+        self.engine.set_visible(self.visible, now());
+        if let Some((peer, _)) = &self.open {
+            self.engine.set_in_view(Some(peer.clone()));
+        }
+        self.engine.handle_timeout(now());
+    }
+
+    fn event(&mut self, event: Event) {
+        match event {
+            Event::LoggedIn {
+                user,
+                token,
+                name,
+                broadcaster,
+            } => {
+                self.sockets.set_token(token.clone());
+                self.session = Session {
+                    user,
+                    token,
+                    name,
+                    broadcaster,
+                };
+                self.session.save();
+                self.update.emit(Update::Account(self.engine.account()));
+            }
+            Event::LoginFailed(refusal) => {
+                Session::forget();
+                self.update.emit(Update::SignedOut(refusal.error));
+            }
+            Event::Unreachable => {}
+            Event::SignedOut(reason) => {
+                Session::forget();
+                self.update.emit(Update::SignedOut(reason));
+            }
+            Event::ConnectionChanged(connection) => {
+                self.update
+                    .emit(Update::Connection(connection, self.engine.queued()));
+            }
+            Event::Arrived {
+                conversation,
+                messages,
+                live,
+            } => {
+                let in_view = self.visible
+                    && self
+                        .open
+                        .as_ref()
+                        .is_some_and(|(peer, _)| peer == &conversation);
+                let me = self.session.user.clone();
+                if live
+                    && !in_view
+                    && let Some(last) = messages.iter().rev().find(|m| m.from.user() != Some(&me))
+                {
+                    let title = self.name_of(&conversation);
+                    notify::new_message(&title, &self.preview(last));
+                }
+                self.update.emit(Update::Arrived {
+                    peer: conversation,
+                    messages,
+                    live,
+                });
+            }
+            Event::History {
+                conversation,
+                messages,
+                complete,
+            } => {
+                if let Some((peer, oldest)) = self.open.as_mut()
+                    && *peer == conversation
+                {
+                    let first = messages.first().map(|m| m.id);
+                    *oldest = match (*oldest, first) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                self.update.emit(Update::Older {
+                    peer: conversation,
+                    messages,
+                    complete,
+                });
+            }
+            Event::OutboxChanged(peer) => {
+                let outbox = self.outbox_of(&peer);
+                self.update.emit(Update::Outbox(peer, outbox));
+                self.update.emit(Update::Connection(
+                    self.engine.connection(),
+                    self.engine.queued(),
+                ));
+            }
+            Event::ConversationsChanged => self.publish_conversations(),
+            Event::DirectoryChanged => {
+                if let Some(directory) = self.engine.directory() {
+                    self.update.emit(Update::Directory(Rc::new(directory.clone())));
+                    self.publish_conversations();
+                }
+            }
+            Event::GroupsChanged => {
+                if let Some(groups) = self.engine.groups() {
+                    self.update.emit(Update::Groups(Rc::new(groups.to_vec())));
+                }
+            }
+            Event::CaughtUp => self.update.emit(Update::CaughtUp),
+            // Presence, signatures and broadcasts have their screens later.
+            Event::Pushed(_) => {}
+        }
+    }
+
+    /// A conversation's name, from the directory or the groups.
+    fn name_of(&self, peer: &Peer) -> String {
+        match peer {
+            Peer::User(user) => self
+                .engine
+                .directory()
+                .and_then(|d| d.contacts.iter().find(|c| &c.user == user))
+                .map(|c| c.name.clone())
+                .unwrap_or_else(|| user.to_string()),
+            Peer::Group(gid) => self
+                .engine
+                .groups()
+                .and_then(|g| g.iter().find(|g| g.gid == *gid))
+                .map(|g| g.name.clone())
+                .unwrap_or_else(|| format!("#{gid}")),
+        }
+    }
+
+    /// A notification's text: the message, or what kind of message it is.
+    fn preview(&self, message: &Message) -> String {
+        let english = crate::i18n::Lang::load() == crate::i18n::Lang::En;
+        let placeholder = |zh: &str, en: &str| if english { en } else { zh }.to_owned();
+        match message.kind {
+            MessageType::Text | MessageType::GroupText => message.content.clone(),
+            MessageType::Image | MessageType::GroupImage => placeholder("[图片]", "[Image]"),
+            MessageType::Voice | MessageType::GroupVoice => placeholder("[语音]", "[Voice]"),
+            _ => placeholder("[系统消息]", "[Notice]"),
+        }
+    }
+
+    fn outbox_of(&self, peer: &Peer) -> Vec<penpen_core::cache::OutboxEntry> {
+        self.engine.outbox_of(peer).into_iter().cloned().collect()
+    }
+
+    fn publish_conversations(&self) {
+        let list = self
+            .engine
+            .conversations()
+            .into_iter()
+            .cloned()
+            .collect();
+        self.update
+            .emit(Update::Conversations(list, self.engine.unread_total()));
+    }
+
+    /// Everything the cache gave, at once, before the network says anything.
+    fn publish_everything(&self) {
+        self.update.emit(Update::Account(self.engine.account()));
+        if let Some(directory) = self.engine.directory() {
+            self.update.emit(Update::Directory(Rc::new(directory.clone())));
+        }
+        if let Some(groups) = self.engine.groups() {
+            self.update.emit(Update::Groups(Rc::new(groups.to_vec())));
+        }
+        self.publish_conversations();
+        self.update.emit(Update::Connection(
+            self.engine.connection(),
+            self.engine.queued(),
+        ));
+    }
+}

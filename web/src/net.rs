@@ -1,0 +1,179 @@
+//! The browser's WebSockets for the sync engine: one per service, opened and
+//! closed when the engine says, each event reported to the driver's inbox.
+//!
+//! Every socket gets a generation number. Events of a socket that has since
+//! been replaced (a late `close` of the old stream after a reconnect) carry
+//! the old number and are ignored by the driver.
+
+use crate::config::ServerAddress;
+use futures::channel::mpsc::UnboundedSender;
+use penpen_core::Service;
+use std::collections::BTreeMap;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::{MessageEvent, WebSocket};
+
+/// What happened on a socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SocketEvent {
+    /// It opened.
+    Opened,
+    /// A text frame arrived.
+    Frame(String),
+    /// It closed, failed, or could not be opened.
+    Closed,
+}
+
+/// A socket event, tagged with the socket it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tagged {
+    /// The service.
+    pub service: Service,
+    /// The socket's generation.
+    pub generation: u64,
+    /// What happened.
+    pub event: SocketEvent,
+}
+
+struct Open {
+    socket: WebSocket,
+    generation: u64,
+    // Kept alive as long as the socket: the browser calls them.
+    _on_open: Closure<dyn FnMut()>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut()>,
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        // The handlers must not run once their closures are gone.
+        self.socket.set_onopen(None);
+        self.socket.set_onmessage(None);
+        self.socket.set_onerror(None);
+        self.socket.set_onclose(None);
+        let _ = self.socket.close();
+    }
+}
+
+/// The open sockets of one session.
+pub struct Sockets {
+    server: ServerAddress,
+    token: Option<String>,
+    open: BTreeMap<Service, Open>,
+    next_generation: u64,
+    events: UnboundedSender<Tagged>,
+}
+
+impl Sockets {
+    /// No sockets yet; events go to `events`.
+    pub fn new(server: ServerAddress, events: UnboundedSender<Tagged>) -> Sockets {
+        Sockets {
+            server,
+            token: None,
+            open: BTreeMap::new(),
+            next_generation: 1,
+            events,
+        }
+    }
+
+    /// The server these sockets go to.
+    pub fn server(&self) -> &ServerAddress {
+        &self.server
+    }
+
+    /// The token service sockets present at their upgrade.
+    pub fn set_token(&mut self, token: String) {
+        self.token = Some(token);
+    }
+
+    /// The generation of the current socket of `service`, if it has one.
+    pub fn generation(&self, service: Service) -> Option<u64> {
+        self.open.get(&service).map(|o| o.generation)
+    }
+
+    /// Opens (or reopens) the socket of `service`. A failure to even create
+    /// it is reported as a close, like any other failed connection.
+    pub fn open(&mut self, service: Service) {
+        self.open.remove(&service);
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        let mut url = self.server.websocket_url(service);
+        if service != Service::Login
+            && let Some(token) = &self.token
+        {
+            url.push_str("?token=");
+            url.push_str(token);
+        }
+        let report = {
+            let events = self.events.clone();
+            move |event: SocketEvent| {
+                // The driver only goes away with the whole session.
+                let _ = events.unbounded_send(Tagged {
+                    service,
+                    generation,
+                    event,
+                });
+            }
+        };
+        let socket = match WebSocket::new(&url) {
+            Ok(socket) => socket,
+            Err(_) => {
+                report(SocketEvent::Closed);
+                return;
+            }
+        };
+        let on_open = Closure::<dyn FnMut()>::new({
+            let report = report.clone();
+            move || report(SocketEvent::Opened)
+        });
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new({
+            let report = report.clone();
+            move |event: MessageEvent| {
+                // PENPEN frames are text; anything else is not for us.
+                if let Some(text) = event.data().as_string() {
+                    report(SocketEvent::Frame(text));
+                }
+            }
+        });
+        let on_close = Closure::<dyn FnMut()>::new(move || report(SocketEvent::Closed));
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onerror(Some(on_close.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        self.open.insert(
+            service,
+            Open {
+                socket,
+                generation,
+                _on_open: on_open,
+                _on_message: on_message,
+                _on_close: on_close,
+            },
+        );
+    }
+
+    /// Sends a frame; a socket that cannot take it is reported closed.
+    pub fn send(&mut self, service: Service, frame: &str) {
+        let sent = self
+            .open
+            .get(&service)
+            .is_some_and(|o| o.socket.send_with_str(frame).is_ok());
+        if !sent && let Some(open) = self.open.remove(&service) {
+            let _ = self.events.unbounded_send(Tagged {
+                service,
+                generation: open.generation,
+                event: SocketEvent::Closed,
+            });
+        }
+    }
+
+    /// Closes the socket of `service` (no event follows).
+    pub fn close(&mut self, service: Service) {
+        self.open.remove(&service);
+    }
+
+    /// Closes everything.
+    pub fn close_all(&mut self) {
+        self.open.clear();
+    }
+}

@@ -1,0 +1,100 @@
+//! Telling the user about a message they are not looking at: a short sound
+//! and, when they allowed it, a browser notification. Also the browser
+//! signals the driver listens to (online/offline, tab visibility).
+
+use crate::driver::Input;
+use futures::channel::mpsc::UnboundedSender;
+use gloo::events::EventListener;
+use web_sys::{NotificationOptions, NotificationPermission};
+
+/// Whether the tab is in front.
+pub fn tab_visible() -> bool {
+    gloo::utils::document().visibility_state() == web_sys::VisibilityState::Visible
+}
+
+/// The browser's online/offline and visibility events, fed to the driver for
+/// as long as the returned listeners live.
+pub fn watch_browser(inputs: UnboundedSender<Input>) -> Vec<EventListener> {
+    let window = gloo::utils::window();
+    let document = gloo::utils::document();
+    let send = move |input: Input| {
+        // The driver only goes away with the session, and the listeners with it.
+        let _ = inputs.unbounded_send(input);
+    };
+    vec![
+        EventListener::new(&window, "online", {
+            let send = send.clone();
+            move |_| send(Input::Online(true))
+        }),
+        EventListener::new(&window, "offline", {
+            let send = send.clone();
+            move |_| send(Input::Online(false))
+        }),
+        EventListener::new(&document, "visibilitychange", move |_| {
+            send(Input::Visible(tab_visible()))
+        }),
+    ]
+}
+
+/// Whether the browser may show notifications: `None` when it has no
+/// notifications at all.
+pub fn permission() -> Option<NotificationPermission> {
+    let supported = js_sys::Reflect::has(&gloo::utils::window(), &"Notification".into())
+        .unwrap_or(false);
+    supported.then(web_sys::Notification::permission)
+}
+
+/// Asks for permission to show notifications (only ever from a click).
+pub fn ask_permission() {
+    if permission() == Some(NotificationPermission::Default) {
+        // The answer is read again through `permission()` when needed.
+        let _ = web_sys::Notification::request_permission();
+    }
+}
+
+/// A message arrived out of view: a sound, and a notification when allowed.
+pub fn new_message(title: &str, body: &str) {
+    chime();
+    if permission() == Some(NotificationPermission::Granted) {
+        let options = NotificationOptions::new();
+        options.set_body(body);
+        options.set_tag("penpen-message");
+        options.set_icon("favicon.svg");
+        // A notification the browser refuses is not worth more than the sound.
+        let _ = web_sys::Notification::new_with_options(title, &options);
+    }
+}
+
+/// Two short soft tones, made on the spot: no sound file to fetch or cache.
+fn chime() {
+    let Ok(context) = web_sys::AudioContext::new() else {
+        return;
+    };
+    let start = context.current_time();
+    for (offset, frequency) in [(0.0, 880.0), (0.12, 1320.0)] {
+        let (Ok(oscillator), Ok(gain)) = (context.create_oscillator(), context.create_gain())
+        else {
+            return;
+        };
+        oscillator.frequency().set_value(frequency);
+        let volume = gain.gain();
+        let _ = volume.set_value_at_time(0.0001, start + offset);
+        let _ = volume.exponential_ramp_to_value_at_time(0.15, start + offset + 0.02);
+        let _ = volume.exponential_ramp_to_value_at_time(0.0001, start + offset + 0.25);
+        if oscillator.connect_with_audio_node(&gain).is_err()
+            || gain
+                .connect_with_audio_node(&context.destination())
+                .is_err()
+        {
+            return;
+        }
+        let _ = oscillator.start_with_when(start + offset);
+        let _ = oscillator.stop_with_when(start + offset + 0.3);
+    }
+    // The context closes itself once the tones are done.
+    let closer = context.clone();
+    gloo::timers::callback::Timeout::new(1_000, move || {
+        let _ = closer.close();
+    })
+    .forget();
+}
