@@ -6,7 +6,7 @@
 //! server and sets it).
 
 use penpen_core::{ErrorReply, Frame, State};
-use penpen_web::cache::Cache;
+use penpen_web::cache::IndexedDbCache;
 use penpen_web::socket;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen_test::*;
@@ -22,7 +22,7 @@ struct SyncPosition {
 #[wasm_bindgen_test]
 async fn indexeddb_keeps_what_was_written() {
     let name = format!("penpen-test-{}", js_sys::Math::random());
-    let cache = Cache::open_named(&name).await.expect("open");
+    let cache = IndexedDbCache::open_named(&name).await.expect("open");
     assert_eq!(cache.get_meta::<SyncPosition>("position").await, Ok(None));
     let written = SyncPosition {
         seq: 42,
@@ -32,7 +32,7 @@ async fn indexeddb_keeps_what_was_written() {
     cache.close();
 
     // A fresh connection reads what the first one committed.
-    let cache = Cache::open_named(&name).await.expect("reopen");
+    let cache = IndexedDbCache::open_named(&name).await.expect("reopen");
     assert_eq!(cache.get_meta("position").await, Ok(Some(written)));
     cache.close();
 }
