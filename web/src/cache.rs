@@ -1,159 +1,759 @@
-//! The IndexedDB cache: one database per account, its schema migrated in steps.
+//! The IndexedDB cache: one database per account, its schema migrated in steps,
+//! implementing `penpen-core`'s [`Cache`] interface.
 //!
-//! Values are stored as JSON text under out-of-line keys, so the cache needs
-//! no JS object mapping and reads back exactly what `serde` wrote.
+//! Every record is a small JS object holding the fields IndexedDB keys and
+//! indexes on, plus a `json` field with the record as `serde` wrote it, so the
+//! cache needs no JS object mapping and reads back exactly what was written:
+//!
+//! | store           | key                   | record                          |
+//! |-----------------|-----------------------|---------------------------------|
+//! | `meta`          | a name (out of line)  | JSON text                       |
+//! | `messages`      | `id` (a number)       | `{id, conv, json}`: a message   |
+//! | `outbox`        | `cid`                 | `{cid, json}`: an outbox entry  |
+//! | `conversations` | `peer`                | `{peer, json}`: a list row      |
+//!
+//! `messages` has the index `timeline` on `[conv, id]`, so a page of a
+//! conversation is one short cursor walk however long the conversation is.
+//! The account's sync position, the directory and the groups live in `meta`
+//! under [`ACCOUNT_KEY`], [`DIRECTORY_KEY`] and [`GROUPS_KEY`].
 
-use idb::{Database, DatabaseEvent, Factory, ObjectStoreParams, TransactionMode};
+use idb::event::VersionChangeEvent;
+use idb::{
+    CursorDirection, Database, Event as _, Factory, KeyPath, KeyRange, ObjectStoreParams,
+    Request as _, Transaction,
+};
+use js_sys::{Array, Object, Promise, Reflect};
 use penpen_core::UserId;
+use penpen_core::cache::{Cache, CacheBatch, CachedMessage, Snapshot};
+use penpen_core::ids::{MessageId, Peer};
+use penpen_core::packets::message::Message;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use wasm_bindgen::JsValue;
+use std::cell::Cell;
+use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{DomException, Event, IdbDatabase, IdbTransaction, IdbTransactionMode};
+
+pub use penpen_core::cache::CacheError;
 
 /// The schema version this build creates and expects.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
-/// Small settings and sync positions of the account, by name.
+/// Small settings and sync positions of the account, by name (since v1).
 pub const META_STORE: &str = "meta";
+/// Every cached message, by id (since v2).
+const MESSAGES_STORE: &str = "messages";
+/// Messages not yet acknowledged by the server, by cid (since v2).
+const OUTBOX_STORE: &str = "outbox";
+/// The conversation list, by peer (since v2).
+const CONVERSATIONS_STORE: &str = "conversations";
+/// The index of `messages` on `[conv, id]`: a conversation's timeline in order.
+const TIMELINE_INDEX: &str = "timeline";
 
-/// Why the cache could not be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CacheError {
-    /// The browser offers no IndexedDB (private mode in some browsers, or disabled).
-    #[error("this browser offers no IndexedDB: {0}")]
-    Unavailable(String),
-    /// The database could not be opened or upgraded.
-    #[error("cannot open the local database {name}: {reason}")]
-    Open {
-        /// The database's name.
-        name: String,
-        /// What the browser said.
-        reason: String,
-    },
-    /// A read or write failed (for example, the browser refused the quota).
-    #[error("the local database refused a {operation}: {reason}")]
-    Request {
-        /// What was being done.
-        operation: &'static str,
-        /// What the browser said.
-        reason: String,
-    },
-    /// A stored value is not what this build expects.
-    #[error("a stored value under {key:?} is unreadable: {reason}")]
-    Corrupt {
-        /// Its key.
-        key: String,
-        /// What was wrong.
-        reason: String,
-    },
-}
+/// The `meta` key of the account's sync position ([`penpen_core::cache::AccountMeta`]).
+pub const ACCOUNT_KEY: &str = "account";
+/// The `meta` key of the company directory.
+pub const DIRECTORY_KEY: &str = "directory";
+/// The `meta` key of the user's groups.
+pub const GROUPS_KEY: &str = "groups";
+
+/// The largest message id a JS number holds exactly. Ids are stored as
+/// numbers so they sort numerically; a larger one would silently collide
+/// with its neighbours, so it is refused instead.
+const MAX_EXACT_ID: u64 = (1 << 53) - 1;
 
 /// The local database of one account.
 #[derive(Debug)]
-pub struct Cache {
-    db: Database,
+pub struct IndexedDbCache {
+    db: IdbDatabase,
+    /// Why the connection is gone, once the browser closed it or another tab
+    /// needed it closed; every later call reports it as [`CacheError::Evicted`].
+    gone: Rc<Cell<Option<&'static str>>>,
+    // The connection's handlers, only held so they live as long as it does
+    // (`Drop` unsets them first).
+    _on_close: Closure<dyn FnMut(Event)>,
+    _on_version_change: Closure<dyn FnMut(Event)>,
 }
 
-impl Cache {
+impl IndexedDbCache {
     /// The database name for an account.
     pub fn database_name(account: &UserId) -> String {
         format!("penpen-{account}")
     }
 
     /// Opens (creating or migrating as needed) the database of `account`.
-    pub async fn open(account: &UserId) -> Result<Cache, CacheError> {
-        Cache::open_named(&Cache::database_name(account)).await
+    pub async fn open(account: &UserId) -> Result<IndexedDbCache, CacheError> {
+        IndexedDbCache::open_named(&IndexedDbCache::database_name(account)).await
     }
 
     /// Opens (creating or migrating as needed) the database called `name`.
-    pub async fn open_named(name: &str) -> Result<Cache, CacheError> {
-        let open_error = |e: idb::Error| CacheError::Open {
+    ///
+    /// While another tab holds an older version open and does not let go,
+    /// this waits for it (the browser blocks the upgrade until then).
+    pub async fn open_named(name: &str) -> Result<IndexedDbCache, CacheError> {
+        let open_error = |reason: String| CacheError::Open {
             name: name.to_owned(),
-            reason: e.to_string(),
+            reason,
         };
         let factory = Factory::new().map_err(|e| CacheError::Unavailable(e.to_string()))?;
         let mut request = factory
             .open(name, Some(SCHEMA_VERSION))
-            .map_err(open_error)?;
-        request.on_upgrade_needed(|event| {
-            let old = event.old_version().unwrap_or(0);
-            if let Ok(db) = event.database() {
-                migrate(&db, old);
+            .map_err(|e| open_error(idb_reason(&e)))?;
+        // The upgrade callback cannot return an error: it leaves it here, and
+        // aborts the upgrade so the database stays at its old version.
+        let failed_migration = Rc::new(Cell::new(None));
+        request.on_upgrade_needed({
+            let failed_migration = failed_migration.clone();
+            move |event| {
+                if let Err(reason) = upgrade(&event) {
+                    failed_migration.set(Some(reason));
+                }
             }
         });
-        let db = request.await.map_err(open_error)?;
-        Ok(Cache { db })
+        let opened = request.await;
+        if let Some(reason) = failed_migration.take() {
+            return Err(open_error(reason));
+        }
+        let db = opened.map_err(|e| open_error(idb_reason(&e)))?;
+        Ok(IndexedDbCache::watching(db.into()))
     }
 
-    /// Stores `value` under `key` in the meta store.
+    /// Wraps an open connection, and lets go of it when the browser or
+    /// another tab needs it gone.
+    fn watching(db: IdbDatabase) -> IndexedDbCache {
+        let gone = Rc::new(Cell::new(None));
+        let on_close = Closure::<dyn FnMut(Event)>::new({
+            let gone = gone.clone();
+            move |_: Event| {
+                gone.set(Some(
+                    "the browser closed the local database (storage cleared or failing)",
+                ));
+            }
+        });
+        // Another tab is upgrading or deleting the database: holding on would
+        // block it, so this connection closes and this tab rebuilds or reloads.
+        let on_version_change = Closure::<dyn FnMut(Event)>::new({
+            let gone = gone.clone();
+            let db = db.clone();
+            move |_: Event| {
+                db.close();
+                gone.set(Some("another tab upgraded or deleted the local database"));
+            }
+        });
+        db.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
+        IndexedDbCache {
+            db,
+            gone,
+            _on_close: on_close,
+            _on_version_change: on_version_change,
+        }
+    }
+
+    /// Stores `value` under `key` in the meta store. The keys [`ACCOUNT_KEY`],
+    /// [`DIRECTORY_KEY`] and [`GROUPS_KEY`] belong to the cache itself.
     pub async fn put_meta<T: Serialize>(&self, key: &str, value: &T) -> Result<(), CacheError> {
-        let write_error = |e: idb::Error| CacheError::Request {
-            operation: "write",
-            reason: e.to_string(),
-        };
-        let json = serde_json::to_string(value).map_err(|e| CacheError::Corrupt {
-            key: key.to_owned(),
-            reason: e.to_string(),
-        })?;
-        let tx = self
-            .db
-            .transaction(&[META_STORE], TransactionMode::ReadWrite)
-            .map_err(write_error)?;
-        let store = tx.object_store(META_STORE).map_err(write_error)?;
-        store
-            .put(&JsValue::from_str(&json), Some(&JsValue::from_str(key)))
-            .map_err(write_error)?
-            .await
-            .map_err(write_error)?;
-        tx.commit()
-            .map_err(write_error)?
-            .await
-            .map_err(write_error)?;
-        Ok(())
+        let json = to_json(value)?;
+        let tx = self.transaction(&[META_STORE], IdbTransactionMode::Readwrite, "write")?;
+        let written = (|| {
+            let meta = store(&tx, META_STORE, "write")?;
+            meta.put(&JsValue::from_str(&json), Some(&JsValue::from_str(key)))
+                .map_err(|e| idb_error("write", &e))
+        })();
+        match written {
+            Ok(_) => committed(&tx, "write").await,
+            Err(error) => Err(abort(&tx, error)),
+        }
+        .map_err(|e| self.blame(e))
     }
 
     /// Reads the value under `key` in the meta store, if there is one.
     pub async fn get_meta<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, CacheError> {
-        let read_error = |e: idb::Error| CacheError::Request {
-            operation: "read",
-            reason: e.to_string(),
+        let read = async {
+            let tx = self.transaction(&[META_STORE], IdbTransactionMode::Readonly, "read")?;
+            let value = store(&tx, META_STORE, "read")?
+                .get(JsValue::from_str(key))
+                .map_err(|e| idb_error("read", &e))?
+                .await
+                .map_err(|e| idb_error("read", &e))?;
+            meta_value(key, value)
         };
-        let tx = self
-            .db
-            .transaction(&[META_STORE], TransactionMode::ReadOnly)
-            .map_err(read_error)?;
-        let store = tx.object_store(META_STORE).map_err(read_error)?;
-        let value = store
-            .get(JsValue::from_str(key))
-            .map_err(read_error)?
-            .await
-            .map_err(read_error)?;
-        let Some(value) = value else {
-            return Ok(None);
-        };
-        let corrupt = |reason: String| CacheError::Corrupt {
-            key: key.to_owned(),
-            reason,
-        };
-        let json = value
-            .as_string()
-            .ok_or_else(|| corrupt("not JSON text".to_owned()))?;
-        serde_json::from_str(&json)
-            .map(Some)
-            .map_err(|e| corrupt(e.to_string()))
+        read.await.map_err(|e| self.blame(e))
     }
 
-    /// Closes the database.
-    pub fn close(self) {
+    /// Closes the database (dropping the cache does the same).
+    pub fn close(self) {}
+
+    /// A transaction over `stores`, unless the connection is gone.
+    fn transaction(
+        &self,
+        stores: &[&str],
+        mode: IdbTransactionMode,
+        operation: &'static str,
+    ) -> Result<IdbTransaction, CacheError> {
+        if let Some(reason) = self.gone.get() {
+            return Err(CacheError::Evicted(reason.to_owned()));
+        }
+        let names: Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
+        self.db
+            .transaction_with_str_sequence_and_mode(&names, mode)
+            .map_err(|e| browser_error(operation, &e))
+    }
+
+    /// Once the connection is gone, any failure is because of that.
+    fn blame(&self, error: CacheError) -> CacheError {
+        match self.gone.get() {
+            Some(reason) if !error.needs_rebuild() => CacheError::Evicted(reason.to_owned()),
+            _ => error,
+        }
+    }
+
+    async fn write(&self, batch: &CacheBatch) -> Result<(), CacheError> {
+        // Everything is turned into records first, so a value that cannot be
+        // stored is refused before anything is written.
+        let records = Records::of(batch)?;
+        let stores = records.stores();
+        if stores.is_empty() {
+            return Ok(());
+        }
+        let tx = self.transaction(&stores, IdbTransactionMode::Readwrite, "write")?;
+        match records.put(&tx).await {
+            Ok(()) => committed(&tx, "write").await,
+            Err(error) => Err(abort(&tx, error)),
+        }
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot, CacheError> {
+        let read_error = |e: idb::Error| idb_error("read", &e);
+        let tx = self.transaction(
+            &[META_STORE, CONVERSATIONS_STORE, OUTBOX_STORE],
+            IdbTransactionMode::Readonly,
+            "read",
+        )?;
+        let meta = store(&tx, META_STORE, "read")?;
+        // Each request's handlers are attached as it is made (`into_future`),
+        // so none can complete unobserved while an earlier one is awaited.
+        let get = |key: &str| {
+            meta.get(JsValue::from_str(key))
+                .map(IntoFuture::into_future)
+                .map_err(read_error)
+        };
+        let account = get(ACCOUNT_KEY)?;
+        let directory = get(DIRECTORY_KEY)?;
+        let groups = get(GROUPS_KEY)?;
+        let get_all = |name: &str| {
+            store(&tx, name, "read")?
+                .get_all(None, None)
+                .map(IntoFuture::into_future)
+                .map_err(read_error)
+        };
+        let conversations = get_all(CONVERSATIONS_STORE)?;
+        let outbox = get_all(OUTBOX_STORE)?;
+        Ok(Snapshot {
+            meta: meta_value(ACCOUNT_KEY, account.await.map_err(read_error)?)?,
+            directory: meta_value(DIRECTORY_KEY, directory.await.map_err(read_error)?)?,
+            groups: meta_value(GROUPS_KEY, groups.await.map_err(read_error)?)?,
+            conversations: conversations
+                .await
+                .map_err(read_error)?
+                .iter()
+                .map(|record| from_record(record, CONVERSATIONS_STORE, "peer"))
+                .collect::<Result<_, _>>()?,
+            outbox: outbox
+                .await
+                .map_err(read_error)?
+                .iter()
+                .map(|record| from_record(record, OUTBOX_STORE, "cid"))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    async fn page(
+        &self,
+        conversation: &Peer,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> Result<Vec<Message>, CacheError> {
+        let read_error = |e: idb::Error| idb_error("read", &e);
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let tx = self.transaction(&[MESSAGES_STORE], IdbTransactionMode::Readonly, "read")?;
+        let timeline = store(&tx, MESSAGES_STORE, "read")?
+            .index(TIMELINE_INDEX)
+            .map_err(read_error)?;
+        // An id beyond 2^53 is above every stored one (larger ids are refused
+        // on write), and rounds to a number that is too: the page is the newest.
+        let upper = before.map_or(f64::INFINITY, |id| id.0 as f64);
+        let range = KeyRange::bound(
+            &timeline_key(conversation, 0.0),
+            &timeline_key(conversation, upper),
+            Some(false),
+            Some(before.is_some()),
+        )
+        .map_err(read_error)?;
+        // Newest first, stopping after `limit`: the cost is the page, not the
+        // conversation.
+        let Some(cursor) = timeline
+            .open_cursor(Some(range.into()), Some(CursorDirection::Prev))
+            .map_err(read_error)?
+            .await
+            .map_err(read_error)?
+        else {
+            return Ok(Vec::new());
+        };
+        let mut cursor = cursor.into_managed();
+        let mut page = Vec::with_capacity(limit.min(1000));
+        while let Some(record) = cursor.value().map_err(read_error)? {
+            page.push(from_record::<Message>(&record, MESSAGES_STORE, "id")?);
+            if page.len() == limit {
+                break;
+            }
+            cursor.next(None).await.map_err(read_error)?;
+        }
+        page.reverse();
+        Ok(page)
+    }
+
+    async fn count(&self) -> Result<u64, CacheError> {
+        let tx = self.transaction(&[MESSAGES_STORE], IdbTransactionMode::Readonly, "count")?;
+        let count = store(&tx, MESSAGES_STORE, "count")?
+            .count(None)
+            .map_err(|e| idb_error("count", &e))?
+            .await
+            .map_err(|e| idb_error("count", &e))?;
+        Ok(u64::from(count))
+    }
+}
+
+impl Cache for IndexedDbCache {
+    async fn load(&self) -> Result<Snapshot, CacheError> {
+        self.snapshot().await.map_err(|e| self.blame(e))
+    }
+
+    async fn apply(&self, batch: &CacheBatch) -> Result<(), CacheError> {
+        self.write(batch).await.map_err(|e| self.blame(e))
+    }
+
+    async fn timeline(
+        &self,
+        conversation: &Peer,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> Result<Vec<Message>, CacheError> {
+        self.page(conversation, before, limit)
+            .await
+            .map_err(|e| self.blame(e))
+    }
+
+    async fn message_count(&self) -> Result<u64, CacheError> {
+        self.count().await.map_err(|e| self.blame(e))
+    }
+}
+
+impl Drop for IndexedDbCache {
+    fn drop(&mut self) {
+        // The handlers go before their closures do, and the connection closes
+        // so it never blocks another tab's upgrade or a delete.
+        self.db.set_onclose(None);
+        self.db.set_onversionchange(None);
         self.db.close();
     }
 }
 
-/// Brings a database from `old_version` to [`SCHEMA_VERSION`], one step at a time,
-/// inside the browser's upgrade transaction.
-fn migrate(db: &Database, old_version: u32) {
-    if old_version < 1 && !db.store_names().iter().any(|s| s == META_STORE) {
-        // Upgrade callbacks cannot return errors. If this fails the store is
-        // missing, and the first read or write reports the browser's reason.
-        let _ = db.create_object_store(META_STORE, ObjectStoreParams::new());
+/// Deletes the database called `name`, for when its cache is gone or corrupt
+/// and is rebuilt from the server. Open connections in this tab close
+/// themselves (and report [`CacheError::Evicted`] from then on).
+pub async fn delete_database(name: &str) -> Result<(), CacheError> {
+    let factory = Factory::new().map_err(|e| CacheError::Unavailable(e.to_string()))?;
+    factory
+        .delete(name)
+        .map_err(|e| idb_error("delete", &e))?
+        .await
+        .map_err(|e| idb_error("delete", &e))
+}
+
+/// A batch, turned into the records it writes, in the order the in-memory
+/// cache applies it.
+struct Records {
+    /// Conversations whose messages go, as `timeline` key ranges.
+    clear: Vec<KeyRange>,
+    messages: Vec<JsValue>,
+    outbox_delete: Vec<JsValue>,
+    outbox_put: Vec<JsValue>,
+    conversations: Vec<JsValue>,
+    /// `meta` keys and their JSON text.
+    meta: Vec<(&'static str, JsValue)>,
+}
+
+impl Records {
+    fn of(batch: &CacheBatch) -> Result<Records, CacheError> {
+        let write_error = |e: idb::Error| idb_error("write", &e);
+        let mut meta = Vec::new();
+        if let Some(account) = &batch.meta {
+            meta.push((ACCOUNT_KEY, JsValue::from_str(&to_json(account)?)));
+        }
+        if let Some(directory) = &batch.directory {
+            meta.push((DIRECTORY_KEY, JsValue::from_str(&to_json(directory)?)));
+        }
+        if let Some(groups) = &batch.groups {
+            meta.push((GROUPS_KEY, JsValue::from_str(&to_json(groups)?)));
+        }
+        Ok(Records {
+            clear: batch
+                .clear_messages
+                .iter()
+                .map(|peer| {
+                    KeyRange::bound(
+                        &timeline_key(peer, 0.0),
+                        &timeline_key(peer, f64::INFINITY),
+                        None,
+                        None,
+                    )
+                    .map_err(write_error)
+                })
+                .collect::<Result<_, _>>()?,
+            messages: batch
+                .messages
+                .iter()
+                .map(message_record)
+                .collect::<Result<_, _>>()?,
+            outbox_delete: batch
+                .outbox_delete
+                .iter()
+                .map(|cid| JsValue::from_str(cid.as_str()))
+                .collect(),
+            outbox_put: batch
+                .outbox_put
+                .iter()
+                .map(|entry| {
+                    record(
+                        &[("cid", JsValue::from_str(entry.cid.as_str()))],
+                        &to_json(entry)?,
+                    )
+                })
+                .collect::<Result<_, _>>()?,
+            conversations: batch
+                .conversations
+                .iter()
+                .map(|row| {
+                    record(
+                        &[("peer", JsValue::from_str(&row.peer.to_string()))],
+                        &to_json(row)?,
+                    )
+                })
+                .collect::<Result<_, _>>()?,
+            meta,
+        })
+    }
+
+    /// The stores the batch writes to.
+    fn stores(&self) -> Vec<&'static str> {
+        let mut stores = Vec::new();
+        if !self.clear.is_empty() || !self.messages.is_empty() {
+            stores.push(MESSAGES_STORE);
+        }
+        if !self.outbox_delete.is_empty() || !self.outbox_put.is_empty() {
+            stores.push(OUTBOX_STORE);
+        }
+        if !self.conversations.is_empty() {
+            stores.push(CONVERSATIONS_STORE);
+        }
+        if !self.meta.is_empty() {
+            stores.push(META_STORE);
+        }
+        stores
+    }
+
+    /// Makes every request of the batch in `tx`. Only the clearing is awaited
+    /// (its keys are needed); the rest is settled when `tx` commits.
+    async fn put(&self, tx: &IdbTransaction) -> Result<(), CacheError> {
+        let write_error = |e: idb::Error| idb_error("write", &e);
+        if !self.clear.is_empty() || !self.messages.is_empty() {
+            let messages = store(tx, MESSAGES_STORE, "write")?;
+            let timeline = messages.index(TIMELINE_INDEX).map_err(write_error)?;
+            // Clearing comes first so a batch can clear a conversation and file
+            // a new message in it; the new one is put after every delete.
+            for range in &self.clear {
+                let ids = timeline
+                    .get_all_keys(Some(range.clone().into()), None)
+                    .map_err(write_error)?
+                    .await
+                    .map_err(write_error)?;
+                for id in ids {
+                    messages.delete(id).map_err(write_error)?;
+                }
+            }
+            for message in &self.messages {
+                messages.put(message, None).map_err(write_error)?;
+            }
+        }
+        if !self.outbox_delete.is_empty() || !self.outbox_put.is_empty() {
+            let outbox = store(tx, OUTBOX_STORE, "write")?;
+            for cid in &self.outbox_delete {
+                outbox.delete(cid.clone()).map_err(write_error)?;
+            }
+            for entry in &self.outbox_put {
+                outbox.put(entry, None).map_err(write_error)?;
+            }
+        }
+        if !self.conversations.is_empty() {
+            let conversations = store(tx, CONVERSATIONS_STORE, "write")?;
+            for row in &self.conversations {
+                conversations.put(row, None).map_err(write_error)?;
+            }
+        }
+        if !self.meta.is_empty() {
+            let meta = store(tx, META_STORE, "write")?;
+            for (key, json) in &self.meta {
+                meta.put(json, Some(&JsValue::from_str(key)))
+                    .map_err(write_error)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs in the browser's upgrade transaction: migrates, or aborts the upgrade
+/// and says why.
+fn upgrade(event: &VersionChangeEvent) -> Result<(), String> {
+    let old_version = event.old_version().map_err(|e| idb_reason(&e))?;
+    let request = event.target().map_err(|e| idb_reason(&e))?;
+    let db = request.database().map_err(|e| idb_reason(&e))?;
+    migrate(&db, old_version).map_err(|e| {
+        let reason = idb_reason(&e);
+        if let Some(tx) = request.transaction() {
+            // If the abort itself fails the upgrade is over anyway; the open
+            // request then fails or succeeds on its own, and `reason` is
+            // reported either way.
+            let _ = tx.abort();
+        }
+        reason
+    })
+}
+
+/// Brings a database from `old_version` to [`SCHEMA_VERSION`], one step at a
+/// time, inside the browser's upgrade transaction (which keeps it all or
+/// nothing). Each step runs once: a database opened at version N skips the
+/// steps up to N.
+fn migrate(db: &Database, old_version: u32) -> Result<(), idb::Error> {
+    if old_version < 1 {
+        db.create_object_store(META_STORE, ObjectStoreParams::new())?;
+    }
+    if old_version < 2 {
+        let keyed_by = |field: &str| {
+            let mut params = ObjectStoreParams::new();
+            params.key_path(Some(KeyPath::new_single(field)));
+            params
+        };
+        let messages = db.create_object_store(MESSAGES_STORE, keyed_by("id"))?;
+        messages.create_index(TIMELINE_INDEX, KeyPath::new_array(["conv", "id"]), None)?;
+        db.create_object_store(OUTBOX_STORE, keyed_by("cid"))?;
+        db.create_object_store(CONVERSATIONS_STORE, keyed_by("peer"))?;
+    }
+    Ok(())
+}
+
+/// Waits until `tx` commits. An abort comes back as the error that caused it.
+async fn committed(tx: &IdbTransaction, operation: &'static str) -> Result<(), CacheError> {
+    // A promise rather than Rust closures: if this future is dropped early the
+    // handlers are plain JS functions, harmless when they fire.
+    let done = Promise::new(&mut |resolve, reject| {
+        tx.set_oncomplete(Some(&resolve));
+        tx.set_onabort(Some(&reject));
+    });
+    let outcome = JsFuture::from(done).await;
+    tx.set_oncomplete(None);
+    tx.set_onabort(None);
+    outcome.map(|_| ()).map_err(|_| match tx.error() {
+        Some(cause) => browser_error(operation, &cause),
+        None => CacheError::Request {
+            operation,
+            reason: "the transaction was aborted".into(),
+        },
+    })
+}
+
+/// Aborts `tx` after `error`, and says what went wrong: the request that
+/// aborted it first, if one did.
+fn abort(tx: &IdbTransaction, error: CacheError) -> CacheError {
+    let cause = tx.error().map(|cause| browser_error("write", &cause));
+    // Fails only when the transaction has already finished (a failed request
+    // aborted it); either way nothing of it is written.
+    let _ = tx.abort();
+    cause.unwrap_or(error)
+}
+
+/// The object store `name` of `tx`, through `idb`'s request futures.
+fn store(
+    tx: &IdbTransaction,
+    name: &str,
+    operation: &'static str,
+) -> Result<idb::ObjectStore, CacheError> {
+    Transaction::from(tx.clone())
+        .object_store(name)
+        .map_err(|e| idb_error(operation, &e))
+}
+
+/// A `timeline` key: the conversation, then the id.
+fn timeline_key(conversation: &Peer, id: f64) -> JsValue {
+    Array::of2(
+        &JsValue::from_str(&conversation.to_string()),
+        &JsValue::from_f64(id),
+    )
+    .into()
+}
+
+fn message_record(cached: &CachedMessage) -> Result<JsValue, CacheError> {
+    let id = cached.message.id;
+    if id.0 > MAX_EXACT_ID {
+        return Err(CacheError::Request {
+            operation: "write",
+            reason: format!("message id {id} is too large for IndexedDB to order exactly"),
+        });
+    }
+    record(
+        &[
+            ("id", JsValue::from_f64(id.0 as f64)),
+            ("conv", JsValue::from_str(&cached.conversation.to_string())),
+        ],
+        &to_json(&cached.message)?,
+    )
+}
+
+/// A record: its key fields, and `json`.
+fn record(fields: &[(&str, JsValue)], json: &str) -> Result<JsValue, CacheError> {
+    let object = Object::new();
+    let json = ("json", JsValue::from_str(json));
+    for (name, value) in fields.iter().chain([&json]) {
+        Reflect::set(&object, &JsValue::from_str(name), value)
+            .map_err(|e| browser_error("write", &e))?;
+    }
+    Ok(object.into())
+}
+
+/// The value a record holds in its `json` field.
+fn from_record<T: DeserializeOwned>(
+    record: &JsValue,
+    store: &str,
+    key_field: &str,
+) -> Result<T, CacheError> {
+    let corrupt = |reason: String| {
+        let key = Reflect::get(record, &JsValue::from_str(key_field))
+            .ok()
+            .and_then(|key| {
+                key.as_string()
+                    .or_else(|| key.as_f64().map(|n| n.to_string()))
+            })
+            .unwrap_or_default();
+        CacheError::Corrupt {
+            key: format!("{store}/{key}"),
+            reason,
+        }
+    };
+    let json = Reflect::get(record, &JsValue::from_str("json"))
+        .ok()
+        .and_then(|json| json.as_string())
+        .ok_or_else(|| corrupt("no JSON text in the record".into()))?;
+    serde_json::from_str(&json).map_err(|e| corrupt(e.to_string()))
+}
+
+/// A `meta` value, if there is one: JSON text.
+fn meta_value<T: DeserializeOwned>(
+    key: &str,
+    value: Option<JsValue>,
+) -> Result<Option<T>, CacheError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let corrupt = |reason: String| CacheError::Corrupt {
+        key: format!("{META_STORE}/{key}"),
+        reason,
+    };
+    let json = value
+        .as_string()
+        .ok_or_else(|| corrupt("not JSON text".into()))?;
+    serde_json::from_str(&json)
+        .map(Some)
+        .map_err(|e| corrupt(e.to_string()))
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, CacheError> {
+    serde_json::to_string(value).map_err(|e| CacheError::Request {
+        operation: "write",
+        reason: format!("cannot encode a record: {e}"),
+    })
+}
+
+/// What the browser threw or reported, as a cache error: the cases callers
+/// act on get their own variant.
+fn browser_error(operation: &'static str, error: &JsValue) -> CacheError {
+    let name = error.dyn_ref::<DomException>().map(DomException::name);
+    let reason = describe(error);
+    match name.as_deref() {
+        Some("QuotaExceededError") => CacheError::QuotaExceeded(reason),
+        // The connection was closed under us (evicted, deleted, or closed for
+        // another tab's upgrade).
+        Some("InvalidStateError") => CacheError::Evicted(reason),
+        _ => CacheError::Request { operation, reason },
+    }
+}
+
+/// An `idb` error as a cache error, through the browser's exception inside it.
+fn idb_error(operation: &'static str, error: &idb::Error) -> CacheError {
+    match exception(error) {
+        Some(exception) => browser_error(operation, exception),
+        None => CacheError::Request {
+            operation,
+            reason: error.to_string(),
+        },
+    }
+}
+
+fn idb_reason(error: &idb::Error) -> String {
+    exception(error).map_or_else(|| error.to_string(), describe)
+}
+
+/// The exception an `idb` error carries, for the errors the cache can meet.
+fn exception(error: &idb::Error) -> Option<&JsValue> {
+    use idb::Error as E;
+    match error {
+        E::DomException(exception) => Some(exception.as_ref()),
+        E::AddFailed(value)
+        | E::CountFailed(value)
+        | E::CursorContinueFailed(value)
+        | E::CursorValueNotFound(value)
+        | E::DeleteFailed(value)
+        | E::GetAllFailed(value)
+        | E::GetAllKeysFailed(value)
+        | E::GetFailed(value)
+        | E::IndexCreateFailed(value)
+        | E::IndexNotFound(value)
+        | E::IndexedDbDeleteFailed(value)
+        | E::IndexedDbNotFound(value)
+        | E::IndexedDbOpenFailed(value)
+        | E::KeyRangeCreateFailed(value)
+        | E::ObjectStoreCreateFailed(value)
+        | E::ObjectStoreNotFound(value)
+        | E::OpenCursorFailed(value)
+        | E::RequestErrorNotFound(value)
+        | E::RequestResultNotFound(value)
+        | E::TransactionAbortError(value)
+        | E::TransactionOpenFailed(value)
+        | E::UpdateFailed(value) => Some(value),
+        _ => None,
+    }
+}
+
+/// A readable line for a JS exception or value.
+fn describe(error: &JsValue) -> String {
+    if let Some(exception) = error.dyn_ref::<DomException>() {
+        format!("{}: {}", exception.name(), exception.message())
+    } else if let Some(error) = error.dyn_ref::<js_sys::Error>() {
+        String::from(error.to_string())
+    } else {
+        error.as_string().unwrap_or_else(|| format!("{error:?}"))
     }
 }

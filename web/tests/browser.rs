@@ -1,14 +1,26 @@
 #![cfg(target_arch = "wasm32")]
 //! Runs in headless Chromium through wasm-bindgen-test-runner.
 //!
+//! The IndexedDB cache runs `penpen-core`'s cache conformance suite here, plus
+//! what only a real browser database shows: reopening, schema upgrades,
+//! deletion under an open connection, and paging speed at scale.
+//!
 //! The WebSocket test talks to a real `penpen-server-mock`, whose login URL is
 //! given at build time in `PENPEN_TEST_LOGIN_URL` (scripts/test.sh starts the
 //! server and sets it).
 
-use penpen_core::{ErrorReply, Frame, State};
-use penpen_web::cache::Cache;
+use penpen_core::cache::{
+    AccountMeta, Cache, CacheBatch, CacheError, CachedMessage, Conversation, OutboxEntry,
+    OutboxState, Snapshot, conformance,
+};
+use penpen_core::ids::{ClientMsgId, GroupId, MessageId, Peer, Seq};
+use penpen_core::packets::groups::{Group, Members};
+use penpen_core::packets::message::{Message, MessageType, Sender};
+use penpen_core::{ErrorReply, Frame, State, UserId};
+use penpen_web::cache::{self, IndexedDbCache};
 use penpen_web::socket;
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -22,7 +34,7 @@ struct SyncPosition {
 #[wasm_bindgen_test]
 async fn indexeddb_keeps_what_was_written() {
     let name = format!("penpen-test-{}", js_sys::Math::random());
-    let cache = Cache::open_named(&name).await.expect("open");
+    let cache = IndexedDbCache::open_named(&name).await.expect("open");
     assert_eq!(cache.get_meta::<SyncPosition>("position").await, Ok(None));
     let written = SyncPosition {
         seq: 42,
@@ -32,8 +44,274 @@ async fn indexeddb_keeps_what_was_written() {
     cache.close();
 
     // A fresh connection reads what the first one committed.
-    let cache = Cache::open_named(&name).await.expect("reopen");
+    let cache = IndexedDbCache::open_named(&name).await.expect("reopen");
     assert_eq!(cache.get_meta("position").await, Ok(Some(written)));
+    cache.close();
+}
+
+/// A database name no other test (or earlier run) uses.
+fn fresh_name(what: &str) -> String {
+    format!("penpen-test-{what}-{}", js_sys::Math::random())
+}
+
+fn user(n: u64) -> UserId {
+    UserId::parse(&format!("{}", 13_800_000_000 + n)).expect("an 11-digit id")
+}
+
+fn message(id: u64, to: Peer, text: &str) -> Message {
+    Message {
+        from: Sender::User(user(2)),
+        kind: if to.group().is_some() {
+            MessageType::GroupText
+        } else {
+            MessageType::Text
+        },
+        to,
+        content: text.to_owned(),
+        time: "2026-11-26 10:00:00".into(),
+        ts: 1_795_000_000_000 + id as i64,
+        id: MessageId(id),
+        seq: Some(Seq(id)),
+        cid: None,
+        duration: None,
+    }
+}
+
+/// A batch touching every store: the sync position, a conversation with its
+/// messages, an outbox entry, the groups.
+fn full_batch() -> CacheBatch {
+    let alice = Peer::User(user(2));
+    let mut meta = AccountMeta::new(user(1), "张三".into(), false);
+    meta.synced_seq = Seq(3);
+    let mut row = Conversation::new(alice.clone());
+    row.unread = 2;
+    row.draft = "明天见".into();
+    CacheBatch {
+        meta: Some(meta),
+        messages: (1..=3)
+            .map(|id| CachedMessage {
+                conversation: alice.clone(),
+                message: message(id, Peer::User(user(1)), "你好 🐧"),
+            })
+            .collect(),
+        outbox_put: vec![OutboxEntry {
+            cid: ClientMsgId::parse("c-1").expect("a valid cid"),
+            order: 1,
+            to: alice.clone(),
+            kind: MessageType::Text,
+            content: "还在路上".into(),
+            created_ts: 1_795_000_000_000,
+            state: OutboxState::Queued,
+        }],
+        conversations: vec![row],
+        groups: Some(vec![Group {
+            gid: GroupId::new(5).expect("gid"),
+            holder: user(1),
+            name: "技术部".into(),
+            member: Members(vec![user(1), user(2)]),
+        }]),
+        ..Default::default()
+    }
+}
+
+#[wasm_bindgen_test]
+async fn indexeddb_passes_the_cache_conformance_suite() {
+    let outcome = conformance::run(|case| async move {
+        IndexedDbCache::open_named(&fresh_name(&format!("conformance-{case}")))
+            .await
+            .expect("open a fresh database")
+    })
+    .await;
+    assert_eq!(outcome, Ok(()));
+}
+
+#[wasm_bindgen_test]
+async fn a_reopened_database_keeps_the_cache() {
+    let name = fresh_name("reopen");
+    let batch = full_batch();
+    let cache = IndexedDbCache::open_named(&name).await.expect("open");
+    cache.apply(&batch).await.expect("apply");
+    let before = cache.load().await.expect("load");
+    cache.close();
+
+    let cache = IndexedDbCache::open_named(&name).await.expect("reopen");
+    let after = cache.load().await.expect("load again");
+    assert_eq!(after, before);
+    assert_eq!(after.meta, batch.meta);
+    assert_eq!(after.outbox, batch.outbox_put);
+    assert_eq!(after.conversations, batch.conversations);
+    assert_eq!(cache.message_count().await, Ok(3));
+    let alice = Peer::User(user(2));
+    let page = cache.timeline(&alice, None, 10).await.expect("timeline");
+    let written: Vec<Message> = batch.messages.into_iter().map(|m| m.message).collect();
+    assert_eq!(page, written);
+    cache.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_version_1_database_upgrades_and_keeps_its_meta() {
+    let name = fresh_name("v1");
+    // What a v1 build left behind: only `meta`, holding JSON text.
+    let factory = idb::Factory::new().expect("IndexedDB");
+    let mut request = factory.open(&name, Some(1)).expect("open v1");
+    request.on_upgrade_needed(|event| {
+        use idb::DatabaseEvent;
+        let db = event.database().expect("the database being created");
+        db.create_object_store(cache::META_STORE, idb::ObjectStoreParams::new())
+            .expect("create meta");
+    });
+    let v1 = request.await.expect("v1 database");
+    let tx = v1
+        .transaction(&[cache::META_STORE], idb::TransactionMode::ReadWrite)
+        .expect("transaction");
+    let written = SyncPosition {
+        seq: 7,
+        note: "v1 的设置".into(),
+    };
+    tx.object_store(cache::META_STORE)
+        .expect("meta")
+        .put(
+            &JsValue::from_str(&serde_json::to_string(&written).expect("json")),
+            Some(&JsValue::from_str("position")),
+        )
+        .expect("put")
+        .await
+        .expect("written");
+    tx.commit().expect("commit").await.expect("committed");
+    v1.close();
+
+    let cache = IndexedDbCache::open_named(&name)
+        .await
+        .expect("upgrade to v2");
+    assert_eq!(cache.get_meta("position").await, Ok(Some(written)));
+    assert_eq!(cache.load().await, Ok(Snapshot::default()));
+    cache
+        .apply(&full_batch())
+        .await
+        .expect("the v2 stores work");
+    assert_eq!(cache.message_count().await, Ok(3));
+    cache.close();
+}
+
+#[wasm_bindgen_test]
+async fn deleting_the_database_empties_it() {
+    let name = fresh_name("delete");
+    let cache = IndexedDbCache::open_named(&name).await.expect("open");
+    cache.apply(&full_batch()).await.expect("apply");
+
+    // Deleting while it is open: the open connection lets go (as it would
+    // for another tab) and reports the database gone from then on.
+    cache::delete_database(&name).await.expect("delete");
+    assert!(
+        matches!(cache.load().await, Err(CacheError::Evicted(_))),
+        "the old connection must report the database gone"
+    );
+    cache.close();
+
+    let cache = IndexedDbCache::open_named(&name).await.expect("recreate");
+    assert_eq!(cache.load().await, Ok(Snapshot::default()));
+    assert_eq!(cache.message_count().await, Ok(0));
+    cache.close();
+}
+
+#[wasm_bindgen_test]
+async fn an_id_beyond_exact_js_numbers_is_refused_and_nothing_is_written() {
+    let cache = IndexedDbCache::open_named(&fresh_name("big-id"))
+        .await
+        .expect("open");
+    let alice = Peer::User(user(2));
+    let mut batch = full_batch();
+    batch.messages.push(CachedMessage {
+        conversation: alice.clone(),
+        message: message(1 << 53, Peer::User(user(1)), "too big"),
+    });
+    let refused = cache.apply(&batch).await;
+    assert!(
+        matches!(refused, Err(CacheError::Request { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(cache.load().await, Ok(Snapshot::default()));
+    assert_eq!(cache.message_count().await, Ok(0));
+    cache.close();
+}
+
+#[wasm_bindgen_test]
+async fn an_unreadable_record_is_reported_as_corrupt() {
+    let cache = IndexedDbCache::open_named(&fresh_name("corrupt"))
+        .await
+        .expect("open");
+    // The account key holding something that is not an account.
+    cache
+        .put_meta(cache::ACCOUNT_KEY, &"not an account")
+        .await
+        .expect("write");
+    let loaded = cache.load().await;
+    assert!(
+        matches!(&loaded, Err(e @ CacheError::Corrupt { .. }) if e.needs_rebuild()),
+        "{loaded:?}"
+    );
+    cache.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_long_conversation_opens_and_pages_fast() {
+    const CACHED: u64 = 50_000;
+    const IN_CONVERSATION: u64 = 10_000;
+    let cache = IndexedDbCache::open_named(&fresh_name("paging"))
+        .await
+        .expect("open");
+    let alice = Peer::User(user(2));
+    // Every fifth message is with alice, the rest spread over 40 groups.
+    let conversation_of = |id: u64| {
+        if id.is_multiple_of(5) {
+            alice.clone()
+        } else {
+            Peer::Group(GroupId::new(id % 40 + 1).expect("gid"))
+        }
+    };
+    let started = js_sys::Date::now();
+    let mut id = 1;
+    while id <= CACHED {
+        let mut batch = CacheBatch::default();
+        for id in id..(id + 10_000).min(CACHED + 1) {
+            let conversation = conversation_of(id);
+            let to = match &conversation {
+                Peer::Group(_) => conversation.clone(),
+                Peer::User(_) => Peer::User(user(1)),
+            };
+            batch.messages.push(CachedMessage {
+                conversation,
+                message: message(id, to, "一条普通长度的消息，大约二三十个字。"),
+            });
+        }
+        id += 10_000;
+        cache.apply(&batch).await.expect("apply");
+    }
+    let written_ms = js_sys::Date::now() - started;
+    assert_eq!(cache.message_count().await, Ok(CACHED));
+
+    let started = js_sys::Date::now();
+    let newest = cache.timeline(&alice, None, 50).await.expect("newest page");
+    let opened_ms = js_sys::Date::now() - started;
+    let ids: Vec<u64> = newest.iter().map(|m| m.id.0).collect();
+    let expected: Vec<u64> = (0..50).rev().map(|k| CACHED - 5 * k).collect();
+    assert_eq!(ids, expected);
+
+    let started = js_sys::Date::now();
+    let middle = cache
+        .timeline(&alice, Some(MessageId(CACHED / 2)), 50)
+        .await
+        .expect("a page in the middle");
+    let paged_ms = js_sys::Date::now() - started;
+    assert_eq!(middle.len(), 50);
+    assert_eq!(middle.last().map(|m| m.id.0), Some(CACHED / 2 - 5));
+
+    console_log!(
+        "{CACHED} cached (written in {written_ms} ms), {IN_CONVERSATION} in the conversation: \
+         newest page {opened_ms} ms, a page in the middle {paged_ms} ms"
+    );
+    assert!(opened_ms <= 200.0, "opening took {opened_ms} ms");
+    assert!(paged_ms <= 200.0, "paging took {paged_ms} ms");
     cache.close();
 }
 
