@@ -61,8 +61,8 @@ pub fn app() -> Html {
 
     html! {
         <div class="app">
-            if let Some(current) = (*session).clone() {
-                <SignedIn key={current.token.clone()} lang={*lang} server={(*server).clone()}
+            if let Some((current, key)) = (*session).clone().map(|s| { let key = s.token.clone(); (s, key) }) {
+                <SignedIn {key} lang={*lang} server={(*server).clone()}
                     session={current} {on_signed_out} on_switch_language={switch_language} />
             } else {
                 <header class="topbar">
