@@ -15,5 +15,6 @@ pub mod login;
 pub mod session;
 pub mod socket;
 pub mod state;
+pub mod ui;
 
 pub use app::App;
