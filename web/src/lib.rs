@@ -18,5 +18,6 @@ pub mod notify;
 pub mod session;
 pub mod socket;
 pub mod state;
+pub mod ui;
 
 pub use app::App;

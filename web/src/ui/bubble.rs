@@ -1,0 +1,202 @@
+//! One row of the chat: a time line if the conversation went quiet before
+//! it, then a bubble, or a centred line for a group notice.
+
+use super::avatar::{self, Size};
+use super::format::{self, Body};
+use super::rows::Row;
+use crate::i18n::{Lang, Text};
+use crate::state::{AppState, Command, Shared};
+use penpen_core::ClientMsgId;
+use penpen_core::UserId;
+use penpen_core::cache::OutboxState;
+use penpen_core::time::format_time;
+use yew::prelude::*;
+
+/// What every row of one render shares.
+#[derive(Debug)]
+pub struct Context<'a> {
+    /// For names.
+    pub state: &'a AppState,
+    /// The interface language.
+    pub lang: Lang,
+    /// The reader.
+    pub me: Option<&'a UserId>,
+    /// A group conversation: others' bubbles are named.
+    pub group: bool,
+    /// The time now, for the time lines.
+    pub now: i64,
+    /// The reader's zone.
+    pub utc_offset_minutes: i32,
+}
+
+/// `li.chat__row[data-key]` holding an optional `.time-separator` and a
+/// `.message` (or a `.notice` for group notices).
+pub fn row(context: &Context<'_>, row: Row<'_>, previous_ts: Option<i64>, key: String) -> Html {
+    let ts = row.ts();
+    let separator = format::separated(previous_ts, ts).then(|| {
+        let label =
+            format::separator_label(context.lang, ts, context.now, context.utc_offset_minutes);
+        html! { <div class="time-separator" role="separator"><span>{ label }</span></div> }
+    });
+    let content = match row {
+        Row::Sent(message) => {
+            let body = format::body(
+                context.lang,
+                message.kind,
+                &message.content,
+                message.duration,
+                context.state,
+            );
+            let id = message.id.to_string();
+            if let Body::Notice(line) = body {
+                html! { <div class="notice" data-id={id}>{ line }</div> }
+            } else {
+                let own = row.own(context.me);
+                let author = message.from.user().filter(|_| !own);
+                let mark = html! {
+                    <span class="message__state" data-state="sent"
+                        title={context.lang.tr(Text::Sent)}>{ "✓" }</span>
+                };
+                let mark = own.then_some(mark);
+                bubble(context, body, own, author, ts, mark, Ids::Sent(id))
+            }
+        }
+        Row::Unsent(entry) => {
+            let body = format::body(
+                context.lang,
+                entry.kind,
+                &entry.content,
+                None,
+                context.state,
+            );
+            let mark = match &entry.state {
+                OutboxState::Queued => html! {
+                    <span class="message__state" data-state="queued"
+                        title={context.lang.tr(Text::Sending)}
+                        aria-label={context.lang.tr(Text::Sending)}></span>
+                },
+                OutboxState::Failed { reason, .. } => html! {
+                    <FailedMark cid={entry.cid.clone()} reason={reason.clone()} />
+                },
+            };
+            let ids = Ids::Unsent(entry.cid.to_string());
+            bubble(context, body, true, None, ts, Some(mark), ids)
+        }
+    };
+    html! {
+        <li class="chat__row" key={key.clone()} data-key={key}>
+            { separator }
+            { content }
+        </li>
+    }
+}
+
+/// How the e2e tests and the budget tool find a bubble.
+enum Ids {
+    /// `data-id`: stored by the server.
+    Sent(String),
+    /// `data-cid`: still in the outbox.
+    Unsent(String),
+}
+
+/// A bubble: others on the left with their avatar (and name, in groups), the
+/// reader's own on the right with their delivery mark.
+fn bubble(
+    context: &Context<'_>,
+    body: Body,
+    own: bool,
+    author: Option<&UserId>,
+    ts: i64,
+    mark: Option<Html>,
+    ids: Ids,
+) -> Html {
+    let (text, placeholder) = match body {
+        Body::Text(text) => (text, false),
+        Body::Placeholder(text) | Body::Notice(text) => (text, true),
+    };
+    let (data_id, data_cid) = match ids {
+        Ids::Sent(id) => (Some(id), None),
+        Ids::Unsent(cid) => (None, Some(cid)),
+    };
+    let face = author.map(|user| {
+        let name = crate::state::person_name(context.state, user);
+        avatar::person(&name, user.as_str(), Size::Medium)
+    });
+    let sender = author.filter(|_| context.group).map(|user| {
+        html! {
+            <span class="message__sender">{ crate::state::person_name(context.state, user) }</span>
+        }
+    });
+    let classes = classes!("message", own.then_some("message--own"));
+    let bubble_classes = classes!(
+        "message__bubble",
+        placeholder.then_some("message__bubble--placeholder")
+    );
+    html! {
+        <div class={classes} data-id={data_id} data-cid={data_cid}>
+            { face }
+            <div class="message__main">
+                { sender }
+                <div class="message__line">
+                    { mark }
+                    <div class={bubble_classes} title={format_time(ts, context.utc_offset_minutes)}>
+                        { text }
+                    </div>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// What a failed mark needs.
+#[derive(Debug, Properties, PartialEq)]
+pub struct FailedProps {
+    /// The unsent message.
+    pub cid: ClientMsgId,
+    /// Why the server refused it.
+    pub reason: String,
+}
+
+/// A red "!" that, clicked, tells why and offers to send again or delete.
+#[component(FailedMark)]
+pub fn failed_mark(props: &FailedProps) -> Html {
+    let shared = use_context::<Shared>();
+    let revealed = use_state(|| false);
+    let Some(shared) = shared else {
+        return html! {};
+    };
+    let lang = shared.lang;
+    let toggle = {
+        let revealed = revealed.clone();
+        Callback::from(move |_: MouseEvent| revealed.set(!*revealed))
+    };
+    let send = |command: Command| {
+        let (send, revealed) = (shared.command.clone(), revealed.clone());
+        Callback::from(move |_: MouseEvent| {
+            revealed.set(false);
+            send.emit(command.clone());
+        })
+    };
+    html! {
+        <span class="message__failed">
+            <button type="button" class="message__state" data-state="failed"
+                title={lang.tr(Text::SendFailed)} aria-label={lang.tr(Text::SendFailed)}
+                aria-expanded={revealed.to_string()} onclick={toggle}>{ "!" }</button>
+            if *revealed {
+                <span class="message__failure" role="alert">
+                    <span class="message__reason">
+                        { lang.tr(Text::SendFailed) }{ "：" }{ &props.reason }
+                    </span>
+                    <button type="button" class="message__retry"
+                        onclick={send(Command::Retry(props.cid.clone()))}>
+                        { lang.tr(Text::Resend) }
+                    </button>
+                    <button type="button" class="message__discard"
+                        onclick={send(Command::Discard(props.cid.clone()))}>
+                        { lang.tr(Text::Delete) }
+                    </button>
+                </span>
+            }
+        </span>
+    }
+}

@@ -1,0 +1,50 @@
+//! The open conversation: its header, its messages and the composer.
+
+use super::{Composer, Timeline};
+use crate::i18n::Text;
+use crate::state::{Command, Shared, peer_name};
+use yew::prelude::*;
+
+/// `section#chat[data-peer]`: a header (`#chat-title`, and `#chat-back` on
+/// phones), the messages, the composer. Shown only while a conversation is open.
+#[component(Chat)]
+pub fn chat() -> Html {
+    let Some(shared) = use_context::<Shared>() else {
+        return html! {};
+    };
+    let (state, lang) = (&*shared.state, shared.lang);
+    let Some(open) = state.open.as_ref() else {
+        return html! {};
+    };
+    let peer = &open.peer;
+    let name = peer_name(state, peer);
+    let members = peer
+        .group()
+        .and_then(|gid| state.groups.iter().find(|group| group.gid == gid))
+        .map(|group| group.member.deduplicated().0.len());
+    let back = {
+        let command = shared.command.clone();
+        Callback::from(move |_: MouseEvent| command.emit(Command::Close))
+    };
+    html! {
+        <section id="chat" class="chat" data-peer={peer.to_string()} aria-label={name.clone()}>
+            <header class="chat__header">
+                <button id="chat-back" class="chat__back" type="button"
+                    aria-label={lang.tr(Text::Back)} title={lang.tr(Text::Back)} onclick={back}>
+                    <span aria-hidden="true">{ "‹" }</span>
+                </button>
+                <h2 id="chat-title" class="chat__title">
+                    <span class="chat__name">{ name }</span>
+                    if let Some(count) = members {
+                        <span class="chat__members"
+                            title={lang.fill(Text::MemberCount, &[&count.to_string()])}>
+                            { format!("({count})") }
+                        </span>
+                    }
+                </h2>
+            </header>
+            <Timeline />
+            <Composer />
+        </section>
+    }
+}

@@ -1,0 +1,42 @@
+//! The connection indicator, always on screen: connected, connecting or
+//! offline, how many messages wait to be sent, and a retry when offline.
+
+use crate::i18n::Text;
+use crate::state::{Command, Shared};
+use penpen_core::sync::Connection;
+use yew::prelude::*;
+
+/// `id="connection"` with `data-state` `connected|connecting|offline`.
+#[component(ConnectionIndicator)]
+pub fn connection_indicator() -> Html {
+    let Some(shared) = use_context::<Shared>() else {
+        return html! {};
+    };
+    let lang = shared.lang;
+    let (state, label) = match shared.state.connection {
+        Connection::Connected => ("connected", Text::Connected),
+        Connection::Connecting => ("connecting", Text::Connecting),
+        Connection::Offline => ("offline", Text::Offline),
+    };
+    let queued = shared.state.queued;
+    let reconnect = {
+        let command = shared.command.clone();
+        Callback::from(move |_: MouseEvent| command.emit(Command::Reconnect))
+    };
+    html! {
+        <div id="connection" class="connection" data-state={state} role="status" aria-live="polite">
+            <span class="connection__dot" aria-hidden="true"></span>
+            <span class="connection__label">{ lang.tr(label) }</span>
+            if queued > 0 {
+                <span id="queued" class="connection__queued">
+                    { lang.fill(Text::Queued, &[&queued.to_string()]) }
+                </span>
+            }
+            if shared.state.connection == Connection::Offline {
+                <button id="reconnect" class="connection__retry" type="button" onclick={reconnect}>
+                    { lang.tr(Text::Reconnect) }
+                </button>
+            }
+        </div>
+    }
+}

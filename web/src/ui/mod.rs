@@ -1,0 +1,41 @@
+//! The signed-in screens: the conversation list, the chat, the composer and
+//! the bar above them.
+//!
+//! Every component reads [`crate::state::Shared`] from the context and sends
+//! [`crate::state::Command`]s; none of them touches the network or the cache.
+//! What can be computed without a browser (words, times, which rows are in the
+//! DOM) lives in [`format`] and [`rows`] and is tested natively.
+
+mod avatar;
+mod bubble;
+mod chat;
+mod composer;
+mod connection;
+mod conversations;
+pub mod format;
+mod menu;
+pub mod rows;
+mod shell;
+mod timeline;
+
+pub use chat::Chat;
+pub use composer::Composer;
+pub use connection::ConnectionIndicator;
+pub use conversations::ConversationList;
+pub use shell::{Main, MainProps};
+pub use timeline::Timeline;
+
+/// The current time, for relative times and day lines. Read by the views
+/// only; the engine gets its clock from the driver.
+fn now() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+/// Whether the two-pane desktop layout is on (the width CSS switches at).
+fn wide() -> bool {
+    gloo::utils::window()
+        .inner_width()
+        .ok()
+        .and_then(|width| width.as_f64())
+        .is_some_and(|width| width >= 768.0)
+}

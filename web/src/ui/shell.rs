@@ -1,0 +1,126 @@
+//! The signed-in shell: the bar, the banners, and the list beside (desktop)
+//! or instead of (phone) the open chat.
+
+use super::avatar::{self, Size};
+use super::{Chat, ConnectionIndicator, ConversationList};
+use crate::i18n::{Lang, Text};
+use crate::state::{AppState, Command, Shared};
+use yew::prelude::*;
+
+/// What the shell needs beyond the shared state.
+#[derive(Debug, Properties, PartialEq)]
+pub struct MainProps {
+    /// Switches the interface language (the app keeps the choice).
+    pub on_switch_language: Callback<MouseEvent>,
+}
+
+/// The signed-in app. On a phone it shows the conversation list or the open
+/// chat; from 768 px wide, both side by side (CSS decides, from `data-view`).
+#[component(Main)]
+pub fn main(props: &MainProps) -> Html {
+    let shared = use_context::<Shared>();
+    let unread = shared.as_ref().map_or(0, |s| s.state.unread_total);
+    use_effect_with(unread, |&unread| {
+        gloo::utils::document().set_title(&tab_title(unread));
+        // Signed out, the login screen shows no count.
+        || gloo::utils::document().set_title(&tab_title(0))
+    });
+    let Some(shared) = shared else {
+        return html! {};
+    };
+    let (state, lang) = (&*shared.state, shared.lang);
+    let open = state.open.as_ref().map(|open| open.peer.clone());
+    let log_out = {
+        let command = shared.command.clone();
+        Callback::from(move |_: MouseEvent| command.emit(Command::LogOut))
+    };
+    let (name, seed) = state
+        .account
+        .as_ref()
+        .map(|a| (a.name.clone(), a.user.to_string()))
+        .unwrap_or_default();
+
+    html! {
+        <div class="main" data-view={if open.is_some() { "chat" } else { "list" }}>
+            <header class="bar">
+                <span class="bar__me">
+                    { avatar::person(&name, &seed, Size::Small) }
+                    <span id="me-name" class="bar__name">{ name }</span>
+                </span>
+                <ConnectionIndicator />
+                <span class="bar__actions">
+                    <button id="switch-language" class="button button--ghost" type="button"
+                        onclick={props.on_switch_language.clone()}>
+                        { lang.tr(Text::SwitchLanguage) }
+                    </button>
+                    <button id="logout" class="button button--ghost" type="button" onclick={log_out}>
+                        { lang.tr(Text::LogOut) }
+                    </button>
+                </span>
+            </header>
+            { banner(state, lang, &shared.command) }
+            <div class="main__panes">
+                <nav class="main__list" aria-label={lang.tr(Text::Conversations)}>
+                    <ConversationList />
+                </nav>
+                <section class="main__chat">
+                    if let Some(peer) = open {
+                        // Keyed: another conversation is a fresh view, with
+                        // its own scroll position and composer.
+                        <Chat key={peer.to_string()} />
+                    } else {
+                        <div id="chat-empty" class="chat-empty">
+                            <p>{ lang.tr(Text::PickConversation) }</p>
+                        </div>
+                    }
+                </section>
+            </div>
+        </div>
+    }
+}
+
+/// Why the session or the cache needs attention, if they do.
+fn banner(state: &AppState, lang: Lang, command: &Callback<Command>) -> Html {
+    if let Some(reason) = &state.signed_out {
+        let log_in = {
+            let command = command.clone();
+            Callback::from(move |_: MouseEvent| command.emit(Command::LogOut))
+        };
+        return html! {
+            <div id="banner" class="banner banner--danger" data-kind="signed-out" role="alert">
+                <span>{ lang.fill(Text::SignedOutBanner, &[reason]) }</span>
+                <button type="button" class="button button--ghost" onclick={log_in}>
+                    { lang.tr(Text::LogInAgain) }
+                </button>
+            </div>
+        };
+    }
+    if let Some(problem) = &state.cache_problem {
+        return html! {
+            <div id="banner" class="banner" data-kind="cache-problem" role="alert">
+                { lang.fill(Text::CacheProblemBanner, &[problem]) }
+            </div>
+        };
+    }
+    html! {}
+}
+
+/// The tab's title: the unread count first, so it shows in a narrow tab.
+fn tab_title(unread: u32) -> String {
+    if unread > 0 {
+        format!("({unread}) penpen")
+    } else {
+        "penpen".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tab_title_counts_unread_messages() {
+        assert_eq!(tab_title(0), "penpen");
+        assert_eq!(tab_title(12), "(12) penpen");
+    }
+}

@@ -1,0 +1,351 @@
+//! The chat's messages, virtualized: however many are loaded, at most
+//! [`WINDOW`] rows are in the DOM. The window slides as the reader scrolls,
+//! and every change is anchored on the first row on screen, measured before
+//! the DOM changes and restored after, so nothing jumps: not when the window
+//! slides, not when an older page arrives, not when a bubble changes height.
+
+use super::bubble;
+use super::rows::{self, RowKey, WINDOW};
+use crate::i18n::Text;
+use crate::state::{Command, Shared};
+use penpen_core::MessageId;
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::ops::Range;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement};
+use yew::prelude::*;
+
+/// Closer than this to an edge of the loaded rows, more are put in the DOM
+/// (or an older page is asked for) before the reader gets there.
+const EDGE_PX: i32 = 400;
+/// Within this of the bottom the reader is "at the bottom": new messages
+/// keep them there.
+const BOTTOM_SLACK_PX: i32 = 48;
+/// An older page asked for and not come is asked for again after this.
+const OLDER_RETRY_MS: i64 = 10_000;
+
+/// Where the reader is, kept across renders without causing them.
+#[derive(Debug)]
+struct View {
+    /// The first row in the DOM and its index then (the fallback when the row
+    /// is gone); unused while following the bottom.
+    first: Option<(RowKey, usize)>,
+    /// Keep the newest message in sight.
+    follow: bool,
+    /// The first row on screen just before this render (its `data-key`), and
+    /// how far below the viewport's top it was.
+    anchor: Option<(String, i32)>,
+    /// An older page was asked for while this was the oldest message, at
+    /// this time. The driver does not report that it is loading.
+    asked_older: Option<(Option<MessageId>, i64)>,
+    /// The outbox's length at the last render: when it grows the reader has
+    /// just sent something, and is taken to the bottom to see it.
+    outbox_len: usize,
+}
+
+impl Default for View {
+    fn default() -> View {
+        View {
+            first: None,
+            follow: true,
+            anchor: None,
+            asked_older: None,
+            outbox_len: 0,
+        }
+    }
+}
+
+/// `div.chat__messages` (the scroller) holding `ul.chat__list`; a
+/// `li.chat__status[data-state=loading|complete|more]` at the top of the
+/// history; `button#jump-new` when messages arrive out of sight.
+#[component(Timeline)]
+pub fn timeline() -> Html {
+    let shared = use_context::<Shared>();
+    let handles = Handles {
+        scroller: use_node_ref(),
+        list: use_node_ref(),
+        view: use_mut_ref(View::default),
+        redraw: use_force_update(),
+        unseen: use_state(|| false),
+    };
+    let arrivals = shared
+        .as_ref()
+        .and_then(|s| s.state.open.as_ref().map(|open| open.arrivals));
+    {
+        let (view, unseen) = (handles.view.clone(), handles.unseen.clone());
+        use_effect_with(arrivals, move |_| {
+            if !view.borrow().follow {
+                unseen.set(true);
+            }
+        });
+    }
+    let (html, edges) = match &shared {
+        Some(shared) => render(shared, &handles),
+        None => (html! {}, None),
+    };
+    use_effect(move || {
+        if let Some(edges) = edges {
+            edges.restore();
+        }
+    });
+    html
+}
+
+/// What a render shares with the effect after it and with scroll events.
+#[derive(Clone)]
+struct Handles {
+    /// The scrolling element.
+    scroller: NodeRef,
+    /// The list of rows inside it.
+    list: NodeRef,
+    view: Rc<RefCell<View>>,
+    redraw: UseForceUpdateHandle,
+    /// Messages arrived while the reader was scrolled up.
+    unseen: UseStateHandle<bool>,
+}
+
+fn render(shared: &Shared, handles: &Handles) -> (Html, Option<Edges>) {
+    let (state, lang) = (&*shared.state, shared.lang);
+    let Some(open) = state.open.as_ref() else {
+        return (html! {}, None);
+    };
+    let me = state.account.as_ref().map(|account| &account.user);
+    let rows = rows::rows(open, me);
+    let now = super::now();
+
+    let range = {
+        let mut view = handles.view.borrow_mut();
+        if open.outbox.len() > view.outbox_len {
+            view.follow = true;
+        }
+        view.outbox_len = open.outbox.len();
+        // Measured now, before this render changes the DOM. Yew may render
+        // twice before the effect restores the view: the second would measure
+        // the first's DOM, so a measurement waiting to be used is kept.
+        if view.follow {
+            view.anchor = None;
+        } else if view.anchor.is_none() {
+            view.anchor = handles
+                .list
+                .cast::<Element>()
+                .zip(handles.scroller.cast::<Element>())
+                .and_then(|(list, scroller)| first_visible(&list, scroller.scroll_top()));
+        }
+        let start = view
+            .first
+            .as_ref()
+            .map(|(key, index)| rows::resume(*index, rows::position(&rows, key, me)));
+        let range = rows::window(rows.len(), start, view.follow, WINDOW);
+        view.first = rows.get(range.start).map(|row| (row.key(me), range.start));
+        range
+    };
+
+    let oldest = open.oldest();
+    let asked = handles
+        .view
+        .borrow()
+        .asked_older
+        .is_some_and(|(at, when)| at == oldest && now - when < OLDER_RETRY_MS);
+    let loading = !open.complete && (open.loading_older || asked);
+    let slide = |start: usize| rows.get(start).map(|row| (row.key(me), start));
+    let edges = Edges {
+        handles: handles.clone(),
+        command: shared.command.clone(),
+        len: rows.len(),
+        range: range.clone(),
+        up: (range.start > 0)
+            .then(|| slide(rows::slide_up(&range)))
+            .flatten(),
+        down: (range.end < rows.len())
+            .then(|| slide(rows::slide_down(&range, rows.len(), WINDOW)))
+            .flatten(),
+        can_load_older: !open.complete && !loading,
+        oldest,
+    };
+
+    let context = bubble::Context {
+        state,
+        lang,
+        me,
+        group: open.peer.group().is_some(),
+        now,
+        utc_offset_minutes: shared.utc_offset_minutes,
+    };
+    let mut keys = HashSet::with_capacity(range.len());
+    let items = range.clone().map(|index| {
+        let row = rows[index];
+        let previous = index.checked_sub(1).map(|before| rows[before].ts());
+        let mut key = row.key(me).to_string();
+        // Keys must be unique in a keyed list; a cid reused by a buggy client
+        // must not take the view down.
+        if !keys.insert(key.clone()) {
+            key = format!("{key}-{index}");
+        }
+        bubble::row(&context, row, previous, key)
+    });
+    let status = (range.start == 0).then(|| {
+        let (state, text) = if open.complete {
+            ("complete", lang.tr(Text::NoOlder))
+        } else if loading {
+            ("loading", lang.tr(Text::LoadingOlder))
+        } else {
+            ("more", "")
+        };
+        html! { <li key="status" class="chat__status" data-state={state}>{ text }</li> }
+    });
+    let onscroll = {
+        let edges = edges.clone();
+        Callback::from(move |_: Event| edges.settle())
+    };
+    let jump = {
+        let Handles {
+            view,
+            unseen,
+            redraw,
+            ..
+        } = handles.clone();
+        Callback::from(move |_: MouseEvent| {
+            view.borrow_mut().follow = true;
+            unseen.set(false);
+            redraw.force_update();
+        })
+    };
+    let html = html! {
+        <div class="chat__body">
+            <div class="chat__messages" ref={handles.scroller.clone()} {onscroll}>
+                <ul class="chat__list" ref={handles.list.clone()}>
+                    { status }
+                    { for items }
+                </ul>
+            </div>
+            if *handles.unseen {
+                <button id="jump-new" class="jump-new" type="button" onclick={jump}>
+                    { lang.tr(Text::NewMessages) }
+                </button>
+            }
+        </div>
+    };
+    (html, Some(edges))
+}
+
+/// What one render knows about the edges of the window, for the effect after
+/// it and for scroll events until the next.
+#[derive(Clone)]
+struct Edges {
+    handles: Handles,
+    command: Callback<Command>,
+    /// How many rows are loaded.
+    len: usize,
+    /// Which are in the DOM.
+    range: Range<usize>,
+    /// The window's first row after sliding towards older rows, if it can.
+    up: Option<(RowKey, usize)>,
+    /// The window's first row after sliding towards newer rows, if it can.
+    down: Option<(RowKey, usize)>,
+    /// An older page may be asked for.
+    can_load_older: bool,
+    /// The oldest loaded message.
+    oldest: Option<MessageId>,
+}
+
+impl Edges {
+    /// After a render: back to the bottom, or to where the reader was.
+    fn restore(&self) {
+        // Taken first: a measurement is for the render just done, never a later one.
+        let (follow, anchor) = {
+            let mut view = self.handles.view.borrow_mut();
+            (view.follow, view.anchor.take())
+        };
+        let Some(scroller) = self.handles.scroller.cast::<Element>() else {
+            return;
+        };
+        if follow {
+            scroller.set_scroll_top(scroller.scroll_height());
+        } else if let Some((key, offset)) = anchor {
+            // Keys are `m<digits>` or `c<cid>` (A-Z a-z 0-9 - _): safe to quote.
+            let selector = format!("[data-key=\"{key}\"]");
+            if let Some(row) = scroller
+                .query_selector(&selector)
+                .ok()
+                .flatten()
+                .and_then(|row| row.dyn_into::<HtmlElement>().ok())
+            {
+                scroller.set_scroll_top(row.offset_top() - offset);
+            }
+        }
+        self.settle();
+    }
+
+    /// Whether the reader is at the bottom, and whether the window should
+    /// slide or an older page be asked for.
+    fn settle(&self) {
+        let Some(scroller) = self.handles.scroller.cast::<Element>() else {
+            return;
+        };
+        let (top, height, visible) = (
+            scroller.scroll_top(),
+            scroller.scroll_height(),
+            scroller.client_height(),
+        );
+        // Not laid out (hidden): nothing can be measured, and an empty
+        // viewport would ask for the whole history.
+        if visible <= 0 {
+            return;
+        }
+        let from_bottom = height - top - visible;
+        let edge = (visible / 2).max(EDGE_PX);
+        let mut view = self.handles.view.borrow_mut();
+        view.follow = self.range.end == self.len && from_bottom <= BOTTOM_SLACK_PX;
+        if view.follow && *self.handles.unseen {
+            self.handles.unseen.set(false);
+        }
+        if top < edge {
+            if let Some(up) = self.up.clone().filter(|_| !view.follow) {
+                view.first = Some(up);
+                drop(view);
+                self.handles.redraw.force_update();
+                return;
+            }
+            if self.range.start == 0 && self.can_load_older {
+                let now = super::now();
+                let waiting = view
+                    .asked_older
+                    .is_some_and(|(at, when)| at == self.oldest && now - when < OLDER_RETRY_MS);
+                if !waiting {
+                    view.asked_older = Some((self.oldest, now));
+                    drop(view);
+                    self.command.emit(Command::LoadOlder);
+                    // Shows the loading line.
+                    self.handles.redraw.force_update();
+                }
+                return;
+            }
+        }
+        if from_bottom < edge
+            && let Some(down) = self.down.clone()
+        {
+            view.first = Some(down);
+            drop(view);
+            self.handles.redraw.force_update();
+        }
+    }
+}
+
+/// The first row whose bottom is below the viewport's top, and how far below
+/// the top its own top is (negative when partly scrolled past).
+fn first_visible(list: &Element, scroll_top: i32) -> Option<(String, i32)> {
+    let mut child = list.first_element_child();
+    while let Some(element) = child {
+        if let (Some(row), Some(key)) = (
+            element.dyn_ref::<HtmlElement>(),
+            element.get_attribute("data-key"),
+        ) && row.offset_top() + row.offset_height() > scroll_top
+        {
+            return Some((key, row.offset_top() - scroll_top));
+        }
+        child = element.next_element_sibling();
+    }
+    None
+}

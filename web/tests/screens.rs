@@ -1,0 +1,623 @@
+#![cfg(target_arch = "wasm32")]
+//! The chat screens in headless Chromium, over a fake driver: the state is
+//! set up by hand, updates are dispatched as the driver would, and the
+//! commands the screens send are recorded. No server, no cache.
+
+use penpen_core::cache::{AccountMeta, Conversation, OutboxEntry, OutboxState, Preview};
+use penpen_core::packets::message::{Message, MessageType, Sender};
+use penpen_core::sync::Connection;
+use penpen_core::{ClientMsgId, GroupId, MessageId, Peer, UserId};
+use penpen_web::i18n::Lang;
+use penpen_web::state::{AppState, Command, OpenConversation, Shared, Update};
+use penpen_web::ui::Main;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+use yew::prelude::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// 2026-11-27 12:00 UTC: the history's clock (the screens read the real one).
+const BASE_TS: i64 = 1_795_752_000_000;
+
+/// The fake driver: what the screens asked for, and a way to report updates.
+#[derive(Clone, Default)]
+struct Driver {
+    commands: Rc<RefCell<Vec<Command>>>,
+    dispatch: Rc<RefCell<Option<UseReducerDispatcher<AppState>>>>,
+}
+
+impl PartialEq for Driver {
+    fn eq(&self, other: &Driver) -> bool {
+        Rc::ptr_eq(&self.commands, &other.commands)
+    }
+}
+
+impl Driver {
+    fn update(&self, update: Update) {
+        if let Some(dispatch) = &*self.dispatch.borrow() {
+            dispatch.dispatch(update);
+        }
+    }
+
+    fn sent(&self) -> Vec<Command> {
+        self.commands.borrow().clone()
+    }
+
+    fn count(&self, wanted: impl Fn(&Command) -> bool) -> usize {
+        self.commands.borrow().iter().filter(|c| wanted(c)).count()
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct HarnessProps {
+    driver: Driver,
+    initial: Rc<AppState>,
+}
+
+#[component(Harness)]
+fn harness(props: &HarnessProps) -> Html {
+    let initial = props.initial.clone();
+    let state = use_reducer(move || (*initial).clone());
+    *props.driver.dispatch.borrow_mut() = Some(state.dispatcher());
+    let commands = props.driver.commands.clone();
+    let shared = Shared {
+        state,
+        command: Callback::from(move |command| commands.borrow_mut().push(command)),
+        lang: Lang::Zh,
+        utc_offset_minutes: 480,
+    };
+    html! {
+        <ContextProvider<Shared> context={shared}>
+            <Main on_switch_language={Callback::noop()} />
+        </ContextProvider<Shared>>
+    }
+}
+
+struct Mounted {
+    driver: Driver,
+    app: Option<AppHandle<Harness>>,
+    root: web_sys::Element,
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        if let Some(app) = self.app.take() {
+            app.destroy();
+        }
+        self.root.remove();
+    }
+}
+
+async fn mount(state: AppState) -> Mounted {
+    let document = gloo::utils::document();
+    if document.get_element_by_id("penpen-style").is_none() {
+        let style = document.create_element("style").expect("a style element");
+        style.set_id("penpen-style");
+        style.set_text_content(Some(include_str!("../style.css")));
+        document
+            .head()
+            .expect("a head")
+            .append_child(&style)
+            .expect("styles");
+    }
+    // A failed test panics before its screen is dropped: clear what it left,
+    // so the next test's queries see only its own screen.
+    js("document.querySelectorAll('body > .app').forEach(old => old.remove())");
+    let root = document.create_element("div").expect("a root element");
+    root.set_class_name("app");
+    document
+        .body()
+        .expect("a body")
+        .append_child(&root)
+        .expect("the root");
+    let driver = Driver::default();
+    let props = HarnessProps {
+        driver: driver.clone(),
+        initial: Rc::new(state),
+    };
+    let app = yew::Renderer::<Harness>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    Mounted {
+        driver,
+        app: Some(app),
+        root,
+    }
+}
+
+/// Lets Yew render, run its effects, and the browser fire scroll events.
+async fn settle() {
+    gloo::timers::future::TimeoutFuture::new(120).await;
+}
+
+fn js(code: &str) -> JsValue {
+    js_sys::eval(code).unwrap_or_else(|err| panic!("{code}: {err:?}"))
+}
+
+fn number(code: &str) -> f64 {
+    js(code)
+        .as_f64()
+        .unwrap_or_else(|| panic!("{code} is not a number"))
+}
+
+fn text(code: &str) -> String {
+    js(code)
+        .as_string()
+        .unwrap_or_else(|| panic!("{code} is not a string"))
+}
+
+fn count(css: &str) -> usize {
+    number(&format!("document.querySelectorAll('{css}').length")) as usize
+}
+
+fn exists(css: &str) -> bool {
+    count(css) > 0
+}
+
+const SCROLLER: &str = "document.querySelector('#chat .chat__messages')";
+
+fn from_bottom() -> f64 {
+    number(&format!(
+        "(s => s.scrollHeight - s.scrollTop - s.clientHeight)({SCROLLER})"
+    ))
+}
+
+/// Scrolls the chat to `top` and says which row was first on screen then,
+/// and where it was.
+fn scroll_to(top: &str) -> (String, f64) {
+    let probe = format!(
+        "(s => {{
+            s.scrollTop = {top};
+            const box = s.getBoundingClientRect();
+            const row = [...s.querySelectorAll('.chat__row')]
+                .find(r => r.getBoundingClientRect().bottom > box.top);
+            return row.dataset.key + ' ' + (row.getBoundingClientRect().top - box.top);
+        }})({SCROLLER})"
+    );
+    let found = text(&probe);
+    let (key, at) = found.split_once(' ').expect("a key and a position");
+    (key.to_owned(), at.parse().expect("a position"))
+}
+
+fn position_of(key: &str) -> f64 {
+    number(&format!(
+        "(s => s.querySelector('[data-key=\"{key}\"]').getBoundingClientRect().top
+            - s.getBoundingClientRect().top)({SCROLLER})"
+    ))
+}
+
+fn me() -> UserId {
+    UserId::parse("13800000001").expect("an account")
+}
+
+fn zhang() -> UserId {
+    UserId::parse("13800000003").expect("an account")
+}
+
+fn li() -> UserId {
+    UserId::parse("13800000005").expect("an account")
+}
+
+fn group() -> Peer {
+    Peer::Group(GroupId::new(1).expect("a gid"))
+}
+
+/// Messages with `ids` between me and 张伟, of varied heights, a quiet
+/// spell (and so a time line) every ten.
+fn history(ids: std::ops::RangeInclusive<u64>) -> Vec<Message> {
+    ids.map(|id| {
+        let mut content = format!("消息 {id}");
+        if id % 3 == 0 {
+            content.push_str("\n第二行");
+        }
+        if id % 7 == 0 {
+            content.push_str(&" 一段比较长的文字，会在气泡里折成好几行。".repeat(6));
+        }
+        let (from, to) = if id % 2 == 0 {
+            (me(), zhang())
+        } else {
+            (zhang(), me())
+        };
+        Message {
+            from: Sender::User(from),
+            to: Peer::User(to),
+            kind: MessageType::Text,
+            content,
+            time: String::new(),
+            ts: BASE_TS + id as i64 * 60_000 + (id / 10) as i64 * 600_000,
+            id: MessageId(id),
+            seq: None,
+            cid: None,
+            duration: None,
+        }
+    })
+    .collect()
+}
+
+fn signed_in() -> AppState {
+    let with_zhang = Conversation {
+        last: Some(Preview {
+            id: Some(MessageId(9)),
+            from: Some(zhang()),
+            kind: MessageType::Text,
+            content: "下午开会".into(),
+            ts: BASE_TS,
+        }),
+        unread: 120,
+        ..Conversation::new(Peer::User(zhang()))
+    };
+    let in_group = Conversation {
+        last: Some(Preview {
+            id: Some(MessageId(8)),
+            from: Some(li()),
+            kind: MessageType::GroupImage,
+            content: "a.png".into(),
+            ts: BASE_TS - 1,
+        }),
+        marked_unread: true,
+        pinned_at: Some(BASE_TS),
+        draft: "还没写完".into(),
+        ..Conversation::new(group())
+    };
+    AppState {
+        account: Some(AccountMeta::new(me(), "王总".into(), false)),
+        connection: Connection::Connected,
+        conversations: vec![in_group, with_zhang],
+        unread_total: 120,
+        caught_up: true,
+        ..AppState::default()
+    }
+}
+
+fn opened(messages: Vec<Message>) -> AppState {
+    let mut open = OpenConversation::new(Peer::User(zhang()));
+    open.merge(&messages);
+    open.loading_older = false;
+    AppState {
+        open: Some(open),
+        ..signed_in()
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_long_history_keeps_a_window_in_the_dom_and_never_jumps() {
+    let screen = mount(opened(history(1..=10_000))).await;
+    assert_eq!(count("#chat .message"), 100);
+    assert!(exists("#chat .message[data-id=\"10000\"]"));
+    assert!(from_bottom() <= 2.0, "opens at the bottom");
+
+    for _ in 0..4 {
+        let (key, before) = scroll_to("0");
+        settle().await;
+        let after = position_of(&key);
+        assert!(
+            (after - before).abs() <= 1.0,
+            "row {key} moved from {before} to {after} when the window slid"
+        );
+        assert!(count("#chat .message") <= 120);
+    }
+    assert!(
+        exists("#chat .message[data-id=\"9750\"]"),
+        "the window slid up"
+    );
+    assert!(!exists("#chat .message[data-id=\"10000\"]"));
+
+    // Back down: the window slides the other way, still anchored.
+    for _ in 0..8 {
+        let (key, before) = scroll_to("s.scrollHeight");
+        settle().await;
+        let after = position_of(&key);
+        assert!((after - before).abs() <= 1.0, "row {key} moved going down");
+    }
+    assert!(exists("#chat .message[data-id=\"10000\"]"));
+    assert_eq!(screen.driver.count(|c| *c == Command::LoadOlder), 0);
+}
+
+#[wasm_bindgen_test]
+async fn the_top_asks_for_older_pages_once_and_they_arrive_in_place() {
+    let screen = mount(opened(history(201..=300))).await;
+    let driver = &screen.driver;
+    let older = |c: &Command| *c == Command::LoadOlder;
+
+    scroll_to("0");
+    settle().await;
+    assert_eq!(driver.count(older), 1);
+    assert!(exists("#chat .chat__status[data-state=\"loading\"]"));
+    scroll_to("1");
+    settle().await;
+    assert_eq!(driver.count(older), 1, "asked once while waiting");
+
+    let (key, before) = scroll_to("0");
+    driver.update(Update::Older {
+        peer: Peer::User(zhang()),
+        messages: history(151..=200),
+        complete: false,
+    });
+    settle().await;
+    let after = position_of(&key);
+    assert!(
+        (after - before).abs() <= 1.0,
+        "row {key} moved from {before} to {after}"
+    );
+    assert!(count("#chat .message") <= 120);
+
+    // Up to the start of what is loaded, then the next page, then the end.
+    for _ in 0..6 {
+        scroll_to("0");
+        settle().await;
+    }
+    assert_eq!(driver.count(older), 2);
+    driver.update(Update::Older {
+        peer: Peer::User(zhang()),
+        messages: history(1..=150),
+        complete: true,
+    });
+    settle().await;
+    for _ in 0..12 {
+        scroll_to("0");
+        settle().await;
+    }
+    assert!(exists("#chat .message[data-id=\"1\"]"));
+    assert_eq!(
+        text("document.querySelector('#chat .chat__status').dataset.state"),
+        "complete"
+    );
+    assert_eq!(driver.count(older), 2);
+}
+
+#[wasm_bindgen_test]
+async fn new_messages_keep_the_bottom_or_offer_a_jump() {
+    let screen = mount(opened(history(1..=100))).await;
+    let arrive = |id: u64| {
+        screen.driver.update(Update::Arrived {
+            peer: Peer::User(zhang()),
+            messages: history(id..=id),
+            live: true,
+        })
+    };
+    arrive(101);
+    settle().await;
+    assert!(from_bottom() <= 2.0);
+    assert!(!exists("#jump-new"));
+
+    scroll_to("s.scrollTop - 800");
+    settle().await;
+    arrive(103);
+    settle().await;
+    assert!(from_bottom() > 2.0, "scrolled up stays put");
+    assert!(exists("#jump-new"));
+    js("document.getElementById('jump-new').click()");
+    settle().await;
+    assert!(from_bottom() <= 2.0);
+    assert!(!exists("#jump-new"));
+}
+
+#[wasm_bindgen_test]
+async fn enter_sends_trimmed_text_but_not_while_composing() {
+    let mut state = opened(history(1..=5));
+    state.conversations[1].draft = "草稿".into();
+    let screen = mount(state).await;
+    let driver = &screen.driver;
+    let peer = Peer::User(zhang());
+    assert_eq!(text("document.getElementById('composer').value"), "草稿");
+
+    let type_text = |value: &str| {
+        js(&format!(
+            "(c => {{ c.value = {value:?}; c.dispatchEvent(new InputEvent('input', {{ bubbles: true }})); }})(document.getElementById('composer'))"
+        ));
+    };
+    let enter = |extra: &str| {
+        js(&format!(
+            "document.getElementById('composer').dispatchEvent(new KeyboardEvent('keydown', {{ key: 'Enter', bubbles: true, cancelable: true, {extra} }}))"
+        ));
+    };
+    type_text("  你好  ");
+    settle().await;
+    enter("isComposing: true");
+    enter("shiftKey: true");
+    settle().await;
+    assert_eq!(driver.count(|c| matches!(c, Command::SendText(..))), 0);
+    enter("");
+    settle().await;
+    let sent = driver.sent();
+    assert!(sent.contains(&Command::SendText(peer.clone(), "你好".into())));
+    // The old draft is cleared with the send.
+    assert!(sent.contains(&Command::Draft(peer.clone(), String::new())));
+    assert_eq!(text("document.getElementById('composer').value"), "");
+
+    type_text(&"字".repeat(5_001));
+    settle().await;
+    assert!(exists("#composer-error"));
+    assert!(exists("#composer-count.composer__count--over"));
+    assert!(js("document.getElementById('send').disabled").is_truthy());
+    enter("");
+    settle().await;
+    assert_eq!(driver.count(|c| matches!(c, Command::SendText(..))), 1);
+}
+
+#[wasm_bindgen_test]
+async fn drafts_are_kept_after_a_pause_and_on_leaving() {
+    let screen = mount(opened(history(1..=5))).await;
+    let driver = &screen.driver;
+    let peer = Peer::User(zhang());
+    let type_text = |value: &str| {
+        js(&format!(
+            "(c => {{ c.value = {value:?}; c.dispatchEvent(new InputEvent('input', {{ bubbles: true }})); }})(document.getElementById('composer'))"
+        ));
+    };
+    type_text("写了");
+    settle().await;
+    type_text("写了一半");
+    settle().await;
+    assert_eq!(driver.count(|c| matches!(c, Command::Draft(..))), 0);
+    gloo::timers::future::TimeoutFuture::new(1_100).await;
+    let drafts = |c: &Command| matches!(c, Command::Draft(..));
+    assert_eq!(driver.count(drafts), 1);
+    assert!(
+        driver
+            .sent()
+            .contains(&Command::Draft(peer.clone(), "写了一半".into()))
+    );
+
+    type_text("写了一半。");
+    driver.update(Update::Closed);
+    settle().await;
+    assert_eq!(
+        driver.count(|c| *c == Command::Draft(peer.clone(), "写了一半。".into())),
+        1
+    );
+    assert!(exists("#chat-empty"));
+}
+
+#[wasm_bindgen_test]
+async fn the_list_shows_badges_drafts_pins_and_opens_on_click() {
+    let screen = mount(signed_in()).await;
+    let row = |peer: &str| format!("#conversation-list .conversation[data-peer=\"{peer}\"]");
+    let first = text("document.querySelector('#conversation-list .conversation').dataset.peer");
+    assert_eq!(first, "1", "the pinned group comes first");
+    assert_eq!(
+        text(&format!(
+            "document.querySelector('{} .badge').textContent",
+            row("13800000003")
+        )),
+        "99+"
+    );
+    assert!(exists(&format!("{} .badge.badge--dot", row("1"))));
+    assert!(exists(&format!("{}[data-pinned=\"true\"]", row("1"))));
+    let group_preview = text(&format!(
+        "document.querySelector('{} .conversation__preview').textContent",
+        row("1")
+    ));
+    assert_eq!(group_preview, "[草稿] 还没写完");
+    let preview = text(&format!(
+        "document.querySelector('{} .conversation__preview').textContent",
+        row("13800000003")
+    ));
+    assert_eq!(preview, "下午开会");
+    assert_eq!(gloo::utils::document().title(), "(120) penpen");
+
+    js(&format!(
+        "document.querySelector('{} button').click()",
+        row("13800000003")
+    ));
+    settle().await;
+    assert_eq!(
+        screen.driver.sent(),
+        vec![Command::Open(Peer::User(zhang()))]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_menu_opens_on_right_click_and_closes_on_escape_or_outside() {
+    let screen = mount(signed_in()).await;
+    let driver = &screen.driver;
+    let right_click = || {
+        js(
+            "(r => r.dispatchEvent(new MouseEvent('contextmenu', { bubbles: true, cancelable: true, button: 2, clientX: r.getBoundingClientRect().left + 10, clientY: r.getBoundingClientRect().top + 10 })))(document.querySelector('.conversation[data-peer=\"13800000003\"]'))",
+        );
+    };
+    right_click();
+    settle().await;
+    assert!(exists("#conversation-menu [data-action=\"pin\"]"));
+    assert!(exists("#conversation-menu [data-action=\"read\"]"));
+    js("document.querySelector('#conversation-menu [data-action=\"pin\"]').click()");
+    settle().await;
+    assert!(
+        driver
+            .sent()
+            .contains(&Command::Pin(Peer::User(zhang()), true))
+    );
+    assert!(!exists("#conversation-menu"));
+
+    right_click();
+    settle().await;
+    js("document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }))");
+    settle().await;
+    assert!(!exists("#conversation-menu"));
+
+    right_click();
+    settle().await;
+    js("document.body.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true }))");
+    settle().await;
+    assert!(!exists("#conversation-menu"));
+
+    right_click();
+    settle().await;
+    js("document.querySelector('#conversation-menu [data-action=\"delete\"]').click()");
+    settle().await;
+    assert_eq!(
+        driver.count(|c| matches!(c, Command::Delete(_))),
+        0,
+        "asks first"
+    );
+    js("document.querySelector('#conversation-menu [data-action=\"confirm-delete\"]').click()");
+    settle().await;
+    assert!(
+        driver
+            .sent()
+            .contains(&Command::Delete(Peer::User(zhang())))
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_indicator_counts_queued_messages_and_offers_a_retry_offline() {
+    let screen = mount(signed_in()).await;
+    assert_eq!(
+        text("document.getElementById('connection').dataset.state"),
+        "connected"
+    );
+    screen
+        .driver
+        .update(Update::Connection(Connection::Offline, 2));
+    settle().await;
+    assert_eq!(
+        text("document.getElementById('connection').dataset.state"),
+        "offline"
+    );
+    assert!(text("document.getElementById('connection').textContent").contains("2 条待发送"));
+    js("document.getElementById('reconnect').click()");
+    settle().await;
+    assert_eq!(screen.driver.sent(), vec![Command::Reconnect]);
+}
+
+#[wasm_bindgen_test]
+async fn own_messages_show_whether_they_are_sent_queued_or_failed() {
+    let mut state = opened(history(1..=4));
+    let entry = |cid: &str, state: OutboxState| OutboxEntry {
+        cid: ClientMsgId::parse(cid).expect("a cid"),
+        order: 1,
+        to: Peer::User(zhang()),
+        kind: MessageType::Text,
+        content: format!("待发 {cid}"),
+        created_ts: BASE_TS + 10 * 60_000,
+        state,
+    };
+    if let Some(open) = state.open.as_mut() {
+        open.outbox = vec![
+            entry("queued-1", OutboxState::Queued),
+            entry(
+                "failed-1",
+                OutboxState::Failed {
+                    state: 13,
+                    reason: "对方不在讨论组中".into(),
+                },
+            ),
+        ];
+    }
+    let screen = mount(state).await;
+    assert_eq!(count("#chat .message__state[data-state=\"sent\"]"), 2);
+    assert_eq!(count("#chat .message__state[data-state=\"queued\"]"), 1);
+    assert!(exists("#chat .message[data-cid=\"queued-1\"]"));
+    js("document.querySelector('#chat .message__state[data-state=\"failed\"]').click()");
+    settle().await;
+    assert!(
+        text("document.querySelector('.message__failure').textContent")
+            .contains("对方不在讨论组中")
+    );
+    js("document.querySelector('.message__retry').click()");
+    settle().await;
+    // A history this short also asks for older messages at once.
+    let retry = Command::Retry(ClientMsgId::parse("failed-1").expect("a cid"));
+    assert_eq!(screen.driver.count(|c| *c == retry), 1);
+}
