@@ -28,6 +28,8 @@ command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || packages+=(chromium-driver)
 # Chinese glyphs, so that screenshots of the zh-CN interface are legible.
 [ -d /usr/share/fonts/opentype/noto ] || packages+=(fonts-noto-cjk)
+# Emoji in messages (🐧 👍), drawn rather than shown as empty boxes.
+[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || packages+=(fonts-noto-color-emoji)
 if [ ${#packages[@]} -gt 0 ]; then
   need_root_for_apt "${packages[@]}"
   say "installing ${packages[*]} from Debian"

@@ -6,6 +6,7 @@ use penpen_core::cache::{Cache, OutboxState};
 use penpen_core::digest::password_digest;
 use penpen_core::packets::login::{LoginReply, Push, StreamAck};
 use penpen_core::packets::message::{Message, MessageType, Sender};
+use penpen_core::packets::sync::MessagePage;
 use penpen_core::sync::{Action, Connection, Credentials, Engine, Event};
 use penpen_core::{Encoding, Frame, GroupId, MessageId, Peer, Seq, Service, State};
 use sim::{Net, PASSWORD, ready, user};
@@ -505,6 +506,20 @@ fn duplicate_and_out_of_order_pushes_are_kept_once_and_acked_only_when_contiguou
             }
         }
     };
+    drain(&mut engine, &mut written, &mut acks);
+    // The first catch-up finds nothing: what comes next is news.
+    engine.opened(Service::SyncMessages, now);
+    drain(&mut engine, &mut written, &mut acks);
+    let empty = MessagePage {
+        state: State::SUCCESS,
+        messages: Vec::new(),
+        more: false,
+    };
+    engine.received(
+        Service::SyncMessages,
+        &Frame::encode(Encoding::Base64, &empty).expect("encode"),
+        now,
+    );
     drain(&mut engine, &mut written, &mut acks);
     for seq in [1, 3, 3, 1, 4] {
         engine.received(Service::Login, &push(seq), now);

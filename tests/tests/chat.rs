@@ -25,9 +25,7 @@ fn row(peer: &str) -> String {
 
 async fn open_chat(browser: &Browser, peer: &str) -> anyhow::Result<()> {
     browser.click(&row(peer)).await?;
-    browser
-        .wait_for_attribute("#chat", "data-peer", peer)
-        .await
+    browser.wait_for_attribute("#chat", "data-peer", peer).await
 }
 
 async fn send(browser: &Browser, text: &str) -> anyhow::Result<()> {
@@ -48,23 +46,44 @@ async fn people_chat_both_ways_in_1to1_and_in_a_group() -> anyhow::Result<()> {
             open_chat(&wang, ZHANG).await?;
             send(&wang, "周五的演示准备好了吗？").await?;
             // Sent: acknowledged by the server, no longer queued.
-            wang.wait_for_count("#chat .message__state[data-state=\"queued\"]", 0).await?;
+            wang.wait_for_count("#chat .message__state[data-state=\"queued\"]", 0)
+                .await?;
 
-            zhang.wait_for_text(&format!("{} .badge", row(WANG)), "1").await?;
+            zhang
+                .wait_for_text(&format!("{} .badge", row(WANG)), "1")
+                .await?;
             open_chat(&zhang, WANG).await?;
-            zhang.wait_for_count_with_text("#chat .message", "周五的演示准备好了吗？", 1).await?;
+            zhang
+                .wait_for_count_with_text("#chat .message", "周五的演示准备好了吗？", 1)
+                .await?;
             send(&zhang, "准备好了 👍").await?;
-            wang.wait_for_count_with_text("#chat .message", "准备好了 👍", 1).await?;
+            wang.wait_for_count_with_text("#chat .message", "准备好了 👍", 1)
+                .await?;
 
             open_chat(&zhang, TECH_GROUP).await?;
             send(&zhang, "技术部全体：下午三点开会").await?;
-            li.wait_for_text(&format!("{} .badge", row(TECH_GROUP)), "1").await?;
+            li.wait_for_text(&format!("{} .badge", row(TECH_GROUP)), "1")
+                .await?;
             open_chat(&li, TECH_GROUP).await?;
-            li.wait_for_count_with_text("#chat .message", "技术部全体：下午三点开会", 1).await?;
+            li.wait_for_count_with_text("#chat .message", "技术部全体：下午三点开会", 1)
+                .await?;
             // In a group the sender is named.
-            li.wait_for_count_with_text("#chat .message", "张伟", 1).await?;
-            send(&li, "收到").await?;
-            zhang.wait_for_count_with_text("#chat .message", "收到", 2).await?;
+            let sender = li
+                .script(
+                    "const bubble = [...document.querySelectorAll('#chat .message')]
+                         .find(m => m.textContent.includes('技术部全体：下午三点开会'));
+                     const name = bubble && bubble.querySelector('.message__sender');
+                     return name ? name.textContent : null;",
+                )
+                .await?;
+            anyhow::ensure!(
+                sender == serde_json::json!("张伟"),
+                "the sender shows as {sender}"
+            );
+            send(&li, "收到，三点见").await?;
+            zhang
+                .wait_for_count_with_text("#chat .message", "收到，三点见", 1)
+                .await?;
             Ok(())
         }
         .await;
@@ -76,8 +95,8 @@ async fn people_chat_both_ways_in_1to1_and_in_a_group() -> anyhow::Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_message_written_while_the_server_is_down_arrives_once_after_it_returns(
-) -> anyhow::Result<()> {
+async fn a_message_written_while_the_server_is_down_arrives_once_after_it_returns()
+-> anyhow::Result<()> {
     Harness::run("chat_offline", |harness| async move {
         let wang = harness.open_app("wang").await?;
         let zhang = harness.open_app("zhang").await?;
@@ -87,9 +106,11 @@ async fn a_message_written_while_the_server_is_down_arrives_once_after_it_return
             open_chat(&wang, ZHANG).await?;
 
             harness.stop_server().await;
-            wang.wait_for_attribute("#connection", "data-state", "offline").await?;
+            wang.wait_for_attribute("#connection", "data-state", "offline")
+                .await?;
             send(&wang, "服务器停了也能发").await?;
-            wang.wait_for_count("#chat .message__state[data-state=\"queued\"]", 1).await?;
+            wang.wait_for_count("#chat .message__state[data-state=\"queued\"]", 1)
+                .await?;
             wang.wait_for_text("#connection", "1").await?;
 
             // A reload with the server still down shows the list, the history
@@ -97,19 +118,30 @@ async fn a_message_written_while_the_server_is_down_arrives_once_after_it_return
             wang.goto(&harness.app_url).await?;
             wang.wait_for_count(&row(ZHANG), 1).await?;
             open_chat(&wang, ZHANG).await?;
-            wang.wait_for_count_with_text("#chat .message", "张伟，新版本的进度怎么样了？", 1).await?;
-            wang.wait_for_count("#chat .message__state[data-state=\"queued\"]", 1).await?;
+            wang.wait_for_count_with_text("#chat .message", "张伟，新版本的进度怎么样了？", 1)
+                .await?;
+            wang.wait_for_count("#chat .message__state[data-state=\"queued\"]", 1)
+                .await?;
 
             harness.start_server().await?;
-            wang.wait_for_attribute("#connection", "data-state", "connected").await?;
-            wang.wait_for_count("#chat .message__state[data-state=\"queued\"]", 0).await?;
-            zhang.wait_for_attribute("#connection", "data-state", "connected").await?;
+            wang.wait_for_attribute("#connection", "data-state", "connected")
+                .await?;
+            wang.wait_for_count("#chat .message__state[data-state=\"queued\"]", 0)
+                .await?;
+            zhang
+                .wait_for_attribute("#connection", "data-state", "connected")
+                .await?;
             open_chat(&zhang, WANG).await?;
-            zhang.wait_for_count_with_text("#chat .message", "服务器停了也能发", 1).await?;
+            zhang
+                .wait_for_count_with_text("#chat .message", "服务器停了也能发", 1)
+                .await?;
             // Still once after everything settles.
             tokio::time::sleep(Duration::from_secs(2)).await;
             anyhow::ensure!(
-                zhang.count_with_text("#chat .message", "服务器停了也能发").await? == 1,
+                zhang
+                    .count_with_text("#chat .message", "服务器停了也能发")
+                    .await?
+                    == 1,
                 "the message arrived more than once"
             );
             Ok(())
@@ -136,12 +168,18 @@ async fn unread_badges_and_pins_survive_a_reload() -> anyhow::Result<()> {
             zhang.wait_for_text(&badge, "2").await?;
 
             zhang.right_click(&row(WANG)).await?;
-            zhang.click("#conversation-menu [data-action=\"pin\"]").await?;
-            zhang.wait_for_attribute(&row(WANG), "data-pinned", "true").await?;
+            zhang
+                .click("#conversation-menu [data-action=\"pin\"]")
+                .await?;
+            zhang
+                .wait_for_attribute(&row(WANG), "data-pinned", "true")
+                .await?;
 
             zhang.goto(&harness.app_url).await?;
             zhang.wait_for_text(&badge, "2").await?;
-            zhang.wait_for_attribute(&row(WANG), "data-pinned", "true").await?;
+            zhang
+                .wait_for_attribute(&row(WANG), "data-pinned", "true")
+                .await?;
             // Pinned first, above the groups with newer messages.
             let first = zhang
                 .attribute("#conversation-list .conversation", "data-peer")

@@ -53,10 +53,10 @@ async fn check_login_flow(browser: &Browser, app_url: &str) -> anyhow::Result<()
 
     browser.type_into("#login-password", "penpen2026").await?;
     browser.click("#login-submit").await?;
-    browser.wait_for_text("#home-name", "张伟").await?;
+    browser.wait_for_text("#me-name", "张伟").await?;
 
     browser.goto(app_url).await?;
-    browser.wait_for_text("#home-name", "张伟").await?;
+    browser.wait_for_text("#me-name", "张伟").await?;
 
     browser.click("#logout").await?;
     browser.wait_for_text("#login-submit", "登录").await?;

@@ -95,6 +95,8 @@ struct Driver {
     server: ServerAddress,
     /// The open conversation and the oldest message id handed to the view.
     open: Option<(Peer, Option<MessageId>)>,
+    /// An older page of the open conversation is on its way from the server.
+    fetching_older: bool,
     visible: bool,
 }
 
@@ -112,7 +114,7 @@ async fn run(
         Err(err) => {
             // Without IndexedDB the app still works, from the server only.
             update.emit(Update::CacheProblem(err.to_string()));
-            (LocalCache::Memory(MemoryCache::new()), Default::default())
+            (LocalCache::Memory(Box::default()), Default::default())
         }
     };
     let credentials = Credentials::Token {
@@ -127,6 +129,7 @@ async fn run(
         session,
         server,
         open: None,
+        fetching_older: false,
         visible: notify::tab_visible(),
     };
     driver.engine.set_visible(driver.visible, now());
@@ -176,7 +179,7 @@ async fn open_cache(session: &Session) -> Result<(LocalCache, Snapshot), CacheEr
 /// IndexedDB, or memory when the browser offers no IndexedDB.
 enum LocalCache {
     Browser(IndexedDbCache),
-    Memory(MemoryCache),
+    Memory(Box<MemoryCache>),
 }
 
 impl Cache for LocalCache {
@@ -269,20 +272,25 @@ impl Driver {
                     outbox,
                     complete,
                 });
+                self.fetching_older = false;
                 if complete_here && !complete {
                     // The cache has no more: ask the server for what is older.
-                    self.engine.load_older(peer, oldest, now);
+                    self.fetch_older(peer, oldest, now);
                 }
             }
             Command::Close => {
                 self.engine.set_in_view(None);
                 self.open = None;
+                self.fetching_older = false;
                 self.update.emit(Update::Closed);
             }
             Command::LoadOlder => {
                 let Some((peer, oldest)) = self.open.clone() else {
                     return;
                 };
+                if self.fetching_older {
+                    return;
+                }
                 let page = match oldest {
                     // Nothing loaded yet: the server decides.
                     None => Vec::new(),
@@ -303,7 +311,7 @@ impl Driver {
                     });
                 }
                 if !full {
-                    self.engine.load_older(peer, new_oldest, now);
+                    self.fetch_older(peer, new_oldest, now);
                 }
             }
             Command::SendText(peer, text) => {
@@ -372,7 +380,7 @@ impl Driver {
         let _ = crate::cache::delete_database(&name).await;
         let cache = match IndexedDbCache::open(&self.session.user).await {
             Ok(cache) => LocalCache::Browser(cache),
-            Err(_) => LocalCache::Memory(MemoryCache::new()),
+            Err(_) => LocalCache::Memory(Box::default()),
         };
         let batch = CacheBatch {
             conversations: carried.conversations.clone(),
@@ -459,6 +467,7 @@ impl Driver {
                 if let Some((peer, oldest)) = self.open.as_mut()
                     && *peer == conversation
                 {
+                    self.fetching_older = false;
                     let first = messages.first().map(|m| m.id);
                     *oldest = match (*oldest, first) {
                         (Some(a), Some(b)) => Some(a.min(b)),
@@ -482,7 +491,8 @@ impl Driver {
             Event::ConversationsChanged => self.publish_conversations(),
             Event::DirectoryChanged => {
                 if let Some(directory) = self.engine.directory() {
-                    self.update.emit(Update::Directory(Rc::new(directory.clone())));
+                    self.update
+                        .emit(Update::Directory(Rc::new(directory.clone())));
                     self.publish_conversations();
                 }
             }
@@ -495,6 +505,13 @@ impl Driver {
             // Presence, signatures and broadcasts have their screens later.
             Event::Pushed(_) => {}
         }
+    }
+
+    /// Asks the server for the page of the open conversation before `before`.
+    fn fetch_older(&mut self, peer: Peer, before: Option<MessageId>, now: i64) {
+        self.fetching_older = true;
+        self.update.emit(Update::LoadingOlder(peer.clone()));
+        self.engine.load_older(peer, before, now);
     }
 
     /// A conversation's name, from the directory or the groups.
@@ -532,12 +549,7 @@ impl Driver {
     }
 
     fn publish_conversations(&self) {
-        let list = self
-            .engine
-            .conversations()
-            .into_iter()
-            .cloned()
-            .collect();
+        let list = self.engine.conversations().into_iter().cloned().collect();
         self.update
             .emit(Update::Conversations(list, self.engine.unread_total()));
     }
@@ -546,7 +558,8 @@ impl Driver {
     fn publish_everything(&self) {
         self.update.emit(Update::Account(self.engine.account()));
         if let Some(directory) = self.engine.directory() {
-            self.update.emit(Update::Directory(Rc::new(directory.clone())));
+            self.update
+                .emit(Update::Directory(Rc::new(directory.clone())));
         }
         if let Some(groups) = self.engine.groups() {
             self.update.emit(Update::Groups(Rc::new(groups.to_vec())));

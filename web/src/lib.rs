@@ -10,7 +10,6 @@ pub mod app;
 pub mod cache;
 pub mod config;
 pub mod driver;
-pub mod home;
 pub mod i18n;
 pub mod login;
 pub mod net;

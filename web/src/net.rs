@@ -64,6 +64,15 @@ pub struct Sockets {
     events: UnboundedSender<Tagged>,
 }
 
+impl std::fmt::Debug for Sockets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sockets")
+            .field("server", &self.server)
+            .field("open", &self.open.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Sockets {
     /// No sockets yet; events go to `events`.
     pub fn new(server: ServerAddress, events: UnboundedSender<Tagged>) -> Sockets {

@@ -39,8 +39,8 @@ pub fn watch_browser(inputs: UnboundedSender<Input>) -> Vec<EventListener> {
 /// Whether the browser may show notifications: `None` when it has no
 /// notifications at all.
 pub fn permission() -> Option<NotificationPermission> {
-    let supported = js_sys::Reflect::has(&gloo::utils::window(), &"Notification".into())
-        .unwrap_or(false);
+    let supported =
+        js_sys::Reflect::has(&gloo::utils::window(), &"Notification".into()).unwrap_or(false);
     supported.then(web_sys::Notification::permission)
 }
 

@@ -152,6 +152,8 @@ pub enum Update {
         /// Nothing older exists.
         complete: bool,
     },
+    /// An older page of this conversation is being fetched from the server.
+    LoadingOlder(Peer),
     /// The outbox of a conversation changed.
     Outbox(Peer, Vec<OutboxEntry>),
     /// Catch-up finished.
@@ -214,6 +216,11 @@ impl Reducible for AppState {
                     open.merge(&messages);
                     open.complete = complete;
                     open.loading_older = false;
+                }
+            }
+            Update::LoadingOlder(peer) => {
+                if let Some(open) = state.open.as_mut().filter(|o| o.peer == peer) {
+                    open.loading_older = true;
                 }
             }
             Update::Outbox(peer, outbox) => {

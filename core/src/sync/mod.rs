@@ -291,7 +291,8 @@ pub struct Engine {
     /// The latest `now` seen: deadlines already past are not reported again.
     clock: i64,
     /// The first catch-up of an empty cache (a new device, a rebuilt cache):
-    /// what it brings is history, not news, and is not counted unread.
+    /// what arrives until it is done is history, not news, and is not
+    /// counted unread.
     first_sync: bool,
 }
 
@@ -308,7 +309,10 @@ impl Engine {
     /// `seed` spreads retries and makes cids unique: give it real randomness.
     pub fn new(credentials: Credentials, snapshot: Snapshot, seed: u64) -> Engine {
         let user = credentials.user().clone();
-        let first_sync = snapshot.meta.as_ref().is_none_or(|m| m.synced_seq == Seq(0));
+        let first_sync = snapshot
+            .meta
+            .as_ref()
+            .is_none_or(|m| m.synced_seq == Seq(0));
         let meta = match snapshot.meta {
             Some(meta) if meta.user == user => meta,
             _ => AccountMeta::new(user, String::new(), false),
@@ -1349,7 +1353,9 @@ impl Engine {
                 self.notify(Event::OutboxChanged(entry.to));
             }
             let conversation = message.conversation(&me);
-            let news = live || !self.first_sync;
+            // On an empty cache, the backlog the stream pushes after login is
+            // history too, like what catch-up brings.
+            let news = !self.first_sync;
             self.file_message(&conversation, &message, news);
             arrived.entry(conversation).or_default().push(message);
         }

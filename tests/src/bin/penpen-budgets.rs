@@ -100,7 +100,10 @@ async fn measure(browser: &Browser, harness: &penpen_e2e::HarnessRef) -> anyhow:
         .as_deref()
         != Some("true")
     {
-        anyhow::ensure!(Instant::now() < deadline, "catch-up did not finish in 600 s");
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "catch-up did not finish in 600 s"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     println!(
@@ -126,7 +129,11 @@ async fn measure(browser: &Browser, harness: &penpen_e2e::HarnessRef) -> anyhow:
             .await?;
         list_ms.push(at.as_f64().unwrap_or(f64::NAN));
     }
-    report("navigation to the conversation list, from cache", &list_ms, 1_000.0);
+    report(
+        "navigation to the conversation list, from cache",
+        &list_ms,
+        1_000.0,
+    );
 
     let mut open_ms = Vec::new();
     for _ in 0..5 {
@@ -162,7 +169,9 @@ async fn measure(browser: &Browser, harness: &penpen_e2e::HarnessRef) -> anyhow:
     );
 
     // Scroll up through the history, counting message elements.
-    browser.click(&format!(".conversation[data-peer=\"{BIG_CONVERSATION}\"]")).await?;
+    browser
+        .click(&format!(".conversation[data-peer=\"{BIG_CONVERSATION}\"]"))
+        .await?;
     let scrolled = browser
         .script_async(
             "const done = arguments[0];

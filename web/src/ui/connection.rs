@@ -24,7 +24,8 @@ pub fn connection_indicator() -> Html {
         Callback::from(move |_: MouseEvent| command.emit(Command::Reconnect))
     };
     html! {
-        <div id="connection" class="connection" data-state={state} role="status" aria-live="polite">
+        <div id="connection" class="connection" data-state={state}
+            data-synced={shared.state.caught_up.to_string()} role="status" aria-live="polite">
             <span class="connection__dot" aria-hidden="true"></span>
             <span class="connection__label">{ lang.tr(label) }</span>
             if queued > 0 {

@@ -1,0 +1,96 @@
+#![cfg(target_arch = "wasm32")]
+//! The socket layer and the sync driver in headless Chromium against a real
+//! `penpen-server-mock` (its login URL comes at build time in
+//! `PENPEN_TEST_LOGIN_URL`; scripts/test.sh starts the server and sets it).
+
+use penpen_core::sync::Connection;
+use penpen_core::{Peer, UserId};
+use penpen_web::config::ServerAddress;
+use penpen_web::driver::{self, Input};
+use penpen_web::session;
+use penpen_web::state::{Command, Update};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen_test::*;
+use yew::Callback;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// The test server, from the login URL `ws://127.0.0.1:PORT/`.
+fn test_server() -> ServerAddress {
+    let Some(url) = option_env!("PENPEN_TEST_LOGIN_URL") else {
+        panic!(
+            "PENPEN_TEST_LOGIN_URL is not set: start penpen-server-mock and set it to its login URL"
+        );
+    };
+    let port: u16 = url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("a port in PENPEN_TEST_LOGIN_URL");
+    ServerAddress {
+        host: "127.0.0.1".into(),
+        port_offset: port - 20888,
+    }
+}
+
+/// Waits (up to 15 s) until `holds` is true of the updates so far.
+async fn until(updates: &Rc<RefCell<Vec<Update>>>, what: &str, holds: impl Fn(&[Update]) -> bool) {
+    for _ in 0..300 {
+        if holds(&updates.borrow()) {
+            return;
+        }
+        gloo::timers::future::TimeoutFuture::new(50).await;
+    }
+    panic!(
+        "{what} did not happen within 15 s; updates: {:?}",
+        updates.borrow()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_driver_syncs_sends_and_receives_over_real_sockets() {
+    let server = test_server();
+    let account = UserId::parse("13800000009").expect("account");
+    let session = session::log_in(&server, account, "penpen2026")
+        .await
+        .expect("the demo account logs in");
+    let updates = Rc::new(RefCell::new(Vec::<Update>::new()));
+    let sink = updates.clone();
+    let handle = driver::start(
+        server,
+        session,
+        Callback::from(move |update| sink.borrow_mut().push(update)),
+    );
+
+    until(&updates, "connected", |u| {
+        u.iter()
+            .any(|u| matches!(u, Update::Connection(Connection::Connected, _)))
+    })
+    .await;
+    until(&updates, "caught up", |u| u.contains(&Update::CaughtUp)).await;
+    // The demo history reached the conversation list (产品评审会 is gid 2).
+    until(&updates, "the demo conversations", |u| {
+        u.iter().any(|u| matches!(u, Update::Conversations(list, _) if list.iter().any(|c| c.peer == Peer::parse("2").expect("gid"))))
+    })
+    .await;
+
+    // A message to oneself: sent on 21888, acknowledged, and pushed back on 20888.
+    let me = Peer::parse("13800000009").expect("peer");
+    handle.send(Input::Command(Command::Open(me.clone())));
+    let text = format!("驱动测试 {}", js_sys::Math::random());
+    handle.send(Input::Command(Command::SendText(me.clone(), text.clone())));
+    until(&updates, "the message arriving", |u| {
+        u.iter().any(|u| matches!(u, Update::Arrived { messages, .. } if messages.iter().any(|m| m.content == text)))
+    })
+    .await;
+    until(&updates, "the outbox emptying", |u| {
+        u.iter().rev().find_map(|u| match u {
+            Update::Outbox(peer, outbox) if peer == &me => Some(outbox.is_empty()),
+            _ => None,
+        }) == Some(true)
+    })
+    .await;
+    handle.send(Input::Shutdown);
+}
