@@ -290,6 +290,9 @@ pub struct Engine {
     rng: Rng,
     /// The latest `now` seen: deadlines already past are not reported again.
     clock: i64,
+    /// New messages not told to the UI yet, by conversation (and whether any
+    /// came live); told at the next write.
+    arrivals: BTreeMap<Peer, (Vec<Message>, bool)>,
     /// The first catch-up of an empty cache (a new device, a rebuilt cache):
     /// what arrives until it is done is history, not news, and is not
     /// counted unread.
@@ -352,6 +355,7 @@ impl Engine {
             connection: Connection::Connecting,
             rng: Rng::new(seed),
             clock: 0,
+            arrivals: BTreeMap::new(),
             first_sync,
         }
     }
@@ -862,6 +866,16 @@ impl Engine {
                 encode(&StreamAck { ack: self.acked }),
             ));
         }
+        if !self.arrivals.is_empty() {
+            for (conversation, (messages, live)) in std::mem::take(&mut self.arrivals) {
+                self.notify(Event::Arrived {
+                    conversation,
+                    messages,
+                    live,
+                });
+            }
+            self.notify(Event::ConversationsChanged);
+        }
     }
 
     /// Writes soon, together with whatever else arrives meanwhile.
@@ -1330,6 +1344,7 @@ impl Engine {
     fn take_messages(&mut self, messages: Vec<Message>, live: bool, now: i64) {
         let me = self.meta.user.clone();
         let mut arrived: BTreeMap<Peer, Vec<Message>> = BTreeMap::new();
+        let mut settled_outbox = false;
         for message in messages {
             let new = match message.seq {
                 Some(seq) => self.seqs.record(seq),
@@ -1351,6 +1366,7 @@ impl Engine {
             {
                 self.unwritten.outbox_delete.push(entry.cid);
                 self.notify(Event::OutboxChanged(entry.to));
+                settled_outbox = true;
             }
             let conversation = message.conversation(&me);
             // On an empty cache, the backlog the stream pushes after login is
@@ -1363,15 +1379,19 @@ impl Engine {
             return;
         }
         self.unwritten.meta = Some(self.position());
-        for (conversation, messages) in arrived {
-            self.notify(Event::Arrived {
-                conversation,
-                messages,
-                live,
-            });
+        // Told together with the write: a backlog of thousands of pushes
+        // becomes a few updates, not one per message.
+        for (conversation, mut messages) in arrived {
+            let (waiting, was_live) = self.arrivals.entry(conversation).or_default();
+            waiting.append(&mut messages);
+            *was_live |= live;
         }
-        self.notify(Event::ConversationsChanged);
-        self.flush_soon(now);
+        if settled_outbox {
+            // The outbox entry is gone: show its message in the same breath.
+            self.flush();
+        } else {
+            self.flush_soon(now);
+        }
     }
 
     /// Puts one new message in the cache batch and its conversation's row.

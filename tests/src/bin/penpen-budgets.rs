@@ -147,7 +147,7 @@ async fn measure(browser: &Browser, harness: &penpen_e2e::HarnessRef) -> anyhow:
                  new MutationObserver((_, observer) => {{
                      if (ready()) {{ observer.disconnect(); finish(); }}
                  }}).observe(document.body, {{ childList: true, subtree: true }});
-                 row.click();"
+                 (row.querySelector('.conversation__open') || row).click();"
             ))
             .await?;
         open_ms.push(took.as_f64().unwrap_or(f64::NAN));
@@ -175,9 +175,10 @@ async fn measure(browser: &Browser, harness: &penpen_e2e::HarnessRef) -> anyhow:
     let scrolled = browser
         .script_async(
             "const done = arguments[0];
-             const scroller = document.querySelector('#chat .chat__messages') || document.querySelector('#chat');
              let most = 0, seen = new Set(), rounds = 0;
              const step = () => {
+                 const scroller = document.querySelector('#chat .chat__messages');
+                 if (!scroller) { setTimeout(step, 50); return; }
                  const messages = document.querySelectorAll('#chat .message');
                  most = Math.max(most, messages.length);
                  messages.forEach(m => seen.add(m.dataset.id || m.dataset.cid));
