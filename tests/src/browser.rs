@@ -219,6 +219,22 @@ impl Browser {
         Ok(element.attr(attribute).await?)
     }
 
+    /// Resizes the window, e.g. to a phone's 390 × 844.
+    pub async fn resize(&self, width: u32, height: u32) -> anyhow::Result<()> {
+        self.client()?.set_window_size(width, height).await?;
+        Ok(())
+    }
+
+    /// Saves a screenshot as `target/e2e-screenshots/<test>-<name>-<what>.png`.
+    pub async fn screenshot_as(&self, what: &str) -> anyhow::Result<std::path::PathBuf> {
+        let png = self.client()?.screenshot().await?;
+        let folder = crate::workspace_root().join("target/e2e-screenshots");
+        std::fs::create_dir_all(&folder)?;
+        let path = folder.join(format!("{}-{what}.png", self.label));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
     /// Runs an asynchronous script in the page (it calls `arguments[0]` with
     /// its result) and returns the result.
     pub async fn script_async(&self, script: &str) -> anyhow::Result<serde_json::Value> {

@@ -185,6 +185,26 @@ async fn unread_badges_and_pins_survive_a_reload() -> anyhow::Result<()> {
                 .attribute("#conversation-list .conversation", "data-peer")
                 .await?;
             anyhow::ensure!(first.as_deref() == Some(WANG), "first row is {first:?}");
+            zhang.screenshot_as("desktop-list").await?;
+
+            // On a phone the list and the chat take the whole screen in turn.
+            zhang.resize(390, 844).await?;
+            zhang
+                .wait_for_attribute(".main", "data-view", "list")
+                .await?;
+            zhang.screenshot_as("phone-list").await?;
+            open_chat(&zhang, WANG).await?;
+            zhang
+                .wait_for_attribute(".main", "data-view", "chat")
+                .await?;
+            zhang
+                .wait_for_count_with_text("#chat .message", "第二条", 1)
+                .await?;
+            zhang.screenshot_as("phone-chat").await?;
+            zhang.click("#chat-back").await?;
+            zhang
+                .wait_for_attribute(".main", "data-view", "list")
+                .await?;
             Ok(())
         }
         .await;
