@@ -8,11 +8,15 @@ use crate::config::ServerAddress;
 use crate::net::{SocketEvent, Sockets, Tagged};
 use crate::notify;
 use crate::session::Session;
-use crate::state::{Command, Update};
+use crate::state::{Command, Update, display_name};
+use crate::ui::format::{self, Body, People};
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures::{FutureExt, StreamExt, select};
+use penpen_core::UserId;
 use penpen_core::cache::{Cache, CacheBatch, CacheError, MemoryCache, Snapshot};
-use penpen_core::packets::message::{Message, MessageType};
+use penpen_core::packets::directory::Directory;
+use penpen_core::packets::groups::Group;
+use penpen_core::packets::message::Message;
 use penpen_core::sync::{Action, Connection, Credentials, Engine, Event, HISTORY_PAGE};
 use penpen_core::{MessageId, Peer};
 use std::rc::Rc;
@@ -514,33 +518,31 @@ impl Driver {
         self.engine.load_older(peer, before, now);
     }
 
-    /// A conversation's name, from the directory or the groups.
-    fn name_of(&self, peer: &Peer) -> String {
-        match peer {
-            Peer::User(user) => self
-                .engine
-                .directory()
-                .and_then(|d| d.contacts.iter().find(|c| &c.user == user))
-                .map(|c| c.name.clone())
-                .unwrap_or_else(|| user.to_string()),
-            Peer::Group(gid) => self
-                .engine
-                .groups()
-                .and_then(|g| g.iter().find(|g| g.gid == *gid))
-                .map(|g| g.name.clone())
-                .unwrap_or_else(|| format!("#{gid}")),
+    /// Who people are, by the directory and the groups the engine holds.
+    fn names(&self) -> Names<'_> {
+        Names {
+            me: &self.session.user,
+            directory: self.engine.directory(),
+            groups: self.engine.groups().unwrap_or_default(),
         }
     }
 
-    /// A notification's text: the message, or what kind of message it is.
+    fn name_of(&self, peer: &Peer) -> String {
+        let names = self.names();
+        display_name(names.directory, names.groups, peer)
+    }
+
+    /// A notification's text: the message as its bubble would show it.
     fn preview(&self, message: &Message) -> String {
-        let english = crate::i18n::Lang::load() == crate::i18n::Lang::En;
-        let placeholder = |zh: &str, en: &str| if english { en } else { zh }.to_owned();
-        match message.kind {
-            MessageType::Text | MessageType::GroupText => message.content.clone(),
-            MessageType::Image | MessageType::GroupImage => placeholder("[图片]", "[Image]"),
-            MessageType::Voice | MessageType::GroupVoice => placeholder("[语音]", "[Voice]"),
-            _ => placeholder("[系统消息]", "[Notice]"),
+        let lang = crate::i18n::Lang::load();
+        match format::body(
+            lang,
+            message.kind,
+            &message.content,
+            message.duration,
+            &self.names(),
+        ) {
+            Body::Text(text) | Body::Placeholder(text) | Body::Notice(text) => text,
         }
     }
 
@@ -569,5 +571,22 @@ impl Driver {
             self.engine.connection(),
             self.engine.queued(),
         ));
+    }
+}
+
+/// [`People`] from what the engine holds, for words outside the screens.
+struct Names<'a> {
+    me: &'a UserId,
+    directory: Option<&'a Directory>,
+    groups: &'a [Group],
+}
+
+impl People for Names<'_> {
+    fn me(&self) -> Option<&UserId> {
+        Some(self.me)
+    }
+
+    fn name(&self, user: &UserId) -> String {
+        display_name(self.directory, self.groups, &Peer::User(user.clone()))
     }
 }

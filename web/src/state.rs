@@ -270,15 +270,18 @@ pub enum Command {
 /// The name to show for a conversation: the contact's or group's name, else
 /// the account or gid.
 pub fn peer_name(state: &AppState, peer: &Peer) -> String {
+    display_name(state.directory.as_deref(), &state.groups, peer)
+}
+
+/// The name of a person (from the directory) or a group (from the user's
+/// groups), else the account or gid.
+pub fn display_name(directory: Option<&Directory>, groups: &[Group], peer: &Peer) -> String {
     match peer {
-        Peer::User(user) => state
-            .directory
-            .as_ref()
+        Peer::User(user) => directory
             .and_then(|d| d.contacts.iter().find(|c| &c.user == user))
             .map(|c| c.name.clone())
             .unwrap_or_else(|| user.to_string()),
-        Peer::Group(gid) => state
-            .groups
+        Peer::Group(gid) => groups
             .iter()
             .find(|g| g.gid == *gid)
             .map(|g| g.name.clone())
