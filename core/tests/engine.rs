@@ -543,3 +543,27 @@ fn duplicate_and_out_of_order_pushes_are_kept_once_and_acked_only_when_contiguou
         4
     );
 }
+
+#[test]
+fn a_push_lost_on_the_way_is_found_by_the_next_catch_up() {
+    let (mut net, to_b, to_a) = two_people();
+    net.lose_next_push_to.insert(user(2));
+    let now = net.now;
+    net.clients[A]
+        .engine
+        .send_text(to_b, "半路丢了".into(), now)
+        .expect("queued");
+    net.run_for(5_000);
+    assert!(net.clients[B].texts(&to_a).is_empty(), "the push was lost");
+    // Nothing else happens: no reconnect, no other message.
+    net.run_for(penpen_core::sync::RESYNC_MS + 5_000);
+    assert_eq!(net.clients[B].texts(&to_a), vec!["半路丢了"]);
+    assert_eq!(
+        net.clients[B]
+            .engine
+            .conversation(&to_a)
+            .expect("row")
+            .unread,
+        1
+    );
+}

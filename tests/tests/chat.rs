@@ -213,3 +213,43 @@ async fn unread_badges_and_pins_survive_a_reload() -> anyhow::Result<()> {
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_conversation_starts_from_the_directory() -> anyhow::Result<()> {
+    Harness::run("chat_directory", |harness| async move {
+        let wang = harness.open_app("wang").await?;
+        let li = harness.open_app("li").await?;
+        let outcome = async {
+            log_in(&wang, WANG).await?;
+            log_in(&li, LI).await?;
+            // 陈静 and 王总 have never talked: no row yet.
+            anyhow::ensure!(
+                li.count(&row(WANG)).await? == 0,
+                "a conversation with 王总 already exists"
+            );
+            li.click("#tab-contacts").await?;
+            li.type_into("#contact-search", "王建国").await?;
+            li.wait_for_count("#directory .contact", 1).await?;
+            li.screenshot_as("directory").await?;
+            li.click(&format!(".contact[data-user=\"{WANG}\"] .contact__open"))
+                .await?;
+            li.wait_for_attribute("#chat", "data-peer", WANG).await?;
+            send(&li, "王总您好，我是技术部的陈静").await?;
+            li.wait_for_count("#chat .message__state[data-state=\"queued\"]", 0)
+                .await?;
+            // The new conversation is in both lists now.
+            li.click("#tab-chats").await?;
+            li.wait_for_count(&row(WANG), 1).await?;
+            wang.wait_for_text(&format!("{} .badge", row(LI)), "1")
+                .await?;
+            open_chat(&wang, LI).await?;
+            wang.wait_for_count_with_text("#chat .message", "王总您好，我是技术部的陈静", 1)
+                .await?;
+            Ok(())
+        }
+        .await;
+        let outcome = wang.finish(outcome).await;
+        li.finish(outcome).await
+    })
+    .await
+}

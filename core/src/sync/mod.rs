@@ -191,6 +191,10 @@ pub const RECONNECT_MAX_MS: i64 = 30_000;
 pub const RETRY_FIRST_MS: i64 = 1_000;
 /// The longest wait between retries of one send.
 pub const RETRY_MAX_MS: i64 = 60_000;
+/// While connected, catch-up runs again this long after the last one: a
+/// push lost on the way (a server fault, a proxy) is found within this time
+/// rather than at the next reconnect.
+pub const RESYNC_MS: i64 = 90_000;
 /// Messages per catch-up page.
 pub const CATCH_UP_PAGE: u32 = crate::limits::MAX_PAGE;
 /// Messages per history page.
@@ -284,6 +288,8 @@ pub struct Engine {
     history_wanted: BTreeMap<Peer, Option<MessageId>>,
     /// Where the next catch-up page starts.
     catch_up_since: Seq,
+    /// When the last catch-up finished on this connection.
+    caught_up_at: Option<i64>,
     in_view: Option<Peer>,
     visible: bool,
     connection: Connection,
@@ -347,6 +353,7 @@ impl Engine {
             unwritten_since: None,
             catch_up: Wanted::No,
             catch_up_since: Seq(0),
+            caught_up_at: None,
             directory_wanted: Wanted::No,
             groups_wanted: Wanted::No,
             history_wanted: BTreeMap::new(),
@@ -482,6 +489,12 @@ impl Engine {
                 _ => {}
             }
         }
+        if self.stream == Stream::Live
+            && self.catch_up == Wanted::No
+            && let Some(done) = self.caught_up_at
+        {
+            at(done + RESYNC_MS);
+        }
         if self.stream == Stream::Live {
             for entry in self.outbox.values() {
                 if let Some(attempt) = self.attempts.get(&entry.cid)
@@ -541,6 +554,15 @@ impl Engine {
             if let Some(link) = self.links.get_mut(&service) {
                 link.state = LinkState::Closed { retry_at: now };
             }
+        }
+        if self.stream == Stream::Live
+            && self.catch_up == Wanted::No
+            && self
+                .caught_up_at
+                .is_some_and(|done| now >= done + RESYNC_MS)
+        {
+            self.catch_up = Wanted::Yes;
+            self.catch_up_since = self.seqs.contiguous();
         }
         self.drive(now);
     }
@@ -963,6 +985,7 @@ impl Engine {
         // The service sockets live on their own, but catch-up is redone on
         // the next connection, and nothing new is asked before it.
         self.catch_up = Wanted::No;
+        self.caught_up_at = None;
         self.update_connection();
     }
 
@@ -1226,6 +1249,7 @@ impl Engine {
                         self.catch_up = Wanted::Yes;
                     } else {
                         self.catch_up = Wanted::No;
+                        self.caught_up_at = Some(now);
                         self.first_sync = false;
                         self.flush();
                         self.notify(Event::CaughtUp);

@@ -87,6 +87,8 @@ pub struct Net {
     pub now: i64,
     /// Replies to drop (the server acts, the answer is lost), per service.
     pub lose_next_reply: BTreeSet<Service>,
+    /// Users whose next live push is lost on the way.
+    pub lose_next_push_to: BTreeSet<UserId>,
 }
 
 impl Net {
@@ -115,6 +117,7 @@ impl Net {
             clients: Vec::new(),
             now: 1_795_000_000_000,
             lose_next_reply: BTreeSet::new(),
+            lose_next_push_to: BTreeSet::new(),
         }
     }
 
@@ -621,6 +624,9 @@ impl Net {
             };
             let frame =
                 Frame::encode(Encoding::Base64, &Push::Message(Box::new(pushed))).expect("encode");
+            if self.lose_next_push_to.remove(who) {
+                continue;
+            }
             for client in &mut self.clients {
                 let live = client
                     .sockets

@@ -12,6 +12,7 @@ mod chat;
 mod composer;
 mod connection;
 mod conversations;
+mod directory;
 pub mod format;
 mod menu;
 pub mod rows;
@@ -22,6 +23,7 @@ pub use chat::Chat;
 pub use composer::Composer;
 pub use connection::ConnectionIndicator;
 pub use conversations::ConversationList;
+pub use directory::DirectoryList;
 pub use shell::{Main, MainProps};
 pub use timeline::Timeline;
 

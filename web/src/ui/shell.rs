@@ -2,7 +2,7 @@
 //! or instead of (phone) the open chat.
 
 use super::avatar::{self, Size};
-use super::{Chat, ConnectionIndicator, ConversationList};
+use super::{Chat, ConnectionIndicator, ConversationList, DirectoryList};
 use crate::i18n::{Lang, Text};
 use crate::state::{AppState, Command, Shared};
 use yew::prelude::*;
@@ -19,6 +19,7 @@ pub struct MainProps {
 #[component(Main)]
 pub fn main(props: &MainProps) -> Html {
     let shared = use_context::<Shared>();
+    let contacts_tab = use_state(|| false);
     let unread = shared.as_ref().map_or(0, |s| s.state.unread_total);
     use_effect_with(unread, |&unread| {
         gloo::utils::document().set_title(&tab_title(unread));
@@ -61,7 +62,21 @@ pub fn main(props: &MainProps) -> Html {
             { banner(state, lang, &shared.command) }
             <div class="main__panes">
                 <nav class="main__list" aria-label={lang.tr(Text::Conversations)}>
-                    <ConversationList />
+                    <div class="tabs" role="tablist">
+                        { tab("tab-chats", lang.tr(Text::TabChats), !*contacts_tab, {
+                            let contacts_tab = contacts_tab.clone();
+                            Callback::from(move |_: MouseEvent| contacts_tab.set(false))
+                        }) }
+                        { tab("tab-contacts", lang.tr(Text::TabContacts), *contacts_tab, {
+                            let contacts_tab = contacts_tab.clone();
+                            Callback::from(move |_: MouseEvent| contacts_tab.set(true))
+                        }) }
+                    </div>
+                    if *contacts_tab {
+                        <DirectoryList />
+                    } else {
+                        <ConversationList />
+                    }
                 </nav>
                 <section class="main__chat">
                     if let Some(peer) = open {
@@ -76,6 +91,16 @@ pub fn main(props: &MainProps) -> Html {
                 </section>
             </div>
         </div>
+    }
+}
+
+/// One tab of the list pane.
+fn tab(id: &'static str, label: &str, selected: bool, onclick: Callback<MouseEvent>) -> Html {
+    html! {
+        <button {id} type="button" role="tab" aria-selected={selected.to_string()}
+            class={classes!("tabs__tab", selected.then_some("tabs__tab--selected"))} {onclick}>
+            { label }
+        </button>
     }
 }
 
