@@ -205,6 +205,13 @@ async fn unread_badges_and_pins_survive_a_reload() -> anyhow::Result<()> {
             zhang
                 .wait_for_attribute(".main", "data-view", "list")
                 .await?;
+            // The phone's back button closes a chat too, and stays in the app.
+            open_chat(&zhang, WANG).await?;
+            zhang.script("history.back(); return true;").await?;
+            zhang
+                .wait_for_attribute(".main", "data-view", "list")
+                .await?;
+            zhang.wait_for_count(&row(WANG), 1).await?;
             Ok(())
         }
         .await;

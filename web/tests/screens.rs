@@ -131,6 +131,17 @@ async fn settle() {
     gloo::timers::future::TimeoutFuture::new(120).await;
 }
 
+/// Waits (up to 3 s: a loaded test machine renders slowly) until `holds`.
+async fn until(what: &str, holds: impl Fn() -> bool) {
+    for _ in 0..60 {
+        if holds() {
+            return;
+        }
+        gloo::timers::future::TimeoutFuture::new(50).await;
+    }
+    panic!("{what}: not within 3 s");
+}
+
 fn js(code: &str) -> JsValue {
     js_sys::eval(code).unwrap_or_else(|err| panic!("{code}: {err:?}"))
 }
@@ -283,9 +294,11 @@ fn opened(messages: Vec<Message>) -> AppState {
 #[wasm_bindgen_test]
 async fn a_long_history_keeps_a_window_in_the_dom_and_never_jumps() {
     let screen = mount(opened(history(1..=10_000))).await;
-    assert_eq!(count("#chat .message"), 100);
-    assert!(exists("#chat .message[data-id=\"10000\"]"));
-    assert!(from_bottom() <= 2.0, "opens at the bottom");
+    until("the newest window renders", || {
+        count("#chat .message") == 100 && exists("#chat .message[data-id=\"10000\"]")
+    })
+    .await;
+    until("opens at the bottom", || from_bottom() <= 2.0).await;
 
     for _ in 0..4 {
         let (key, before) = scroll_to("0");

@@ -20,6 +20,10 @@ pub struct MainProps {
 pub fn main(props: &MainProps) -> Html {
     let shared = use_context::<Shared>();
     let contacts_tab = use_state(|| false);
+    use_back_button(
+        shared.as_ref().is_some_and(|s| s.state.open.is_some()),
+        shared.as_ref().map(|s| s.command.clone()),
+    );
     let unread = shared.as_ref().map_or(0, |s| s.state.unread_total);
     use_effect_with(unread, |&unread| {
         gloo::utils::document().set_title(&tab_title(unread));
@@ -92,6 +96,41 @@ pub fn main(props: &MainProps) -> Html {
             </div>
         </div>
     }
+}
+
+/// The history entry an open chat adds, so the browser's (or the phone's)
+/// back button closes the chat instead of leaving the app.
+const CHAT_ENTRY: &str = "penpen-chat";
+
+#[hook]
+fn use_back_button(chat_open: bool, command: Option<Callback<Command>>) {
+    use_effect_with(chat_open, |&chat_open| {
+        let Ok(history) = gloo::utils::window().history() else {
+            return;
+        };
+        let ours = history
+            .state()
+            .ok()
+            .and_then(|s| s.as_string())
+            .is_some_and(|s| s == CHAT_ENTRY);
+        if chat_open && !ours {
+            let _ = history.push_state(&CHAT_ENTRY.into(), "");
+        } else if !chat_open && ours {
+            // Closed in the app: drop the entry it added.
+            let _ = history.back();
+        }
+    });
+    // The callback changes with each render of the app; the listener follows it.
+    use_effect_with(command, |command| {
+        let command = command.clone();
+        let listener =
+            gloo::events::EventListener::new(&gloo::utils::window(), "popstate", move |_| {
+                if let Some(command) = &command {
+                    command.emit(Command::Close);
+                }
+            });
+        move || drop(listener)
+    });
 }
 
 /// One tab of the list pane.
