@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod login;
 pub mod net;
 pub mod notify;
+pub mod pinyin;
 pub mod session;
 pub mod socket;
 pub mod state;

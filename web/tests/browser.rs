@@ -340,3 +340,14 @@ async fn an_unreachable_server_is_reported_not_hung_on() {
         "{result:?}"
     );
 }
+
+#[wasm_bindgen_test]
+fn chinese_names_have_pinyin_initials() {
+    let initials = penpen_web::pinyin::Initials::new();
+    assert_eq!(initials.of("张三"), "zs");
+    assert_eq!(initials.of("王建国"), "wjg");
+    assert_eq!(initials.of("陈静"), "cj");
+    assert_eq!(initials.of("欧阳娜娜"), "oynn");
+    assert_eq!(initials.of("Ada 李"), "adal");
+    assert_eq!(initials.of("😀·"), "");
+}

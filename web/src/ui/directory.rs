@@ -4,6 +4,7 @@
 
 use super::avatar::{self, Size};
 use crate::i18n::Text;
+use crate::pinyin::Initials;
 use crate::state::{Command, Shared};
 use penpen_core::Peer;
 use penpen_core::packets::directory::{Contact, Directory};
@@ -16,7 +17,24 @@ use yew::prelude::*;
 #[component(DirectoryList)]
 pub fn directory_list() -> Html {
     let query = use_state(String::new);
-    let Some(shared) = use_context::<Shared>() else {
+    let shared = use_context::<Shared>();
+    // Initials are worked out once per directory, not on every keystroke.
+    let initials = use_memo(
+        shared.as_ref().and_then(|s| s.state.directory.clone()),
+        |directory| {
+            let pinyin = Initials::new();
+            directory
+                .as_ref()
+                .map(|d| {
+                    d.contacts
+                        .iter()
+                        .map(|c| pinyin.of(&c.name))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        },
+    );
+    let Some(shared) = shared else {
         return html! {};
     };
     let lang = shared.lang;
@@ -36,7 +54,7 @@ pub fn directory_list() -> Html {
             }
         })
     };
-    let sections = sections(&directory, &query);
+    let sections = sections(&directory, &initials, &query);
     let rows = |contacts: Vec<&Contact>| -> Html {
         contacts
             .into_iter()
@@ -48,7 +66,7 @@ pub fn directory_list() -> Html {
                 let job = directory.jobs.get(&contact.job).cloned().unwrap_or_default();
                 let is_me = me.as_ref() == Some(&contact.user);
                 html! {
-                    <li class="contact" data-user={contact.user.to_string()}
+                    <li key={contact.user.to_string()} class="contact" data-user={contact.user.to_string()}
                         data-presence={presence_code(contact.presence)}>
                         <button type="button" class="contact__open" onclick={open}>
                             <span class="contact__avatar">
@@ -76,33 +94,42 @@ pub fn directory_list() -> Html {
             // being typed (an IME composition, or keys arriving fast).
             <input id="contact-search" class="directory__search" type="search"
                 placeholder={lang.tr(Text::SearchContacts)} oninput={on_input} />
-            if sections.is_empty() {
-                <p class="directory__empty">{ lang.tr(Text::NoContacts) }</p>
-            }
-            { for sections.into_iter().map(|(department, name, contacts)| html! {
-                // Searching opens every section that has a match.
-                <details class="department" data-department={department.to_string()} open=true>
-                    <summary class="department__name">
-                        { name }<span class="department__count">{ contacts.len() }</span>
-                    </summary>
-                    <ul class="department__people">{ rows(contacts) }</ul>
-                </details>
-            }) }
+            // The sections change in number as the search narrows: in their
+            // own element, so the search box beside them is never re-created
+            // (losing focus and what is being typed) when they do.
+            <div class="directory__sections">
+                if sections.is_empty() {
+                    <p class="directory__empty">{ lang.tr(Text::NoContacts) }</p>
+                }
+                { for sections.into_iter().map(|(department, name, contacts)| html! {
+                    // Searching opens every section that has a match.
+                    <details key={department.to_string()} class="department"
+                        data-department={department.to_string()} open=true>
+                        <summary class="department__name">
+                            { name }<span class="department__count">{ contacts.len() }</span>
+                        </summary>
+                        <ul class="department__people">{ rows(contacts) }</ul>
+                    </details>
+                }) }
+            </div>
         </div>
     }
 }
 
 /// The departments in number order, each with its people matching `query`
-/// (by name or account; empty: everyone), leaving out departments with none.
+/// (by name, account, or pinyin initials — `initials[i]` belongs to
+/// `directory.contacts[i]`; empty: everyone), leaving out departments with none.
 fn sections<'a>(
     directory: &'a Directory,
+    initials: &[String],
     query: &str,
 ) -> Vec<(penpen_core::DepartmentId, String, Vec<&'a Contact>)> {
     let query = query.trim().to_lowercase();
-    let matches = |contact: &Contact| {
+    let matches = |index: usize, contact: &Contact| {
         query.is_empty()
             || contact.name.to_lowercase().contains(&query)
             || contact.user.as_str().contains(&query)
+            || initials.get(index).is_some_and(|i| i.contains(&query))
     };
     directory
         .departments
@@ -111,7 +138,9 @@ fn sections<'a>(
             let people: Vec<&Contact> = directory
                 .contacts
                 .iter()
-                .filter(|c| c.department == *id && matches(c))
+                .enumerate()
+                .filter(|(index, c)| c.department == *id && matches(*index, c))
+                .map(|(_, c)| c)
                 .collect();
             (*id, name.clone(), people)
         })
@@ -171,7 +200,7 @@ mod tests {
     #[test]
     fn departments_keep_their_order_and_drop_empty_ones() {
         let directory = directory();
-        let all = sections(&directory, "");
+        let all = sections(&directory, &[], "");
         let names: Vec<&str> = all.iter().map(|(_, name, _)| name.as_str()).collect();
         assert_eq!(names, vec!["总经理", "技术部"]);
         assert_eq!(all[1].2.len(), 2);
@@ -180,11 +209,14 @@ mod tests {
     #[test]
     fn search_matches_names_and_accounts() {
         let directory = directory();
-        let by_name = sections(&directory, " 张 ");
+        let by_name = sections(&directory, &[], " 张 ");
         assert_eq!(by_name.len(), 1);
         assert_eq!(by_name[0].2[0].name, "张伟");
-        let by_account = sections(&directory, "00005");
+        let by_account = sections(&directory, &[], "00005");
         assert_eq!(by_account[0].2[0].name, "陈静");
-        assert!(sections(&directory, "nobody").is_empty());
+        assert!(sections(&directory, &[], "nobody").is_empty());
+        let initials = ["wjg".to_owned(), "zw".to_owned(), "cj".to_owned()];
+        let by_initials = sections(&directory, &initials, "ZW");
+        assert_eq!(by_initials[0].2[0].name, "张伟");
     }
 }
