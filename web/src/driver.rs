@@ -25,8 +25,6 @@ use yew::Callback;
 /// Something for the driver to handle.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {
-    /// A socket event.
-    Socket(Tagged),
     /// The user did something.
     Command(Command),
     /// The browser went online (true) or offline.
@@ -241,7 +239,6 @@ impl Driver {
     async fn handle(&mut self, input: Input) {
         let now = now();
         match input {
-            Input::Socket(tagged) => self.socket_event(tagged),
             Input::Online(online) => self.engine.set_online(online, now),
             Input::Visible(visible) => {
                 self.visible = visible;
@@ -364,7 +361,7 @@ impl Driver {
                 Action::Send(service, frame) => self.sockets.send(service, &frame),
                 Action::Persist(batch) => {
                     if let Err(err) = self.cache.apply(&batch).await {
-                        self.cache_failed(err, batch).await;
+                        self.cache_failed(err).await;
                         return;
                     }
                 }
@@ -376,7 +373,7 @@ impl Driver {
     /// The cache refused a write. What the engine holds in memory is kept;
     /// the database is rebuilt and the engine restarted on it, so it catches
     /// up everything again from the server, where every message is kept.
-    async fn cache_failed(&mut self, err: CacheError, _lost: CacheBatch) {
+    async fn cache_failed(&mut self, err: CacheError) {
         self.update.emit(Update::CacheProblem(err.to_string()));
         let carried = self.engine.export();
         self.sockets.close_all();

@@ -1,6 +1,7 @@
 //! The signed-in session: logging in (20888), remembering the session so a
-//! reload needs no password, checking it on return, and logging out (which
-//! revokes the token on the server).
+//! reload needs no password (the sync driver resumes it), and logging out on
+//! a socket of its own when the stream cannot carry it (which revokes the
+//! token on the server).
 
 use crate::config::ServerAddress;
 use crate::socket;
@@ -134,19 +135,6 @@ pub async fn log_in(
         password: password_digest(password),
     })?;
     let replies = exchange(server, vec![login]).await?;
-    let reply = replies
-        .first()
-        .ok_or(SessionError::Unreachable("no reply".into()))?;
-    decode::<LoginReply>(reply).map(Session::from)
-}
-
-/// Checks that a remembered session is still valid.
-pub async fn resume(server: &ServerAddress, session: &Session) -> Result<Session, SessionError> {
-    let resume = encode(&Resume {
-        user: session.user.clone(),
-        token: session.token.clone(),
-    })?;
-    let replies = exchange(server, vec![resume]).await?;
     let reply = replies
         .first()
         .ok_or(SessionError::Unreachable("no reply".into()))?;

@@ -274,7 +274,9 @@ pub struct Engine {
     groups: Option<Vec<Group>>,
     stream: Stream,
     stream_failures: u32,
-    ever_live: bool,
+    /// The server has answered a login or resume on this engine: from then
+    /// on a lost connection is retried, never reported as unreachable.
+    reached_server: bool,
     online: bool,
     links: BTreeMap<Service, Link>,
     actions: VecDeque<Action>,
@@ -345,7 +347,7 @@ impl Engine {
             groups: snapshot.groups,
             stream: Stream::Down { retry_at: Some(0) },
             stream_failures: 0,
-            ever_live: false,
+            reached_server: false,
             online: true,
             links: BTreeMap::new(),
             actions: VecDeque::new(),
@@ -962,7 +964,7 @@ impl Engine {
 
     fn stream_lost(&mut self, now: i64) {
         let was_live = self.stream == Stream::Live;
-        if !self.ever_live && matches!(self.credentials, Credentials::Password { .. }) {
+        if !self.reached_server && matches!(self.credentials, Credentials::Password { .. }) {
             // A first login that cannot reach the server says so at once.
             self.stop();
             self.notify(Event::Unreachable);
@@ -1177,7 +1179,7 @@ impl Engine {
         match reply_of::<LoginReply>(frame) {
             Ok(reply) => {
                 self.stream = Stream::Live;
-                self.ever_live = true;
+                self.reached_server = true;
                 self.stream_failures = 0;
                 self.credentials = Credentials::Token {
                     user: reply.user.clone(),
@@ -1220,7 +1222,7 @@ impl Engine {
                     });
                 } else {
                     self.act(Action::Close(Service::Login));
-                    self.ever_live = true; // retrying is right: the server answered
+                    self.reached_server = true;
                     self.stream_lost(now);
                 }
             }
@@ -1263,9 +1265,9 @@ impl Engine {
                 }
             },
             Request::History(peer) => {
-                let before = self.history_wanted.remove(&peer).flatten();
+                self.history_wanted.remove(&peer);
                 match reply_of::<MessagePage>(frame) {
-                    Ok(page) => self.take_history(peer, before, page, now),
+                    Ok(page) => self.take_history(peer, page, now),
                     Err(refusal) => {
                         // Not a member, no such user: there is nothing older
                         // to show. A server failure may pass: scrolling asks again.
@@ -1454,13 +1456,7 @@ impl Engine {
         });
     }
 
-    fn take_history(
-        &mut self,
-        peer: Peer,
-        _before: Option<MessageId>,
-        page: MessagePage,
-        now: i64,
-    ) {
+    fn take_history(&mut self, peer: Peer, page: MessagePage, now: i64) {
         let complete = !page.more;
         for message in &page.messages {
             if let Some(seq) = message.seq
