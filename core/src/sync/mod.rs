@@ -18,9 +18,11 @@
 //! Nothing here reads a clock or blocks: time comes in as `now` (milliseconds
 //! since the epoch) and [`Engine::poll_timeout`] says when to call back.
 
+mod operations;
 mod seqs;
 mod timing;
 
+pub use operations::{Operation, OperationError, OperationId, Outcome};
 pub use seqs::SeqTracker;
 pub use timing::{Rng, backoff_ms};
 
@@ -30,11 +32,14 @@ use crate::cache::{
 };
 use crate::envelope::{Encoding, Frame};
 use crate::ids::{ClientMsgId, MessageId, Peer, Seq, UserId};
+use crate::packets::Done;
 use crate::packets::Packet;
-use crate::packets::directory::{Directory, DirectoryQuery};
+use crate::packets::directory::{Contact, Directory, DirectoryQuery};
 use crate::packets::groups::{Group, Groups, GroupsQuery};
+use crate::packets::groups::{GroupCreated, GroupUpdated, MembersAction};
 use crate::packets::login::{Login, LoginReply, Push, Resume, StreamAck};
 use crate::packets::message::{Message, MessageType, SendAck, SendText, Sender};
+use crate::packets::profile::{Presence, PresenceUpdate, SignatureQuery, Signatures};
 use crate::packets::sync::{CatchUp, History, MessagePage};
 use crate::reply::{ErrorReply, State};
 use crate::service::Service;
@@ -143,6 +148,13 @@ pub enum Event {
     GroupsChanged,
     /// Catch-up finished: the cache holds everything the server had.
     CaughtUp,
+    /// An operation was answered, or could not be sent after all.
+    Performed {
+        /// Which.
+        id: OperationId,
+        /// What it produced, or why it failed.
+        result: Result<Outcome, ErrorReply>,
+    },
     /// A push other than a message (broadcast, presence, signature).
     Pushed(Push),
 }
@@ -223,6 +235,9 @@ enum Request {
     History(Peer),
     Directory,
     Groups,
+    Operation(OperationId),
+    Presence(Presence),
+    Signatures,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -301,10 +316,30 @@ pub struct Engine {
     /// New messages not told to the UI yet, by conversation (and whether any
     /// came live); told at the next write.
     arrivals: BTreeMap<Peer, (Vec<Message>, bool)>,
+    /// Operations not answered yet, by id.
+    operations: BTreeMap<OperationId, PendingOperation>,
+    next_operation: u64,
+    /// The user chose to show as busy (else: online while the app is
+    /// visible, away while it is hidden).
+    busy: bool,
+    /// The presence the server last took from this session.
+    presence_sent: Option<Presence>,
+    /// Contacts whose signatures are to be fetched (52888).
+    signatures_wanted: BTreeSet<UserId>,
     /// The first catch-up of an empty cache (a new device, a rebuilt cache):
     /// what arrives until it is done is history, not news, and is not
     /// counted unread.
     first_sync: bool,
+}
+
+/// An operation waiting for its answer.
+#[derive(Debug, Clone)]
+struct PendingOperation {
+    operation: Operation,
+    frame: String,
+    /// When the user asked: one not on the wire by the request timeout fails.
+    asked_at: i64,
+    on_the_wire: bool,
 }
 
 /// A request made once per connection.
@@ -365,6 +400,11 @@ impl Engine {
             rng: Rng::new(seed),
             clock: 0,
             arrivals: BTreeMap::new(),
+            operations: BTreeMap::new(),
+            next_operation: 0,
+            busy: false,
+            presence_sent: None,
+            signatures_wanted: BTreeSet::new(),
             first_sync,
         }
     }
@@ -497,6 +537,11 @@ impl Engine {
         {
             at(done + RESYNC_MS);
         }
+        for pending in self.operations.values() {
+            if !pending.on_the_wire {
+                at(pending.asked_at + REQUEST_TIMEOUT_MS);
+            }
+        }
         if self.stream == Stream::Live {
             for entry in self.outbox.values() {
                 if let Some(attempt) = self.attempts.get(&entry.cid)
@@ -556,6 +601,19 @@ impl Engine {
             if let Some(link) = self.links.get_mut(&service) {
                 link.state = LinkState::Closed { retry_at: now };
             }
+        }
+        let stale: Vec<OperationId> = self
+            .operations
+            .iter()
+            .filter(|(_, p)| !p.on_the_wire && now >= p.asked_at + REQUEST_TIMEOUT_MS)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in stale {
+            self.fail_operation(
+                id,
+                State::UNAVAILABLE,
+                "the service could not be reached; nothing was changed",
+            );
         }
         if self.stream == Stream::Live
             && self.catch_up == Wanted::No
@@ -790,13 +848,75 @@ impl Engine {
     /// Whether the tab is visible: messages to a conversation in view count
     /// as read only while it is.
     pub fn set_visible(&mut self, visible: bool, now: i64) {
+        self.clock = self.clock.max(now);
         self.visible = visible;
         if visible {
             if let Some(peer) = self.in_view.clone() {
                 self.mark_read(&peer);
             }
             self.reconnect_now(now);
+        } else {
+            self.drive(now);
         }
+    }
+
+    /// Shows the user as busy (until turned off), whatever the app's visibility.
+    pub fn set_busy(&mut self, busy: bool, now: i64) {
+        self.clock = self.clock.max(now);
+        self.busy = busy;
+        self.drive(now);
+    }
+
+    /// The presence this session shows: busy if the user chose it, else
+    /// online while the app is visible and away while it is hidden.
+    pub fn presence(&self) -> Presence {
+        if self.busy {
+            Presence::Busy
+        } else if self.visible {
+            Presence::Online
+        } else {
+            Presence::Away
+        }
+    }
+
+    /// Asks the server for these contacts' current signatures (52888), to
+    /// refresh what the directory says (a contact page being opened).
+    pub fn refresh_signatures(&mut self, users: Vec<UserId>, now: i64) {
+        self.clock = self.clock.max(now);
+        self.signatures_wanted.extend(users);
+        self.drive(now);
+    }
+
+    /// Asks the server to change something now. It is refused at once when
+    /// there is no connection; otherwise it is answered exactly once with
+    /// [`Event::Performed`].
+    pub fn perform(
+        &mut self,
+        operation: Operation,
+        now: i64,
+    ) -> Result<OperationId, OperationError> {
+        self.clock = self.clock.max(now);
+        match self.stream {
+            Stream::Stopped => return Err(OperationError::NotLoggedIn),
+            Stream::Live => {}
+            _ => return Err(OperationError::Offline),
+        }
+        let frame = operation
+            .frame(&self.meta.user)
+            .map_err(|e| OperationError::Invalid(e.to_string()))?;
+        let id = OperationId(self.next_operation);
+        self.next_operation += 1;
+        self.operations.insert(
+            id,
+            PendingOperation {
+                operation,
+                frame,
+                asked_at: now,
+                on_the_wire: false,
+            },
+        );
+        self.drive(now);
+        Ok(id)
     }
 
     /// Marks a conversation read.
@@ -938,6 +1058,14 @@ impl Engine {
 
     fn stop(&mut self) {
         self.flush();
+        let ids: Vec<OperationId> = self.operations.keys().copied().collect();
+        for id in ids {
+            self.fail_operation(
+                id,
+                State::SESSION_INVALID,
+                "signed out before the server answered",
+            );
+        }
         self.stream = Stream::Stopped;
         for (service, link) in std::mem::take(&mut self.links) {
             if !matches!(link.state, LinkState::Closed { .. }) {
@@ -984,6 +1112,21 @@ impl Engine {
         self.stream = Stream::Down {
             retry_at: Some(now + wait),
         };
+        // Operations not sent yet wait for no reconnect: the user is told now.
+        let unsent: Vec<OperationId> = self
+            .operations
+            .iter()
+            .filter(|(_, p)| !p.on_the_wire)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in unsent {
+            self.fail_operation(
+                id,
+                State::UNAVAILABLE,
+                "the connection was lost; nothing was changed",
+            );
+        }
+        self.presence_sent = None;
         // The service sockets live on their own, but catch-up is redone on
         // the next connection, and nothing new is asked before it.
         self.catch_up = Wanted::No;
@@ -1019,6 +1162,14 @@ impl Engine {
                 Request::Groups => self.groups_wanted = Wanted::Yes,
                 // Still in history_wanted: asked again when the link is back.
                 Request::History(_) => {}
+                // Whether it took effect is unknown: the user decides.
+                Request::Operation(id) => self.fail_operation(
+                    id,
+                    State::UNAVAILABLE,
+                    "the connection was lost before the answer; check whether it took effect",
+                ),
+                Request::Presence(_) => self.presence_sent = None,
+                Request::Signatures => {}
             }
         }
     }
@@ -1092,7 +1243,52 @@ impl Engine {
                 self.request(Service::SyncMessages, Request::History(peer), frame, now);
             }
         }
+        let presence = self.presence();
+        if self.presence_sent.is_some_and(|sent| sent != presence) && !self.asked(Service::Presence)
+        {
+            let frame = encode(&PresenceUpdate {
+                user: self.meta.user.clone(),
+                presence,
+            });
+            self.request(Service::Presence, Request::Presence(presence), frame, now);
+        }
+        if !self.signatures_wanted.is_empty() && !self.asked(Service::SyncSignatures) {
+            let users: Vec<UserId> = self
+                .signatures_wanted
+                .iter()
+                .take(crate::limits::MAX_SIGNATURE_USERS)
+                .cloned()
+                .collect();
+            let frame = encode(&SignatureQuery {
+                users: users.clone(),
+            });
+            if self.request(Service::SyncSignatures, Request::Signatures, frame, now) {
+                for user in &users {
+                    self.signatures_wanted.remove(user);
+                }
+            }
+        }
+        let unsent: Vec<(OperationId, Service, String)> = self
+            .operations
+            .iter()
+            .filter(|(_, p)| !p.on_the_wire)
+            .map(|(id, p)| (*id, p.operation.service(), p.frame.clone()))
+            .collect();
+        for (id, service, frame) in unsent {
+            if self.request(service, Request::Operation(id), frame, now)
+                && let Some(pending) = self.operations.get_mut(&id)
+            {
+                pending.on_the_wire = true;
+            }
+        }
         self.send_outbox(now);
+    }
+
+    /// Whether a request is waiting for its reply on the socket of `service`.
+    fn asked(&self, service: Service) -> bool {
+        self.links
+            .get(&service)
+            .is_some_and(|l| !l.pending.is_empty())
     }
 
     /// Sends the first queued message of each conversation that has none on
@@ -1166,7 +1362,22 @@ impl Engine {
                     self.stop();
                     self.notify(Event::SignedOut(signed_out));
                 }
-                Ok(push) => self.notify(Event::Pushed(push)),
+                Ok(push) => {
+                    match &push {
+                        Push::Presence { presence } => {
+                            let (user, presence) = (presence.user.clone(), presence.presence);
+                            self.edit_contact(&user, now, |c| c.presence = presence);
+                        }
+                        Push::Signature { signature } => {
+                            let signing = signature.signing.clone();
+                            self.edit_contact(&signature.user.clone(), now, |c| {
+                                c.signing = signing
+                            });
+                        }
+                        _ => {}
+                    }
+                    self.notify(Event::Pushed(push));
+                }
                 // An error reply (to an ack) or a push this build does not
                 // know: nothing to keep.
                 Err(_) => {}
@@ -1201,6 +1412,8 @@ impl Engine {
                 self.catch_up_since = self.seqs.contiguous();
                 self.directory_wanted = Wanted::Yes;
                 self.groups_wanted = Wanted::Yes;
+                // The server marks every new session online.
+                self.presence_sent = Some(Presence::Online);
                 // Sends that were on the wire when the stream dropped go again.
                 for attempt in self.attempts.values_mut() {
                     attempt.not_before = attempt.not_before.min(now);
@@ -1290,6 +1503,19 @@ impl Engine {
                     }
                 } else {
                     self.directory_wanted = Wanted::No;
+                }
+            }
+            Request::Operation(id) => self.operation_reply(id, frame, now),
+            Request::Presence(presence) => {
+                // A refusal is not retried until something changes: asking
+                // again at once would only be refused again.
+                self.presence_sent = Some(presence);
+            }
+            Request::Signatures => {
+                if let Ok(found) = reply_of::<Signatures>(frame) {
+                    for (user, signing) in found.signatures {
+                        self.edit_contact(&user, now, |c| c.signing = signing);
+                    }
                 }
             }
             Request::Groups => {
@@ -1394,6 +1620,10 @@ impl Engine {
                 self.notify(Event::OutboxChanged(entry.to));
                 settled_outbox = true;
             }
+            if message.kind.is_notice() && self.groups_wanted == Wanted::No {
+                // Someone renamed a group, or changed who is in it.
+                self.groups_wanted = Wanted::Yes;
+            }
             let conversation = message.conversation(&me);
             // On an empty cache, the backlog the stream pushes after login is
             // history too, like what catch-up brings.
@@ -1454,6 +1684,80 @@ impl Engine {
             conversation: conversation.clone(),
             message: message.clone(),
         });
+    }
+
+    fn operation_reply(&mut self, id: OperationId, frame: &Frame, now: i64) {
+        let Some(pending) = self.operations.remove(&id) else {
+            return;
+        };
+        let result = match &pending.operation {
+            Operation::SetSignature(signing) => reply_of::<Done>(frame).map(|_| {
+                let (me, signing) = (self.meta.user.clone(), signing.clone());
+                self.edit_contact(&me, now, |c| c.signing = signing);
+                Outcome::Done
+            }),
+            Operation::ChangePassword { .. } => reply_of::<Done>(frame).map(|_| Outcome::Done),
+            Operation::CreateGroup { .. } => reply_of::<GroupCreated>(frame).map(|created| {
+                self.groups_wanted = Wanted::Yes;
+                Outcome::GroupCreated(created.gid)
+            }),
+            Operation::RenameGroup { .. } | Operation::ChangeMembers { .. } => {
+                let left = matches!(
+                    pending.operation,
+                    Operation::ChangeMembers {
+                        action: MembersAction::Leave,
+                        ..
+                    }
+                );
+                reply_of::<GroupUpdated>(frame).map(|updated| {
+                    self.put_group(updated.group.clone(), left, now);
+                    Outcome::Group(updated.group)
+                })
+            }
+        };
+        self.notify(Event::Performed { id, result });
+    }
+
+    fn fail_operation(&mut self, id: OperationId, state: State, reason: &str) {
+        if self.operations.remove(&id).is_some() {
+            self.notify(Event::Performed {
+                id,
+                result: Err(ErrorReply::new(state, reason)),
+            });
+        }
+    }
+
+    /// Replaces a group in the user's list (or drops it: the user left).
+    fn put_group(&mut self, group: Group, left: bool, now: i64) {
+        let mut groups = self.groups.clone().unwrap_or_default();
+        groups.retain(|g| g.gid != group.gid);
+        if !left {
+            groups.push(group);
+            groups.sort_by_key(|g| g.gid);
+        }
+        if self.groups.as_ref() != Some(&groups) {
+            self.unwritten.groups = Some(groups.clone());
+            self.groups = Some(groups);
+            self.flush_soon(now);
+            self.notify(Event::GroupsChanged);
+        }
+    }
+
+    /// Changes one contact in the directory (a push, a reply), if it is there.
+    fn edit_contact(&mut self, user: &UserId, now: i64, edit: impl FnOnce(&mut Contact)) {
+        let Some(directory) = self.directory.as_mut() else {
+            return;
+        };
+        let Some(contact) = directory.contacts.iter_mut().find(|c| &c.user == user) else {
+            return;
+        };
+        let before = contact.clone();
+        edit(contact);
+        if *contact != before {
+            self.unwritten.directory = Some(directory.clone());
+            self.flush_soon(now);
+            self.notify(Event::DirectoryChanged);
+        }
     }
 
     fn take_history(&mut self, peer: Peer, page: MessagePage, now: i64) {

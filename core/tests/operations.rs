@@ -1,0 +1,553 @@
+//! The engine's operations (signature, password, groups), presence and the
+//! directory's live updates, driven frame by frame: each test plays the
+//! server's part by hand, so it can answer, refuse or fall silent exactly
+//! where it wants to.
+
+use penpen_core::cache::{AccountMeta, Snapshot};
+use penpen_core::packets::Done;
+use penpen_core::packets::Packet;
+use penpen_core::packets::directory::{Contact, Directory};
+use penpen_core::packets::groups::{
+    Group, GroupCreate, GroupCreated, GroupMembersChange, GroupRename, GroupUpdated, Groups,
+    Members, MembersAction,
+};
+use penpen_core::packets::login::{LoginReply, PresenceChange, Push, SignatureChange};
+use penpen_core::packets::message::{GroupRenamedNotice, Message, MessageType, Sender};
+use penpen_core::packets::profile::{
+    PasswordUpdate, Presence, PresenceUpdate, SignatureQuery, SignatureUpdate, Signatures,
+};
+use penpen_core::packets::sync::MessagePage;
+use penpen_core::sync::{
+    Action, Credentials, Engine, Event, Operation, OperationError, OperationId, Outcome,
+    REQUEST_TIMEOUT_MS,
+};
+use penpen_core::{
+    DepartmentId, Encoding, ErrorReply, Frame, GroupId, JobId, MessageId, Peer, Seq, Service,
+    State, UserId,
+};
+use std::collections::BTreeMap;
+
+fn user(n: u64) -> UserId {
+    UserId::parse(&format!("{}", 13_800_000_000u64 + n)).expect("user id")
+}
+
+fn gid(n: u64) -> GroupId {
+    GroupId::new(n).expect("gid")
+}
+
+fn frame<T: serde::Serialize>(packet: &T) -> String {
+    Frame::encode(Encoding::Base64, packet).expect("encode")
+}
+
+fn contact(n: u64, signing: &str) -> Contact {
+    Contact {
+        name: format!("用户{n}"),
+        user: user(n),
+        department: DepartmentId(1),
+        job: JobId(1),
+        signing: signing.into(),
+        presence: Presence::Online,
+    }
+}
+
+fn group(n: u64, name: &str, members: &[u64]) -> Group {
+    Group {
+        gid: gid(n),
+        holder: user(members[0]),
+        name: name.into(),
+        member: Members(members.iter().map(|m| user(*m)).collect()),
+    }
+}
+
+/// One engine and what it did, with the server's part played by the test.
+struct Harness {
+    engine: Engine,
+    now: i64,
+    /// Frames sent, per service, not yet looked at.
+    sent: BTreeMap<Service, Vec<String>>,
+    events: Vec<Event>,
+    open: Vec<Service>,
+}
+
+impl Harness {
+    /// Logged in as user 1, with a directory of users 1–3 and one group.
+    fn live() -> Harness {
+        let snapshot = Snapshot {
+            meta: Some(AccountMeta::new(user(1), "用户1".into(), false)),
+            directory: Some(Directory {
+                state: State::SUCCESS,
+                departments: BTreeMap::new(),
+                jobs: BTreeMap::new(),
+                contacts: vec![contact(1, ""), contact(2, "旧签名"), contact(3, "")],
+            }),
+            groups: Some(vec![group(7, "项目组", &[1, 2, 3])]),
+            ..Snapshot::default()
+        };
+        let credentials = Credentials::Token {
+            user: user(1),
+            token: "t".into(),
+        };
+        let mut harness = Harness {
+            engine: Engine::new(credentials, snapshot, 7),
+            now: 1_000,
+            sent: BTreeMap::new(),
+            events: Vec::new(),
+            open: Vec::new(),
+        };
+        harness.engine.handle_timeout(harness.now);
+        harness.pump();
+        harness.engine.opened(Service::Login, harness.now);
+        harness.pump();
+        harness.take(Service::Login);
+        harness.engine.received(
+            Service::Login,
+            &frame(&LoginReply {
+                state: State::SUCCESS,
+                user: user(1),
+                token: "t".into(),
+                name: "用户1".into(),
+                broadcaster: false,
+            }),
+            harness.now,
+        );
+        harness.pump();
+        // Answer the login's own requests, so the sockets are idle.
+        harness.answer(
+            Service::SyncMessages,
+            &MessagePage {
+                state: State::SUCCESS,
+                messages: Vec::new(),
+                more: false,
+            },
+        );
+        harness.answer(
+            Service::SyncContacts,
+            &harness.engine.directory().expect("directory").clone(),
+        );
+        harness.answer(
+            Service::SyncGroups,
+            &Groups {
+                state: State::SUCCESS,
+                groups: vec![group(7, "项目组", &[1, 2, 3])],
+            },
+        );
+        harness.events.clear();
+        harness.sent.clear();
+        harness
+    }
+
+    /// Carries out the engine's actions: sockets open at once unless the
+    /// test closed the door on them.
+    fn pump(&mut self) {
+        loop {
+            let mut opened = Vec::new();
+            while let Some(action) = self.engine.poll_action() {
+                match action {
+                    Action::Open(service) => opened.push(service),
+                    Action::Close(service) => self.open.retain(|s| *s != service),
+                    Action::Send(service, text) => self.sent.entry(service).or_default().push(text),
+                    Action::Persist(_) => {}
+                    Action::Notify(event) => self.events.push(event),
+                }
+            }
+            if opened.is_empty() {
+                return;
+            }
+            for service in opened {
+                if service != Service::Login {
+                    self.open.push(service);
+                    self.engine.opened(service, self.now);
+                }
+            }
+        }
+    }
+
+    /// The frames sent on `service` since the last look.
+    fn take(&mut self, service: Service) -> Vec<String> {
+        self.pump();
+        self.sent.remove(&service).unwrap_or_default()
+    }
+
+    /// The one request sent on `service`, decoded.
+    fn request<T: Packet>(&mut self, service: Service) -> T {
+        let sent = self.take(service);
+        assert_eq!(sent.len(), 1, "one request on {service:?}: {sent:?}");
+        Frame::decode(&sent[0])
+            .and_then(|f| f.packet::<T>())
+            .expect("a request of the expected packet")
+    }
+
+    fn answer<T: serde::Serialize>(&mut self, service: Service, reply: &T) {
+        self.pump();
+        self.engine.received(service, &frame(reply), self.now);
+        self.pump();
+    }
+
+    fn push(&mut self, push: &Push) {
+        self.engine.received(Service::Login, &frame(push), self.now);
+        self.pump();
+    }
+
+    fn advance(&mut self, ms: i64) {
+        self.now += ms;
+        self.engine.handle_timeout(self.now);
+        self.pump();
+    }
+
+    /// The answer to operation `id`, which must have come.
+    fn performed(&mut self, id: OperationId) -> Result<Outcome, ErrorReply> {
+        self.pump();
+        let found = self.events.iter().find_map(|e| match e {
+            Event::Performed { id: done, result } if *done == id => Some(result.clone()),
+            _ => None,
+        });
+        found.unwrap_or_else(|| panic!("operation {id:?} was not answered: {:?}", self.events))
+    }
+
+    fn answered(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|e| matches!(e, Event::Performed { .. }))
+            .count()
+    }
+
+    fn contact(&self, n: u64) -> Contact {
+        let directory = self.engine.directory().expect("directory");
+        directory
+            .contacts
+            .iter()
+            .find(|c| c.user == user(n))
+            .cloned()
+            .expect("contact")
+    }
+}
+
+#[test]
+fn a_signature_change_is_sent_as_the_user_and_shows_in_the_directory() {
+    let mut h = Harness::live();
+    let id = h
+        .engine
+        .perform(Operation::SetSignature("今天在深圳 🌴".into()), h.now)
+        .expect("sent");
+    let update: SignatureUpdate = h.request(Service::Signature);
+    assert_eq!(update.user, user(1));
+    assert_eq!(update.signing, "今天在深圳 🌴");
+    // Not changed until the server has it.
+    assert_eq!(h.contact(1).signing, "");
+    h.answer(Service::Signature, &Done::new());
+    assert_eq!(h.performed(id), Ok(Outcome::Done));
+    assert_eq!(h.contact(1).signing, "今天在深圳 🌴");
+    assert!(h.events.contains(&Event::DirectoryChanged));
+}
+
+#[test]
+fn operations_are_refused_at_once_without_a_connection() {
+    let mut h = Harness::live();
+    h.engine.closed(Service::Login, h.now);
+    h.pump();
+    let refused = h.engine.perform(Operation::SetSignature("x".into()), h.now);
+    assert_eq!(refused, Err(OperationError::Offline));
+    let mut stopped = Harness::live();
+    stopped.engine.log_out();
+    assert_eq!(
+        stopped
+            .engine
+            .perform(Operation::SetSignature("x".into()), stopped.now),
+        Err(OperationError::NotLoggedIn)
+    );
+}
+
+#[test]
+fn an_operation_over_the_protocol_limits_is_refused_before_sending() {
+    let mut h = Harness::live();
+    let refused = h
+        .engine
+        .perform(Operation::SetSignature("长".repeat(10_000)), h.now);
+    assert!(
+        matches!(refused, Err(OperationError::Invalid(ref why)) if why.contains("signing")),
+        "{refused:?}"
+    );
+    assert!(h.take(Service::Signature).is_empty());
+}
+
+#[test]
+fn a_wrong_current_password_comes_back_as_the_servers_refusal() {
+    let mut h = Harness::live();
+    let old = penpen_core::digest::password_digest("旧密码");
+    let new = penpen_core::digest::password_digest("新密码");
+    let id = h
+        .engine
+        .perform(
+            Operation::ChangePassword {
+                old_digest: old.clone(),
+                new_digest: new.clone(),
+            },
+            h.now,
+        )
+        .expect("sent");
+    let update: PasswordUpdate = h.request(Service::Password);
+    assert_eq!((update.user, update.old, update.new), (user(1), old, new));
+    h.answer(
+        Service::Password,
+        &ErrorReply::new(State::WRONG_PASSWORD, "the current password is wrong"),
+    );
+    let refusal = h.performed(id).expect_err("refused");
+    assert_eq!(refusal.state, State::WRONG_PASSWORD);
+}
+
+#[test]
+fn creating_a_group_always_includes_the_creator_and_refreshes_the_groups() {
+    let mut h = Harness::live();
+    let id = h
+        .engine
+        .perform(
+            Operation::CreateGroup {
+                name: "新项目".into(),
+                members: vec![user(2), user(3), user(2)],
+            },
+            h.now,
+        )
+        .expect("sent");
+    let create: GroupCreate = h.request(Service::GroupCreate);
+    assert_eq!(create.holder, user(1));
+    assert_eq!(create.member.0, vec![user(1), user(2), user(3)]);
+    h.answer(
+        Service::GroupCreate,
+        &GroupCreated {
+            state: State::SUCCESS,
+            gid: gid(8),
+        },
+    );
+    assert_eq!(h.performed(id), Ok(Outcome::GroupCreated(gid(8))));
+    // The new group's name and members come from 53888.
+    let _: penpen_core::packets::groups::GroupsQuery = h.request(Service::SyncGroups);
+    h.answer(
+        Service::SyncGroups,
+        &Groups {
+            state: State::SUCCESS,
+            groups: vec![
+                group(7, "项目组", &[1, 2, 3]),
+                group(8, "新项目", &[1, 2, 3]),
+            ],
+        },
+    );
+    assert_eq!(h.engine.groups().expect("groups").len(), 2);
+    assert!(h.events.contains(&Event::GroupsChanged));
+}
+
+#[test]
+fn renaming_and_leaving_update_the_group_list_from_the_reply() {
+    let mut h = Harness::live();
+    let id = h
+        .engine
+        .perform(
+            Operation::RenameGroup {
+                gid: gid(7),
+                name: "发布小组".into(),
+            },
+            h.now,
+        )
+        .expect("sent");
+    let rename: GroupRename = h.request(Service::GroupRename);
+    assert_eq!((rename.gid, rename.name.as_str()), (gid(7), "发布小组"));
+    let renamed = group(7, "发布小组", &[1, 2, 3]);
+    h.answer(
+        Service::GroupRename,
+        &GroupUpdated {
+            state: State::SUCCESS,
+            group: renamed.clone(),
+        },
+    );
+    assert_eq!(h.performed(id), Ok(Outcome::Group(renamed.clone())));
+    assert_eq!(h.engine.groups().expect("groups"), &[renamed]);
+
+    let id = h
+        .engine
+        .perform(
+            Operation::ChangeMembers {
+                gid: gid(7),
+                action: MembersAction::Leave,
+                members: Vec::new(),
+            },
+            h.now,
+        )
+        .expect("sent");
+    let change: GroupMembersChange = h.request(Service::GroupMembers);
+    assert_eq!(change.action, MembersAction::Leave);
+    h.answer(
+        Service::GroupMembers,
+        &GroupUpdated {
+            state: State::SUCCESS,
+            group: group(7, "发布小组", &[2, 3]),
+        },
+    );
+    assert!(h.performed(id).is_ok());
+    // The user is no longer in it: it leaves their list (its messages stay).
+    assert!(h.engine.groups().expect("groups").is_empty());
+}
+
+#[test]
+fn a_connection_lost_before_the_answer_fails_the_operation_once() {
+    let mut h = Harness::live();
+    let id = h
+        .engine
+        .perform(
+            Operation::RenameGroup {
+                gid: gid(7),
+                name: "x".into(),
+            },
+            h.now,
+        )
+        .expect("sent");
+    assert_eq!(h.take(Service::GroupRename).len(), 1);
+    h.engine.closed(Service::GroupRename, h.now);
+    let refusal = h.performed(id).expect_err("failed");
+    assert_eq!(refusal.state, State::UNAVAILABLE);
+    // A late timeout or reconnect does not answer it again.
+    h.advance(REQUEST_TIMEOUT_MS * 2);
+    assert_eq!(h.answered(), 1);
+    assert!(h.take(Service::GroupRename).is_empty(), "never sent twice");
+}
+
+#[test]
+fn an_operation_whose_service_cannot_be_reached_fails_after_the_request_timeout() {
+    let mut h = Harness::live();
+    let id = h
+        .engine
+        .perform(Operation::SetSignature("x".into()), h.now)
+        .expect("accepted");
+    // The socket never opens: every try is refused.
+    for _ in 0..20 {
+        h.pump();
+        if h.open.contains(&Service::Signature) {
+            h.take(Service::Signature);
+            h.engine.closed(Service::Signature, h.now);
+            h.open.retain(|s| *s != Service::Signature);
+        }
+        h.advance(1_000);
+    }
+    let refusal = h.performed(id).expect_err("failed");
+    assert_eq!(refusal.state, State::UNAVAILABLE);
+    assert_eq!(h.answered(), 1);
+}
+
+#[test]
+fn presence_follows_visibility_unless_the_user_is_busy() {
+    let mut h = Harness::live();
+    // The server marked the session online at login: nothing to say.
+    assert!(h.take(Service::Presence).is_empty());
+    h.engine.set_visible(false, h.now);
+    let away: PresenceUpdate = h.request(Service::Presence);
+    assert_eq!((away.user, away.presence), (user(1), Presence::Away));
+    // Nothing more is sent until the server has answered.
+    h.engine.set_visible(true, h.now);
+    assert!(h.take(Service::Presence).is_empty());
+    h.answer(Service::Presence, &Done::new());
+    let online: PresenceUpdate = h.request(Service::Presence);
+    assert_eq!(online.presence, Presence::Online);
+    h.answer(Service::Presence, &Done::new());
+    h.engine.set_busy(true, h.now);
+    let busy: PresenceUpdate = h.request(Service::Presence);
+    assert_eq!(busy.presence, Presence::Busy);
+    h.answer(Service::Presence, &Done::new());
+    h.engine.set_visible(false, h.now);
+    assert!(
+        h.take(Service::Presence).is_empty(),
+        "busy stays busy while hidden"
+    );
+    assert_eq!(h.engine.presence(), Presence::Busy);
+}
+
+#[test]
+fn a_busy_user_is_busy_again_after_a_reconnect() {
+    let mut h = Harness::live();
+    h.engine.set_busy(true, h.now);
+    h.take(Service::Presence);
+    h.answer(Service::Presence, &Done::new());
+    h.engine.closed(Service::Login, h.now);
+    h.advance(60_000);
+    h.engine.opened(Service::Login, h.now);
+    h.pump();
+    h.engine.received(
+        Service::Login,
+        &frame(&LoginReply {
+            state: State::SUCCESS,
+            user: user(1),
+            token: "t".into(),
+            name: "用户1".into(),
+            broadcaster: false,
+        }),
+        h.now,
+    );
+    let again: PresenceUpdate = h.request(Service::Presence);
+    assert_eq!(again.presence, Presence::Busy);
+}
+
+#[test]
+fn pushed_presence_and_signatures_update_the_directory() {
+    let mut h = Harness::live();
+    h.push(&Push::Presence {
+        presence: PresenceChange {
+            user: user(2),
+            presence: Presence::Away,
+        },
+    });
+    assert_eq!(h.contact(2).presence, Presence::Away);
+    h.push(&Push::Signature {
+        signature: SignatureChange {
+            user: user(2),
+            signing: "新签名".into(),
+        },
+    });
+    assert_eq!(h.contact(2).signing, "新签名");
+    assert!(h.events.contains(&Event::DirectoryChanged));
+    // Someone not in the directory changes nothing.
+    h.events.clear();
+    h.push(&Push::Presence {
+        presence: PresenceChange {
+            user: user(9),
+            presence: Presence::Away,
+        },
+    });
+    assert!(!h.events.contains(&Event::DirectoryChanged));
+}
+
+#[test]
+fn signatures_are_refreshed_through_the_signature_sync() {
+    let mut h = Harness::live();
+    h.engine.refresh_signatures(vec![user(2), user(3)], h.now);
+    let query: SignatureQuery = h.request(Service::SyncSignatures);
+    assert_eq!(query.users, vec![user(2), user(3)]);
+    h.answer(
+        Service::SyncSignatures,
+        &Signatures {
+            state: State::SUCCESS,
+            signatures: [(user(2), "刚更新".to_owned())].into_iter().collect(),
+        },
+    );
+    assert_eq!(h.contact(2).signing, "刚更新");
+    assert_eq!(h.contact(3).signing, "");
+}
+
+#[test]
+fn a_group_notice_refreshes_the_groups() {
+    let mut h = Harness::live();
+    let notice = GroupRenamedNotice {
+        by: user(2),
+        name: "改名了".into(),
+    };
+    let message = Message {
+        from: Sender::User(user(2)),
+        to: Peer::Group(gid(7)),
+        kind: MessageType::GroupRenamed,
+        content: serde_json::to_string(&notice).expect("json"),
+        time: "2026-11-26 12:00:00".into(),
+        ts: 1,
+        id: MessageId(100),
+        seq: Some(Seq(1)),
+        cid: None,
+        duration: None,
+    };
+    h.push(&Push::Message(Box::new(message)));
+    let _: penpen_core::packets::groups::GroupsQuery = h.request(Service::SyncGroups);
+}
