@@ -8,6 +8,7 @@
 
 #![allow(clippy::print_stdout)]
 
+pub mod app;
 mod browser;
 mod static_files;
 

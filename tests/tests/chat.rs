@@ -1,36 +1,9 @@
 //! Two and three people in separate browsers chat through the real server:
 //! 1:1 and in a group, across a reload, and with the server stopped.
 
-use penpen_e2e::{Browser, Harness};
+use penpen_e2e::Harness;
+use penpen_e2e::app::{LI, TECH_GROUP, WANG, ZHANG, log_in, open_chat, row, send};
 use std::time::Duration;
-
-const WANG: &str = "13800000001"; // 王总
-const ZHANG: &str = "13800000003"; // 张伟, in 技术部 (gid 1)
-const LI: &str = "13800000005"; // in 技术部 too
-const TECH_GROUP: &str = "1";
-
-async fn log_in(browser: &Browser, account: &str) -> anyhow::Result<()> {
-    browser.type_into("#login-account", account).await?;
-    browser.type_into("#login-password", "penpen2026").await?;
-    browser.click("#login-submit").await?;
-    browser
-        .wait_for_attribute("#connection", "data-state", "connected")
-        .await?;
-    Ok(())
-}
-
-fn row(peer: &str) -> String {
-    format!(".conversation[data-peer=\"{peer}\"]")
-}
-
-async fn open_chat(browser: &Browser, peer: &str) -> anyhow::Result<()> {
-    browser.click(&row(peer)).await?;
-    browser.wait_for_attribute("#chat", "data-peer", peer).await
-}
-
-async fn send(browser: &Browser, text: &str) -> anyhow::Result<()> {
-    browser.type_and_enter("#composer", text).await
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_chat_both_ways_in_1to1_and_in_a_group() -> anyhow::Result<()> {
@@ -241,6 +214,12 @@ async fn a_new_conversation_starts_from_the_directory() -> anyhow::Result<()> {
             li.screenshot_as("directory").await?;
             li.click(&format!(".contact[data-user=\"{WANG}\"] .contact__open"))
                 .await?;
+            // The contact's page, then a message from it.
+            li.wait_for_attribute("#contact-page", "data-user", WANG)
+                .await?;
+            li.wait_for_text("#contact-name", "王建国").await?;
+            li.screenshot_as("contact").await?;
+            li.click("#contact-message").await?;
             li.wait_for_attribute("#chat", "data-peer", WANG).await?;
             send(&li, "王总您好，我是技术部的陈静").await?;
             li.wait_for_count("#chat .message__state[data-state=\"queued\"]", 0)

@@ -100,6 +100,7 @@ pub struct SignedInProps {
 fn signed_in(props: &SignedInProps) -> Html {
     let state = use_reducer(AppState::default);
     let driver = use_state(|| None::<DriverHandle>);
+    let panel = use_state(|| None);
 
     {
         let (server, session) = (props.server.clone(), props.session.clone());
@@ -133,6 +134,7 @@ fn signed_in(props: &SignedInProps) -> Html {
         command,
         lang: props.lang,
         utc_offset_minutes: -(js_sys::Date::new_0().get_timezone_offset() as i32),
+        panel,
     };
     html! {
         <ContextProvider<Shared> context={shared}>

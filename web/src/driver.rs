@@ -9,6 +9,7 @@ use crate::net::{SocketEvent, Sockets, Tagged};
 use crate::notify;
 use crate::session::Session;
 use crate::state::{Command, Update, display_name};
+use crate::state::{OperationFailure, OperationResult};
 use crate::ui::format::{self, Body, People};
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures::{FutureExt, StreamExt, select};
@@ -17,8 +18,11 @@ use penpen_core::cache::{Cache, CacheBatch, CacheError, MemoryCache, Snapshot};
 use penpen_core::packets::directory::Directory;
 use penpen_core::packets::groups::Group;
 use penpen_core::packets::message::Message;
-use penpen_core::sync::{Action, Connection, Credentials, Engine, Event, HISTORY_PAGE};
+use penpen_core::sync::{
+    Action, Connection, Credentials, Engine, Event, HISTORY_PAGE, OperationId,
+};
 use penpen_core::{MessageId, Peer};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use yew::Callback;
 
@@ -100,6 +104,8 @@ struct Driver {
     /// An older page of the open conversation is on its way from the server.
     fetching_older: bool,
     visible: bool,
+    /// Who waits for the answer of each operation.
+    operations: BTreeMap<OperationId, Callback<OperationResult>>,
 }
 
 async fn run(
@@ -133,8 +139,12 @@ async fn run(
         open: None,
         fetching_older: false,
         visible: notify::tab_visible(),
+        operations: BTreeMap::new(),
     };
     driver.engine.set_visible(driver.visible, now());
+    let busy = crate::prefs::busy();
+    driver.engine.set_busy(busy, now());
+    driver.update.emit(Update::Busy(busy));
     driver.publish_everything();
     driver.engine.handle_timeout(now());
     loop {
@@ -348,6 +358,31 @@ impl Driver {
                 Session::forget();
                 self.update.emit(Update::SignedOut(String::new()));
             }
+            Command::Perform(operation, reply) => match self.engine.perform(operation, now) {
+                Ok(id) => {
+                    self.operations.insert(id, reply);
+                }
+                Err(err) => reply.emit(Err(OperationFailure::NotSent(err))),
+            },
+            Command::SetBusy(busy) => {
+                crate::prefs::set_busy(busy);
+                self.engine.set_busy(busy, now);
+                self.update.emit(Update::Busy(busy));
+            }
+            Command::RefreshSignatures(users) => self.engine.refresh_signatures(users, now),
+            Command::ClearHistory(peer) => {
+                self.engine.clear_history(&peer);
+                if self.open.as_ref().is_some_and(|(p, _)| p == &peer) {
+                    self.open = Some((peer.clone(), None));
+                    let outbox = self.outbox_of(&peer);
+                    self.update.emit(Update::Opened {
+                        peer,
+                        messages: Vec::new(),
+                        outbox,
+                        complete: false,
+                    });
+                }
+            }
         }
     }
 
@@ -399,6 +434,7 @@ impl Driver {
         };
         self.engine = Engine::new(credentials, carried, seed());
         self.engine.set_visible(self.visible, now());
+        self.engine.set_busy(crate::prefs::busy(), now());
         if let Some((peer, _)) = &self.open {
             self.engine.set_in_view(Some(peer.clone()));
         }
@@ -503,7 +539,13 @@ impl Driver {
                 }
             }
             Event::CaughtUp => self.update.emit(Update::CaughtUp),
-            // Presence, signatures and broadcasts have their screens later.
+            Event::Performed { id, result } => {
+                if let Some(reply) = self.operations.remove(&id) {
+                    reply.emit(result.map_err(OperationFailure::Refused));
+                }
+            }
+            // Presence and signatures reach the screens through the
+            // directory; broadcasts have their screen later.
             Event::Pushed(_) => {}
         }
     }

@@ -15,6 +15,7 @@ pub mod login;
 pub mod net;
 pub mod notify;
 pub mod pinyin;
+pub mod prefs;
 pub mod session;
 pub mod socket;
 pub mod state;

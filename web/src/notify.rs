@@ -54,7 +54,9 @@ pub fn ask_permission() {
 
 /// A message arrived out of view: a sound, and a notification when allowed.
 pub fn new_message(title: &str, body: &str) {
-    chime();
+    if crate::prefs::sound() {
+        chime();
+    }
     if permission() == Some(NotificationPermission::Granted) {
         let options = NotificationOptions::new();
         options.set_body(body);

@@ -9,8 +9,8 @@ use penpen_core::cache::{AccountMeta, Conversation, OutboxEntry};
 use penpen_core::packets::directory::Directory;
 use penpen_core::packets::groups::Group;
 use penpen_core::packets::message::Message;
-use penpen_core::sync::Connection;
-use penpen_core::{ClientMsgId, MessageId, Peer};
+use penpen_core::sync::{Connection, Operation, OperationError, Outcome};
+use penpen_core::{ClientMsgId, ErrorReply, GroupId, MessageId, Peer, UserId};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use yew::Reducible;
@@ -32,6 +32,9 @@ pub struct AppState {
     pub directory: Option<Rc<Directory>>,
     /// The user's groups (names for group conversations).
     pub groups: Rc<Vec<Group>>,
+    /// The groups have been loaded (from the cache or the server): a group
+    /// missing from them is one the user is not in.
+    pub groups_known: bool,
     /// The conversation on screen, if any.
     pub open: Option<OpenConversation>,
     /// The local cache failed and is being rebuilt from the server.
@@ -40,6 +43,8 @@ pub struct AppState {
     pub signed_out: Option<String>,
     /// Catch-up finished at least once since the app started.
     pub caught_up: bool,
+    /// The user chose to show as busy.
+    pub busy: bool,
 }
 
 impl Default for AppState {
@@ -52,10 +57,12 @@ impl Default for AppState {
             unread_total: 0,
             directory: None,
             groups: Rc::new(Vec::new()),
+            groups_known: false,
             open: None,
             cache_problem: None,
             signed_out: None,
             caught_up: false,
+            busy: false,
         }
     }
 }
@@ -162,6 +169,8 @@ pub enum Update {
     CacheProblem(String),
     /// The session ended.
     SignedOut(String),
+    /// The busy choice.
+    Busy(bool),
 }
 
 impl Reducible for AppState {
@@ -180,7 +189,10 @@ impl Reducible for AppState {
                 state.unread_total = unread;
             }
             Update::Directory(directory) => state.directory = Some(directory),
-            Update::Groups(groups) => state.groups = groups,
+            Update::Groups(groups) => {
+                state.groups = groups;
+                state.groups_known = true;
+            }
             Update::Opened {
                 peer,
                 messages,
@@ -231,6 +243,7 @@ impl Reducible for AppState {
             Update::CaughtUp => state.caught_up = true,
             Update::CacheProblem(problem) => state.cache_problem = Some(problem),
             Update::SignedOut(reason) => state.signed_out = Some(reason),
+            Update::Busy(busy) => state.busy = busy,
         }
         Rc::new(state)
     }
@@ -265,6 +278,37 @@ pub enum Command {
     Reconnect,
     /// Log out.
     LogOut,
+    /// Ask the server to change something; the callback gets the answer.
+    Perform(Operation, yew::Callback<OperationResult>),
+    /// Show as busy, or not.
+    SetBusy(bool),
+    /// Fetch these people's current signatures.
+    RefreshSignatures(Vec<UserId>),
+    /// Clear a conversation's messages from this device.
+    ClearHistory(Peer),
+}
+
+/// The answer to [`Command::Perform`].
+pub type OperationResult = Result<Outcome, OperationFailure>;
+
+/// Why an operation did not happen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OperationFailure {
+    /// It was not sent (offline, signed out, over a limit).
+    NotSent(OperationError),
+    /// The server refused it, or the connection dropped before its answer.
+    Refused(ErrorReply),
+}
+
+/// What the pane beside the list shows instead of a chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Panel {
+    /// A person's page.
+    Contact(UserId),
+    /// A group's page.
+    Group(GroupId),
+    /// The form that creates a group.
+    NewGroup,
 }
 
 /// The name to show for a conversation: the contact's or group's name, else
@@ -289,8 +333,17 @@ pub fn display_name(directory: Option<&Directory>, groups: &[Group], peer: &Peer
     }
 }
 
+/// Whether the user may post in a conversation: not in a group they left
+/// or were removed from (whose history stays readable).
+pub fn may_post(state: &AppState, peer: &Peer) -> bool {
+    match peer.group() {
+        Some(gid) => !state.groups_known || state.groups.iter().any(|g| g.gid == gid),
+        None => true,
+    }
+}
+
 /// The name of a person, from the directory, else their account.
-pub fn person_name(state: &AppState, user: &penpen_core::UserId) -> String {
+pub fn person_name(state: &AppState, user: &UserId) -> String {
     peer_name(state, &Peer::User(user.clone()))
 }
 
@@ -333,4 +386,6 @@ pub struct Shared {
     pub lang: crate::i18n::Lang,
     /// The reader's zone, minutes east of UTC (for times and day separators).
     pub utc_offset_minutes: i32,
+    /// The page shown instead of the chat, if any.
+    pub panel: yew::UseStateHandle<Option<Panel>>,
 }

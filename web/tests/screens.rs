@@ -4,11 +4,15 @@
 //! commands the screens send are recorded. No server, no cache.
 
 use penpen_core::cache::{AccountMeta, Conversation, OutboxEntry, OutboxState, Preview};
+use penpen_core::digest::password_digest;
+use penpen_core::packets::groups::{Group, Members, MembersAction};
 use penpen_core::packets::message::{Message, MessageType, Sender};
-use penpen_core::sync::Connection;
-use penpen_core::{ClientMsgId, GroupId, MessageId, Peer, UserId};
+use penpen_core::sync::{Connection, Operation, OperationError, Outcome};
+use penpen_core::{ClientMsgId, ErrorReply, GroupId, MessageId, Peer, State, UserId};
 use penpen_web::i18n::Lang;
-use penpen_web::state::{AppState, Command, OpenConversation, Shared, Update};
+use penpen_web::state::{
+    AppState, Command, OpenConversation, OperationFailure, OperationResult, Shared, Update,
+};
 use penpen_web::ui::Main;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -62,11 +66,13 @@ fn harness(props: &HarnessProps) -> Html {
     let state = use_reducer(move || (*initial).clone());
     *props.driver.dispatch.borrow_mut() = Some(state.dispatcher());
     let commands = props.driver.commands.clone();
+    let panel = use_state(|| None);
     let shared = Shared {
         state,
         command: Callback::from(move |command| commands.borrow_mut().push(command)),
         lang: Lang::Zh,
         utc_offset_minutes: 480,
+        panel,
     };
     html! {
         <ContextProvider<Shared> context={shared}>
@@ -633,4 +639,160 @@ async fn own_messages_show_whether_they_are_sent_queued_or_failed() {
     // A history this short also asks for older messages at once.
     let retry = Command::Retry(ClientMsgId::parse("failed-1").expect("a cid"));
     assert_eq!(screen.driver.count(|c| *c == retry), 1);
+}
+
+/// Sets an input's value as typing would, firing `input`.
+fn fill(css: &str, value: &str) {
+    js(&format!(
+        "(f => {{ f.value = {value:?}; f.dispatchEvent(new Event('input', {{ bubbles: true }})); }})(document.querySelector('{css}'))"
+    ));
+}
+
+fn click(css: &str) {
+    js(&format!("document.querySelector('{css}').click()"));
+}
+
+/// The operations the screens asked for, with the callbacks that answer them.
+fn operations(driver: &Driver) -> Vec<(Operation, Callback<OperationResult>)> {
+    driver
+        .sent()
+        .into_iter()
+        .filter_map(|c| match c {
+            Command::Perform(operation, reply) => Some((operation, reply)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn a_password_change_is_checked_here_then_sent_as_digests() {
+    let screen = mount(signed_in()).await;
+    click("#tab-me");
+    settle().await;
+    fill("#password-current", "penpen2026");
+    fill("#password-new", "新密码2027");
+    fill("#password-confirm", "新密码2028");
+    click("#password-save");
+    settle().await;
+    assert_eq!(
+        text("document.querySelector('#password-status').textContent"),
+        "两次输入的新密码不一致"
+    );
+    assert!(operations(&screen.driver).is_empty(), "nothing is sent");
+
+    fill("#password-confirm", "新密码2027");
+    click("#password-save");
+    settle().await;
+    let sent = operations(&screen.driver);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].0,
+        Operation::ChangePassword {
+            old_digest: password_digest("penpen2026"),
+            new_digest: password_digest("新密码2027"),
+        }
+    );
+    // The server's refusal is shown in words; then a success clears the form.
+    sent[0]
+        .1
+        .emit(Err(OperationFailure::Refused(ErrorReply::new(
+            State::WRONG_PASSWORD,
+            "the current password is wrong",
+        ))));
+    settle().await;
+    assert_eq!(
+        text("document.querySelector('#password-status').textContent"),
+        "当前密码不正确"
+    );
+    click("#password-save");
+    settle().await;
+    let sent = operations(&screen.driver);
+    sent[1].1.emit(Ok(Outcome::Done));
+    settle().await;
+    assert_eq!(
+        text("document.querySelector('#password-status').dataset.state"),
+        "done"
+    );
+    assert_eq!(
+        text("document.querySelector('#password-current').value"),
+        ""
+    );
+}
+
+#[wasm_bindgen_test]
+async fn offline_a_signature_change_is_refused_with_a_reason() {
+    let screen = mount(signed_in()).await;
+    click("#tab-me");
+    settle().await;
+    fill("#signature-input", "出差中");
+    click("#signature-save");
+    settle().await;
+    let sent = operations(&screen.driver);
+    assert_eq!(sent[0].0, Operation::SetSignature("出差中".into()));
+    sent[0]
+        .1
+        .emit(Err(OperationFailure::NotSent(OperationError::Offline)));
+    settle().await;
+    assert!(
+        text("document.querySelector('#signature-status').textContent").contains("离线"),
+        "the reason is shown"
+    );
+}
+
+fn in_group(holder: UserId) -> AppState {
+    let mut open = OpenConversation::new(group());
+    open.loading_older = false;
+    AppState {
+        open: Some(open),
+        groups: Rc::new(vec![Group {
+            gid: GroupId::new(1).expect("a gid"),
+            holder,
+            name: "技术部".into(),
+            member: Members(vec![me(), zhang(), li()]),
+        }]),
+        groups_known: true,
+        ..signed_in()
+    }
+}
+
+#[wasm_bindgen_test]
+async fn only_the_holder_may_remove_members() {
+    let screen = mount(in_group(zhang())).await;
+    click("#chat-details");
+    settle().await;
+    assert_eq!(count("#group-page .member"), 3);
+    assert_eq!(count("#group-page .member__remove"), 0);
+    drop(screen);
+
+    let screen = mount(in_group(me())).await;
+    click("#chat-details");
+    settle().await;
+    assert_eq!(count("#group-page .member__remove"), 2, "all but oneself");
+    click("#group-page .member[data-user=\"13800000005\"] .member__remove");
+    settle().await;
+    let sent = operations(&screen.driver);
+    assert_eq!(
+        sent[0].0,
+        Operation::ChangeMembers {
+            gid: GroupId::new(1).expect("a gid"),
+            action: MembersAction::Remove,
+            members: vec![li()],
+        }
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_group_the_user_left_is_readable_but_has_no_composer() {
+    let mut state = in_group(zhang());
+    state.groups = Rc::new(Vec::new());
+    let _screen = mount(state).await;
+    assert!(exists("#chat-readonly"));
+    assert!(!exists("#composer"));
+    // Before the groups are known, nobody is locked out.
+    let mut state = in_group(zhang());
+    state.groups = Rc::new(Vec::new());
+    state.groups_known = false;
+    drop(_screen);
+    let _screen = mount(state).await;
+    assert!(exists("#composer"));
 }

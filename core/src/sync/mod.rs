@@ -961,6 +961,21 @@ impl Engine {
         });
     }
 
+    /// Clears a conversation's messages from this device but keeps it in
+    /// the list; its history is fetched from the server again when scrolled.
+    pub fn clear_history(&mut self, peer: &Peer) {
+        self.flush();
+        self.unwritten.clear_messages.push(peer.clone());
+        if self.conversations.contains_key(peer) {
+            self.edit_conversation(peer, |c| {
+                c.unread = 0;
+                c.marked_unread = false;
+                c.history_complete = false;
+            });
+        }
+        self.flush();
+    }
+
     /// Logs out: the server revokes the token; the engine stops.
     pub fn log_out(&mut self) {
         if self.stream == Stream::Live {
@@ -1671,7 +1686,8 @@ impl Engine {
                 ts: message.ts,
             });
         }
-        if news && message.from.user() != Some(&me) && !reading {
+        // A group notice tells; it does not call for a reply.
+        if news && message.from.user() != Some(&me) && !reading && !message.kind.is_notice() {
             row.unread += 1;
         }
         row.hidden = false;

@@ -2,7 +2,7 @@
 
 use super::{Composer, Timeline};
 use crate::i18n::Text;
-use crate::state::{Command, Shared, peer_name};
+use crate::state::{Command, Panel, Shared, may_post, peer_name};
 use yew::prelude::*;
 
 /// `section#chat[data-peer]`: a header (`#chat-title`, and `#chat-back` on
@@ -26,6 +26,14 @@ pub fn chat() -> Html {
         let command = shared.command.clone();
         Callback::from(move |_: MouseEvent| command.emit(Command::Close))
     };
+    let details = {
+        let panel = shared.panel.clone();
+        let page = match peer {
+            penpen_core::Peer::User(user) => Panel::Contact(user.clone()),
+            penpen_core::Peer::Group(gid) => Panel::Group(*gid),
+        };
+        Callback::from(move |_: MouseEvent| panel.set(Some(page.clone())))
+    };
     html! {
         <section id="chat" class="chat" data-peer={peer.to_string()} aria-label={name.clone()}>
             <header class="chat__header">
@@ -34,17 +42,24 @@ pub fn chat() -> Html {
                     <span aria-hidden="true">{ "‹" }</span>
                 </button>
                 <h2 id="chat-title" class="chat__title">
-                    <span class="chat__name">{ name }</span>
-                    if let Some(count) = members {
-                        <span class="chat__members"
-                            title={lang.fill(Text::MemberCount, &[&count.to_string()])}>
-                            { format!("({count})") }
-                        </span>
-                    }
+                    <button id="chat-details" class="chat__details" type="button" onclick={details}
+                        title={lang.tr(if peer.group().is_some() { Text::GroupDetail } else { Text::SendMessage })}>
+                        <span class="chat__name">{ name }</span>
+                        if let Some(count) = members {
+                            <span class="chat__members"
+                                title={lang.fill(Text::MemberCount, &[&count.to_string()])}>
+                                { format!("({count})") }
+                            </span>
+                        }
+                    </button>
                 </h2>
             </header>
             <Timeline />
-            <Composer />
+            if may_post(state, peer) {
+                <Composer />
+            } else {
+                <p id="chat-readonly" class="chat__readonly" role="status">{ lang.tr(Text::NotInGroup) }</p>
+            }
         </section>
     }
 }

@@ -1,12 +1,11 @@
 //! The company directory (通讯录): departments as collapsible sections, each
 //! person with initials, name, job, signature and presence; a search; a click
-//! opens the conversation with them, whether or not one exists yet.
+//! opens their page.
 
 use super::avatar::{self, Size};
 use crate::i18n::Text;
 use crate::pinyin::Initials;
-use crate::state::{Command, Shared};
-use penpen_core::Peer;
+use crate::state::{Panel, Shared};
 use penpen_core::packets::directory::{Contact, Directory};
 use penpen_core::packets::profile::Presence;
 use web_sys::HtmlInputElement;
@@ -60,8 +59,8 @@ pub fn directory_list() -> Html {
             .into_iter()
             .map(|contact| {
                 let open = {
-                    let (command, peer) = (shared.command.clone(), Peer::User(contact.user.clone()));
-                    Callback::from(move |_: MouseEvent| command.emit(Command::Open(peer.clone())))
+                    let (panel, user) = (shared.panel.clone(), contact.user.clone());
+                    Callback::from(move |_: MouseEvent| panel.set(Some(Panel::Contact(user.clone()))))
                 };
                 let job = directory.jobs.get(&contact.job).cloned().unwrap_or_default();
                 let is_me = me.as_ref() == Some(&contact.user);
@@ -119,7 +118,7 @@ pub fn directory_list() -> Html {
 /// The departments in number order, each with its people matching `query`
 /// (by name, account, or pinyin initials — `initials[i]` belongs to
 /// `directory.contacts[i]`; empty: everyone), leaving out departments with none.
-fn sections<'a>(
+pub(super) fn sections<'a>(
     directory: &'a Directory,
     initials: &[String],
     query: &str,
@@ -148,7 +147,7 @@ fn sections<'a>(
         .collect()
 }
 
-fn presence_code(presence: Presence) -> &'static str {
+pub(super) fn presence_code(presence: Presence) -> &'static str {
     match presence {
         Presence::Online => "online",
         Presence::Away => "away",
@@ -157,7 +156,7 @@ fn presence_code(presence: Presence) -> &'static str {
     }
 }
 
-fn presence_text(presence: Presence) -> Text {
+pub(super) fn presence_text(presence: Presence) -> Text {
     match presence {
         Presence::Online => Text::PresenceOnline,
         Presence::Away => Text::PresenceAway,

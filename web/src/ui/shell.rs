@@ -2,9 +2,12 @@
 //! or instead of (phone) the open chat.
 
 use super::avatar::{self, Size};
-use super::{Chat, ConnectionIndicator, ConversationList, DirectoryList};
+use super::{
+    Chat, ConnectionIndicator, ContactPage, ConversationList, DirectoryList, GroupPage, MePage,
+    NewGroup,
+};
 use crate::i18n::{Lang, Text};
-use crate::state::{AppState, Command, Shared};
+use crate::state::{AppState, Command, Panel, Shared};
 use yew::prelude::*;
 
 /// What the shell needs beyond the shared state.
@@ -19,11 +22,25 @@ pub struct MainProps {
 #[component(Main)]
 pub fn main(props: &MainProps) -> Html {
     let shared = use_context::<Shared>();
-    let contacts_tab = use_state(|| false);
+    let tab_shown = use_state(|| Tab::Chats);
     use_back_button(
-        shared.as_ref().is_some_and(|s| s.state.open.is_some()),
-        shared.as_ref().map(|s| s.command.clone()),
+        shared
+            .as_ref()
+            .is_some_and(|s| s.state.open.is_some() || s.panel.is_some()),
+        shared.clone(),
     );
+    // Opening a chat (from the list, a page, a notification) closes any page.
+    {
+        let open = shared
+            .as_ref()
+            .and_then(|s| s.state.open.as_ref().map(|o| o.peer.clone()));
+        let panel = shared.as_ref().map(|s| s.panel.clone());
+        use_effect_with(open, move |open| {
+            if let (Some(_), Some(panel)) = (open, panel) {
+                panel.set(None);
+            }
+        });
+    }
     let unread = shared.as_ref().map_or(0, |s| s.state.unread_total);
     use_effect_with(unread, |&unread| {
         gloo::utils::document().set_title(&tab_title(unread));
@@ -35,6 +52,15 @@ pub fn main(props: &MainProps) -> Html {
     };
     let (state, lang) = (&*shared.state, shared.lang);
     let open = state.open.as_ref().map(|open| open.peer.clone());
+    let panel = (*shared.panel).clone();
+    let select = |tab: Tab| {
+        let tab_shown = tab_shown.clone();
+        Callback::from(move |_: MouseEvent| tab_shown.set(tab))
+    };
+    let new_group = {
+        let panel = shared.panel.clone();
+        Callback::from(move |_: MouseEvent| panel.set(Some(Panel::NewGroup)))
+    };
     let log_out = {
         let command = shared.command.clone();
         Callback::from(move |_: MouseEvent| command.emit(Command::LogOut))
@@ -46,7 +72,7 @@ pub fn main(props: &MainProps) -> Html {
         .unwrap_or_default();
 
     html! {
-        <div class="main" data-view={if open.is_some() { "chat" } else { "list" }}>
+        <div class="main" data-view={if open.is_some() || panel.is_some() { "chat" } else { "list" }}>
             <header class="bar">
                 <span class="bar__me">
                     { avatar::person(&name, &seed, Size::Small) }
@@ -67,23 +93,37 @@ pub fn main(props: &MainProps) -> Html {
             <div class="main__panes">
                 <nav class="main__list" aria-label={lang.tr(Text::Conversations)}>
                     <div class="tabs" role="tablist">
-                        { tab("tab-chats", lang.tr(Text::TabChats), !*contacts_tab, {
-                            let contacts_tab = contacts_tab.clone();
-                            Callback::from(move |_: MouseEvent| contacts_tab.set(false))
-                        }) }
-                        { tab("tab-contacts", lang.tr(Text::TabContacts), *contacts_tab, {
-                            let contacts_tab = contacts_tab.clone();
-                            Callback::from(move |_: MouseEvent| contacts_tab.set(true))
-                        }) }
+                        { tab("tab-chats", lang.tr(Text::TabChats), *tab_shown == Tab::Chats, select(Tab::Chats)) }
+                        { tab("tab-contacts", lang.tr(Text::TabContacts), *tab_shown == Tab::Contacts, select(Tab::Contacts)) }
+                        { tab("tab-me", lang.tr(Text::TabMe), *tab_shown == Tab::Me, select(Tab::Me)) }
                     </div>
-                    if *contacts_tab {
-                        <DirectoryList />
-                    } else {
-                        <ConversationList />
-                    }
+                    // One element per tab, so switching never reuses another
+                    // tab's inputs.
+                    <div class="main__tab" key={format!("{:?}", *tab_shown)}>
+                        { match *tab_shown {
+                            Tab::Chats => html! {
+                                <>
+                                    <div class="list-actions">
+                                        <button id="new-group" class="button button--ghost" type="button" onclick={new_group}>
+                                            { "＋ " }{ lang.tr(Text::NewGroup) }
+                                        </button>
+                                    </div>
+                                    <ConversationList />
+                                </>
+                            },
+                            Tab::Contacts => html! { <DirectoryList /> },
+                            Tab::Me => html! { <MePage on_switch_language={props.on_switch_language.clone()} /> },
+                        } }
+                    </div>
                 </nav>
                 <section class="main__chat">
-                    if let Some(peer) = open {
+                    if let Some(panel) = panel {
+                        { match panel {
+                            Panel::Contact(user) => html! { <ContactPage key={format!("c{user}")} user={user.clone()} /> },
+                            Panel::Group(gid) => html! { <GroupPage key={format!("g{gid}")} {gid} /> },
+                            Panel::NewGroup => html! { <NewGroup key="new-group" /> },
+                        } }
+                    } else if let Some(peer) = open {
                         // Keyed: another conversation is a fresh view, with
                         // its own scroll position and composer.
                         <Chat key={peer.to_string()} />
@@ -98,13 +138,25 @@ pub fn main(props: &MainProps) -> Html {
     }
 }
 
-/// The history entry an open chat adds, so the browser's (or the phone's)
-/// back button closes the chat instead of leaving the app.
+/// The tabs of the list pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Chats,
+    Contacts,
+    Me,
+}
+
+/// The history entry an open chat or page adds, so the browser's (or the
+/// phone's) back button closes it instead of leaving the app.
 const CHAT_ENTRY: &str = "penpen-chat";
 
 #[hook]
-fn use_back_button(chat_open: bool, command: Option<Callback<Command>>) {
-    use_effect_with(chat_open, |&chat_open| {
+fn use_back_button(chat_open: bool, shared: Option<Shared>) {
+    // Set while the app itself goes back (a chat or page closed in the app):
+    // that step is not the user pressing back, and must close nothing.
+    let going_back = use_mut_ref(|| false);
+    let ours_going_back = going_back.clone();
+    use_effect_with(chat_open, move |&chat_open| {
         let Ok(history) = gloo::utils::window().history() else {
             return;
         };
@@ -117,16 +169,25 @@ fn use_back_button(chat_open: bool, command: Option<Callback<Command>>) {
             let _ = history.push_state(&CHAT_ENTRY.into(), "");
         } else if !chat_open && ours {
             // Closed in the app: drop the entry it added.
+            *ours_going_back.borrow_mut() = true;
             let _ = history.back();
         }
     });
-    // The callback changes with each render of the app; the listener follows it.
-    use_effect_with(command, |command| {
-        let command = command.clone();
+    // The state changes with each render of the app; the listener follows it.
+    use_effect_with(shared, move |shared| {
+        let shared = shared.clone();
         let listener =
             gloo::events::EventListener::new(&gloo::utils::window(), "popstate", move |_| {
-                if let Some(command) = &command {
-                    command.emit(Command::Close);
+                if std::mem::take(&mut *going_back.borrow_mut()) {
+                    return;
+                }
+                // A page over a chat goes first; the chat, next.
+                if let Some(shared) = &shared {
+                    if shared.panel.is_some() {
+                        shared.panel.set(None);
+                    } else {
+                        shared.command.emit(Command::Close);
+                    }
                 }
             });
         move || drop(listener)

@@ -1,0 +1,57 @@
+//! Steps through the app that every end-to-end test takes: log in, open a
+//! conversation, send a message.
+
+use crate::Browser;
+
+/// The demo accounts' password.
+pub const PASSWORD: &str = "penpen2026";
+/// 王建国, 总经理, may broadcast.
+pub const WANG: &str = "13800000001";
+/// 张伟, head of 技术部 (group 1).
+pub const ZHANG: &str = "13800000003";
+/// 陈静, 技术部.
+pub const LI: &str = "13800000005";
+/// 技术部's discussion group.
+pub const TECH_GROUP: &str = "1";
+
+/// Logs in with `password` and waits for the live connection.
+pub async fn log_in_with(browser: &Browser, account: &str, password: &str) -> anyhow::Result<()> {
+    browser.type_into("#login-account", account).await?;
+    browser.type_into("#login-password", password).await?;
+    browser.click("#login-submit").await?;
+    browser
+        .wait_for_attribute("#connection", "data-state", "connected")
+        .await
+}
+
+/// Logs in with the demo password.
+pub async fn log_in(browser: &Browser, account: &str) -> anyhow::Result<()> {
+    log_in_with(browser, account, PASSWORD).await
+}
+
+/// The conversation list's row of `peer` (an account or a gid).
+pub fn row(peer: &str) -> String {
+    format!(".conversation[data-peer=\"{peer}\"]")
+}
+
+/// Opens the conversation with `peer` from the list.
+pub async fn open_chat(browser: &Browser, peer: &str) -> anyhow::Result<()> {
+    browser.click(&row(peer)).await?;
+    browser.wait_for_attribute("#chat", "data-peer", peer).await
+}
+
+/// Types `text` into the composer and sends it with Enter.
+pub async fn send(browser: &Browser, text: &str) -> anyhow::Result<()> {
+    browser.type_and_enter("#composer", text).await
+}
+
+/// Saves a screenshot of what `browser` shows at a desktop size and at a
+/// phone's 390 × 844, as `<what>-desktop` and `<what>-phone`; the window is
+/// left at the desktop size.
+pub async fn screenshots(browser: &Browser, what: &str) -> anyhow::Result<()> {
+    browser.resize(1280, 800).await?;
+    browser.screenshot_as(&format!("{what}-desktop")).await?;
+    browser.resize(390, 844).await?;
+    browser.screenshot_as(&format!("{what}-phone")).await?;
+    browser.resize(1280, 800).await
+}
