@@ -17,6 +17,7 @@ pub mod ids;
 pub mod limits;
 pub mod packets;
 pub mod reply;
+pub mod search;
 pub mod service;
 pub mod sync;
 pub mod text;

@@ -6,6 +6,9 @@
 use penpen_core::cache::{AccountMeta, Snapshot};
 use penpen_core::packets::Done;
 use penpen_core::packets::Packet;
+use penpen_core::packets::broadcast::{
+    Broadcast, BroadcastAck, BroadcastKind, BroadcastPage, BroadcastQuery, SendBroadcast,
+};
 use penpen_core::packets::directory::{Contact, Directory};
 use penpen_core::packets::groups::{
     Group, GroupCreate, GroupCreated, GroupMembersChange, GroupRename, GroupUpdated, Groups,
@@ -22,8 +25,8 @@ use penpen_core::sync::{
     REQUEST_TIMEOUT_MS,
 };
 use penpen_core::{
-    DepartmentId, Encoding, ErrorReply, Frame, GroupId, JobId, MessageId, Peer, Seq, Service,
-    State, UserId,
+    BroadcastId, DepartmentId, Encoding, ErrorReply, Frame, GroupId, JobId, MessageId, Peer, Seq,
+    Service, State, UserId,
 };
 use std::collections::BTreeMap;
 
@@ -47,6 +50,18 @@ fn contact(n: u64, signing: &str) -> Contact {
         job: JobId(1),
         signing: signing.into(),
         presence: Presence::Online,
+    }
+}
+
+fn broadcast(id: u64, from: u64, title: &str) -> Broadcast {
+    Broadcast {
+        id: BroadcastId(id),
+        from: user(from),
+        kind: BroadcastKind::Notice,
+        title: title.into(),
+        content: "正文".into(),
+        time: "2026-11-26 09:00:00".into(),
+        ts: 1_795_000_000_000 + id as i64,
     }
 }
 
@@ -129,6 +144,14 @@ impl Harness {
             &Groups {
                 state: State::SUCCESS,
                 groups: vec![group(7, "项目组", &[1, 2, 3])],
+            },
+        );
+        harness.answer(
+            Service::SyncBroadcasts,
+            &BroadcastPage {
+                state: State::SUCCESS,
+                broadcasts: vec![broadcast(1, 2, "国庆放假通知")],
+                more: false,
             },
         );
         harness.events.clear();
@@ -550,4 +573,138 @@ fn a_group_notice_refreshes_the_groups() {
     };
     h.push(&Push::Message(Box::new(message)));
     let _: penpen_core::packets::groups::GroupsQuery = h.request(Service::SyncGroups);
+}
+
+fn titles_and_read(h: &Harness) -> Vec<(String, bool)> {
+    h.engine
+        .broadcasts()
+        .into_iter()
+        .map(|b| (b.broadcast.title.clone(), b.read))
+        .collect()
+}
+
+#[test]
+fn a_new_device_s_broadcast_backlog_is_read_and_live_ones_are_not() {
+    let mut h = Harness::live();
+    assert_eq!(titles_and_read(&h), vec![("国庆放假通知".to_owned(), true)]);
+    h.push(&Push::Broadcast {
+        broadcast: broadcast(2, 2, "年会安排"),
+    });
+    assert_eq!(
+        titles_and_read(&h),
+        vec![
+            ("年会安排".to_owned(), false),
+            ("国庆放假通知".to_owned(), true)
+        ]
+    );
+    assert_eq!(h.engine.unread_broadcasts(), 1);
+    assert!(
+        h.events
+            .contains(&Event::BroadcastArrived(broadcast(2, 2, "年会安排")))
+    );
+    // The same broadcast again (resent, or also found by sync) is kept once.
+    h.events.clear();
+    h.push(&Push::Broadcast {
+        broadcast: broadcast(2, 2, "年会安排"),
+    });
+    assert!(
+        !h.events
+            .iter()
+            .any(|e| matches!(e, Event::BroadcastArrived(_) | Event::BroadcastsChanged)),
+        "{:?}",
+        h.events
+    );
+    h.engine.mark_broadcast_read(BroadcastId(2));
+    h.pump();
+    assert_eq!(h.engine.unread_broadcasts(), 0);
+    assert!(h.events.contains(&Event::BroadcastsChanged));
+}
+
+#[test]
+fn after_a_reconnect_broadcasts_are_synced_from_the_newest_one_kept() {
+    let mut h = Harness::live();
+    h.engine.closed(Service::Login, h.now);
+    h.advance(60_000);
+    h.engine.opened(Service::Login, h.now);
+    h.pump();
+    h.take(Service::Login);
+    h.engine.received(
+        Service::Login,
+        &frame(&LoginReply {
+            state: State::SUCCESS,
+            user: user(1),
+            token: "t".into(),
+            name: "用户1".into(),
+            broadcaster: false,
+        }),
+        h.now,
+    );
+    let query: BroadcastQuery = h.request(Service::SyncBroadcasts);
+    assert_eq!(query.since, Some(BroadcastId(1)));
+    h.answer(
+        Service::SyncBroadcasts,
+        &BroadcastPage {
+            state: State::SUCCESS,
+            broadcasts: vec![broadcast(2, 2, "错过的通知")],
+            more: true,
+        },
+    );
+    let next: BroadcastQuery = h.request(Service::SyncBroadcasts);
+    assert_eq!(next.since, Some(BroadcastId(2)));
+    h.answer(
+        Service::SyncBroadcasts,
+        &BroadcastPage {
+            state: State::SUCCESS,
+            broadcasts: Vec::new(),
+            more: false,
+        },
+    );
+    // Missed while away: unread, but no notification for old news.
+    assert_eq!(h.engine.unread_broadcasts(), 1);
+    assert!(
+        !h.events
+            .iter()
+            .any(|e| matches!(e, Event::BroadcastArrived(_)))
+    );
+}
+
+#[test]
+fn a_sent_broadcast_is_kept_read() {
+    let mut h = Harness::live();
+    let id = h
+        .engine
+        .perform(
+            Operation::SendBroadcast {
+                kind: BroadcastKind::Announcement,
+                title: "停电通知".into(),
+                content: "周六 9:00–12:00 大楼停电".into(),
+            },
+            h.now,
+        )
+        .expect("sent");
+    let send: SendBroadcast = h.request(Service::Broadcast);
+    assert_eq!((send.from, send.title.as_str()), (user(1), "停电通知"));
+    let stored = Broadcast {
+        kind: BroadcastKind::Announcement,
+        ..broadcast(5, 1, "停电通知")
+    };
+    h.answer(
+        Service::Broadcast,
+        &BroadcastAck {
+            state: State::SUCCESS,
+            cid: None,
+            broadcast: stored,
+        },
+    );
+    assert_eq!(h.performed(id), Ok(Outcome::Broadcast(BroadcastId(5))));
+    assert_eq!(titles_and_read(&h)[0], ("停电通知".to_owned(), true));
+    // Its own push does not notify the sender.
+    h.push(&Push::Broadcast {
+        broadcast: broadcast(5, 1, "停电通知"),
+    });
+    assert!(
+        !h.events
+            .iter()
+            .any(|e| matches!(e, Event::BroadcastArrived(_)))
+    );
 }

@@ -9,15 +9,16 @@ use crate::net::{SocketEvent, Sockets, Tagged};
 use crate::notify;
 use crate::session::Session;
 use crate::state::{Command, Update, display_name};
-use crate::state::{OperationFailure, OperationResult};
+use crate::state::{OperationFailure, OperationResult, SearchResult};
 use crate::ui::format::{self, Body, People};
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures::{FutureExt, StreamExt, select};
 use penpen_core::UserId;
-use penpen_core::cache::{Cache, CacheBatch, CacheError, MemoryCache, Snapshot};
+use penpen_core::cache::{Cache, CacheBatch, CacheError, CachedMessage, MemoryCache, Snapshot};
 use penpen_core::packets::directory::Directory;
 use penpen_core::packets::groups::Group;
 use penpen_core::packets::message::Message;
+use penpen_core::search::SearchIndex;
 use penpen_core::sync::{
     Action, Connection, Credentials, Engine, Event, HISTORY_PAGE, OperationId,
 };
@@ -92,6 +93,13 @@ fn now() -> i64 {
     js_sys::Date::now() as i64
 }
 
+/// A fine clock for measuring, in milliseconds.
+fn performance_now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or_else(js_sys::Date::now, |p| p.now())
+}
+
 struct Driver {
     engine: Engine,
     cache: LocalCache,
@@ -106,6 +114,8 @@ struct Driver {
     visible: bool,
     /// Who waits for the answer of each operation.
     operations: BTreeMap<OperationId, Callback<OperationResult>>,
+    /// The search index, once a search asked for it.
+    search: Option<SearchIndex>,
 }
 
 async fn run(
@@ -140,6 +150,7 @@ async fn run(
         fetching_older: false,
         visible: notify::tab_visible(),
         operations: BTreeMap::new(),
+        search: None,
     };
     driver.engine.set_visible(driver.visible, now());
     let busy = crate::prefs::busy();
@@ -227,6 +238,13 @@ impl Cache for LocalCache {
             LocalCache::Memory(cache) => cache.message_count().await,
         }
     }
+
+    async fn all_messages(&self) -> Result<Vec<CachedMessage>, CacheError> {
+        match self {
+            LocalCache::Browser(cache) => cache.all_messages().await,
+            LocalCache::Memory(cache) => cache.all_messages().await,
+        }
+    }
 }
 
 impl Driver {
@@ -259,35 +277,90 @@ impl Driver {
         }
     }
 
-    async fn command(&mut self, command: Command, now: i64) {
-        match command {
-            Command::Open(peer) => {
-                self.engine.set_in_view(Some(peer.clone()));
-                let page = self
+    /// Opens a conversation at its newest page, or at the page holding
+    /// `focus` (and everything newer, so the timeline stays contiguous).
+    async fn open_conversation(&mut self, peer: Peer, focus: Option<MessageId>, now: i64) {
+        self.engine.set_in_view(Some(peer.clone()));
+        let page_size = HISTORY_PAGE as usize;
+        let mut page = self
+            .cache
+            .timeline(&peer, None, page_size)
+            .await
+            .unwrap_or_default();
+        if let Some(focus) = focus {
+            // Back until the hit is loaded, and a page before it for context.
+            let mut reached = page.first().is_some_and(|m| m.id <= focus);
+            while let Some(oldest) = page.first().map(|m| m.id) {
+                let older = self
                     .cache
-                    .timeline(&peer, None, HISTORY_PAGE as usize)
+                    .timeline(&peer, Some(oldest), page_size)
                     .await
                     .unwrap_or_default();
-                let complete_here = page.len() < HISTORY_PAGE as usize;
-                let complete = complete_here
-                    && self
-                        .engine
-                        .conversation(&peer)
-                        .is_some_and(|c| c.history_complete);
-                let oldest = page.first().map(|m| m.id);
-                self.open = Some((peer.clone(), oldest));
-                let outbox = self.outbox_of(&peer);
-                self.update.emit(Update::Opened {
-                    peer: peer.clone(),
-                    messages: page,
-                    outbox,
-                    complete,
-                });
-                self.fetching_older = false;
-                if complete_here && !complete {
-                    // The cache has no more: ask the server for what is older.
-                    self.fetch_older(peer, oldest, now);
+                if older.is_empty() {
+                    break;
                 }
+                let done = reached;
+                reached |= older.first().is_some_and(|m| m.id <= focus);
+                page.splice(0..0, older);
+                if done {
+                    break;
+                }
+            }
+        }
+        let complete_here = page.len() < page_size;
+        let complete = complete_here
+            && self
+                .engine
+                .conversation(&peer)
+                .is_some_and(|c| c.history_complete);
+        let oldest = page.first().map(|m| m.id);
+        self.open = Some((peer.clone(), oldest));
+        let outbox = self.outbox_of(&peer);
+        self.update.emit(Update::Opened {
+            peer: peer.clone(),
+            messages: page,
+            outbox,
+            complete,
+            focus,
+        });
+        self.fetching_older = false;
+        if complete_here && !complete {
+            // The cache has no more: ask the server for what is older.
+            self.fetch_older(peer, oldest, now);
+        }
+    }
+
+    /// The search index, built from the cache the first time it is needed
+    /// and kept up to date from then on.
+    async fn search_index(&mut self) -> &SearchIndex {
+        if self.search.is_none() {
+            let mut index = SearchIndex::new();
+            for cached in self.cache.all_messages().await.unwrap_or_default() {
+                index.add(&cached.conversation, [&cached.message]);
+            }
+            self.search = Some(index);
+        }
+        self.search.get_or_insert_with(SearchIndex::new)
+    }
+
+    async fn command(&mut self, command: Command, now: i64) {
+        match command {
+            Command::Open(peer) => self.open_conversation(peer, None, now).await,
+            Command::OpenAt(peer, id) => self.open_conversation(peer, Some(id), now).await,
+            Command::Search {
+                query,
+                within,
+                reply,
+            } => {
+                let index = self.search_index().await;
+                let started = performance_now();
+                let found = index.search(&query, within.as_ref());
+                let took_ms = performance_now() - started;
+                reply.emit(SearchResult {
+                    query,
+                    found,
+                    took_ms,
+                });
             }
             Command::Close => {
                 self.engine.set_in_view(None);
@@ -341,6 +414,9 @@ impl Driver {
                     self.update.emit(Update::Closed);
                 }
                 self.engine.delete_conversation(&peer);
+                if let Some(index) = self.search.as_mut() {
+                    index.remove_conversation(&peer);
+                }
             }
             Command::Draft(peer, text) => self.engine.set_draft(&peer, text),
             Command::Reconnect => self.engine.reconnect_now(now),
@@ -370,16 +446,21 @@ impl Driver {
                 self.update.emit(Update::Busy(busy));
             }
             Command::RefreshSignatures(users) => self.engine.refresh_signatures(users, now),
+            Command::ReadBroadcast(id) => self.engine.mark_broadcast_read(id),
             Command::ClearHistory(peer) => {
                 self.engine.clear_history(&peer);
+                if let Some(index) = self.search.as_mut() {
+                    index.remove_conversation(&peer);
+                }
                 if self.open.as_ref().is_some_and(|(p, _)| p == &peer) {
                     self.open = Some((peer.clone(), None));
                     let outbox = self.outbox_of(&peer);
                     self.update.emit(Update::Opened {
-                        peer,
+                        peer: peer.clone(),
                         messages: Vec::new(),
                         outbox,
                         complete: false,
+                        focus: None,
                     });
                 }
             }
@@ -490,6 +571,9 @@ impl Driver {
                     let title = self.name_of(&conversation);
                     notify::new_message(&title, &self.preview(last));
                 }
+                if let Some(index) = self.search.as_mut() {
+                    index.add(&conversation, &messages);
+                }
                 self.update.emit(Update::Arrived {
                     peer: conversation,
                     messages,
@@ -510,6 +594,9 @@ impl Driver {
                         (Some(a), Some(b)) => Some(a.min(b)),
                         (a, b) => a.or(b),
                     };
+                }
+                if let Some(index) = self.search.as_mut() {
+                    index.add(&conversation, &messages);
                 }
                 self.update.emit(Update::Older {
                     peer: conversation,
@@ -544,8 +631,16 @@ impl Driver {
                     reply.emit(result.map_err(OperationFailure::Refused));
                 }
             }
+            Event::BroadcastsChanged => self.publish_broadcasts(),
+            Event::BroadcastArrived(broadcast) => {
+                let sender = self.name_of(&Peer::User(broadcast.from.clone()));
+                notify::new_message(
+                    &format!("{} · {sender}", broadcast.title),
+                    &broadcast.content,
+                );
+            }
             // Presence and signatures reach the screens through the
-            // directory; broadcasts have their screen later.
+            // directory, broadcasts through their own events.
             Event::Pushed(_) => {}
         }
     }
@@ -606,9 +701,18 @@ impl Driver {
             self.update.emit(Update::Groups(Rc::new(groups.to_vec())));
         }
         self.publish_conversations();
+        self.publish_broadcasts();
         self.update.emit(Update::Connection(
             self.engine.connection(),
             self.engine.queued(),
+        ));
+    }
+
+    fn publish_broadcasts(&self) {
+        let list = self.engine.broadcasts().into_iter().cloned().collect();
+        self.update.emit(Update::Broadcasts(
+            Rc::new(list),
+            self.engine.unread_broadcasts(),
         ));
     }
 }

@@ -5,12 +5,12 @@
 //! and send [`Command`]s; the driver (`crate::driver`) runs the sync engine
 //! and reports with [`Update`]s.
 
-use penpen_core::cache::{AccountMeta, Conversation, OutboxEntry};
+use penpen_core::cache::{AccountMeta, CachedBroadcast, Conversation, OutboxEntry};
 use penpen_core::packets::directory::Directory;
 use penpen_core::packets::groups::Group;
 use penpen_core::packets::message::Message;
 use penpen_core::sync::{Connection, Operation, OperationError, Outcome};
-use penpen_core::{ClientMsgId, ErrorReply, GroupId, MessageId, Peer, UserId};
+use penpen_core::{BroadcastId, ClientMsgId, ErrorReply, GroupId, MessageId, Peer, UserId};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use yew::Reducible;
@@ -45,6 +45,10 @@ pub struct AppState {
     pub caught_up: bool,
     /// The user chose to show as busy.
     pub busy: bool,
+    /// The company broadcasts, newest first.
+    pub broadcasts: Rc<Vec<CachedBroadcast>>,
+    /// How many of them are unread.
+    pub unread_broadcasts: usize,
 }
 
 impl Default for AppState {
@@ -63,6 +67,8 @@ impl Default for AppState {
             signed_out: None,
             caught_up: false,
             busy: false,
+            broadcasts: Rc::new(Vec::new()),
+            unread_broadcasts: 0,
         }
     }
 }
@@ -84,6 +90,8 @@ pub struct OpenConversation {
     /// Bumped whenever a message arrives live, so the view can offer a
     /// "new messages" jump when scrolled up.
     pub arrivals: u32,
+    /// The message to show and mark (a search hit), instead of the newest.
+    pub focus: Option<MessageId>,
 }
 
 impl OpenConversation {
@@ -96,6 +104,7 @@ impl OpenConversation {
             complete: false,
             loading_older: true,
             arrivals: 0,
+            focus: None,
         }
     }
 
@@ -138,6 +147,8 @@ pub enum Update {
         outbox: Vec<OutboxEntry>,
         /// Nothing older exists.
         complete: bool,
+        /// The message to show (a search hit), else the newest.
+        focus: Option<MessageId>,
     },
     /// The conversation view was left.
     Closed,
@@ -171,6 +182,8 @@ pub enum Update {
     SignedOut(String),
     /// The busy choice.
     Busy(bool),
+    /// The broadcasts (newest first) and how many are unread.
+    Broadcasts(Rc<Vec<CachedBroadcast>>, usize),
 }
 
 impl Reducible for AppState {
@@ -198,8 +211,10 @@ impl Reducible for AppState {
                 messages,
                 outbox,
                 complete,
+                focus,
             } => {
                 let mut open = OpenConversation::new(peer);
+                open.focus = focus;
                 open.merge(&messages);
                 open.outbox = outbox;
                 open.complete = complete;
@@ -244,6 +259,10 @@ impl Reducible for AppState {
             Update::CacheProblem(problem) => state.cache_problem = Some(problem),
             Update::SignedOut(reason) => state.signed_out = Some(reason),
             Update::Busy(busy) => state.busy = busy,
+            Update::Broadcasts(broadcasts, unread) => {
+                state.broadcasts = broadcasts;
+                state.unread_broadcasts = unread;
+            }
         }
         Rc::new(state)
     }
@@ -286,6 +305,31 @@ pub enum Command {
     RefreshSignatures(Vec<UserId>),
     /// Clear a conversation's messages from this device.
     ClearHistory(Peer),
+    /// A broadcast was opened.
+    ReadBroadcast(BroadcastId),
+    /// Open a conversation at one of its messages (a search hit).
+    OpenAt(Peer, MessageId),
+    /// Search the cached messages, in one conversation or all; the callback
+    /// gets the result.
+    Search {
+        /// The words.
+        query: String,
+        /// The conversation, or none for all.
+        within: Option<Peer>,
+        /// Where the result goes.
+        reply: yew::Callback<SearchResult>,
+    },
+}
+
+/// What a search found, and how long it took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchResult {
+    /// The query it answers.
+    pub query: String,
+    /// The hits (newest first) and their total.
+    pub found: penpen_core::search::Found,
+    /// Milliseconds the search took (not counting building the index).
+    pub took_ms: f64,
 }
 
 /// The answer to [`Command::Perform`].
@@ -309,6 +353,12 @@ pub enum Panel {
     Group(GroupId),
     /// The form that creates a group.
     NewGroup,
+    /// A broadcast.
+    Broadcast(BroadcastId),
+    /// The form that sends a broadcast.
+    NewBroadcast,
+    /// Message search, in one conversation or all.
+    Search(Option<Peer>),
 }
 
 /// The name to show for a conversation: the contact's or group's name, else

@@ -24,6 +24,7 @@ pub const CASES: &[&str] = &[
     "clearing a conversation removes only its messages",
     "groups and directory are replaced whole",
     "text survives exactly (Chinese, emoji, quotes)",
+    "broadcasts are replaced whole, read marks kept",
 ];
 
 /// Runs every case, each on a cache from `fresh`.
@@ -43,7 +44,8 @@ where
             4 => acknowledged_send_moves_from_outbox(&cache).await,
             5 => clearing_removes_only_that_conversation(&cache).await,
             6 => groups_and_directory_are_replaced(&cache).await,
-            _ => text_survives_exactly(&cache).await,
+            7 => text_survives_exactly(&cache).await,
+            _ => broadcasts_are_replaced(&cache).await,
         };
         outcome.map_err(|failure| format!("{name}: {failure}"))?;
     }
@@ -277,6 +279,30 @@ async fn conversations_keep_their_own_timelines<C: Cache>(cache: &C) -> Result<(
         .map_err(|e| e.to_string())?;
     check(ids(&with_alice) == vec![1, 3, 5], || {
         format!("1:1 timeline: got {:?}", ids(&with_alice))
+    })?;
+    // All of them at once, each with its conversation.
+    let mut everything: Vec<(u64, Peer)> = cache
+        .all_messages()
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|m| (m.message.id.0, m.conversation))
+        .collect();
+    everything.sort_by_key(|(id, _)| *id);
+    let expected: Vec<(u64, Peer)> = (1..=6)
+        .map(|id| {
+            (
+                id,
+                if id % 2 == 0 {
+                    group.clone()
+                } else {
+                    alice.clone()
+                },
+            )
+        })
+        .collect();
+    check(everything == expected, || {
+        format!("all messages: got {everything:?}")
     })
 }
 
@@ -378,6 +404,47 @@ async fn groups_and_directory_are_replaced<C: Cache>(cache: &C) -> Result<(), Fa
     )?;
     check(snapshot.directory.is_none(), || {
         "no directory was written".into()
+    })
+}
+
+async fn broadcasts_are_replaced<C: Cache>(cache: &C) -> Result<(), Failure> {
+    use crate::cache::CachedBroadcast;
+    use crate::ids::BroadcastId;
+    use crate::packets::broadcast::{Broadcast, BroadcastKind};
+    let broadcast = |id: u64, title: &str, read: bool| CachedBroadcast {
+        broadcast: Broadcast {
+            id: BroadcastId(id),
+            from: user(1),
+            kind: BroadcastKind::Announcement,
+            title: title.into(),
+            content: "国庆放假通知：10月1日至7日放假 🎉".into(),
+            time: "2026-09-28 09:00:00".into(),
+            ts: 1_790_000_000_000 + id as i64,
+        },
+        read,
+    };
+    let first = vec![broadcast(1, "放假通知", false)];
+    let both = vec![broadcast(1, "放假通知", true), broadcast(2, "年会", false)];
+    for list in [&first, &both] {
+        cache
+            .apply(&CacheBatch {
+                broadcasts: Some(list.clone()),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    // A batch without broadcasts leaves them alone.
+    cache
+        .apply(&CacheBatch {
+            clear_messages: vec![Peer::User(user(2))],
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let snapshot = cache.load().await.map_err(|e| e.to_string())?;
+    check(snapshot.broadcasts == both, || {
+        format!("broadcasts: got {:?}", snapshot.broadcasts)
     })
 }
 

@@ -1,7 +1,10 @@
 //! The cache in memory: for tests, native tools, and the reference the
 //! conformance suite holds every other engine to.
 
-use super::{AccountMeta, Cache, CacheBatch, CacheError, Conversation, OutboxEntry, Snapshot};
+use super::{
+    AccountMeta, Cache, CacheBatch, CacheError, CachedBroadcast, CachedMessage, Conversation,
+    OutboxEntry, Snapshot,
+};
 use crate::ids::{ClientMsgId, MessageId, Peer};
 use crate::packets::directory::Directory;
 use crate::packets::groups::Group;
@@ -24,6 +27,7 @@ struct State {
     conversations: BTreeMap<Peer, Conversation>,
     directory: Option<Directory>,
     groups: Option<Vec<Group>>,
+    broadcasts: Vec<CachedBroadcast>,
 }
 
 impl MemoryCache {
@@ -42,6 +46,7 @@ impl Cache for MemoryCache {
             outbox: state.outbox.values().cloned().collect(),
             directory: state.directory.clone(),
             groups: state.groups.clone(),
+            broadcasts: state.broadcasts.clone(),
         })
     }
 
@@ -76,6 +81,9 @@ impl Cache for MemoryCache {
         if let Some(directory) = &batch.directory {
             state.directory = Some(directory.clone());
         }
+        if let Some(broadcasts) = &batch.broadcasts {
+            state.broadcasts = broadcasts.clone();
+        }
         if let Some(groups) = &batch.groups {
             state.groups = Some(groups.clone());
         }
@@ -104,5 +112,19 @@ impl Cache for MemoryCache {
     async fn message_count(&self) -> Result<u64, CacheError> {
         let state = self.state.borrow();
         Ok(state.messages.values().map(|m| m.len() as u64).sum())
+    }
+
+    async fn all_messages(&self) -> Result<Vec<CachedMessage>, CacheError> {
+        let state = self.state.borrow();
+        Ok(state
+            .messages
+            .iter()
+            .flat_map(|(conversation, messages)| {
+                messages.values().map(|message| CachedMessage {
+                    conversation: conversation.clone(),
+                    message: message.clone(),
+                })
+            })
+            .collect())
     }
 }

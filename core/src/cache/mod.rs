@@ -12,6 +12,7 @@ mod memory;
 pub use memory::MemoryCache;
 
 use crate::ids::{ClientMsgId, MessageId, Peer, Seq, UserId};
+use crate::packets::broadcast::Broadcast;
 use crate::packets::directory::Directory;
 use crate::packets::groups::Group;
 use crate::packets::message::{Message, MessageType};
@@ -204,6 +205,15 @@ impl Conversation {
     }
 }
 
+/// A company broadcast as this device keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedBroadcast {
+    /// The broadcast.
+    pub broadcast: Broadcast,
+    /// The user has opened it (or it came with a new device's first sync).
+    pub read: bool,
+}
+
 /// Everything the app needs to draw its first screen, read in one go.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
@@ -217,6 +227,8 @@ pub struct Snapshot {
     pub directory: Option<Directory>,
     /// The user's groups, once synced.
     pub groups: Option<Vec<Group>>,
+    /// The company broadcasts, oldest first.
+    pub broadcasts: Vec<CachedBroadcast>,
 }
 
 /// Writes that belong together, applied in one transaction.
@@ -239,6 +251,9 @@ pub struct CacheBatch {
     pub directory: Option<Directory>,
     /// A new list of the user's groups.
     pub groups: Option<Vec<Group>>,
+    /// A new list of the company broadcasts (a company sends few: the
+    /// whole list is written as one value).
+    pub broadcasts: Option<Vec<CachedBroadcast>>,
 }
 
 impl CacheBatch {
@@ -266,4 +281,7 @@ pub trait Cache {
     ) -> Result<Vec<Message>, CacheError>;
     /// How many messages are cached in all.
     async fn message_count(&self) -> Result<u64, CacheError>;
+    /// Every cached message, in no particular order (to build the search
+    /// index: one read, not a page per conversation).
+    async fn all_messages(&self) -> Result<Vec<CachedMessage>, CacheError>;
 }

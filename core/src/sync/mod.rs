@@ -27,13 +27,14 @@ pub use seqs::SeqTracker;
 pub use timing::{Rng, backoff_ms};
 
 use crate::cache::{
-    AccountMeta, CacheBatch, CachedMessage, Conversation, OutboxEntry, OutboxState, Preview,
-    Snapshot,
+    AccountMeta, CacheBatch, CachedBroadcast, CachedMessage, Conversation, OutboxEntry,
+    OutboxState, Preview, Snapshot,
 };
 use crate::envelope::{Encoding, Frame};
-use crate::ids::{ClientMsgId, MessageId, Peer, Seq, UserId};
+use crate::ids::{BroadcastId, ClientMsgId, MessageId, Peer, Seq, UserId};
 use crate::packets::Done;
 use crate::packets::Packet;
+use crate::packets::broadcast::{Broadcast, BroadcastAck, BroadcastPage, BroadcastQuery};
 use crate::packets::directory::{Contact, Directory, DirectoryQuery};
 use crate::packets::groups::{Group, Groups, GroupsQuery};
 use crate::packets::groups::{GroupCreated, GroupUpdated, MembersAction};
@@ -91,7 +92,7 @@ pub enum Action {
     /// Send this text frame on the open WebSocket of this service.
     Send(Service, String),
     /// Write this batch to the cache in one transaction.
-    Persist(CacheBatch),
+    Persist(Box<CacheBatch>),
     /// Tell the UI.
     Notify(Event),
 }
@@ -155,6 +156,10 @@ pub enum Event {
         /// What it produced, or why it failed.
         result: Result<Outcome, ErrorReply>,
     },
+    /// The broadcasts changed (arrived, read).
+    BroadcastsChanged,
+    /// A broadcast arrived live from someone else (for a notification).
+    BroadcastArrived(Broadcast),
     /// A push other than a message (broadcast, presence, signature).
     Pushed(Push),
 }
@@ -235,6 +240,7 @@ enum Request {
     History(Peer),
     Directory,
     Groups,
+    Broadcasts,
     Operation(OperationId),
     Presence(Presence),
     Signatures,
@@ -324,6 +330,11 @@ pub struct Engine {
     busy: bool,
     /// The presence the server last took from this session.
     presence_sent: Option<Presence>,
+    /// The company broadcasts, by id.
+    broadcasts: BTreeMap<BroadcastId, CachedBroadcast>,
+    broadcasts_wanted: Wanted,
+    /// The broadcasts now being synced are a new device's backlog: read.
+    broadcasts_backlog: bool,
     /// Contacts whose signatures are to be fetched (52888).
     signatures_wanted: BTreeSet<UserId>,
     /// The first catch-up of an empty cache (a new device, a rebuilt cache):
@@ -405,6 +416,13 @@ impl Engine {
             busy: false,
             presence_sent: None,
             signatures_wanted: BTreeSet::new(),
+            broadcasts: snapshot
+                .broadcasts
+                .into_iter()
+                .map(|b| (b.broadcast.id, b))
+                .collect(),
+            broadcasts_wanted: Wanted::No,
+            broadcasts_backlog: false,
             first_sync,
         }
     }
@@ -479,6 +497,29 @@ impl Engine {
             outbox: self.outbox.values().cloned().collect(),
             directory: self.directory.clone(),
             groups: self.groups.clone(),
+            broadcasts: self.broadcasts.values().cloned().collect(),
+        }
+    }
+
+    /// The company broadcasts, newest first.
+    pub fn broadcasts(&self) -> Vec<&CachedBroadcast> {
+        self.broadcasts.values().rev().collect()
+    }
+
+    /// How many broadcasts are unread.
+    pub fn unread_broadcasts(&self) -> usize {
+        self.broadcasts.values().filter(|b| !b.read).count()
+    }
+
+    /// Marks a broadcast read (it was opened).
+    pub fn mark_broadcast_read(&mut self, id: BroadcastId) {
+        if let Some(cached) = self.broadcasts.get_mut(&id)
+            && !cached.read
+        {
+            cached.read = true;
+            self.unwritten.broadcasts = Some(self.broadcasts.values().cloned().collect());
+            self.flush();
+            self.notify(Event::BroadcastsChanged);
         }
     }
 
@@ -1016,7 +1057,7 @@ impl Engine {
         self.unwritten_since = None;
         if !self.unwritten.is_empty() {
             let batch = std::mem::take(&mut self.unwritten);
-            self.act(Action::Persist(batch));
+            self.act(Action::Persist(Box::new(batch)));
         }
         if self.stream == Stream::Live && self.seqs.contiguous() > self.acked {
             self.acked = self.seqs.contiguous();
@@ -1175,6 +1216,7 @@ impl Engine {
                 Request::CatchUp => self.catch_up = Wanted::Yes,
                 Request::Directory => self.directory_wanted = Wanted::Yes,
                 Request::Groups => self.groups_wanted = Wanted::Yes,
+                Request::Broadcasts => self.broadcasts_wanted = Wanted::Yes,
                 // Still in history_wanted: asked again when the link is back.
                 Request::History(_) => {}
                 // Whether it took effect is unknown: the user decides.
@@ -1237,6 +1279,16 @@ impl Engine {
             )
         {
             self.groups_wanted = Wanted::Asked;
+        }
+        if self.broadcasts_wanted == Wanted::Yes {
+            let since = self.broadcasts.keys().next_back().copied();
+            let frame = encode(&BroadcastQuery {
+                since,
+                limit: Some(crate::limits::MAX_PAGE),
+            });
+            if self.request(Service::SyncBroadcasts, Request::Broadcasts, frame, now) {
+                self.broadcasts_wanted = Wanted::Asked;
+            }
         }
         let histories: Vec<(Peer, Option<MessageId>)> = self
             .history_wanted
@@ -1389,6 +1441,14 @@ impl Engine {
                                 c.signing = signing
                             });
                         }
+                        Push::Broadcast { broadcast } => {
+                            let fresh = !self.broadcasts.contains_key(&broadcast.id);
+                            let own = broadcast.from == self.meta.user;
+                            self.take_broadcasts(vec![broadcast.clone()], own, now);
+                            if fresh && !own {
+                                self.notify(Event::BroadcastArrived(broadcast.clone()));
+                            }
+                        }
                         _ => {}
                     }
                     self.notify(Event::Pushed(push));
@@ -1427,6 +1487,8 @@ impl Engine {
                 self.catch_up_since = self.seqs.contiguous();
                 self.directory_wanted = Wanted::Yes;
                 self.groups_wanted = Wanted::Yes;
+                self.broadcasts_wanted = Wanted::Yes;
+                self.broadcasts_backlog = self.broadcasts.is_empty();
                 // The server marks every new session online.
                 self.presence_sent = Some(Presence::Online);
                 // Sends that were on the wire when the stream dropped go again.
@@ -1521,6 +1583,19 @@ impl Engine {
                 }
             }
             Request::Operation(id) => self.operation_reply(id, frame, now),
+            Request::Broadcasts => match reply_of::<BroadcastPage>(frame) {
+                Ok(page) => {
+                    let more = page.more && !page.broadcasts.is_empty();
+                    let read = self.broadcasts_backlog;
+                    self.take_broadcasts(page.broadcasts, read, now);
+                    self.broadcasts_wanted = if more { Wanted::Yes } else { Wanted::No };
+                    if !more {
+                        self.broadcasts_backlog = false;
+                    }
+                }
+                // Asked again at the next login.
+                Err(_) => self.broadcasts_wanted = Wanted::No,
+            },
             Request::Presence(presence) => {
                 // A refusal is not retried until something changes: asking
                 // again at once would only be refused again.
@@ -1713,6 +1788,11 @@ impl Engine {
                 Outcome::Done
             }),
             Operation::ChangePassword { .. } => reply_of::<Done>(frame).map(|_| Outcome::Done),
+            Operation::SendBroadcast { .. } => reply_of::<BroadcastAck>(frame).map(|ack| {
+                let id = ack.broadcast.id;
+                self.take_broadcasts(vec![ack.broadcast], true, now);
+                Outcome::Broadcast(id)
+            }),
             Operation::CreateGroup { .. } => reply_of::<GroupCreated>(frame).map(|created| {
                 self.groups_wanted = Wanted::Yes;
                 Outcome::GroupCreated(created.gid)
@@ -1732,6 +1812,24 @@ impl Engine {
             }
         };
         self.notify(Event::Performed { id, result });
+    }
+
+    /// Keeps broadcasts not seen before (`read` or not), and tells the UI.
+    fn take_broadcasts(&mut self, broadcasts: Vec<Broadcast>, read: bool, now: i64) {
+        let mut changed = false;
+        for broadcast in broadcasts {
+            if let std::collections::btree_map::Entry::Vacant(slot) =
+                self.broadcasts.entry(broadcast.id)
+            {
+                slot.insert(CachedBroadcast { broadcast, read });
+                changed = true;
+            }
+        }
+        if changed {
+            self.unwritten.broadcasts = Some(self.broadcasts.values().cloned().collect());
+            self.flush_soon(now);
+            self.notify(Event::BroadcastsChanged);
+        }
     }
 
     fn fail_operation(&mut self, id: OperationId, state: State, reason: &str) {

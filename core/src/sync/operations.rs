@@ -8,8 +8,9 @@
 //! created twice after a retry would too.
 
 use crate::envelope::{Encoding, Frame, FrameError};
-use crate::ids::{GroupId, UserId};
+use crate::ids::{BroadcastId, GroupId, UserId};
 use crate::packets::Packet;
+use crate::packets::broadcast::{BroadcastKind, SendBroadcast};
 use crate::packets::groups::{
     Group, GroupCreate, GroupMembersChange, GroupRename, Members, MembersAction,
 };
@@ -43,6 +44,15 @@ pub enum Operation {
         /// The new name.
         name: String,
     },
+    /// Send a company broadcast (25888; broadcasters only).
+    SendBroadcast {
+        /// 通知, 新闻 or 公告.
+        kind: BroadcastKind,
+        /// Its title.
+        title: String,
+        /// Its text.
+        content: String,
+    },
     /// Add or remove members, or leave (62888).
     ChangeMembers {
         /// Which group.
@@ -63,6 +73,7 @@ impl Operation {
             Operation::CreateGroup { .. } => Service::GroupCreate,
             Operation::RenameGroup { .. } => Service::GroupRename,
             Operation::ChangeMembers { .. } => Service::GroupMembers,
+            Operation::SendBroadcast { .. } => Service::Broadcast,
         }
     }
 
@@ -91,6 +102,17 @@ impl Operation {
                 })
             }
             Operation::RenameGroup { gid, name } => checked(GroupRename { gid, name }),
+            Operation::SendBroadcast {
+                kind,
+                title,
+                content,
+            } => checked(SendBroadcast {
+                from: me.clone(),
+                kind,
+                title,
+                content,
+                cid: None,
+            }),
             Operation::ChangeMembers {
                 gid,
                 action,
@@ -124,6 +146,8 @@ pub enum Outcome {
     /// The group as it now is (after a rename or a membership change; after
     /// leaving, as the others see it).
     Group(Group),
+    /// The stored broadcast.
+    Broadcast(BroadcastId),
 }
 
 /// Why an operation was not sent.

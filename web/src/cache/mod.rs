@@ -65,6 +65,8 @@ pub const ACCOUNT_KEY: &str = "account";
 pub const DIRECTORY_KEY: &str = "directory";
 /// The `meta` key of the user's groups.
 pub const GROUPS_KEY: &str = "groups";
+/// The `meta` key of the company broadcasts.
+pub const BROADCASTS_KEY: &str = "broadcasts";
 
 /// The largest message id a JS number holds exactly. Ids are stored as
 /// numbers so they sort numerically; a larger one would silently collide
@@ -250,6 +252,7 @@ impl IndexedDbCache {
         let account = get(ACCOUNT_KEY)?;
         let directory = get(DIRECTORY_KEY)?;
         let groups = get(GROUPS_KEY)?;
+        let broadcasts = get(BROADCASTS_KEY)?;
         let get_all = |name: &str| {
             store(&tx, name, "read")?
                 .get_all(None, None)
@@ -262,6 +265,8 @@ impl IndexedDbCache {
             meta: meta_value(ACCOUNT_KEY, account.await.map_err(read_error)?)?,
             directory: meta_value(DIRECTORY_KEY, directory.await.map_err(read_error)?)?,
             groups: meta_value(GROUPS_KEY, groups.await.map_err(read_error)?)?,
+            broadcasts: meta_value(BROADCASTS_KEY, broadcasts.await.map_err(read_error)?)?
+                .unwrap_or_default(),
             conversations: conversations
                 .await
                 .map_err(read_error)?
@@ -324,6 +329,33 @@ impl IndexedDbCache {
         Ok(page)
     }
 
+    async fn everything(&self) -> Result<Vec<CachedMessage>, CacheError> {
+        let read_error = |e: idb::Error| idb_error("read", &e);
+        let tx = self.transaction(&[MESSAGES_STORE], IdbTransactionMode::Readonly, "read")?;
+        let records = store(&tx, MESSAGES_STORE, "read")?
+            .get_all(None, None)
+            .map_err(read_error)?
+            .await
+            .map_err(read_error)?;
+        records
+            .iter()
+            .map(|record| {
+                let conversation = Reflect::get(record, &JsValue::from_str("conv"))
+                    .ok()
+                    .and_then(|conv| conv.as_string())
+                    .and_then(|conv| Peer::parse(&conv).ok())
+                    .ok_or_else(|| CacheError::Corrupt {
+                        key: MESSAGES_STORE.to_owned(),
+                        reason: "a message record names no conversation".into(),
+                    })?;
+                Ok(CachedMessage {
+                    conversation,
+                    message: from_record(record, MESSAGES_STORE, "id")?,
+                })
+            })
+            .collect()
+    }
+
     async fn count(&self) -> Result<u64, CacheError> {
         let tx = self.transaction(&[MESSAGES_STORE], IdbTransactionMode::Readonly, "count")?;
         let count = store(&tx, MESSAGES_STORE, "count")?
@@ -357,6 +389,10 @@ impl Cache for IndexedDbCache {
 
     async fn message_count(&self) -> Result<u64, CacheError> {
         self.count().await.map_err(|e| self.blame(e))
+    }
+
+    async fn all_messages(&self) -> Result<Vec<CachedMessage>, CacheError> {
+        self.everything().await.map_err(|e| self.blame(e))
     }
 }
 

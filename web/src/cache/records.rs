@@ -29,6 +29,9 @@ impl Records {
         if let Some(groups) = &batch.groups {
             meta.push((GROUPS_KEY, JsValue::from_str(&to_json(groups)?)));
         }
+        if let Some(broadcasts) = &batch.broadcasts {
+            meta.push((BROADCASTS_KEY, JsValue::from_str(&to_json(broadcasts)?)));
+        }
         Ok(Records {
             clear: batch
                 .clear_messages

@@ -27,6 +27,8 @@ pub struct Context<'a> {
     pub now: i64,
     /// The reader's zone.
     pub utc_offset_minutes: i32,
+    /// The message a search opened the chat at, marked.
+    pub focus: Option<penpen_core::MessageId>,
 }
 
 /// `li.chat__row[data-key]` holding an optional `.time-separator` and a
@@ -83,8 +85,9 @@ pub fn row(context: &Context<'_>, row: Row<'_>, previous_ts: Option<i64>, key: S
             bubble(context, body, true, None, ts, Some(mark), ids)
         }
     };
+    let focused = matches!(row, Row::Sent(message) if Some(message.id) == context.focus);
     html! {
-        <li class="chat__row" key={key.clone()} data-key={key}>
+        <li class={classes!("chat__row", focused.then_some("chat__row--focus"))} key={key.clone()} data-key={key}>
             { separator }
             { content }
         </li>

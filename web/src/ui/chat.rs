@@ -26,6 +26,10 @@ pub fn chat() -> Html {
         let command = shared.command.clone();
         Callback::from(move |_: MouseEvent| command.emit(Command::Close))
     };
+    let search = {
+        let (panel, peer) = (shared.panel.clone(), peer.clone());
+        Callback::from(move |_: MouseEvent| panel.set(Some(Panel::Search(Some(peer.clone())))))
+    };
     let details = {
         let panel = shared.panel.clone();
         let page = match peer {
@@ -53,6 +57,10 @@ pub fn chat() -> Html {
                         }
                     </button>
                 </h2>
+                <button id="chat-search" class="chat__tool" type="button" onclick={search}
+                    aria-label={lang.tr(Text::SearchThisConversation)} title={lang.tr(Text::SearchThisConversation)}>
+                    { "🔍" }
+                </button>
             </header>
             <Timeline />
             if may_post(state, peer) {

@@ -4,7 +4,7 @@
 use super::avatar::{self, Size};
 use super::directory::{presence_code, presence_text};
 use crate::i18n::Text;
-use crate::state::{Command, Shared};
+use crate::state::{Command, Panel, Shared};
 use penpen_core::{Peer, UserId};
 use yew::prelude::*;
 
@@ -80,6 +80,10 @@ pub fn contact_page(props: &ContactPageProps) -> Html {
             command.emit(Command::Open(peer.clone()));
         })
     };
+    let search_history = {
+        let (panel, peer) = (shared.panel.clone(), peer.clone());
+        Callback::from(move |_: MouseEvent| panel.set(Some(Panel::Search(Some(peer.clone())))))
+    };
     let ask_clear = {
         let confirming = confirming.clone();
         Callback::from(move |_: MouseEvent| confirming.set(true))
@@ -131,6 +135,10 @@ pub fn contact_page(props: &ContactPageProps) -> Html {
                 <div class="panel__actions">
                     <button id="contact-message" class="button button--primary" type="button" onclick={message}>
                         { lang.tr(Text::SendMessage) }
+                    </button>
+                    <button id="contact-search-history" class="button button--secondary" type="button"
+                        onclick={search_history}>
+                        { lang.tr(Text::SearchThisConversation) }
                     </button>
                     <button id="contact-clear" class="button button--secondary" type="button" onclick={ask_clear}>
                         { lang.tr(Text::ClearHistory) }

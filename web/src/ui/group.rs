@@ -112,7 +112,7 @@ fn toggled(selected: &[UserId], user: UserId) -> Vec<UserId> {
 }
 
 /// The pane's header with its back button.
-fn panel_header(shared: &Shared, title: &str) -> Html {
+pub(super) fn panel_header(shared: &Shared, title: &str) -> Html {
     let close = {
         let panel = shared.panel.clone();
         Callback::from(move |_: MouseEvent| panel.set(None))

@@ -7,6 +7,7 @@
 //! DOM) lives in [`format`] and [`rows`] and is tested natively.
 
 mod avatar;
+mod broadcasts;
 mod bubble;
 mod chat;
 mod composer;
@@ -20,9 +21,11 @@ mod me;
 mod menu;
 mod operation;
 pub mod rows;
+mod search;
 mod shell;
 mod timeline;
 
+pub use broadcasts::{BroadcastList, BroadcastPage, NewBroadcast};
 pub use chat::Chat;
 pub use composer::Composer;
 pub use connection::ConnectionIndicator;
@@ -31,6 +34,7 @@ pub use conversations::ConversationList;
 pub use directory::DirectoryList;
 pub use group::{GroupPage, NewGroup};
 pub use me::MePage;
+pub use search::SearchPanel;
 pub use shell::{Main, MainProps};
 pub use timeline::Timeline;
 

@@ -3,8 +3,8 @@
 
 use super::avatar::{self, Size};
 use super::{
-    Chat, ConnectionIndicator, ContactPage, ConversationList, DirectoryList, GroupPage, MePage,
-    NewGroup,
+    BroadcastList, BroadcastPage, Chat, ConnectionIndicator, ContactPage, ConversationList,
+    DirectoryList, GroupPage, MePage, NewBroadcast, NewGroup, SearchPanel,
 };
 use crate::i18n::{Lang, Text};
 use crate::state::{AppState, Command, Panel, Shared};
@@ -61,6 +61,10 @@ pub fn main(props: &MainProps) -> Html {
         let panel = shared.panel.clone();
         Callback::from(move |_: MouseEvent| panel.set(Some(Panel::NewGroup)))
     };
+    let search = {
+        let panel = shared.panel.clone();
+        Callback::from(move |_: MouseEvent| panel.set(Some(Panel::Search(None))))
+    };
     let log_out = {
         let command = shared.command.clone();
         Callback::from(move |_: MouseEvent| command.emit(Command::LogOut))
@@ -95,6 +99,8 @@ pub fn main(props: &MainProps) -> Html {
                     <div class="tabs" role="tablist">
                         { tab("tab-chats", lang.tr(Text::TabChats), *tab_shown == Tab::Chats, select(Tab::Chats)) }
                         { tab("tab-contacts", lang.tr(Text::TabContacts), *tab_shown == Tab::Contacts, select(Tab::Contacts)) }
+                        { tab("tab-broadcasts", &super::broadcasts::tab_label(lang, state.unread_broadcasts),
+                            *tab_shown == Tab::Broadcasts, select(Tab::Broadcasts)) }
                         { tab("tab-me", lang.tr(Text::TabMe), *tab_shown == Tab::Me, select(Tab::Me)) }
                     </div>
                     // One element per tab, so switching never reuses another
@@ -104,6 +110,10 @@ pub fn main(props: &MainProps) -> Html {
                             Tab::Chats => html! {
                                 <>
                                     <div class="list-actions">
+                                        <button id="search-messages" class="button button--ghost list-actions__search"
+                                            type="button" onclick={search}>
+                                            { "🔍 " }{ lang.tr(Text::SearchMessages) }
+                                        </button>
                                         <button id="new-group" class="button button--ghost" type="button" onclick={new_group}>
                                             { "＋ " }{ lang.tr(Text::NewGroup) }
                                         </button>
@@ -112,6 +122,7 @@ pub fn main(props: &MainProps) -> Html {
                                 </>
                             },
                             Tab::Contacts => html! { <DirectoryList /> },
+                            Tab::Broadcasts => html! { <BroadcastList /> },
                             Tab::Me => html! { <MePage on_switch_language={props.on_switch_language.clone()} /> },
                         } }
                     </div>
@@ -122,6 +133,11 @@ pub fn main(props: &MainProps) -> Html {
                             Panel::Contact(user) => html! { <ContactPage key={format!("c{user}")} user={user.clone()} /> },
                             Panel::Group(gid) => html! { <GroupPage key={format!("g{gid}")} {gid} /> },
                             Panel::NewGroup => html! { <NewGroup key="new-group" /> },
+                            Panel::Broadcast(id) => html! { <BroadcastPage key={format!("b{id}")} {id} /> },
+                            Panel::NewBroadcast => html! { <NewBroadcast key="new-broadcast" /> },
+                            Panel::Search(within) => html! {
+                                <SearchPanel key={format!("s{within:?}")} within={within.clone()} />
+                            },
                         } }
                     } else if let Some(peer) = open {
                         // Keyed: another conversation is a fresh view, with
@@ -143,6 +159,7 @@ pub fn main(props: &MainProps) -> Html {
 enum Tab {
     Chats,
     Contacts,
+    Broadcasts,
     Me,
 }
 

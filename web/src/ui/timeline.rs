@@ -25,6 +25,8 @@ const EDGE_PX: i32 = 400;
 const BOTTOM_SLACK_PX: i32 = 48;
 /// An older page asked for and not come is asked for again after this.
 const OLDER_RETRY_MS: i64 = 10_000;
+/// A search hit is shown this far below the top of the messages.
+const FOCUS_OFFSET_PX: i32 = 96;
 
 /// Where the reader is, kept across renders without causing them.
 #[derive(Debug)]
@@ -43,6 +45,9 @@ struct View {
     /// The outbox's length at the last render: when it grows the reader has
     /// just sent something, and is taken to the bottom to see it.
     outbox_len: usize,
+    /// The search hit already brought into view (it is not forced again
+    /// once the reader scrolls away).
+    focused: Option<MessageId>,
 }
 
 impl Default for View {
@@ -53,6 +58,7 @@ impl Default for View {
             anchor: None,
             asked_older: None,
             outbox_len: 0,
+            focused: None,
         }
     }
 }
@@ -133,6 +139,19 @@ fn render(shared: &Shared, handles: &Handles) -> (Html, Option<Edges>) {
                 .zip(handles.scroller.cast::<Element>())
                 .and_then(|(list, scroller)| first_visible(&list, scroller.scroll_top()));
         }
+        // A search hit: the window around it, the hit a little below the top.
+        if let Some(focus) = open.focus
+            && view.focused != Some(focus)
+            && let Some(index) = rows
+                .iter()
+                .position(|row| matches!(row, rows::Row::Sent(m) if m.id == focus))
+        {
+            view.focused = Some(focus);
+            view.follow = false;
+            let start = index.saturating_sub(WINDOW / 2);
+            view.first = rows.get(start).map(|row| (row.key(me), start));
+            view.anchor = Some((rows[index].key(me).to_string(), FOCUS_OFFSET_PX));
+        }
         let start = view
             .first
             .as_ref()
@@ -172,6 +191,7 @@ fn render(shared: &Shared, handles: &Handles) -> (Html, Option<Edges>) {
         group: open.peer.group().is_some(),
         now,
         utc_offset_minutes: shared.utc_offset_minutes,
+        focus: open.focus,
     };
     let mut keys = HashSet::with_capacity(range.len());
     let items = range.clone().map(|index| {
