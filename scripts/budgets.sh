@@ -3,7 +3,8 @@
 # the release .wasm size, raw and gzip; then, in headless Chromium against a
 # server holding 50,000 messages for one reader, the time to the conversation
 # list from cache, the time to open a 10,000-message conversation, and the
-# most message elements in the DOM while scrolling it.
+# most message elements in the DOM while scrolling it, and searching the
+# 50,000 cached messages.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$PENPEN_ROOT"

@@ -19,6 +19,7 @@ pub mod packets;
 pub mod reply;
 pub mod search;
 pub mod service;
+pub mod sniff;
 pub mod sync;
 pub mod text;
 pub mod time;

@@ -16,13 +16,14 @@ use penpen_core::packets::groups::{
 };
 use penpen_core::packets::login::{LoginReply, PresenceChange, Push, SignatureChange};
 use penpen_core::packets::message::{GroupRenamedNotice, Message, MessageType, Sender};
+use penpen_core::packets::message::{SendAck, SendFile};
 use penpen_core::packets::profile::{
     PasswordUpdate, Presence, PresenceUpdate, SignatureQuery, SignatureUpdate, Signatures,
 };
 use penpen_core::packets::sync::MessagePage;
 use penpen_core::sync::{
-    Action, Credentials, Engine, Event, Operation, OperationError, OperationId, Outcome,
-    REQUEST_TIMEOUT_MS,
+    Action, Credentials, Engine, Event, FileKind, Operation, OperationError, OperationId, Outcome,
+    REQUEST_TIMEOUT_MS, SendError,
 };
 use penpen_core::{
     BroadcastId, DepartmentId, Encoding, ErrorReply, Frame, GroupId, JobId, MessageId, Peer, Seq,
@@ -707,4 +708,87 @@ fn a_sent_broadcast_is_kept_read() {
             .iter()
             .any(|e| matches!(e, Event::BroadcastArrived(_)))
     );
+}
+
+const PNG: [u8; 12] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+
+#[test]
+fn an_image_is_queued_with_its_bytes_and_settled_by_its_ack() {
+    let mut h = Harness::live();
+    let to = Peer::User(user(2));
+    let cid = h
+        .engine
+        .send_file(to.clone(), FileKind::Image, PNG.to_vec(), h.now)
+        .expect("queued");
+    let queued = h.engine.outbox_of(&to);
+    assert_eq!(queued.len(), 1);
+    let file = queued[0]
+        .file
+        .clone()
+        .expect("the file is kept in the outbox");
+    assert_eq!((file.data, file.mime.as_str()), (PNG.to_vec(), "image/png"));
+    let send: SendFile = h.request(Service::Image);
+    assert_eq!(
+        (send.kind, send.data, send.cid),
+        (MessageType::Image, PNG.to_vec(), Some(cid.clone()))
+    );
+    h.answer(
+        Service::Image,
+        &SendAck {
+            state: State::SUCCESS,
+            cid: Some(cid),
+            id: MessageId(1002),
+            seq: Seq(1),
+            time: "2026-11-26 12:00:00".into(),
+            ts: 5,
+            content: Some("1002.png".into()),
+        },
+    );
+    assert!(h.engine.outbox_of(&to).is_empty());
+    let last = h
+        .engine
+        .conversation(&to)
+        .and_then(|c| c.last.clone())
+        .expect("a row");
+    assert_eq!(
+        (last.kind, last.content.as_str()),
+        (MessageType::Image, "1002.png")
+    );
+}
+
+#[test]
+fn files_are_checked_as_the_server_will() {
+    let mut h = Harness::live();
+    let to = Peer::Group(gid(7));
+    let too_big = {
+        let mut data = PNG.to_vec();
+        data.resize(penpen_core::limits::MAX_IMAGE_BYTES + 1, 0);
+        data
+    };
+    assert!(matches!(
+        h.engine
+            .send_file(to.clone(), FileKind::Image, too_big, h.now),
+        Err(SendError::TooLarge { .. })
+    ));
+    assert!(matches!(
+        h.engine
+            .send_file(to.clone(), FileKind::Image, b"not an image".to_vec(), h.now),
+        Err(SendError::UnsupportedFormat { .. })
+    ));
+    assert!(matches!(
+        h.engine.send_file(
+            to.clone(),
+            FileKind::Voice { seconds: 61 },
+            b"OggS".to_vec(),
+            h.now
+        ),
+        Err(SendError::VoiceLength { seconds: 61, .. })
+    ));
+    assert!(h.engine.outbox_of(&to).is_empty(), "nothing was queued");
+    // A group image travels as type 11.
+    h.engine
+        .send_file(to.clone(), FileKind::Image, PNG.to_vec(), h.now)
+        .expect("queued");
+    let send: SendFile = h.request(Service::Image);
+    assert_eq!(send.kind, MessageType::GroupImage);
 }

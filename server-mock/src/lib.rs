@@ -16,7 +16,7 @@ pub mod demo;
 pub mod hub;
 pub mod server;
 mod services;
-pub mod sniff;
+pub use penpen_core::sniff;
 pub mod store;
 
 pub use config::{PortPlan, ServerConfig};

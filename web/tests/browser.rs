@@ -102,6 +102,7 @@ fn full_batch() -> CacheBatch {
             content: "还在路上".into(),
             created_ts: 1_795_000_000_000,
             state: OutboxState::Queued,
+            file: None,
         }],
         conversations: vec![row],
         groups: Some(vec![Group {

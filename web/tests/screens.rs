@@ -611,6 +611,7 @@ async fn own_messages_show_whether_they_are_sent_queued_or_failed() {
         content: format!("待发 {cid}"),
         created_ts: BASE_TS + 10 * 60_000,
         state,
+        file: None,
     };
     if let Some(open) = state.open.as_mut() {
         open.outbox = vec![

@@ -91,6 +91,7 @@ fn outbox(cid: &str, order: u64, to: Peer, text: &str) -> OutboxEntry {
         content: text.to_owned(),
         created_ts: 1_795_000_000_000,
         state: OutboxState::Queued,
+        file: None,
     }
 }
 
@@ -173,6 +174,7 @@ async fn meta_conversations_and_outbox_round_trip<C: Cache>(cache: &C) -> Result
             conversations: vec![pinned.clone()],
             outbox_put: vec![OutboxEntry {
                 state: OutboxState::Queued,
+                file: None,
                 ..failed.clone()
             }],
             ..Default::default()

@@ -141,6 +141,23 @@ pub struct OutboxEntry {
     pub created_ts: i64,
     /// Where it stands.
     pub state: OutboxState,
+    /// An image's or voice message's file (`content` is then its name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<OutboxFile>,
+}
+
+/// The file of an image or voice message waiting to be sent: kept in the
+/// outbox until the server has stored it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxFile {
+    /// Its bytes.
+    #[serde(with = "crate::text::b64_bytes")]
+    pub data: Vec<u8>,
+    /// Its MIME type, as recognised from the bytes.
+    pub mime: String,
+    /// A voice message's length in whole seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<u32>,
 }
 
 /// The last message of a conversation, for the conversation list.

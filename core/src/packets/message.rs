@@ -93,6 +93,16 @@ impl MessageType {
         )
     }
 
+    /// Whether it is a voice message (2 or 12).
+    pub const fn is_voice(self) -> bool {
+        matches!(self, MessageType::Voice | MessageType::GroupVoice)
+    }
+
+    /// Whether it is an image (1 or 11).
+    pub const fn is_image(self) -> bool {
+        matches!(self, MessageType::Image | MessageType::GroupImage)
+    }
+
     /// Whether the server writes this message itself (a group notice, `from` "0").
     pub const fn is_notice(self) -> bool {
         matches!(

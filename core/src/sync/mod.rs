@@ -27,7 +27,7 @@ pub use seqs::SeqTracker;
 pub use timing::{Rng, backoff_ms};
 
 use crate::cache::{
-    AccountMeta, CacheBatch, CachedBroadcast, CachedMessage, Conversation, OutboxEntry,
+    AccountMeta, CacheBatch, CachedBroadcast, CachedMessage, Conversation, OutboxEntry, OutboxFile,
     OutboxState, Preview, Snapshot,
 };
 use crate::envelope::{Encoding, Frame};
@@ -39,7 +39,7 @@ use crate::packets::directory::{Contact, Directory, DirectoryQuery};
 use crate::packets::groups::{Group, Groups, GroupsQuery};
 use crate::packets::groups::{GroupCreated, GroupUpdated, MembersAction};
 use crate::packets::login::{Login, LoginReply, Push, Resume, StreamAck};
-use crate::packets::message::{Message, MessageType, SendAck, SendText, Sender};
+use crate::packets::message::{Message, MessageType, SendAck, SendFile, SendText, Sender};
 use crate::packets::profile::{Presence, PresenceUpdate, SignatureQuery, Signatures};
 use crate::packets::sync::{CatchUp, History, MessagePage};
 use crate::reply::{ErrorReply, State};
@@ -192,6 +192,42 @@ pub enum SendError {
     /// The engine has stopped (signed out or logged out).
     #[error("not logged in")]
     NotLoggedIn,
+    /// A file over the protocol's limit.
+    #[error("the file has {bytes} bytes; at most {max} can be sent")]
+    TooLarge {
+        /// Its size.
+        bytes: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The bytes are not an image (or a voice recording) the server accepts.
+    #[error("the file is not {expected}")]
+    UnsupportedFormat {
+        /// What was expected.
+        expected: &'static str,
+    },
+    /// A voice message outside the allowed length.
+    #[error("a voice message lasts {min} to {max} seconds; this one is {seconds}")]
+    VoiceLength {
+        /// Its length.
+        seconds: u32,
+        /// The shortest allowed.
+        min: u32,
+        /// The longest allowed.
+        max: u32,
+    },
+}
+
+/// What kind of file a message carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A picture (22888).
+    Image,
+    /// A voice recording of `seconds` (23888).
+    Voice {
+        /// Its length in whole seconds.
+        seconds: u32,
+    },
 }
 
 /// Time to wait for a reply before the socket is taken for dead.
@@ -800,7 +836,96 @@ impl Engine {
             content: text,
             created_ts: now,
             state: OutboxState::Queued,
+            file: None,
         };
+        self.queue(entry, now);
+        Ok(cid)
+    }
+
+    /// Queues an image or a voice message. The bytes decide whether it is
+    /// one the server accepts, as they will on the server.
+    pub fn send_file(
+        &mut self,
+        to: Peer,
+        kind: FileKind,
+        data: Vec<u8>,
+        now: i64,
+    ) -> Result<ClientMsgId, SendError> {
+        use crate::limits::{
+            MAX_IMAGE_BYTES, MAX_VOICE_BYTES, MAX_VOICE_SECONDS, MIN_VOICE_SECONDS,
+        };
+        self.clock = self.clock.max(now);
+        if self.stream == Stream::Stopped {
+            return Err(SendError::NotLoggedIn);
+        }
+        if data.is_empty() {
+            return Err(SendError::Empty);
+        }
+        let group = to.group().is_some();
+        let (message_kind, max, format, expected, duration) = match kind {
+            FileKind::Image => (
+                if group {
+                    MessageType::GroupImage
+                } else {
+                    MessageType::Image
+                },
+                MAX_IMAGE_BYTES,
+                crate::sniff::image(&data),
+                "a JPEG, PNG, GIF or WebP image",
+                None,
+            ),
+            FileKind::Voice { seconds } => {
+                if !(MIN_VOICE_SECONDS..=MAX_VOICE_SECONDS).contains(&seconds) {
+                    return Err(SendError::VoiceLength {
+                        seconds,
+                        min: MIN_VOICE_SECONDS,
+                        max: MAX_VOICE_SECONDS,
+                    });
+                }
+                (
+                    if group {
+                        MessageType::GroupVoice
+                    } else {
+                        MessageType::Voice
+                    },
+                    MAX_VOICE_BYTES,
+                    crate::sniff::voice(&data),
+                    "WebM or Ogg audio with Opus, or MP4 audio with AAC",
+                    Some(seconds),
+                )
+            }
+        };
+        if data.len() > max {
+            return Err(SendError::TooLarge {
+                bytes: data.len(),
+                max,
+            });
+        }
+        let format = format.ok_or(SendError::UnsupportedFormat { expected })?;
+        let order = self.meta.next_outbox_order;
+        self.meta.next_outbox_order += 1;
+        let cid = self.new_cid(order);
+        let entry = OutboxEntry {
+            cid: cid.clone(),
+            order,
+            to,
+            kind: message_kind,
+            content: String::new(),
+            created_ts: now,
+            state: OutboxState::Queued,
+            file: Some(OutboxFile {
+                data,
+                mime: format.mime().to_owned(),
+                duration,
+            }),
+        };
+        self.queue(entry, now);
+        Ok(cid)
+    }
+
+    /// Puts a new entry in the outbox: written to the cache, then sent.
+    fn queue(&mut self, entry: OutboxEntry, now: i64) {
+        let (to, kind, cid) = (entry.to.clone(), entry.kind, entry.cid.clone());
         let conversation = self.conversation_mut(&to);
         conversation.last = Some(Preview {
             id: None,
@@ -815,14 +940,13 @@ impl Engine {
         self.unwritten.conversations.push(row);
         self.unwritten.outbox_put.push(entry.clone());
         self.unwritten.meta = Some(self.position());
-        self.outbox.insert(order, entry);
-        self.attempts.insert(cid.clone(), Attempt::default());
+        self.outbox.insert(entry.order, entry);
+        self.attempts.insert(cid, Attempt::default());
         // Written before anything can send it.
         self.flush();
         self.notify(Event::OutboxChanged(to));
         self.notify(Event::ConversationsChanged);
         self.drive(now);
-        Ok(cid)
     }
 
     /// Sends a failed message again.
@@ -1374,18 +1498,38 @@ impl Engine {
             }
         }
         for entry in ready {
-            let service = if entry.to.group().is_some() {
-                Service::GroupText
-            } else {
-                Service::Text
+            let (service, frame) = match &entry.file {
+                Some(file) => (
+                    if entry.kind.is_voice() {
+                        Service::Voice
+                    } else {
+                        Service::Image
+                    },
+                    encode(&SendFile {
+                        from: self.meta.user.clone(),
+                        to: entry.to.clone(),
+                        kind: entry.kind,
+                        data: file.data.clone(),
+                        name: None,
+                        duration: file.duration,
+                        cid: Some(entry.cid.clone()),
+                    }),
+                ),
+                None => (
+                    if entry.to.group().is_some() {
+                        Service::GroupText
+                    } else {
+                        Service::Text
+                    },
+                    encode(&SendText {
+                        from: self.meta.user.clone(),
+                        to: entry.to.clone(),
+                        kind: entry.kind,
+                        content: entry.content.clone(),
+                        cid: Some(entry.cid.clone()),
+                    }),
+                ),
             };
-            let frame = encode(&SendText {
-                from: self.meta.user.clone(),
-                to: entry.to.clone(),
-                kind: entry.kind,
-                content: entry.content.clone(),
-                cid: Some(entry.cid.clone()),
-            });
             if self.request(service, Request::Send(entry.cid.clone()), frame, now) {
                 let attempt = self.attempts.entry(entry.cid.clone()).or_default();
                 attempt.on_the_wire = true;
@@ -1649,7 +1793,7 @@ impl Engine {
                     id: ack.id,
                     seq: Some(ack.seq),
                     cid: Some(entry.cid.clone()),
-                    duration: None,
+                    duration: entry.file.as_ref().and_then(|f| f.duration),
                 };
                 self.unwritten.outbox_delete.push(entry.cid);
                 self.notify(Event::OutboxChanged(entry.to));

@@ -4,7 +4,9 @@
 //! - navigation to the conversation list rendered from the cache, with
 //!   50,000 messages cached (the server is stopped, so only the cache answers);
 //! - opening a conversation that holds 10,000 messages;
-//! - the most message elements in the DOM while scrolling that conversation.
+//! - the most message elements in the DOM while scrolling that conversation;
+//! - searching all 50,000 cached messages (the first search also builds the
+//!   index from IndexedDB).
 
 #![allow(clippy::print_stdout)]
 
@@ -194,6 +196,69 @@ async fn measure(browser: &Browser, harness: &penpen_e2e::HarnessRef) -> anyhow:
     let seen = scrolled.get(1).and_then(|v| v.as_u64()).unwrap_or(0);
     println!(
         "scrolling up 60 times: at most {most} message elements in the DOM (budget 150), {seen} distinct messages shown"
+    );
+    measure_search(browser, harness).await
+}
+
+/// Searches the cached messages with the server stopped: the first search
+/// builds the index, the others only search it.
+async fn measure_search(browser: &Browser, harness: &penpen_e2e::HarnessRef) -> anyhow::Result<()> {
+    browser.goto(&harness.app_url).await?;
+    browser.click("#search-messages").await?;
+    let mut search_ms = Vec::new();
+    let mut typed_ms = Vec::new();
+    let queries = [
+        "周报",
+        "第 4999 条",
+        "查收",
+        "📎",
+        "REPORT",
+        "没有这个词",
+        "条消息",
+    ];
+    for (n, query) in queries.iter().enumerate() {
+        let measured = browser
+            .script_async(&format!(
+                "const done = arguments[0];
+                 const want = {query:?};
+                 const input = document.querySelector('#search-input');
+                 const start = performance.now();
+                 input.value = want;
+                 input.dispatchEvent(new Event('input', {{ bubbles: true }}));
+                 const poll = () => {{
+                     const summary = document.querySelector('#search-summary');
+                     if (summary && summary.dataset.query === want) {{
+                         requestAnimationFrame(() => done([performance.now() - start,
+                             parseFloat(summary.dataset.ms), parseInt(summary.dataset.total)]));
+                     }} else {{ setTimeout(poll, 1); }}
+                 }};
+                 poll();"
+            ))
+            .await?;
+        let typed = measured.get(0).and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
+        let searched = measured.get(1).and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
+        let total = measured.get(2).and_then(|v| v.as_u64()).unwrap_or(0);
+        if n == 0 {
+            println!(
+                "first search, building the index from {TOTAL} cached messages: {typed:.0} ms to the results on screen ({total} hits)"
+            );
+        } else {
+            println!(
+                "search {query:?}: {searched:.1} ms in the index, {typed:.0} ms to the results on screen ({total} hits)"
+            );
+            search_ms.push(searched);
+            typed_ms.push(typed);
+        }
+    }
+    report(
+        "searching 50,000 cached messages, in the index",
+        &search_ms,
+        100.0,
+    );
+    report(
+        "searching 50,000 cached messages, keystroke to results on screen",
+        &typed_ms,
+        100.0,
     );
     Ok(())
 }

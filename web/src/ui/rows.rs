@@ -204,6 +204,7 @@ mod tests {
             content: text.to_owned(),
             created_ts: 0,
             state: OutboxState::Queued,
+            file: None,
         }
     }
 

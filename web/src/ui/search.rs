@@ -132,7 +132,7 @@ pub fn search_panel(props: &SearchPanelProps) -> Html {
             };
             html! {
                 <p id="search-summary" class="search__summary" data-ms={format!("{:.1}", r.took_ms)}
-                    data-total={r.found.total.to_string()}>{ text }</p>
+                    data-total={r.found.total.to_string()} data-query={r.query.clone()}>{ text }</p>
             }
         });
     html! {
