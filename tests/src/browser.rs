@@ -105,6 +105,15 @@ impl Browser {
             .with_context(|| format!("type into {css}"))
     }
 
+    /// Chooses the file at `path` in the file input matching `css`.
+    pub async fn upload(&self, css: &str, path: &std::path::Path) -> anyhow::Result<()> {
+        let element = self.wait_for(css).await?;
+        element
+            .send_keys(&path.display().to_string())
+            .await
+            .with_context(|| format!("choose {} in {css}", path.display()))
+    }
+
     /// Clicks the element matching `css`.
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
         let element = self.wait_for(css).await?;

@@ -70,6 +70,17 @@ impl ServerAddress {
         };
         format!("ws://{host}:{port}/")
     }
+
+    /// Where a stored file of `service` (22888 images, 23888 voice) is
+    /// fetched over HTTP, with the session's token.
+    pub fn file_url(&self, service: Service, name: &str, token: &str) -> String {
+        let base = self.websocket_url(service);
+        let base = base.strip_prefix("ws://").unwrap_or(&base);
+        // Server-chosen names are `<digits>.<ext>`; anything else is escaped.
+        let name: String = js_sys::encode_uri_component(name).into();
+        let token: String = js_sys::encode_uri_component(token).into();
+        format!("http://{base}files/{name}?token={token}")
+    }
 }
 
 /// The value of `key` in a query string such as `?a=1&b=2`.

@@ -9,10 +9,11 @@ use crate::net::{SocketEvent, Sockets, Tagged};
 use crate::notify;
 use crate::session::Session;
 use crate::state::{Command, Update, display_name};
-use crate::state::{OperationFailure, OperationResult, SearchResult};
+use crate::state::{FileAccess, OperationFailure, OperationResult, SearchResult};
 use crate::ui::format::{self, Body, People};
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures::{FutureExt, StreamExt, select};
+use penpen_core::Service;
 use penpen_core::UserId;
 use penpen_core::cache::{Cache, CacheBatch, CacheError, CachedMessage, MemoryCache, Snapshot};
 use penpen_core::packets::directory::Directory;
@@ -156,6 +157,10 @@ async fn run(
     let busy = crate::prefs::busy();
     driver.engine.set_busy(busy, now());
     driver.update.emit(Update::Busy(busy));
+    driver.update.emit(Update::Files(FileAccess {
+        server: driver.server.clone(),
+        token: driver.session.token.clone(),
+    }));
     driver.publish_everything();
     driver.engine.handle_timeout(now());
     loop {
@@ -347,6 +352,12 @@ impl Driver {
         match command {
             Command::Open(peer) => self.open_conversation(peer, None, now).await,
             Command::OpenAt(peer, id) => self.open_conversation(peer, Some(id), now).await,
+            Command::SendFile {
+                peer,
+                kind,
+                data,
+                reply,
+            } => reply.emit(self.engine.send_file(peer, kind, data, now).map(|_| ())),
             Command::Search {
                 query,
                 within,
@@ -474,7 +485,12 @@ impl Driver {
             match action {
                 Action::Open(service) => self.sockets.open(service),
                 Action::Close(service) => self.sockets.close(service),
-                Action::Send(service, frame) => self.sockets.send(service, &frame),
+                Action::Send(service, frame) => {
+                    self.sockets.send(service, &frame);
+                    if matches!(service, Service::Image | Service::Voice) {
+                        self.watch_upload(service, frame.len());
+                    }
+                }
                 Action::Persist(batch) => {
                     if let Err(err) = self.cache.apply(&batch).await {
                         self.cache_failed(err).await;
@@ -531,6 +547,10 @@ impl Driver {
                 broadcaster,
             } => {
                 self.sockets.set_token(token.clone());
+                self.update.emit(Update::Files(FileAccess {
+                    server: self.server.clone(),
+                    token: token.clone(),
+                }));
                 self.session = Session {
                     user,
                     token,
@@ -706,6 +726,26 @@ impl Driver {
             self.engine.connection(),
             self.engine.queued(),
         ));
+    }
+
+    /// Reports how much of a file's frame has left the browser, until all
+    /// of it has (the socket's buffer drains as the bytes go out).
+    fn watch_upload(&self, service: Service, frame_len: usize) {
+        let Some(socket) = self.sockets.socket(service) else {
+            return;
+        };
+        let update = self.update.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            loop {
+                let left = socket.buffered_amount() as f64;
+                if left <= 0.0 || socket.ready_state() != web_sys::WebSocket::OPEN {
+                    break;
+                }
+                update.emit(Update::Upload(Some(1.0 - left / frame_len.max(1) as f64)));
+                gloo::timers::future::TimeoutFuture::new(100).await;
+            }
+            update.emit(Update::Upload(None));
+        });
     }
 
     fn publish_broadcasts(&self) {

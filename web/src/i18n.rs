@@ -316,6 +316,15 @@ impl Lang {
             Text::SearchHits => ("找到 {0} 条相关记录", "{0} messages found"),
             Text::NoSearchHits => ("没有找到相关记录", "Nothing found"),
             Text::SearchThisConversation => ("查找聊天记录", "Search this chat"),
+            Text::ViewImage => ("查看大图", "View full size"),
+            Text::AttachImage => ("发送图片", "Send an image"),
+            Text::ImageTooLarge => ("图片不能超过 {0} MB", "Images are limited to {0} MB"),
+            Text::NotAnImage => (
+                "只能发送 JPEG、PNG、GIF 或 WebP 图片",
+                "Only JPEG, PNG, GIF or WebP images can be sent",
+            ),
+            Text::FileUnreadable => ("无法读取这个文件", "This file cannot be read"),
+            Text::DropImage => ("松开即可发送图片", "Drop to send the image"),
         };
         match self {
             Lang::Zh => zh,
@@ -488,6 +497,12 @@ pub enum Text {
     SearchHits,
     NoSearchHits,
     SearchThisConversation,
+    ViewImage,
+    AttachImage,
+    ImageTooLarge,
+    NotAnImage,
+    FileUnreadable,
+    DropImage,
 }
 
 #[cfg(test)]

@@ -176,6 +176,11 @@ impl Sockets {
         }
     }
 
+    /// The socket of `service`, while it is open (to watch an upload drain).
+    pub fn socket(&self, service: Service) -> Option<WebSocket> {
+        self.open.get(&service).map(|o| o.socket.clone())
+    }
+
     /// Closes the socket of `service` (no event follows).
     pub fn close(&mut self, service: Service) {
         self.open.remove(&service);

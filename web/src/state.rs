@@ -49,6 +49,31 @@ pub struct AppState {
     pub broadcasts: Rc<Vec<CachedBroadcast>>,
     /// How many of them are unread.
     pub unread_broadcasts: usize,
+    /// How stored files are fetched.
+    pub files: Option<FileAccess>,
+    /// The share of the file now being uploaded that has left (0 to 1).
+    pub upload: Option<f64>,
+}
+
+/// Where stored files are, and the token that lets this session fetch them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileAccess {
+    /// The server.
+    pub server: crate::config::ServerAddress,
+    /// The session's token.
+    pub token: String,
+}
+
+impl FileAccess {
+    /// The URL of an image or voice message's stored file.
+    pub fn url(&self, kind: penpen_core::packets::message::MessageType, name: &str) -> String {
+        let service = if kind.is_voice() {
+            penpen_core::Service::Voice
+        } else {
+            penpen_core::Service::Image
+        };
+        self.server.file_url(service, name, &self.token)
+    }
 }
 
 impl Default for AppState {
@@ -69,6 +94,8 @@ impl Default for AppState {
             busy: false,
             broadcasts: Rc::new(Vec::new()),
             unread_broadcasts: 0,
+            files: None,
+            upload: None,
         }
     }
 }
@@ -184,6 +211,10 @@ pub enum Update {
     Busy(bool),
     /// The broadcasts (newest first) and how many are unread.
     Broadcasts(Rc<Vec<CachedBroadcast>>, usize),
+    /// Where files are fetched from (at start, and with each new token).
+    Files(FileAccess),
+    /// How much of the current upload has left, or none when none is going.
+    Upload(Option<f64>),
 }
 
 impl Reducible for AppState {
@@ -259,6 +290,8 @@ impl Reducible for AppState {
             Update::CacheProblem(problem) => state.cache_problem = Some(problem),
             Update::SignedOut(reason) => state.signed_out = Some(reason),
             Update::Busy(busy) => state.busy = busy,
+            Update::Files(files) => state.files = Some(files),
+            Update::Upload(share) => state.upload = share,
             Update::Broadcasts(broadcasts, unread) => {
                 state.broadcasts = broadcasts;
                 state.unread_broadcasts = unread;
@@ -309,6 +342,18 @@ pub enum Command {
     ReadBroadcast(BroadcastId),
     /// Open a conversation at one of its messages (a search hit).
     OpenAt(Peer, MessageId),
+    /// Send an image or a voice message; the callback hears whether it was
+    /// queued, or why not.
+    SendFile {
+        /// To whom.
+        peer: Peer,
+        /// An image, or a recording of some seconds.
+        kind: penpen_core::sync::FileKind,
+        /// The file.
+        data: Vec<u8>,
+        /// Queued, or why not.
+        reply: yew::Callback<Result<(), penpen_core::sync::SendError>>,
+    },
     /// Search the cached messages, in one conversation or all; the callback
     /// gets the result.
     Search {

@@ -3,15 +3,19 @@
 //! set up by hand, updates are dispatched as the driver would, and the
 //! commands the screens send are recorded. No server, no cache.
 
-use penpen_core::cache::{AccountMeta, Conversation, OutboxEntry, OutboxState, Preview};
+use penpen_core::cache::{
+    AccountMeta, Conversation, OutboxEntry, OutboxFile, OutboxState, Preview,
+};
 use penpen_core::digest::password_digest;
 use penpen_core::packets::groups::{Group, Members, MembersAction};
 use penpen_core::packets::message::{Message, MessageType, Sender};
 use penpen_core::sync::{Connection, Operation, OperationError, Outcome};
 use penpen_core::{ClientMsgId, ErrorReply, GroupId, MessageId, Peer, State, UserId};
+use penpen_web::config::ServerAddress;
 use penpen_web::i18n::Lang;
 use penpen_web::state::{
-    AppState, Command, OpenConversation, OperationFailure, OperationResult, Shared, Update,
+    AppState, Command, FileAccess, OpenConversation, OperationFailure, OperationResult, Shared,
+    Update,
 };
 use penpen_web::ui::Main;
 use std::cell::RefCell;
@@ -796,4 +800,60 @@ async fn a_group_the_user_left_is_readable_but_has_no_composer() {
     drop(_screen);
     let _screen = mount(state).await;
     assert!(exists("#composer"));
+}
+
+#[wasm_bindgen_test]
+async fn images_show_from_the_outbox_then_from_the_server_with_the_token() {
+    const PNG: &[u8] = include_bytes!("../../tests/fixtures/photo.png");
+    let mut state = opened(history(1..=2));
+    state.files = Some(FileAccess {
+        server: ServerAddress {
+            host: "127.0.0.1".into(),
+            port_offset: 7,
+        },
+        token: "t0ken".into(),
+    });
+    state.upload = Some(0.25);
+    if let Some(open) = state.open.as_mut() {
+        open.messages.push(Message {
+            kind: MessageType::Image,
+            content: "1002.png".into(),
+            id: MessageId(3),
+            ..history(3..=3).remove(0)
+        });
+        open.outbox = vec![OutboxEntry {
+            cid: ClientMsgId::parse("img-1").expect("a cid"),
+            order: 1,
+            to: Peer::User(zhang()),
+            kind: MessageType::Image,
+            content: String::new(),
+            created_ts: BASE_TS + 10 * 60_000,
+            state: OutboxState::Queued,
+            file: Some(OutboxFile {
+                data: PNG.to_vec(),
+                mime: "image/png".into(),
+                duration: None,
+            }),
+        }];
+    }
+    let _screen = mount(state).await;
+    let stored = text(
+        "document.querySelector('#chat .message[data-id=\"3\"] .image-thumb img').getAttribute('src')",
+    );
+    assert_eq!(stored, "http://127.0.0.1:22895/files/1002.png?token=t0ken");
+    let local = text(
+        "document.querySelector('#chat .message[data-cid=\"img-1\"] .image-thumb img').getAttribute('src')",
+    );
+    assert!(local.starts_with("blob:"), "a local preview: {local}");
+    assert_eq!(
+        text("document.querySelector('#upload-progress').getAttribute('aria-valuenow')"),
+        "25"
+    );
+    // The thumbnail opens the viewer; Escape closes it.
+    click("#chat .message[data-id=\"3\"] .image-thumb");
+    settle().await;
+    assert!(exists("#image-viewer img"));
+    js("window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }))");
+    settle().await;
+    assert!(!exists("#image-viewer"));
 }

@@ -3,6 +3,7 @@
 
 use super::avatar::{self, Size};
 use super::format::{self, Body};
+use super::image::{ImageThumb, LocalImage};
 use super::rows::Row;
 use crate::i18n::{Lang, Text};
 use crate::state::{AppState, Command, Shared};
@@ -10,6 +11,7 @@ use penpen_core::ClientMsgId;
 use penpen_core::UserId;
 use penpen_core::cache::OutboxState;
 use penpen_core::time::format_time;
+use std::rc::Rc;
 use yew::prelude::*;
 
 /// What every row of one render shares.
@@ -50,6 +52,13 @@ pub fn row(context: &Context<'_>, row: Row<'_>, previous_ts: Option<i64>, key: S
                 context.state,
             );
             let id = message.id.to_string();
+            let media = match &context.state.files {
+                Some(files) if message.kind.is_image() && !message.content.is_empty() => {
+                    let src = files.url(message.kind, &message.content);
+                    Some(html! { <ImageThumb src={src} /> })
+                }
+                _ => None,
+            };
             if let Body::Notice(line) = body {
                 html! { <div class="notice" data-id={id}>{ line }</div> }
             } else {
@@ -60,7 +69,7 @@ pub fn row(context: &Context<'_>, row: Row<'_>, previous_ts: Option<i64>, key: S
                         title={context.lang.tr(Text::Sent)}>{ "✓" }</span>
                 };
                 let mark = own.then_some(mark);
-                bubble(context, body, own, author, ts, mark, Ids::Sent(id))
+                bubble(context, body, media, own, author, ts, mark, Ids::Sent(id))
             }
         }
         Row::Unsent(entry) => {
@@ -82,7 +91,17 @@ pub fn row(context: &Context<'_>, row: Row<'_>, previous_ts: Option<i64>, key: S
                 },
             };
             let ids = Ids::Unsent(entry.cid.to_string());
-            bubble(context, body, true, None, ts, Some(mark), ids)
+            let media = entry
+                .file
+                .as_ref()
+                .filter(|_| entry.kind.is_image())
+                .map(|file| {
+                    html! {
+                        <LocalImage id={entry.cid.to_string()} data={Rc::new(file.data.clone())}
+                            mime={file.mime.clone()} />
+                    }
+                });
+            bubble(context, body, media, true, None, ts, Some(mark), ids)
         }
     };
     let focused = matches!(row, Row::Sent(message) if Some(message.id) == context.focus);
@@ -104,9 +123,11 @@ enum Ids {
 
 /// A bubble: others on the left with their avatar (and name, in groups), the
 /// reader's own on the right with their delivery mark.
+#[allow(clippy::too_many_arguments)]
 fn bubble(
     context: &Context<'_>,
     body: Body,
+    media: Option<Html>,
     own: bool,
     author: Option<&UserId>,
     ts: i64,
@@ -133,8 +154,13 @@ fn bubble(
     let classes = classes!("message", own.then_some("message--own"));
     let bubble_classes = classes!(
         "message__bubble",
-        placeholder.then_some("message__bubble--placeholder")
+        (placeholder && media.is_none()).then_some("message__bubble--placeholder"),
+        media.is_some().then_some("message__bubble--media")
     );
+    let content = match media {
+        Some(media) => media,
+        None => html! { text },
+    };
     html! {
         <div class={classes} data-id={data_id} data-cid={data_cid}>
             { face }
@@ -143,7 +169,7 @@ fn bubble(
                 <div class="message__line">
                     { mark }
                     <div class={bubble_classes} title={format_time(ts, context.utc_offset_minutes)}>
-                        { text }
+                        { content }
                     </div>
                 </div>
             </div>

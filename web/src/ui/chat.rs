@@ -1,6 +1,6 @@
 //! The open conversation: its header, its messages and the composer.
 
-use super::{Composer, Timeline};
+use super::{Composer, Timeline, attach};
 use crate::i18n::Text;
 use crate::state::{Command, Panel, Shared, may_post, peer_name};
 use yew::prelude::*;
@@ -9,6 +9,8 @@ use yew::prelude::*;
 /// phones), the messages, the composer. Shown only while a conversation is open.
 #[component(Chat)]
 pub fn chat() -> Html {
+    let attach_error = use_state(|| None::<String>);
+    let dragging = use_state(|| false);
     let Some(shared) = use_context::<Shared>() else {
         return html! {};
     };
@@ -30,6 +32,43 @@ pub fn chat() -> Html {
         let (panel, peer) = (shared.panel.clone(), peer.clone());
         Callback::from(move |_: MouseEvent| panel.set(Some(Panel::Search(Some(peer.clone())))))
     };
+    // Images from the picker, a paste or a drop: the first image goes.
+    let on_files = {
+        let (command, peer, lang) = (shared.command.clone(), peer.clone(), lang);
+        let attach_error = attach_error.clone();
+        Callback::from(move |files: Vec<web_sys::File>| {
+            if let Some(file) = files.into_iter().next() {
+                let attach_error = attach_error.clone();
+                let on_error = Callback::from(move |error: Option<String>| attach_error.set(error));
+                attach::send_image(file, peer.clone(), command.clone(), lang, on_error);
+            }
+        })
+    };
+    let writable = may_post(state, peer);
+    let ondragover = {
+        let dragging = dragging.clone();
+        Callback::from(move |event: DragEvent| {
+            if writable {
+                // Without this the browser opens the file instead.
+                event.prevent_default();
+                dragging.set(true);
+            }
+        })
+    };
+    let ondragleave = {
+        let dragging = dragging.clone();
+        Callback::from(move |_: DragEvent| dragging.set(false))
+    };
+    let ondrop = {
+        let (dragging, on_files) = (dragging.clone(), on_files.clone());
+        Callback::from(move |event: DragEvent| {
+            event.prevent_default();
+            dragging.set(false);
+            if writable {
+                on_files.emit(attach::files(event.data_transfer().and_then(|d| d.files())));
+            }
+        })
+    };
     let details = {
         let panel = shared.panel.clone();
         let page = match peer {
@@ -39,7 +78,9 @@ pub fn chat() -> Html {
         Callback::from(move |_: MouseEvent| panel.set(Some(page.clone())))
     };
     html! {
-        <section id="chat" class="chat" data-peer={peer.to_string()} aria-label={name.clone()}>
+        <section id="chat" class={classes!("chat", dragging.then_some("chat--dropping"))}
+            data-peer={peer.to_string()} aria-label={name.clone()}
+            {ondragover} {ondragleave} {ondrop}>
             <header class="chat__header">
                 <button id="chat-back" class="chat__back" type="button"
                     aria-label={lang.tr(Text::Back)} title={lang.tr(Text::Back)} onclick={back}>
@@ -63,8 +104,11 @@ pub fn chat() -> Html {
                 </button>
             </header>
             <Timeline />
-            if may_post(state, peer) {
-                <Composer />
+            if let Some(error) = &*attach_error {
+                <p id="attach-error" class="composer__error" role="alert">{ error }</p>
+            }
+            if writable {
+                <Composer {on_files} />
             } else {
                 <p id="chat-readonly" class="chat__readonly" role="status">{ lang.tr(Text::NotInGroup) }</p>
             }

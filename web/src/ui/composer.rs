@@ -7,7 +7,8 @@ use gloo::timers::callback::Timeout;
 use penpen_core::Peer;
 use penpen_core::limits::MAX_TEXT_CHARS;
 use std::rc::Rc;
-use web_sys::{HtmlTextAreaElement, KeyboardEvent};
+use wasm_bindgen::JsCast;
+use web_sys::{ClipboardEvent, HtmlInputElement, HtmlTextAreaElement, KeyboardEvent};
 use yew::prelude::*;
 
 /// The draft is kept after this long without typing (not on every key).
@@ -66,10 +67,18 @@ impl Draft {
     }
 }
 
-/// `textarea#composer` and `button#send`; `#composer-count` near the limit,
-/// `#composer-error` over it.
+/// What the composer hands up.
+#[derive(Debug, Properties, PartialEq)]
+pub struct ComposerProps {
+    /// Files picked or pasted (images to send).
+    pub on_files: Callback<Vec<web_sys::File>>,
+}
+
+/// `textarea#composer` and `button#send`; `#attach-image` with its hidden
+/// `#image-input`; `#composer-count` near the limit, `#composer-error` over it.
 #[component(Composer)]
-pub fn composer() -> Html {
+pub fn composer(props: &ComposerProps) -> Html {
+    let picker = use_node_ref();
     let shared = use_context::<Shared>();
     let peer = shared
         .as_ref()
@@ -185,6 +194,38 @@ pub fn composer() -> Html {
         })
     };
     let onclick = Callback::from(move |_: MouseEvent| send());
+    let pick = {
+        let picker = picker.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(input) = picker.cast::<HtmlInputElement>() {
+                input.click();
+            }
+        })
+    };
+    let picked = {
+        let on_files = props.on_files.clone();
+        Callback::from(move |event: Event| {
+            if let Some(input) = event.target_dyn_into::<HtmlInputElement>() {
+                on_files.emit(super::attach::files(input.files()));
+                // The same file may be picked again.
+                input.set_value("");
+            }
+        })
+    };
+    let onpaste = {
+        let on_files = props.on_files.clone();
+        Callback::from(move |event: Event| {
+            let Some(paste) = event.dyn_ref::<ClipboardEvent>() else {
+                return;
+            };
+            let files = super::attach::files(paste.clipboard_data().and_then(|d| d.files()));
+            // Text is pasted as text; only a pasted image is sent.
+            if !files.is_empty() {
+                event.prevent_default();
+                on_files.emit(files);
+            }
+        })
+    };
 
     // Phones send with their keyboard's own key; the Enter hint is for desktops.
     let placeholder = lang.tr(if super::wide() {
@@ -197,10 +238,16 @@ pub fn composer() -> Html {
     html! {
         <div class="composer">
             <div class="composer__row">
+                <button id="attach-image" class="composer__attach" type="button" onclick={pick}
+                    aria-label={lang.tr(Text::AttachImage)} title={lang.tr(Text::AttachImage)}>
+                    { "🖼" }
+                </button>
+                <input id="image-input" ref={picker} class="visually-hidden" type="file"
+                    accept="image/jpeg,image/png,image/gif,image/webp" onchange={picked} />
                 <textarea id="composer" class="composer__field" ref={field}
                     rows={rows(&text).to_string()}
                     {placeholder} aria-label={lang.tr(Text::ComposerHint)}
-                    {oninput} {onkeydown} />
+                    {oninput} {onkeydown} {onpaste} />
                 <button id="send" class="button button--primary composer__send" type="button"
                     disabled={refusal.is_some()} {onclick}>
                     { lang.tr(Text::Send) }

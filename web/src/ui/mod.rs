@@ -6,6 +6,7 @@
 //! What can be computed without a browser (words, times, which rows are in the
 //! DOM) lives in [`format`] and [`rows`] and is tested natively.
 
+mod attach;
 mod avatar;
 mod broadcasts;
 mod bubble;
@@ -17,6 +18,7 @@ mod conversations;
 mod directory;
 pub mod format;
 mod group;
+mod image;
 mod me;
 mod menu;
 mod operation;
