@@ -325,6 +325,24 @@ impl Lang {
             ),
             Text::FileUnreadable => ("无法读取这个文件", "This file cannot be read"),
             Text::DropImage => ("松开即可发送图片", "Drop to send the image"),
+            Text::RecordVoice => ("录制语音", "Record a voice message"),
+            Text::RecordVoiceHint => (
+                "点击开始录音（手机上按住说话）",
+                "Click to record (hold on a phone)",
+            ),
+            Text::SlideToCancel => (
+                "松开发送，滑开取消",
+                "Release to send, slide away to cancel",
+            ),
+            Text::EscToCancel => ("按 Esc 取消", "Esc to cancel"),
+            Text::VoiceTooShort => ("说话时间太短", "Too short to send"),
+            Text::MicrophoneRefused => (
+                "无法使用麦克风：{0}",
+                "The microphone is not available: {0}",
+            ),
+            Text::PlayVoice => ("播放语音", "Play"),
+            Text::PauseVoice => ("暂停", "Pause"),
+            Text::Unplayed => ("未播放", "Not played"),
         };
         match self {
             Lang::Zh => zh,
@@ -503,6 +521,15 @@ pub enum Text {
     NotAnImage,
     FileUnreadable,
     DropImage,
+    RecordVoice,
+    RecordVoiceHint,
+    SlideToCancel,
+    EscToCancel,
+    VoiceTooShort,
+    MicrophoneRefused,
+    PlayVoice,
+    PauseVoice,
+    Unplayed,
 }
 
 #[cfg(test)]

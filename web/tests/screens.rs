@@ -857,3 +857,48 @@ async fn images_show_from_the_outbox_then_from_the_server_with_the_token() {
     settle().await;
     assert!(!exists("#image-viewer"));
 }
+
+#[wasm_bindgen_test]
+async fn voice_messages_show_their_length_and_an_unplayed_dot_until_played() {
+    js("localStorage.removeItem('penpen.played')");
+    let mut state = opened(history(1..=2));
+    state.files = Some(FileAccess {
+        server: ServerAddress {
+            host: "127.0.0.1".into(),
+            port_offset: 0,
+        },
+        token: "t".into(),
+    });
+    if let Some(open) = state.open.as_mut() {
+        for (id, from) in [(3, zhang()), (4, me())] {
+            open.messages.push(Message {
+                from: Sender::User(from),
+                kind: MessageType::Voice,
+                content: format!("{id}.webm"),
+                id: MessageId(id),
+                duration: Some(7),
+                ..history(id..=id).remove(0)
+            });
+        }
+    }
+    let _screen = mount(state).await;
+    let theirs = "#chat .message[data-id=\"3\"] .voice";
+    assert_eq!(
+        text(&format!(
+            "document.querySelector('{theirs} .voice__seconds').textContent"
+        )),
+        "7″"
+    );
+    assert!(exists(&format!("{theirs} .voice__unplayed")));
+    assert!(
+        !exists("#chat .message[data-id=\"4\"] .voice__unplayed"),
+        "one's own are never unplayed"
+    );
+    click(theirs);
+    settle().await;
+    assert!(!exists(&format!("{theirs} .voice__unplayed")));
+    assert!(
+        text("localStorage.getItem('penpen.played')").contains('3'),
+        "played is remembered on this device"
+    );
+}

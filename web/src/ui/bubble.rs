@@ -5,6 +5,7 @@ use super::avatar::{self, Size};
 use super::format::{self, Body};
 use super::image::{ImageThumb, LocalImage};
 use super::rows::Row;
+use super::voice::VoicePlayer;
 use crate::i18n::{Lang, Text};
 use crate::state::{AppState, Command, Shared};
 use penpen_core::ClientMsgId;
@@ -56,6 +57,13 @@ pub fn row(context: &Context<'_>, row: Row<'_>, previous_ts: Option<i64>, key: S
                 Some(files) if message.kind.is_image() && !message.content.is_empty() => {
                     let src = files.url(message.kind, &message.content);
                     Some(html! { <ImageThumb src={src} /> })
+                }
+                Some(files) if message.kind.is_voice() && !message.content.is_empty() => {
+                    let src = files.url(message.kind, &message.content);
+                    let own = row.own(context.me);
+                    Some(html! {
+                        <VoicePlayer src={src} seconds={message.duration} id={message.id} {own} />
+                    })
                 }
                 _ => None,
             };

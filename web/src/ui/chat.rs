@@ -108,7 +108,10 @@ pub fn chat() -> Html {
                 <p id="attach-error" class="composer__error" role="alert">{ error }</p>
             }
             if writable {
-                <Composer {on_files} />
+                <Composer {on_files} on_error={
+                    let attach_error = attach_error.clone();
+                    Callback::from(move |error: Option<String>| attach_error.set(error))
+                } />
             } else {
                 <p id="chat-readonly" class="chat__readonly" role="status">{ lang.tr(Text::NotInGroup) }</p>
             }

@@ -72,6 +72,8 @@ impl Draft {
 pub struct ComposerProps {
     /// Files picked or pasted (images to send).
     pub on_files: Callback<Vec<web_sys::File>>,
+    /// Why an image or a recording was not sent (none: all is well).
+    pub on_error: Callback<Option<String>>,
 }
 
 /// `textarea#composer` and `button#send`; `#attach-image` with its hidden
@@ -242,6 +244,7 @@ pub fn composer(props: &ComposerProps) -> Html {
                     aria-label={lang.tr(Text::AttachImage)} title={lang.tr(Text::AttachImage)}>
                     { "🖼" }
                 </button>
+                <super::voice::VoiceRecorder peer={peer.clone()} on_error={props.on_error.clone()} />
                 <input id="image-input" ref={picker} class="visually-hidden" type="file"
                     accept="image/jpeg,image/png,image/gif,image/webp" onchange={picked} />
                 <textarea id="composer" class="composer__field" ref={field}

@@ -26,6 +26,7 @@ pub mod rows;
 mod search;
 mod shell;
 mod timeline;
+mod voice;
 
 pub use broadcasts::{BroadcastList, BroadcastPage, NewBroadcast};
 pub use chat::Chat;
