@@ -112,20 +112,7 @@ impl Harness {
         };
         harness.engine.handle_timeout(harness.now);
         harness.pump();
-        harness.engine.opened(Service::Login, harness.now);
-        harness.pump();
-        harness.take(Service::Login);
-        harness.engine.received(
-            Service::Login,
-            &frame(&LoginReply {
-                state: State::SUCCESS,
-                user: user(1),
-                token: "t".into(),
-                name: "用户1".into(),
-                broadcaster: false,
-            }),
-            harness.now,
-        );
+        harness.logged_in();
         harness.pump();
         // Answer the login's own requests, so the sockets are idle.
         harness.answer(
@@ -158,6 +145,25 @@ impl Harness {
         harness.events.clear();
         harness.sent.clear();
         harness
+    }
+
+    /// The stream opens and the server accepts the token.
+    fn logged_in(&mut self) {
+        self.engine.opened(Service::Login, self.now);
+        self.pump();
+        self.take(Service::Login);
+        self.engine.received(
+            Service::Login,
+            &frame(&LoginReply {
+                state: State::SUCCESS,
+                user: user(1),
+                token: "t".into(),
+                name: "用户1".into(),
+                broadcaster: false,
+            }),
+            self.now,
+        );
+        self.pump();
     }
 
     /// Carries out the engine's actions: sockets open at once unless the
@@ -490,19 +496,7 @@ fn a_busy_user_is_busy_again_after_a_reconnect() {
     h.answer(Service::Presence, &Done::new());
     h.engine.closed(Service::Login, h.now);
     h.advance(60_000);
-    h.engine.opened(Service::Login, h.now);
-    h.pump();
-    h.engine.received(
-        Service::Login,
-        &frame(&LoginReply {
-            state: State::SUCCESS,
-            user: user(1),
-            token: "t".into(),
-            name: "用户1".into(),
-            broadcaster: false,
-        }),
-        h.now,
-    );
+    h.logged_in();
     let again: PresenceUpdate = h.request(Service::Presence);
     assert_eq!(again.presence, Presence::Busy);
 }
@@ -626,20 +620,7 @@ fn after_a_reconnect_broadcasts_are_synced_from_the_newest_one_kept() {
     let mut h = Harness::live();
     h.engine.closed(Service::Login, h.now);
     h.advance(60_000);
-    h.engine.opened(Service::Login, h.now);
-    h.pump();
-    h.take(Service::Login);
-    h.engine.received(
-        Service::Login,
-        &frame(&LoginReply {
-            state: State::SUCCESS,
-            user: user(1),
-            token: "t".into(),
-            name: "用户1".into(),
-            broadcaster: false,
-        }),
-        h.now,
-    );
+    h.logged_in();
     let query: BroadcastQuery = h.request(Service::SyncBroadcasts);
     assert_eq!(query.since, Some(BroadcastId(1)));
     h.answer(

@@ -8,6 +8,7 @@ use crate::pinyin::Initials;
 use crate::state::{Panel, Shared};
 use penpen_core::packets::directory::{Contact, Directory};
 use penpen_core::packets::profile::Presence;
+use std::rc::Rc;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -17,22 +18,7 @@ use yew::prelude::*;
 pub fn directory_list() -> Html {
     let query = use_state(String::new);
     let shared = use_context::<Shared>();
-    // Initials are worked out once per directory, not on every keystroke.
-    let initials = use_memo(
-        shared.as_ref().and_then(|s| s.state.directory.clone()),
-        |directory| {
-            let pinyin = Initials::new();
-            directory
-                .as_ref()
-                .map(|d| {
-                    d.contacts
-                        .iter()
-                        .map(|c| pinyin.of(&c.name))
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        },
-    );
+    let initials = use_initials(shared.as_ref());
     let Some(shared) = shared else {
         return html! {};
     };
@@ -113,6 +99,22 @@ pub fn directory_list() -> Html {
             </div>
         </div>
     }
+}
+
+/// The pinyin initials of everyone in the directory (`[i]` belongs to
+/// `contacts[i]`), worked out once per directory, not on every keystroke.
+#[hook]
+pub(super) fn use_initials(shared: Option<&Shared>) -> Rc<Vec<String>> {
+    use_memo(
+        shared.and_then(|s| s.state.directory.clone()),
+        |directory| {
+            let pinyin = Initials::new();
+            directory
+                .as_ref()
+                .map(|d| d.contacts.iter().map(|c| pinyin.of(&c.name)).collect())
+                .unwrap_or_default()
+        },
+    )
 }
 
 /// The departments in number order, each with its people matching `query`

@@ -2,10 +2,9 @@
 //! (rename, members, leave), and the member picker both use.
 
 use super::avatar::{self, Size};
-use super::directory::sections;
+use super::directory::{sections, use_initials};
 use super::operation::{Status, use_operation};
 use crate::i18n::Text;
-use crate::pinyin::Initials;
 use crate::state::{Command, Shared, person_name};
 use penpen_core::packets::groups::MembersAction;
 use penpen_core::sync::{Operation, Outcome};
@@ -29,21 +28,7 @@ struct PickerProps {
 fn member_picker(props: &PickerProps) -> Html {
     let shared = use_context::<Shared>();
     let query = use_state(String::new);
-    let initials = use_memo(
-        shared.as_ref().and_then(|s| s.state.directory.clone()),
-        |directory| {
-            let pinyin = Initials::new();
-            directory
-                .as_ref()
-                .map(|d| {
-                    d.contacts
-                        .iter()
-                        .map(|c| pinyin.of(&c.name))
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        },
-    );
+    let initials = use_initials(shared.as_ref());
     let Some(shared) = shared else {
         return html! {};
     };
