@@ -343,6 +343,7 @@ impl Lang {
             Text::PlayVoice => ("播放语音", "Play"),
             Text::PauseVoice => ("暂停", "Pause"),
             Text::Unplayed => ("未播放", "Not played"),
+            Text::ShowMore => ("显示更多", "Show more"),
         };
         match self {
             Lang::Zh => zh,
@@ -530,6 +531,7 @@ pub enum Text {
     PlayVoice,
     PauseVoice,
     Unplayed,
+    ShowMore,
 }
 
 #[cfg(test)]

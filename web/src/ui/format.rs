@@ -149,6 +149,13 @@ pub fn one_line(text: &str, max: usize) -> String {
     line
 }
 
+/// A share (0 to 1) as a whole percentage, for progress bars. (Integer
+/// formatting: a float printed with a precision would add its own
+/// formatting code to the bundle.)
+pub fn percent(share: f64) -> u32 {
+    (share.clamp(0.0, 1.0) * 100.0).round() as u32
+}
+
 /// A conversation row's time: 刚刚, N分钟前, N小时前, 昨天, M月D日, YYYY年M月D日.
 pub fn ago_label(lang: Lang, ago: Ago) -> String {
     match ago {

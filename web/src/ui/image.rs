@@ -94,13 +94,14 @@ pub fn local_image(props: &LocalImageProps) -> Html {
     let Some(src) = url.as_ref().clone() else {
         return html! {};
     };
+    let percent = super::format::percent(upload.unwrap_or(0.0));
     html! {
         <div class="image-local">
             <ImageThumb src={src} />
             <div id="upload-progress" class="upload" role="progressbar"
                 aria-valuemin="0" aria-valuemax="100"
-                aria-valuenow={format!("{:.0}", upload.unwrap_or(0.0) * 100.0)}>
-                <div class="upload__bar" style={format!("width: {:.0}%", upload.unwrap_or(0.0) * 100.0)}></div>
+                aria-valuenow={percent.to_string()}>
+                <div class="upload__bar" style={format!("width: {percent}%")}></div>
             </div>
         </div>
     }

@@ -13,6 +13,9 @@ use yew::prelude::*;
 
 /// Characters of a hit shown before its first match.
 const LEAD_CHARS: usize = 16;
+/// Hits drawn at first, and added by each "more": drawing all 200 of a
+/// common word would take longer than the search itself.
+const HITS_PER_PAGE: usize = 50;
 
 /// What to search.
 #[derive(Debug, Properties, PartialEq)]
@@ -28,6 +31,7 @@ pub fn search_panel(props: &SearchPanelProps) -> Html {
     let shared = use_context::<Shared>();
     let input = use_node_ref();
     let result = use_state(|| None::<SearchResult>);
+    let shown = use_state(|| HITS_PER_PAGE);
     // The box is ready to type in.
     {
         let input = input.clone();
@@ -44,16 +48,18 @@ pub fn search_panel(props: &SearchPanelProps) -> Html {
     let on_input = {
         let (command, within, result) =
             (shared.command.clone(), props.within.clone(), result.clone());
+        let shown = shown.clone();
         Callback::from(move |event: InputEvent| {
             let Some(field) = event.target_dyn_into::<HtmlInputElement>() else {
                 return;
             };
             let query = field.value();
-            let result = result.clone();
+            let (result, shown) = (result.clone(), shown.clone());
             // Answers come in order; a late one for an older query is dropped.
             let field = field.clone();
             let reply = Callback::from(move |found: SearchResult| {
                 if field.value() == found.query {
+                    shown.set(HITS_PER_PAGE);
                     result.set(Some(found));
                 }
             });
@@ -75,6 +81,7 @@ pub fn search_panel(props: &SearchPanelProps) -> Html {
             .found
             .hits
             .iter()
+            .take(*shown)
             .map(|hit| {
                 let open = {
                     let (command, panel) = (shared.command.clone(), shared.panel.clone());
@@ -131,7 +138,7 @@ pub fn search_panel(props: &SearchPanelProps) -> Html {
                 lang.fill(Text::SearchHits, &[&r.found.total.to_string()])
             };
             html! {
-                <p id="search-summary" class="search__summary" data-ms={format!("{:.1}", r.took_ms)}
+                <p id="search-summary" class="search__summary" data-ms={((r.took_ms * 10.0).round() / 10.0).to_string()}
                     data-total={r.found.total.to_string()} data-query={r.query.clone()}>{ text }</p>
             }
         });
@@ -145,6 +152,15 @@ pub fn search_panel(props: &SearchPanelProps) -> Html {
             <div class="panel__body search__body">
                 { summary }
                 <ul class="conversations search__hits">{ hits }</ul>
+                if result.as_ref().is_some_and(|r| r.found.hits.len() > *shown) {
+                    <button id="search-more" class="button button--ghost search__more" type="button"
+                        onclick={
+                            let shown = shown.clone();
+                            Callback::from(move |_: MouseEvent| shown.set(*shown + HITS_PER_PAGE))
+                        }>
+                        { lang.tr(Text::ShowMore) }
+                    </button>
+                }
             </div>
         </section>
     }

@@ -537,7 +537,7 @@ pub fn voice_player(props: &PlayerProps) -> Html {
             onclick={toggle}>
             <span class="voice__icon" aria-hidden="true">{ if *playing { "❚❚" } else { "▶" } }</span>
             <span class="voice__track">
-                <span class="voice__progress" style={format!("width: {:.0}%", *progress * 100.0)}></span>
+                <span class="voice__progress" style={format!("width: {}%", super::format::percent(*progress))}></span>
             </span>
             <span class="voice__seconds">{ format!("{seconds}″") }</span>
             if !*heard {
