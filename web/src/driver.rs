@@ -94,6 +94,9 @@ fn now() -> i64 {
     js_sys::Date::now() as i64
 }
 
+/// Messages read per step when opening a conversation at an older message.
+const FOCUS_STEP: usize = 1_000;
+
 /// A fine clock for measuring, in milliseconds.
 fn performance_now() -> f64 {
     web_sys::window()
@@ -296,9 +299,10 @@ impl Driver {
             // Back until the hit is loaded, and a page before it for context.
             let mut reached = page.first().is_some_and(|m| m.id <= focus);
             while let Some(oldest) = page.first().map(|m| m.id) {
+                // Big steps: a hit may lie thousands of messages back.
                 let older = self
                     .cache
-                    .timeline(&peer, Some(oldest), page_size)
+                    .timeline(&peer, Some(oldest), FOCUS_STEP)
                     .await
                     .unwrap_or_default();
                 if older.is_empty() {
@@ -529,6 +533,14 @@ impl Driver {
             user: self.session.user.clone(),
             token: self.session.token.clone(),
         };
+        // The new engine knows nothing of the old one's operations: their
+        // forms hear now that the answer is lost.
+        for (_, reply) in std::mem::take(&mut self.operations) {
+            reply.emit(Err(OperationFailure::Refused(penpen_core::ErrorReply::new(
+                penpen_core::State::UNAVAILABLE,
+                "the local cache was rebuilt before the server answered; check whether it took effect",
+            ))));
+        }
         self.engine = Engine::new(credentials, carried, seed());
         self.engine.set_visible(self.visible, now());
         self.engine.set_busy(crate::prefs::busy(), now());
