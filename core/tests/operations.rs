@@ -86,8 +86,14 @@ struct Harness {
 }
 
 impl Harness {
-    /// Logged in as user 1, with a directory of users 1–3 and one group.
+    /// Logged in as user 1, with a directory of users 1–3, one group and
+    /// one broadcast.
     fn live() -> Harness {
+        Harness::live_with(vec![broadcast(1, 2, "国庆放假通知")])
+    }
+
+    /// Logged in as user 1; the first broadcast sync brings `broadcasts`.
+    fn live_with(broadcasts: Vec<Broadcast>) -> Harness {
         let snapshot = Snapshot {
             meta: Some(AccountMeta::new(user(1), "用户1".into(), false)),
             directory: Some(Directory {
@@ -138,7 +144,7 @@ impl Harness {
             Service::SyncBroadcasts,
             &BroadcastPage {
                 state: State::SUCCESS,
-                broadcasts: vec![broadcast(1, 2, "国庆放假通知")],
+                broadcasts,
                 more: false,
             },
         );
@@ -772,4 +778,28 @@ fn files_are_checked_as_the_server_will() {
         .expect("queued");
     let send: SendFile = h.request(Service::Image);
     assert_eq!(send.kind, MessageType::GroupImage);
+}
+
+#[test]
+fn after_a_first_sync_with_no_broadcasts_the_next_ones_are_news() {
+    // The company has sent none yet.
+    let mut h = Harness::live_with(Vec::new());
+    assert!(
+        h.engine.account().broadcasts_synced,
+        "kept with the account"
+    );
+    // Offline for a while; two are sent meanwhile.
+    h.engine.closed(Service::Login, h.now);
+    h.advance(60_000);
+    h.logged_in();
+    let _: BroadcastQuery = h.request(Service::SyncBroadcasts);
+    h.answer(
+        Service::SyncBroadcasts,
+        &BroadcastPage {
+            state: State::SUCCESS,
+            broadcasts: vec![broadcast(7, 2, "周会改期"), broadcast(8, 2, "新系统上线")],
+            more: false,
+        },
+    );
+    assert_eq!(h.engine.unread_broadcasts(), 2);
 }

@@ -82,6 +82,10 @@ pub struct AccountMeta {
     pub seqs_above: Vec<Seq>,
     /// The next outbox order number.
     pub next_outbox_order: u64,
+    /// A broadcast sync has finished on this device: what arrives from now
+    /// on is news (before, it is the company's history, counted read).
+    #[serde(default)]
+    pub broadcasts_synced: bool,
 }
 
 impl AccountMeta {
@@ -94,6 +98,7 @@ impl AccountMeta {
             synced_seq: Seq(0),
             seqs_above: Vec::new(),
             next_outbox_order: 1,
+            broadcasts_synced: false,
         }
     }
 }

@@ -369,7 +369,8 @@ pub struct Engine {
     /// The company broadcasts, by id.
     broadcasts: BTreeMap<BroadcastId, CachedBroadcast>,
     broadcasts_wanted: Wanted,
-    /// The broadcasts now being synced are a new device's backlog: read.
+    /// The broadcasts now being synced are this device's first: the
+    /// company's history, counted read.
     broadcasts_backlog: bool,
     /// Contacts whose signatures are to be fetched (52888).
     signatures_wanted: BTreeSet<UserId>,
@@ -1632,7 +1633,7 @@ impl Engine {
                 self.directory_wanted = Wanted::Yes;
                 self.groups_wanted = Wanted::Yes;
                 self.broadcasts_wanted = Wanted::Yes;
-                self.broadcasts_backlog = self.broadcasts.is_empty();
+                self.broadcasts_backlog = !self.meta.broadcasts_synced;
                 // The server marks every new session online.
                 self.presence_sent = Some(Presence::Online);
                 // Sends that were on the wire when the stream dropped go again.
@@ -1735,6 +1736,11 @@ impl Engine {
                     self.broadcasts_wanted = if more { Wanted::Yes } else { Wanted::No };
                     if !more {
                         self.broadcasts_backlog = false;
+                        if !self.meta.broadcasts_synced {
+                            self.meta.broadcasts_synced = true;
+                            self.unwritten.meta = Some(self.position());
+                            self.flush_soon(now);
+                        }
                     }
                 }
                 // Asked again at the next login.
