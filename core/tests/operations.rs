@@ -803,3 +803,39 @@ fn after_a_first_sync_with_no_broadcasts_the_next_ones_are_news() {
     );
     assert_eq!(h.engine.unread_broadcasts(), 2);
 }
+
+#[test]
+fn a_write_still_owed_is_reported_after_a_later_event_moves_the_clock_on() {
+    let mut h = Harness::live();
+    let message = Message {
+        from: Sender::User(user(2)),
+        to: Peer::User(user(1)),
+        kind: MessageType::Text,
+        content: "在吗？".into(),
+        time: "2026-11-26 12:00:00".into(),
+        ts: 1,
+        id: MessageId(500),
+        seq: Some(Seq(1)),
+        cid: None,
+        duration: None,
+    };
+    // A message arrives; its write (and the news of it) waits a moment to
+    // gather what else comes.
+    h.push(&Push::Message(Box::new(message)));
+    assert!(!h.events.iter().any(|e| matches!(e, Event::Arrived { .. })));
+    // A busy machine: the next frame is handled after that moment is past.
+    h.now += penpen_core::sync::PERSIST_DELAY_MS + 20;
+    h.push(&Push::Presence {
+        presence: PresenceChange {
+            user: user(3),
+            presence: Presence::Away,
+        },
+    });
+    // The write is still owed: the driver is to wake now, not at the next
+    // resync a minute and a half later.
+    let wake = h.engine.poll_timeout().expect("a deadline");
+    assert!(wake <= h.now, "woken at {wake}, now is {}", h.now);
+    h.engine.handle_timeout(h.now);
+    h.pump();
+    assert!(h.events.iter().any(|e| matches!(e, Event::Arrived { .. })));
+}

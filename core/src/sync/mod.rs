@@ -581,29 +581,35 @@ impl Engine {
     pub fn poll_timeout(&self) -> Option<i64> {
         let mut next: Option<i64> = None;
         let clock = self.clock;
-        let mut at = |t: i64| {
-            if t > clock {
+        // `handled`: handle_timeout acts on this deadline whenever it is
+        // due, so one already past is still reported (at once) until it has
+        // been — an event that moved the clock on must not make it forgotten.
+        // The others are also acted on by events, and are reported only
+        // while ahead (reporting one that nothing acts on yet, a retry while
+        // offline, would wake the driver in a loop).
+        let mut at = |t: i64, handled: bool| {
+            if handled || t > clock {
                 next = Some(next.map_or(t, |n: i64| n.min(t)));
             }
         };
         if let Some(since) = self.unwritten_since {
-            at(since + PERSIST_DELAY_MS);
+            at(since + PERSIST_DELAY_MS, true);
         }
         match self.stream {
             Stream::Down {
                 retry_at: Some(retry_at),
-            } => at(retry_at),
-            Stream::Authenticating { since } => at(since + REQUEST_TIMEOUT_MS),
+            } => at(retry_at, false),
+            Stream::Authenticating { since } => at(since + REQUEST_TIMEOUT_MS, true),
             _ => {}
         }
         for link in self.links.values() {
             match link.state {
-                LinkState::Closed { retry_at } => at(retry_at),
+                LinkState::Closed { retry_at } => at(retry_at, false),
                 LinkState::Open => {
                     if let Some((_, sent)) = link.pending.front() {
-                        at(sent + REQUEST_TIMEOUT_MS);
+                        at(sent + REQUEST_TIMEOUT_MS, true);
                     } else {
-                        at(link.last_used + SERVICE_IDLE_MS);
+                        at(link.last_used + SERVICE_IDLE_MS, true);
                     }
                 }
                 _ => {}
@@ -613,11 +619,11 @@ impl Engine {
             && self.catch_up == Wanted::No
             && let Some(done) = self.caught_up_at
         {
-            at(done + RESYNC_MS);
+            at(done + RESYNC_MS, true);
         }
         for pending in self.operations.values() {
             if !pending.on_the_wire {
-                at(pending.asked_at + REQUEST_TIMEOUT_MS);
+                at(pending.asked_at + REQUEST_TIMEOUT_MS, true);
             }
         }
         if self.stream == Stream::Live {
@@ -626,7 +632,7 @@ impl Engine {
                     && !attempt.on_the_wire
                     && entry.state == OutboxState::Queued
                 {
-                    at(attempt.not_before);
+                    at(attempt.not_before, false);
                 }
             }
         }
