@@ -362,6 +362,9 @@ impl Driver {
                 data,
                 reply,
             } => reply.emit(self.engine.send_file(peer, kind, data, now).map(|_| ())),
+            Command::PrepareSearch => {
+                self.search_index().await;
+            }
             Command::Search {
                 query,
                 within,

@@ -354,6 +354,9 @@ pub enum Command {
         /// Queued, or why not.
         reply: yew::Callback<Result<(), penpen_core::sync::SendError>>,
     },
+    /// Build the search index now (the search page opened), so it is ready
+    /// by the time the first words are typed.
+    PrepareSearch,
     /// Search the cached messages, in one conversation or all; the callback
     /// gets the result.
     Search {

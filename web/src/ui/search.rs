@@ -32,12 +32,16 @@ pub fn search_panel(props: &SearchPanelProps) -> Html {
     let input = use_node_ref();
     let result = use_state(|| None::<SearchResult>);
     let shown = use_state(|| HITS_PER_PAGE);
-    // The box is ready to type in.
+    // The box is ready to type in, and the index is built while typing.
     {
         let input = input.clone();
+        let command = shared.as_ref().map(|s| s.command.clone());
         use_effect_with((), move |_| {
             if let Some(field) = input.cast::<HtmlInputElement>() {
                 let _ = field.focus();
+            }
+            if let Some(command) = command {
+                command.emit(Command::PrepareSearch);
             }
         });
     }
