@@ -418,8 +418,11 @@ fn renaming_and_leaving_update_the_group_list_from_the_reply() {
         },
     );
     assert!(h.performed(id).is_ok());
-    // The user is no longer in it: it leaves their list (its messages stay).
-    assert!(h.engine.groups().expect("groups").is_empty());
+    // The user is no longer in it: it stays known, without them.
+    let kept = h.engine.groups().expect("groups");
+    assert_eq!(kept.len(), 1);
+    assert!(!kept[0].member.contains(&user(1)));
+    assert_eq!(kept[0].name, "发布小组");
 }
 
 #[test]
@@ -838,4 +841,38 @@ fn a_write_still_owed_is_reported_after_a_later_event_moves_the_clock_on() {
     h.engine.handle_timeout(h.now);
     h.pump();
     assert!(h.events.iter().any(|e| matches!(e, Event::Arrived { .. })));
+}
+
+#[test]
+fn a_group_the_user_was_removed_from_keeps_its_name_without_them() {
+    let mut h = Harness::live();
+    let notice = GroupRenamedNotice {
+        by: user(2),
+        name: "改名了".into(),
+    };
+    h.push(&Push::Message(Box::new(Message {
+        from: Sender::User(user(2)),
+        to: Peer::Group(gid(7)),
+        kind: MessageType::GroupMembersRemoved,
+        content: serde_json::to_string(&notice).expect("json"),
+        time: "2026-11-26 12:00:00".into(),
+        ts: 1,
+        id: MessageId(101),
+        seq: Some(Seq(1)),
+        cid: None,
+        duration: None,
+    })));
+    let _: penpen_core::packets::groups::GroupsQuery = h.request(Service::SyncGroups);
+    // The server lists only the groups the user is in: none now.
+    h.answer(
+        Service::SyncGroups,
+        &Groups {
+            state: State::SUCCESS,
+            groups: Vec::new(),
+        },
+    );
+    let groups = h.engine.groups().expect("groups");
+    assert_eq!(groups.len(), 1, "still known, for its history");
+    assert_eq!(groups[0].name, "项目组");
+    assert_eq!(groups[0].member.0, vec![user(2), user(3)]);
 }

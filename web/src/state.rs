@@ -434,10 +434,17 @@ pub fn display_name(directory: Option<&Directory>, groups: &[Group], peer: &Peer
 /// Whether the user may post in a conversation: not in a group they left
 /// or were removed from (whose history stays readable).
 pub fn may_post(state: &AppState, peer: &Peer) -> bool {
-    match peer.group() {
-        Some(gid) => !state.groups_known || state.groups.iter().any(|g| g.gid == gid),
-        None => true,
+    let Some(gid) = peer.group() else {
+        return true;
+    };
+    if !state.groups_known {
+        return true;
     }
+    let me = state.account.as_ref().map(|a| &a.user);
+    state
+        .groups
+        .iter()
+        .any(|g| g.gid == gid && me.is_some_and(|me| g.member.contains(me)))
 }
 
 /// The name of a person, from the directory, else their account.

@@ -793,6 +793,21 @@ async fn a_group_the_user_left_is_readable_but_has_no_composer() {
     let _screen = mount(state).await;
     assert!(exists("#chat-readonly"));
     assert!(!exists("#composer"));
+    // Removed: the group is still known (its name stays) but without them.
+    let mut state = in_group(zhang());
+    state.groups = Rc::new(vec![Group {
+        gid: GroupId::new(1).expect("a gid"),
+        holder: zhang(),
+        name: "技术部".into(),
+        member: Members(vec![zhang(), li()]),
+    }]);
+    drop(_screen);
+    let _screen = mount(state).await;
+    assert!(exists("#chat-readonly"));
+    assert_eq!(
+        text("document.querySelector('#chat-title .chat__name').textContent"),
+        "技术部"
+    );
     // Before the groups are known, nobody is locked out.
     let mut state = in_group(zhang());
     state.groups = Rc::new(Vec::new());

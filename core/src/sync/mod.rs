@@ -37,7 +37,7 @@ use crate::packets::Packet;
 use crate::packets::broadcast::{Broadcast, BroadcastAck, BroadcastPage, BroadcastQuery};
 use crate::packets::directory::{Contact, Directory, DirectoryQuery};
 use crate::packets::groups::{Group, Groups, GroupsQuery};
-use crate::packets::groups::{GroupCreated, GroupUpdated, MembersAction};
+use crate::packets::groups::{GroupCreated, GroupUpdated};
 use crate::packets::login::{Login, LoginReply, Push, Resume, StreamAck};
 use crate::packets::message::{Message, MessageType, SendAck, SendFile, SendText, Sender};
 use crate::packets::profile::{Presence, PresenceUpdate, SignatureQuery, Signatures};
@@ -565,7 +565,8 @@ impl Engine {
         self.directory.as_ref()
     }
 
-    /// The user's groups, if synced.
+    /// The user's groups, if synced, and the groups they have left or were
+    /// removed from (without them among the members).
     pub fn groups(&self) -> Option<&[Group]> {
         self.groups.as_deref()
     }
@@ -1766,13 +1767,20 @@ impl Engine {
             }
             Request::Groups => {
                 self.groups_wanted = Wanted::No;
-                if let Ok(groups) = reply_of::<Groups>(frame)
-                    && self.groups.as_deref() != Some(&groups.groups)
-                {
-                    self.unwritten.groups = Some(groups.groups.clone());
-                    self.groups = Some(groups.groups);
-                    self.flush_soon(now);
-                    self.notify(Event::GroupsChanged);
+                if let Ok(groups) = reply_of::<Groups>(frame) {
+                    // Groups the user is no longer in are kept, without them
+                    // among the members: their history keeps its name, and
+                    // the app knows not to offer posting there.
+                    let me = self.meta.user.clone();
+                    let mut all = groups.groups;
+                    for mut old in self.groups.clone().unwrap_or_default() {
+                        if !all.iter().any(|g| g.gid == old.gid) {
+                            old.member.0.retain(|m| m != &me);
+                            all.push(old);
+                        }
+                    }
+                    all.sort_by_key(|g| g.gid);
+                    self.set_groups(all, now);
                 }
             }
         }
@@ -1954,15 +1962,8 @@ impl Engine {
                 Outcome::GroupCreated(created.gid)
             }),
             Operation::RenameGroup { .. } | Operation::ChangeMembers { .. } => {
-                let left = matches!(
-                    pending.operation,
-                    Operation::ChangeMembers {
-                        action: MembersAction::Leave,
-                        ..
-                    }
-                );
                 reply_of::<GroupUpdated>(frame).map(|updated| {
-                    self.put_group(updated.group.clone(), left, now);
+                    self.put_group(updated.group.clone(), now);
                     Outcome::Group(updated.group)
                 })
             }
@@ -1997,14 +1998,17 @@ impl Engine {
         }
     }
 
-    /// Replaces a group in the user's list (or drops it: the user left).
-    fn put_group(&mut self, group: Group, left: bool, now: i64) {
+    /// Replaces a group in the user's list with the server's view of it
+    /// (after leaving, without the user among its members).
+    fn put_group(&mut self, group: Group, now: i64) {
         let mut groups = self.groups.clone().unwrap_or_default();
         groups.retain(|g| g.gid != group.gid);
-        if !left {
-            groups.push(group);
-            groups.sort_by_key(|g| g.gid);
-        }
+        groups.push(group);
+        groups.sort_by_key(|g| g.gid);
+        self.set_groups(groups, now);
+    }
+
+    fn set_groups(&mut self, groups: Vec<Group>, now: i64) {
         if self.groups.as_ref() != Some(&groups) {
             self.unwritten.groups = Some(groups.clone());
             self.groups = Some(groups);

@@ -257,7 +257,8 @@ pub fn group_page(props: &GroupPageProps) -> Html {
         };
     };
     let me = state.account.as_ref().map(|a| a.user.clone());
-    let holding = me.as_ref() == Some(&group.holder);
+    let member = me.as_ref().is_some_and(|me| group.member.contains(me));
+    let holding = member && me.as_ref() == Some(&group.holder);
     let members = group.member.deduplicated().0;
     let gid = group.gid;
     let on_rename = {
@@ -339,6 +340,10 @@ pub fn group_page(props: &GroupPageProps) -> Html {
                         </p>
                     </div>
                 </div>
+                if !member {
+                    <p id="group-left" class="panel__empty">{ lang.tr(Text::NotInGroup) }</p>
+                }
+                if member {
                 <form class="me__row" onsubmit={on_rename}>
                     <input id="group-rename-input" ref={rename} class="me__input" type="text"
                         maxlength={penpen_core::limits::MAX_GROUP_NAME_CHARS.to_string()}
@@ -346,6 +351,7 @@ pub fn group_page(props: &GroupPageProps) -> Html {
                     <button id="group-rename-save" class="button button--secondary" type="submit"
                         disabled={operation.waiting()}>{ lang.tr(Text::Rename) }</button>
                 </form>
+                }
                 <h3 class="me__heading">
                     { lang.tr(Text::Members) }
                     <span class="department__count">{ members.len() }</span>
@@ -375,6 +381,7 @@ pub fn group_page(props: &GroupPageProps) -> Html {
                         }
                     }) }
                 </ul>
+                if member {
                 <div class="panel__actions">
                     <button id="group-add" class="button button--secondary" type="button" onclick={toggle_adding}>
                         { lang.tr(Text::AddMembers) }
@@ -383,6 +390,7 @@ pub fn group_page(props: &GroupPageProps) -> Html {
                         { lang.tr(Text::LeaveGroup) }
                     </button>
                 </div>
+                }
                 if *leaving {
                     <div class="panel__confirm" role="alertdialog">
                         <p>{ lang.tr(Text::ConfirmLeave) }</p>
