@@ -15,8 +15,9 @@ use penpen_core::packets::groups::{
     Members, MembersAction,
 };
 use penpen_core::packets::login::{LoginReply, PresenceChange, Push, SignatureChange};
-use penpen_core::packets::message::{GroupRenamedNotice, Message, MessageType, Sender};
-use penpen_core::packets::message::{SendAck, SendFile};
+use penpen_core::packets::message::{
+    GroupMembersNotice, GroupRenamedNotice, Message, MessageType, SendAck, SendFile, Sender,
+};
 use penpen_core::packets::profile::{
     PasswordUpdate, Presence, PresenceUpdate, SignatureQuery, SignatureUpdate, Signatures,
 };
@@ -64,6 +65,22 @@ fn broadcast(id: u64, from: u64, title: &str) -> Broadcast {
         time: "2026-11-26 09:00:00".into(),
         ts: 1_795_000_000_000 + id as i64,
     }
+}
+
+/// A message from user 2, pushed on the stream as the `seq`-th for user 1.
+fn pushed(to: Peer, kind: MessageType, content: String, seq: u64) -> Push {
+    Push::Message(Box::new(Message {
+        from: Sender::User(user(2)),
+        to,
+        kind,
+        content,
+        time: "2026-11-26 12:00:00".into(),
+        ts: 1,
+        id: MessageId(100 + seq),
+        seq: Some(Seq(seq)),
+        cid: None,
+        duration: None,
+    }))
 }
 
 fn group(n: u64, name: &str, members: &[u64]) -> Group {
@@ -563,19 +580,12 @@ fn a_group_notice_refreshes_the_groups() {
         by: user(2),
         name: "改名了".into(),
     };
-    let message = Message {
-        from: Sender::User(user(2)),
-        to: Peer::Group(gid(7)),
-        kind: MessageType::GroupRenamed,
-        content: serde_json::to_string(&notice).expect("json"),
-        time: "2026-11-26 12:00:00".into(),
-        ts: 1,
-        id: MessageId(100),
-        seq: Some(Seq(1)),
-        cid: None,
-        duration: None,
-    };
-    h.push(&Push::Message(Box::new(message)));
+    h.push(&pushed(
+        Peer::Group(gid(7)),
+        MessageType::GroupRenamed,
+        serde_json::to_string(&notice).expect("json"),
+        1,
+    ));
     let _: penpen_core::packets::groups::GroupsQuery = h.request(Service::SyncGroups);
 }
 
@@ -810,21 +820,14 @@ fn after_a_first_sync_with_no_broadcasts_the_next_ones_are_news() {
 #[test]
 fn a_write_still_owed_is_reported_after_a_later_event_moves_the_clock_on() {
     let mut h = Harness::live();
-    let message = Message {
-        from: Sender::User(user(2)),
-        to: Peer::User(user(1)),
-        kind: MessageType::Text,
-        content: "在吗？".into(),
-        time: "2026-11-26 12:00:00".into(),
-        ts: 1,
-        id: MessageId(500),
-        seq: Some(Seq(1)),
-        cid: None,
-        duration: None,
-    };
     // A message arrives; its write (and the news of it) waits a moment to
     // gather what else comes.
-    h.push(&Push::Message(Box::new(message)));
+    h.push(&pushed(
+        Peer::User(user(1)),
+        MessageType::Text,
+        "在吗？".into(),
+        1,
+    ));
     assert!(!h.events.iter().any(|e| matches!(e, Event::Arrived { .. })));
     // A busy machine: the next frame is handled after that moment is past.
     h.now += penpen_core::sync::PERSIST_DELAY_MS + 20;
@@ -846,22 +849,17 @@ fn a_write_still_owed_is_reported_after_a_later_event_moves_the_clock_on() {
 #[test]
 fn a_group_the_user_was_removed_from_keeps_its_name_without_them() {
     let mut h = Harness::live();
-    let notice = GroupRenamedNotice {
+    // 张伟 (user 2) removes the user.
+    let notice = GroupMembersNotice {
         by: user(2),
-        name: "改名了".into(),
+        member: Members(vec![user(1)]),
     };
-    h.push(&Push::Message(Box::new(Message {
-        from: Sender::User(user(2)),
-        to: Peer::Group(gid(7)),
-        kind: MessageType::GroupMembersRemoved,
-        content: serde_json::to_string(&notice).expect("json"),
-        time: "2026-11-26 12:00:00".into(),
-        ts: 1,
-        id: MessageId(101),
-        seq: Some(Seq(1)),
-        cid: None,
-        duration: None,
-    })));
+    h.push(&pushed(
+        Peer::Group(gid(7)),
+        MessageType::GroupMembersRemoved,
+        serde_json::to_string(&notice).expect("json"),
+        1,
+    ));
     let _: penpen_core::packets::groups::GroupsQuery = h.request(Service::SyncGroups);
     // The server lists only the groups the user is in: none now.
     h.answer(
