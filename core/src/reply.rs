@@ -15,6 +15,8 @@ impl State {
     pub const LOGIN_FAILED: State = State(12);
     /// 13: the session is not valid: no token, or an expired or revoked one.
     pub const SESSION_INVALID: State = State(13);
+    /// 14: the session's token has expired (idle or absolute limit); log in again with the password.
+    pub const SESSION_EXPIRED: State = State(14);
     /// 20: the frame could not be decoded (any [`crate::FrameError`] of the envelope).
     pub const BAD_FRAME: State = State(20);
     /// 21: the payload is not the packet this service expects, or breaks a limit.
@@ -39,9 +41,11 @@ impl State {
     pub const SERVER_ERROR: State = State(50);
     /// 51: the service is not available on this server.
     pub const UNAVAILABLE: State = State(51);
+    /// 52: the server is busy (a full queue); nothing was done, retry shortly.
+    pub const BUSY: State = State(52);
 
     /// Every state with its meaning, for documentation and clients.
-    pub const TABLE: [(State, &'static str); 15] = [
+    pub const TABLE: [(State, &'static str); 17] = [
         (State::SUCCESS, "success"),
         (
             State::LOGIN_FAILED,
@@ -50,6 +54,10 @@ impl State {
         (
             State::SESSION_INVALID,
             "no valid session: missing, expired or revoked token",
+        ),
+        (
+            State::SESSION_EXPIRED,
+            "the session has expired; log in again with the password",
         ),
         (State::BAD_FRAME, "the frame could not be decoded"),
         (
@@ -72,6 +80,10 @@ impl State {
             "the server failed; nothing was stored, retry",
         ),
         (State::UNAVAILABLE, "the service is not available"),
+        (
+            State::BUSY,
+            "the server is busy; nothing was done, retry shortly",
+        ),
     ];
 
     /// Whether this is the success state.

@@ -106,7 +106,7 @@ fn decode<T: Packet>(reply: &str) -> Result<T, SessionError> {
         return Err(match error.state {
             State::LOGIN_FAILED => SessionError::WrongPassword,
             State::RATE_LIMITED => SessionError::RateLimited,
-            State::SESSION_INVALID => SessionError::Expired,
+            State::SESSION_INVALID | State::SESSION_EXPIRED => SessionError::Expired,
             _ => SessionError::Refused(error.error),
         });
     }

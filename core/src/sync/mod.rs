@@ -1652,6 +1652,7 @@ impl Engine {
             Err(refusal) => {
                 let permanent = refusal.state == State::LOGIN_FAILED
                     || refusal.state == State::SESSION_INVALID
+                    || refusal.state == State::SESSION_EXPIRED
                     || (refusal.state == State::RATE_LIMITED
                         && matches!(self.credentials, Credentials::Password { .. }));
                 if permanent {
@@ -2070,8 +2071,10 @@ impl Engine {
 fn is_transient(state: State) -> bool {
     state == State::SERVER_ERROR
         || state == State::UNAVAILABLE
+        || state == State::BUSY
         || state == State::RATE_LIMITED
         || state == State::SESSION_INVALID
+        || state == State::SESSION_EXPIRED
 }
 
 /// Encodes a request in the base64 envelope.

@@ -82,7 +82,9 @@ pub fn failure_text(lang: Lang, failure: &OperationFailure) -> String {
         OperationFailure::Refused(refusal) => match refusal.state {
             State::WRONG_PASSWORD => lang.tr(Text::ErrCurrentPassword).to_owned(),
             State::RATE_LIMITED => lang.tr(Text::ErrRateLimited).to_owned(),
-            State::SESSION_INVALID => lang.tr(Text::ErrSessionExpired).to_owned(),
+            State::SESSION_INVALID | State::SESSION_EXPIRED => {
+                lang.tr(Text::ErrSessionExpired).to_owned()
+            }
             State::UNAVAILABLE => lang.fill(Text::ErrLostAnswer, &[&refusal.error]),
             State::FORBIDDEN | State::NOT_A_MEMBER => {
                 lang.fill(Text::ErrForbidden, &[&refusal.error])
