@@ -13,6 +13,8 @@ TRUNK_VERSION=0.21.14
 # wasm-bindgen-cli must be exactly the wasm-bindgen crate resolved in Cargo.lock.
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
 WASM_OPT_VERSION="wasm-opt version 132 (version_132)"
+# Drives Firefox for the wasm and e2e tests; crates.io has no prebuilt binary to fetch.
+GECKODRIVER_VERSION=0.37.1
 
 started=$(date +%s)
 say() { echo "setup: $*"; }
@@ -26,6 +28,7 @@ need_root_for_apt() {
 packages=()
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || packages+=(chromium-driver)
+command -v firefox-esr >/dev/null 2>&1 || packages+=(firefox-esr)
 # Chinese glyphs, so that screenshots of the zh-CN interface are legible.
 [ -d /usr/share/fonts/opentype/noto ] || packages+=(fonts-noto-cjk)
 # Emoji in messages (🐧 👍), drawn rather than shown as empty boxes.
@@ -67,6 +70,12 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERS
   fi
 fi
 
+# (its first line may carry a source revision after the version)
+if [ "$(geckodriver --version 2>/dev/null | awk 'NR == 1 {print $2}')" != "$GECKODRIVER_VERSION" ]; then
+  say "installing geckodriver $GECKODRIVER_VERSION (about 2 minutes)"
+  cargo install geckodriver --version "$GECKODRIVER_VERSION" --locked --force
+fi
+
 if [ "$(scripts/node_modules/.bin/wasm-opt --version 2>/dev/null)" != "$WASM_OPT_VERSION" ]; then
   say "installing wasm-opt 132 (npm binaryen) into scripts/node_modules"
   (cd scripts && npm ci --no-audit --no-fund --loglevel=error)
@@ -74,4 +83,4 @@ fi
 
 cargo fetch --locked --quiet
 
-say "ready in $(( $(date +%s) - started ))s (trunk $TRUNK_VERSION, wasm-bindgen $WASM_BINDGEN_VERSION, wasm-opt 132, $(chromium --version 2>/dev/null | head -1))"
+say "ready in $(( $(date +%s) - started ))s (trunk $TRUNK_VERSION, wasm-bindgen $WASM_BINDGEN_VERSION, wasm-opt 132, $(chromium --version 2>/dev/null | head -1), $(firefox-esr --version 2>/dev/null | head -1))"

@@ -5,13 +5,14 @@
 #   scripts/test.sh native e2e      only the named layers, in the order below
 #
 # Layers: fmt, clippy, native (cargo test), wasm (wasm-bindgen-test in headless
-# Chromium, against a running server), build (trunk build --release), e2e.
+# Chromium, against a running server), wasm-firefox (the same in headless
+# Firefox), build (trunk build --release), e2e (Chromium, and Firefox for some).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 source "$PENPEN_ROOT/scripts/server.sh"
 cd "$PENPEN_ROOT"
 
-all_layers=(fmt clippy native wasm build e2e)
+all_layers=(fmt clippy native wasm wasm-firefox build e2e)
 layers=("${@:-${all_layers[@]}}")
 for layer in "${layers[@]}"; do
   case " ${all_layers[*]} " in
@@ -42,7 +43,7 @@ layer() {
   p=$( (grep -oE 'test result: [a-zA-Z]+\. [0-9]+ passed' "$work/$name.log" || true) | awk '{s+=$4} END {print s+0}')
   f=$( (grep -oE 'test result: [a-zA-Z]+\. [0-9]+ passed; [0-9]+ failed' "$work/$name.log" || true) | awk '{s+=$6} END {print s+0}')
   passed=$((passed + p)); failed=$((failed + f))
-  summary+=("$(printf '%-8s %-4s %4ss  %s passed, %s failed' "$name" "$([ $status -eq 0 ] && echo ok || echo FAIL)" $((SECONDS - started)) "$p" "$f")")
+  summary+=("$(printf '%-12s %-4s %4ss  %s passed, %s failed' "$name" "$([ $status -eq 0 ] && echo ok || echo FAIL)" $((SECONDS - started)) "$p" "$f")")
   if [ $status -ne 0 ]; then
     report
     echo "=== $name FAILED (exit $status)" >&2
@@ -63,7 +64,7 @@ if wants clippy; then
 fi
 wants native && layer native cargo test --workspace --exclude penpen-e2e --locked
 
-if wants wasm; then
+if wants wasm || wants wasm-firefox; then
   cargo build -p penpen-server-mock --locked --quiet
   # A free port offset for this run's server: each try binds all ports or exits.
   started_server=
@@ -77,7 +78,16 @@ if wants wasm; then
   fi
   # Read at compile time by web/tests/browser.rs.
   export PENPEN_TEST_LOGIN_URL="ws://127.0.0.1:$((20888 + started_server))/"
-  layer wasm cargo test -p penpen-web --target wasm32-unknown-unknown --tests --locked
+  # wasm-bindgen-test-runner takes the first of GECKODRIVER, …, CHROMEDRIVER that
+  # is set, so each layer unsets the other browser's driver.
+  wants wasm && layer wasm env -u GECKODRIVER \
+    cargo test -p penpen-web --target wasm32-unknown-unknown --tests --locked
+  # The real binary: Debian's /usr/bin/firefox, which geckodriver would find, is
+  # a wrapper script.
+  wants wasm-firefox && layer wasm-firefox env -u CHROMEDRIVER \
+    GECKODRIVER="${GECKODRIVER:-$(command -v geckodriver)}" \
+    GECKODRIVER_ARGS="--binary ${FIREFOX_BIN:-/usr/bin/firefox-esr} --log error" \
+    cargo test -p penpen-web --target wasm32-unknown-unknown --tests --locked
   stop_server
 fi
 

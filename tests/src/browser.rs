@@ -1,5 +1,7 @@
-//! One headless Chromium, with its own profile, driven over WebDriver.
+//! One headless browser (Chromium or Firefox), with its own profile, driven
+//! over WebDriver.
 
+use crate::driver::DriverProcess;
 use anyhow::{Context as _, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -9,20 +11,44 @@ use std::time::Duration;
 /// How long a wait for something on the page lasts before the test fails.
 pub const WAIT: Duration = Duration::from_secs(20);
 
-/// A browser session: its own Chromium process and profile.
+/// How many times a Firefox session is tried before the test fails: on a busy
+/// machine Firefox's first start can outlast geckodriver's patience.
+const FIREFOX_TRIES: usize = 3;
+
+/// The browsers the end-to-end tests run in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrowserKind {
+    /// Debian's Chromium, through chromedriver (`CHROME_BIN`, `CHROMEDRIVER`).
+    Chromium,
+    /// Debian's Firefox ESR, through geckodriver (`FIREFOX_BIN`, `GECKODRIVER`).
+    Firefox,
+}
+
+/// A browser session: its own browser process and profile.
 #[derive(Debug)]
 pub struct Browser {
     client: Option<Client>,
+    // Before the profile, so that a browser stops before its profile folder
+    // is removed.
+    driver: Option<DriverProcess>,
     _profile: tempfile::TempDir,
     label: String,
 }
 
 impl Browser {
+    /// Opens a session of `kind`. Chromium sessions share the test's
+    /// chromedriver at `shared_driver`; a Firefox session starts its own
+    /// geckodriver, which allows one session per process.
     pub(crate) async fn launch(
-        driver_url: &str,
+        kind: BrowserKind,
+        shared_driver: Option<&str>,
         test: &str,
         name: &str,
     ) -> anyhow::Result<Browser> {
+        if kind == BrowserKind::Firefox {
+            return Browser::launch_firefox(test, name).await;
+        }
+        let driver_url = shared_driver.context("no chromedriver was started for this test")?;
         let profile = tempfile::tempdir().context("browser profile folder")?;
         let chromium = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let mut capabilities = serde_json::Map::new();
@@ -54,9 +80,46 @@ impl Browser {
             .context("start a Chromium session through chromedriver")?;
         Ok(Browser {
             client: Some(client),
+            driver: None,
             _profile: profile,
             label: format!("{test}-{name}"),
         })
+    }
+
+    /// Starts a geckodriver whose temporary profile goes into this browser's
+    /// profile folder, and opens a session; a Firefox that does not come up
+    /// is tried again with a fresh driver.
+    async fn launch_firefox(test: &str, name: &str) -> anyhow::Result<Browser> {
+        let profile = tempfile::tempdir().context("browser profile folder")?;
+        let mut last_error = None;
+        for _ in 0..FIREFOX_TRIES {
+            let driver = DriverProcess::start(BrowserKind::Firefox, Some(profile.path())).await?;
+            let session = ClientBuilder::new(HttpConnector::new())
+                .capabilities(firefox_capabilities())
+                .connect(driver.url())
+                .await;
+            match session {
+                Ok(client) => {
+                    let browser = Browser {
+                        client: Some(client),
+                        driver: Some(driver),
+                        _profile: profile,
+                        label: format!("{test}-{name}-firefox"),
+                    };
+                    // Headless Firefox opens at 1366 × 768; the tests and their
+                    // screenshots expect the 1280 × 800 Chromium is given.
+                    browser.resize(1280, 800).await?;
+                    return Ok(browser);
+                }
+                Err(err) => {
+                    last_error = Some(err);
+                    driver.stop().await;
+                }
+            }
+        }
+        Err(anyhow::anyhow!(
+            "Firefox did not start through geckodriver in {FIREFOX_TRIES} tries; last error: {last_error:?}"
+        ))
     }
 
     fn client(&self) -> anyhow::Result<&Client> {
@@ -297,6 +360,33 @@ impl Browser {
         if let Some(client) = self.client.take() {
             let _ = client.close().await;
         }
+        if let Some(driver) = self.driver.take() {
+            driver.stop().await;
+        }
         outcome
     }
+}
+
+/// Firefox's counterpart of the Chromium flags in [`Browser::launch`]:
+/// headless, a fake camera and microphone without a permission prompt, no
+/// HTTP/3. geckodriver adds its own automation preferences (no updates, no
+/// first-run pages).
+fn firefox_capabilities() -> serde_json::Map<String, serde_json::Value> {
+    let firefox = std::env::var("FIREFOX_BIN").unwrap_or_else(|_| "/usr/bin/firefox-esr".into());
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("browserName".into(), json!("firefox"));
+    capabilities.insert(
+        "moz:firefoxOptions".into(),
+        json!({
+            "binary": firefox,
+            "args": ["-headless"],
+            "prefs": {
+                "media.navigator.streams.fake": true,
+                "media.navigator.permission.disabled": true,
+                "network.http.http3.enable": false,
+            },
+            "log": { "level": "error" },
+        }),
+    );
+    capabilities
 }

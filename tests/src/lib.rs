@@ -1,5 +1,6 @@
 //! The end-to-end harness: a real `penpen-server-mock`, the release web build
-//! served over HTTP, and headless Chromium driven through Debian's chromedriver.
+//! served over HTTP, and headless Chromium driven through Debian's chromedriver
+//! (or, with [`Harness::run_in`], headless Firefox through geckodriver).
 //!
 //! Every piece starts on free ports and is torn down when the test ends, even
 //! when it fails: [`Harness::run`] runs the test body in its own task, so a
@@ -10,18 +11,17 @@
 
 pub mod app;
 mod browser;
+mod driver;
 mod static_files;
 
-pub use browser::Browser;
+pub use browser::{Browser, BrowserKind};
 
 use anyhow::{Context as _, bail};
 use penpen_server_mock::{PortPlan, RunningServer, ServerConfig};
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::process::{Child, Command};
 
 /// The workspace root (the folder holding `Cargo.toml` of the workspace).
 pub fn workspace_root() -> PathBuf {
@@ -38,8 +38,10 @@ pub struct Harness {
     port_offset: u16,
     _data: tempfile::TempDir,
     web: static_files::StaticServer,
-    driver: Child,
-    driver_url: String,
+    /// chromedriver, shared by the test's Chromium sessions; none for Firefox,
+    /// whose sessions each start their own geckodriver.
+    driver: Option<driver::DriverProcess>,
+    browser: BrowserKind,
     test_name: String,
 }
 
@@ -51,10 +53,20 @@ impl Harness {
         F: FnOnce(HarnessRef) -> Fut,
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
-        let harness = Harness::start(test_name).await?;
+        Harness::run_in(BrowserKind::Chromium, test_name, body).await
+    }
+
+    /// [`Harness::run`] with every browser `body` opens being of `kind`.
+    pub async fn run_in<F, Fut>(kind: BrowserKind, test_name: &str, body: F) -> anyhow::Result<()>
+    where
+        F: FnOnce(HarnessRef) -> Fut,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let harness = Harness::start(test_name, kind).await?;
         let handle = HarnessRef {
             app_url: harness.app_url(),
-            driver_url: harness.driver_url.clone(),
+            driver_url: harness.driver.as_ref().map(|d| d.url().to_owned()),
+            browser: harness.browser,
             test_name: harness.test_name.clone(),
             server: harness.server.clone(),
             server_data: harness._data.path().join("server"),
@@ -68,21 +80,24 @@ impl Harness {
         }
     }
 
-    async fn start(test_name: &str) -> anyhow::Result<Harness> {
+    async fn start(test_name: &str, browser: BrowserKind) -> anyhow::Result<Harness> {
         let data = tempfile::tempdir().context("temporary data folder")?;
         let (server, port_offset) = start_server_on_free_offset(data.path()).await?;
         let dist = std::env::var_os("PENPEN_DIST")
             .map(PathBuf::from)
             .unwrap_or_else(|| workspace_root().join("dist"));
         let web = static_files::StaticServer::start(&dist).await?;
-        let (driver, driver_url) = start_chromedriver().await?;
+        let driver = match browser {
+            BrowserKind::Chromium => Some(driver::DriverProcess::start(browser, None).await?),
+            BrowserKind::Firefox => None,
+        };
         Ok(Harness {
             server: Arc::new(tokio::sync::Mutex::new(Some(server))),
             port_offset,
             _data: data,
             web,
             driver,
-            driver_url,
+            browser,
             test_name: test_name.to_owned(),
         })
     }
@@ -96,7 +111,9 @@ impl Harness {
     }
 
     async fn stop(mut self) {
-        let _ = self.driver.kill().await;
+        if let Some(driver) = self.driver.take() {
+            driver.stop().await;
+        }
         if let Some(server) = self.server.lock().await.take() {
             server.shutdown().await;
         }
@@ -109,7 +126,8 @@ impl Harness {
 pub struct HarnessRef {
     /// The app's URL, already pointing the client at this test's server.
     pub app_url: String,
-    driver_url: String,
+    driver_url: Option<String>,
+    browser: BrowserKind,
     test_name: String,
     server: SharedServer,
     server_data: PathBuf,
@@ -123,7 +141,13 @@ impl HarnessRef {
     /// Opens a new, independent browser (its own profile: own IndexedDB, own
     /// storage) called `name` in screenshots, and loads the app in it.
     pub async fn open_app(&self, name: &str) -> anyhow::Result<Browser> {
-        let browser = Browser::launch(&self.driver_url, &self.test_name, name).await?;
+        let browser = Browser::launch(
+            self.browser,
+            self.driver_url.as_deref(),
+            &self.test_name,
+            name,
+        )
+        .await?;
         browser.goto(&self.app_url).await?;
         Ok(browser)
     }
@@ -184,33 +208,7 @@ async fn start_server_on_free_offset(data: &Path) -> anyhow::Result<(RunningServ
     ))
 }
 
-async fn start_chromedriver() -> anyhow::Result<(Child, String)> {
-    let binary = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-    let port = free_port().await?;
-    let driver = Command::new(&binary)
-        .arg(format!("--port={port}"))
-        .arg("--allowed-ips=127.0.0.1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| {
-            format!("cannot start {binary}; install chromium-driver (scripts/setup.sh does)")
-        })?;
-    let url = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return Ok((driver, url));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("chromedriver did not listen on port {port} within 10 s")
-}
-
-async fn free_port() -> anyhow::Result<u16> {
+pub(crate) async fn free_port() -> anyhow::Result<u16> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     Ok(listener.local_addr()?.port())
 }

@@ -1,13 +1,23 @@
 //! Two and three people in separate browsers chat through the real server:
-//! 1:1 and in a group, across a reload, and with the server stopped.
+//! 1:1 and in a group, across a reload, and with the server stopped. The
+//! first two also run in Firefox.
 
-use penpen_e2e::Harness;
 use penpen_e2e::app::{LI, TECH_GROUP, WANG, ZHANG, log_in, open_chat, row, send};
+use penpen_e2e::{BrowserKind, Harness};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_chat_both_ways_in_1to1_and_in_a_group() -> anyhow::Result<()> {
-    Harness::run("chat_both_ways", |harness| async move {
+    chat_both_ways(BrowserKind::Chromium).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_chat_both_ways_in_firefox() -> anyhow::Result<()> {
+    chat_both_ways(BrowserKind::Firefox).await
+}
+
+async fn chat_both_ways(kind: BrowserKind) -> anyhow::Result<()> {
+    Harness::run_in(kind, "chat_both_ways", |harness| async move {
         let wang = harness.open_app("wang").await?;
         let zhang = harness.open_app("zhang").await?;
         let li = harness.open_app("li").await?;
@@ -70,7 +80,17 @@ async fn people_chat_both_ways_in_1to1_and_in_a_group() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_written_while_the_server_is_down_arrives_once_after_it_returns()
 -> anyhow::Result<()> {
-    Harness::run("chat_offline", |harness| async move {
+    chat_offline(BrowserKind::Chromium).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_written_offline_in_firefox_arrives_once_after_the_server_returns()
+-> anyhow::Result<()> {
+    chat_offline(BrowserKind::Firefox).await
+}
+
+async fn chat_offline(kind: BrowserKind) -> anyhow::Result<()> {
+    Harness::run_in(kind, "chat_offline", |harness| async move {
         let wang = harness.open_app("wang").await?;
         let zhang = harness.open_app("zhang").await?;
         let outcome = async {
