@@ -136,9 +136,25 @@ async fn mount(state: AppState) -> Mounted {
     }
 }
 
-/// Lets Yew render, run its effects, and the browser fire scroll events.
+/// Lets the browser fire scroll events, then Yew render and run its effects.
+/// Firefox fires a scroll event at the next frame, which may come later than
+/// any fixed pause, so two frames are waited for first.
 async fn settle() {
+    for _ in 0..2 {
+        next_frame().await;
+    }
     gloo::timers::future::TimeoutFuture::new(120).await;
+}
+
+async fn next_frame() {
+    let frame = js_sys::Promise::new(&mut |resolve, _| {
+        gloo::utils::window()
+            .request_animation_frame(&resolve)
+            .expect("an animation frame");
+    });
+    wasm_bindgen_futures::JsFuture::from(frame)
+        .await
+        .expect("an animation frame");
 }
 
 /// Waits (up to 3 s: a loaded test machine renders slowly) until `holds`.
@@ -331,7 +347,10 @@ async fn a_long_history_keeps_a_window_in_the_dom_and_never_jumps() {
         let (key, before) = scroll_to("s.scrollHeight");
         settle().await;
         let after = position_of(&key);
-        assert!((after - before).abs() <= 1.0, "row {key} moved going down");
+        assert!(
+            (after - before).abs() <= 1.0,
+            "row {key} moved from {before} to {after} going down"
+        );
     }
     assert!(exists("#chat .message[data-id=\"10000\"]"));
     assert_eq!(screen.driver.count(|c| *c == Command::LoadOlder), 0);

@@ -317,6 +317,13 @@ impl Edges {
         let from_bottom = height - top - visible;
         let edge = (visible / 2).max(EDGE_PX);
         let mut view = self.handles.view.borrow_mut();
+        // A render changed the DOM and its restore has not run yet (Firefox
+        // can fire a scroll event in between): this position is where the
+        // browser clamped the old one, not where the reader is. The restore
+        // settles once it has put the anchor back.
+        if view.anchor.is_some() {
+            return;
+        }
         view.follow = self.range.end == self.len && from_bottom <= BOTTOM_SLACK_PX;
         if view.follow && *self.handles.unseen {
             self.handles.unseen.set(false);
