@@ -120,14 +120,20 @@ impl Drop for DriverProcess {
 }
 
 /// Sends SIGKILL to the direct children of `child` (the browser a driver
-/// started). Read from /proc, which lists a process's children; the
-/// workspace forbids `unsafe`, so the signal goes through kill(1).
+/// started). /proc lists children per thread, and geckodriver starts Firefox
+/// from a worker thread, so every thread is read. The workspace forbids
+/// `unsafe`, so the signal goes through kill(1).
 fn kill_children(child: &Child) {
     let Some(pid) = child.id() else { return };
-    let Ok(children) = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")) else {
+    let Ok(threads) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return;
     };
-    let pids: Vec<&str> = children.split_whitespace().collect();
+    let mut pids = Vec::new();
+    for thread in threads.flatten() {
+        if let Ok(children) = std::fs::read_to_string(thread.path().join("children")) {
+            pids.extend(children.split_whitespace().map(str::to_owned));
+        }
+    }
     if pids.is_empty() {
         return;
     }
