@@ -156,7 +156,7 @@ vectors! {
 
     // 50888 ------------------------------------------------------------
     catch_up: CatchUp { since: Seq(56), limit: Some(100) } => r#"{"since":56,"limit":100}"#, also [r#"{"since":"56","limit":100}"#];
-    catch_up_from_start: CatchUp { since: Seq(0), limit: None } => r#"{"since":0}"#;
+    catch_up_from_start: CatchUp { since: Seq(0), limit: None } => r#"{"since":0}"#, also [r#"{}"#];
     history: History { target: Peer::Group(gid(7)), before: Some(MessageId(1001)), limit: Some(50) }
         => r#"{"target":"7","before":"1001","limit":50}"#, also [r#"{"target":7,"before":1001,"limit":50}"#];
     history_newest: History { target: Peer::User(user("13800000001")), before: None, limit: None }
