@@ -191,9 +191,14 @@ vectors! {
         => r#"{"state":34,"error":"the current password is wrong"}"#;
 
     // 53888 / 60888 / 61888 / 62888 ------------------------------------
-    groups_query: GroupsQuery { user: Some(user("12345678900")) } => r#"{"user":"12345678900"}"#;
-    groups: Groups { state: State::SUCCESS, groups: vec![group()] }
-        => r#"{"state":11,"groups":"[{\"gid\":\"7\",\"holder\":\"12345678903\",\"name\":\"6aG555uu57uE\",\"member\":\"12345678900,12345678909,12345678903\"}]"}"#;
+    groups_query: GroupsQuery { user: Some(user("12345678900")), after: None, limit: None } => r#"{"user":"12345678900"}"#;
+    groups_query_next_page: GroupsQuery { user: None, after: Some(gid(7)), limit: Some(50) } => r#"{"after":"7","limit":50}"#,
+        also [r#"{"after":7,"limit":50}"#];
+    groups: Groups { state: State::SUCCESS, groups: vec![group()], more: false, next: None }
+        => r#"{"state":11,"groups":"[{\"gid\":\"7\",\"holder\":\"12345678903\",\"name\":\"6aG555uu57uE\",\"member\":\"12345678900,12345678909,12345678903\"}]"}"#,
+        also [r#"{"state":11,"groups":"[{\"gid\":\"7\",\"holder\":\"12345678903\",\"name\":\"6aG555uu57uE\",\"member\":\"12345678900,12345678909,12345678903\"}]","more":false}"#];
+    groups_with_more: Groups { state: State::SUCCESS, groups: vec![group()], more: true, next: Some(gid(7)) }
+        => r#"{"state":11,"groups":"[{\"gid\":\"7\",\"holder\":\"12345678903\",\"name\":\"6aG555uu57uE\",\"member\":\"12345678900,12345678909,12345678903\"}]","more":true,"next":"7"}"#;
     group_create_document_example: GroupCreate { holder: user("12345678903"), name: "项目组".into(), member: members(&["12345678900", "12345678909", "12345678903"]) }
         => r#"{"holder":"12345678903","name":"6aG555uu57uE","member":"12345678900,12345678909,12345678903"}"#,
         also [r#"{"holder":"12345678903","name":"6aG555uu57uE","member":["12345678900","12345678909","12345678903"]}"#];

@@ -21,24 +21,32 @@ pub struct ServerConfig {
     pub host: IpAddr,
     /// The ports the services listen on.
     pub ports: PortPlan,
-    /// Whether an empty database is filled with the demo company on start.
+    /// Whether an empty database is filled with the demo company on start
+    /// (its passwords are published: only when asked for, with `--demo`).
     pub demo: bool,
     /// The zone of the `time` fields, in minutes east of UTC.
     pub utc_offset_minutes: i32,
     /// How often the live stream is pinged; a peer silent for three of these is dropped.
     pub heartbeat: std::time::Duration,
+    /// The writer queue's capacity and the database's size cap.
+    pub store: crate::store::StoreOptions,
+    /// How many groups a 53888 page holds when the request gives no limit
+    /// (1 to 200).
+    pub groups_page: u32,
 }
 
 impl ServerConfig {
-    /// Standard ports on 127.0.0.1, data in `data_dir`, demo company, UTC+8.
+    /// Standard ports on 127.0.0.1, data in `data_dir`, no demo company, UTC+8.
     pub fn new(data_dir: impl Into<PathBuf>) -> ServerConfig {
         ServerConfig {
             data_dir: data_dir.into(),
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             ports: PortPlan::Offset(0),
-            demo: true,
+            demo: false,
             utc_offset_minutes: penpen_core::time::DEFAULT_UTC_OFFSET_MINUTES,
             heartbeat: std::time::Duration::from_secs(20),
+            store: crate::store::StoreOptions::default(),
+            groups_page: penpen_core::limits::DEFAULT_PAGE,
         }
     }
 

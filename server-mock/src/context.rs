@@ -21,6 +21,8 @@ pub struct Context {
     pub data_dir: std::path::PathBuf,
     /// How often the live stream is pinged.
     pub heartbeat: std::time::Duration,
+    /// How many groups a 53888 page holds when the request gives no limit.
+    pub groups_page: u32,
 }
 
 /// Milliseconds since the Unix epoch, now.

@@ -1,4 +1,4 @@
-//! `penpen-server-mock --data DIR [--host 127.0.0.1] [--port-offset N]` runs the server;
+//! `penpen-server-mock --data DIR [--host 127.0.0.1] [--port-offset N] [--demo]` runs the server;
 //! `penpen-server-mock --data DIR admin …` provisions departments, jobs and users.
 
 use anyhow::Context as _;
@@ -20,9 +20,9 @@ struct Args {
     /// Shift every service port by N (below 1000 keeps them distinct), to run several servers side by side.
     #[arg(long, value_name = "N", default_value_t = 0)]
     port_offset: u16,
-    /// Start with an empty directory instead of loading the demo company into a new database.
+    /// Load the demo company (published passwords) into a new, empty database; for trials only.
     #[arg(long)]
-    no_demo: bool,
+    demo: bool,
     /// The zone of message times, in minutes east of UTC (480 is UTC+8).
     #[arg(long, value_name = "MINUTES", default_value_t = penpen_core::time::DEFAULT_UTC_OFFSET_MINUTES, allow_negative_numbers = true)]
     utc_offset: i32,
@@ -79,9 +79,11 @@ async fn main() -> anyhow::Result<()> {
         data_dir: args.data,
         host: args.host,
         ports: PortPlan::Offset(args.port_offset),
-        demo: !args.no_demo,
+        demo: args.demo,
         utc_offset_minutes: args.utc_offset,
         heartbeat: std::time::Duration::from_secs(20),
+        store: Default::default(),
+        groups_page: penpen_core::limits::DEFAULT_PAGE,
     };
     let server = RunningServer::start(config)
         .await

@@ -103,9 +103,17 @@ impl RunningServer {
         }
 
         let database = config.database_path();
-        let store = tokio::task::spawn_blocking(move || Store::open(&database))
+        let options = config.store;
+        let store = tokio::task::spawn_blocking(move || Store::open_with(&database, options))
             .await
             .map_err(|e| StoreError::Database(e.to_string()))??;
+        let files = services::files::folder(&config.data_dir);
+        services::file_disk::prepare(&store, &files)
+            .await
+            .map_err(|source| StartError::DataDir {
+                path: files,
+                source,
+            })?;
         if config.demo && demo::load_if_empty(&store, now_ms()).await? {
             tracing::info!(
                 "loaded the demo company: accounts 13800000001 to 13800000024, password {}",
@@ -120,6 +128,7 @@ impl RunningServer {
             utc_offset_minutes: config.utc_offset_minutes,
             data_dir: config.data_dir.clone(),
             heartbeat: config.heartbeat,
+            groups_page: config.groups_page,
         });
 
         let (shutdown, shutdown_rx) = watch::channel(false);

@@ -488,6 +488,7 @@ async fn a_peer_that_stops_answering_pings_is_dropped_and_goes_offline() {
     let mut config = penpen_server_mock::ServerConfig::new(data.path());
     config.ports = penpen_server_mock::PortPlan::Ephemeral;
     config.heartbeat = Duration::from_millis(100);
+    config.demo = true;
     let server = penpen_server_mock::RunningServer::start(config)
         .await
         .expect("starts");

@@ -2,6 +2,7 @@
 
 pub mod broadcast;
 pub mod directory;
+pub mod file_disk;
 pub mod files;
 pub mod groups;
 pub mod profile;

@@ -32,6 +32,7 @@ pub fn user(id: &str) -> UserId {
 pub async fn start_in(data: &Path) -> RunningServer {
     let mut config = ServerConfig::new(data);
     config.ports = PortPlan::Ephemeral;
+    config.demo = true;
     RunningServer::start(config).await.expect("server starts")
 }
 
