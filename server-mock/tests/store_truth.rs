@@ -119,3 +119,90 @@ async fn a_full_disk_during_concurrent_sends_loses_no_ack_and_keeps_no_failure()
         failed.len()
     );
 }
+
+/// A writer queue of one write: many users sending at once find it full and
+/// hear 52 (busy, retry) at once; nothing answered busy is stored, and every
+/// acknowledged message is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_writer_queue_answers_busy_and_stores_nothing_for_it() {
+    let data = tempfile::tempdir().expect("temporary folder");
+    let first = start_in(data.path()).await;
+    first.shutdown().await;
+    let mut config = ServerConfig::new(data.path());
+    config.ports = PortPlan::Ephemeral;
+    config.store.queue_capacity = 1;
+    let database = config.database_path();
+    let server = std::sync::Arc::new(RunningServer::start(config).await.expect("restarts"));
+
+    let mut tokens = Vec::new();
+    for from in senders() {
+        // A login writes a session; with a queue of one it may be busy too.
+        let token = loop {
+            let mut login = Client::connect(&server, Service::Login, None).await;
+            let reply = login
+                .request::<_, penpen_core::packets::login::LoginReply>(
+                    &penpen_core::packets::login::Login {
+                        user: user(&from),
+                        password: penpen_core::digest::password_digest(PASSWORD),
+                    },
+                )
+                .await;
+            match reply {
+                Ok(reply) => break reply.token,
+                Err(refusal) => assert_eq!(refusal.state, State::BUSY, "{refusal:?}"),
+            }
+        };
+        tokens.push((from, token));
+    }
+    let sending: Vec<_> = tokens
+        .into_iter()
+        .map(|(from, token)| {
+            let server = server.clone();
+            tokio::spawn(async move {
+                let mut client = Client::connect(&server, Service::Text, Some(&token)).await;
+                let (mut acked, mut busy) = (Vec::new(), Vec::new());
+                for n in 0..30 {
+                    let cid = format!("{from}-{n}");
+                    let outcome: Result<SendAck, ErrorReply> = client
+                        .request(&SendText {
+                            from: user(&from),
+                            to: Peer::User(user(WANG)),
+                            kind: MessageType::Text,
+                            content: format!("第 {n} 条"),
+                            cid: Some(ClientMsgId::parse(&cid).expect("cid")),
+                        })
+                        .await;
+                    match outcome {
+                        Ok(_) => acked.push(cid),
+                        Err(refusal) => {
+                            assert_eq!(refusal.state, State::BUSY, "{refusal:?}");
+                            assert!(refusal.error.contains("retry"), "{}", refusal.error);
+                            busy.push(cid);
+                        }
+                    }
+                }
+                (acked, busy)
+            })
+        })
+        .collect();
+    let (mut acked, mut busy) = (Vec::new(), Vec::new());
+    for task in sending {
+        let (a, b) = task.await.expect("a sender finished");
+        acked.extend(a);
+        busy.extend(b);
+    }
+    let server = std::sync::Arc::into_inner(server).expect("no sender holds the server");
+    server.shutdown().await;
+
+    assert!(!busy.is_empty(), "16 senders overflow a queue of one");
+    assert!(!acked.is_empty(), "the writer kept working");
+    let on_disk = stored_cids(&database);
+    assert!(
+        acked.iter().all(|c| on_disk.contains(c)),
+        "every ack is stored"
+    );
+    assert!(
+        busy.iter().all(|c| !on_disk.contains(c)),
+        "nothing answered busy is stored"
+    );
+}

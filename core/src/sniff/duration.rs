@@ -305,6 +305,30 @@ pub(crate) mod tests {
         assert_eq!(duration_ms(cut, Format::WebmOpus), Some(4_480));
     }
 
+    /// 2.5 s recorded by headless Chromium's MediaRecorder from its fake
+    /// microphone (what the web app sends).
+    const CHROMIUM_WEBM: &[u8] = include_bytes!("../../tests/fixtures/chromium-2500ms.webm");
+
+    #[test]
+    fn a_real_chromium_recording_is_measured_with_or_without_its_duration() {
+        assert_eq!(super::super::voice(CHROMIUM_WEBM), Some(Format::WebmOpus));
+        let measured = duration_ms(CHROMIUM_WEBM, Format::WebmOpus).expect("a length");
+        assert!((2_300..=2_600).contains(&measured), "{measured} ms");
+        // Older recorders (and live streams) write no Duration element: the
+        // last block's time stands in for it.
+        let mut without = CHROMIUM_WEBM.to_vec();
+        let at = without
+            .windows(3)
+            .position(|w| w == [0x44, 0x89, 0x84])
+            .expect("a Duration element");
+        without[at + 1] = 0x88; // an unknown element id now, skipped
+        let from_blocks = duration_ms(&without, Format::WebmOpus).expect("a length");
+        assert!(
+            measured.abs_diff(from_blocks) <= 100,
+            "{measured} vs {from_blocks}"
+        );
+    }
+
     #[test]
     fn mp4_reads_the_movie_header() {
         assert_eq!(duration_ms(&mp4_of(5_000), Format::Mp4Aac), Some(5_000));
