@@ -27,6 +27,8 @@ pub struct ServerConfig {
     pub utc_offset_minutes: i32,
     /// How often the live stream is pinged; a peer silent for three of these is dropped.
     pub heartbeat: std::time::Duration,
+    /// Session lifetimes, login limits and per-user change limits.
+    pub auth: crate::policy::AuthPolicy,
 }
 
 impl ServerConfig {
@@ -39,6 +41,7 @@ impl ServerConfig {
             demo: true,
             utc_offset_minutes: penpen_core::time::DEFAULT_UTC_OFFSET_MINUTES,
             heartbeat: std::time::Duration::from_secs(20),
+            auth: crate::policy::AuthPolicy::default(),
         }
     }
 

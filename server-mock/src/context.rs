@@ -1,6 +1,7 @@
 //! What every connection of a server shares.
 
-use crate::auth::{LoginLimiter, PasswordWorkers};
+use crate::auth::PasswordWorkers;
+use crate::login_limits::LoginLimiter;
 use crate::hub::Hub;
 use crate::store::Store;
 
@@ -21,6 +22,12 @@ pub struct Context {
     pub data_dir: std::path::PathBuf,
     /// How often the live stream is pinged.
     pub heartbeat: std::time::Duration,
+    /// Session lifetimes, login and change limits.
+    pub policy: crate::policy::AuthPolicy,
+    /// The open sessions' revocation signals.
+    pub revocations: crate::revocation::Revocations,
+    /// Per-user limits on group creation and profile changes.
+    pub changes: crate::change_limits::ChangeLimiter,
 }
 
 /// Milliseconds since the Unix epoch, now.
