@@ -106,7 +106,11 @@ pub struct TicketError;
 impl Ticket {
     /// Signs a ticket for `name` that expires at `expiry_ms`.
     pub fn mint(key: &TicketKey, session: SessionTag, name: &str, expiry_ms: i64) -> Ticket {
-        let mac = key.mac(name, expiry_ms, &session).finalize().into_bytes().into();
+        let mac = key
+            .mac(name, expiry_ms, &session)
+            .finalize()
+            .into_bytes()
+            .into();
         Ticket {
             expiry_ms,
             session,
@@ -192,7 +196,11 @@ mod tests {
         assert!(!parsed.signed_for(&TicketKey::from_token("other"), "1002.png"));
         // Another expiry with the same MAC is refused.
         let moved = text.replacen("1700000160000", "1700000400000", 1);
-        assert!(!Ticket::parse(&moved).expect("parses").signed_for(&key, "1002.png"));
+        assert!(
+            !Ticket::parse(&moved)
+                .expect("parses")
+                .signed_for(&key, "1002.png")
+        );
     }
 
     #[test]
@@ -215,7 +223,13 @@ mod tests {
 
     #[test]
     fn malformed_tickets_are_refused() {
-        for text in ["", "1.2", "x.0011223344556677.00", "1.0011.00", "-1.0011223344556677.00"] {
+        for text in [
+            "",
+            "1.2",
+            "x.0011223344556677.00",
+            "1.0011.00",
+            "-1.0011223344556677.00",
+        ] {
             assert_eq!(Ticket::parse(text), Err(TicketError), "{text}");
         }
     }

@@ -3,8 +3,8 @@
 //! own accounts.
 
 use crate::auth;
-use crate::store::queries::{self, NewUser};
 use crate::context::now_ms;
+use crate::store::queries::{self, NewUser};
 use crate::store::sessions;
 use crate::store::{Store, StoreError};
 use penpen_core::{DepartmentId, JobId, UserId, digest, limits};
@@ -157,7 +157,9 @@ fn existing_user(id: &str) -> Result<UserId, AdminError> {
 }
 
 fn unknown(user: &UserId) -> AdminError {
-    AdminError::Invalid(format!("no user {user}; expected an existing 11-digit account"))
+    AdminError::Invalid(format!(
+        "no user {user}; expected an existing 11-digit account"
+    ))
 }
 
 /// Refuses the user's future logins and revokes their sessions; a running

@@ -1,8 +1,8 @@
 //! What every connection of a server shares.
 
 use crate::auth::PasswordWorkers;
-use crate::login_limits::LoginLimiter;
 use crate::hub::Hub;
+use crate::login_limits::LoginLimiter;
 use crate::store::Store;
 
 /// The server's shared state.

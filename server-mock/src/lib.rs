@@ -19,8 +19,8 @@ pub mod login_limits;
 pub mod policy;
 pub mod revocation;
 pub mod server;
-mod tickets;
 mod services;
+mod tickets;
 pub use penpen_core::sniff;
 pub mod store;
 

@@ -30,7 +30,7 @@ impl Refusal {
         match self {
             Refusal::LockedOut(wait) => format!(
                 "too many wrong passwords for this account from this address; try again in {} s",
-                wait.as_secs().max(1)
+                wait.as_millis().div_ceil(1000).max(1)
             ),
             Refusal::AddressLimited => {
                 "too many login attempts from this address; wait a minute and try again".to_owned()
@@ -177,7 +177,8 @@ impl LoginLimiter {
             forget_before(&mut pair.failures, now, window);
             let locked = pair.locked_until.is_some_and(|until| until > now);
             // Keep the backoff memory for a while after a lockout ends.
-            let recent_lockout = pair.lockouts > 0 && now.saturating_duration_since(pair.last) < quiet;
+            let recent_lockout =
+                pair.lockouts > 0 && now.saturating_duration_since(pair.last) < quiet;
             pair.in_flight > 0 || !pair.failures.is_empty() || locked || recent_lockout
         });
         maps.addresses.retain(|_, address| {
@@ -286,5 +287,134 @@ impl Drop for Attempt<'_> {
     fn drop(&mut self) {
         // Never finished (the check could not run): it no longer counts.
         self.end(None, Instant::now());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> AuthPolicy {
+        AuthPolicy {
+            login_failures_per_pair: 3,
+            login_attempts_per_address: 10,
+            login_window: Duration::from_secs(60),
+            login_lockout: Duration::from_secs(10),
+            login_lockout_max: Duration::from_secs(25),
+            limiter_entries: 100,
+            ..AuthPolicy::default()
+        }
+    }
+
+    fn account(n: u32) -> UserId {
+        UserId::parse(&format!("138{n:08}")).expect("valid")
+    }
+
+    const HOME: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1)));
+    const ELSEWHERE: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 2)));
+
+    #[test]
+    fn attempts_count_while_they_run() {
+        let limiter = LoginLimiter::new(&policy());
+        let now = Instant::now();
+        let running: Vec<_> = (0..3)
+            .map(|_| limiter.admit(&account(1), HOME, now).expect("admitted"))
+            .collect();
+        assert!(matches!(
+            limiter.admit(&account(1), HOME, now),
+            Err(Refusal::LockedOut(_))
+        ));
+        // An attempt that never ran does not count once it is dropped.
+        drop(running);
+        assert!(limiter.admit(&account(1), HOME, now).is_ok());
+    }
+
+    #[test]
+    fn lockouts_are_per_pair_and_double() {
+        let limiter = LoginLimiter::new(&policy());
+        let start = Instant::now();
+        for _ in 0..3 {
+            limiter
+                .admit(&account(1), ELSEWHERE, start)
+                .expect("admitted")
+                .failed(start);
+        }
+        assert_eq!(
+            limiter.admit(&account(1), ELSEWHERE, start).err(),
+            Some(Refusal::LockedOut(Duration::from_secs(10)))
+        );
+        // The owner at their own desk is not locked out.
+        limiter
+            .admit(&account(1), HOME, start)
+            .expect("admitted")
+            .succeeded(start);
+        let later = start + Duration::from_secs(10);
+        for _ in 0..3 {
+            limiter
+                .admit(&account(1), ELSEWHERE, later)
+                .expect("admitted")
+                .failed(later);
+        }
+        assert_eq!(
+            limiter.admit(&account(1), ELSEWHERE, later).err(),
+            Some(Refusal::LockedOut(Duration::from_secs(20)))
+        );
+        let much_later = later + Duration::from_secs(20);
+        for _ in 0..3 {
+            limiter
+                .admit(&account(1), ELSEWHERE, much_later)
+                .expect("admitted")
+                .failed(much_later);
+        }
+        // Capped.
+        assert_eq!(
+            limiter.admit(&account(1), ELSEWHERE, much_later).err(),
+            Some(Refusal::LockedOut(Duration::from_secs(25)))
+        );
+    }
+
+    #[test]
+    fn one_address_is_capped_across_accounts() {
+        let limiter = LoginLimiter::new(&policy());
+        let now = Instant::now();
+        for n in 0..10 {
+            limiter
+                .admit(&account(n), HOME, now)
+                .expect("admitted")
+                .failed(now);
+        }
+        assert_eq!(
+            limiter.admit(&account(99), HOME, now).err(),
+            Some(Refusal::AddressLimited)
+        );
+        assert!(limiter.admit(&account(99), ELSEWHERE, now).is_ok());
+    }
+
+    #[test]
+    fn the_maps_stay_bounded() {
+        let limiter = LoginLimiter::new(&policy());
+        let start = Instant::now();
+        for n in 0..5_000u32 {
+            let address = Some(IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + n)));
+            let now = start + Duration::from_millis(u64::from(n));
+            limiter
+                .admit(&account(n), address, now)
+                .expect("admitted")
+                .failed(now);
+            let (pairs, addresses) = limiter.remembered();
+            assert!(
+                pairs <= 100 && addresses <= 100,
+                "{pairs} pairs, {addresses} addresses"
+            );
+        }
+        // Once the window has passed, quiet entries are forgotten.
+        let later = start + Duration::from_secs(3600);
+        for n in 0..200u32 {
+            limiter
+                .admit(&account(n), HOME, later)
+                .expect("admitted")
+                .succeeded(later);
+        }
+        assert!(limiter.remembered().0 <= 100);
     }
 }

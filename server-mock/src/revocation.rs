@@ -186,14 +186,17 @@ impl Revocations {
     pub fn revoke(&self, user: &UserId, token_hash: &[u8], reason: &str) {
         let now = now_ms();
         let mut tokens = self.lock();
-        let entry = tokens.open.entry(token_hash.to_vec()).or_insert_with(|| Entry {
-            user: user.clone(),
-            created_ms: now,
-            last_used: Arc::new(AtomicI64::new(now)),
-            flushed_ms: now,
-            signal: watch::channel(None).0,
-            ended_ms: None,
-        });
+        let entry = tokens
+            .open
+            .entry(token_hash.to_vec())
+            .or_insert_with(|| Entry {
+                user: user.clone(),
+                created_ms: now,
+                last_used: Arc::new(AtomicI64::new(now)),
+                flushed_ms: now,
+                signal: watch::channel(None).0,
+                ended_ms: None,
+            });
         Self::end(entry, &Ended::Revoked(reason.to_owned()), now);
     }
 
@@ -282,15 +285,25 @@ pub async fn watch_sessions(context: Arc<Context>, mut stop: watch::Receiver<boo
                 for revocation in found {
                     seen = seen.max(revocation.id);
                     match &revocation.token_hash {
-                        Some(hash) => context.revocations.revoke(&revocation.user, hash, &revocation.reason),
-                        None => context.revocations.revoke_user(&revocation.user, None, &revocation.reason),
+                        Some(hash) => {
+                            context
+                                .revocations
+                                .revoke(&revocation.user, hash, &revocation.reason)
+                        }
+                        None => context.revocations.revoke_user(
+                            &revocation.user,
+                            None,
+                            &revocation.reason,
+                        ),
                     }
                 }
             }
             Err(err) => tracing::warn!(%err, "cannot read the revocation log"),
         }
         pending_uses.extend(context.revocations.sweep(&policy, now_ms()));
-        if !pending_uses.is_empty() && last_flush.elapsed() >= USE_FLUSH_EVERY.min(policy.session_idle / 4) {
+        if !pending_uses.is_empty()
+            && last_flush.elapsed() >= USE_FLUSH_EVERY.min(policy.session_idle / 4)
+        {
             let uses = std::mem::take(&mut pending_uses);
             last_flush = tokio::time::Instant::now();
             if let Err(err) = context
@@ -316,7 +329,10 @@ pub async fn watch_sessions(context: Arc<Context>, mut stop: watch::Receiver<boo
 /// Checks a token presented at a resume or an upgrade: its live session, or
 /// the refusal (13 revoked or unknown, 14 expired). The session learns its
 /// ticket key here if it was created before the server kept them.
-pub async fn check_token(context: &Context, token: &str) -> Result<SessionRow, penpen_core::ErrorReply> {
+pub async fn check_token(
+    context: &Context,
+    token: &str,
+) -> Result<SessionRow, penpen_core::ErrorReply> {
     use penpen_core::{ErrorReply, State};
     let hash = crate::auth::token_hash(token);
     let found = context

@@ -268,5 +268,10 @@ async fn download(
     Path(name): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    crate::tickets::download(&shared.context, &name, query.get("ticket").map(String::as_str)).await
+    crate::tickets::download(
+        &shared.context,
+        &name,
+        query.get("ticket").map(String::as_str),
+    )
+    .await
 }

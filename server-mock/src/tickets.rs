@@ -19,12 +19,20 @@ use penpen_core::tickets::{Ticket, TicketKey};
 /// our origin; no other origin may read it with a script.
 const FILE_HEADERS: [(header::HeaderName, &str); 3] = [
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-    (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox"),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; sandbox",
+    ),
     (header::CACHE_CONTROL, "private, max-age=600"),
 ];
 
 fn refused(status: StatusCode, reason: &'static str) -> Response {
-    (status, [(header::X_CONTENT_TYPE_OPTIONS, "nosniff")], reason).into_response()
+    (
+        status,
+        [(header::X_CONTENT_TYPE_OPTIONS, "nosniff")],
+        reason,
+    )
+        .into_response()
 }
 
 /// Answers one file request.

@@ -51,7 +51,11 @@ async fn usable(client: &mut Client) -> bool {
         .is_ok()
 }
 
-async fn resume(server: &RunningServer, account: &str, token: &str) -> Result<LoginReply, penpen_core::ErrorReply> {
+async fn resume(
+    server: &RunningServer,
+    account: &str,
+    token: &str,
+) -> Result<LoginReply, penpen_core::ErrorReply> {
     let mut stream = Client::connect(server, Service::Login, None).await;
     stream
         .request::<_, LoginReply>(&Resume {
@@ -85,12 +89,20 @@ async fn logout_closes_every_connection_of_the_token_on_every_port() {
     assert!(usable(&mut signatures).await);
     // Another session of the same user is not touched.
     let (_other_stream, other) = log_in(&server, WANG).await;
-    let mut other_port = Client::connect(&server, Service::SyncSignatures, Some(&other.token)).await;
+    let mut other_port =
+        Client::connect(&server, Service::SyncSignatures, Some(&other.token)).await;
 
     // The backlog is pushed first; the logout's reply comes after it.
-    while stream.next_message(Duration::from_millis(400)).await.is_some() {}
+    while stream
+        .next_message(Duration::from_millis(400))
+        .await
+        .is_some()
+    {}
     let started = Instant::now();
-    let _: Done = stream.request(&Logout { logout: true }).await.expect("logged out");
+    let _: Done = stream
+        .request(&Logout { logout: true })
+        .await
+        .expect("logged out");
     let pushes = closed(&mut second).await;
     assert!(signed_out(&pushes), "a signed-out push first: {pushes:?}");
     closed(&mut text).await;
@@ -101,13 +113,19 @@ async fn logout_closes_every_connection_of_the_token_on_every_port() {
     );
     assert!(usable(&mut other_port).await, "the other session stays");
     assert_eq!(
-        resume(&server, WANG, &wang.token).await.expect_err("revoked").state,
+        resume(&server, WANG, &wang.token)
+            .await
+            .expect_err("revoked")
+            .state,
         State::SESSION_INVALID
     );
     assert!(
-        Client::try_connect(server.addr(Service::Text).expect("served"), Some(&wang.token))
-            .await
-            .is_err(),
+        Client::try_connect(
+            server.addr(Service::Text).expect("served"),
+            Some(&wang.token)
+        )
+        .await
+        .is_err(),
         "a revoked token opens no port"
     );
     server.shutdown().await;
@@ -141,7 +159,10 @@ async fn a_password_change_closes_the_other_sessions_everywhere() {
     );
     assert!(signed_out(&pushes), "a signed-out push: {pushes:?}");
     let mut kept_port = Client::connect(&server, Service::SyncSignatures, Some(&kept.token)).await;
-    assert!(usable(&mut kept_port).await, "the session that changed it stays");
+    assert!(
+        usable(&mut kept_port).await,
+        "the session that changed it stays"
+    );
     server.shutdown().await;
 }
 
@@ -157,13 +178,18 @@ async fn admin_commands_reach_a_running_server() {
     )
     .await;
     // The admin command opens the same database beside the running server.
-    let admin_store =
-        Store::open(&ServerConfig::new(data.path()).database_path()).expect("admin opens the store");
+    let admin_store = Store::open(&ServerConfig::new(data.path()).database_path())
+        .expect("admin opens the store");
 
     let (mut stream, li) = log_in(&server, LI).await;
     let mut port = Client::connect(&server, Service::SyncSignatures, Some(&li.token)).await;
     let started = Instant::now();
-    assert_eq!(admin::revoke_sessions(&admin_store, LI).await.expect("revoked"), 1);
+    assert_eq!(
+        admin::revoke_sessions(&admin_store, LI)
+            .await
+            .expect("revoked"),
+        1
+    );
     closed(&mut stream).await;
     closed(&mut port).await;
     eprintln!(
@@ -174,7 +200,12 @@ async fn admin_commands_reach_a_running_server() {
     let (mut stream, li) = log_in(&server, LI).await;
     let mut port = Client::connect(&server, Service::SyncSignatures, Some(&li.token)).await;
 
-    assert_eq!(admin::disable_user(&admin_store, LI).await.expect("disabled"), 1);
+    assert_eq!(
+        admin::disable_user(&admin_store, LI)
+            .await
+            .expect("disabled"),
+        1
+    );
     closed(&mut stream).await;
     closed(&mut port).await;
     let mut login = Client::connect(&server, Service::Login, None).await;
@@ -190,7 +221,11 @@ async fn admin_commands_reach_a_running_server() {
 
     admin::enable_user(&admin_store, LI).await.expect("enabled");
     log_in(&server, LI).await;
-    assert!(admin::disable_user(&admin_store, "13899999999").await.is_err());
+    assert!(
+        admin::disable_user(&admin_store, "13899999999")
+            .await
+            .is_err()
+    );
     admin_store.close();
     server.shutdown().await;
 }
@@ -216,11 +251,17 @@ async fn sessions_expire_at_their_absolute_limit_even_while_open() {
     );
     closed(&mut port).await;
     assert_eq!(
-        resume(&server, WANG, &wang.token).await.expect_err("expired").state,
+        resume(&server, WANG, &wang.token)
+            .await
+            .expect_err("expired")
+            .state,
         State::SESSION_EXPIRED
     );
     assert_eq!(
-        resume(&server, WANG, "00ff").await.expect_err("unknown").state,
+        resume(&server, WANG, "00ff")
+            .await
+            .expect_err("unknown")
+            .state,
         State::SESSION_INVALID
     );
     server.shutdown().await;
@@ -249,9 +290,14 @@ async fn an_idle_session_expires_and_a_used_one_does_not() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     assert_eq!(
-        resume(&server, WANG, &idle.token).await.expect_err("idle too long").state,
+        resume(&server, WANG, &idle.token)
+            .await
+            .expect_err("idle too long")
+            .state,
         State::SESSION_EXPIRED
     );
-    resume(&server, LI, &busy.token).await.expect("the used session resumes");
+    resume(&server, LI, &busy.token)
+        .await
+        .expect("the used session resumes");
     server.shutdown().await;
 }

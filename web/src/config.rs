@@ -77,7 +77,12 @@ impl ServerAddress {
     pub fn file_url(&self, service: Service, name: &str, token: &str) -> String {
         let base = self.websocket_url(service);
         let base = base.strip_prefix("ws://").unwrap_or(&base);
-        crate::files::ticket_url(&format!("http://{base}"), name, token, crate::files::now_ms())
+        crate::files::ticket_url(
+            &format!("http://{base}"),
+            name,
+            token,
+            crate::files::now_ms(),
+        )
     }
 }
 

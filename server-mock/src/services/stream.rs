@@ -6,9 +6,9 @@ use crate::connection::error_frame;
 use crate::context::{Context, now_ms};
 use crate::hub::{Delivery, Subscription};
 use crate::revocation::{Ended, SessionWatch, check_token};
+use crate::store::queries;
 use crate::store::sessions::{self, SessionRow};
 use axum::extract::ws::CloseFrame;
-use crate::store::queries;
 use axum::extract::ws::{Message as WsMessage, WebSocket};
 use futures_util::SinkExt;
 use penpen_core::packets::Done;
@@ -447,9 +447,7 @@ async fn resume_session(
         .read(move |conn| queries::account(conn, &user))
         .await
         .map_err(|e| e.reply())?
-        .ok_or_else(|| {
-            ErrorReply::new(State::SESSION_INVALID, "this account no longer exists")
-        })?;
+        .ok_or_else(|| ErrorReply::new(State::SESSION_INVALID, "this account no longer exists"))?;
     Ok((
         LoginReply {
             state: State::SUCCESS,

@@ -83,7 +83,11 @@ pub fn sessions_tagged(conn: &Connection, tag: &[u8; 8]) -> Result<Vec<SessionRo
 }
 
 /// Keeps a session's ticket key (learnt when its token is presented).
-pub fn set_ticket_key(conn: &Connection, token_hash: &[u8], key: &[u8; 32]) -> Result<(), StoreError> {
+pub fn set_ticket_key(
+    conn: &Connection,
+    token_hash: &[u8],
+    key: &[u8; 32],
+) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE sessions SET ticket_key = ?2 WHERE token_hash = ?1",
         params![token_hash, &key[..]],
@@ -144,13 +148,21 @@ pub fn set_disabled(conn: &Connection, user: &UserId, disabled: bool) -> Result<
 /// Whether an account is disabled (`None`: no such account).
 pub fn is_disabled(conn: &Connection, user: &UserId) -> Result<Option<bool>, StoreError> {
     Ok(conn
-        .query_row("SELECT disabled FROM users WHERE id = ?1", [user.as_str()], |r| r.get(0))
+        .query_row(
+            "SELECT disabled FROM users WHERE id = ?1",
+            [user.as_str()],
+            |r| r.get(0),
+        )
         .optional()?)
 }
 
 /// The newest entry of the revocation log (0 when empty).
 pub fn last_revocation(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn.query_row("SELECT coalesce(max(id), 0) FROM revocations", [], |r| r.get(0))?)
+    Ok(
+        conn.query_row("SELECT coalesce(max(id), 0) FROM revocations", [], |r| {
+            r.get(0)
+        })?,
+    )
 }
 
 /// The revocations logged after `after`, oldest first.
@@ -159,7 +171,12 @@ pub fn revocations_after(conn: &Connection, after: i64) -> Result<Vec<Revocation
         "SELECT id, user, token_hash, reason FROM revocations WHERE id > ?1 ORDER BY id LIMIT 1000",
     )?;
     let rows = statement.query_map([after], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get(2)?,
+            r.get(3)?,
+        ))
     })?;
     let mut found = Vec::new();
     for entry in rows {
