@@ -107,9 +107,9 @@ impl RunningServer {
             .await
             .map_err(|e| StoreError::Database(e.to_string()))??;
         if config.demo && demo::load_if_empty(&store, now_ms()).await? {
+            // The server never writes a password to its log, not even the demo's.
             tracing::info!(
-                "loaded the demo company: accounts 13800000001 to 13800000024, password {}",
-                demo::DEMO_PASSWORD
+                "loaded the demo company: accounts 13800000001 to 13800000024 (their password is in the README)"
             );
         }
         let context = Arc::new(Context {
