@@ -505,10 +505,10 @@ pub fn voice_player(props: &PlayerProps) -> Html {
             }
             // It failed to load (its file ticket may have run out while the
             // page stayed open): load it again with a fresh ticket.
-            if element.network_state() == web_sys::HtmlMediaElement::NETWORK_NO_SOURCE {
-                if let Some(fresh) = crate::files::renewed(&element.src()) {
-                    element.set_src(&fresh);
-                }
+            if element.network_state() == web_sys::HtmlMediaElement::NETWORK_NO_SOURCE
+                && let Some(fresh) = crate::files::renewed(&element.src())
+            {
+                element.set_src(&fresh);
             }
             PLAYING.with(|current| {
                 if let Some(other) = current.borrow_mut().replace(element.clone())
