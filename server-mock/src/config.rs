@@ -33,6 +33,8 @@ pub struct ServerConfig {
     /// How many groups a 53888 page holds when the request gives no limit
     /// (1 to 200).
     pub groups_page: u32,
+    /// Session lifetimes, login limits and per-user change limits.
+    pub auth: crate::policy::AuthPolicy,
 }
 
 impl ServerConfig {
@@ -47,6 +49,7 @@ impl ServerConfig {
             heartbeat: std::time::Duration::from_secs(20),
             store: crate::store::StoreOptions::default(),
             groups_page: penpen_core::limits::DEFAULT_PAGE,
+            auth: crate::policy::AuthPolicy::default(),
         }
     }
 

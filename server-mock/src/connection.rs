@@ -1,17 +1,29 @@
 //! One authenticated connection to a service port other than 20888: frames in,
 //! exactly one reply out for each, in order.
 
+use crate::revocation::SessionWatch;
 use crate::server::Shared;
 use crate::services::{self, Caller};
 use axum::extract::ws::{Message, WebSocket};
 use penpen_core::{Encoding, ErrorReply, Frame, State};
 
-pub(crate) async fn serve(mut socket: WebSocket, mut shared: Shared, caller: Caller) {
+pub(crate) async fn serve(
+    mut socket: WebSocket,
+    mut shared: Shared,
+    caller: Caller,
+    mut session: SessionWatch,
+) {
+    let mut close = None;
     loop {
         let message = tokio::select! {
             message = socket.recv() => message,
             _ = shared.shutdown.wait_for(|stopped| *stopped) => break,
+            why = session.ended() => {
+                close = Some(services::stream::close_frame(&why));
+                break;
+            }
         };
+        session.touch();
         let reply = match message {
             Some(Ok(Message::Text(text))) => reply_to(&shared, &caller, text.as_str()).await,
             Some(Ok(Message::Binary(_))) => error_frame(
@@ -32,7 +44,7 @@ pub(crate) async fn serve(mut socket: WebSocket, mut shared: Shared, caller: Cal
             break;
         }
     }
-    let _ = socket.send(Message::Close(None)).await;
+    let _ = socket.send(Message::Close(close)).await;
 }
 
 async fn reply_to(shared: &Shared, caller: &Caller, text: &str) -> String {

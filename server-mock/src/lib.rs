@@ -9,15 +9,21 @@
 
 pub mod admin;
 pub mod auth;
+pub mod change_limits;
 pub mod config;
 mod connection;
 pub mod context;
 pub mod demo;
 pub mod hub;
+pub mod login_limits;
+pub mod policy;
+pub mod revocation;
 pub mod server;
 mod services;
+mod tickets;
 pub use penpen_core::sniff;
 pub mod store;
 
 pub use config::{PortPlan, ServerConfig};
+pub use policy::AuthPolicy;
 pub use server::{RunningServer, StartError};

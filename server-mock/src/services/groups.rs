@@ -107,6 +107,12 @@ pub async fn create(context: &Context, user: &UserId, frame: &Frame) -> Reply {
             ),
         ));
     }
+    // Each creation notifies every member: a per-user allowance bounds that.
+    context.changes.admit(
+        user,
+        crate::change_limits::Change::GroupCreation,
+        std::time::Instant::now(),
+    )?;
     let holder = user.clone();
     let (gid, stored) = context
         .store

@@ -20,6 +20,7 @@
 
 pub mod queries;
 pub mod schema;
+pub mod sessions;
 
 use penpen_core::{ErrorReply, State};
 use rusqlite::{Connection, OpenFlags};
