@@ -57,7 +57,10 @@ fn jpeg(bytes: &[u8]) -> Option<(u32, u32)> {
             at += 1;
         }
         if *bytes.get(at)? != 0xFF {
-            return None;
+            // Stray bytes between segments: decoders skip to the next marker
+            // (libjpeg warns "extraneous bytes"), and so does this.
+            at += bytes.get(at..)?.iter().position(|&b| b == 0xFF)?;
+            continue;
         }
         let marker = *bytes.get(at + 1)?;
         match marker {
@@ -135,6 +138,12 @@ mod tests {
         let dht = [0xFF, 0xD8, 0xFF, 0xC4, 0x00, 0x04, 0x12, 0x34, 0xFF, 0xDA];
         assert_eq!(dimensions(&dht, Format::Jpeg), None);
         assert_eq!(dimensions(&[0xFF, 0xD8, 0xFF], Format::Jpeg), None);
+        // Padding between segments is skipped, as decoders do.
+        let padded = [
+            0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x02, 0x00, 0x00, 0xFF, 0xC0, 0x00, 0x11, 0x08, 0x00,
+            0x10, 0x00, 0x20,
+        ];
+        assert_eq!(dimensions(&padded, Format::Jpeg), Some((32, 16)));
         assert_eq!(
             dimensions(&[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x00], Format::Jpeg),
             None,
