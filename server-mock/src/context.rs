@@ -21,6 +21,8 @@ pub struct Context {
     pub data_dir: std::path::PathBuf,
     /// How often the live stream is pinged.
     pub heartbeat: std::time::Duration,
+    /// The open connections, counted against the configured caps.
+    pub connections: std::sync::Arc<crate::limits::Connections>,
 }
 
 /// Milliseconds since the Unix epoch, now.

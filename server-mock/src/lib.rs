@@ -9,15 +9,23 @@
 
 pub mod admin;
 pub mod auth;
+pub mod cli;
 pub mod config;
 mod connection;
 pub mod context;
 pub mod demo;
 pub mod hub;
+pub mod limits;
+mod listener;
+mod origin;
 pub mod server;
 mod services;
 pub use penpen_core::sniff;
+mod socket;
 pub mod store;
+pub mod tls;
 
 pub use config::{PortPlan, ServerConfig};
+pub use limits::ConnectionLimits;
 pub use server::{RunningServer, StartError};
+pub use tls::TlsConfig;

@@ -26,6 +26,8 @@ struct Args {
     /// The zone of message times, in minutes east of UTC (480 is UTC+8).
     #[arg(long, value_name = "MINUTES", default_value_t = penpen_core::time::DEFAULT_UTC_OFFSET_MINUTES, allow_negative_numbers = true)]
     utc_offset: i32,
+    #[command(flatten)]
+    network: penpen_server_mock::cli::NetworkArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -75,14 +77,17 @@ async fn main() -> anyhow::Result<()> {
     if let Some(Command::Admin { action }) = args.command {
         return admin(&args.data, action).await;
     }
-    let config = ServerConfig {
-        data_dir: args.data,
+    let mut config = ServerConfig {
+        data_dir: args.data.clone(),
         host: args.host,
         ports: PortPlan::Offset(args.port_offset),
         demo: !args.no_demo,
         utc_offset_minutes: args.utc_offset,
-        heartbeat: std::time::Duration::from_secs(20),
+        ..ServerConfig::new(&args.data)
     };
+    args.network
+        .apply(&mut config)
+        .context("penpen-server-mock cannot use its network options")?;
     let server = RunningServer::start(config)
         .await
         .context("penpen-server-mock could not start")?;

@@ -5,6 +5,8 @@ use crate::auth;
 use crate::connection::error_frame;
 use crate::context::{Context, now_ms};
 use crate::hub::{Delivery, Subscription};
+use crate::limits::Held;
+use crate::socket;
 use crate::store::queries;
 use axum::extract::ws::{Message as WsMessage, WebSocket};
 use futures_util::SinkExt;
@@ -39,12 +41,14 @@ enum After {
     ReplyAndClose(String),
 }
 
-/// Serves one connection to 20888 until it closes or the server stops.
-pub async fn serve(
+/// Serves one connection to 20888 until it closes or the server stops;
+/// `held` keeps the connection's places among the open ones.
+pub(crate) async fn serve(
     mut socket: WebSocket,
     context: Arc<Context>,
     mut shutdown: watch::Receiver<bool>,
     peer: SocketAddr,
+    mut held: Held,
 ) {
     let mut session: Option<Session> = None;
     let mut newest: Option<watch::Receiver<Seq>> = None;
@@ -54,22 +58,39 @@ pub async fn serve(
     let dead_after = every * SILENT_HEARTBEATS;
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     let mut last_heard = Instant::now();
+    // An anonymous connection costs memory and a file descriptor: it gets a
+    // few seconds to log in.
+    let login_deadline = context.connections.limits().login_deadline;
+    let login_by = tokio::time::sleep(login_deadline);
+    tokio::pin!(login_by);
 
     loop {
         tokio::select! {
+            () = &mut login_by, if session.is_none() => {
+                let reply = ErrorReply::new(
+                    State::SESSION_INVALID,
+                    format!("no login within {} s of connecting; connect again and log in at once", login_deadline.as_secs_f32()),
+                );
+                socket::close_with(&mut socket, axum::extract::ws::close_code::POLICY, &reply).await;
+                break;
+            }
             incoming = socket.recv() => {
                 last_heard = Instant::now();
                 let was_logged_in = session.is_some();
                 let after = match incoming {
                     Some(Ok(WsMessage::Text(text))) => {
-                        handle(&context, &mut session, &mut newest, &mut pushes, &mut deliveries, text.as_str(), peer).await
+                        handle(&context, &mut session, &mut newest, &mut pushes, &mut deliveries, text.as_str(), peer, &mut held).await
                     }
                     Some(Ok(WsMessage::Binary(_))) => After::Reply(error_frame(
                         Encoding::Base64,
                         &ErrorReply::new(State::BAD_FRAME, "binary WebSocket message; expected a text frame holding a PENPEN envelope"),
                     )),
                     Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => After::Nothing,
-                    Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(WsMessage::Close(_))) | None => break,
+                    Some(Err(err)) => {
+                        socket::end_after_read_error(&mut socket, err).await;
+                        break;
+                    }
                 };
                 match after {
                     After::Nothing => {}
@@ -217,6 +238,7 @@ async fn handle(
     deliveries: &mut Option<mpsc::Receiver<Delivery>>,
     text: &str,
     peer: SocketAddr,
+    held: &mut Held,
 ) -> After {
     let frame = match Frame::decode(text) {
         Ok(frame) => frame,
@@ -272,7 +294,13 @@ async fn handle(
             };
         }
     };
-    // A login or a resume went through: the connection becomes a live stream.
+    // A login or a resume went through: the connection becomes a live
+    // stream, if its token is not on too many connections already.
+    let authenticated = authenticated.and_then(|(reply, token_hash)| {
+        held.hold_token(&context.connections, &token_hash)
+            .map_err(|refusal| ErrorReply::new(State::RATE_LIMITED, refusal.to_string()))?;
+        Ok((reply, token_hash))
+    });
     let started = match authenticated {
         Ok((reply, token_hash)) => start_session(context, &reply.user, token_hash)
             .await
