@@ -87,7 +87,7 @@ impl Listener {
 }
 
 /// Answers a refused plain connection with a 503 and the reason, without
-/// reading the request or allocating: one non-blocking write, then close.
+/// parsing the request or waiting: one non-blocking write, then close.
 fn refuse_plain(tcp: &TcpStream, reason: &str) {
     let response = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reason}",

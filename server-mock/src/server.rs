@@ -84,6 +84,8 @@ impl RunningServer {
     /// Binding happens before anything is served, so a port that is taken fails
     /// the whole start and no half-started server is left behind.
     pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+        let tls = config.tls.as_ref().map(|tls| tls.acceptor()).transpose()?;
+        let origins = OriginPolicy::new(&config.allowed_origins, &config.own_names());
         std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
             path: config.data_dir.clone(),
             source,
@@ -130,8 +132,6 @@ impl RunningServer {
                 config.trusted_proxies.clone(),
             )),
         });
-        let tls = config.tls.as_ref().map(|tls| tls.acceptor()).transpose()?;
-        let origins = OriginPolicy::new(&config.allowed_origins, &config.own_names());
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut addrs = BTreeMap::new();
