@@ -30,6 +30,8 @@ pub struct Context {
     pub revocations: crate::revocation::Revocations,
     /// Per-user limits on group creation and profile changes.
     pub changes: crate::change_limits::ChangeLimiter,
+    /// The open connections, counted against the configured caps.
+    pub connections: std::sync::Arc<crate::limits::Connections>,
 }
 
 /// Milliseconds since the Unix epoch, now.

@@ -32,6 +32,8 @@ struct Args {
     /// Sessions expire this many days after the login, used or not.
     #[arg(long, value_name = "DAYS", default_value_t = 90)]
     session_lifetime_days: u64,
+    #[command(flatten)]
+    network: penpen_server_mock::cli::NetworkArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -97,21 +99,22 @@ async fn main() -> anyhow::Result<()> {
     if let Some(Command::Admin { action }) = args.command {
         return admin(&args.data, action).await;
     }
-    let config = ServerConfig {
-        data_dir: args.data,
+    let mut config = ServerConfig {
+        data_dir: args.data.clone(),
         host: args.host,
         ports: PortPlan::Offset(args.port_offset),
         demo: args.demo,
         utc_offset_minutes: args.utc_offset,
-        heartbeat: std::time::Duration::from_secs(20),
-        store: Default::default(),
-        groups_page: penpen_core::limits::DEFAULT_PAGE,
         auth: penpen_server_mock::AuthPolicy {
             session_idle: std::time::Duration::from_secs(args.session_idle_days * 86_400),
             session_lifetime: std::time::Duration::from_secs(args.session_lifetime_days * 86_400),
             ..Default::default()
         },
+        ..ServerConfig::new(&args.data)
     };
+    args.network
+        .apply(&mut config)
+        .context("penpen-server-mock cannot use its network options")?;
     let server = RunningServer::start(config)
         .await
         .context("penpen-server-mock could not start")?;

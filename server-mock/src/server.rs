@@ -2,14 +2,16 @@
 
 use crate::config::{PortPlan, ServerConfig};
 use crate::context::{Context, now_ms};
+use crate::limits::Connections;
+use crate::listener::Listener;
+use crate::origin::{self, OriginPolicy};
 use crate::store::{Store, StoreError};
 use crate::{auth, connection, demo, services};
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, Query, State, WebSocketUpgrade};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use penpen_core::{MAX_FRAME_BYTES, Service};
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -54,6 +56,9 @@ pub enum StartError {
         /// The offset asked for.
         offset: u16,
     },
+    /// The TLS certificate or key cannot be used.
+    #[error("cannot serve TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// A server whose listeners are running.
@@ -79,6 +84,8 @@ impl RunningServer {
     /// Binding happens before anything is served, so a port that is taken fails
     /// the whole start and no half-started server is left behind.
     pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+        let tls = config.tls.as_ref().map(|tls| tls.acceptor()).transpose()?;
+        let origins = OriginPolicy::new(&config.allowed_origins, &config.own_names());
         std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
             path: config.data_dir.clone(),
             source,
@@ -132,6 +139,10 @@ impl RunningServer {
             policy: config.auth.clone(),
             revocations: Default::default(),
             changes: crate::change_limits::ChangeLimiter::new(&config.auth),
+            connections: Arc::new(Connections::new(
+                config.limits.clone(),
+                config.trusted_proxies.clone(),
+            )),
         });
         // Made now, so the first login for an unknown account is not slower.
         let _ = context.passwords.run(|| auth::dummy_hash().len()).await;
@@ -155,32 +166,26 @@ impl RunningServer {
                 context: context.clone(),
                 shutdown: shutdown_rx.clone(),
             };
-            let mut stop = shutdown_rx.clone();
             let mut app = Router::new().route("/", get(upgrade));
             if matches!(service, Service::Image | Service::Voice) {
                 app = app.route("/files/{name}", get(download));
             }
-            let app = app.with_state(shared);
-            // Frames are small and each should leave at once: without
-            // TCP_NODELAY a second frame waits for the peer's delayed ACK.
-            let listener = listener.tap_io(|tcp| {
-                if let Err(err) = tcp.set_nodelay(true) {
-                    tracing::debug!(%err, "cannot set TCP_NODELAY");
+            let router = app
+                .with_state(shared)
+                .layer(axum::middleware::from_fn_with_state(
+                    origins.clone(),
+                    origin::check,
+                ));
+            tasks.spawn(
+                Listener {
+                    tcp: listener,
+                    router,
+                    tls: tls.clone(),
+                    connections: context.connections.clone(),
+                    shutdown: shutdown_rx.clone(),
                 }
-            });
-            tasks.spawn(async move {
-                let served = axum::serve(
-                    listener,
-                    app.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|stopped| *stopped).await;
-                })
-                .await;
-                if let Err(err) = served {
-                    tracing::error!(%service, %err, "listener failed");
-                }
-            });
+                .run(),
+            );
             tracing::info!(%service, %addr, "listening");
         }
         Ok(RunningServer {
@@ -224,22 +229,33 @@ const WEBSOCKET_MESSAGE_LIMIT: usize = MAX_FRAME_BYTES + 1024 * 1024;
 async fn upgrade(
     State(shared): State<Shared>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
     ws: WebSocketUpgrade,
 ) -> Response {
+    let (peer, mut held) = match shared.context.connections.admit_upgrade(peer, &headers) {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refusal.into_response(),
+    };
+    // 20888 carries everything sent before login, and only small requests.
+    let frame_limit = match shared.service {
+        Service::Login => shared.context.connections.limits().login_port_frame_bytes,
+        _ => WEBSOCKET_MESSAGE_LIMIT,
+    };
     // Small buffers: an idle session should cost a few kilobytes, and large
     // frames still arrive whole (the buffer only sets the read step).
     let ws = ws
-        .max_message_size(WEBSOCKET_MESSAGE_LIMIT)
-        .max_frame_size(WEBSOCKET_MESSAGE_LIMIT)
+        .max_message_size(frame_limit)
+        .max_frame_size(frame_limit)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0);
     if shared.service == Service::Login {
         let Shared {
             context, shutdown, ..
         } = shared;
-        return ws
-            .on_upgrade(move |socket| services::stream::serve(socket, context, shutdown, peer));
+        return ws.on_upgrade(move |socket| {
+            services::stream::serve(socket, context, shutdown, peer, held)
+        });
     }
     // Every other port needs a live session's token in the URL.
     let Some(token) = query.get("token").filter(|t| !t.is_empty()) else {
@@ -251,6 +267,10 @@ async fn upgrade(
     };
     match crate::revocation::check_token(&shared.context, token).await {
         Ok(session) => {
+            if let Err(refusal) = held.hold_token(&shared.context.connections, &session.token_hash)
+            {
+                return refusal.into_response();
+            }
             // Registered before the upgrade: a revocation from now on closes it.
             let ended = shared.context.revocations.register(&session);
             let caller = services::Caller {
@@ -258,7 +278,7 @@ async fn upgrade(
                 token_hash: session.token_hash,
                 address: Some(peer.ip()),
             };
-            ws.on_upgrade(move |socket| connection::serve(socket, shared, caller, ended))
+            ws.on_upgrade(move |socket| connection::serve(socket, shared, caller, ended, held))
         }
         Err(refusal) => {
             let status = if refusal.state == penpen_core::State::SERVER_ERROR {

@@ -512,6 +512,9 @@ async fn a_peer_that_stops_answering_pings_is_dropped_and_goes_offline() {
         Some(penpen_core::packets::profile::Presence::Online)
     );
     tokio::time::sleep(Duration::from_millis(800)).await;
+    // A new connection: this client does not read while it sleeps, so it
+    // answers no pings either and 51888 has closed the old one too.
+    let mut contacts = Client::connect(&server, Service::SyncContacts, Some(&zhang.token)).await;
     let directory: Directory = contacts
         .request(&DirectoryQuery::default())
         .await

@@ -5,7 +5,9 @@ use crate::auth;
 use crate::connection::error_frame;
 use crate::context::{Context, now_ms};
 use crate::hub::{Delivery, Subscription};
+use crate::limits::Held;
 use crate::revocation::{Ended, SessionWatch, check_token};
+use crate::socket;
 use crate::store::queries;
 use crate::store::sessions::{self, SessionRow};
 use axum::extract::ws::CloseFrame;
@@ -44,12 +46,14 @@ enum After {
     ReplyAndClose(String),
 }
 
-/// Serves one connection to 20888 until it closes or the server stops.
-pub async fn serve(
+/// Serves one connection to 20888 until it closes or the server stops;
+/// `held` keeps the connection's places among the open ones.
+pub(crate) async fn serve(
     mut socket: WebSocket,
     context: Arc<Context>,
     mut shutdown: watch::Receiver<bool>,
     peer: SocketAddr,
+    mut held: Held,
 ) {
     let mut session: Option<Session> = None;
     let mut newest: Option<watch::Receiver<Seq>> = None;
@@ -61,9 +65,22 @@ pub async fn serve(
     let mut last_heard = Instant::now();
     let mut ended: Option<SessionWatch> = None;
     let mut close: Option<CloseFrame> = None;
+    // An anonymous connection costs memory and a file descriptor: it gets a
+    // few seconds to log in.
+    let login_deadline = context.connections.limits().login_deadline;
+    let login_by = tokio::time::sleep(login_deadline);
+    tokio::pin!(login_by);
 
     loop {
         tokio::select! {
+            () = &mut login_by, if session.is_none() => {
+                let reply = ErrorReply::new(
+                    State::SESSION_INVALID,
+                    format!("no login within {} s of connecting; connect again and log in at once", login_deadline.as_secs_f32()),
+                );
+                socket::close_with(&mut socket, axum::extract::ws::close_code::POLICY, &reply).await;
+                break;
+            }
             incoming = socket.recv() => {
                 last_heard = Instant::now();
                 if let Some(watch) = &ended {
@@ -72,14 +89,18 @@ pub async fn serve(
                 let was_logged_in = session.is_some();
                 let after = match incoming {
                     Some(Ok(WsMessage::Text(text))) => {
-                        handle(&context, &mut session, &mut newest, &mut pushes, &mut deliveries, text.as_str(), peer).await
+                        handle(&context, &mut session, &mut newest, &mut pushes, &mut deliveries, text.as_str(), peer, &mut held).await
                     }
                     Some(Ok(WsMessage::Binary(_))) => After::Reply(error_frame(
                         Encoding::Base64,
                         &ErrorReply::new(State::BAD_FRAME, "binary WebSocket message; expected a text frame holding a PENPEN envelope"),
                     )),
                     Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => After::Nothing,
-                    Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(WsMessage::Close(_))) | None => break,
+                    Some(Err(err)) => {
+                        socket::end_after_read_error(&mut socket, err).await;
+                        break;
+                    }
                 };
                 match after {
                     After::Nothing => {}
@@ -247,6 +268,9 @@ async fn next_push(pushes: &mut Option<mpsc::Receiver<Push>>) -> Option<Push> {
     }
 }
 
+// The connection's state travels as separate borrows so the select loop can
+// await each receiver on its own.
+#[allow(clippy::too_many_arguments)]
 async fn handle(
     context: &Arc<Context>,
     session: &mut Option<Session>,
@@ -255,6 +279,7 @@ async fn handle(
     deliveries: &mut Option<mpsc::Receiver<Delivery>>,
     text: &str,
     peer: SocketAddr,
+    held: &mut Held,
 ) -> After {
     let frame = match Frame::decode(text) {
         Ok(frame) => frame,
@@ -314,7 +339,13 @@ async fn handle(
             };
         }
     };
-    // A login or a resume went through: the connection becomes a live stream.
+    // A login or a resume went through: the connection becomes a live
+    // stream, if its token is not on too many connections already.
+    let authenticated = authenticated.and_then(|(reply, stored)| {
+        held.hold_token(&context.connections, &stored.token_hash)
+            .map_err(|refusal| ErrorReply::new(State::RATE_LIMITED, refusal.to_string()))?;
+        Ok((reply, stored))
+    });
     let started = match authenticated {
         Ok((reply, stored)) => start_session(context, &reply.user, stored)
             .await
