@@ -35,9 +35,10 @@ fi
 url="http://127.0.0.1:$web_port/"
 # The app learns shifted ports the way a deployment tells it: a penpen.json
 # served beside index.html (Trunk.toml's hook copies the file named here).
+# Its host and TLS default to the page's own.
 if [ "$offset" -ne 0 ]; then
   export PENPEN_DEPLOYMENT_FILE="$PENPEN_ROOT/data/penpen.json"
-  printf '{"host": "127.0.0.1", "port_offset": %d}\n' "$offset" >"$PENPEN_DEPLOYMENT_FILE"
+  printf '{"port_offset": %d}\n' "$offset" >"$PENPEN_DEPLOYMENT_FILE"
 fi
 cat <<MSG
 

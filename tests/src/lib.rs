@@ -172,8 +172,11 @@ fn deployment_file(port_offset: u16, tls: bool) -> String {
 /// This is the one place the harness meets the server's TLS support: it
 /// hands the server the certificate and key the browsers trust.
 fn enable_server_tls(config: &mut ServerConfig, tls: &ServerTls) -> anyhow::Result<()> {
-    let _ = (config, &tls.cert_path, &tls.key_path);
-    bail!("penpen-server-mock cannot serve TLS yet (ServerConfig has no TLS setting)")
+    config.tls = Some(penpen_server_mock::TlsConfig::from_files(
+        &tls.cert_path,
+        &tls.key_path,
+    )?);
+    Ok(())
 }
 
 /// What a test body gets: where the app is, and a way to open browsers.
