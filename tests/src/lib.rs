@@ -174,7 +174,7 @@ fn deployment_file(port_offset: u16, tls: bool) -> String {
 /// server's TLS (branch h-conn: `ServerConfig::tls`, `TlsConfig`) merged,
 /// the body is:
 ///
-/// ```ignore
+/// ```text
 /// config.tls = Some(penpen_server_mock::TlsConfig::from_files(&tls.cert_path, &tls.key_path)?);
 /// Ok(())
 /// ```
