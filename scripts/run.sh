@@ -59,7 +59,13 @@ if ! start_server "$PENPEN_ROOT/data" "$offset" "$PENPEN_ROOT/data/server.log" "
 fi
 
 url="$scheme://$host:$web_port/"
-[ "$offset" -ne 0 ] && url="${url}?server=$host&port_offset=$offset"
+# The app learns shifted ports the way a deployment tells it: a penpen.json
+# served beside index.html (Trunk.toml's hook copies the file named here).
+# Its host and TLS default to the page's own.
+if [ "$offset" -ne 0 ]; then
+  export PENPEN_DEPLOYMENT_FILE="$PENPEN_ROOT/data/penpen.json"
+  printf '{"port_offset": %d}\n' "$offset" >"$PENPEN_DEPLOYMENT_FILE"
+fi
 cat <<MSG
 
   penpen-server-mock is running (data in ./data, log in data/server.log).

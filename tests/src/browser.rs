@@ -18,33 +18,40 @@ pub struct Browser {
 }
 
 impl Browser {
-    pub(crate) async fn launch(
+    /// Starts Chromium with `extra` arguments after the usual ones (e.g. the
+    /// test certificate's key to trust).
+    pub(crate) async fn launch_with(
         driver_url: &str,
         test: &str,
         name: &str,
+        extra: &[String],
     ) -> anyhow::Result<Browser> {
         let profile = tempfile::tempdir().context("browser profile folder")?;
         let chromium = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--no-first-run",
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            "--window-size=1280,800",
+        ]
+        .map(str::to_owned)
+        .into();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
+        args.extend(extra.iter().cloned());
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".into(),
             json!({
                 "binary": chromium,
-                "args": [
-                    "--headless=new",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-dev-shm-usage",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--use-fake-device-for-media-stream",
-                    "--use-fake-ui-for-media-stream",
-                    "--window-size=1280,800",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
+                "args": args,
             }),
         );
         let client = ClientBuilder::new(HttpConnector::new())

@@ -9,6 +9,7 @@
 pub mod app;
 pub mod cache;
 pub mod config;
+pub mod deployment;
 pub mod driver;
 pub mod files;
 pub mod i18n;

@@ -825,6 +825,7 @@ async fn images_show_from_the_outbox_then_from_the_server_with_the_token() {
         server: ServerAddress {
             host: "127.0.0.1".into(),
             port_offset: 7,
+            tls: false,
         },
         token: "t0ken".into(),
     });
@@ -888,6 +889,7 @@ async fn voice_messages_show_their_length_and_an_unplayed_dot_until_played() {
         server: ServerAddress {
             host: "127.0.0.1".into(),
             port_offset: 0,
+            tls: false,
         },
         token: "t".into(),
     });
@@ -923,4 +925,50 @@ async fn voice_messages_show_their_length_and_an_unplayed_dot_until_played() {
         text("localStorage.getItem('penpen.played')").contains('3'),
         "played is remembered on this device"
     );
+}
+
+#[wasm_bindgen_test]
+async fn logging_out_asks_whether_to_keep_this_devices_messages() {
+    let screen = mount(signed_in()).await;
+    let logouts = |driver: &Driver| {
+        driver
+            .sent()
+            .into_iter()
+            .filter_map(|c| match c {
+                Command::LogOut { keep_messages } => Some(keep_messages),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    // The bar's button asks first and sends nothing; cancel (and Esc) close.
+    click("#logout");
+    settle().await;
+    assert!(exists("#logout-dialog"));
+    assert!(text("document.querySelector('#logout-dialog').textContent").contains("保留"));
+    assert!(logouts(&screen.driver).is_empty());
+    click("#logout-cancel");
+    settle().await;
+    assert!(!exists("#logout-dialog"));
+    click("#logout");
+    settle().await;
+    js("window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }))");
+    settle().await;
+    assert!(!exists("#logout-dialog"));
+    assert!(logouts(&screen.driver).is_empty());
+
+    click("#logout");
+    settle().await;
+    click("#logout-keep");
+    settle().await;
+    assert_eq!(logouts(&screen.driver), vec![true]);
+    assert!(!exists("#logout-dialog"));
+
+    // The me tab's button asks the same question; "remove" says so.
+    click("#tab-me");
+    settle().await;
+    click("#me-logout");
+    settle().await;
+    click("#logout-remove");
+    settle().await;
+    assert_eq!(logouts(&screen.driver), vec![true, false]);
 }
