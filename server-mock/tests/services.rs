@@ -487,7 +487,9 @@ async fn a_peer_that_stops_answering_pings_is_dropped_and_goes_offline() {
     let data = tempfile::tempdir().expect("folder");
     let mut config = penpen_server_mock::ServerConfig::new(data.path());
     config.ports = penpen_server_mock::PortPlan::Ephemeral;
-    config.heartbeat = Duration::from_millis(100);
+    // Long enough that Liu is surely still online at the first look on a
+    // busy machine (dropped after three silent heartbeats), short for a test.
+    config.heartbeat = Duration::from_millis(500);
     let server = penpen_server_mock::RunningServer::start(config)
         .await
         .expect("starts");
@@ -510,18 +512,23 @@ async fn a_peer_that_stops_answering_pings_is_dropped_and_goes_offline() {
         presence_of_liu(&directory),
         Some(penpen_core::packets::profile::Presence::Online)
     );
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    // A new connection: this client does not read while it sleeps, so it
-    // answers no pings either and 51888 has closed the old one too.
-    let mut contacts = Client::connect(&server, Service::SyncContacts, Some(&zhang.token)).await;
-    let directory: Directory = contacts
-        .request(&DirectoryQuery::default())
-        .await
-        .expect("directory");
-    assert_eq!(
-        presence_of_liu(&directory),
-        Some(penpen_core::packets::profile::Presence::Offline)
-    );
+    // Asking again and again keeps this connection reading, so it answers
+    // its own pings while Liu's goes silent.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let directory: Directory = contacts
+            .request(&DirectoryQuery::default())
+            .await
+            .expect("directory");
+        if presence_of_liu(&directory) == Some(penpen_core::packets::profile::Presence::Offline) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Liu's silent stream was never dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     drop(silent);
     server.shutdown().await;
 }
