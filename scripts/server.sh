@@ -9,7 +9,7 @@ start_server() {
   local data=$1 offset=$2 log=$3
   shift 3
   local port=$((20888 + offset))
-  "${CARGO_TARGET_DIR:-$PENPEN_ROOT/target}/${SERVER_PROFILE:-debug}/penpen-server-mock" --data "$data" --port-offset "$offset" "$@" >"$log" 2>&1 &
+  "${CARGO_TARGET_DIR:-$PENPEN_ROOT/target}/${SERVER_PROFILE:-debug}/penpen-server-mock" --data "$data" --port-offset "$offset" --demo "$@" >"$log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 300); do
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then

@@ -490,6 +490,7 @@ async fn a_peer_that_stops_answering_pings_is_dropped_and_goes_offline() {
     // Long enough that Liu is surely still online at the first look on a
     // busy machine (dropped after three silent heartbeats), short for a test.
     config.heartbeat = Duration::from_millis(500);
+    config.demo = true;
     let server = penpen_server_mock::RunningServer::start(config)
         .await
         .expect("starts");

@@ -132,6 +132,7 @@ impl HarnessRef {
     pub fn server_config(&self) -> ServerConfig {
         let mut config = ServerConfig::new(self.server_data.clone());
         config.ports = PortPlan::Offset(self.port_offset);
+        config.demo = true;
         config
     }
 
@@ -174,6 +175,7 @@ async fn start_server_on_free_offset(data: &Path) -> anyhow::Result<(RunningServ
         let offset = 1 + ((seed.wrapping_mul(31).wrapping_add(attempt * 7919)) % 998) as u16;
         let mut config = ServerConfig::new(data.join("server"));
         config.ports = PortPlan::Offset(offset);
+        config.demo = true;
         match RunningServer::start(config).await {
             Ok(server) => return Ok((server, offset)),
             Err(err) => last_error = Some(err),

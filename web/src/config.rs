@@ -72,14 +72,17 @@ impl ServerAddress {
     }
 
     /// Where a stored file of `service` (22888 images, 23888 voice) is
-    /// fetched over HTTP, with the session's token.
+    /// fetched over HTTP, with a file ticket signed with the session's token
+    /// (`crate::files`; the token itself is not in the URL).
     pub fn file_url(&self, service: Service, name: &str, token: &str) -> String {
         let base = self.websocket_url(service);
         let base = base.strip_prefix("ws://").unwrap_or(&base);
-        // Server-chosen names are `<digits>.<ext>`; anything else is escaped.
-        let name: String = js_sys::encode_uri_component(name).into();
-        let token: String = js_sys::encode_uri_component(token).into();
-        format!("http://{base}files/{name}?token={token}")
+        crate::files::ticket_url(
+            &format!("http://{base}"),
+            name,
+            token,
+            crate::files::now_ms(),
+        )
     }
 }
 

@@ -10,6 +10,7 @@ pub mod app;
 pub mod cache;
 pub mod config;
 pub mod driver;
+pub mod files;
 pub mod i18n;
 pub mod login;
 pub mod net;
