@@ -16,6 +16,7 @@ async fn start_limited() -> (RunningServer, tempfile::TempDir) {
     let data = tempfile::tempdir().expect("temporary folder");
     let mut config = ServerConfig::new(data.path());
     config.ports = PortPlan::Ephemeral;
+    config.demo = true;
     config.auth = AuthPolicy {
         group_creations: 2,
         profile_changes: 3,

@@ -31,6 +31,7 @@ async fn start_with(
 ) -> RunningServer {
     let mut config = ServerConfig::new(data);
     config.ports = PortPlan::Ephemeral;
+    config.demo = true;
     change(&mut config);
     RunningServer::start(config).await.expect("server starts")
 }

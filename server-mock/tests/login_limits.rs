@@ -19,6 +19,7 @@ async fn start_with(policy: AuthPolicy) -> (RunningServer, tempfile::TempDir) {
     let data = tempfile::tempdir().expect("temporary folder");
     let mut config = ServerConfig::new(data.path());
     config.ports = PortPlan::Ephemeral;
+    config.demo = true;
     config.auth = policy;
     (RunningServer::start(config).await.expect("starts"), data)
 }

@@ -20,6 +20,7 @@ const DEADLINE: Duration = Duration::from_secs(5);
 async fn start_with(data: &Path, policy: AuthPolicy) -> RunningServer {
     let mut config = ServerConfig::new(data);
     config.ports = PortPlan::Ephemeral;
+    config.demo = true;
     config.auth = policy;
     RunningServer::start(config).await.expect("server starts")
 }

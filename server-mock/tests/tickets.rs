@@ -54,6 +54,7 @@ async fn start_with_ticket_lifetime(lifetime: Duration) -> (RunningServer, tempf
     let data = tempfile::tempdir().expect("temporary folder");
     let mut config = ServerConfig::new(data.path());
     config.ports = PortPlan::Ephemeral;
+    config.demo = true;
     config.auth = AuthPolicy {
         ticket_max_lifetime: lifetime,
         ..AuthPolicy::default()

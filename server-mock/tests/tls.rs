@@ -30,6 +30,7 @@ async fn start_tls(certificate: TlsConfig) -> (RunningServer, tempfile::TempDir)
     let data = tempfile::tempdir().expect("folder");
     let mut config = ServerConfig::new(data.path());
     config.ports = PortPlan::Ephemeral;
+    config.demo = true;
     config.tls = Some(certificate);
     (RunningServer::start(config).await.expect("starts"), data)
 }
@@ -145,8 +146,8 @@ async fn every_port_speaks_tls_with_the_configured_certificate() {
 
     let mut https = tls_connect(image_addr, &certificate).await;
     let get = format!(
-        "GET /files/{name}?token={} HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\r\n",
-        zhang.token,
+        "GET /files/{name}?ticket={} HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\r\n",
+        common::ticket_for(&name, &zhang.token),
         image_addr.port()
     );
     https.write_all(get.as_bytes()).await.expect("write");
