@@ -147,7 +147,7 @@ async fn every_port_speaks_tls_with_the_configured_certificate() {
     let mut https = tls_connect(image_addr, &certificate).await;
     let get = format!(
         "GET /files/{name}?ticket={} HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\r\n",
-        common::ticket_for(&name, &zhang.token),
+        ticket_for(&name, &zhang.token),
         image_addr.port()
     );
     https.write_all(get.as_bytes()).await.expect("write");
