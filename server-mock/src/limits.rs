@@ -52,29 +52,29 @@ impl Default for ConnectionLimits {
     }
 }
 
-/// Why a connection was not admitted.
+/// Which cap a connection was not admitted under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Refusal {
     /// The server holds `max_connections` already.
-    ServerFull(usize),
+    Server(usize),
     /// The client's address holds `max_per_address` already.
-    AddressFull(usize),
+    Address(usize),
     /// The session token holds `max_per_token` sockets already.
-    TokenFull(usize),
+    Token(usize),
 }
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Refusal::ServerFull(max) => write!(
+            Refusal::Server(max) => write!(
                 f,
                 "the server holds its maximum of {max} connections; retry later"
             ),
-            Refusal::AddressFull(max) => write!(
+            Refusal::Address(max) => write!(
                 f,
                 "your address holds the maximum of {max} open connections; close some and retry"
             ),
-            Refusal::TokenFull(max) => write!(
+            Refusal::Token(max) => write!(
                 f,
                 "this session holds the maximum of {max} open connections; close some and retry"
             ),
@@ -85,8 +85,8 @@ impl fmt::Display for Refusal {
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let status = match self {
-            Refusal::ServerFull(_) | Refusal::AddressFull(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Refusal::TokenFull(_) => StatusCode::TOO_MANY_REQUESTS,
+            Refusal::Server(_) | Refusal::Address(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Refusal::Token(_) => StatusCode::TOO_MANY_REQUESTS,
         };
         (status, self.to_string()).into_response()
     }
@@ -186,12 +186,12 @@ impl Connections {
         let address = (!self.is_trusted_proxy(peer)).then_some(peer);
         let mut counts = self.lock();
         if counts.total >= self.limits.max_connections {
-            return Err(Refusal::ServerFull(self.limits.max_connections));
+            return Err(Refusal::Server(self.limits.max_connections));
         }
         if let Some(ip) = address {
             let held = counts.per_address.entry(ip).or_default();
             if *held >= self.limits.max_per_address {
-                return Err(Refusal::AddressFull(self.limits.max_per_address));
+                return Err(Refusal::Address(self.limits.max_per_address));
             }
             *held += 1;
         }
@@ -243,8 +243,8 @@ impl Connections {
         };
         if *held >= max {
             return Err(match key {
-                Key::Address(_) => Refusal::AddressFull(max),
-                Key::Token(_) => Refusal::TokenFull(max),
+                Key::Address(_) => Refusal::Address(max),
+                Key::Token(_) => Refusal::Token(max),
             });
         }
         *held += 1;
@@ -309,7 +309,7 @@ mod tests {
         let a: IpAddr = [10, 0, 0, 1].into();
         let first = connections.admit_tcp(a).expect("room");
         let _second = connections.admit_tcp(a).expect("room");
-        assert_eq!(connections.admit_tcp(a).err(), Some(Refusal::ServerFull(2)));
+        assert_eq!(connections.admit_tcp(a).err(), Some(Refusal::Server(2)));
         drop(first);
         assert!(connections.admit_tcp(a).is_ok());
     }
@@ -330,7 +330,7 @@ mod tests {
         assert_eq!(client.ip(), IpAddr::from([10, 0, 0, 7]));
         assert_eq!(
             connections.admit_upgrade(peer, &headers).err(),
-            Some(Refusal::AddressFull(1))
+            Some(Refusal::Address(1))
         );
         drop(held);
         assert!(connections.admit_upgrade(peer, &headers).is_ok());

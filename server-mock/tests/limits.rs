@@ -157,7 +157,7 @@ async fn a_login_port_frame_over_the_limit_is_refused_and_closed() {
 async fn a_connection_that_does_not_log_in_is_closed_at_the_deadline() {
     let data = tempfile::tempdir().expect("folder");
     let server = start_with(data.path(), |c| {
-        c.limits.login_deadline = Duration::from_millis(500)
+        c.limits.login_deadline = Duration::from_secs(1)
     })
     .await;
     let addr = server.addr(Service::Login).expect("served");
@@ -207,17 +207,14 @@ async fn total_connections_are_capped() {
     for _ in 0..3 {
         held.push(open(addr, "", &[]).await.expect("room for three"));
     }
-    let refused = open(addr, "", &[])
-        .await
-        .err()
-        .expect("a fourth is refused");
+    let refused = open(addr, "", &[]).await.expect_err("a fourth is refused");
     assert!(
         refused.starts_with("503") && refused.contains("maximum of 3"),
         "{refused}"
     );
     // Another port counts against the same total.
     let other = server.addr(Service::SyncContacts).expect("served");
-    let refused = open(other, "?token=x", &[]).await.err().expect("refused");
+    let refused = open(other, "?token=x", &[]).await.expect_err("refused");
     assert!(refused.starts_with("503"), "{refused}");
 
     let mut closed = held.pop().expect("three");
@@ -242,8 +239,7 @@ async fn connections_per_address_are_capped_and_forwarded_addresses_believed_onl
     let _a2 = open(addr, "", &from("10.0.0.1")).await.expect("second");
     let refused = open(addr, "", &from("10.0.0.1"))
         .await
-        .err()
-        .expect("a third from 10.0.0.1 is refused");
+        .expect_err("a third from 10.0.0.1 is refused");
     assert!(
         refused.starts_with("503") && refused.contains("your address"),
         "{refused}"
@@ -261,8 +257,7 @@ async fn connections_per_address_are_capped_and_forwarded_addresses_believed_onl
     let _c2 = open(addr, "", &from("10.0.0.2")).await.expect("second");
     let refused = open(addr, "", &from("10.0.0.3"))
         .await
-        .err()
-        .expect("a third from 127.0.0.1 is refused");
+        .expect_err("a third from 127.0.0.1 is refused");
     assert!(refused.starts_with("503"), "{refused}");
     server.shutdown().await;
 }
@@ -277,8 +272,7 @@ async fn sockets_per_token_are_capped() {
     let mut second = open(text, &query, &[]).await.expect("the second socket");
     let refused = open(text, &query, &[])
         .await
-        .err()
-        .expect("a third socket is refused");
+        .expect_err("a third socket is refused");
     assert!(
         refused.starts_with("429") && refused.contains("maximum of 2"),
         "{refused}"
@@ -394,8 +388,7 @@ async fn upgrades_and_file_gets_from_other_sites_are_refused() {
     let addr = server.addr(Service::Login).expect("served");
     let refused = open(addr, "", &[("origin", "https://evil.example")])
         .await
-        .err()
-        .expect("another site's page is refused");
+        .expect_err("another site's page is refused");
     assert!(
         refused.starts_with("403") && refused.contains("evil.example"),
         "{refused}"

@@ -216,6 +216,6 @@ fn a_certificate_that_cannot_be_read_stops_the_start_with_its_reason() {
         key_pem: String::new(),
     });
     let started = runtime.block_on(RunningServer::start(config));
-    let err = started.err().expect("refused").to_string();
+    let err = started.expect_err("refused").to_string();
     assert!(err.contains("certificate"), "{err}");
 }
