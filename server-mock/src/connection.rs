@@ -19,7 +19,7 @@ pub(crate) async fn serve(
             message = socket.recv() => message,
             _ = shared.shutdown.wait_for(|stopped| *stopped) => break,
             why = session.ended() => {
-                close = Some(services::stream::close_frame(&why));
+                close = Some(why.close_frame());
                 break;
             }
         };
