@@ -16,21 +16,32 @@ fn ticket_of(url: &str) -> Ticket {
 fn a_file_url_carries_a_ticket_for_that_file_only() {
     let token = "ab".repeat(32);
     let url = ticket_url("http://127.0.0.1:22888/", "1002.png", &token, now_ms());
-    assert!(url.starts_with("http://127.0.0.1:22888/files/1002.png?ticket="), "{url}");
+    assert!(
+        url.starts_with("http://127.0.0.1:22888/files/1002.png?ticket="),
+        "{url}"
+    );
     assert!(!url.contains(&token), "never the token: {url}");
     let ticket = ticket_of(&url);
     let key = TicketKey::from_token(&token);
     assert!(ticket.signed_for(&key, "1002.png"));
     assert!(!ticket.signed_for(&key, "1003.png"));
     // Within a bucket the URL stays the same (the HTTP cache works).
-    assert_eq!(url, ticket_url("http://127.0.0.1:22888/", "1002.png", &token, now_ms()));
+    assert_eq!(
+        url,
+        ticket_url("http://127.0.0.1:22888/", "1002.png", &token, now_ms())
+    );
     assert_eq!(renewed(&url), None, "a current ticket is not renewed");
 }
 
 #[wasm_bindgen_test]
 fn an_old_url_is_renewed_once_with_the_same_session() {
     let token = "cd".repeat(32);
-    let old = ticket_url("http://127.0.0.1:23888/", "7.ogg", &token, now_ms() - 3 * BUCKET_MS);
+    let old = ticket_url(
+        "http://127.0.0.1:23888/",
+        "7.ogg",
+        &token,
+        now_ms() - 3 * BUCKET_MS,
+    );
     let renewed_url = renewed(&old).expect("an earlier bucket's URL is renewed");
     assert!(renewed_url.starts_with("http://127.0.0.1:23888/files/7.ogg?ticket="));
     let ticket = ticket_of(&renewed_url);
