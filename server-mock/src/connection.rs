@@ -45,7 +45,7 @@ pub(crate) async fn serve(
             // The guard wait_for returns must not live across the awaits above.
             () = async { let _ = shared.shutdown.wait_for(|stopped| *stopped).await; } => break,
             why = session.ended() => {
-                close = Some(services::stream::close_frame(&why));
+                close = Some(why.close_frame());
                 break;
             }
         };

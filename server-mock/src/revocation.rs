@@ -45,6 +45,19 @@ impl Ended {
             Ended::Expired => 4002,
         }
     }
+
+    /// The close frame of a connection whose session ended.
+    pub fn close_frame(&self) -> axum::extract::ws::CloseFrame {
+        // A close reason may hold at most 123 bytes.
+        let mut reason = self.reason();
+        while reason.len() > 123 {
+            reason.pop();
+        }
+        axum::extract::ws::CloseFrame {
+            code: self.close_code(),
+            reason: reason.into(),
+        }
+    }
 }
 
 /// Whether a stored session may be used now.

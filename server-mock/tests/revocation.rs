@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use futures_util::StreamExt;
 use penpen_core::packets::Done;
 use penpen_core::packets::login::{LoginReply, Logout, Push, Resume};
 use penpen_core::packets::profile::{PasswordUpdate, SignatureQuery, Signatures};
@@ -13,6 +14,7 @@ use penpen_server_mock::store::Store;
 use penpen_server_mock::{AuthPolicy, PortPlan, RunningServer, ServerConfig, admin};
 use std::path::Path;
 use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
 
 /// Generous: the goal is well under a second, but the machine may be busy.
 const DEADLINE: Duration = Duration::from_secs(5);
@@ -29,10 +31,12 @@ async fn start_with(data: &Path, policy: AuthPolicy) -> RunningServer {
 async fn closed(client: &mut Client) -> Vec<String> {
     let started = Instant::now();
     let mut seen = Vec::new();
-    while started.elapsed() < DEADLINE {
-        match client.next_payload(DEADLINE - started.elapsed()).await {
+    while let Some(left) = DEADLINE.checked_sub(started.elapsed()) {
+        match client.next_payload(left).await {
             Some(payload) => seen.push(payload),
-            None => return seen,
+            // `None` is a close, or the wait running out: only the first ends early.
+            None if started.elapsed() < DEADLINE => return seen,
+            None => break,
         }
     }
     panic!("still open {DEADLINE:?} after the revocation; saw {seen:?}");
@@ -86,6 +90,11 @@ async fn logout_closes_every_connection_of_the_token_on_every_port() {
         .await
         .expect("resumed");
     let mut text = Client::connect(&server, Service::Text, Some(&wang.token)).await;
+    let addr = server.addr(Service::Broadcast).expect("served");
+    let (mut raw, _) =
+        tokio_tungstenite::connect_async(format!("ws://{addr}/?token={}", wang.token))
+            .await
+            .expect("upgraded");
     let mut signatures = Client::connect(&server, Service::SyncSignatures, Some(&wang.token)).await;
     assert!(usable(&mut signatures).await);
     // Another session of the same user is not touched.
@@ -108,6 +117,21 @@ async fn logout_closes_every_connection_of_the_token_on_every_port() {
     assert!(signed_out(&pushes), "a signed-out push first: {pushes:?}");
     closed(&mut text).await;
     closed(&mut signatures).await;
+    let code = tokio::time::timeout(DEADLINE, async {
+        while let Some(Ok(message)) = raw.next().await {
+            if let Message::Close(frame) = message {
+                return frame.map(|f| (u16::from(f.code), f.reason.to_string()));
+            }
+        }
+        None
+    })
+    .await
+    .expect("closed in time");
+    assert_eq!(
+        code,
+        Some((4001, "session revoked: logged out".to_owned())),
+        "the close frame says why"
+    );
     eprintln!(
         "MEASURE revocation after logout: every connection closed {} ms after the logout request",
         started.elapsed().as_millis()

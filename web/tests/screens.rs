@@ -818,7 +818,7 @@ async fn a_group_the_user_left_is_readable_but_has_no_composer() {
 }
 
 #[wasm_bindgen_test]
-async fn images_show_from_the_outbox_then_from_the_server_with_the_token() {
+async fn images_show_from_the_outbox_then_from_the_server_with_a_ticket() {
     const PNG: &[u8] = include_bytes!("../../tests/fixtures/photo.png");
     let mut state = opened(history(1..=2));
     state.files = Some(FileAccess {

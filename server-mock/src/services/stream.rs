@@ -10,7 +10,6 @@ use crate::revocation::{Ended, SessionWatch, check_token};
 use crate::socket;
 use crate::store::queries;
 use crate::store::sessions::{self, SessionRow};
-use axum::extract::ws::CloseFrame;
 use axum::extract::ws::{Message as WsMessage, WebSocket};
 use futures_util::SinkExt;
 use penpen_core::packets::Done;
@@ -64,7 +63,7 @@ pub(crate) async fn serve(
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     let mut last_heard = Instant::now();
     let mut ended: Option<SessionWatch> = None;
-    let mut close: Option<CloseFrame> = None;
+    let mut close = None;
     // An anonymous connection costs memory and a file descriptor: it gets a
     // few seconds to log in.
     let login_deadline = context.connections.limits().login_deadline;
@@ -183,7 +182,7 @@ pub(crate) async fn serve(
                 // Said twice: as a push the client already handles, and as the close reason.
                 let frame = push_frame(&Push::SignedOut { signed_out: why.reason() });
                 let _ = socket.send(WsMessage::Text(frame.into())).await;
-                close = Some(close_frame(&why));
+                close = Some(why.close_frame());
                 break;
             }
             _ = stopped(&mut shutdown) => break,
@@ -205,19 +204,6 @@ async fn session_ended(ended: &mut Option<SessionWatch>) -> Ended {
     match ended {
         Some(watch) => watch.ended().await,
         None => std::future::pending().await,
-    }
-}
-
-/// The close frame of a connection whose session ended.
-pub(crate) fn close_frame(why: &Ended) -> CloseFrame {
-    // A close reason is at most 123 bytes; ours are short ASCII-or-Chinese-free text.
-    let mut reason = why.reason();
-    while reason.len() > 123 {
-        reason.pop();
-    }
-    CloseFrame {
-        code: why.close_code(),
-        reason: reason.into(),
     }
 }
 
