@@ -43,7 +43,9 @@ impl Default for ConnectionLimits {
             // An office behind one NAT address: a few hundred people with a
             // few sockets each.
             max_per_address: 512,
-            max_per_token: 32,
+            // A tab opens up to one socket per service (about 17); a person may
+            // keep a few tabs of one session open.
+            max_per_token: 64,
             login_port_frame_bytes: 4 * 1024,
             login_deadline: Duration::from_secs(10),
             send_timeout: Duration::from_secs(20),

@@ -450,5 +450,5 @@ fn production_limits_are_the_documented_ones() {
     let limits = ConnectionLimits::default();
     assert_eq!(limits.login_port_frame_bytes, 4096);
     assert_eq!(limits.login_deadline, Duration::from_secs(10));
-    assert_eq!(limits.max_per_token, 32);
+    assert_eq!(limits.max_per_token, 64);
 }
