@@ -495,7 +495,7 @@ async fn start_session(
         })
         .await
         .map_err(|e| e.reply())?;
-    let subscription = context.hub.subscribe(user, token_hash.clone(), newest);
+    let subscription = context.hub.subscribe(user, newest);
     context
         .hub
         .push_everyone(&presence_push(user, Presence::Online));

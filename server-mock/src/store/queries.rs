@@ -235,15 +235,6 @@ pub fn create_session(
     Ok(())
 }
 
-/// The user of a live (not revoked) session.
-pub fn session_user(conn: &Connection, token_hash: &[u8]) -> Result<Option<UserId>, StoreError> {
-    let user: Option<String> = conn
-        .prepare_cached("SELECT user FROM sessions WHERE token_hash = ?1 AND revoked = 0")?
-        .query_row([token_hash], |row| row.get(0))
-        .optional()?;
-    Ok(user.map(user_id).transpose()?)
-}
-
 /// Revokes one session.
 pub fn revoke_session(conn: &Connection, token_hash: &[u8]) -> Result<(), StoreError> {
     conn.execute(
