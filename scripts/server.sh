@@ -1,13 +1,15 @@
 # Sourced by test.sh and run.sh: start penpen-server-mock in the background.
 # shellcheck shell=bash
 
-# start_server DATA_DIR OFFSET LOG: starts the built server and waits until its
-# login port accepts connections. Sets SERVER_PID. Fails if the server exits
-# (for example because a port is taken) or does not listen within 30 s.
+# start_server DATA_DIR OFFSET LOG [SERVER_ARGS...]: starts the built server and
+# waits until its login port accepts connections. Sets SERVER_PID. Fails if the
+# server exits (for example because a port is taken) or does not listen within
+# 30 s. SERVER_PROFILE picks the build (debug by default; run.sh uses perf).
 start_server() {
   local data=$1 offset=$2 log=$3
+  shift 3
   local port=$((20888 + offset))
-  "${CARGO_TARGET_DIR:-$PENPEN_ROOT/target}/debug/penpen-server-mock" --data "$data" --port-offset "$offset" >"$log" 2>&1 &
+  "${CARGO_TARGET_DIR:-$PENPEN_ROOT/target}/${SERVER_PROFILE:-debug}/penpen-server-mock" --data "$data" --port-offset "$offset" --demo "$@" >"$log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 300); do
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then

@@ -81,6 +81,22 @@ if [ "$(scripts/node_modules/.bin/wasm-opt --version 2>/dev/null)" != "$WASM_OPT
   (cd scripts && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# trunk looks for wasm-opt on the PATH. A bare `trunk serve` or `trunk build`
+# (without scripts/env.sh) sees ~/.cargo/bin, where rustup's PATH points and
+# trunk itself lives: a link there to the npm wasm-opt 132 makes them work.
+# It points into this checkout, so it follows the checkout setup.sh ran from last.
+cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
+our_wasm_opt=$(readlink -f scripts/node_modules/.bin/wasm-opt)
+if [ "$(readlink -f "$cargo_bin/wasm-opt" 2>/dev/null)" != "$our_wasm_opt" ]; then
+  if [ -e "$cargo_bin/wasm-opt" ] && [ ! -L "$cargo_bin/wasm-opt" ] \
+      && [ "$("$cargo_bin/wasm-opt" --version 2>/dev/null)" != "$WASM_OPT_VERSION" ]; then
+    say "$cargo_bin/wasm-opt is not version 132 and not our link; remove it so trunk finds wasm-opt 132" >&2
+    exit 1
+  fi
+  say "linking wasm-opt 132 into $cargo_bin for a bare trunk"
+  ln -sfn "$our_wasm_opt" "$cargo_bin/wasm-opt"
+fi
+
 cargo fetch --locked --quiet
 
 say "ready in $(( $(date +%s) - started ))s (trunk $TRUNK_VERSION, wasm-bindgen $WASM_BINDGEN_VERSION, wasm-opt 132, $(chromium --version 2>/dev/null | head -1), $(firefox-esr --version 2>/dev/null | head -1))"

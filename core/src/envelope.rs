@@ -213,11 +213,13 @@ impl Frame {
     }
 
     /// The names of the payload's fields, for services that take several requests.
+    ///
+    /// The values are skipped, not built: a `serde_json::Value` tree of a
+    /// 12 MiB frame of tiny arrays takes about 16 times the frame's size.
     pub fn field_names(&self) -> Result<Vec<String>, FrameError> {
-        let object: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&self.payload)
-                .map_err(|e| FrameError::BodyNotJson(e.to_string()))?;
-        Ok(object.into_iter().map(|(key, _)| key).collect())
+        let FieldNames(names) = serde_json::from_str(&self.payload)
+            .map_err(|e| FrameError::BodyNotJson(e.to_string()))?;
+        Ok(names)
     }
 
     /// Builds the frame text for `packet` in `encoding`.
@@ -264,6 +266,33 @@ pub fn encode_base64_text(text: &str) -> String {
     STANDARD.encode(text)
 }
 
+/// The keys of a JSON object, its values checked for syntax and dropped.
+struct FieldNames(Vec<String>);
+
+impl<'de> Deserialize<'de> for FieldNames {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> serde::de::Visitor<'de> for Keys {
+            type Value = FieldNames;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<FieldNames, A::Error> {
+                let mut names = Vec::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    names.push(name);
+                }
+                Ok(FieldNames(names))
+            }
+        }
+        deserializer.deserialize_map(Keys)
+    }
+}
+
 #[derive(Deserialize)]
 struct RawEnvelope<'a> {
     #[serde(borrow)]
@@ -289,18 +318,26 @@ enum OutBody {
 }
 
 /// `head` is a number in the document; a numeric string is accepted too.
+///
+/// Read as a number or a string only, never as a `Value`: a huge array in
+/// `head` is refused without building it.
 fn head_number(raw: &RawValue) -> Result<i64, FrameError> {
-    match serde_json::from_str::<serde_json::Value>(raw.get()) {
-        Ok(serde_json::Value::Number(n)) => n
-            .as_i64()
-            .ok_or_else(|| FrameError::UnknownHead(n.to_string())),
-        Ok(serde_json::Value::String(s)) => s
+    let json = raw.get();
+    if json.starts_with('"') {
+        let s: String = serde_json::from_str(json)
+            .map_err(|e| FrameError::NotAnEnvelope(format!("head is not a string: {e}")))?;
+        return s
             .trim()
             .parse::<i64>()
-            .map_err(|_| FrameError::UnknownHead(format!("{s:?}"))),
-        _ => Err(FrameError::NotAnEnvelope(format!(
+            .map_err(|_| FrameError::UnknownHead(format!("{s:?}")));
+    }
+    match serde_json::from_str::<serde_json::Number>(json) {
+        Ok(n) => n
+            .as_i64()
+            .ok_or_else(|| FrameError::UnknownHead(n.to_string())),
+        Err(_) => Err(FrameError::NotAnEnvelope(format!(
             "head is {}, expected a number",
-            raw.get()
+            json_kind(json)
         ))),
     }
 }
@@ -313,6 +350,7 @@ fn tail_text(raw: &RawValue) -> Result<String, FrameError> {
 /// What kind of JSON value a (syntactically valid, trimmed) text holds.
 fn json_kind(json: &str) -> &'static str {
     match json.as_bytes().first() {
+        Some(b'{') => "an object",
         Some(b'[') => "an array",
         Some(b'"') => "a string",
         Some(b't' | b'f') => "a boolean",

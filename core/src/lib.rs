@@ -22,6 +22,7 @@ pub mod service;
 pub mod sniff;
 pub mod sync;
 pub mod text;
+pub mod tickets;
 pub mod time;
 
 pub use envelope::{Encoding, Frame, FrameError, MAX_FRAME_BYTES, PROTOCOL_VERSION};

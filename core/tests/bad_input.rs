@@ -127,8 +127,16 @@ fn files_are_checked_for_size_kind_and_duration() {
 fn services_with_several_requests_say_which_they_expected() {
     let err = StreamRequest::from_frame(&plain(r#"{"hello":1}"#)).expect_err("nothing known");
     assert!(err.to_string().contains("login"), "{err}");
-    let err = SyncRequest::from_frame(&plain(r#"{"limit":5}"#)).expect_err("nothing known");
+    let err = SyncRequest::from_frame(&plain(r#"{"hello":5}"#)).expect_err("nothing known");
     assert!(err.to_string().contains("since"), "{err}");
+    // The document's "sync all messages" has no fields: a catch-up from the start.
+    for empty in [r#"{}"#, r#"{"limit":5}"#] {
+        let request = SyncRequest::from_frame(&plain(empty)).expect("a catch-up");
+        assert!(
+            matches!(request, SyncRequest::CatchUp(c) if c.since == penpen_core::Seq(0)),
+            "{empty} is a catch-up from the start"
+        );
+    }
     assert!(matches!(
         StreamRequest::from_frame(&plain(r#"{"ack":-1}"#)),
         Err(FrameError::NotExpectedPacket {

@@ -155,6 +155,8 @@ impl Harness {
             &Groups {
                 state: State::SUCCESS,
                 groups: vec![group(7, "项目组", &[1, 2, 3])],
+                more: false,
+                next: None,
             },
         );
         harness.answer(
@@ -382,10 +384,116 @@ fn creating_a_group_always_includes_the_creator_and_refreshes_the_groups() {
                 group(7, "项目组", &[1, 2, 3]),
                 group(8, "新项目", &[1, 2, 3]),
             ],
+            more: false,
+            next: None,
         },
     );
     assert_eq!(h.engine.groups().expect("groups").len(), 2);
     assert!(h.events.contains(&Event::GroupsChanged));
+}
+
+#[test]
+fn a_paged_group_list_replaces_the_old_one_only_when_every_page_is_in() {
+    use penpen_core::packets::groups::GroupsQuery;
+    let mut h = Harness::live();
+    let before = h.engine.groups().map(<[Group]>::to_vec);
+    h.engine
+        .perform(
+            Operation::CreateGroup {
+                name: "新项目".into(),
+                members: vec![user(2)],
+            },
+            h.now,
+        )
+        .expect("sent");
+    let _: GroupCreate = h.request(Service::GroupCreate);
+    h.answer(
+        Service::GroupCreate,
+        &GroupCreated {
+            state: State::SUCCESS,
+            gid: gid(9),
+        },
+    );
+    let first: GroupsQuery = h.request(Service::SyncGroups);
+    assert_eq!((first.after, first.limit), (None, None), "the first page");
+    h.answer(
+        Service::SyncGroups,
+        &Groups {
+            state: State::SUCCESS,
+            groups: vec![group(7, "项目组", &[1, 2, 3]), group(8, "新项目", &[1, 2])],
+            more: true,
+            next: Some(gid(8)),
+        },
+    );
+    assert_eq!(
+        h.engine.groups().map(<[Group]>::to_vec),
+        before,
+        "a first page does not replace the list"
+    );
+    let second: GroupsQuery = h.request(Service::SyncGroups);
+    assert_eq!(second.after, Some(gid(8)));
+    h.answer(
+        Service::SyncGroups,
+        &Groups {
+            state: State::SUCCESS,
+            groups: vec![group(9, "新项目", &[1, 2])],
+            more: false,
+            next: None,
+        },
+    );
+    let gids: Vec<_> = h
+        .engine
+        .groups()
+        .expect("groups")
+        .iter()
+        .map(|g| g.gid)
+        .collect();
+    assert_eq!(gids, vec![gid(7), gid(8), gid(9)]);
+    assert!(
+        h.take(Service::SyncGroups).is_empty(),
+        "no further page is asked for"
+    );
+}
+
+#[test]
+fn a_group_refresh_cut_off_mid_way_starts_again_from_the_first_page() {
+    use penpen_core::packets::groups::GroupsQuery;
+    let mut h = Harness::live();
+    h.engine
+        .perform(
+            Operation::CreateGroup {
+                name: "新项目".into(),
+                members: vec![user(2)],
+            },
+            h.now,
+        )
+        .expect("sent");
+    let _: GroupCreate = h.request(Service::GroupCreate);
+    h.answer(
+        Service::GroupCreate,
+        &GroupCreated {
+            state: State::SUCCESS,
+            gid: gid(9),
+        },
+    );
+    let _: GroupsQuery = h.request(Service::SyncGroups);
+    h.answer(
+        Service::SyncGroups,
+        &Groups {
+            state: State::SUCCESS,
+            groups: vec![group(7, "项目组", &[1, 2, 3])],
+            more: true,
+            next: Some(gid(7)),
+        },
+    );
+    let second: GroupsQuery = h.request(Service::SyncGroups);
+    assert_eq!(second.after, Some(gid(7)));
+    // The link drops before the second page comes.
+    h.engine.closed(Service::SyncGroups, h.now);
+    h.now += 60_000;
+    h.engine.handle_timeout(h.now);
+    let again: GroupsQuery = h.request(Service::SyncGroups);
+    assert_eq!(again.after, None, "a partial refresh is not continued");
 }
 
 #[test]
@@ -710,7 +818,11 @@ fn a_sent_broadcast_is_kept_read() {
     );
 }
 
-const PNG: [u8; 12] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+/// A PNG signature and header declaring 1 × 1 pixels.
+const PNG: [u8; 24] = [
+    0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0,
+    1, 0, 0, 0, 1,
+];
 
 #[test]
 fn an_image_is_queued_with_its_bytes_and_settled_by_its_ack() {
@@ -784,6 +896,48 @@ fn files_are_checked_as_the_server_will() {
         ),
         Err(SendError::VoiceLength { seconds: 61, .. })
     ));
+    // A decompression bomb: a few bytes declaring 60,000 × 60,000 pixels.
+    let mut bomb = PNG.to_vec();
+    bomb[16..24].copy_from_slice(&[0, 0, 0xEA, 0x60, 0, 0, 0xEA, 0x60]);
+    assert!(matches!(
+        h.engine.send_file(to.clone(), FileKind::Image, bomb, h.now),
+        Err(SendError::Refused(
+            penpen_core::sniff::Refusal::TooManyPixels {
+                width: 60_000,
+                height: 60_000
+            }
+        ))
+    ));
+    // An Ogg Opus recording of 30 s sent as 3 s.
+    let mut long = Vec::new();
+    for (granule, body) in [
+        (
+            0u64,
+            b"OpusHead\x01\x01\x38\x01\x80\xbb\x00\x00\x00\x00\x00".as_slice(),
+        ),
+        (0, b"OpusTags".as_slice()),
+        (312 + 30 * 48_000, [0xFC; 20].as_slice()),
+    ] {
+        long.extend_from_slice(b"OggS\x00\x00");
+        long.extend_from_slice(&granule.to_le_bytes());
+        long.extend_from_slice(&[0; 12]);
+        long.extend_from_slice(&[1, body.len() as u8]);
+        long.extend_from_slice(body);
+    }
+    assert!(matches!(
+        h.engine.send_file(
+            to.clone(),
+            FileKind::Voice { seconds: 3 },
+            long.clone(),
+            h.now
+        ),
+        Err(SendError::Refused(
+            penpen_core::sniff::Refusal::DurationMismatch {
+                declared: 3,
+                recorded_ms: 30_000
+            }
+        ))
+    ));
     assert!(h.engine.outbox_of(&to).is_empty(), "nothing was queued");
     // A group image travels as type 11.
     h.engine
@@ -791,6 +945,9 @@ fn files_are_checked_as_the_server_will() {
         .expect("queued");
     let send: SendFile = h.request(Service::Image);
     assert_eq!(send.kind, MessageType::GroupImage);
+    h.engine
+        .send_file(to.clone(), FileKind::Voice { seconds: 30 }, long, h.now)
+        .expect("a recording as long as it says is queued");
 }
 
 #[test]
@@ -867,6 +1024,8 @@ fn a_group_the_user_was_removed_from_keeps_its_name_without_them() {
         &Groups {
             state: State::SUCCESS,
             groups: Vec::new(),
+            more: false,
+            next: None,
         },
     );
     let groups = h.engine.groups().expect("groups");

@@ -206,8 +206,8 @@ proptest! {
     #[test]
     fn groups(gid in gid(), holder in user(), name in non_empty(limits::MAX_GROUP_NAME_CHARS), member in members()) {
         let group = Group { gid, holder: holder.clone(), name: name.clone(), member: member.clone() };
-        survives(GroupsQuery { user: Some(holder.clone()) })?;
-        survives(Groups { state: State::SUCCESS, groups: vec![group.clone()] })?;
+        survives(GroupsQuery { user: Some(holder.clone()), after: Some(group.gid), limit: Some(3) })?;
+        survives(Groups { state: State::SUCCESS, groups: vec![group.clone()], more: true, next: Some(group.gid) })?;
         survives(GroupCreate { holder, name: name.clone(), member: member.clone() })?;
         survives(GroupCreated { state: State::SUCCESS, gid })?;
         survives(GroupRename { gid, name })?;

@@ -156,7 +156,7 @@ vectors! {
 
     // 50888 ------------------------------------------------------------
     catch_up: CatchUp { since: Seq(56), limit: Some(100) } => r#"{"since":56,"limit":100}"#, also [r#"{"since":"56","limit":100}"#];
-    catch_up_from_start: CatchUp { since: Seq(0), limit: None } => r#"{"since":0}"#;
+    catch_up_from_start: CatchUp { since: Seq(0), limit: None } => r#"{"since":0}"#, also [r#"{}"#];
     history: History { target: Peer::Group(gid(7)), before: Some(MessageId(1001)), limit: Some(50) }
         => r#"{"target":"7","before":"1001","limit":50}"#, also [r#"{"target":7,"before":1001,"limit":50}"#];
     history_newest: History { target: Peer::User(user("13800000001")), before: None, limit: None }
@@ -191,9 +191,14 @@ vectors! {
         => r#"{"state":34,"error":"the current password is wrong"}"#;
 
     // 53888 / 60888 / 61888 / 62888 ------------------------------------
-    groups_query: GroupsQuery { user: Some(user("12345678900")) } => r#"{"user":"12345678900"}"#;
-    groups: Groups { state: State::SUCCESS, groups: vec![group()] }
-        => r#"{"state":11,"groups":"[{\"gid\":\"7\",\"holder\":\"12345678903\",\"name\":\"6aG555uu57uE\",\"member\":\"12345678900,12345678909,12345678903\"}]"}"#;
+    groups_query: GroupsQuery { user: Some(user("12345678900")), after: None, limit: None } => r#"{"user":"12345678900"}"#;
+    groups_query_next_page: GroupsQuery { user: None, after: Some(gid(7)), limit: Some(50) } => r#"{"after":"7","limit":50}"#,
+        also [r#"{"after":7,"limit":50}"#];
+    groups: Groups { state: State::SUCCESS, groups: vec![group()], more: false, next: None }
+        => r#"{"state":11,"groups":"[{\"gid\":\"7\",\"holder\":\"12345678903\",\"name\":\"6aG555uu57uE\",\"member\":\"12345678900,12345678909,12345678903\"}]"}"#,
+        also [r#"{"state":11,"groups":"[{\"gid\":\"7\",\"holder\":\"12345678903\",\"name\":\"6aG555uu57uE\",\"member\":\"12345678900,12345678909,12345678903\"}]","more":false}"#];
+    groups_with_more: Groups { state: State::SUCCESS, groups: vec![group()], more: true, next: Some(gid(7)) }
+        => r#"{"state":11,"groups":"[{\"gid\":\"7\",\"holder\":\"12345678903\",\"name\":\"6aG555uu57uE\",\"member\":\"12345678900,12345678909,12345678903\"}]","more":true,"next":"7"}"#;
     group_create_document_example: GroupCreate { holder: user("12345678903"), name: "项目组".into(), member: members(&["12345678900", "12345678909", "12345678903"]) }
         => r#"{"holder":"12345678903","name":"6aG555uu57uE","member":"12345678900,12345678909,12345678903"}"#,
         also [r#"{"holder":"12345678903","name":"6aG555uu57uE","member":["12345678900","12345678909","12345678903"]}"#];

@@ -3,7 +3,9 @@
 //! own accounts.
 
 use crate::auth;
+use crate::context::now_ms;
 use crate::store::queries::{self, NewUser};
+use crate::store::sessions;
 use crate::store::{Store, StoreError};
 use penpen_core::{DepartmentId, JobId, UserId, digest, limits};
 use serde::Deserialize;
@@ -148,6 +150,60 @@ pub async fn add_user(store: &Store, entry: &UserEntry) -> Result<(), AdminError
     Ok(store
         .write(move |conn| queries::add_user(conn, &user))
         .await?)
+}
+
+fn existing_user(id: &str) -> Result<UserId, AdminError> {
+    UserId::parse(id).map_err(|e| AdminError::Invalid(e.to_string()))
+}
+
+fn unknown(user: &UserId) -> AdminError {
+    AdminError::Invalid(format!(
+        "no user {user}; expected an existing 11-digit account"
+    ))
+}
+
+/// Refuses the user's future logins and revokes their sessions; a running
+/// server closes their open connections when it next polls the revocation log.
+/// Returns how many live sessions were revoked.
+pub async fn disable_user(store: &Store, id: &str) -> Result<usize, AdminError> {
+    let user = existing_user(id)?;
+    let who = user.clone();
+    let revoked = store
+        .write(move |conn| {
+            if !sessions::set_disabled(conn, &who, true)? {
+                return Ok(None);
+            }
+            sessions::revoke_user_sessions(conn, &who, "account disabled", now_ms()).map(Some)
+        })
+        .await?;
+    revoked.ok_or_else(|| unknown(&user))
+}
+
+/// Lets a disabled user log in again (their old sessions stay revoked).
+pub async fn enable_user(store: &Store, id: &str) -> Result<(), AdminError> {
+    let user = existing_user(id)?;
+    let who = user.clone();
+    let found = store
+        .write(move |conn| sessions::set_disabled(conn, &who, false))
+        .await?;
+    if found { Ok(()) } else { Err(unknown(&user)) }
+}
+
+/// Revokes every session of the user (they log in again with the password).
+/// Returns how many live sessions were revoked.
+pub async fn revoke_sessions(store: &Store, id: &str) -> Result<usize, AdminError> {
+    let user = existing_user(id)?;
+    let who = user.clone();
+    let revoked = store
+        .write(move |conn| {
+            if sessions::is_disabled(conn, &who)?.is_none() {
+                return Ok(None);
+            }
+            sessions::revoke_user_sessions(conn, &who, "revoked by an administrator", now_ms())
+                .map(Some)
+        })
+        .await?;
+    revoked.ok_or_else(|| unknown(&user))
 }
 
 /// Imports a JSON file (departments, jobs, users) or a CSV file of users

@@ -1,4 +1,4 @@
-//! Passwords, session tokens and the login rate limit.
+//! Passwords and session tokens.
 //!
 //! The client sends the md5 digest of the password; the server keeps only an
 //! Argon2id hash of that digest. Tokens are 256 random bits shown to the client
@@ -6,12 +6,9 @@
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use penpen_core::UserId;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Why a secret could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -51,32 +48,59 @@ pub fn verify_password_digest(stored_hash: &str, digest: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// An Argon2 hash of a random digest nobody knows: a login for an account
+/// that does not exist is checked against it, so it costs the same time as
+/// one that does and the answer's timing does not say which accounts exist.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let secret: String = random_bytes::<16>()
+            .map(|bytes| bytes.iter().map(|b| format!("{b:02x}")).collect())
+            .unwrap_or_else(|_| "penpen-dummy".to_owned());
+        // If hashing fails the check still runs Argon2's parser, cheaper but harmless.
+        hash_password_digest(&secret).unwrap_or_default()
+    })
+}
+
+/// Why a password job did not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordQueueError {
+    /// Every worker is busy and the queue is full; the caller answers "busy" (52).
+    #[error("the password checks are all busy; retry in a moment")]
+    Busy,
+    /// The workers are gone (the server is stopping).
+    #[error("the password workers stopped")]
+    Stopped,
+}
+
 /// Runs password hashing and checks on a fixed pair of threads.
 ///
 /// Each Argon2 run takes 19 MiB; run on arbitrary blocking threads, the
 /// allocator keeps that much per thread long after, and concurrent logins
 /// inflate the server's memory by hundreds of megabytes. Two threads (one
-/// per core) bound it, and queue the rest.
+/// per core) bound it; a bounded queue holds the rest, and beyond it a
+/// check is refused at once rather than waiting without end.
 #[derive(Debug)]
 pub struct PasswordWorkers {
-    jobs: Mutex<std::sync::mpsc::Sender<PasswordJob>>,
+    jobs: Mutex<std::sync::mpsc::SyncSender<PasswordJob>>,
+    runs: Arc<AtomicU64>,
 }
 
 type PasswordJob = Box<dyn FnOnce() + Send>;
 
 impl PasswordWorkers {
-    /// Starts `threads` workers.
-    pub fn start(threads: usize) -> PasswordWorkers {
-        let (jobs, queue) = std::sync::mpsc::channel::<PasswordJob>();
-        let queue = std::sync::Arc::new(Mutex::new(queue));
+    /// Starts `threads` workers with room for `queue` waiting jobs.
+    pub fn start(threads: usize, queue: usize) -> PasswordWorkers {
+        let (jobs, waiting) = std::sync::mpsc::sync_channel::<PasswordJob>(queue);
+        let waiting = Arc::new(Mutex::new(waiting));
         for index in 0..threads.max(1) {
-            let queue = queue.clone();
+            let waiting = waiting.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("penpen-password-{index}"))
                 .spawn(move || {
                     loop {
-                        let job = match queue.lock() {
-                            Ok(queue) => queue.recv(),
+                        let job = match waiting.lock() {
+                            Ok(waiting) => waiting.recv(),
                             Err(_) => return,
                         };
                         match job {
@@ -91,20 +115,41 @@ impl PasswordWorkers {
         }
         PasswordWorkers {
             jobs: Mutex::new(jobs),
+            runs: Arc::new(AtomicU64::new(0)),
         }
     }
 
-    /// Runs `f` on a worker and returns its result.
+    /// Runs `f` on a worker and returns its result, or refuses at once when
+    /// the queue is full.
     pub async fn run<R: Send + 'static>(
         &self,
         f: impl FnOnce() -> R + Send + 'static,
-    ) -> Option<R> {
+    ) -> Result<R, PasswordQueueError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
+        let runs = self.runs.clone();
         let job: PasswordJob = Box::new(move || {
+            runs.fetch_add(1, Ordering::Relaxed);
             let _ = reply.send(f());
         });
-        self.jobs.lock().ok()?.send(job).ok()?;
-        answer.await.ok()
+        let sent = self
+            .jobs
+            .lock()
+            .map_err(|_| PasswordQueueError::Stopped)?
+            .try_send(job);
+        match sent {
+            Ok(()) => {}
+            Err(std::sync::mpsc::TrySendError::Full(_)) => return Err(PasswordQueueError::Busy),
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
+                return Err(PasswordQueueError::Stopped);
+            }
+        }
+        answer.await.map_err(|_| PasswordQueueError::Stopped)
+    }
+
+    /// How many jobs (Argon2 hashes or checks) have started since the server
+    /// started: what the login limiter lets through, for tests and measurements.
+    pub fn runs(&self) -> u64 {
+        self.runs.load(Ordering::Relaxed)
     }
 }
 
@@ -119,66 +164,6 @@ pub fn new_token() -> Result<(String, Vec<u8>), AuthError> {
 /// The stored form of a token.
 pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
-}
-
-/// Failed logins counted per account and per address over a sliding minute.
-#[derive(Debug, Default)]
-pub struct LoginLimiter {
-    failures: Mutex<Failures>,
-}
-
-#[derive(Debug, Default)]
-struct Failures {
-    by_account: HashMap<UserId, Vec<Instant>>,
-    by_address: HashMap<IpAddr, Vec<Instant>>,
-}
-
-impl LoginLimiter {
-    /// How far back failures count.
-    pub const WINDOW: Duration = Duration::from_secs(60);
-    /// Failures of one account within the window before it is refused.
-    pub const PER_ACCOUNT: usize = 5;
-    /// Failures from one address within the window before it is refused.
-    pub const PER_ADDRESS: usize = 20;
-
-    /// Whether `user` may try a password now. `address` is the peer's, when
-    /// there is one (a password change inside a session counts per account only).
-    pub fn allows(&self, user: &UserId, address: Option<IpAddr>, now: Instant) -> bool {
-        let Ok(mut failures) = self.failures.lock() else {
-            return true;
-        };
-        let recent = |times: &mut Vec<Instant>| {
-            times.retain(|t| now.duration_since(*t) < Self::WINDOW);
-            times.len()
-        };
-        let account = failures.by_account.get_mut(user).map(recent).unwrap_or(0);
-        let address = address
-            .and_then(|a| failures.by_address.get_mut(&a))
-            .map(recent)
-            .unwrap_or(0);
-        account < Self::PER_ACCOUNT && address < Self::PER_ADDRESS
-    }
-
-    /// Counts a wrong password for `user` (and its address, when there is one).
-    pub fn failed(&self, user: &UserId, address: Option<IpAddr>, now: Instant) {
-        if let Ok(mut failures) = self.failures.lock() {
-            failures
-                .by_account
-                .entry(user.clone())
-                .or_default()
-                .push(now);
-            if let Some(address) = address {
-                failures.by_address.entry(address).or_default().push(now);
-            }
-        }
-    }
-
-    /// Forgets an account's failures after it logs in.
-    pub fn succeeded(&self, user: &UserId) {
-        if let Ok(mut failures) = self.failures.lock() {
-            failures.by_account.remove(user);
-        }
-    }
 }
 
 #[cfg(test)]
@@ -207,21 +192,5 @@ mod tests {
         assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
         assert_eq!(hash, token_hash(&token));
         assert_ne!(new_token().expect("token").0, token);
-    }
-
-    #[test]
-    fn an_account_is_refused_after_five_failures_in_a_minute() {
-        let limiter = LoginLimiter::default();
-        let user = UserId::parse("13800000001").expect("valid");
-        let address = Some(IpAddr::from([127, 0, 0, 1]));
-        let start = Instant::now();
-        for _ in 0..LoginLimiter::PER_ACCOUNT {
-            assert!(limiter.allows(&user, address, start));
-            limiter.failed(&user, address, start);
-        }
-        assert!(!limiter.allows(&user, address, start));
-        assert!(limiter.allows(&user, address, start + LoginLimiter::WINDOW));
-        limiter.succeeded(&user);
-        assert!(limiter.allows(&user, address, start));
     }
 }

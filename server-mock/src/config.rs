@@ -21,25 +21,66 @@ pub struct ServerConfig {
     pub host: IpAddr,
     /// The ports the services listen on.
     pub ports: PortPlan,
-    /// Whether an empty database is filled with the demo company on start.
+    /// Whether an empty database is filled with the demo company on start
+    /// (its passwords are published: only when asked for, with `--demo`).
     pub demo: bool,
     /// The zone of the `time` fields, in minutes east of UTC.
     pub utc_offset_minutes: i32,
-    /// How often the live stream is pinged; a peer silent for three of these is dropped.
+    /// How often every WebSocket is pinged; a peer silent for three of these is dropped.
     pub heartbeat: std::time::Duration,
+    /// The writer queue's capacity and the database's size cap.
+    pub store: crate::store::StoreOptions,
+    /// How many groups a 53888 page holds when the request gives no limit
+    /// (1 to 200).
+    pub groups_page: u32,
+    /// Session lifetimes, login limits and per-user change limits.
+    pub auth: crate::policy::AuthPolicy,
+    /// Caps on connections and the timeouts they live under.
+    pub limits: crate::limits::ConnectionLimits,
+    /// Serve every port over TLS with this certificate; plain when `None`.
+    pub tls: Option<crate::tls::TlsConfig>,
+    /// Page origins (`https://chat.example.com`) allowed to use the server;
+    /// when empty, pages of the server's own host (any port) and of localhost.
+    pub allowed_origins: Vec<String>,
+    /// Names the server is known by besides the `Host` a request names (its
+    /// TLS names); pages of these hosts pass the default origin check.
+    pub host_names: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl ServerConfig {
-    /// Standard ports on 127.0.0.1, data in `data_dir`, demo company, UTC+8.
+    /// Standard ports on 127.0.0.1, data in `data_dir`, no demo company, UTC+8.
     pub fn new(data_dir: impl Into<PathBuf>) -> ServerConfig {
         ServerConfig {
             data_dir: data_dir.into(),
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             ports: PortPlan::Offset(0),
-            demo: true,
+            demo: false,
             utc_offset_minutes: penpen_core::time::DEFAULT_UTC_OFFSET_MINUTES,
             heartbeat: std::time::Duration::from_secs(20),
+            store: crate::store::StoreOptions::default(),
+            groups_page: penpen_core::limits::DEFAULT_PAGE,
+            auth: crate::policy::AuthPolicy::default(),
+            limits: crate::limits::ConnectionLimits::default(),
+            tls: None,
+            allowed_origins: Vec::new(),
+            host_names: Vec::new(),
+            trusted_proxies: Vec::new(),
         }
+    }
+
+    /// The names pages of this server may come from, besides the `Host` of
+    /// each request: the configured names and a specific listening address.
+    pub(crate) fn own_names(&self) -> Vec<String> {
+        let mut names = self.host_names.clone();
+        if !self.host.is_unspecified() {
+            names.push(match self.host {
+                IpAddr::V6(v6) => format!("[{v6}]"),
+                IpAddr::V4(v4) => v4.to_string(),
+            });
+        }
+        names
     }
 
     /// The database file.

@@ -1,17 +1,56 @@
 //! One authenticated connection to a service port other than 20888: frames in,
 //! exactly one reply out for each, in order.
 
+use crate::limits::Held;
+use crate::revocation::SessionWatch;
 use crate::server::Shared;
 use crate::services::{self, Caller};
+use crate::socket;
 use axum::extract::ws::{Message, WebSocket};
 use penpen_core::{Encoding, ErrorReply, Frame, State};
+use std::time::Instant;
 
-pub(crate) async fn serve(mut socket: WebSocket, mut shared: Shared, caller: Caller) {
+/// A connection silent for this many heartbeats is closed.
+const SILENT_HEARTBEATS: u32 = 3;
+
+/// Serves one connection until it closes, the server stops or its session
+/// ends; `_held` keeps its places among the open connections (its token's,
+/// its forwarded address's) until it ends.
+pub(crate) async fn serve(
+    mut socket: WebSocket,
+    mut shared: Shared,
+    caller: Caller,
+    mut session: SessionWatch,
+    _held: Held,
+) {
+    // Pings find peers that vanished without closing (a laptop lid shut):
+    // browsers answer them without the page doing anything.
+    let every = shared.context.heartbeat;
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    let mut last_heard = Instant::now();
+    let mut close = None;
     loop {
         let message = tokio::select! {
             message = socket.recv() => message,
-            _ = shared.shutdown.wait_for(|stopped| *stopped) => break,
+            _ = ping.tick() => {
+                if last_heard.elapsed() > every * SILENT_HEARTBEATS {
+                    tracing::debug!(service = %shared.service, "no answer to pings; closing");
+                    break;
+                }
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+                continue;
+            }
+            // The guard wait_for returns must not live across the awaits above.
+            () = async { let _ = shared.shutdown.wait_for(|stopped| *stopped).await; } => break,
+            why = session.ended() => {
+                close = Some(why.close_frame());
+                break;
+            }
         };
+        last_heard = Instant::now();
+        session.touch();
         let reply = match message {
             Some(Ok(Message::Text(text))) => reply_to(&shared, &caller, text.as_str()).await,
             Some(Ok(Message::Binary(_))) => error_frame(
@@ -25,6 +64,7 @@ pub(crate) async fn serve(mut socket: WebSocket, mut shared: Shared, caller: Cal
             Some(Ok(Message::Close(_))) | None => break,
             Some(Err(err)) => {
                 tracing::debug!(service = %shared.service, %err, "connection ended");
+                socket::end_after_read_error(&mut socket, err).await;
                 break;
             }
         };
@@ -32,7 +72,7 @@ pub(crate) async fn serve(mut socket: WebSocket, mut shared: Shared, caller: Cal
             break;
         }
     }
-    let _ = socket.send(Message::Close(None)).await;
+    let _ = socket.send(Message::Close(close)).await;
 }
 
 async fn reply_to(shared: &Shared, caller: &Caller, text: &str) -> String {

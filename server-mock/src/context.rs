@@ -1,7 +1,8 @@
 //! What every connection of a server shares.
 
-use crate::auth::{LoginLimiter, PasswordWorkers};
+use crate::auth::PasswordWorkers;
 use crate::hub::Hub;
+use crate::login_limits::LoginLimiter;
 use crate::store::Store;
 
 /// The server's shared state.
@@ -21,6 +22,16 @@ pub struct Context {
     pub data_dir: std::path::PathBuf,
     /// How often the live stream is pinged.
     pub heartbeat: std::time::Duration,
+    /// How many groups a 53888 page holds when the request gives no limit.
+    pub groups_page: u32,
+    /// Session lifetimes, login and change limits.
+    pub policy: crate::policy::AuthPolicy,
+    /// The open sessions' revocation signals.
+    pub revocations: crate::revocation::Revocations,
+    /// Per-user limits on group creation and profile changes.
+    pub changes: crate::change_limits::ChangeLimiter,
+    /// The open connections, counted against the configured caps.
+    pub connections: std::sync::Arc<crate::limits::Connections>,
 }
 
 /// Milliseconds since the Unix epoch, now.

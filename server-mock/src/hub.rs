@@ -59,7 +59,6 @@ struct UserSessions {
 #[derive(Debug)]
 struct SessionEntry {
     id: u64,
-    token_hash: Vec<u8>,
     pushes: mpsc::Sender<Push>,
     messages: mpsc::Sender<Delivery>,
 }
@@ -90,7 +89,7 @@ impl Hub {
 
     /// Registers a session of `user`, whose newest seq is `newest`. The
     /// subscription's `first` says whether the user had no session before.
-    pub fn subscribe(&self, user: &UserId, token_hash: Vec<u8>, newest: Seq) -> Subscription {
+    pub fn subscribe(&self, user: &UserId, newest: Seq) -> Subscription {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (push_tx, push_rx) = mpsc::channel(PUSH_QUEUE);
         let (message_tx, message_rx) = mpsc::channel(MESSAGE_QUEUE);
@@ -103,7 +102,6 @@ impl Hub {
         raise(&entry.newest, newest);
         entry.sessions.push(SessionEntry {
             id,
-            token_hash,
             pushes: push_tx,
             messages: message_tx,
         });
@@ -150,16 +148,6 @@ impl Hub {
         let users = self.lock();
         for entry in users.values() {
             for session in &entry.sessions {
-                let _ = session.pushes.try_send(push.clone());
-            }
-        }
-    }
-
-    /// Queues `push` for the sessions of `user` whose token is not `keep`.
-    pub fn push_other_sessions(&self, user: &UserId, keep: &[u8], push: &Push) {
-        let users = self.lock();
-        if let Some(entry) = users.get(user) {
-            for session in entry.sessions.iter().filter(|s| s.token_hash != keep) {
                 let _ = session.pushes.try_send(push.clone());
             }
         }

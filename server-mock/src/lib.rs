@@ -9,15 +9,29 @@
 
 pub mod admin;
 pub mod auth;
+pub mod change_limits;
+pub mod cli;
 pub mod config;
 mod connection;
 pub mod context;
 pub mod demo;
 pub mod hub;
+pub mod limits;
+mod listener;
+pub mod login_limits;
+mod origin;
+pub mod policy;
+pub mod revocation;
 pub mod server;
 mod services;
+mod tickets;
 pub use penpen_core::sniff;
+mod socket;
 pub mod store;
+pub mod tls;
 
 pub use config::{PortPlan, ServerConfig};
+pub use limits::ConnectionLimits;
+pub use policy::AuthPolicy;
 pub use server::{RunningServer, StartError};
+pub use tls::TlsConfig;

@@ -1,4 +1,4 @@
-//! `penpen-server-mock --data DIR [--host 127.0.0.1] [--port-offset N]` runs the server;
+//! `penpen-server-mock --data DIR [--host 127.0.0.1] [--port-offset N] [--demo]` runs the server;
 //! `penpen-server-mock --data DIR admin …` provisions departments, jobs and users.
 
 use anyhow::Context as _;
@@ -20,12 +20,20 @@ struct Args {
     /// Shift every service port by N (below 1000 keeps them distinct), to run several servers side by side.
     #[arg(long, value_name = "N", default_value_t = 0)]
     port_offset: u16,
-    /// Start with an empty directory instead of loading the demo company into a new database.
+    /// Load the demo company (published passwords) into a new, empty database; for trials only.
     #[arg(long)]
-    no_demo: bool,
+    demo: bool,
     /// The zone of message times, in minutes east of UTC (480 is UTC+8).
     #[arg(long, value_name = "MINUTES", default_value_t = penpen_core::time::DEFAULT_UTC_OFFSET_MINUTES, allow_negative_numbers = true)]
     utc_offset: i32,
+    /// Sessions unused for this many days expire (the user logs in again).
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    session_idle_days: u64,
+    /// Sessions expire this many days after the login, used or not.
+    #[arg(long, value_name = "DAYS", default_value_t = 90)]
+    session_lifetime_days: u64,
+    #[command(flatten)]
+    network: penpen_server_mock::cli::NetworkArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -60,6 +68,22 @@ enum AdminAction {
     /// Import a .json file (departments, jobs, users) or a .csv file of users
     /// (id,name,department,job,password,signing,broadcaster); all or nothing.
     Import { file: PathBuf },
+    /// Refuse a user's logins and close their open sessions (a running server
+    /// closes their connections within a second).
+    DisableUser {
+        #[arg(long)]
+        id: String,
+    },
+    /// Let a disabled user log in again.
+    EnableUser {
+        #[arg(long)]
+        id: String,
+    },
+    /// Log a user out everywhere: revoke every session and close its connections.
+    RevokeSessions {
+        #[arg(long)]
+        id: String,
+    },
 }
 
 #[tokio::main]
@@ -75,14 +99,22 @@ async fn main() -> anyhow::Result<()> {
     if let Some(Command::Admin { action }) = args.command {
         return admin(&args.data, action).await;
     }
-    let config = ServerConfig {
-        data_dir: args.data,
+    let mut config = ServerConfig {
+        data_dir: args.data.clone(),
         host: args.host,
         ports: PortPlan::Offset(args.port_offset),
-        demo: !args.no_demo,
+        demo: args.demo,
         utc_offset_minutes: args.utc_offset,
-        heartbeat: std::time::Duration::from_secs(20),
+        auth: penpen_server_mock::AuthPolicy {
+            session_idle: std::time::Duration::from_secs(args.session_idle_days * 86_400),
+            session_lifetime: std::time::Duration::from_secs(args.session_lifetime_days * 86_400),
+            ..Default::default()
+        },
+        ..ServerConfig::new(&args.data)
     };
+    args.network
+        .apply(&mut config)
+        .context("penpen-server-mock cannot use its network options")?;
     let server = RunningServer::start(config)
         .await
         .context("penpen-server-mock could not start")?;
@@ -131,6 +163,15 @@ async fn admin(data: &std::path::Path, action: AdminAction) -> anyhow::Result<()
         AdminAction::AddUser(entry) => admin::add_user(&store, &entry)
             .await
             .map(|()| format!("added user {}", entry.id)),
+        AdminAction::DisableUser { id } => admin::disable_user(&store, &id)
+            .await
+            .map(|revoked| format!("disabled user {id}; revoked {revoked} sessions")),
+        AdminAction::EnableUser { id } => admin::enable_user(&store, &id)
+            .await
+            .map(|()| format!("enabled user {id}")),
+        AdminAction::RevokeSessions { id } => admin::revoke_sessions(&store, &id)
+            .await
+            .map(|revoked| format!("revoked {revoked} sessions of user {id}")),
         AdminAction::Import { file } => admin::import(&store, &file).await.map(|(d, j, u)| {
             format!(
                 "imported {d} departments, {j} jobs and {u} users from {}",

@@ -2,14 +2,16 @@
 
 use crate::config::{PortPlan, ServerConfig};
 use crate::context::{Context, now_ms};
-use crate::store::{Store, StoreError, queries};
+use crate::limits::Connections;
+use crate::listener::Listener;
+use crate::origin::{self, OriginPolicy};
+use crate::store::{Store, StoreError};
 use crate::{auth, connection, demo, services};
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, Query, State, WebSocketUpgrade};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use penpen_core::{MAX_FRAME_BYTES, Service};
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -54,6 +56,9 @@ pub enum StartError {
         /// The offset asked for.
         offset: u16,
     },
+    /// The TLS certificate or key cannot be used.
+    #[error("cannot serve TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// A server whose listeners are running.
@@ -79,6 +84,8 @@ impl RunningServer {
     /// Binding happens before anything is served, so a port that is taken fails
     /// the whole start and no half-started server is left behind.
     pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+        let tls = config.tls.as_ref().map(|tls| tls.acceptor()).transpose()?;
+        let origins = OriginPolicy::new(&config.allowed_origins, &config.own_names());
         std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
             path: config.data_dir.clone(),
             source,
@@ -103,28 +110,50 @@ impl RunningServer {
         }
 
         let database = config.database_path();
-        let store = tokio::task::spawn_blocking(move || Store::open(&database))
+        let options = config.store;
+        let store = tokio::task::spawn_blocking(move || Store::open_with(&database, options))
             .await
             .map_err(|e| StoreError::Database(e.to_string()))??;
+        let files = services::files::folder(&config.data_dir);
+        services::file_disk::prepare(&store, &files)
+            .await
+            .map_err(|source| StartError::DataDir {
+                path: files,
+                source,
+            })?;
         if config.demo && demo::load_if_empty(&store, now_ms()).await? {
+            // The server never writes a password to its log, not even the demo's.
             tracing::info!(
-                "loaded the demo company: accounts 13800000001 to 13800000024, password {}",
-                demo::DEMO_PASSWORD
+                "loaded the demo company: accounts 13800000001 to 13800000024 (their password is in the README)"
             );
         }
         let context = Arc::new(Context {
             store,
             hub: Default::default(),
-            limiter: Default::default(),
-            passwords: auth::PasswordWorkers::start(2),
+            limiter: crate::login_limits::LoginLimiter::new(&config.auth),
+            passwords: auth::PasswordWorkers::start(2, config.auth.password_queue),
             utc_offset_minutes: config.utc_offset_minutes,
             data_dir: config.data_dir.clone(),
             heartbeat: config.heartbeat,
+            groups_page: config.groups_page,
+            policy: config.auth.clone(),
+            revocations: Default::default(),
+            changes: crate::change_limits::ChangeLimiter::new(&config.auth),
+            connections: Arc::new(Connections::new(
+                config.limits.clone(),
+                config.trusted_proxies.clone(),
+            )),
         });
+        // Made now, so the first login for an unknown account is not slower.
+        let _ = context.passwords.run(|| auth::dummy_hash().len()).await;
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut addrs = BTreeMap::new();
         let mut tasks = JoinSet::new();
+        tasks.spawn(crate::revocation::watch_sessions(
+            context.clone(),
+            shutdown_rx.clone(),
+        ));
         for (service, listener) in listeners {
             let addr = listener.local_addr().map_err(|source| StartError::Bind {
                 service,
@@ -137,32 +166,26 @@ impl RunningServer {
                 context: context.clone(),
                 shutdown: shutdown_rx.clone(),
             };
-            let mut stop = shutdown_rx.clone();
             let mut app = Router::new().route("/", get(upgrade));
             if matches!(service, Service::Image | Service::Voice) {
                 app = app.route("/files/{name}", get(download));
             }
-            let app = app.with_state(shared);
-            // Frames are small and each should leave at once: without
-            // TCP_NODELAY a second frame waits for the peer's delayed ACK.
-            let listener = listener.tap_io(|tcp| {
-                if let Err(err) = tcp.set_nodelay(true) {
-                    tracing::debug!(%err, "cannot set TCP_NODELAY");
+            let router = app
+                .with_state(shared)
+                .layer(axum::middleware::from_fn_with_state(
+                    origins.clone(),
+                    origin::check,
+                ));
+            tasks.spawn(
+                Listener {
+                    tcp: listener,
+                    router,
+                    tls: tls.clone(),
+                    connections: context.connections.clone(),
+                    shutdown: shutdown_rx.clone(),
                 }
-            });
-            tasks.spawn(async move {
-                let served = axum::serve(
-                    listener,
-                    app.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|stopped| *stopped).await;
-                })
-                .await;
-                if let Err(err) = served {
-                    tracing::error!(%service, %err, "listener failed");
-                }
-            });
+                .run(),
+            );
             tracing::info!(%service, %addr, "listening");
         }
         Ok(RunningServer {
@@ -176,6 +199,12 @@ impl RunningServer {
     /// The address a service listens on.
     pub fn addr(&self, service: Service) -> Option<SocketAddr> {
         self.addrs.get(&service).copied()
+    }
+
+    /// How many Argon2 runs (password checks and hashes) have started: what
+    /// the login limiter let through, for tests and measurements.
+    pub fn password_checks(&self) -> u64 {
+        self.context.passwords.runs()
     }
 
     /// Every service and the address it listens on.
@@ -200,22 +229,33 @@ const WEBSOCKET_MESSAGE_LIMIT: usize = MAX_FRAME_BYTES + 1024 * 1024;
 async fn upgrade(
     State(shared): State<Shared>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
     ws: WebSocketUpgrade,
 ) -> Response {
+    let (peer, mut held) = match shared.context.connections.admit_upgrade(peer, &headers) {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refusal.into_response(),
+    };
+    // 20888 carries everything sent before login, and only small requests.
+    let frame_limit = match shared.service {
+        Service::Login => shared.context.connections.limits().login_port_frame_bytes,
+        _ => WEBSOCKET_MESSAGE_LIMIT,
+    };
     // Small buffers: an idle session should cost a few kilobytes, and large
     // frames still arrive whole (the buffer only sets the read step).
     let ws = ws
-        .max_message_size(WEBSOCKET_MESSAGE_LIMIT)
-        .max_frame_size(WEBSOCKET_MESSAGE_LIMIT)
+        .max_message_size(frame_limit)
+        .max_frame_size(frame_limit)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0);
     if shared.service == Service::Login {
         let Shared {
             context, shutdown, ..
         } = shared;
-        return ws
-            .on_upgrade(move |socket| services::stream::serve(socket, context, shutdown, peer));
+        return ws.on_upgrade(move |socket| {
+            services::stream::serve(socket, context, shutdown, peer, held)
+        });
     }
     // Every other port needs a live session's token in the URL.
     let Some(token) = query.get("token").filter(|t| !t.is_empty()) else {
@@ -225,73 +265,42 @@ async fn upgrade(
         )
             .into_response();
     };
-    let token_hash = auth::token_hash(token);
-    let lookup = token_hash.clone();
-    let user = shared
-        .context
-        .store
-        .read(move |conn| queries::session_user(conn, &lookup))
-        .await;
-    match user {
-        Ok(Some(user)) => {
-            let caller = services::Caller { user, token_hash };
-            ws.on_upgrade(move |socket| connection::serve(socket, shared, caller))
+    match crate::revocation::check_token(&shared.context, token).await {
+        Ok(session) => {
+            if let Err(refusal) = held.hold_token(&shared.context.connections, &session.token_hash)
+            {
+                return refusal.into_response();
+            }
+            // Registered before the upgrade: a revocation from now on closes it.
+            let ended = shared.context.revocations.register(&session);
+            let caller = services::Caller {
+                user: session.user,
+                token_hash: session.token_hash,
+                address: Some(peer.ip()),
+            };
+            ws.on_upgrade(move |socket| connection::serve(socket, shared, caller, ended, held))
         }
-        Ok(None) => (
-            StatusCode::UNAUTHORIZED,
-            "this token is not valid (expired or revoked); log in again",
-        )
-            .into_response(),
-        Err(err) => {
-            tracing::error!(%err, "could not check a token");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the server cannot check tokens right now",
-            )
-                .into_response()
+        Err(refusal) => {
+            let status = if refusal.state == penpen_core::State::SERVER_ERROR {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            (status, refusal.error).into_response()
         }
     }
 }
 
-/// `GET /files/<name>?token=…` on 22888 and 23888.
+/// `GET /files/<name>?ticket=…` on 22888 and 23888 (see `crate::tickets`).
 async fn download(
     State(shared): State<Shared>,
     Path(name): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let Some(token) = query.get("token").filter(|t| !t.is_empty()) else {
-        return (StatusCode::UNAUTHORIZED, "missing ?token=").into_response();
-    };
-    let token_hash = auth::token_hash(token);
-    let user = shared
-        .context
-        .store
-        .read(move |conn| queries::session_user(conn, &token_hash))
-        .await;
-    let user = match user {
-        Ok(Some(user)) => user,
-        Ok(None) => return (StatusCode::UNAUTHORIZED, "this token is not valid").into_response(),
-        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
-    };
-    match services::files::download(&shared.context, &user, &name).await {
-        Ok(services::files::Download::File(bytes, mime)) => (
-            [
-                (axum::http::header::CONTENT_TYPE, mime),
-                (
-                    axum::http::header::CACHE_CONTROL,
-                    "private, max-age=31536000, immutable".to_owned(),
-                ),
-                (
-                    axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                    "*".to_owned(),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Ok(services::files::Download::NotFound) => {
-            (StatusCode::NOT_FOUND, "no such file").into_response()
-        }
-        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
-    }
+    crate::tickets::download(
+        &shared.context,
+        &name,
+        query.get("ticket").map(String::as_str),
+    )
+    .await
 }

@@ -24,6 +24,7 @@ async fn spawn_server(data: &Path, first_offset: u16) -> (Child, u16) {
             .arg(data)
             .arg("--port-offset")
             .arg(offset.to_string())
+            .arg("--demo")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)

@@ -100,24 +100,27 @@ async fn an_image_is_stored_delivered_and_served_only_to_its_conversation() {
     );
 
     let addr = server.addr(Service::Image).expect("served");
-    let (status, content_type, body) =
-        http_get(addr, &format!("/files/{name}?token={}", liu.token)).await;
+    let (status, content_type, body) = http_get(addr, &file_path(&name, &liu.token)).await;
     assert_eq!(
         (status, content_type.as_str(), body.as_slice()),
         (200, "image/png", PNG)
     );
     assert_eq!(
-        http_get(addr, &format!("/files/{name}?token={}", wang.token))
-            .await
-            .0,
+        http_get(addr, &file_path(&name, &wang.token)).await.0,
         404,
         "not Wang's conversation"
     );
     assert_eq!(http_get(addr, &format!("/files/{name}")).await.0, 401);
     assert_eq!(
-        http_get(addr, &format!("/files/..%2Fpenpen.db?token={}", liu.token))
-            .await
-            .0,
+        http_get(
+            addr,
+            &format!(
+                "/files/..%2Fpenpen.db?ticket={}",
+                ticket_for("../penpen.db", &liu.token)
+            )
+        )
+        .await
+        .0,
         404
     );
     server.shutdown().await;
@@ -221,14 +224,8 @@ async fn group_voice_is_served_to_members_only() {
         .expect("stored");
     let name = ack.content.expect("name");
     let addr = server.addr(Service::Voice).expect("served");
-    let (status, content_type, _) =
-        http_get(addr, &format!("/files/{name}?token={}", liu.token)).await;
+    let (status, content_type, _) = http_get(addr, &file_path(&name, &liu.token)).await;
     assert_eq!((status, content_type.as_str()), (200, "audio/ogg"));
-    assert_eq!(
-        http_get(addr, &format!("/files/{name}?token={}", wang.token))
-            .await
-            .0,
-        404
-    );
+    assert_eq!(http_get(addr, &file_path(&name, &wang.token)).await.0, 404);
     server.shutdown().await;
 }

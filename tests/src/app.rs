@@ -55,3 +55,32 @@ pub async fn screenshots(browser: &Browser, what: &str) -> anyhow::Result<()> {
     browser.screenshot_as(&format!("{what}-phone")).await?;
     browser.resize(1280, 800).await
 }
+
+/// The names of the app's IndexedDB databases in `browser` (`penpen-…`).
+pub async fn local_databases(browser: &Browser) -> anyhow::Result<Vec<String>> {
+    let names = browser
+        .script_async(
+            "const done = arguments[arguments.length - 1];
+             indexedDB.databases()
+                 .then(list => done(list.map(d => d.name).filter(n => n.startsWith('penpen-'))))
+                 .catch(e => done(['error: ' + e]));",
+        )
+        .await?;
+    let names: Vec<String> = serde_json::from_value(names)?;
+    anyhow::ensure!(
+        !names.iter().any(|n| n.starts_with("error: ")),
+        "indexedDB.databases() failed: {names:?}"
+    );
+    Ok(names)
+}
+
+/// The session the app remembers in `browser` (localStorage), if any.
+pub async fn remembered_session(browser: &Browser) -> anyhow::Result<Option<serde_json::Value>> {
+    let json = browser
+        .script("return localStorage.getItem('penpen.session');")
+        .await?;
+    Ok(match json.as_str() {
+        Some(text) => Some(serde_json::from_str(text)?),
+        None => None,
+    })
+}

@@ -37,13 +37,15 @@ pub struct Browser {
 
 impl Browser {
     /// Opens a session of `kind`. Chromium sessions share the test's
-    /// chromedriver at `shared_driver`; a Firefox session starts its own
-    /// geckodriver, which allows one session per process.
+    /// chromedriver at `shared_driver`, with `extra` arguments after the
+    /// usual ones (e.g. the test certificate's key to trust); a Firefox
+    /// session starts its own geckodriver, which allows one session per process.
     pub(crate) async fn launch(
         kind: BrowserKind,
         shared_driver: Option<&str>,
         test: &str,
         name: &str,
+        extra: &[String],
     ) -> anyhow::Result<Browser> {
         if kind == BrowserKind::Firefox {
             return Browser::launch_firefox(test, name).await;
@@ -51,26 +53,30 @@ impl Browser {
         let driver_url = shared_driver.context("no chromedriver was started for this test")?;
         let profile = tempfile::tempdir().context("browser profile folder")?;
         let chromium = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--no-first-run",
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            "--window-size=1280,800",
+        ]
+        .map(str::to_owned)
+        .into();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
+        args.extend(extra.iter().cloned());
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".into(),
             json!({
                 "binary": chromium,
-                "args": [
-                    "--headless=new",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-dev-shm-usage",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--use-fake-device-for-media-stream",
-                    "--use-fake-ui-for-media-stream",
-                    "--window-size=1280,800",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
+                "args": args,
             }),
         );
         let client = ClientBuilder::new(HttpConnector::new())

@@ -1,6 +1,11 @@
 //! The end-to-end harness: a real `penpen-server-mock`, the release web build
-//! served over HTTP, and headless Chromium driven through Debian's chromedriver
-//! (or, with [`Harness::run_in`], headless Firefox through geckodriver).
+//! served over HTTP (or HTTPS, see [`Harness::run_over_tls`]), and headless
+//! Chromium driven through Debian's chromedriver (or, with
+//! [`Harness::run_in`], headless Firefox through geckodriver).
+//!
+//! The app finds its server the way a deployment points it there: the web
+//! server serves a generated `penpen.json` beside `index.html` naming this
+//! test's server, and the app's URL carries no `?server=`.
 //!
 //! Every piece starts on free ports and is torn down when the test ends, even
 //! when it fails: [`Harness::run`] runs the test body in its own task, so a
@@ -12,9 +17,12 @@
 pub mod app;
 mod browser;
 mod driver;
+pub mod evil;
 mod static_files;
+pub mod tls;
 
-pub use browser::{Browser, BrowserKind};
+pub use browser::{Browser, BrowserKind, WAIT};
+pub use tls::TestCertificate;
 
 use anyhow::{Context as _, bail};
 use penpen_server_mock::{PortPlan, RunningServer, ServerConfig};
@@ -37,12 +45,22 @@ pub struct Harness {
     server: SharedServer,
     port_offset: u16,
     _data: tempfile::TempDir,
-    web: static_files::StaticServer,
+    web: SharedWeb,
+    app_url: String,
     /// chromedriver, shared by the test's Chromium sessions; none for Firefox,
     /// whose sessions each start their own geckodriver.
     driver: Option<driver::DriverProcess>,
     browser: BrowserKind,
     test_name: String,
+    tls: Option<ServerTls>,
+}
+
+/// The certificate of a run over TLS, and where its PEM files are.
+#[derive(Debug, Clone)]
+struct ServerTls {
+    certificate: TestCertificate,
+    cert_path: PathBuf,
+    key_path: PathBuf,
 }
 
 impl Harness {
@@ -53,7 +71,7 @@ impl Harness {
         F: FnOnce(HarnessRef) -> Fut,
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
-        Harness::run_in(BrowserKind::Chromium, test_name, body).await
+        Harness::run_with(test_name, BrowserKind::Chromium, false, body).await
     }
 
     /// [`Harness::run`] with every browser `body` opens being of `kind`.
@@ -62,15 +80,41 @@ impl Harness {
         F: FnOnce(HarnessRef) -> Fut,
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
-        let harness = Harness::start(test_name, kind).await?;
+        Harness::run_with(test_name, kind, false, body).await
+    }
+
+    /// As [`Harness::run`], but the page is served over HTTPS and the server
+    /// speaks TLS on every port, both with one self-signed certificate that
+    /// the test's browsers trust by its key; the app then uses `wss://`.
+    pub async fn run_over_tls<F, Fut>(test_name: &str, body: F) -> anyhow::Result<()>
+    where
+        F: FnOnce(HarnessRef) -> Fut,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        Harness::run_with(test_name, BrowserKind::Chromium, true, body).await
+    }
+
+    async fn run_with<F, Fut>(
+        test_name: &str,
+        kind: BrowserKind,
+        tls: bool,
+        body: F,
+    ) -> anyhow::Result<()>
+    where
+        F: FnOnce(HarnessRef) -> Fut,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let harness = Harness::start(test_name, kind, tls).await?;
         let handle = HarnessRef {
-            app_url: harness.app_url(),
+            app_url: harness.app_url.clone(),
             driver_url: harness.driver.as_ref().map(|d| d.url().to_owned()),
             browser: harness.browser,
             test_name: harness.test_name.clone(),
             server: harness.server.clone(),
             server_data: harness._data.path().join("server"),
             port_offset: harness.port_offset,
+            web: harness.web.clone(),
+            tls: harness.tls.clone(),
         };
         let outcome = tokio::spawn(body(handle)).await;
         harness.stop().await;
@@ -80,13 +124,37 @@ impl Harness {
         }
     }
 
-    async fn start(test_name: &str, browser: BrowserKind) -> anyhow::Result<Harness> {
+    async fn start(test_name: &str, browser: BrowserKind, tls: bool) -> anyhow::Result<Harness> {
         let data = tempfile::tempdir().context("temporary data folder")?;
-        let (server, port_offset) = start_server_on_free_offset(data.path()).await?;
+        let tls = if tls {
+            let certificate = TestCertificate::generate()?;
+            let (cert_path, key_path) = certificate.write_pem(data.path())?;
+            Some(ServerTls {
+                certificate,
+                cert_path,
+                key_path,
+            })
+        } else {
+            None
+        };
+        let (server, port_offset) = start_server_on_free_offset(data.path(), tls.as_ref()).await?;
         let dist = std::env::var_os("PENPEN_DIST")
             .map(PathBuf::from)
             .unwrap_or_else(|| workspace_root().join("dist"));
-        let web = static_files::StaticServer::start(&dist).await?;
+        let site = static_files::Site {
+            dist,
+            generated: [(
+                "penpen.json".to_owned(),
+                deployment_file(port_offset, tls.is_some()).into_bytes(),
+            )]
+            .into(),
+            tls: match &tls {
+                Some(tls) => Some(tls.certificate.server_config()?),
+                None => None,
+            },
+        };
+        let web = static_files::StaticServer::start(site).await?;
+        let app_url = format!("{}://{}/", web.scheme(), web.addr());
         let driver = match browser {
             BrowserKind::Chromium => Some(driver::DriverProcess::start(browser, None).await?),
             BrowserKind::Firefox => None,
@@ -95,19 +163,13 @@ impl Harness {
             server: Arc::new(tokio::sync::Mutex::new(Some(server))),
             port_offset,
             _data: data,
-            web,
+            web: Arc::new(tokio::sync::Mutex::new(web)),
+            app_url,
             driver,
             browser,
             test_name: test_name.to_owned(),
+            tls,
         })
-    }
-
-    fn app_url(&self) -> String {
-        format!(
-            "http://{}/?server=127.0.0.1&port_offset={}",
-            self.web.addr(),
-            self.port_offset
-        )
     }
 
     async fn stop(mut self) {
@@ -117,14 +179,31 @@ impl Harness {
         if let Some(server) = self.server.lock().await.take() {
             server.shutdown().await;
         }
-        self.web.stop().await;
+        self.web.lock().await.stop().await;
     }
+}
+
+/// The `penpen.json` that points the app at the test's server, as a
+/// deployment's web server would serve it.
+fn deployment_file(port_offset: u16, tls: bool) -> String {
+    serde_json::json!({"host": "127.0.0.1", "port_offset": port_offset, "tls": tls}).to_string()
+}
+
+/// Makes the server speak TLS on every port with the test certificate the
+/// browsers trust.
+fn enable_server_tls(config: &mut ServerConfig, tls: &ServerTls) -> anyhow::Result<()> {
+    config.tls = Some(penpen_server_mock::TlsConfig::from_files(
+        &tls.cert_path,
+        &tls.key_path,
+    )?);
+    Ok(())
 }
 
 /// What a test body gets: where the app is, and a way to open browsers.
 #[derive(Debug, Clone)]
 pub struct HarnessRef {
-    /// The app's URL, already pointing the client at this test's server.
+    /// The app's URL; the web server beside it tells the app where this
+    /// test's server is (`penpen.json`).
     pub app_url: String,
     driver_url: Option<String>,
     browser: BrowserKind,
@@ -132,31 +211,63 @@ pub struct HarnessRef {
     server: SharedServer,
     server_data: PathBuf,
     port_offset: u16,
+    web: SharedWeb,
+    tls: Option<ServerTls>,
 }
 
 /// The test's server, which a test may stop and start again.
 type SharedServer = Arc<tokio::sync::Mutex<Option<RunningServer>>>;
+/// The test's web server, which a test may stop and start again.
+type SharedWeb = Arc<tokio::sync::Mutex<static_files::StaticServer>>;
 
 impl HarnessRef {
     /// Opens a new, independent browser (its own profile: own IndexedDB, own
     /// storage) called `name` in screenshots, and loads the app in it.
     pub async fn open_app(&self, name: &str) -> anyhow::Result<Browser> {
-        let browser = Browser::launch(
+        let browser = self.open_browser(name).await?;
+        browser.goto(&self.app_url).await?;
+        Ok(browser)
+    }
+
+    /// Opens a new, independent browser without loading anything.
+    pub async fn open_browser(&self, name: &str) -> anyhow::Result<Browser> {
+        let extra: Vec<String> = self
+            .tls
+            .iter()
+            .map(|tls| tls.certificate.chromium_argument())
+            .collect();
+        Browser::launch(
             self.browser,
             self.driver_url.as_deref(),
             &self.test_name,
             name,
+            &extra,
         )
-        .await?;
-        browser.goto(&self.app_url).await?;
-        Ok(browser)
+        .await
+    }
+
+    /// The port offset of the test's server.
+    pub fn port_offset(&self) -> u16 {
+        self.port_offset
     }
 
     /// The server's configuration (its data folder and ports).
     pub fn server_config(&self) -> ServerConfig {
         let mut config = ServerConfig::new(self.server_data.clone());
         config.ports = PortPlan::Offset(self.port_offset);
+        config.demo = true;
         config
+    }
+
+    /// Stops the web server that serves the app (the server keeps running):
+    /// only the service worker's cache can open the app now.
+    pub async fn stop_web(&self) {
+        self.web.lock().await.stop().await;
+    }
+
+    /// Starts the web server again, on the same address.
+    pub async fn start_web(&self) -> anyhow::Result<()> {
+        self.web.lock().await.restart().await
     }
 
     /// Stops the server (every connection drops; its data stays).
@@ -172,7 +283,10 @@ impl HarnessRef {
         if slot.is_some() {
             return Ok(());
         }
-        let config = self.server_config();
+        let mut config = self.server_config();
+        if let Some(tls) = &self.tls {
+            enable_server_tls(&mut config, tls)?;
+        }
         // The old listeners may take a moment to be gone.
         let mut last_error = None;
         for _ in 0..50 {
@@ -191,13 +305,20 @@ impl HarnessRef {
 
 /// The server on a port offset whose ports are all free. Binding is the only
 /// reliable test, so offsets are tried until one binds.
-async fn start_server_on_free_offset(data: &Path) -> anyhow::Result<(RunningServer, u16)> {
+async fn start_server_on_free_offset(
+    data: &Path,
+    tls: Option<&ServerTls>,
+) -> anyhow::Result<(RunningServer, u16)> {
     let seed = std::process::id() as u64 ^ now_nanos();
     let mut last_error = None;
     for attempt in 0..40u64 {
-        let offset = 1 + ((seed.wrapping_mul(31).wrapping_add(attempt * 7919)) % 998) as u16;
+        let offset = free_offset_candidate(seed, attempt);
         let mut config = ServerConfig::new(data.join("server"));
         config.ports = PortPlan::Offset(offset);
+        config.demo = true;
+        if let Some(tls) = tls {
+            enable_server_tls(&mut config, tls)?;
+        }
         match RunningServer::start(config).await {
             Ok(server) => return Ok((server, offset)),
             Err(err) => last_error = Some(err),
@@ -206,6 +327,12 @@ async fn start_server_on_free_offset(data: &Path) -> anyhow::Result<(RunningServ
     Err(anyhow::anyhow!(
         "no port offset had every service port free; last error: {last_error:?}"
     ))
+}
+
+/// The `attempt`th port offset to try (1 to 998), spread so that parallel
+/// tests rarely try the same ones.
+fn free_offset_candidate(seed: u64, attempt: u64) -> u16 {
+    1 + ((seed.wrapping_mul(31).wrapping_add(attempt * 7919)) % 998) as u16
 }
 
 pub(crate) async fn free_port() -> anyhow::Result<u16> {

@@ -1,5 +1,5 @@
 //! Images through the real UI and server: picked from disk, shown at once
-//! from the outbox, stored, fetched by the other side with its token, viewed
+//! from the outbox, stored, fetched by the other side with a file ticket, viewed
 //! full size; a file that is not an image or is too large is refused with a
 //! reason.
 
@@ -61,11 +61,20 @@ async fn an_image_is_sent_shown_on_both_sides_and_viewed() -> anyhow::Result<()>
                 .await?;
             wait_loaded(&wang, "#chat .message[data-id] .image-thumb img").await?;
 
-            // The other side fetches it with its own session's token.
+            // The other side fetches it with a file ticket of its own session,
+            // never with the session token in the URL.
             zhang.wait_for_text(&format!("{} .conversation__preview", penpen_e2e::app::row(WANG)), "[图片]")
                 .await?;
             open_chat(&zhang, WANG).await?;
             wait_loaded(&zhang, "#chat .image-thumb img").await?;
+            let src = zhang
+                .attribute("#chat .image-thumb img", "src")
+                .await?
+                .unwrap_or_default();
+            anyhow::ensure!(
+                src.contains("/files/") && src.contains("?ticket=") && !src.contains("token"),
+                "the image URL carries a file ticket, not the token: {src}"
+            );
             screenshots(&zhang, "image-in-chat").await?;
             zhang.click("#chat .image-thumb").await?;
             zhang.wait_for_count("#image-viewer img", 1).await?;

@@ -58,8 +58,15 @@ async fn check_login_flow(browser: &Browser, app_url: &str) -> anyhow::Result<()
     browser.goto(app_url).await?;
     browser.wait_for_text("#me-name", "张伟").await?;
 
+    // Logging out asks whether to keep this device's messages; kept, the
+    // account's database stays (the session does not).
     browser.click("#logout").await?;
+    browser.click("#logout-keep").await?;
     browser.wait_for_text("#login-submit", "登录").await?;
+    anyhow::ensure!(
+        !penpen_e2e::app::local_databases(browser).await?.is_empty(),
+        "keeping the messages removed the database"
+    );
     browser.goto(app_url).await?;
     browser.wait_for_text("#login-submit", "登录").await?;
     Ok(())

@@ -1,7 +1,8 @@
-//! The root component: the login screen, or a signed-in session running the
-//! sync driver behind the chat screens.
+//! The root component: finds the deployment's server, then shows the login
+//! screen, or a signed-in session running the sync driver (with the server
+//! that issued its token) behind the chat screens.
 
-use crate::config::ServerAddress;
+use crate::config::{self, PageLocation, ServerAddress};
 use crate::driver::{self, DriverHandle, Input};
 use crate::i18n::{Lang, Text};
 use crate::login::LoginScreen;
@@ -12,11 +13,41 @@ use crate::ui::Main;
 use web_sys::NotificationPermission;
 use yew::prelude::*;
 
-/// The whole app.
+/// The whole app: waits for the deployment's server (`penpen.json`, else
+/// the page's host), then runs [`Root`].
 #[component(App)]
 pub fn app() -> Html {
+    let server = use_state(|| None::<ServerAddress>);
+    {
+        let server = server.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                server.set(Some(crate::deployment::load().await));
+            });
+        });
+    }
+    match &*server {
+        Some(server) => html! { <Root server={server.clone()} /> },
+        None => html! { <div id="app-loading" class="app app--loading"></div> },
+    }
+}
+
+/// What the app needs once the deployment is known.
+#[derive(Debug, Properties, PartialEq)]
+pub struct RootProps {
+    /// The deployment's server.
+    pub server: ServerAddress,
+}
+
+/// The login screen or the signed-in session.
+#[component(Root)]
+pub fn root(props: &RootProps) -> Html {
     let lang = use_state(Lang::load);
-    let server = use_memo((), |_| ServerAddress::from_page());
+    let server = props.server.clone();
+    // A server named in the link is only offered, never used unasked.
+    let proposal = use_memo(server.clone(), |server| {
+        config::proposed_server(&PageLocation::current(), server)
+    });
     // A remembered session opens at once, from the cache; the driver resumes
     // it with the server in the background and ends it only if the server
     // says the token is no longer valid.
@@ -62,7 +93,7 @@ pub fn app() -> Html {
     html! {
         <div class="app">
             if let Some((current, key)) = (*session).clone().map(|s| { let key = s.token.clone(); (s, key) }) {
-                <SignedIn {key} lang={*lang} server={(*server).clone()}
+                <SignedIn {key} lang={*lang}
                     session={current} {on_signed_out} on_switch_language={switch_language} />
             } else {
                 <header class="topbar">
@@ -72,7 +103,9 @@ pub fn app() -> Html {
                     </button>
                 </header>
                 <main class="app__main">
-                    <LoginScreen lang={*lang} server={(*server).clone()} {on_login} notice={*notice} />
+                    <LoginScreen lang={*lang} {server} {on_login} notice={*notice}
+                        proposal={(*proposal).clone().ok().flatten()}
+                        proposal_invalid={(*proposal).is_err()} />
                 </main>
             }
         </div>
@@ -84,9 +117,7 @@ pub fn app() -> Html {
 pub struct SignedInProps {
     /// The interface language.
     pub lang: Lang,
-    /// The server.
-    pub server: ServerAddress,
-    /// The session.
+    /// The session, with the server it belongs to.
     pub session: Session,
     /// Called when the session ends, with the server's reason (empty when the
     /// user logged out).
@@ -103,11 +134,11 @@ fn signed_in(props: &SignedInProps) -> Html {
     let panel = use_state(|| None);
 
     {
-        let (server, session) = (props.server.clone(), props.session.clone());
+        let session = props.session.clone();
         let (driver, dispatcher) = (driver.clone(), state.dispatcher());
         use_effect_with((), move |_| {
             let update = Callback::from(move |update: Update| dispatcher.dispatch(update));
-            let handle = driver::start(server, session, update);
+            let handle = driver::start(session, update);
             driver.set(Some(handle.clone()));
             move || handle.send(Input::Shutdown)
         });

@@ -60,9 +60,11 @@ impl DriverHandle {
     }
 }
 
-/// Starts the sync of a signed-in session. Updates go to `update`; the
-/// session ending (signed out, logged out) is reported there too.
-pub fn start(server: ServerAddress, session: Session, update: Callback<Update>) -> DriverHandle {
+/// Starts the sync of a signed-in session with the server that issued it.
+/// Updates go to `update`; the session ending (signed out, logged out) is
+/// reported there too.
+pub fn start(session: Session, update: Callback<Update>) -> DriverHandle {
+    let server = session.server.clone();
     let (inputs, inbox) = unbounded::<Input>();
     let handle = DriverHandle {
         inputs: inputs.clone(),
@@ -202,7 +204,7 @@ async fn run(
 }
 
 async fn open_cache(session: &Session) -> Result<(LocalCache, Snapshot), CacheError> {
-    let cache = IndexedDbCache::open(&session.user).await?;
+    let cache = IndexedDbCache::open(&session.server, &session.user).await?;
     let snapshot = cache.load().await?;
     Ok((LocalCache::Browser(cache), snapshot))
 }
@@ -438,18 +440,21 @@ impl Driver {
             }
             Command::Draft(peer, text) => self.engine.set_draft(&peer, text),
             Command::Reconnect => self.engine.reconnect_now(now),
-            Command::LogOut => {
+            Command::LogOut { keep_messages } => {
                 let connected = self.engine.connection() == Connection::Connected;
                 self.engine.log_out();
                 if !connected {
                     // The stream could not carry the logout: a socket of its
                     // own tries, so the token does not outlive the session.
-                    let (server, session) = (self.server.clone(), self.session.clone());
+                    let session = self.session.clone();
                     wasm_bindgen_futures::spawn_local(async move {
-                        let _ = crate::session::log_out(&server, &session).await;
+                        let _ = crate::session::log_out(&session).await;
                     });
                 }
                 Session::forget();
+                if !keep_messages {
+                    self.remove_local_data();
+                }
                 self.update.emit(Update::SignedOut(String::new()));
             }
             Command::Perform(operation, reply) => match self.engine.perform(operation, now) {
@@ -509,6 +514,25 @@ impl Driver {
         }
     }
 
+    /// Removes this account's messages from the device (a shared computer):
+    /// the driver lets go of the database, so nothing writes to it or opens
+    /// it again, and the database is deleted, with the one an older version
+    /// of the app kept under a name without the server.
+    fn remove_local_data(&mut self) {
+        self.cache = LocalCache::Memory(Box::default());
+        let names = [
+            IndexedDbCache::database_name(&self.server, &self.session.user),
+            IndexedDbCache::unbound_database_name(&self.session.user),
+        ];
+        wasm_bindgen_futures::spawn_local(async move {
+            for name in names {
+                if let Err(err) = crate::cache::delete_database(&name).await {
+                    web_sys::console::error_1(&format!("removing {name}: {err}").into());
+                }
+            }
+        });
+    }
+
     /// The cache refused a write. What the engine holds in memory is kept;
     /// the database is rebuilt and the engine restarted on it, so it catches
     /// up everything again from the server, where every message is kept.
@@ -516,9 +540,9 @@ impl Driver {
         self.update.emit(Update::CacheProblem(err.to_string()));
         let carried = self.engine.export();
         self.sockets.close_all();
-        let name = IndexedDbCache::database_name(&self.session.user);
+        let name = IndexedDbCache::database_name(&self.server, &self.session.user);
         let _ = crate::cache::delete_database(&name).await;
-        let cache = match IndexedDbCache::open(&self.session.user).await {
+        let cache = match IndexedDbCache::open(&self.server, &self.session.user).await {
             Ok(cache) => LocalCache::Browser(cache),
             Err(_) => LocalCache::Memory(Box::default()),
         };
@@ -571,6 +595,7 @@ impl Driver {
                     token,
                     name,
                     broadcaster,
+                    server: self.server.clone(),
                 };
                 self.session.save();
                 self.update.emit(Update::Account(self.engine.account()));

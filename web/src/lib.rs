@@ -9,7 +9,9 @@
 pub mod app;
 pub mod cache;
 pub mod config;
+pub mod deployment;
 pub mod driver;
+pub mod files;
 pub mod i18n;
 pub mod login;
 pub mod net;

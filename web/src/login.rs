@@ -1,4 +1,5 @@
-//! The login screen.
+//! The login screen, with the server it logs in to in view. A server that a
+//! link proposes is shown with its host and used only once the user accepts.
 
 use crate::config::ServerAddress;
 use crate::i18n::{Lang, Text};
@@ -13,8 +14,14 @@ use yew::prelude::*;
 pub struct LoginProps {
     /// The interface language.
     pub lang: Lang,
-    /// The server to log in to.
+    /// The deployment's server, where logins go by default.
     pub server: ServerAddress,
+    /// Another server the page's link names, offered for confirmation.
+    #[prop_or_default]
+    pub proposal: Option<ServerAddress>,
+    /// The link named a server, but not a valid one.
+    #[prop_or_default]
+    pub proposal_invalid: bool,
     /// Called with the new session once the server accepts the login.
     pub on_login: Callback<Session>,
     /// A problem to show before anything is typed (an expired session).
@@ -38,11 +45,13 @@ pub fn login_screen(props: &LoginProps) -> Html {
     let password = use_node_ref();
     let problem = use_state(|| props.notice.map(Problem::Local));
     let busy = use_state(|| false);
+    let target = use_state(|| props.server.clone());
+    let proposal_open = use_state(|| props.proposal.is_some());
 
     let onsubmit = {
         let (account, password) = (account.clone(), password.clone());
         let (problem, busy) = (problem.clone(), busy.clone());
-        let server = props.server.clone();
+        let server = (*target).clone();
         let on_login = props.on_login.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
@@ -88,10 +97,48 @@ pub fn login_screen(props: &LoginProps) -> Html {
         Problem::Server(text, reason) => format!("{}：{reason}", lang.tr(*text)),
     });
 
+    let proposal = props.proposal.clone().filter(|_| *proposal_open);
+    let accept = {
+        let (target, proposal_open) = (target.clone(), proposal_open.clone());
+        let proposal = proposal.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(server) = &proposal {
+                target.set(server.clone());
+            }
+            proposal_open.set(false);
+        })
+    };
+    let reject = {
+        let proposal_open = proposal_open.clone();
+        Callback::from(move |_: MouseEvent| proposal_open.set(false))
+    };
+
     html! {
         <form class="login" {onsubmit} novalidate=true>
             <h1 class="login__brand">{ lang.tr(Text::AppName) }</h1>
             <p class="login__tagline">{ lang.tr(Text::Tagline) }</p>
+            if let Some(proposed) = proposal {
+                <div id="server-proposal" class="login__proposal" role="alert"
+                    data-host={proposed.host.clone()}>
+                    <span>{ lang.fill(Text::ServerProposal, &[&proposed.label()]) }</span>
+                    <span class="login__proposal-host">{ proposed.label() }</span>
+                    <span class="login__proposal-actions">
+                        <button id="server-proposal-accept" class="button button--secondary" type="button"
+                            onclick={accept}>
+                            { lang.tr(Text::ServerProposalAccept) }
+                        </button>
+                        <button id="server-proposal-reject" class="button button--ghost" type="button"
+                            onclick={reject}>
+                            { lang.tr(Text::ServerProposalReject) }
+                        </button>
+                    </span>
+                </div>
+            }
+            if props.proposal_invalid {
+                <p id="server-proposal-invalid" class="login__server" role="status">
+                    { lang.tr(Text::ServerProposalInvalid) }
+                </p>
+            }
             <label class="field">
                 <span class="field__label">{ lang.tr(Text::Account) }</span>
                 <input id="login-account" ref={account} type="tel" inputmode="numeric"
@@ -109,6 +156,9 @@ pub fn login_screen(props: &LoginProps) -> Html {
             <button id="login-submit" class="button button--primary" type="submit" disabled={*busy}>
                 { if *busy { lang.tr(Text::LoggingIn) } else { lang.tr(Text::LogIn) } }
             </button>
+            <p id="login-server" class="login__server" data-host={target.host.clone()}>
+                { lang.fill(Text::LoginServer, &[&target.label()]) }
+            </p>
         </form>
     }
 }

@@ -5,6 +5,7 @@
 use crate::driver::Input;
 use futures::channel::mpsc::UnboundedSender;
 use gloo::events::EventListener;
+use wasm_bindgen::JsCast;
 use web_sys::{NotificationOptions, NotificationPermission};
 
 /// Whether the tab is in front.
@@ -58,13 +59,44 @@ pub fn new_message(title: &str, body: &str) {
         chime();
     }
     if permission() == Some(NotificationPermission::Granted) {
-        let options = NotificationOptions::new();
-        options.set_body(body);
-        options.set_tag("penpen-message");
-        options.set_icon("favicon.svg");
-        // A notification the browser refuses is not worth more than the sound.
-        let _ = web_sys::Notification::new_with_options(title, &options);
+        show(title.to_owned(), body.to_owned());
     }
+}
+
+/// The icon notifications carry (copied beside `index.html` by trunk).
+const NOTIFICATION_ICON: &str = "icon-192.png";
+
+/// Shows a notification through the service worker's registration where
+/// there is one (the only way an installed app on a phone may show one),
+/// else through the page's `Notification`.
+fn show(title: String, body: String) {
+    let options = NotificationOptions::new();
+    options.set_body(&body);
+    options.set_tag("penpen-message");
+    options.set_icon(NOTIFICATION_ICON);
+    let navigator = gloo::utils::window().navigator();
+    let has_worker = js_sys::Reflect::has(&navigator, &"serviceWorker".into()).unwrap_or(false);
+    if !has_worker {
+        // A notification the browser refuses is not worth more than the sound.
+        let _ = web_sys::Notification::new_with_options(&title, &options);
+        return;
+    }
+    let registration = navigator.service_worker().get_registration();
+    wasm_bindgen_futures::spawn_local(async move {
+        let registration = wasm_bindgen_futures::JsFuture::from(registration)
+            .await
+            .ok()
+            .and_then(|r| r.dyn_into::<web_sys::ServiceWorkerRegistration>().ok());
+        let shown = match registration {
+            Some(registration) => registration
+                .show_notification_with_options(&title, &options)
+                .is_ok(),
+            None => false,
+        };
+        if !shown {
+            let _ = web_sys::Notification::new_with_options(&title, &options);
+        }
+    });
 }
 
 /// Two short soft tones, made on the spot: no sound file to fetch or cache.

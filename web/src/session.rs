@@ -2,6 +2,9 @@
 //! reload needs no password (the sync driver resumes it), and logging out on
 //! a socket of its own when the stream cannot carry it (which revokes the
 //! token on the server).
+//!
+//! A session is bound to the server that issued it: its token is only ever
+//! sent there, whatever server the page or a link names later.
 
 use crate::config::ServerAddress;
 use crate::socket;
@@ -24,6 +27,10 @@ pub struct Session {
     pub name: String,
     /// Whether the account may send broadcasts.
     pub broadcaster: bool,
+    /// The server that issued the token, the only one it is sent to.
+    /// (A session remembered before sessions were bound has none and is
+    /// not loaded: its owner logs in once more.)
+    pub server: ServerAddress,
 }
 
 /// Why logging in, resuming or logging out did not work.
@@ -46,18 +53,17 @@ pub enum SessionError {
     Refused(String),
 }
 
-impl From<LoginReply> for Session {
-    fn from(reply: LoginReply) -> Session {
+impl Session {
+    fn issued(reply: LoginReply, server: &ServerAddress) -> Session {
         Session {
             user: reply.user,
             token: reply.token,
             name: reply.name,
             broadcaster: reply.broadcaster,
+            server: server.clone(),
         }
     }
-}
 
-impl Session {
     /// The remembered session, if any.
     pub fn load() -> Option<Session> {
         let storage = gloo::utils::window().local_storage().ok().flatten()?;
@@ -138,11 +144,12 @@ pub async fn log_in(
     let reply = replies
         .first()
         .ok_or(SessionError::Unreachable("no reply".into()))?;
-    decode::<LoginReply>(reply).map(Session::from)
+    decode::<LoginReply>(reply).map(|reply| Session::issued(reply, server))
 }
 
-/// Revokes the session's token on the server.
-pub async fn log_out(server: &ServerAddress, session: &Session) -> Result<(), SessionError> {
+/// Revokes the session's token on the server that issued it.
+pub async fn log_out(session: &Session) -> Result<(), SessionError> {
+    let server = &session.server;
     let resume = encode(&Resume {
         user: session.user.clone(),
         token: session.token.clone(),

@@ -328,8 +328,12 @@ pub enum Command {
     Draft(Peer, String),
     /// Reconnect now (the user pressed retry).
     Reconnect,
-    /// Log out.
-    LogOut,
+    /// Log out; unless `keep_messages`, the account's database on this
+    /// device goes too (a shared computer).
+    LogOut {
+        /// Whether this device keeps the account's messages.
+        keep_messages: bool,
+    },
     /// Ask the server to change something; the callback gets the answer.
     Perform(Operation, yew::Callback<OperationResult>),
     /// Show as busy, or not.

@@ -352,3 +352,31 @@ fn chinese_names_have_pinyin_initials() {
     assert_eq!(initials.of("Ada 李"), "adal");
     assert_eq!(initials.of("😀·"), "");
 }
+
+#[wasm_bindgen_test]
+async fn two_servers_data_for_one_account_never_mix() {
+    use penpen_web::config::ServerAddress;
+    let server = |port_offset| ServerAddress {
+        host: "127.0.0.1".into(),
+        port_offset,
+        tls: false,
+    };
+    // A random account number keeps earlier runs' databases out of the way.
+    let account = user((js_sys::Math::random() * 1e8) as u64);
+    let (a, b) = (server(901), server(902));
+    assert_ne!(
+        IndexedDbCache::database_name(&a, &account),
+        IndexedDbCache::database_name(&b, &account)
+    );
+    let on_a = IndexedDbCache::open(&a, &account).await.expect("open on a");
+    on_a.apply(&full_batch()).await.expect("apply");
+    on_a.close();
+    let on_b = IndexedDbCache::open(&b, &account).await.expect("open on b");
+    assert_eq!(on_b.load().await, Ok(Snapshot::default()));
+    on_b.close();
+    for server in [a, b] {
+        cache::delete_database(&IndexedDbCache::database_name(&server, &account))
+            .await
+            .expect("clean up");
+    }
+}

@@ -32,6 +32,7 @@ fn test_server() -> ServerAddress {
     ServerAddress {
         host: "127.0.0.1".into(),
         port_offset: port - 20888,
+        tls: false,
     }
 }
 
@@ -58,8 +59,8 @@ async fn the_driver_syncs_sends_and_receives_over_real_sockets() {
         .expect("the demo account logs in");
     let updates = Rc::new(RefCell::new(Vec::<Update>::new()));
     let sink = updates.clone();
+    assert_eq!(session.server, server, "a session is bound to its server");
     let handle = driver::start(
-        server,
         session,
         Callback::from(move |update| sink.borrow_mut().push(update)),
     );

@@ -837,13 +837,14 @@ async fn a_group_the_user_left_is_readable_but_has_no_composer() {
 }
 
 #[wasm_bindgen_test]
-async fn images_show_from_the_outbox_then_from_the_server_with_the_token() {
+async fn images_show_from_the_outbox_then_from_the_server_with_a_ticket() {
     const PNG: &[u8] = include_bytes!("../../tests/fixtures/photo.png");
     let mut state = opened(history(1..=2));
     state.files = Some(FileAccess {
         server: ServerAddress {
             host: "127.0.0.1".into(),
             port_offset: 7,
+            tls: false,
         },
         token: "t0ken".into(),
     });
@@ -874,7 +875,14 @@ async fn images_show_from_the_outbox_then_from_the_server_with_the_token() {
     let stored = text(
         "document.querySelector('#chat .message[data-id=\"3\"] .image-thumb img').getAttribute('src')",
     );
-    assert_eq!(stored, "http://127.0.0.1:22895/files/1002.png?token=t0ken");
+    assert!(
+        stored.starts_with("http://127.0.0.1:22895/files/1002.png?ticket="),
+        "a file URL with a ticket: {stored}"
+    );
+    assert!(
+        !stored.contains("t0ken"),
+        "never the session token: {stored}"
+    );
     let local = text(
         "document.querySelector('#chat .message[data-cid=\"img-1\"] .image-thumb img').getAttribute('src')",
     );
@@ -900,6 +908,7 @@ async fn voice_messages_show_their_length_and_an_unplayed_dot_until_played() {
         server: ServerAddress {
             host: "127.0.0.1".into(),
             port_offset: 0,
+            tls: false,
         },
         token: "t".into(),
     });
@@ -935,4 +944,50 @@ async fn voice_messages_show_their_length_and_an_unplayed_dot_until_played() {
         text("localStorage.getItem('penpen.played')").contains('3'),
         "played is remembered on this device"
     );
+}
+
+#[wasm_bindgen_test]
+async fn logging_out_asks_whether_to_keep_this_devices_messages() {
+    let screen = mount(signed_in()).await;
+    let logouts = |driver: &Driver| {
+        driver
+            .sent()
+            .into_iter()
+            .filter_map(|c| match c {
+                Command::LogOut { keep_messages } => Some(keep_messages),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    // The bar's button asks first and sends nothing; cancel (and Esc) close.
+    click("#logout");
+    settle().await;
+    assert!(exists("#logout-dialog"));
+    assert!(text("document.querySelector('#logout-dialog').textContent").contains("保留"));
+    assert!(logouts(&screen.driver).is_empty());
+    click("#logout-cancel");
+    settle().await;
+    assert!(!exists("#logout-dialog"));
+    click("#logout");
+    settle().await;
+    js("window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }))");
+    settle().await;
+    assert!(!exists("#logout-dialog"));
+    assert!(logouts(&screen.driver).is_empty());
+
+    click("#logout");
+    settle().await;
+    click("#logout-keep");
+    settle().await;
+    assert_eq!(logouts(&screen.driver), vec![true]);
+    assert!(!exists("#logout-dialog"));
+
+    // The me tab's button asks the same question; "remove" says so.
+    click("#tab-me");
+    settle().await;
+    click("#me-logout");
+    settle().await;
+    click("#logout-remove");
+    settle().await;
+    assert_eq!(logouts(&screen.driver), vec![true, false]);
 }

@@ -202,26 +202,59 @@ impl Packet for GroupUpdated {
     const NAME: &'static str = "GroupUpdated";
 }
 
-/// 53888: the caller's groups. The request may name the caller in `user`.
+/// 53888: the caller's groups, a page at a time in ascending gid. The
+/// request may name the caller in `user`; `after` and `limit` page through a
+/// long list. A request without them (the protocol document's shape) gets the
+/// first page, with `more` set if there are further pages.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct GroupsQuery {
     /// The caller (optional; must be the session's own user when present).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<UserId>,
+    /// Only groups with a larger gid: the previous page's `next`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<GroupId>,
+    /// At most this many groups (1 to [`limits::MAX_PAGE`]); the server's page
+    /// size when absent. A page may hold fewer so that it fits in a frame.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
 }
 
 impl Packet for GroupsQuery {
     const NAME: &'static str = "GroupsQuery";
+    fn validate(&self) -> Result<(), FrameError> {
+        match self.limit {
+            Some(limit) if limit == 0 || limit > limits::MAX_PAGE => Err(invalid(
+                Self::NAME,
+                format!(
+                    "limit {limit} is out of range; expected 1 to {}",
+                    limits::MAX_PAGE
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
-/// The reply to [`GroupsQuery`]: in the document's shape, a string holding the JSON list.
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// The reply to [`GroupsQuery`]: in the document's shape, a string holding the
+/// JSON list; `more` and `next` only when further pages follow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Groups {
     /// Always 11.
     pub state: crate::State,
-    /// Every group the caller is a member of.
+    /// A page of the groups the caller is a member of, in ascending gid.
     #[serde(with = "text::json_in_string")]
     pub groups: Vec<Group>,
+    /// Whether further pages follow (absent: this is the last).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub more: bool,
+    /// The `after` that asks for the next page (with `more`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<GroupId>,
 }
 
 impl Packet for Groups {

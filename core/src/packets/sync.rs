@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 /// Everything the caller received after `since`, oldest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatchUp {
-    /// The last seq the client has; `0` for everything.
+    /// The last seq the client has; `0` (or absent) for everything.
+    #[serde(default)]
     pub since: Seq,
     /// The most messages to return (default 50, at most 200).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -61,6 +62,10 @@ impl SyncRequest {
             frame.packet().map(SyncRequest::CatchUp)
         } else if keys.iter().any(|k| k == "target") {
             frame.packet().map(SyncRequest::History)
+        } else if keys.iter().all(|k| k == "limit") {
+            // The document's 50888 is "sync all messages", with no fields of
+            // its own: an empty request is a catch-up from the start.
+            frame.packet().map(SyncRequest::CatchUp)
         } else {
             Err(invalid(
                 "message sync request",

@@ -18,6 +18,7 @@
 //! Nothing here reads a clock or blocks: time comes in as `now` (milliseconds
 //! since the epoch) and [`Engine::poll_timeout`] says when to call back.
 
+mod group_pages;
 mod operations;
 mod seqs;
 mod timing;
@@ -36,7 +37,7 @@ use crate::packets::Done;
 use crate::packets::Packet;
 use crate::packets::broadcast::{Broadcast, BroadcastAck, BroadcastPage, BroadcastQuery};
 use crate::packets::directory::{Contact, Directory, DirectoryQuery};
-use crate::packets::groups::{Group, Groups, GroupsQuery};
+use crate::packets::groups::{Group, Groups};
 use crate::packets::groups::{GroupCreated, GroupUpdated};
 use crate::packets::login::{Login, LoginReply, Push, Resume, StreamAck};
 use crate::packets::message::{Message, MessageType, SendAck, SendFile, SendText, Sender};
@@ -44,6 +45,7 @@ use crate::packets::profile::{Presence, PresenceUpdate, SignatureQuery, Signatur
 use crate::packets::sync::{CatchUp, History, MessagePage};
 use crate::reply::{ErrorReply, State};
 use crate::service::Service;
+use group_pages::{GroupPages, PageOutcome};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// How the engine proves who the user is.
@@ -206,6 +208,10 @@ pub enum SendError {
         /// What was expected.
         expected: &'static str,
     },
+    /// A file in an accepted format whose contents are refused: an image
+    /// declaring an absurd canvas, a recording not as long as it says.
+    #[error("{0}")]
+    Refused(#[from] crate::sniff::Refusal),
     /// A voice message outside the allowed length.
     #[error("a voice message lasts {min} to {max} seconds; this one is {seconds}")]
     VoiceLength {
@@ -275,7 +281,8 @@ enum Request {
     CatchUp,
     History(Peer),
     Directory,
-    Groups,
+    /// A 53888 page, asked for with this `after`.
+    Groups(Option<crate::ids::GroupId>),
     Broadcasts,
     Operation(OperationId),
     Presence(Presence),
@@ -343,6 +350,7 @@ pub struct Engine {
     catch_up: Wanted,
     directory_wanted: Wanted,
     groups_wanted: Wanted,
+    group_pages: GroupPages,
     /// Conversations whose older history is wanted, before which id.
     history_wanted: BTreeMap<Peer, Option<MessageId>>,
     /// Where the next catch-up page starts.
@@ -441,6 +449,7 @@ impl Engine {
             caught_up_at: None,
             directory_wanted: Wanted::No,
             groups_wanted: Wanted::No,
+            group_pages: GroupPages::default(),
             history_wanted: BTreeMap::new(),
             in_view: None,
             visible: true,
@@ -910,6 +919,11 @@ impl Engine {
             });
         }
         let format = format.ok_or(SendError::UnsupportedFormat { expected })?;
+        // The server checks the same; refusing here saves sending it.
+        match duration {
+            None => crate::sniff::check_image(&data, format).map(|_| ())?,
+            Some(seconds) => crate::sniff::check_voice(&data, format, seconds).map(|_| ())?,
+        }
         let order = self.meta.next_outbox_order;
         self.meta.next_outbox_order += 1;
         let cid = self.new_cid(order);
@@ -1347,7 +1361,10 @@ impl Engine {
                 }
                 Request::CatchUp => self.catch_up = Wanted::Yes,
                 Request::Directory => self.directory_wanted = Wanted::Yes,
-                Request::Groups => self.groups_wanted = Wanted::Yes,
+                Request::Groups(_) => {
+                    self.groups_wanted = Wanted::Yes;
+                    self.group_pages.restart();
+                }
                 Request::Broadcasts => self.broadcasts_wanted = Wanted::Yes,
                 // Still in history_wanted: asked again when the link is back.
                 Request::History(_) => {}
@@ -1402,15 +1419,16 @@ impl Engine {
         {
             self.directory_wanted = Wanted::Asked;
         }
-        if self.groups_wanted == Wanted::Yes
-            && self.request(
+        if self.groups_wanted == Wanted::Yes {
+            let (query, after) = self.group_pages.query();
+            if self.request(
                 Service::SyncGroups,
-                Request::Groups,
-                encode(&GroupsQuery { user: None }),
+                Request::Groups(after),
+                encode(&query),
                 now,
-            )
-        {
-            self.groups_wanted = Wanted::Asked;
+            ) {
+                self.groups_wanted = Wanted::Asked;
+            }
         }
         if self.broadcasts_wanted == Wanted::Yes {
             let since = self.broadcasts.keys().next_back().copied();
@@ -1766,25 +1784,39 @@ impl Engine {
                     }
                 }
             }
-            Request::Groups => {
-                self.groups_wanted = Wanted::No;
-                if let Ok(groups) = reply_of::<Groups>(frame) {
-                    // Groups the user is no longer in are kept, without them
-                    // among the members: their history keeps its name, and
-                    // the app knows not to offer posting there.
-                    let me = self.meta.user.clone();
-                    let mut all = groups.groups;
-                    for mut old in self.groups.clone().unwrap_or_default() {
-                        if !all.iter().any(|g| g.gid == old.gid) {
-                            old.member.0.retain(|m| m != &me);
-                            all.push(old);
-                        }
+            Request::Groups(after) => match reply_of::<Groups>(frame) {
+                Ok(page) => match self.group_pages.take(after, page) {
+                    PageOutcome::Next => self.groups_wanted = Wanted::Yes,
+                    // A repeated request's answer: the refresh goes on.
+                    PageOutcome::Stale => {}
+                    PageOutcome::Done(all) => {
+                        self.groups_wanted = Wanted::No;
+                        self.replace_groups(all, now);
                     }
-                    all.sort_by_key(|g| g.gid);
-                    self.set_groups(all, now);
+                },
+                // Asked again at the next login or group notice.
+                Err(_) => {
+                    self.groups_wanted = Wanted::No;
+                    self.group_pages.restart();
                 }
+            },
+        }
+    }
+
+    /// Replaces the user's groups with `all` (every page of a refresh).
+    fn replace_groups(&mut self, mut all: Vec<Group>, now: i64) {
+        // Groups the user is no longer in are kept, without them among the
+        // members: their history keeps its name, and the app knows not to
+        // offer posting there.
+        let me = self.meta.user.clone();
+        for mut old in self.groups.clone().unwrap_or_default() {
+            if !all.iter().any(|g| g.gid == old.gid) {
+                old.member.0.retain(|m| m != &me);
+                all.push(old);
             }
         }
+        all.sort_by_key(|g| g.gid);
+        self.set_groups(all, now);
     }
 
     fn send_reply(&mut self, cid: &ClientMsgId, frame: &Frame, now: i64) {

@@ -472,6 +472,8 @@ impl Net {
                     &Groups {
                         state: State::SUCCESS,
                         groups,
+                        more: false,
+                        next: None,
                     },
                 );
             }

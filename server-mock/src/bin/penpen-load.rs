@@ -11,6 +11,10 @@
 //!   percentiles, and checks every acknowledged message arrived exactly once.
 //! - `idle`: logs the users in, then holds `--sessions` idle live sessions
 //!   (resumed by token) and reports the server's resident memory per session.
+//! - `preauth`: opens `--connections` anonymous 20888 connections that each
+//!   send the largest frame allowed before login, and reports the server's
+//!   peak memory (VmHWM). The server keeps its production limits except the
+//!   per-address cap, since every connection comes from 127.0.0.1.
 //!
 //! Run it through `scripts/bench.sh`, which builds with optimisations and raises
 //! the open-file limit.
@@ -72,12 +76,43 @@ enum Scenario {
         #[arg(long, default_value_t = 10_000)]
         sessions: usize,
     },
+    /// Anonymous connections each sending the largest pre-login frame: peak memory.
+    Preauth {
+        /// How many anonymous connections to open.
+        #[arg(long, default_value_t = 1_000)]
+        connections: usize,
+        /// The server's limit on 20888 frames, which each connection sends in full.
+        #[arg(long, default_value_t = penpen_server_mock::ConnectionLimits::default().login_port_frame_bytes)]
+        frame_bytes: usize,
+    },
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let server = ServerProcess::start(args.users, args.port_offset).await?;
+    report_open_file_limit();
+    let many = 1_000_000.to_string();
+    let server_args: Vec<String> = match &args.scenario {
+        // Every connection comes from 127.0.0.1 and these scenarios share
+        // tokens widely: lift the per-address and per-token caps.
+        Scenario::Send { .. } | Scenario::Idle { .. } => [
+            "--max-connections",
+            &many,
+            "--max-connections-per-address",
+            &many,
+            "--max-sockets-per-token",
+            &many,
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        Scenario::Preauth { frame_bytes, .. } => vec![
+            "--max-connections-per-address".to_owned(),
+            many.clone(),
+            "--login-frame-bytes".to_owned(),
+            frame_bytes.to_string(),
+        ],
+    };
+    let server = ServerProcess::start(args.users, args.port_offset, &server_args).await?;
     let outcome = match args.scenario {
         Scenario::Send {
             seconds,
@@ -94,6 +129,10 @@ async fn main() -> anyhow::Result<()> {
             .await
         }
         Scenario::Idle { sessions } => idle_scenario(&server, args.users, sessions).await,
+        Scenario::Preauth {
+            connections,
+            frame_bytes,
+        } => preauth_scenario(&server, connections, frame_bytes).await,
     };
     server.stop().await;
     outcome
@@ -111,7 +150,11 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
-    async fn start(users: usize, offset: u16) -> anyhow::Result<ServerProcess> {
+    async fn start(
+        users: usize,
+        offset: u16,
+        server_args: &[String],
+    ) -> anyhow::Result<ServerProcess> {
         let binary = std::env::current_exe()?.with_file_name("penpen-server-mock");
         let data = tempfile::tempdir()?;
         let csv = data.path().join("users.csv");
@@ -148,6 +191,7 @@ impl ServerProcess {
             .arg(data.path())
             .arg("--port-offset")
             .arg(offset.to_string())
+            .args(server_args)
             .env("RUST_LOG", "warn")
             .kill_on_drop(true)
             .spawn()
@@ -186,11 +230,20 @@ impl ServerProcess {
     }
 
     fn resident_kib(&self) -> Option<u64> {
+        self.status_kib("VmRSS:")
+    }
+
+    /// The peak resident memory since the server started.
+    fn peak_kib(&self) -> Option<u64> {
+        self.status_kib("VmHWM:")
+    }
+
+    fn status_kib(&self, field: &str) -> Option<u64> {
         let pid = self.child.id()?;
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .find_map(|l| l.strip_prefix(field))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
     }
 
@@ -543,6 +596,112 @@ async fn idle_scenario(
         before as f64 / 1024.0,
         after as f64 / 1024.0,
         after.saturating_sub(before) as f64 / (total - users).max(1) as f64
+    );
+    drop(held);
+    Ok(())
+}
+
+/// Every connection is a descriptor here and in the server (which inherits
+/// the limit); scripts/bench.sh raises the soft limit to the hard one.
+fn report_open_file_limit() {
+    let raised = std::process::Command::new("sh")
+        .args(["-c", "ulimit -n"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok());
+    println!(
+        "open-file limit (soft): {}",
+        raised.as_deref().map(str::trim).unwrap_or("unknown")
+    );
+}
+
+/// A 20888 frame of exactly `bytes` bytes that is no login: the server reads
+/// it whole and answers with a refusal, as it would for an attacker's frame.
+fn padded_frame(bytes: usize) -> anyhow::Result<String> {
+    let empty = r#"{"head":1100,"body":{"pad":""},"tail":"PENPEN 1.0"}"#;
+    let Some(pad) = bytes.checked_sub(empty.len()) else {
+        bail!("a frame cannot be smaller than {} bytes", empty.len());
+    };
+    Ok(format!(
+        r#"{{"head":1100,"body":{{"pad":"{}"}},"tail":"PENPEN 1.0"}}"#,
+        "x".repeat(pad)
+    ))
+}
+
+async fn preauth_scenario(
+    server: &ServerProcess,
+    connections: usize,
+    frame_bytes: usize,
+) -> anyhow::Result<()> {
+    let addr = server.addr(Service::Login);
+    let frame = Arc::new(padded_frame(frame_bytes)?);
+    // One byte over the limit is refused and closed.
+    let mut over = connect(addr, None).await?;
+    over.send(WsMessage::text(padded_frame(frame_bytes + 1)?))
+        .await?;
+    let refused = next_payload(&mut over).await.unwrap_or_default();
+    println!(
+        "a {} byte frame before login: {}",
+        frame_bytes + 1,
+        if refused.contains("too large") {
+            "refused as too large, connection closed"
+        } else {
+            "NOT refused"
+        }
+    );
+    drop(over);
+
+    let before = server.resident_kib().unwrap_or(0);
+    let started = Instant::now();
+    // Connect everyone first, then send all frames at once: the peak is when
+    // every connection holds its frame.
+    let gate = Arc::new(Semaphore::new(64));
+    let mut opening = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        let gate = gate.clone();
+        opening.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await?;
+            connect(addr, None).await
+        }));
+    }
+    let mut sockets = Vec::with_capacity(connections);
+    for task in opening {
+        sockets.push(task.await??);
+    }
+    let opened = started.elapsed();
+    let go = Arc::new(tokio::sync::Barrier::new(connections));
+    let mut sending = Vec::with_capacity(connections);
+    for mut socket in sockets {
+        let (go, frame) = (go.clone(), frame.clone());
+        sending.push(tokio::spawn(async move {
+            go.wait().await;
+            socket.send(WsMessage::text(frame.as_str())).await?;
+            let reply = next_payload(&mut socket)
+                .await
+                .context("closed before a reply")?;
+            anyhow::Ok((socket, reply))
+        }));
+    }
+    let mut held = Vec::with_capacity(connections);
+    let mut refused = 0;
+    for task in sending {
+        let (socket, reply) = task.await??;
+        if reply.contains("\"state\"") {
+            refused += 1;
+        }
+        held.push(socket);
+    }
+    let peak = server.peak_kib().unwrap_or(0);
+    let after = server.resident_kib().unwrap_or(0);
+    println!(
+        "preauth: {connections} anonymous connections opened in {:.1} s, each sent a {frame_bytes} byte frame and got a refusal ({refused} refusals)",
+        opened.as_secs_f64()
+    );
+    println!(
+        "  server memory: {:.1} MiB resident before, {:.1} MiB after, peak (VmHWM) {:.1} MiB",
+        before as f64 / 1024.0,
+        after as f64 / 1024.0,
+        peak as f64 / 1024.0
     );
     drop(held);
     Ok(())

@@ -1,8 +1,14 @@
 //! 22888 images and 23888 voice: the file travels in the send, is stored under
 //! a name the server chooses, and is served over HTTP GET to sessions that may
 //! see its conversation.
+//!
+//! Before anything is stored the bytes are sniffed: the format, an image's
+//! declared canvas and a recording's length (`penpen_core::sniff`). The file
+//! reaches the disk durably before its message is committed
+//! ([`super::file_disk`]); a send that is not committed, or that repeats an
+//! earlier cid, removes its file and the earlier file's name is answered.
 
-use super::{Reply, must_be_self, reply, request};
+use super::{Reply, file_disk, must_be_self, reply, request};
 use crate::context::{Context, now_ms};
 use crate::services::text::recipients;
 use crate::sniff::{self, Format};
@@ -65,6 +71,7 @@ pub async fn send(context: &Context, service: Service, user: &UserId, frame: &Fr
             },
         ));
     };
+    check_contents(service, format, &send)?;
 
     // A retried send must not store the file again.
     if let Some(cid) = send.cid.clone() {
@@ -83,8 +90,8 @@ pub async fn send(context: &Context, service: Service, user: &UserId, frame: &Fr
     }
 
     let name = stored_name(format).map_err(|e| ErrorReply::new(State::SERVER_ERROR, e))?;
-    let path = folder(&context.data_dir).join(&name);
-    write_durably(&path, &send.data)
+    let size = send.data.len();
+    let path = file_disk::write_new(folder(&context.data_dir), name.clone(), send.data)
         .await
         .map_err(|e| ErrorReply::new(State::SERVER_ERROR, format!("cannot store the file: {e}")))?;
 
@@ -97,32 +104,59 @@ pub async fn send(context: &Context, service: Service, user: &UserId, frame: &Fr
         cid: send.cid.clone(),
         ts: now_ms(),
     };
-    let (sender, file_name, size) = (user.clone(), name.clone(), send.data.len());
+    let (sender, file_name) = (user.clone(), name.clone());
     let stored = context
         .store
         .write(move |conn| {
             let people = recipients(conn, &sender, &message.to)?;
             let stored = queries::store_message(conn, &message, &people)?;
             let message_for_announce = message.clone();
-            if !stored.repeated {
+            // A concurrent send of the same cid got there first: its file is
+            // the one a message names.
+            let content = if stored.repeated {
+                conn.query_row(
+                    "SELECT content FROM messages WHERE id = ?1",
+                    [stored.id.0 as i64],
+                    |row| row.get::<_, String>(0),
+                )?
+            } else {
                 conn.execute(
                     "INSERT INTO files (name, message_id, mime, size) VALUES (?1, ?2, ?3, ?4)",
                     rusqlite::params![file_name, stored.id.0 as i64, format.mime(), size as i64],
                 )?;
-            }
-            Ok((message_for_announce, stored))
+                file_name
+            };
+            Ok((message_for_announce, stored, content))
         })
         .await;
-    let (message, stored) = match stored {
+    let (message, stored, content) = match stored {
         Ok(done) => done,
         Err(err) => {
             // Nothing refers to the file; do not keep it.
-            let _ = tokio::fs::remove_file(&path).await;
+            file_disk::remove(&path).await;
             return Err(err.reply());
         }
     };
+    if stored.repeated {
+        file_disk::remove(&path).await;
+    }
     super::announce(context, &message, &stored);
-    super::send_ack(context, user, send.cid, &stored, Some(name))
+    super::send_ack(context, user, send.cid, &stored, Some(content))
+}
+
+/// Refuses an image whose declared canvas is absurd (a decompression bomb)
+/// and a recording whose length disagrees with the declared duration.
+fn check_contents(service: Service, format: Format, send: &SendFile) -> Result<(), ErrorReply> {
+    match (service, send.duration) {
+        (Service::Image, _) => sniff::check_image(&send.data, format)
+            .map(|_| ())
+            .map_err(|refusal| ErrorReply::new(State::UNSUPPORTED_FORMAT, refusal.to_string())),
+        (_, Some(declared)) => sniff::check_voice(&send.data, format, declared)
+            .map(|_| ())
+            .map_err(|refusal| ErrorReply::new(State::BAD_PACKET, refusal.to_string())),
+        // The packet check already refused voice without a duration.
+        (_, None) => Ok(()),
+    }
 }
 
 fn earlier_file_send(
@@ -164,17 +198,6 @@ fn stored_name(format: Format) -> Result<String, String> {
     getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for a file name: {e}"))?;
     let stem: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     Ok(format!("{stem}.{}", format.extension()))
-}
-
-/// Writes the file and flushes it to disk before anything refers to it.
-async fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use tokio::io::AsyncWriteExt;
-    if let Some(parent) = path.parent() {
-        tokio::fs::create_dir_all(parent).await?;
-    }
-    let mut file = tokio::fs::File::create(path).await?;
-    file.write_all(bytes).await?;
-    file.sync_all().await
 }
 
 /// What a GET for a stored file gets.

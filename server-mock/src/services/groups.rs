@@ -17,21 +17,34 @@ use penpen_core::{Frame, GroupId, Peer, State, UserId};
 use rusqlite::Connection;
 use serde::Serialize;
 
-/// Answers with every group the caller belongs to now.
+/// Answers with a page of the groups the caller belongs to now. Pages are
+/// at most `limits::MAX_PAGE` groups of at most `MAX_GROUP_MEMBERS` members
+/// each, so a page always fits in a frame however many groups a user is in.
 pub async fn list(context: &Context, user: &UserId, frame: &Frame) -> Reply {
     let query: GroupsQuery = request(frame)?;
     if let Some(named) = &query.user {
         must_be_self(user, named, "user")?;
     }
     let user = user.clone();
-    let groups = context
+    let limit = query
+        .limit
+        .unwrap_or(context.groups_page)
+        .clamp(1, penpen_core::limits::MAX_PAGE);
+    let (groups, more) = context
         .store
-        .read(move |conn| queries::groups_of(conn, &user))
+        .read(move |conn| queries::groups_page(conn, &user, query.after, limit))
         .await
         .map_err(|e| e.reply())?;
+    let next = if more {
+        groups.last().map(|g| g.gid)
+    } else {
+        None
+    };
     reply(&Groups {
         state: State::SUCCESS,
+        more: next.is_some(),
         groups,
+        next,
     })
 }
 
@@ -94,6 +107,12 @@ pub async fn create(context: &Context, user: &UserId, frame: &Frame) -> Reply {
             ),
         ));
     }
+    // Each creation notifies every member: a per-user allowance bounds that.
+    context.changes.admit(
+        user,
+        crate::change_limits::Change::GroupCreation,
+        std::time::Instant::now(),
+    )?;
     let holder = user.clone();
     let (gid, stored) = context
         .store

@@ -2,6 +2,7 @@
 
 pub mod broadcast;
 pub mod directory;
+pub mod file_disk;
 pub mod files;
 pub mod groups;
 pub mod profile;
@@ -92,6 +93,8 @@ pub struct Caller {
     pub user: UserId,
     /// The session's token hash (to spare it when others are signed out).
     pub token_hash: Vec<u8>,
+    /// The peer's address (password checks are limited per account and address).
+    pub address: Option<std::net::IpAddr>,
 }
 
 /// Answers one request on a service port other than 20888.

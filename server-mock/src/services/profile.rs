@@ -2,6 +2,7 @@
 
 use super::{Caller, Reply, must_be_self, reply, request};
 use crate::auth;
+use crate::change_limits::Change;
 use crate::context::Context;
 use crate::store::queries;
 use penpen_core::packets::Done;
@@ -18,13 +19,10 @@ pub async fn password(context: &Context, caller: &Caller, frame: &Frame) -> Repl
     let update: PasswordUpdate = request(frame)?;
     let user = &caller.user;
     must_be_self(user, &update.user, "user")?;
-    let now = Instant::now();
-    if !context.limiter.allows(user, None, now) {
-        return Err(ErrorReply::new(
-            State::RATE_LIMITED,
-            "too many wrong passwords; wait a minute and try again",
-        ));
-    }
+    let attempt = context
+        .limiter
+        .admit(user, caller.address, Instant::now())
+        .map_err(|refusal| ErrorReply::new(State::RATE_LIMITED, refusal.reason()))?;
     let who = user.clone();
     let account = context
         .store
@@ -45,10 +43,18 @@ pub async fn password(context: &Context, caller: &Caller, frame: &Frame) -> Repl
             }
         })
         .await
-        .ok_or_else(|| ErrorReply::new(State::SERVER_ERROR, "the password workers stopped"))?
+        .map_err(|err| match err {
+            auth::PasswordQueueError::Busy => ErrorReply::new(
+                State::BUSY,
+                "the server is busy checking passwords; retry in a moment",
+            ),
+            auth::PasswordQueueError::Stopped => {
+                ErrorReply::new(State::SERVER_ERROR, err.to_string())
+            }
+        })?
         .map_err(|e| ErrorReply::new(State::SERVER_ERROR, e.to_string()))?;
     let Some(new_hash) = hashed else {
-        context.limiter.failed(user, None, now);
+        attempt.failed(Instant::now());
         return Err(ErrorReply::new(
             State::WRONG_PASSWORD,
             "the current password is wrong",
@@ -60,14 +66,11 @@ pub async fn password(context: &Context, caller: &Caller, frame: &Frame) -> Repl
         .write(move |conn| queries::change_password(conn, &who, &new_hash, &keep))
         .await
         .map_err(|e| e.reply())?;
-    context.limiter.succeeded(user);
-    context.hub.push_other_sessions(
-        user,
-        &caller.token_hash,
-        &Push::SignedOut {
-            signed_out: "password changed".into(),
-        },
-    );
+    attempt.succeeded(Instant::now());
+    // Every connection of the other sessions closes now, with a signed-out push on 20888.
+    context
+        .revocations
+        .revoke_user(user, Some(&caller.token_hash), "password changed");
     reply(&Done::new())
 }
 
@@ -75,6 +78,9 @@ pub async fn password(context: &Context, caller: &Caller, frame: &Frame) -> Repl
 pub async fn signature(context: &Context, user: &UserId, frame: &Frame) -> Reply {
     let update: SignatureUpdate = request(frame)?;
     must_be_self(user, &update.user, "user")?;
+    context
+        .changes
+        .admit(user, Change::Profile, Instant::now())?;
     let (who, signing) = (user.clone(), update.signing.clone());
     context
         .store
@@ -94,6 +100,9 @@ pub async fn signature(context: &Context, user: &UserId, frame: &Frame) -> Reply
 pub async fn presence(context: &Context, user: &UserId, frame: &Frame) -> Reply {
     let update: PresenceUpdate = request(frame)?;
     must_be_self(user, &update.user, "user")?;
+    context
+        .changes
+        .admit(user, Change::Profile, Instant::now())?;
     let who = user.clone();
     context
         .store

@@ -5,7 +5,11 @@ use crate::auth;
 use crate::connection::error_frame;
 use crate::context::{Context, now_ms};
 use crate::hub::{Delivery, Subscription};
+use crate::limits::Held;
+use crate::revocation::{Ended, SessionWatch, check_token};
+use crate::socket;
 use crate::store::queries;
+use crate::store::sessions::{self, SessionRow};
 use axum::extract::ws::{Message as WsMessage, WebSocket};
 use futures_util::SinkExt;
 use penpen_core::packets::Done;
@@ -30,6 +34,8 @@ struct Session {
     hub_id: u64,
     /// Everything up to here has been pushed on this connection.
     sent_up_to: Seq,
+    /// Resolves when the session is revoked or expires (moved to the loop once logged in).
+    ended: Option<SessionWatch>,
 }
 
 /// What the connection does after a frame.
@@ -39,12 +45,14 @@ enum After {
     ReplyAndClose(String),
 }
 
-/// Serves one connection to 20888 until it closes or the server stops.
-pub async fn serve(
+/// Serves one connection to 20888 until it closes or the server stops;
+/// `held` keeps the connection's places among the open ones.
+pub(crate) async fn serve(
     mut socket: WebSocket,
     context: Arc<Context>,
     mut shutdown: watch::Receiver<bool>,
     peer: SocketAddr,
+    mut held: Held,
 ) {
     let mut session: Option<Session> = None;
     let mut newest: Option<watch::Receiver<Seq>> = None;
@@ -54,22 +62,44 @@ pub async fn serve(
     let dead_after = every * SILENT_HEARTBEATS;
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     let mut last_heard = Instant::now();
+    let mut ended: Option<SessionWatch> = None;
+    let mut close = None;
+    // An anonymous connection costs memory and a file descriptor: it gets a
+    // few seconds to log in.
+    let login_deadline = context.connections.limits().login_deadline;
+    let login_by = tokio::time::sleep(login_deadline);
+    tokio::pin!(login_by);
 
     loop {
         tokio::select! {
+            () = &mut login_by, if session.is_none() => {
+                let reply = ErrorReply::new(
+                    State::SESSION_INVALID,
+                    format!("no login within {} s of connecting; connect again and log in at once", login_deadline.as_secs_f32()),
+                );
+                socket::close_with(&mut socket, axum::extract::ws::close_code::POLICY, &reply).await;
+                break;
+            }
             incoming = socket.recv() => {
                 last_heard = Instant::now();
+                if let Some(watch) = &ended {
+                    watch.touch();
+                }
                 let was_logged_in = session.is_some();
                 let after = match incoming {
                     Some(Ok(WsMessage::Text(text))) => {
-                        handle(&context, &mut session, &mut newest, &mut pushes, &mut deliveries, text.as_str(), peer).await
+                        handle(&context, &mut session, &mut newest, &mut pushes, &mut deliveries, text.as_str(), peer, &mut held).await
                     }
                     Some(Ok(WsMessage::Binary(_))) => After::Reply(error_frame(
                         Encoding::Base64,
                         &ErrorReply::new(State::BAD_FRAME, "binary WebSocket message; expected a text frame holding a PENPEN envelope"),
                     )),
                     Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => After::Nothing,
-                    Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(WsMessage::Close(_))) | None => break,
+                    Some(Err(err)) => {
+                        socket::end_after_read_error(&mut socket, err).await;
+                        break;
+                    }
                 };
                 match after {
                     After::Nothing => {}
@@ -84,11 +114,11 @@ pub async fn serve(
                     }
                 }
                 // A new login starts its stream with the backlog.
-                if !was_logged_in
-                    && let Some(current) = session.as_mut()
-                    && push_new_messages(&context, &mut socket, current).await.is_err()
-                {
-                    break;
+                if !was_logged_in && let Some(current) = session.as_mut() {
+                    ended = current.ended.take();
+                    if push_new_messages(&context, &mut socket, current).await.is_err() {
+                        break;
+                    }
                 }
             }
             delivery = next_delivery(&mut deliveries) => {
@@ -148,10 +178,17 @@ pub async fn serve(
                     break;
                 }
             }
+            why = session_ended(&mut ended) => {
+                // Said twice: as a push the client already handles, and as the close reason.
+                let frame = push_frame(&Push::SignedOut { signed_out: why.reason() });
+                let _ = socket.send(WsMessage::Text(frame.into())).await;
+                close = Some(why.close_frame());
+                break;
+            }
             _ = stopped(&mut shutdown) => break,
         }
     }
-    let _ = socket.send(WsMessage::Close(None)).await;
+    let _ = socket.send(WsMessage::Close(close)).await;
     if let Some(session) = session {
         end_session(&context, &session).await;
     }
@@ -160,6 +197,14 @@ pub async fn serve(
 /// Resolves once the server is stopping (holds no lock across awaits).
 async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stopped| *stopped).await;
+}
+
+/// Resolves when the logged-in session is revoked or expires.
+async fn session_ended(ended: &mut Option<SessionWatch>) -> Ended {
+    match ended {
+        Some(watch) => watch.ended().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn wait_changed(newest: &mut Option<watch::Receiver<Seq>>) -> bool {
@@ -209,6 +254,9 @@ async fn next_push(pushes: &mut Option<mpsc::Receiver<Push>>) -> Option<Push> {
     }
 }
 
+// The connection's state travels as separate borrows so the select loop can
+// await each receiver on its own.
+#[allow(clippy::too_many_arguments)]
 async fn handle(
     context: &Arc<Context>,
     session: &mut Option<Session>,
@@ -217,6 +265,7 @@ async fn handle(
     deliveries: &mut Option<mpsc::Receiver<Delivery>>,
     text: &str,
     peer: SocketAddr,
+    held: &mut Held,
 ) -> After {
     let frame = match Frame::decode(text) {
         Ok(frame) => frame,
@@ -240,9 +289,7 @@ async fn handle(
             ))));
         }
         StreamRequest::Login(login) => log_in(context, &login, peer).await,
-        StreamRequest::Resume(resume) => resume_session(context, &resume)
-            .await
-            .map(|reply| (reply, auth::token_hash(&resume.token))),
+        StreamRequest::Resume(resume) => resume_session(context, &resume).await,
         StreamRequest::Ack(ack) => {
             let Some(current) = session.as_ref() else {
                 return After::Reply(answer(Err(not_logged_in())));
@@ -267,14 +314,26 @@ async fn handle(
                 .write(move |conn| queries::revoke_session(conn, &token_hash))
                 .await
             {
-                Ok(()) => After::ReplyAndClose(answer(super::reply(&Done::new()))),
+                Ok(()) => {
+                    // Every other connection holding this token closes now too.
+                    context
+                        .revocations
+                        .revoke(&current.user, &current.token_hash, "logged out");
+                    After::ReplyAndClose(answer(super::reply(&Done::new())))
+                }
                 Err(err) => After::Reply(answer(Err(err.reply()))),
             };
         }
     };
-    // A login or a resume went through: the connection becomes a live stream.
+    // A login or a resume went through: the connection becomes a live
+    // stream, if its token is not on too many connections already.
+    let authenticated = authenticated.and_then(|(reply, stored)| {
+        held.hold_token(&context.connections, &stored.token_hash)
+            .map_err(|refusal| ErrorReply::new(State::RATE_LIMITED, refusal.to_string()))?;
+        Ok((reply, stored))
+    });
     let started = match authenticated {
-        Ok((reply, token_hash)) => start_session(context, &reply.user, token_hash)
+        Ok((reply, stored)) => start_session(context, &reply.user, stored)
             .await
             .map(|started| (reply, started)),
         Err(err) => Err(err),
@@ -302,47 +361,70 @@ async fn log_in(
     context: &Arc<Context>,
     login: &Login,
     peer: SocketAddr,
-) -> Result<(LoginReply, Vec<u8>), ErrorReply> {
+) -> Result<(LoginReply, SessionRow), ErrorReply> {
     let now = Instant::now();
-    if !context.limiter.allows(&login.user, Some(peer.ip()), now) {
-        return Err(ErrorReply::new(
-            State::RATE_LIMITED,
-            "too many failed logins; wait a minute and try again",
-        ));
-    }
+    // Counted from here, while the check waits and runs, not only once it failed.
+    let attempt = context
+        .limiter
+        .admit(&login.user, Some(peer.ip()), now)
+        .map_err(|refusal| ErrorReply::new(State::RATE_LIMITED, refusal.reason()))?;
     let user = login.user.clone();
-    let account = context
+    let found = context
         .store
-        .read(move |conn| queries::account(conn, &user))
+        .read(move |conn| {
+            let account = queries::account(conn, &user)?;
+            let disabled = sessions::is_disabled(conn, &user)?.unwrap_or(false);
+            Ok((account, disabled))
+        })
         .await
         .map_err(|e| e.reply())?;
+    let (account, disabled) = found;
+    // An unknown account is checked against a dummy hash: same time, same answer.
+    let hash = account
+        .as_ref()
+        .map(|a| a.password_hash.clone())
+        .unwrap_or_else(|| auth::dummy_hash().to_owned());
     let digest = login.password.clone();
-    let verified = match &account {
-        Some(account) => {
-            let hash = account.password_hash.clone();
-            context
-                .passwords
-                .run(move || auth::verify_password_digest(&hash, &digest))
-                .await
-                .unwrap_or(false)
-        }
-        None => false,
-    };
+    let verified = context
+        .passwords
+        .run(move || auth::verify_password_digest(&hash, &digest))
+        .await
+        .map_err(|err| match err {
+            auth::PasswordQueueError::Busy => ErrorReply::new(
+                State::BUSY,
+                "the server is busy checking other logins; retry in a moment",
+            ),
+            auth::PasswordQueueError::Stopped => {
+                ErrorReply::new(State::SERVER_ERROR, err.to_string())
+            }
+        })?;
     let (Some(account), true) = (account, verified) else {
-        context.limiter.failed(&login.user, Some(peer.ip()), now);
+        attempt.failed(Instant::now());
         return Err(ErrorReply::new(
             State::LOGIN_FAILED,
             "wrong account or password",
         ));
     };
-    context.limiter.succeeded(&login.user);
+    attempt.succeeded(Instant::now());
+    if disabled {
+        // Said only to whoever knows the password.
+        return Err(ErrorReply::new(
+            State::LOGIN_FAILED,
+            "this account is disabled; ask your administrator",
+        ));
+    }
     let (token, token_hash) =
         auth::new_token().map_err(|e| ErrorReply::new(State::SERVER_ERROR, e.to_string()))?;
+    let key = *penpen_core::tickets::TicketKey::from_token(&token).as_bytes();
     let user = login.user.clone();
     let stored_hash = token_hash.clone();
+    let created = now_ms();
     context
         .store
-        .write(move |conn| queries::create_session(conn, &stored_hash, &user, now_ms()))
+        .write(move |conn| {
+            queries::create_session(conn, &stored_hash, &user, created)?;
+            sessions::set_ticket_key(conn, &stored_hash, &key)
+        })
         .await
         .map_err(|e| e.reply())?;
     Ok((
@@ -353,43 +435,57 @@ async fn log_in(
             name: account.name,
             broadcaster: account.broadcaster,
         },
-        token_hash,
+        SessionRow {
+            token_hash,
+            user: login.user.clone(),
+            created_ts: created,
+            last_used_ts: created,
+            revoked: false,
+            disabled: false,
+            ticket_key: Some(key),
+        },
     ))
 }
 
-async fn resume_session(context: &Arc<Context>, resume: &Resume) -> Result<LoginReply, ErrorReply> {
-    let token_hash = auth::token_hash(&resume.token);
+async fn resume_session(
+    context: &Arc<Context>,
+    resume: &Resume,
+) -> Result<(LoginReply, SessionRow), ErrorReply> {
+    let stored = check_token(context, &resume.token).await?;
+    if stored.user != resume.user {
+        return Err(ErrorReply::new(
+            State::SESSION_INVALID,
+            "this token belongs to another account; log in with the password",
+        ));
+    }
     let user = resume.user.clone();
-    let found = context
+    let account = context
         .store
-        .read(move |conn| {
-            let owner = queries::session_user(conn, &token_hash)?;
-            let account = queries::account(conn, &user)?;
-            Ok((owner, account))
-        })
+        .read(move |conn| queries::account(conn, &user))
         .await
-        .map_err(|e| e.reply())?;
-    match found {
-        (Some(owner), Some(account)) if owner == resume.user => Ok(LoginReply {
+        .map_err(|e| e.reply())?
+        .ok_or_else(|| ErrorReply::new(State::SESSION_INVALID, "this account no longer exists"))?;
+    Ok((
+        LoginReply {
             state: State::SUCCESS,
             user: resume.user.clone(),
             token: resume.token.clone(),
             name: account.name,
             broadcaster: account.broadcaster,
-        }),
-        _ => Err(ErrorReply::new(
-            State::SESSION_INVALID,
-            "this token is not valid (expired, revoked, or another account's); log in with the password",
-        )),
-    }
+        },
+        stored,
+    ))
 }
 
 /// Joins the hub and marks the user online; the stream starts at their last ack.
 async fn start_session(
     context: &Arc<Context>,
     user: &UserId,
-    token_hash: Vec<u8>,
+    stored: SessionRow,
 ) -> Result<(Session, Subscription), ErrorReply> {
+    // Registered before anything else, so a revocation from now on is seen.
+    let ended = context.revocations.register(&stored);
+    let token_hash = stored.token_hash;
     let who = user.clone();
     let (newest, acked) = context
         .store
@@ -399,7 +495,7 @@ async fn start_session(
         })
         .await
         .map_err(|e| e.reply())?;
-    let subscription = context.hub.subscribe(user, token_hash.clone(), newest);
+    let subscription = context.hub.subscribe(user, newest);
     context
         .hub
         .push_everyone(&presence_push(user, Presence::Online));
@@ -409,6 +505,7 @@ async fn start_session(
             token_hash,
             hub_id: subscription.id,
             sent_up_to: acked,
+            ended: Some(ended),
         },
         subscription,
     ))

@@ -6,13 +6,26 @@
 //! waiting, runs each in its own savepoint inside one transaction, commits
 //! once, and only then answers them: concurrent sends share one fsync (group
 //! commit) and nobody hears "stored" before it is on disk.
+//!
+//! Every answer matches what is on disk. SQLite may roll a whole transaction
+//! back by itself in the middle of a batch (disk full, I/O error); the writer
+//! notices (the connection is back in autocommit mode), tells the jobs already
+//! run that nothing of theirs was kept, and runs the rest in a new
+//! transaction. A commit hook refuses every commit but the writer's own, so no
+//! statement can slip onto disk one by one in autocommit mode meanwhile.
+//!
+//! The queue of waiting writes is bounded: when it is full a write is answered
+//! [`StoreError::Busy`] at once (state 52, which clients retry) instead of
+//! holding memory without end.
 
 pub mod queries;
 pub mod schema;
+pub mod sessions;
 
 use penpen_core::{ErrorReply, State};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
@@ -29,6 +42,9 @@ pub enum StoreError {
     /// The store is shutting down.
     #[error("the store is closed")]
     Closed,
+    /// The writer's queue is full; nothing was written, retry shortly.
+    #[error("the writer's queue is full")]
+    Busy,
     /// The request breaks a rule (unknown user, not a member, …); nothing was written.
     #[error("{}", .0.error)]
     Refused(ErrorReply),
@@ -44,6 +60,10 @@ impl StoreError {
     pub fn reply(&self) -> ErrorReply {
         match self {
             StoreError::Refused(reply) => reply.clone(),
+            StoreError::Busy => ErrorReply::new(
+                State::BUSY,
+                "the server is busy storing other writes; nothing was kept, retry shortly",
+            ),
             StoreError::Database(_) | StoreError::Closed => ErrorReply::new(
                 State::SERVER_ERROR,
                 "the server could not store this; nothing was kept, please retry",
@@ -102,6 +122,27 @@ where
     }
 }
 
+/// How a store runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// The most writes that may wait for the writer; one more is answered
+    /// [`StoreError::Busy`].
+    pub queue_capacity: usize,
+    /// The most pages (of 1 KiB) the database may grow to; a write beyond it
+    /// fails as on a full disk. `None`: as large as the disk allows.
+    pub max_pages: Option<u64>,
+}
+
+impl Default for StoreOptions {
+    /// A queue of 4,096 writes (eight full batches), no size cap.
+    fn default() -> StoreOptions {
+        StoreOptions {
+            queue_capacity: 4096,
+            max_pages: None,
+        }
+    }
+}
+
 /// The database of one server.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -111,7 +152,7 @@ pub struct Store {
 #[derive(Debug)]
 struct Inner {
     path: PathBuf,
-    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    jobs: Mutex<Option<mpsc::SyncSender<Job>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     readers: Mutex<Vec<Connection>>,
     /// Stops the checkpointer when dropped or sent to.
@@ -128,14 +169,22 @@ const READERS: usize = 4;
 impl Store {
     /// Opens (creating and migrating as needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(path, StoreOptions::default())
+    }
+
+    /// Opens the database at `path` with `options`.
+    pub fn open_with(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
         let mut conn = open_connection(path)?;
         schema::migrate(&mut conn)?;
+        if let Some(pages) = options.max_pages {
+            conn.pragma_update(None, "max_page_count", pages)?;
+        }
         // Checkpoints copy the WAL into the database and fsync it; done by the
         // writer they stall every send in that batch, so a checkpointer thread
         // does them instead.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let checkpointer = spawn_checkpointer(path)?;
-        let (jobs, queue) = mpsc::channel::<Job>();
+        let (jobs, queue) = mpsc::sync_channel::<Job>(options.queue_capacity.max(1));
         let writer = std::thread::Builder::new()
             .name("penpen-store-writer".into())
             .spawn(move || run_writer(conn, queue))
@@ -167,7 +216,10 @@ impl Store {
             .map_err(|_| StoreError::Closed)?
             .clone()
             .ok_or(StoreError::Closed)?;
-        sender.send(job).map_err(|_| StoreError::Closed)?;
+        sender.try_send(job).map_err(|err| match err {
+            mpsc::TrySendError::Full(_) => StoreError::Busy,
+            mpsc::TrySendError::Disconnected(_) => StoreError::Closed,
+        })?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -262,6 +314,13 @@ fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 }
 
 fn run_writer(conn: Connection, queue: mpsc::Receiver<Job>) {
+    // Set only while the writer commits a batch: any other commit (a
+    // statement run in autocommit mode after SQLite rolled the batch back by
+    // itself) is turned into a rollback, so nothing reaches the disk that no
+    // caller will hear about as stored.
+    let committing = Arc::new(AtomicBool::new(false));
+    let allowed = committing.clone();
+    conn.commit_hook(Some(move || !allowed.load(Ordering::SeqCst)));
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -270,40 +329,220 @@ fn run_writer(conn: Connection, queue: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_batch(&conn, batch);
+        while !batch.is_empty() {
+            batch = commit_batch(&conn, &committing, batch);
+        }
     }
 }
 
-fn commit_batch(conn: &Connection, batch: Vec<Job>) {
+/// The error every job of a batch that SQLite rolled back hears.
+fn batch_lost() -> StoreError {
+    StoreError::Database(
+        "the database rolled the batch back (disk full or I/O error); nothing of it was kept"
+            .to_owned(),
+    )
+}
+
+/// Runs `batch` in one transaction and answers every job it ran. Returns the
+/// jobs it did not run because the transaction was lost on the way; they
+/// belong in a new one.
+fn commit_batch(conn: &Connection, committing: &AtomicBool, batch: Vec<Job>) -> Vec<Job> {
     if let Err(err) = run_cached(conn, "BEGIN IMMEDIATE") {
         let err = StoreError::from(err);
         for job in batch {
             job.abandon(&err);
         }
-        return;
+        return Vec::new();
     }
-    let mut completions = Vec::with_capacity(batch.len());
-    for job in batch {
+    // Each job's answer-to-be, and whether its work is in the transaction.
+    let mut ran: Vec<(Completion, bool)> = Vec::with_capacity(batch.len());
+    let mut jobs = batch.into_iter();
+    while let Some(job) = jobs.next() {
         if let Err(err) = run_cached(conn, "SAVEPOINT job") {
             job.abandon(&StoreError::from(err));
-            continue;
+            return lost(conn, ran, jobs);
         }
         let (ok, completion) = job.run(conn);
-        let undone = if ok {
+        ran.push((completion, ok));
+        if conn.is_autocommit() {
+            return lost(conn, ran, jobs);
+        }
+        let closed = if ok {
             run_cached(conn, "RELEASE job")
         } else {
             run_cached(conn, "ROLLBACK TO job").and_then(|()| run_cached(conn, "RELEASE job"))
+        };
+        if closed.is_err() || conn.is_autocommit() {
+            // Whether the job's work is still in the transaction is unknown:
+            // only dropping the whole batch keeps every answer true.
+            return lost(conn, ran, jobs);
         }
-        .err()
-        .map(StoreError::from);
-        completions.push((completion, undone));
     }
-    let commit_error = run_cached(conn, "COMMIT").err().map(|e| {
-        let _ = conn.execute_batch("ROLLBACK");
+    committing.store(true, Ordering::SeqCst);
+    let commit_result = run_cached(conn, "COMMIT");
+    committing.store(false, Ordering::SeqCst);
+    let commit_error = commit_result.err().map(|e| {
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
         tracing::error!(%e, "commit failed; the batch was rolled back");
         StoreError::from(e)
     });
-    for (completion, undone) in completions {
-        completion(commit_error.as_ref().or(undone.as_ref()));
+    for (completion, _) in ran {
+        completion(commit_error.as_ref());
+    }
+    Vec::new()
+}
+
+/// The transaction is lost or unusable: it is rolled back (if SQLite has not
+/// done so already), every job already run hears that nothing of it was kept
+/// (a job that failed by itself keeps its own error), and the jobs not yet run
+/// are handed back for a new transaction.
+fn lost(
+    conn: &Connection,
+    ran: Vec<(Completion, bool)>,
+    rest: std::vec::IntoIter<Job>,
+) -> Vec<Job> {
+    if !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    let err = batch_lost();
+    tracing::error!(
+        jobs = ran.len(),
+        "a batch was rolled back before its commit; its jobs are answered failed, the rest retried"
+    );
+    for (completion, ok) in ran {
+        completion(ok.then_some(&err));
+    }
+    rest.collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+
+    fn keys(path: &Path) -> Vec<i64> {
+        let conn = Connection::open(path).expect("the database opens again");
+        let mut statement = conn
+            .prepare("SELECT k FROM blobs ORDER BY k")
+            .expect("the table exists");
+        statement
+            .query_map([], |row| row.get(0))
+            .expect("query runs")
+            .collect::<Result<_, _>>()
+            .expect("rows read")
+    }
+
+    /// Fills a database capped at a few pages with many concurrent writes:
+    /// SQLite rolls whole batches back by itself on the way (a full disk).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_disk_leaves_every_answer_true() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let path = dir.path().join("full.db");
+        {
+            let store = Store::open(&path).expect("opens");
+            store
+                .write(|conn| {
+                    conn.execute_batch("CREATE TABLE blobs (k INTEGER PRIMARY KEY, v BLOB)")?;
+                    Ok(())
+                })
+                .await
+                .expect("the table is made");
+            let pages: u64 = store
+                .read(|conn| Ok(conn.query_row("PRAGMA page_count", [], |r| r.get(0))?))
+                .await
+                .expect("page count");
+            store.close();
+            let options = StoreOptions {
+                max_pages: Some(pages + 40),
+                ..StoreOptions::default()
+            };
+            let store = Store::open_with(&path, options).expect("opens capped");
+            let mut acked = Vec::new();
+            let mut failed = Vec::new();
+            for round in 0..4i64 {
+                let writes = (0..150i64).map(|i| {
+                    let k = round * 1000 + i;
+                    let store = store.clone();
+                    async move {
+                        let outcome = store
+                            .write(move |conn| {
+                                conn.execute(
+                                    "INSERT INTO blobs (k, v) VALUES (?1, zeroblob(1500))",
+                                    [k],
+                                )?;
+                                Ok(())
+                            })
+                            .await;
+                        (k, outcome)
+                    }
+                });
+                for (k, outcome) in futures_util::future::join_all(writes).await {
+                    match outcome {
+                        Ok(()) => acked.push(k),
+                        Err(StoreError::Database(_)) => failed.push(k),
+                        Err(other) => panic!("write {k} got {other:?}"),
+                    }
+                }
+            }
+            let closing = store.clone();
+            tokio::task::spawn_blocking(move || closing.close())
+                .await
+                .expect("closes");
+            assert!(!acked.is_empty(), "some writes fit");
+            assert!(!failed.is_empty(), "the cap was reached");
+            let on_disk = keys(&path);
+            let lost: Vec<_> = acked.iter().filter(|k| !on_disk.contains(k)).collect();
+            let stored_but_failed: Vec<_> = failed.iter().filter(|k| on_disk.contains(k)).collect();
+            assert!(lost.is_empty(), "acknowledged but not on disk: {lost:?}");
+            assert!(
+                stored_but_failed.is_empty(),
+                "answered failed but on disk: {stored_but_failed:?}"
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_answers_busy() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let options = StoreOptions {
+            queue_capacity: 2,
+            ..StoreOptions::default()
+        };
+        let store = Store::open_with(&dir.path().join("busy.db"), options).expect("opens");
+        // The writer is held inside the first job until the queue behind it is full.
+        let (release, hold) = mpsc::channel::<()>();
+        let (started, running) = oneshot::channel::<()>();
+        let first = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .write(move |_| {
+                        let _ = started.send(());
+                        let _ = hold.recv();
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        running.await.expect("the first write runs");
+        // Polled once, each write is in the queue (a bounded channel of two).
+        let mut queued: Vec<_> = (0..2).map(|_| Box::pin(store.write(|_| Ok(())))).collect();
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        for write in &mut queued {
+            assert!(write.as_mut().poll(&mut cx).is_pending());
+        }
+        let refused = store.write(|_| Ok(())).await;
+        assert!(matches!(refused, Err(StoreError::Busy)), "{refused:?}");
+        assert_eq!(StoreError::Busy.reply().state, State::BUSY);
+        release.send(()).expect("the first write waits");
+        first
+            .await
+            .expect("joins")
+            .expect("the held write is stored");
+        for write in queued {
+            write.await.expect("queued writes are stored");
+        }
     }
 }

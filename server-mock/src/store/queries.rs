@@ -235,15 +235,6 @@ pub fn create_session(
     Ok(())
 }
 
-/// The user of a live (not revoked) session.
-pub fn session_user(conn: &Connection, token_hash: &[u8]) -> Result<Option<UserId>, StoreError> {
-    let user: Option<String> = conn
-        .prepare_cached("SELECT user FROM sessions WHERE token_hash = ?1 AND revoked = 0")?
-        .query_row([token_hash], |row| row.get(0))
-        .optional()?;
-    Ok(user.map(user_id).transpose()?)
-}
-
 /// Revokes one session.
 pub fn revoke_session(conn: &Connection, token_hash: &[u8]) -> Result<(), StoreError> {
     conn.execute(
@@ -589,14 +580,27 @@ pub fn current_members(conn: &Connection, gid: GroupId) -> Result<Members, Store
     Ok(Members(users))
 }
 
-/// Every group `user` is a member of now.
-pub fn groups_of(conn: &Connection, user: &UserId) -> Result<Vec<Group>, StoreError> {
+/// A page of `user`'s groups with a gid above `after`, in ascending gid, at
+/// most `limit` of them; and whether more follow.
+pub fn groups_page(
+    conn: &Connection,
+    user: &UserId,
+    after: Option<GroupId>,
+    limit: u32,
+) -> Result<(Vec<Group>, bool), StoreError> {
     let mut statement = conn.prepare_cached(
-        "SELECT gid FROM group_members WHERE user = ?1 AND left_id IS NULL ORDER BY gid",
+        "SELECT gid FROM group_members WHERE user = ?1 AND left_id IS NULL AND gid > ?2
+         ORDER BY gid LIMIT ?3",
     )?;
-    let gids = statement
-        .query_map([user.as_str()], |row| row.get::<_, i64>(0))?
+    let after = after.map_or(0, |g| g.get() as i64);
+    let mut gids = statement
+        .query_map(
+            rusqlite::params![user.as_str(), after, i64::from(limit) + 1],
+            |row| row.get::<_, i64>(0),
+        )?
         .collect::<Result<Vec<_>, _>>()?;
+    let more = gids.len() > limit as usize;
+    gids.truncate(limit as usize);
     let mut groups = Vec::with_capacity(gids.len());
     for gid in gids {
         if let Some(group) = GroupId::new(gid as u64)
@@ -607,7 +611,7 @@ pub fn groups_of(conn: &Connection, user: &UserId) -> Result<Vec<Group>, StoreEr
             groups.push(group);
         }
     }
-    Ok(groups)
+    Ok((groups, more))
 }
 
 /// Creates a group with `members` (the holder first) and returns its id.

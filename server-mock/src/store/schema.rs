@@ -99,6 +99,22 @@ const MIGRATIONS: &[&str] = &[
         INSERT INTO mailboxes (user) VALUES (NEW.id);
     END;
     "#,
+    // 3: sessions expire and can be revoked from another process. A session
+    // remembers when it was last used (NULL: never since it was created) and
+    // the key of its file tickets; a disabled user cannot log in; the admin
+    // commands append to `revocations`, which a running server polls.
+    r#"
+    ALTER TABLE sessions ADD COLUMN last_used_ts INTEGER;
+    ALTER TABLE sessions ADD COLUMN ticket_key BLOB;
+    ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE revocations (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        user       TEXT NOT NULL,
+        token_hash BLOB,                           -- NULL: every session of the user
+        reason     TEXT NOT NULL,
+        ts         INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

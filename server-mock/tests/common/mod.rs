@@ -32,6 +32,7 @@ pub fn user(id: &str) -> UserId {
 pub async fn start_in(data: &Path) -> RunningServer {
     let mut config = ServerConfig::new(data);
     config.ports = PortPlan::Ephemeral;
+    config.demo = true;
     RunningServer::start(config).await.expect("server starts")
 }
 
@@ -143,4 +144,25 @@ pub async fn log_in(server: &RunningServer, account: &str) -> (Client, LoginRepl
         .await
         .expect("demo login succeeds");
     (stream, reply)
+}
+
+/// A file ticket for `name`, signed with `token`'s ticket key, as a client makes it.
+pub fn ticket_for(name: &str, token: &str) -> String {
+    use penpen_core::tickets::{SessionTag, Ticket, TicketKey, expiry_for};
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as i64;
+    Ticket::mint(
+        &TicketKey::from_token(token),
+        SessionTag::from_token(token),
+        name,
+        expiry_for(now),
+    )
+    .to_string()
+}
+
+/// The path of a stored file with a fresh ticket of `token`'s session.
+pub fn file_path(name: &str, token: &str) -> String {
+    format!("/files/{name}?ticket={}", ticket_for(name, token))
 }

@@ -1,4 +1,4 @@
-//! The IndexedDB cache: one database per account, its schema migrated in steps,
+//! The IndexedDB cache: one database per account and server, its schema migrated in steps,
 //! implementing `penpen-core`'s [`Cache`] interface.
 //!
 //! Every record is a small JS object holding the fields IndexedDB keys and
@@ -21,6 +21,7 @@ mod errors;
 mod records;
 mod schema;
 
+use crate::config::ServerAddress;
 use errors::*;
 use idb::event::VersionChangeEvent;
 use idb::{
@@ -87,14 +88,25 @@ pub struct IndexedDbCache {
 }
 
 impl IndexedDbCache {
-    /// The database name for an account.
-    pub fn database_name(account: &UserId) -> String {
+    /// The database name for an account on a server: two servers' data
+    /// never share a database, even for the same account number.
+    pub fn database_name(server: &ServerAddress, account: &UserId) -> String {
+        format!("penpen-{}-{account}", server.storage_key())
+    }
+
+    /// The name older versions used, before databases were bound to a server
+    /// (only ever deleted now).
+    pub fn unbound_database_name(account: &UserId) -> String {
         format!("penpen-{account}")
     }
 
-    /// Opens (creating or migrating as needed) the database of `account`.
-    pub async fn open(account: &UserId) -> Result<IndexedDbCache, CacheError> {
-        IndexedDbCache::open_named(&IndexedDbCache::database_name(account)).await
+    /// Opens (creating or migrating as needed) the database of `account` on
+    /// `server`.
+    pub async fn open(
+        server: &ServerAddress,
+        account: &UserId,
+    ) -> Result<IndexedDbCache, CacheError> {
+        IndexedDbCache::open_named(&IndexedDbCache::database_name(server, account)).await
     }
 
     /// Opens (creating or migrating as needed) the database called `name`.

@@ -23,6 +23,21 @@ pub struct ThumbProps {
 pub fn image_thumb(props: &ThumbProps) -> Html {
     let lang = use_context::<Shared>().map(|s| s.lang).unwrap_or_default();
     let open = use_state(|| false);
+    // A server URL whose ticket ran out while the page stayed open: renewed
+    // once when it fails to load (kept with the URL it replaces).
+    let renewal = use_state(|| None::<(AttrValue, String)>);
+    let src: AttrValue = match &*renewal {
+        Some((original, fresh)) if *original == props.src => fresh.clone().into(),
+        _ => props.src.clone(),
+    };
+    let onerror = {
+        let (renewal, original, current) = (renewal.clone(), props.src.clone(), src.clone());
+        Callback::from(move |_: Event| {
+            if let Some(fresh) = crate::files::renewed(&current) {
+                renewal.set(Some((original.clone(), fresh)));
+            }
+        })
+    };
     {
         let open = open.clone();
         use_effect_with(*open, move |&shown| {
@@ -51,11 +66,11 @@ pub fn image_thumb(props: &ThumbProps) -> Html {
         <>
             <button type="button" class="image-thumb" onclick={show}
                 aria-label={lang.tr(Text::ViewImage)} title={lang.tr(Text::ViewImage)}>
-                <img src={props.src.clone()} alt={lang.tr(Text::Image)} loading="lazy" decoding="async" />
+                <img src={src.clone()} alt={lang.tr(Text::Image)} loading="lazy" decoding="async" {onerror} />
             </button>
             if *open {
                 <div id="image-viewer" class="viewer" role="dialog" aria-modal="true" onclick={hide}>
-                    <img src={props.src.clone()} alt={lang.tr(Text::Image)} />
+                    <img src={src} alt={lang.tr(Text::Image)} />
                 </div>
             }
         </>

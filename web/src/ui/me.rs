@@ -66,11 +66,11 @@ pub fn me_page(props: &MePageProps) -> Html {
             sound.set(!*sound);
         })
     };
-    let log_out = {
-        let command = shared.command.clone();
-        Callback::from(move |_: MouseEvent| command.emit(Command::LogOut))
-    };
-    let server = crate::config::ServerAddress::from_page();
+    let server = state
+        .files
+        .as_ref()
+        .map(|files| files.server.label())
+        .unwrap_or_default();
     html! {
         <div id="me" class="me">
             <section class="me__card">
@@ -111,12 +111,10 @@ pub fn me_page(props: &MePageProps) -> Html {
             <section class="me__section">
                 <h3 class="me__heading">{ lang.tr(Text::About) }</h3>
                 <p id="about" class="me__hint">
-                    { lang.fill(Text::AboutText, &[env!("CARGO_PKG_VERSION"), &server.host]) }
+                    { lang.fill(Text::AboutText, &[env!("CARGO_PKG_VERSION"), &server]) }
                 </p>
             </section>
-            <button id="me-logout" class="button button--danger" type="button" onclick={log_out}>
-                { lang.tr(Text::LogOut) }
-            </button>
+            <super::LogoutButton id="me-logout" class={classes!("button", "button--danger")} />
         </div>
     }
 }

@@ -65,10 +65,6 @@ pub fn main(props: &MainProps) -> Html {
         let panel = shared.panel.clone();
         Callback::from(move |_: MouseEvent| panel.set(Some(Panel::Search(None))))
     };
-    let log_out = {
-        let command = shared.command.clone();
-        Callback::from(move |_: MouseEvent| command.emit(Command::LogOut))
-    };
     let (name, seed) = state
         .account
         .as_ref()
@@ -88,9 +84,7 @@ pub fn main(props: &MainProps) -> Html {
                         onclick={props.on_switch_language.clone()}>
                         { lang.tr(Text::SwitchLanguage) }
                     </button>
-                    <button id="logout" class="button button--ghost" type="button" onclick={log_out}>
-                        { lang.tr(Text::LogOut) }
-                    </button>
+                    <super::LogoutButton id="logout" class={classes!("button", "button--ghost")} />
                 </span>
             </header>
             { banner(state, lang, &shared.command) }
@@ -226,7 +220,13 @@ fn banner(state: &AppState, lang: Lang, command: &Callback<Command>) -> Html {
     if let Some(reason) = &state.signed_out {
         let log_in = {
             let command = command.clone();
-            Callback::from(move |_: MouseEvent| command.emit(Command::LogOut))
+            // The server ended the session: the messages stay, as after any
+            // logout the user did not ask to remove them in.
+            Callback::from(move |_: MouseEvent| {
+                command.emit(Command::LogOut {
+                    keep_messages: true,
+                })
+            })
         };
         return html! {
             <div id="banner" class="banner banner--danger" data-kind="signed-out" role="alert">

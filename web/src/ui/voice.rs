@@ -464,7 +464,7 @@ pub fn voice_player(props: &PlayerProps) -> Html {
         let (src, id) = (props.src.clone(), props.id);
         Callback::from(move |_: MouseEvent| {
             if audio.borrow().is_none() {
-                let Ok(element) = HtmlAudioElement::new_with_src(&src) else {
+                let Ok(element) = HtmlAudioElement::new_with_src(&crate::files::fresh(&src)) else {
                     return;
                 };
                 let listeners = vec![
@@ -502,6 +502,13 @@ pub fn voice_player(props: &PlayerProps) -> Html {
             if *playing {
                 let _ = element.pause();
                 return;
+            }
+            // It failed to load (its file ticket may have run out while the
+            // page stayed open): load it again with a fresh ticket.
+            if element.network_state() == web_sys::HtmlMediaElement::NETWORK_NO_SOURCE
+                && let Some(fresh) = crate::files::renewed(&element.src())
+            {
+                element.set_src(&fresh);
             }
             PLAYING.with(|current| {
                 if let Some(other) = current.borrow_mut().replace(element.clone())

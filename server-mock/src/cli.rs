@@ -1,0 +1,115 @@
+//! The command-line options for deployment: TLS, allowed origins, trusted
+//! proxies and the connection limits. `main.rs` flattens them into its own.
+
+use crate::ServerConfig;
+use crate::limits::ConnectionLimits;
+use crate::tls::{self, TlsConfig, TlsError};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn defaults() -> ConnectionLimits {
+    ConnectionLimits::default()
+}
+
+/// How the server meets the network.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NetworkArgs {
+    /// Serve every port over TLS with this PEM certificate chain (with --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve TLS with a self-signed certificate kept in DIR (made on first use,
+    /// for localhost, 127.0.0.1, --host and every --tls-name): for LAN trials.
+    #[arg(long, value_name = "DIR", conflicts_with = "tls_cert")]
+    pub tls_self_signed: Option<PathBuf>,
+    /// A name this server is reached by (host name or IP address), repeatable:
+    /// put in the self-signed certificate, and allowed as a page origin's host.
+    #[arg(long, value_name = "NAME")]
+    pub tls_name: Vec<String>,
+    /// A page origin allowed to use the server (https://chat.example.com),
+    /// repeatable. Without any: pages of the server's own host on any port.
+    #[arg(long, value_name = "ORIGIN")]
+    pub allowed_origin: Vec<String>,
+    /// A reverse proxy whose X-Forwarded-For header is believed, repeatable.
+    #[arg(long, value_name = "ADDR")]
+    pub trusted_proxy: Vec<IpAddr>,
+    /// Open connections on all ports together.
+    #[arg(long, value_name = "N", default_value_t = defaults().max_connections)]
+    pub max_connections: usize,
+    /// Open connections from one client address.
+    #[arg(long, value_name = "N", default_value_t = defaults().max_per_address)]
+    pub max_connections_per_address: usize,
+    /// Open WebSockets holding one session token, all ports together.
+    #[arg(long, value_name = "N", default_value_t = defaults().max_per_token)]
+    pub max_sockets_per_token: usize,
+    /// The largest frame on 20888 (login, resume, ack, logout), in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = defaults().login_port_frame_bytes)]
+    pub login_frame_bytes: usize,
+    /// Seconds a 20888 connection may stay open without logging in.
+    #[arg(long, value_name = "SECONDS", default_value_t = defaults().login_deadline.as_secs_f64())]
+    pub login_deadline: f64,
+    /// Seconds a write to a peer may make no progress before the connection is dropped.
+    #[arg(long, value_name = "SECONDS", default_value_t = defaults().send_timeout.as_secs_f64())]
+    pub send_timeout: f64,
+    /// Seconds between pings on every WebSocket; three missed answers close it.
+    #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
+    pub heartbeat: f64,
+}
+
+/// Why the options cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum OptionsError {
+    /// TLS could not be set up.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// A number of seconds is not a positive finite number.
+    #[error("--{option} {value} is not a number of seconds above zero")]
+    Seconds {
+        /// The option.
+        option: &'static str,
+        /// What was given.
+        value: f64,
+    },
+}
+
+fn seconds(option: &'static str, value: f64) -> Result<Duration, OptionsError> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or(OptionsError::Seconds { option, value })
+}
+
+impl NetworkArgs {
+    /// Puts the options into `config` (whose `host` is already set), reading
+    /// or making the TLS certificate.
+    pub fn apply(self, config: &mut ServerConfig) -> Result<(), OptionsError> {
+        config.limits = ConnectionLimits {
+            max_connections: self.max_connections,
+            max_per_address: self.max_connections_per_address,
+            max_per_token: self.max_sockets_per_token,
+            login_port_frame_bytes: self.login_frame_bytes,
+            login_deadline: seconds("login-deadline", self.login_deadline)?,
+            send_timeout: seconds("send-timeout", self.send_timeout)?,
+            ..config.limits.clone()
+        };
+        config.heartbeat = seconds("heartbeat", self.heartbeat)?;
+        config.allowed_origins = self.allowed_origin;
+        config.trusted_proxies = self.trusted_proxy;
+        config.host_names = self.tls_name.clone();
+        config.tls = match (self.tls_cert, self.tls_key, self.tls_self_signed) {
+            (Some(cert), Some(key), _) => Some(TlsConfig::from_files(&cert, &key)?),
+            (_, _, Some(dir)) => {
+                let mut names = self.tls_name;
+                if !config.host.is_unspecified() {
+                    names.push(config.host.to_string());
+                }
+                Some(tls::self_signed_in(&dir, &names)?)
+            }
+            _ => None,
+        };
+        Ok(())
+    }
+}
