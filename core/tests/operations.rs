@@ -392,11 +392,8 @@ fn creating_a_group_always_includes_the_creator_and_refreshes_the_groups() {
     assert!(h.events.contains(&Event::GroupsChanged));
 }
 
-#[test]
-fn a_paged_group_list_replaces_the_old_one_only_when_every_page_is_in() {
-    use penpen_core::packets::groups::GroupsQuery;
-    let mut h = Harness::live();
-    let before = h.engine.groups().map(<[Group]>::to_vec);
+/// Creates group 9, which makes the engine refresh its groups from 53888.
+fn create_group_9(h: &mut Harness) {
     h.engine
         .perform(
             Operation::CreateGroup {
@@ -414,6 +411,14 @@ fn a_paged_group_list_replaces_the_old_one_only_when_every_page_is_in() {
             gid: gid(9),
         },
     );
+}
+
+#[test]
+fn a_paged_group_list_replaces_the_old_one_only_when_every_page_is_in() {
+    use penpen_core::packets::groups::GroupsQuery;
+    let mut h = Harness::live();
+    let before = h.engine.groups().map(<[Group]>::to_vec);
+    create_group_9(&mut h);
     let first: GroupsQuery = h.request(Service::SyncGroups);
     assert_eq!((first.after, first.limit), (None, None), "the first page");
     h.answer(
@@ -459,23 +464,7 @@ fn a_paged_group_list_replaces_the_old_one_only_when_every_page_is_in() {
 fn a_group_refresh_cut_off_mid_way_starts_again_from_the_first_page() {
     use penpen_core::packets::groups::GroupsQuery;
     let mut h = Harness::live();
-    h.engine
-        .perform(
-            Operation::CreateGroup {
-                name: "新项目".into(),
-                members: vec![user(2)],
-            },
-            h.now,
-        )
-        .expect("sent");
-    let _: GroupCreate = h.request(Service::GroupCreate);
-    h.answer(
-        Service::GroupCreate,
-        &GroupCreated {
-            state: State::SUCCESS,
-            gid: gid(9),
-        },
-    );
+    create_group_9(&mut h);
     let _: GroupsQuery = h.request(Service::SyncGroups);
     h.answer(
         Service::SyncGroups,

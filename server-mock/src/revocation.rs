@@ -331,11 +331,14 @@ pub async fn watch_sessions(context: Arc<Context>, mut stop: watch::Receiver<boo
     // What was used since the last write is kept for the next start.
     let uses = context.revocations.sweep(&policy, now_ms());
     pending_uses.extend(uses);
-    if !pending_uses.is_empty() {
-        let _ = context
+    if !pending_uses.is_empty()
+        && let Err(err) = context
             .store
             .write(move |conn| sessions::record_use(conn, &pending_uses))
-            .await;
+            .await
+    {
+        // Only the idle clock loses: those sessions look unused since the last write.
+        tracing::warn!(%err, "cannot record when sessions were last used before stopping");
     }
 }
 

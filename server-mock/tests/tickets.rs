@@ -10,9 +10,10 @@ use penpen_core::packets::login::Logout;
 use penpen_core::packets::message::{MessageType, SendAck, SendFile};
 use penpen_core::tickets::{SessionTag, Ticket, TicketKey};
 use penpen_core::{ClientMsgId, Peer, Service};
+use penpen_server_mock::context::now_ms;
 use penpen_server_mock::{AuthPolicy, PortPlan, RunningServer, ServerConfig};
 use std::net::SocketAddr;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde";
@@ -31,13 +32,6 @@ async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
         .and_then(|s| s.parse().ok())
         .expect("status");
     (status, head.to_ascii_lowercase())
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970")
-        .as_millis() as i64
 }
 
 fn path_expiring(name: &str, token: &str, expiry_ms: i64) -> String {

@@ -149,10 +149,7 @@ pub async fn log_in(server: &RunningServer, account: &str) -> (Client, LoginRepl
 /// A file ticket for `name`, signed with `token`'s ticket key, as a client makes it.
 pub fn ticket_for(name: &str, token: &str) -> String {
     use penpen_core::tickets::{SessionTag, Ticket, TicketKey, expiry_for};
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_millis() as i64;
+    let now = penpen_server_mock::context::now_ms();
     Ticket::mint(
         &TicketKey::from_token(token),
         SessionTag::from_token(token),
