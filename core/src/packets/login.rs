@@ -1,8 +1,8 @@
 //! 20888: login, resume, logout, and the live stream (pushes and acks).
 
-use super::{Packet, invalid};
-use crate::envelope::FrameError;
+use crate::frame_error::FrameError;
 use crate::ids::{Seq, UserId};
+use crate::packet::{Packet, invalid};
 use crate::packets::broadcast::Broadcast;
 use crate::packets::message::Message;
 use crate::packets::profile::Presence;
