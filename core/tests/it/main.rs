@@ -6,6 +6,7 @@ mod bad_input;
 mod cache_conformance;
 mod engine;
 mod fuzz_corpus;
+mod heartbeat;
 mod operations;
 mod protocol_doc;
 // proptest's randomness source does not build for wasm32.
