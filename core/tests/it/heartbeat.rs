@@ -5,11 +5,12 @@
 use crate::sim::{Net, user};
 use penpen_core::cache::{AccountMeta, Snapshot};
 use penpen_core::packets::login::{Heartbeat, LoginReply, Push};
-use penpen_core::packets::message::{Message, MessageType, Sender};
+use penpen_core::packets::message::Message;
 use penpen_core::sync::{
     Action, Connection, Credentials, Engine, Event, HEARTBEAT_IDLE_MS, HEARTBEAT_TIMEOUT_MS,
 };
-use penpen_core::{Encoding, Frame, MessageId, Peer, Seq, Service, State};
+use penpen_core::testing::message;
+use penpen_core::{Encoding, Frame, Peer, Seq, Service, State};
 
 fn frame<T: serde::Serialize>(packet: &T) -> String {
     Frame::encode(Encoding::Base64, packet).expect("encode")
@@ -101,16 +102,8 @@ impl Direct {
 
 fn pushed(seq: u64) -> Push {
     Push::Message(Box::new(Message {
-        from: Sender::User(user(2)),
-        to: Peer::User(user(1)),
-        kind: MessageType::Text,
-        content: "在吗".into(),
-        time: "2026-11-26 12:00:00".into(),
-        ts: 1,
-        id: MessageId(100 + seq),
         seq: Some(Seq(seq)),
-        cid: None,
-        duration: None,
+        ..message(100 + seq, 2, Peer::User(user(1)), "在吗")
     }))
 }
 
@@ -129,7 +122,11 @@ fn a_silent_stream_gets_a_heartbeat_and_is_given_up_when_nothing_answers() {
     d.run_to(start + HEARTBEAT_IDLE_MS + HEARTBEAT_TIMEOUT_MS);
     assert!(d.stream_closed, "an unanswered heartbeat closes the stream");
     assert_ne!(d.engine.connection(), Connection::Connected);
-    assert!(d.now - start <= 30_000, "noticed after {} ms", d.now - start);
+    assert!(
+        d.now - start <= 30_000,
+        "noticed after {} ms",
+        d.now - start
+    );
     // It reconnects with the usual backoff.
     d.stream_opened = false;
     d.run_to(start + 60_000);
