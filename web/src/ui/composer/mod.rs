@@ -7,9 +7,8 @@ mod text;
 use crate::i18n::Text;
 use crate::state::{Command, use_shared};
 use gloo::timers::callback::Timeout;
-use penpen_core::limits::MAX_TEXT_CHARS;
 use std::rc::Rc;
-use text::{COUNT_FROM, DRAFT_AFTER_MS, Draft, Refusal, outgoing, rows};
+use text::{DRAFT_AFTER_MS, Draft, outgoing, rows};
 use web_sys::{HtmlTextAreaElement, KeyboardEvent};
 use yew::prelude::*;
 
@@ -153,7 +152,6 @@ pub fn composer(props: &ComposerProps) -> Html {
         Text::ComposerShortHint
     });
     let refusal = outgoing(&text).err();
-    let count = text.trim().chars().count();
     html! {
         <div class="composer">
             <div class="composer__row">
@@ -173,17 +171,7 @@ pub fn composer(props: &ComposerProps) -> Html {
                     { lang.tr(Text::Send) }
                 </button>
             </div>
-            if count >= COUNT_FROM {
-                <span id="composer-count"
-                    class={classes!("composer__count", (count > MAX_TEXT_CHARS).then_some("composer__count--over"))}>
-                    { format!("{count}/{MAX_TEXT_CHARS}") }
-                </span>
-            }
-            if let Some(Refusal::TooLong(_)) = refusal {
-                <p id="composer-error" class="composer__error" role="alert">
-                    { lang.fill(Text::TooLong, &[&MAX_TEXT_CHARS.to_string()]) }
-                </p>
-            }
+            { text::limit_notice(lang, &text) }
         </div>
     }
 }

@@ -1,16 +1,17 @@
 //! What the composer sends and keeps: the checks on a text, the field's
 //! height, and the draft.
 
+use crate::i18n::{Lang, Text};
 use crate::state::Command;
 use gloo::timers::callback::Timeout;
 use penpen_core::Peer;
 use penpen_core::limits::MAX_TEXT_CHARS;
-use yew::Callback;
+use yew::prelude::*;
 
 /// The draft is kept after this long without typing (not on every key).
 pub(super) const DRAFT_AFTER_MS: u32 = 1_000;
 /// The counter appears this close to the limit.
-pub(super) const COUNT_FROM: usize = MAX_TEXT_CHARS - 500;
+const COUNT_FROM: usize = MAX_TEXT_CHARS - 500;
 /// The field grows up to this many lines, then scrolls.
 const MAX_ROWS: usize = 5;
 
@@ -60,6 +61,26 @@ impl Draft {
             self.kept = self.typed.clone();
             command.emit(Command::Draft(peer.clone(), self.kept.clone()));
         }
+    }
+}
+
+/// `#composer-count` near the limit, and `#composer-error` over it.
+pub(super) fn limit_notice(lang: Lang, text: &str) -> Html {
+    let count = text.trim().chars().count();
+    html! {
+        <>
+            if count >= COUNT_FROM {
+                <span id="composer-count"
+                    class={classes!("composer__count", (count > MAX_TEXT_CHARS).then_some("composer__count--over"))}>
+                    { format!("{count}/{MAX_TEXT_CHARS}") }
+                </span>
+            }
+            if let Err(Refusal::TooLong(_)) = outgoing(text) {
+                <p id="composer-error" class="composer__error" role="alert">
+                    { lang.fill(Text::TooLong, &[&MAX_TEXT_CHARS.to_string()]) }
+                </p>
+            }
+        </>
     }
 }
 
