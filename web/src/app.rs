@@ -8,7 +8,7 @@ use crate::i18n::{Lang, Text};
 use crate::login::LoginScreen;
 use crate::notify;
 use crate::session::Session;
-use crate::state::{AppState, Shared, Update};
+use crate::state::{AppState, Shared, Update, UpdateSink, Upload};
 use crate::ui::Main;
 use web_sys::NotificationPermission;
 use yew::prelude::*;
@@ -130,14 +130,19 @@ pub struct SignedInProps {
 #[component(SignedIn)]
 fn signed_in(props: &SignedInProps) -> Html {
     let state = use_reducer(AppState::default);
+    let upload = use_state(Upload::default);
     let driver = use_state(|| None::<DriverHandle>);
     let panel = use_state(|| None);
 
     {
         let session = props.session.clone();
-        let (driver, dispatcher) = (driver.clone(), state.dispatcher());
+        let sink = UpdateSink {
+            state: state.dispatcher(),
+            upload: upload.setter(),
+        };
+        let driver = driver.clone();
         use_effect_with((), move |_| {
-            let update = Callback::from(move |update: Update| dispatcher.dispatch(update));
+            let update = Callback::from(move |update: Update| sink.emit(update));
             let handle = driver::start(session, update);
             driver.set(Some(handle.clone()));
             move || handle.send(Input::Shutdown)
@@ -169,8 +174,10 @@ fn signed_in(props: &SignedInProps) -> Html {
     };
     html! {
         <ContextProvider<Shared> context={shared}>
-            <NotificationPrompt lang={props.lang} />
-            <Main on_switch_language={props.on_switch_language.clone()} />
+            <ContextProvider<Upload> context={*upload}>
+                <NotificationPrompt lang={props.lang} />
+                <Main on_switch_language={props.on_switch_language.clone()} />
+            </ContextProvider<Upload>>
         </ContextProvider<Shared>>
     }
 }

@@ -1,41 +1,10 @@
 //! Telling the user about a message they are not looking at: a short sound
-//! and, when they allowed it, a browser notification. Also the browser
-//! signals the driver listens to (online/offline, tab visibility).
+//! and, when they allowed it, a browser notification. (The browser signals
+//! the driver listens to are `driver::browser`'s: signals in, notifications
+//! out.)
 
-use crate::driver::Input;
-use futures::channel::mpsc::UnboundedSender;
-use gloo::events::EventListener;
 use wasm_bindgen::JsCast;
 use web_sys::{NotificationOptions, NotificationPermission};
-
-/// Whether the tab is in front.
-pub fn tab_visible() -> bool {
-    gloo::utils::document().visibility_state() == web_sys::VisibilityState::Visible
-}
-
-/// The browser's online/offline and visibility events, fed to the driver for
-/// as long as the returned listeners live.
-pub fn watch_browser(inputs: UnboundedSender<Input>) -> Vec<EventListener> {
-    let window = gloo::utils::window();
-    let document = gloo::utils::document();
-    let send = move |input: Input| {
-        // The driver only goes away with the session, and the listeners with it.
-        let _ = inputs.unbounded_send(input);
-    };
-    vec![
-        EventListener::new(&window, "online", {
-            let send = send.clone();
-            move |_| send(Input::Online(true))
-        }),
-        EventListener::new(&window, "offline", {
-            let send = send.clone();
-            move |_| send(Input::Online(false))
-        }),
-        EventListener::new(&document, "visibilitychange", move |_| {
-            send(Input::Visible(tab_visible()))
-        }),
-    ]
-}
 
 /// Whether the browser may show notifications: `None` when it has no
 /// notifications at all.

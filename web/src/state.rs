@@ -24,8 +24,9 @@ pub struct AppState {
     pub connection: Connection,
     /// Messages waiting to be sent, over all conversations.
     pub queued: usize,
-    /// The conversation list, in display order (pinned first, then newest).
-    pub conversations: Vec<Conversation>,
+    /// The conversation list, in display order (pinned first, then newest);
+    /// shared, so an update that leaves it alone does not copy it.
+    pub conversations: Rc<Vec<Conversation>>,
     /// The unread total, for the tab title.
     pub unread_total: u32,
     /// The company directory (names for 1:1 conversations).
@@ -35,8 +36,8 @@ pub struct AppState {
     /// The groups have been loaded (from the cache or the server): a group
     /// missing from them is one the user is not in.
     pub groups_known: bool,
-    /// The conversation on screen, if any.
-    pub open: Option<OpenConversation>,
+    /// The conversation on screen, if any; shared like the list.
+    pub open: Option<Rc<OpenConversation>>,
     /// The local cache failed and is being rebuilt from the server.
     pub cache_problem: Option<String>,
     /// The session ended (revoked token, logged out elsewhere): why.
@@ -51,8 +52,6 @@ pub struct AppState {
     pub unread_broadcasts: usize,
     /// How stored files are fetched.
     pub files: Option<FileAccess>,
-    /// The share of the file now being uploaded that has left (0 to 1).
-    pub upload: Option<f64>,
 }
 
 /// Where stored files are, and the token that lets this session fetch them.
@@ -82,7 +81,7 @@ impl Default for AppState {
             account: None,
             connection: Connection::Connecting,
             queued: 0,
-            conversations: Vec::new(),
+            conversations: Rc::new(Vec::new()),
             unread_total: 0,
             directory: None,
             groups: Rc::new(Vec::new()),
@@ -95,7 +94,6 @@ impl Default for AppState {
             broadcasts: Rc::new(Vec::new()),
             unread_broadcasts: 0,
             files: None,
-            upload: None,
         }
     }
 }
@@ -214,13 +212,59 @@ pub enum Update {
     /// Where files are fetched from (at start, and with each new token).
     Files(FileAccess),
     /// How much of the current upload has left, or none when none is going.
+    /// It changes every 100 ms while a file goes out, so it does not pass
+    /// through [`AppState`]: [`UpdateSink`] hands it to its own context,
+    /// [`Upload`], and only what shows progress renders again.
     Upload(Option<f64>),
+}
+
+/// The share of the file now being uploaded that has left (0 to 1), or none
+/// when no upload is going: a context of its own beside [`Shared`].
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Upload(pub Option<f64>);
+
+/// Where the driver's updates go: the state's reducer, except the upload
+/// progress, which has its own context.
+#[derive(Debug, Clone)]
+pub struct UpdateSink {
+    /// The app state's reducer.
+    pub state: yew::UseReducerDispatcher<AppState>,
+    /// The upload progress.
+    pub upload: yew::UseStateSetter<Upload>,
+}
+
+impl UpdateSink {
+    /// Hands one update to whatever shows it.
+    pub fn emit(&self, update: Update) {
+        match update {
+            Update::Upload(share) => self.upload.set(Upload(share)),
+            other => self.state.dispatch(other),
+        }
+    }
 }
 
 impl Reducible for AppState {
     type Action = Update;
 
     fn reduce(self: Rc<Self>, update: Update) -> Rc<Self> {
+        // Updates about a conversation that is not on screen, and the
+        // upload progress (see `UpdateSink`), change nothing shown here:
+        // the same `Rc` back means nothing renders again.
+        let open_is = |peer: &Peer| self.open.as_ref().is_some_and(|o| &o.peer == peer);
+        match &update {
+            Update::Arrived { peer, .. }
+            | Update::Older { peer, .. }
+            | Update::LoadingOlder(peer)
+            | Update::Outbox(peer, _)
+                if !open_is(peer) =>
+            {
+                return self;
+            }
+            Update::Upload(_) => return self,
+            _ => {}
+        }
+        // Only the fields an update names are replaced; the lists and the
+        // open conversation are shared with the previous state otherwise.
         let mut state = (*self).clone();
         match update {
             Update::Account(account) => state.account = Some(account),
@@ -229,7 +273,7 @@ impl Reducible for AppState {
                 state.queued = queued;
             }
             Update::Conversations(list, unread) => {
-                state.conversations = list;
+                state.conversations = Rc::new(list);
                 state.unread_total = unread;
             }
             Update::Directory(directory) => state.directory = Some(directory),
@@ -250,15 +294,12 @@ impl Reducible for AppState {
                 open.outbox = outbox;
                 open.complete = complete;
                 open.loading_older = false;
-                state.open = Some(open);
+                state.open = Some(Rc::new(open));
             }
             Update::Closed => state.open = None,
-            Update::Arrived {
-                peer,
-                messages,
-                live,
-            } => {
-                if let Some(open) = state.open.as_mut().filter(|o| o.peer == peer) {
+            Update::Arrived { messages, live, .. } => {
+                if let Some(open) = state.open.as_mut() {
+                    let open = Rc::make_mut(open);
                     open.merge(&messages);
                     if live {
                         open.arrivals += 1;
@@ -266,24 +307,23 @@ impl Reducible for AppState {
                 }
             }
             Update::Older {
-                peer,
-                messages,
-                complete,
+                messages, complete, ..
             } => {
-                if let Some(open) = state.open.as_mut().filter(|o| o.peer == peer) {
+                if let Some(open) = state.open.as_mut() {
+                    let open = Rc::make_mut(open);
                     open.merge(&messages);
                     open.complete = complete;
                     open.loading_older = false;
                 }
             }
-            Update::LoadingOlder(peer) => {
-                if let Some(open) = state.open.as_mut().filter(|o| o.peer == peer) {
-                    open.loading_older = true;
+            Update::LoadingOlder(_) => {
+                if let Some(open) = state.open.as_mut() {
+                    Rc::make_mut(open).loading_older = true;
                 }
             }
-            Update::Outbox(peer, outbox) => {
-                if let Some(open) = state.open.as_mut().filter(|o| o.peer == peer) {
-                    open.outbox = outbox;
+            Update::Outbox(_, outbox) => {
+                if let Some(open) = state.open.as_mut() {
+                    Rc::make_mut(open).outbox = outbox;
                 }
             }
             Update::CaughtUp => state.caught_up = true,
@@ -291,7 +331,8 @@ impl Reducible for AppState {
             Update::SignedOut(reason) => state.signed_out = Some(reason),
             Update::Busy(busy) => state.busy = busy,
             Update::Files(files) => state.files = Some(files),
-            Update::Upload(share) => state.upload = share,
+            // Handled before the copy above.
+            Update::Upload(_) => {}
             Update::Broadcasts(broadcasts, unread) => {
                 state.broadcasts = broadcasts;
                 state.unread_broadcasts = unread;
@@ -485,7 +526,7 @@ mod tests {
 }
 
 /// What every screen gets from the app through a Yew context.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Shared {
     /// The state.
     pub state: yew::UseReducerHandle<AppState>,
@@ -497,4 +538,31 @@ pub struct Shared {
     pub utc_offset_minutes: i32,
     /// The page shown instead of the chat, if any.
     pub panel: yew::UseStateHandle<Option<Panel>>,
+}
+
+impl PartialEq for Shared {
+    /// The same state is the same `Rc` (the reducer makes a new one for
+    /// every change): comparing by address spares a walk through every
+    /// conversation each time the app renders.
+    fn eq(&self, other: &Shared) -> bool {
+        std::ptr::eq::<AppState>(&*self.state, &*other.state)
+            && self.command == other.command
+            && self.lang == other.lang
+            && self.utc_offset_minutes == other.utc_offset_minutes
+            && self.panel == other.panel
+    }
+}
+
+/// The app's [`Shared`] context, for every screen below the signed-in
+/// session (none outside it, as in the login screen).
+#[yew::hook]
+pub fn use_shared() -> Option<Shared> {
+    yew::use_context::<Shared>()
+}
+
+/// The upload progress (see [`Upload`]): the share that has left, if a file
+/// is going out.
+#[yew::hook]
+pub fn use_upload() -> Option<f64> {
+    yew::use_context::<Upload>().and_then(|upload| upload.0)
 }

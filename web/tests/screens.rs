@@ -15,7 +15,7 @@ use penpen_web::config::ServerAddress;
 use penpen_web::i18n::Lang;
 use penpen_web::state::{
     AppState, Command, FileAccess, OpenConversation, OperationFailure, OperationResult, Shared,
-    Update,
+    Update, UpdateSink, Upload,
 };
 use penpen_web::ui::Main;
 use std::cell::RefCell;
@@ -33,7 +33,7 @@ const BASE_TS: i64 = 1_795_752_000_000;
 #[derive(Clone, Default)]
 struct Driver {
     commands: Rc<RefCell<Vec<Command>>>,
-    dispatch: Rc<RefCell<Option<UseReducerDispatcher<AppState>>>>,
+    dispatch: Rc<RefCell<Option<UpdateSink>>>,
 }
 
 impl PartialEq for Driver {
@@ -44,8 +44,8 @@ impl PartialEq for Driver {
 
 impl Driver {
     fn update(&self, update: Update) {
-        if let Some(dispatch) = &*self.dispatch.borrow() {
-            dispatch.dispatch(update);
+        if let Some(sink) = &*self.dispatch.borrow() {
+            sink.emit(update);
         }
     }
 
@@ -68,7 +68,11 @@ struct HarnessProps {
 fn harness(props: &HarnessProps) -> Html {
     let initial = props.initial.clone();
     let state = use_reducer(move || (*initial).clone());
-    *props.driver.dispatch.borrow_mut() = Some(state.dispatcher());
+    let upload = use_state(Upload::default);
+    *props.driver.dispatch.borrow_mut() = Some(UpdateSink {
+        state: state.dispatcher(),
+        upload: upload.setter(),
+    });
     let commands = props.driver.commands.clone();
     let panel = use_state(|| None);
     let shared = Shared {
@@ -80,7 +84,9 @@ fn harness(props: &HarnessProps) -> Html {
     };
     html! {
         <ContextProvider<Shared> context={shared}>
-            <Main on_switch_language={Callback::noop()} />
+            <ContextProvider<Upload> context={*upload}>
+                <Main on_switch_language={Callback::noop()} />
+            </ContextProvider<Upload>>
         </ContextProvider<Shared>>
     }
 }
@@ -300,7 +306,7 @@ fn signed_in() -> AppState {
     AppState {
         account: Some(AccountMeta::new(me(), "王总".into(), false)),
         connection: Connection::Connected,
-        conversations: vec![in_group, with_zhang],
+        conversations: Rc::new(vec![in_group, with_zhang]),
         unread_total: 120,
         caught_up: true,
         ..AppState::default()
@@ -312,7 +318,7 @@ fn opened(messages: Vec<Message>) -> AppState {
     open.merge(&messages);
     open.loading_older = false;
     AppState {
-        open: Some(open),
+        open: Some(Rc::new(open)),
         ..signed_in()
     }
 }
@@ -438,7 +444,7 @@ async fn new_messages_keep_the_bottom_or_offer_a_jump() {
 #[wasm_bindgen_test]
 async fn enter_sends_trimmed_text_but_not_while_composing() {
     let mut state = opened(history(1..=5));
-    state.conversations[1].draft = "草稿".into();
+    Rc::make_mut(&mut state.conversations)[1].draft = "草稿".into();
     let screen = mount(state).await;
     let driver = &screen.driver;
     let peer = Peer::User(zhang());
@@ -636,7 +642,7 @@ async fn own_messages_show_whether_they_are_sent_queued_or_failed() {
         state,
         file: None,
     };
-    if let Some(open) = state.open.as_mut() {
+    if let Some(open) = state.open.as_mut().map(Rc::make_mut) {
         open.outbox = vec![
             entry("queued-1", OutboxState::Queued),
             entry(
@@ -767,7 +773,7 @@ fn in_group(holder: UserId) -> AppState {
     let mut open = OpenConversation::new(group());
     open.loading_older = false;
     AppState {
-        open: Some(open),
+        open: Some(Rc::new(open)),
         groups: Rc::new(vec![Group {
             gid: GroupId::new(1).expect("a gid"),
             holder,
@@ -848,8 +854,7 @@ async fn images_show_from_the_outbox_then_from_the_server_with_a_ticket() {
         },
         token: "t0ken".into(),
     });
-    state.upload = Some(0.25);
-    if let Some(open) = state.open.as_mut() {
+    if let Some(open) = state.open.as_mut().map(Rc::make_mut) {
         open.messages.push(Message {
             kind: MessageType::Image,
             content: "1002.png".into(),
@@ -871,7 +876,10 @@ async fn images_show_from_the_outbox_then_from_the_server_with_a_ticket() {
             }),
         }];
     }
-    let _screen = mount(state).await;
+    let screen = mount(state).await;
+    // The progress comes from the driver, beside the state.
+    screen.driver.update(Update::Upload(Some(0.25)));
+    settle().await;
     let stored = text(
         "document.querySelector('#chat .message[data-id=\"3\"] .image-thumb img').getAttribute('src')",
     );
@@ -900,6 +908,73 @@ async fn images_show_from_the_outbox_then_from_the_server_with_a_ticket() {
     assert!(!exists("#image-viewer"));
 }
 
+/// Upload progress ticks every 100 ms, and the connection and the busy
+/// choice change often: none of them may copy the conversation list or the
+/// open conversation's messages (they are shared with the previous state).
+#[wasm_bindgen_test]
+fn frequent_updates_copy_neither_the_list_nor_the_open_messages() {
+    use yew::Reducible;
+    let state = Rc::new(opened(history(1..=500)));
+    let list = state.conversations.as_ptr();
+    let messages = state.open.as_ref().expect("open").messages.as_ptr();
+    let elsewhere = Update::Arrived {
+        peer: group(),
+        messages: history(501..=501),
+        live: true,
+    };
+    for update in [
+        Update::Upload(Some(0.5)),
+        Update::Upload(None),
+        Update::Connection(Connection::Offline, 1),
+        Update::Busy(true),
+        Update::CaughtUp,
+        elsewhere,
+    ] {
+        let next = state.clone().reduce(update.clone());
+        assert_eq!(
+            next.conversations.as_ptr(),
+            list,
+            "{update:?} copied the conversation list"
+        );
+        assert_eq!(
+            next.open.as_ref().expect("still open").messages.as_ptr(),
+            messages,
+            "{update:?} copied the open conversation's messages"
+        );
+    }
+}
+
+/// The progress bar follows the driver's ticks (they reach it through their
+/// own context, not the app state).
+#[wasm_bindgen_test]
+async fn the_upload_bar_follows_the_progress_ticks() {
+    let mut state = opened(history(1..=2));
+    if let Some(open) = state.open.as_mut().map(Rc::make_mut) {
+        open.outbox = vec![OutboxEntry {
+            cid: ClientMsgId::parse("img-1").expect("a cid"),
+            order: 1,
+            to: Peer::User(zhang()),
+            kind: MessageType::Image,
+            content: String::new(),
+            created_ts: BASE_TS + 10 * 60_000,
+            state: OutboxState::Queued,
+            file: Some(OutboxFile {
+                data: include_bytes!("../../tests/fixtures/photo.png").to_vec(),
+                mime: "image/png".into(),
+                duration: None,
+            }),
+        }];
+    }
+    let screen = mount(state).await;
+    let progress =
+        || text("document.querySelector('#upload-progress').getAttribute('aria-valuenow')");
+    assert_eq!(progress(), "0", "no tick yet");
+    for (share, shown) in [(0.1, "10"), (0.6, "60"), (1.0, "100")] {
+        screen.driver.update(Update::Upload(Some(share)));
+        until(&format!("the bar shows {shown}%"), || progress() == shown).await;
+    }
+}
+
 #[wasm_bindgen_test]
 async fn voice_messages_show_their_length_and_an_unplayed_dot_until_played() {
     js("localStorage.removeItem('penpen.played')");
@@ -912,7 +987,7 @@ async fn voice_messages_show_their_length_and_an_unplayed_dot_until_played() {
         },
         token: "t".into(),
     });
-    if let Some(open) = state.open.as_mut() {
+    if let Some(open) = state.open.as_mut().map(Rc::make_mut) {
         for (id, from) in [(3, zhang()), (4, me())] {
             open.messages.push(Message {
                 from: Sender::User(from),

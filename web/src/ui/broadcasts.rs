@@ -4,7 +4,7 @@
 use super::format;
 use super::operation::{Status, use_operation};
 use crate::i18n::{Lang, Text};
-use crate::state::{Command, Panel, Shared, person_name};
+use crate::state::{Command, Panel, person_name, use_shared};
 use penpen_core::BroadcastId;
 use penpen_core::packets::broadcast::BroadcastKind;
 use penpen_core::sync::{Operation, Outcome};
@@ -33,7 +33,7 @@ fn kind_code(kind: BroadcastKind) -> &'static str {
 /// `.broadcast[data-id][data-unread]` rows, newest first.
 #[component(BroadcastList)]
 pub fn broadcast_list() -> Html {
-    let Some(shared) = use_context::<Shared>() else {
+    let Some(shared) = use_shared() else {
         return html! {};
     };
     let (state, lang) = (&*shared.state, shared.lang);
@@ -99,7 +99,7 @@ pub struct BroadcastPageProps {
 /// `#broadcast-content`. Opening it marks it read.
 #[component(BroadcastPage)]
 pub fn broadcast_page(props: &BroadcastPageProps) -> Html {
-    let shared = use_context::<Shared>();
+    let shared = use_shared();
     {
         let command = shared.as_ref().map(|s| s.command.clone());
         use_effect_with(props.id, move |id| {
@@ -112,7 +112,7 @@ pub fn broadcast_page(props: &BroadcastPageProps) -> Html {
         return html! {};
     };
     let (state, lang) = (&*shared.state, shared.lang);
-    let header = super::group::panel_header(&shared, lang.tr(Text::TabBroadcasts));
+    let header = super::panel::header(&shared, lang.tr(Text::TabBroadcasts));
     let Some(cached) = state.broadcasts.iter().find(|b| b.broadcast.id == props.id) else {
         return html! {
             <section id="broadcast-page" class="panel" data-id={props.id.to_string()}>
@@ -146,7 +146,7 @@ pub fn broadcast_page(props: &BroadcastPageProps) -> Html {
 /// it shows the stored broadcast.
 #[component(NewBroadcast)]
 pub fn new_broadcast() -> Html {
-    let shared = use_context::<Shared>();
+    let shared = use_shared();
     let (kind, title, content) = (use_node_ref(), use_node_ref(), use_node_ref());
     let invalid = use_state(|| None::<Text>);
     let operation = use_operation();
@@ -209,7 +209,7 @@ pub fn new_broadcast() -> Html {
     };
     html! {
         <section id="new-broadcast-form" class="panel">
-            { super::group::panel_header(&shared, lang.tr(Text::NewBroadcast)) }
+            { super::panel::header(&shared, lang.tr(Text::NewBroadcast)) }
             <form class="panel__body" onsubmit={on_submit}>
                 <label class="field">
                     <span class="field__label">{ lang.tr(Text::BroadcastKind) }</span>

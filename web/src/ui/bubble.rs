@@ -7,7 +7,7 @@ use super::image::{ImageThumb, LocalImage};
 use super::rows::Row;
 use super::voice::VoicePlayer;
 use crate::i18n::{Lang, Text};
-use crate::state::{AppState, Command, Shared};
+use crate::state::{AppState, Command, use_shared};
 use penpen_core::ClientMsgId;
 use penpen_core::UserId;
 use penpen_core::cache::OutboxState;
@@ -197,7 +197,7 @@ pub struct FailedProps {
 /// A red "!" that, clicked, tells why and offers to send again or delete.
 #[component(FailedMark)]
 pub fn failed_mark(props: &FailedProps) -> Html {
-    let shared = use_context::<Shared>();
+    let shared = use_shared();
     let revealed = use_state(|| false);
     let Some(shared) = shared else {
         return html! {};

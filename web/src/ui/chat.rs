@@ -2,7 +2,7 @@
 
 use super::{Composer, Timeline, attach};
 use crate::i18n::Text;
-use crate::state::{Command, Panel, Shared, may_post, peer_name};
+use crate::state::{Command, Panel, may_post, peer_name, use_shared};
 use yew::prelude::*;
 
 /// `section#chat[data-peer]`: a header (`#chat-title`, and `#chat-back` on
@@ -11,7 +11,7 @@ use yew::prelude::*;
 pub fn chat() -> Html {
     let attach_error = use_state(|| None::<String>);
     let dragging = use_state(|| false);
-    let Some(shared) = use_context::<Shared>() else {
+    let Some(shared) = use_shared() else {
         return html! {};
     };
     let (state, lang) = (&*shared.state, shared.lang);

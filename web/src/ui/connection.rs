@@ -2,14 +2,14 @@
 //! offline, how many messages wait to be sent, and a retry when offline.
 
 use crate::i18n::Text;
-use crate::state::{Command, Shared};
+use crate::state::{Command, use_shared};
 use penpen_core::sync::Connection;
 use yew::prelude::*;
 
 /// `id="connection"` with `data-state` `connected|connecting|offline`.
 #[component(ConnectionIndicator)]
 pub fn connection_indicator() -> Html {
-    let Some(shared) = use_context::<Shared>() else {
+    let Some(shared) = use_shared() else {
         return html! {};
     };
     let lang = shared.lang;

@@ -4,7 +4,7 @@
 use super::avatar::{self, Size};
 use super::directory::{presence_code, presence_text};
 use crate::i18n::Text;
-use crate::state::{Command, Panel, Shared};
+use crate::state::{Command, Panel, use_shared};
 use penpen_core::{Peer, UserId};
 use yew::prelude::*;
 
@@ -20,7 +20,7 @@ pub struct ContactPageProps {
 /// `#contact-clear-confirm`).
 #[component(ContactPage)]
 pub fn contact_page(props: &ContactPageProps) -> Html {
-    let shared = use_context::<Shared>();
+    let shared = use_shared();
     let confirming = use_state(|| false);
     let cleared = use_state(|| false);
     // The directory may be hours old: the signature is asked for afresh.

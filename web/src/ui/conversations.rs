@@ -5,7 +5,7 @@ use super::avatar::{self, Size};
 use super::format::{self, Badge};
 use super::menu::{ConversationMenu, MenuAt};
 use crate::i18n::{Lang, Text};
-use crate::state::{AppState, Command, Shared, peer_name};
+use crate::state::{AppState, Command, peer_name, use_shared};
 use gloo::timers::callback::{Interval, Timeout};
 use penpen_core::Peer;
 use penpen_core::cache::Conversation;
@@ -33,7 +33,7 @@ struct Press {
 /// `<ul id="conversation-list">` of `li.conversation[data-peer]`.
 #[component(ConversationList)]
 pub fn conversation_list() -> Html {
-    let shared = use_context::<Shared>();
+    let shared = use_shared();
     let menu = use_state(|| None::<MenuAt>);
     let press = use_mut_ref(Press::default);
     let tick = use_state(|| 0_u32);

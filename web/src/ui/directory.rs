@@ -5,7 +5,7 @@
 use super::avatar::{self, Size};
 use crate::i18n::Text;
 use crate::pinyin::Initials;
-use crate::state::{Panel, Shared};
+use crate::state::{Panel, Shared, use_shared};
 use penpen_core::packets::directory::{Contact, Directory};
 use penpen_core::packets::profile::Presence;
 use std::rc::Rc;
@@ -17,7 +17,7 @@ use yew::prelude::*;
 #[component(DirectoryList)]
 pub fn directory_list() -> Html {
     let query = use_state(String::new);
-    let shared = use_context::<Shared>();
+    let shared = use_shared();
     let initials = use_initials(shared.as_ref());
     let Some(shared) = shared else {
         return html! {};

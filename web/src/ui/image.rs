@@ -3,7 +3,7 @@
 //! being sent.
 
 use crate::i18n::Text;
-use crate::state::Shared;
+use crate::state::{use_shared, use_upload};
 use gloo::events::EventListener;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -21,7 +21,7 @@ pub struct ThumbProps {
 /// click closes.
 #[component(ImageThumb)]
 pub fn image_thumb(props: &ThumbProps) -> Html {
-    let lang = use_context::<Shared>().map(|s| s.lang).unwrap_or_default();
+    let lang = use_shared().map(|s| s.lang).unwrap_or_default();
     let open = use_state(|| false);
     // A server URL whose ticket ran out while the page stayed open: renewed
     // once when it fails to load (kept with the URL it replaces).
@@ -91,7 +91,7 @@ pub struct LocalImageProps {
 /// A thumbnail of bytes still in the outbox, with the upload bar.
 #[component(LocalImage)]
 pub fn local_image(props: &LocalImageProps) -> Html {
-    let upload = use_context::<Shared>().and_then(|s| s.state.upload);
+    let upload = use_upload();
     let url = {
         let (data, mime) = (props.data.clone(), props.mime.clone());
         use_memo(props.id.clone(), move |_| object_url(&data, &mime))

@@ -2,7 +2,7 @@
 //! on a shared computer the user removes them, with the remembered session.
 
 use crate::i18n::Text;
-use crate::state::{Command, Shared};
+use crate::state::{Command, use_shared};
 use gloo::events::EventListener;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -20,7 +20,7 @@ pub struct LogoutButtonProps {
 /// `#logout-remove` and `#logout-cancel` (Esc cancels too).
 #[component(LogoutButton)]
 pub fn logout_button(props: &LogoutButtonProps) -> Html {
-    let shared = use_context::<Shared>();
+    let shared = use_shared();
     let asking = use_state(|| false);
     {
         let asking = asking.clone();

@@ -1,7 +1,7 @@
 //! The conversation menu: pin, read/unread, delete (after asking).
 
 use crate::i18n::Text;
-use crate::state::{Command, Shared};
+use crate::state::{Command, use_shared};
 use gloo::events::EventListener;
 use penpen_core::Peer;
 use wasm_bindgen::JsCast;
@@ -36,7 +36,7 @@ pub struct MenuProps {
 /// `pin|unpin|read|unread|delete`, then `confirm-delete|cancel`.
 #[component(ConversationMenu)]
 pub fn conversation_menu(props: &MenuProps) -> Html {
-    let shared = use_context::<Shared>();
+    let shared = use_shared();
     let confirming = use_state(|| false);
     let node = use_node_ref();
     // Listen on the document while open: a press outside or Esc closes it.

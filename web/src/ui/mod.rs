@@ -23,6 +23,7 @@ mod logout;
 mod me;
 mod menu;
 mod operation;
+mod panel;
 pub mod rows;
 mod search;
 mod shell;

@@ -2,7 +2,7 @@
 //! it failed.
 
 use crate::i18n::{Lang, Text};
-use crate::state::{Command, OperationFailure, OperationResult, Shared};
+use crate::state::{Command, OperationFailure, OperationResult, use_shared};
 use penpen_core::State;
 use penpen_core::sync::{Operation, OperationError, Outcome};
 use yew::prelude::*;
@@ -62,7 +62,7 @@ impl Handle {
 /// A form's operation handle.
 #[hook]
 pub fn use_operation() -> Handle {
-    let shared = use_context::<Shared>();
+    let shared = use_shared();
     let status = use_state(|| Status::Idle);
     Handle {
         status,

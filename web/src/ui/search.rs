@@ -4,7 +4,7 @@
 use super::avatar::{self, Size};
 use super::format;
 use crate::i18n::Text;
-use crate::state::{Command, SearchResult, Shared, peer_name, person_name};
+use crate::state::{Command, SearchResult, peer_name, person_name, use_shared};
 use penpen_core::Peer;
 use penpen_core::search::highlight;
 use penpen_core::time::ago;
@@ -28,7 +28,7 @@ pub struct SearchPanelProps {
 /// `.search-hit[data-peer][data-id]` with the matches in `<mark>`.
 #[component(SearchPanel)]
 pub fn search_panel(props: &SearchPanelProps) -> Html {
-    let shared = use_context::<Shared>();
+    let shared = use_shared();
     let input = use_node_ref();
     let result = use_state(|| None::<SearchResult>);
     let shown = use_state(|| HITS_PER_PAGE);
@@ -148,7 +148,7 @@ pub fn search_panel(props: &SearchPanelProps) -> Html {
         });
     html! {
         <section id="search" class="panel">
-            { super::group::panel_header(&shared, &title) }
+            { super::panel::header(&shared, &title) }
             <div class="search__bar">
                 <input id="search-input" ref={input} class="directory__search" type="search"
                     placeholder={lang.tr(Text::SearchHint)} oninput={on_input} />

@@ -7,7 +7,7 @@ use super::{
     DirectoryList, GroupPage, MePage, NewBroadcast, NewGroup, SearchPanel,
 };
 use crate::i18n::{Lang, Text};
-use crate::state::{AppState, Command, Panel, Shared};
+use crate::state::{AppState, Command, Panel, Shared, use_shared};
 use yew::prelude::*;
 
 /// What the shell needs beyond the shared state.
@@ -21,7 +21,7 @@ pub struct MainProps {
 /// chat; from 768 px wide, both side by side (CSS decides, from `data-view`).
 #[component(Main)]
 pub fn main(props: &MainProps) -> Html {
-    let shared = use_context::<Shared>();
+    let shared = use_shared();
     let tab_shown = use_state(|| Tab::Chats);
     use_back_button(
         shared

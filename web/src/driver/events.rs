@@ -1,0 +1,221 @@
+//! The engine's events turned into app state updates and notifications.
+
+use super::Driver;
+use crate::notify;
+use crate::session::Session;
+use crate::state::{FileAccess, OperationFailure, Update, display_name};
+use crate::ui::format::{self, Body, People};
+use penpen_core::packets::directory::Directory;
+use penpen_core::packets::groups::Group;
+use penpen_core::packets::message::Message;
+use penpen_core::sync::Event;
+use penpen_core::{Peer, UserId};
+use std::rc::Rc;
+
+impl Driver {
+    pub(super) fn event(&mut self, event: Event) {
+        match event {
+            Event::LoggedIn {
+                user,
+                token,
+                name,
+                broadcaster,
+            } => {
+                self.sockets.set_token(token.clone());
+                self.update.emit(Update::Files(FileAccess {
+                    server: self.server.clone(),
+                    token: token.clone(),
+                }));
+                self.session = Session {
+                    user,
+                    token,
+                    name,
+                    broadcaster,
+                    server: self.server.clone(),
+                };
+                self.session.save();
+                self.update.emit(Update::Account(self.engine.account()));
+            }
+            Event::LoginFailed(refusal) => {
+                Session::forget();
+                self.update.emit(Update::SignedOut(refusal.error));
+            }
+            Event::Unreachable => {}
+            Event::SignedOut(reason) => {
+                Session::forget();
+                self.update.emit(Update::SignedOut(reason));
+            }
+            Event::ConnectionChanged(connection) => {
+                self.update
+                    .emit(Update::Connection(connection, self.engine.queued()));
+            }
+            Event::Arrived {
+                conversation,
+                messages,
+                live,
+            } => {
+                let in_view = self.visible
+                    && self
+                        .open
+                        .as_ref()
+                        .is_some_and(|(peer, _)| peer == &conversation);
+                let me = self.session.user.clone();
+                if live
+                    && !in_view
+                    && let Some(last) = messages.iter().rev().find(|m| m.from.user() != Some(&me))
+                {
+                    let title = self.name_of(&conversation);
+                    notify::new_message(&title, &self.preview(last));
+                }
+                if let Some(index) = self.search.as_mut() {
+                    index.add(&conversation, &messages);
+                }
+                self.update.emit(Update::Arrived {
+                    peer: conversation,
+                    messages,
+                    live,
+                });
+            }
+            Event::History {
+                conversation,
+                messages,
+                complete,
+            } => {
+                if let Some((peer, oldest)) = self.open.as_mut()
+                    && *peer == conversation
+                {
+                    self.fetching_older = false;
+                    let first = messages.first().map(|m| m.id);
+                    *oldest = match (*oldest, first) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                if let Some(index) = self.search.as_mut() {
+                    index.add(&conversation, &messages);
+                }
+                self.update.emit(Update::Older {
+                    peer: conversation,
+                    messages,
+                    complete,
+                });
+            }
+            Event::OutboxChanged(peer) => {
+                let outbox = self.outbox_of(&peer);
+                self.update.emit(Update::Outbox(peer, outbox));
+                self.update.emit(Update::Connection(
+                    self.engine.connection(),
+                    self.engine.queued(),
+                ));
+            }
+            Event::ConversationsChanged => self.publish_conversations(),
+            Event::DirectoryChanged => {
+                if let Some(directory) = self.engine.directory() {
+                    self.update
+                        .emit(Update::Directory(Rc::new(directory.clone())));
+                    self.publish_conversations();
+                }
+            }
+            Event::GroupsChanged => {
+                if let Some(groups) = self.engine.groups() {
+                    self.update.emit(Update::Groups(Rc::new(groups.to_vec())));
+                }
+            }
+            Event::CaughtUp => self.update.emit(Update::CaughtUp),
+            Event::Performed { id, result } => {
+                if let Some(reply) = self.operations.remove(&id) {
+                    reply.emit(result.map_err(OperationFailure::Refused));
+                }
+            }
+            Event::BroadcastsChanged => self.publish_broadcasts(),
+            Event::BroadcastArrived(broadcast) => {
+                let sender = self.name_of(&Peer::User(broadcast.from.clone()));
+                notify::new_message(
+                    &format!("{} · {sender}", broadcast.title),
+                    &broadcast.content,
+                );
+            }
+        }
+    }
+
+    /// Who people are, by the directory and the groups the engine holds.
+    fn names(&self) -> Names<'_> {
+        Names {
+            me: &self.session.user,
+            directory: self.engine.directory(),
+            groups: self.engine.groups().unwrap_or_default(),
+        }
+    }
+
+    fn name_of(&self, peer: &Peer) -> String {
+        let names = self.names();
+        display_name(names.directory, names.groups, peer)
+    }
+
+    /// A notification's text: the message as its bubble would show it.
+    fn preview(&self, message: &Message) -> String {
+        let lang = crate::i18n::Lang::load();
+        match format::body(
+            lang,
+            message.kind,
+            &message.content,
+            message.duration,
+            &self.names(),
+        ) {
+            Body::Text(text) | Body::Placeholder(text) | Body::Notice(text) => text,
+        }
+    }
+
+    pub(super) fn outbox_of(&self, peer: &Peer) -> Vec<penpen_core::cache::OutboxEntry> {
+        self.engine.outbox_of(peer).into_iter().cloned().collect()
+    }
+
+    fn publish_conversations(&self) {
+        let list = self.engine.conversations().into_iter().cloned().collect();
+        self.update
+            .emit(Update::Conversations(list, self.engine.unread_total()));
+    }
+
+    /// Everything the cache gave, at once, before the network says anything.
+    pub(super) fn publish_everything(&self) {
+        self.update.emit(Update::Account(self.engine.account()));
+        if let Some(directory) = self.engine.directory() {
+            self.update
+                .emit(Update::Directory(Rc::new(directory.clone())));
+        }
+        if let Some(groups) = self.engine.groups() {
+            self.update.emit(Update::Groups(Rc::new(groups.to_vec())));
+        }
+        self.publish_conversations();
+        self.publish_broadcasts();
+        self.update.emit(Update::Connection(
+            self.engine.connection(),
+            self.engine.queued(),
+        ));
+    }
+
+    fn publish_broadcasts(&self) {
+        let list = self.engine.broadcasts().into_iter().cloned().collect();
+        self.update.emit(Update::Broadcasts(
+            Rc::new(list),
+            self.engine.unread_broadcasts(),
+        ));
+    }
+}
+
+/// [`People`] from what the engine holds, for words outside the screens.
+struct Names<'a> {
+    me: &'a UserId,
+    directory: Option<&'a Directory>,
+    groups: &'a [Group],
+}
+
+impl People for Names<'_> {
+    fn me(&self) -> Option<&UserId> {
+        Some(self.me)
+    }
+
+    fn name(&self, user: &UserId) -> String {
+        display_name(self.directory, self.groups, &Peer::User(user.clone()))
+    }
+}

@@ -1,0 +1,245 @@
+//! Runs the sync engine in the browser: feeds it socket events, the user's
+//! commands, the browser's online and visibility changes and the clock, and
+//! carries out its actions — sockets, cache writes (awaited, in order, before
+//! anything after them), and updates to the app state.
+
+mod browser;
+mod commands;
+mod events;
+mod persistence;
+mod uploads;
+
+use crate::config::ServerAddress;
+use crate::net::{SocketEvent, Sockets, Tagged};
+use crate::session::Session;
+use crate::state::{Command, FileAccess, OperationResult, Update};
+use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
+use futures::{FutureExt, StreamExt, select};
+use penpen_core::Service;
+use penpen_core::cache::Cache;
+use penpen_core::search::SearchIndex;
+use penpen_core::sync::{Action, Credentials, Engine, OperationId};
+use penpen_core::{MessageId, Peer};
+use persistence::LocalCache;
+use std::collections::BTreeMap;
+use yew::Callback;
+
+/// Something for the driver to handle.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// The user did something.
+    Command(Command),
+    /// The browser went online (true) or offline.
+    Online(bool),
+    /// The tab became visible (true) or hidden.
+    Visible(bool),
+    /// The app no longer shows this session: close everything and stop.
+    Shutdown,
+}
+
+/// The handle the app keeps: sends inputs to the running driver.
+#[derive(Debug, Clone)]
+pub struct DriverHandle {
+    inputs: UnboundedSender<Input>,
+}
+
+impl PartialEq for DriverHandle {
+    fn eq(&self, other: &DriverHandle) -> bool {
+        self.inputs.same_receiver(&other.inputs)
+    }
+}
+
+impl DriverHandle {
+    /// Hands an input to the driver (dropped if the session has ended).
+    pub fn send(&self, input: Input) {
+        let _ = self.inputs.unbounded_send(input);
+    }
+}
+
+/// Starts the sync of a signed-in session with the server that issued it.
+/// Updates go to `update`; the session ending (signed out, logged out) is
+/// reported there too.
+pub fn start(session: Session, update: Callback<Update>) -> DriverHandle {
+    let server = session.server.clone();
+    let (inputs, inbox) = unbounded::<Input>();
+    let handle = DriverHandle {
+        inputs: inputs.clone(),
+    };
+    let (socket_events, socket_inbox) = unbounded::<Tagged>();
+    wasm_bindgen_futures::spawn_local(async move {
+        // The browser's signals reach the driver for as long as it runs.
+        let _listeners = browser::watch_browser(inputs);
+        let sockets = Sockets::new(server, socket_events);
+        run(session, sockets, inbox, socket_inbox, update).await;
+    });
+    handle
+}
+
+/// A seed for the engine's retry jitter and cids.
+fn seed() -> u64 {
+    let mut bytes = [0u8; 8];
+    let crypto = web_sys::window().and_then(|w| w.crypto().ok());
+    if let Some(crypto) = crypto
+        && crypto.get_random_values_with_u8_array(&mut bytes).is_ok()
+    {
+        return u64::from_le_bytes(bytes);
+    }
+    // No crypto API: the time still keeps two tabs apart.
+    (js_sys::Date::now() * 1000.0) as u64 ^ (js_sys::Math::random() * 1e15) as u64
+}
+
+fn now() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+struct Driver {
+    engine: Engine,
+    cache: LocalCache,
+    sockets: Sockets,
+    update: Callback<Update>,
+    session: Session,
+    server: ServerAddress,
+    /// The open conversation and the oldest message id handed to the view.
+    open: Option<(Peer, Option<MessageId>)>,
+    /// An older page of the open conversation is on its way from the server.
+    fetching_older: bool,
+    visible: bool,
+    /// Who waits for the answer of each operation.
+    operations: BTreeMap<OperationId, Callback<OperationResult>>,
+    /// The search index, once a search asked for it.
+    search: Option<SearchIndex>,
+}
+
+async fn run(
+    session: Session,
+    mut sockets: Sockets,
+    mut inbox: UnboundedReceiver<Input>,
+    mut socket_inbox: UnboundedReceiver<Tagged>,
+    update: Callback<Update>,
+) {
+    sockets.set_token(session.token.clone());
+    let server = sockets.server().clone();
+    let (cache, snapshot) = match persistence::open_cache(&session).await {
+        Ok(opened) => opened,
+        Err(err) => {
+            // Without IndexedDB the app still works, from the server only.
+            update.emit(Update::CacheProblem(err.to_string()));
+            (LocalCache::Memory(Box::default()), Default::default())
+        }
+    };
+    let credentials = Credentials::Token {
+        user: session.user.clone(),
+        token: session.token.clone(),
+    };
+    let mut driver = Driver {
+        engine: Engine::new(credentials, snapshot, seed()),
+        cache,
+        sockets,
+        update,
+        session,
+        server,
+        open: None,
+        fetching_older: false,
+        visible: browser::tab_visible(),
+        operations: BTreeMap::new(),
+        search: None,
+    };
+    driver.engine.set_visible(driver.visible, now());
+    let busy = crate::prefs::busy();
+    driver.engine.set_busy(busy, now());
+    driver.update.emit(Update::Busy(busy));
+    driver.update.emit(Update::Files(FileAccess {
+        server: driver.server.clone(),
+        token: driver.session.token.clone(),
+    }));
+    driver.publish_everything();
+    driver.engine.handle_timeout(now());
+    loop {
+        driver.carry_out().await;
+        if driver.engine.is_stopped() {
+            driver.sockets.close_all();
+            return;
+        }
+        let wait = driver
+            .engine
+            .poll_timeout()
+            .map(|at| (at - now()).clamp(0, i64::from(u32::MAX)) as u32);
+        let timer = async move {
+            match wait {
+                Some(ms) => gloo::timers::future::TimeoutFuture::new(ms).await,
+                None => futures::future::pending::<()>().await,
+            }
+        };
+        select! {
+            input = inbox.next() => match input {
+                Some(input) => driver.handle(input).await,
+                // The app dropped the session.
+                None => {
+                    driver.sockets.close_all();
+                    return;
+                }
+            },
+            event = socket_inbox.next() => {
+                if let Some(event) = event {
+                    driver.socket_event(event);
+                }
+            },
+            () = timer.fuse() => driver.engine.handle_timeout(now()),
+        }
+    }
+}
+
+impl Driver {
+    fn socket_event(&mut self, tagged: Tagged) {
+        // Events of a replaced socket are old news.
+        if self.sockets.generation(tagged.service) != Some(tagged.generation) {
+            return;
+        }
+        let now = now();
+        match tagged.event {
+            SocketEvent::Opened => self.engine.opened(tagged.service, now),
+            SocketEvent::Frame(text) => self.engine.received(tagged.service, &text, now),
+            SocketEvent::Closed => {
+                self.sockets.close(tagged.service);
+                self.engine.closed(tagged.service, now);
+            }
+        }
+    }
+
+    async fn handle(&mut self, input: Input) {
+        let now = now();
+        match input {
+            Input::Online(online) => self.engine.set_online(online, now),
+            Input::Visible(visible) => {
+                self.visible = visible;
+                self.engine.set_visible(visible, now);
+            }
+            Input::Command(command) => self.command(command, now).await,
+            Input::Shutdown => self.engine.stop_here(),
+        }
+    }
+
+    /// Does what the engine asked, in order. A cache write is awaited before
+    /// the next action: nothing is sent or acknowledged before it is stored.
+    async fn carry_out(&mut self) {
+        while let Some(action) = self.engine.poll_action() {
+            match action {
+                Action::Open(service) => self.sockets.open(service),
+                Action::Close(service) => self.sockets.close(service),
+                Action::Send(service, frame) => {
+                    self.sockets.send(service, &frame);
+                    if matches!(service, Service::Image | Service::Voice) {
+                        self.watch_upload(service, frame.len());
+                    }
+                }
+                Action::Persist(batch) => {
+                    if let Err(err) = self.cache.apply(&batch).await {
+                        self.cache_failed(err).await;
+                        return;
+                    }
+                }
+                Action::Notify(event) => self.event(event),
+            }
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! A group's page: its name (renamed by anyone), its members (removed by
+//! the holder, added by anyone), and leaving it.
+
+use super::members;
+use super::picker::{MemberPicker, toggled};
+use crate::i18n::Text;
+use crate::state::{person_name, use_shared};
+use crate::ui::avatar::{self, Size};
+use crate::ui::operation::{Status, use_operation};
+use crate::ui::panel;
+use penpen_core::packets::groups::MembersAction;
+use penpen_core::sync::Operation;
+use penpen_core::{GroupId, UserId};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+/// What the page is about.
+#[derive(Debug, Properties, PartialEq)]
+pub struct GroupPageProps {
+    /// Which group.
+    pub gid: GroupId,
+}
+
+/// `#group-page[data-gid]`: `#group-name`, `#group-gid`, `#group-holder`;
+/// `#group-rename-input` and `#group-rename-save`; the members
+/// `.member[data-user]` (with `.member__remove` for the holder); `#group-add`
+/// opening a picker and `#group-add-confirm`; `#group-leave` and
+/// `#group-leave-confirm`; `#group-status`.
+#[component(GroupPage)]
+pub fn group_page(props: &GroupPageProps) -> Html {
+    let shared = use_shared();
+    let rename = use_node_ref();
+    let adding = use_state(|| false);
+    let to_add = use_state(Vec::<UserId>::new);
+    let leaving = use_state(|| false);
+    let operation = use_operation();
+    // An addition that went through closes the picker.
+    {
+        let (adding, to_add) = (adding.clone(), to_add.clone());
+        let done = matches!(*operation.status, Status::Done(_));
+        use_effect_with(done, move |&done| {
+            if done {
+                adding.set(false);
+                to_add.set(Vec::new());
+            }
+        });
+    }
+    let Some(shared) = shared else {
+        return html! {};
+    };
+    let (state, lang) = (&*shared.state, shared.lang);
+    let Some(group) = state.groups.iter().find(|g| g.gid == props.gid).cloned() else {
+        return html! {
+            <section id="group-page" class="panel" data-gid={props.gid.to_string()}>
+                { panel::header(&shared, &format!("#{}", props.gid)) }
+                <p class="panel__empty">{ lang.tr(Text::NotInGroup) }</p>
+            </section>
+        };
+    };
+    let me = state.account.as_ref().map(|a| a.user.clone());
+    let member = me.as_ref().is_some_and(|me| group.member.contains(me));
+    let holding = member && me.as_ref() == Some(&group.holder);
+    let members = group.member.deduplicated().0;
+    let gid = group.gid;
+    let on_rename = {
+        let (rename, operation) = (rename.clone(), operation.clone());
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            let name = rename
+                .cast::<HtmlInputElement>()
+                .map(|f| f.value().trim().to_owned())
+                .unwrap_or_default();
+            if !name.is_empty() {
+                operation.run(Operation::RenameGroup { gid, name });
+            }
+        })
+    };
+    let change = |action: MembersAction, members: Vec<UserId>| {
+        let operation = operation.clone();
+        move || {
+            operation.run(Operation::ChangeMembers {
+                gid,
+                action,
+                members: members.clone(),
+            })
+        }
+    };
+    // The holder removes anyone but themselves.
+    let removable = if holding { me.clone() } else { None };
+    let remove = {
+        let operation = operation.clone();
+        Callback::from(move |user: UserId| {
+            operation.run(Operation::ChangeMembers {
+                gid,
+                action: MembersAction::Remove,
+                members: vec![user],
+            })
+        })
+    };
+    let toggle_adding = {
+        let adding = adding.clone();
+        Callback::from(move |_: MouseEvent| adding.set(!*adding))
+    };
+    let on_toggle = {
+        let to_add = to_add.clone();
+        Callback::from(move |user: UserId| to_add.set(toggled(&to_add, user)))
+    };
+    let add = {
+        let run = change(MembersAction::Add, (*to_add).clone());
+        let empty = to_add.is_empty();
+        Callback::from(move |_: MouseEvent| {
+            if !empty {
+                run();
+            }
+        })
+    };
+    let ask_leave = {
+        let leaving = leaving.clone();
+        Callback::from(move |_: MouseEvent| leaving.set(true))
+    };
+    let cancel_leave = {
+        let leaving = leaving.clone();
+        Callback::from(move |_: MouseEvent| leaving.set(false))
+    };
+    let leave = {
+        let run = change(MembersAction::Leave, Vec::new());
+        let (leaving, panel) = (leaving.clone(), shared.panel.clone());
+        Callback::from(move |_: MouseEvent| {
+            run();
+            leaving.set(false);
+            // The chat stays open, read-only.
+            panel.set(None);
+        })
+    };
+    let status = match &*operation.status {
+        Status::Waiting => Some(("waiting", lang.tr(Text::Saving).to_owned())),
+        Status::Done(_) => Some(("done", lang.tr(Text::Saved).to_owned())),
+        Status::Failed(why) => Some(("failed", why.clone())),
+        Status::Idle => None,
+    };
+    html! {
+        <section id="group-page" class="panel" data-gid={gid.to_string()}>
+            { panel::header(&shared, lang.tr(Text::GroupDetail)) }
+            <div class="panel__body">
+                <div class="panel__hero">
+                    { avatar::group(&group.name, Size::Large) }
+                    <div>
+                        <h2 id="group-name" class="panel__title">{ &group.name }</h2>
+                        <p class="panel__sub">
+                            { lang.tr(Text::GroupId) }{ "：" }<span id="group-gid">{ gid.to_string() }</span>
+                            { " · " }{ lang.tr(Text::Holder) }{ "：" }
+                            <span id="group-holder">{ person_name(state, &group.holder) }</span>
+                        </p>
+                    </div>
+                </div>
+                if !member {
+                    <p id="group-left" class="panel__empty">{ lang.tr(Text::NotInGroup) }</p>
+                }
+                if member {
+                <form class="me__row" onsubmit={on_rename}>
+                    <input id="group-rename-input" ref={rename} class="me__input" type="text"
+                        maxlength={penpen_core::limits::MAX_GROUP_NAME_CHARS.to_string()}
+                        placeholder={lang.tr(Text::Rename)} />
+                    <button id="group-rename-save" class="button button--secondary" type="submit"
+                        disabled={operation.waiting()}>{ lang.tr(Text::Rename) }</button>
+                </form>
+                }
+                <h3 class="me__heading">
+                    { lang.tr(Text::Members) }
+                    <span class="department__count">{ members.len() }</span>
+                </h3>
+                { members::list(state, lang, &group.holder, &members, removable, remove, operation.waiting()) }
+                if member {
+                <div class="panel__actions">
+                    <button id="group-add" class="button button--secondary" type="button" onclick={toggle_adding}>
+                        { lang.tr(Text::AddMembers) }
+                    </button>
+                    <button id="group-leave" class="button button--danger" type="button" onclick={ask_leave}>
+                        { lang.tr(Text::LeaveGroup) }
+                    </button>
+                </div>
+                }
+                if *leaving {
+                    <div class="panel__confirm" role="alertdialog">
+                        <p>{ lang.tr(Text::ConfirmLeave) }</p>
+                        <button id="group-leave-confirm" class="button button--danger" type="button" onclick={leave}>
+                            { lang.tr(Text::Leave) }
+                        </button>
+                        <button class="button button--ghost" type="button" onclick={cancel_leave}>
+                            { lang.tr(Text::Cancel) }
+                        </button>
+                    </div>
+                }
+                if *adding {
+                    <div id="group-add-picker">
+                        <MemberPicker selected={(*to_add).clone()} excluded={members.clone()} {on_toggle} />
+                        <button id="group-add-confirm" class="button button--primary" type="button"
+                            onclick={add} disabled={to_add.is_empty() || operation.waiting()}>
+                            { lang.tr(Text::Add) }
+                        </button>
+                    </div>
+                }
+                if let Some((code, text)) = status {
+                    <p id="group-status" class={classes!("me__status", format!("me__status--{code}"))}
+                        data-state={code} role="status">{ text }</p>
+                }
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,118 @@
+//! The "me" tab (我): one's profile, signature, presence, password, and the
+//! device's settings (language, sound), about, and logging out.
+
+mod password;
+mod signature;
+
+use super::avatar::{self, Size};
+use super::directory::{presence_code, presence_text};
+use crate::i18n::Text;
+use crate::state::{Command, use_shared};
+use password::PasswordForm;
+use penpen_core::packets::profile::Presence;
+use signature::SignatureForm;
+use yew::prelude::*;
+
+/// What the me tab needs beyond the shared state.
+#[derive(Debug, Properties, PartialEq)]
+pub struct MePageProps {
+    /// Switches the interface language.
+    pub on_switch_language: Callback<MouseEvent>,
+}
+
+/// `#me`: the profile card, then `#signature-form`, `#busy-toggle`,
+/// `#password-form`, `#me-language`, `#sound-toggle`, the about line and
+/// `#me-logout`.
+#[component(MePage)]
+pub fn me_page(props: &MePageProps) -> Html {
+    let shared = use_shared();
+    let sound = use_state(crate::prefs::sound);
+    let Some(shared) = shared else {
+        return html! {};
+    };
+    let (state, lang) = (&*shared.state, shared.lang);
+    let Some(account) = state.account.clone() else {
+        return html! {};
+    };
+    let directory = state.directory.clone();
+    let me = directory
+        .as_ref()
+        .and_then(|d| d.contacts.iter().find(|c| c.user == account.user).cloned());
+    let department = me
+        .as_ref()
+        .zip(directory.as_ref())
+        .and_then(|(c, d)| d.departments.get(&c.department).cloned())
+        .unwrap_or_default();
+    let job = me
+        .as_ref()
+        .zip(directory.as_ref())
+        .and_then(|(c, d)| d.jobs.get(&c.job).cloned())
+        .unwrap_or_default();
+    let presence = if state.busy {
+        Presence::Busy
+    } else {
+        Presence::Online
+    };
+    let toggle_busy = {
+        let (command, busy) = (shared.command.clone(), state.busy);
+        Callback::from(move |_: Event| command.emit(Command::SetBusy(!busy)))
+    };
+    let toggle_sound = {
+        let sound = sound.clone();
+        Callback::from(move |_: Event| {
+            crate::prefs::set_sound(!*sound);
+            sound.set(!*sound);
+        })
+    };
+    let server = state
+        .files
+        .as_ref()
+        .map(|files| files.server.label())
+        .unwrap_or_default();
+    html! {
+        <div id="me" class="me">
+            <section class="me__card">
+                <span class="contact__avatar">
+                    { avatar::person(&account.name, account.user.as_str(), Size::Large) }
+                    <span class={classes!("presence", format!("presence--{}", presence_code(presence)))}
+                        title={lang.tr(presence_text(presence))}></span>
+                </span>
+                <div class="me__who">
+                    <h2 class="me__name">{ &account.name }</h2>
+                    <p class="me__line">{ lang.tr(Text::Account) }{ "：" }{ account.user.to_string() }</p>
+                    if !department.is_empty() || !job.is_empty() {
+                        <p class="me__line">{ department }{ " · " }{ job }</p>
+                    }
+                </div>
+            </section>
+            <SignatureForm current={me.map(|c| c.signing).unwrap_or_default()} />
+            <section class="me__section">
+                <h3 class="me__heading">{ lang.tr(Text::Presence) }</h3>
+                <label class="switch">
+                    <input id="busy-toggle" type="checkbox" checked={state.busy} onchange={toggle_busy} />
+                    <span>{ lang.tr(Text::ShowBusy) }</span>
+                </label>
+                <p class="me__hint">{ lang.tr(Text::PresenceAuto) }</p>
+            </section>
+            <PasswordForm />
+            <section class="me__section">
+                <h3 class="me__heading">{ lang.tr(Text::Language) }</h3>
+                <button id="me-language" class="button button--secondary" type="button"
+                    onclick={props.on_switch_language.clone()}>
+                    { lang.tr(Text::SwitchLanguage) }
+                </button>
+                <label class="switch">
+                    <input id="sound-toggle" type="checkbox" checked={*sound} onchange={toggle_sound} />
+                    <span>{ lang.tr(Text::Sound) }</span>
+                </label>
+            </section>
+            <section class="me__section">
+                <h3 class="me__heading">{ lang.tr(Text::About) }</h3>
+                <p id="about" class="me__hint">
+                    { lang.fill(Text::AboutText, &[env!("CARGO_PKG_VERSION"), &server]) }
+                </p>
+            </section>
+            <super::LogoutButton id="me-logout" class={classes!("button", "button--danger")} />
+        </div>
+    }
+}
