@@ -324,6 +324,37 @@ impl Browser {
         Ok(self.client()?.execute(script, vec![]).await?)
     }
 
+    /// Runs a script in the page with `arguments` and returns its result.
+    pub async fn script_with(
+        &self,
+        script: &str,
+        arguments: Vec<serde_json::Value>,
+    ) -> anyhow::Result<serde_json::Value> {
+        Ok(self.client()?.execute(script, arguments).await?)
+    }
+
+    /// Makes the browser's network offline (or online again) as Chromium's
+    /// DevTools do: `navigator.onLine` changes and the page gets its
+    /// `offline` or `online` event. Chromium only (a DevTools command).
+    pub async fn set_network_offline(&self, offline: bool) -> anyhow::Result<()> {
+        let command = DevTools {
+            method: "Network.emulateNetworkConditions",
+            params: json!({
+                "offline": offline,
+                "latency": 0,
+                "downloadThroughput": -1,
+                "uploadThroughput": -1,
+            }),
+        };
+        self.client()?.issue_cmd(command).await.with_context(|| {
+            format!(
+                "emulate the network going {}",
+                if offline { "offline" } else { "online" }
+            )
+        })?;
+        Ok(())
+    }
+
     /// The value of `document.documentElement.lang`.
     pub async fn page_language(&self) -> anyhow::Result<String> {
         let value = self
@@ -395,4 +426,30 @@ fn firefox_capabilities() -> serde_json::Map<String, serde_json::Value> {
         }),
     );
     capabilities
+}
+
+/// A Chrome DevTools Protocol command, through chromedriver's
+/// `goog/cdp/execute` endpoint.
+#[derive(Debug)]
+struct DevTools {
+    method: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({"cmd": self.method, "params": self.params});
+        (http::Method::POST, Some(body.to_string()))
+    }
 }
