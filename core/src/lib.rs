@@ -11,10 +11,12 @@
 pub mod cache;
 pub mod digest;
 pub mod envelope;
+pub mod frame_error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod ids;
 pub mod limits;
+pub mod packet;
 pub mod packets;
 pub mod reply;
 pub mod search;

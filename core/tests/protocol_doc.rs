@@ -70,7 +70,7 @@ macro_rules! dispatch {
 fn reencode(kind: &str, packet: &str, json: &str) -> Result<String, String> {
     match kind {
         "example" => dispatch!(packet, canonical, json;
-            Login, Resume, LoginReply, StreamAck, Logout, Push, SendText, SendFile, SendAck,
+            Login, Resume, LoginReply, StreamAck, Logout, Heartbeat, Push, SendText, SendFile, SendAck,
             CatchUp, History, MessagePage, DirectoryQuery, Directory, PasswordUpdate,
             SignatureUpdate, PresenceUpdate, SignatureQuery, Signatures, Done, GroupsQuery, Groups,
             GroupCreate, GroupCreated, GroupRename, GroupMembersChange, GroupUpdated,
@@ -105,6 +105,7 @@ fn every_packet_has_an_example() {
         "LoginReply",
         "StreamAck",
         "Logout",
+        "Heartbeat",
         "Push",
         "SendText",
         "SendFile",

@@ -1,9 +1,9 @@
 //! Company broadcasts: send (25888) and sync (55888).
 
-use super::{Packet, check_chars, check_page_limit, invalid};
-use crate::envelope::FrameError;
+use crate::frame_error::FrameError;
 use crate::ids::{BroadcastId, ClientMsgId, UserId};
 use crate::limits;
+use crate::packet::{Packet, check_chars, check_page_limit, invalid};
 use crate::text;
 use serde::{Deserialize, Serialize};
 

@@ -1,10 +1,10 @@
 //! Discussion groups: create (60888), rename (61888), members (62888), and the
 //! caller's groups (53888).
 
-use super::{Packet, check_chars, invalid};
-use crate::envelope::FrameError;
+use crate::frame_error::FrameError;
 use crate::ids::{GroupId, UserId};
 use crate::limits;
+use crate::packet::{Packet, check_chars, invalid};
 use crate::text;
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};

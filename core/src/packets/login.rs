@@ -1,8 +1,8 @@
 //! 20888: login, resume, logout, and the live stream (pushes and acks).
 
-use super::{Packet, invalid};
-use crate::envelope::FrameError;
+use crate::frame_error::FrameError;
 use crate::ids::{Seq, UserId};
+use crate::packet::{Packet, invalid};
 use crate::packets::broadcast::Broadcast;
 use crate::packets::message::Message;
 use crate::packets::profile::Presence;
@@ -107,6 +107,21 @@ impl Packet for Logout {
     const NAME: &'static str = "Logout";
 }
 
+/// A sign of life asked for on the live stream, `{"heartbeat":true}`; the
+/// server answers with the same frame. A connection can drop without closing
+/// (a network gone silently), and browsers cannot send WebSocket pings, so
+/// the client sends this after a silence and takes the connection for lost
+/// when nothing at all comes back in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    /// Always `true`.
+    pub heartbeat: bool,
+}
+
+impl Packet for Heartbeat {
+    const NAME: &'static str = "Heartbeat";
+}
+
 /// What a client sends on 20888.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreamRequest {
@@ -118,6 +133,8 @@ pub enum StreamRequest {
     Ack(StreamAck),
     /// `{"logout":true}`
     Logout(Logout),
+    /// `{"heartbeat":true}`
+    Heartbeat(Heartbeat),
 }
 
 impl StreamRequest {
@@ -133,10 +150,12 @@ impl StreamRequest {
             frame.packet().map(StreamRequest::Ack)
         } else if has("logout") {
             frame.packet().map(StreamRequest::Logout)
+        } else if has("heartbeat") {
+            frame.packet().map(StreamRequest::Heartbeat)
         } else {
             Err(invalid(
                 "login-port request",
-                "expected a login {user,password}, a resume {user,token}, an ack {ack} or {logout:true}",
+                "expected a login {user,password}, a resume {user,token}, an ack {ack}, {logout:true} or {heartbeat:true}",
             ))
         }
     }

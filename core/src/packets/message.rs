@@ -1,10 +1,10 @@
 //! Messages: 1:1 text (21888), group text (26888), images (22888), voice
 //! (23888), and the messages as every recipient receives them (20888, 50888).
 
-use super::{Packet, check_chars, invalid};
-use crate::envelope::FrameError;
+use crate::frame_error::FrameError;
 use crate::ids::{ClientMsgId, MessageId, Peer, Seq, UserId};
 use crate::limits;
+use crate::packet::{Packet, check_chars, invalid};
 use crate::service::Service;
 use crate::text;
 use serde::de::{self, Deserializer, Visitor};

@@ -1,10 +1,10 @@
 //! One's own profile: password (30888), signature (31888), presence (33888),
 //! and others' signatures (52888).
 
-use super::{Packet, check_chars, invalid};
-use crate::envelope::FrameError;
+use crate::frame_error::FrameError;
 use crate::ids::UserId;
 use crate::limits;
+use crate::packet::{Packet, check_chars, invalid};
 use crate::text;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -1,8 +1,8 @@
 //! 50888: message sync — catch-up after a (re)connect, and history pages.
 
-use super::{Packet, check_page_limit, invalid};
-use crate::envelope::FrameError;
+use crate::frame_error::FrameError;
 use crate::ids::{MessageId, Peer, Seq};
+use crate::packet::{Packet, check_page_limit, invalid};
 use crate::packets::message::Message;
 use serde::{Deserialize, Serialize};
 

@@ -89,6 +89,8 @@ pub struct Net {
     pub lose_next_reply: BTreeSet<Service>,
     /// Users whose next live push is lost on the way.
     pub lose_next_push_to: BTreeSet<UserId>,
+    /// Heartbeats the server answered.
+    pub heartbeats: usize,
 }
 
 impl Net {
@@ -118,6 +120,7 @@ impl Net {
             now: 1_795_000_000_000,
             lose_next_reply: BTreeSet::new(),
             lose_next_push_to: BTreeSet::new(),
+            heartbeats: 0,
         }
     }
 
@@ -530,6 +533,10 @@ impl Net {
                 let token = self.clients[index].token.clone().unwrap_or_default();
                 self.server.tokens.remove(&token);
                 return;
+            }
+            StreamRequest::Heartbeat(heartbeat) => {
+                self.heartbeats += 1;
+                return self.reply_packet(index, Service::Login, &heartbeat);
             }
         };
         let (who, token) = user;

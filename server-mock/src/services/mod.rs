@@ -5,6 +5,7 @@ pub mod directory;
 pub mod file_disk;
 pub mod files;
 pub mod groups;
+pub mod heartbeat;
 pub mod profile;
 pub mod stream;
 pub mod sync;

@@ -288,6 +288,9 @@ async fn handle(
                 "this connection is already logged in; open a new connection to log in again",
             ))));
         }
+        StreamRequest::Heartbeat(asked) => {
+            return After::Reply(answer(super::heartbeat::answer(&asked)));
+        }
         StreamRequest::Login(login) => log_in(context, &login, peer).await,
         StreamRequest::Resume(resume) => resume_session(context, &resume).await,
         StreamRequest::Ack(ack) => {
