@@ -415,7 +415,7 @@ impl Engine {
             .meta
             .as_ref()
             .is_none_or(|m| m.synced_seq == Seq(0));
-        let meta = match snapshot.meta {
+        let mut meta = match snapshot.meta {
             Some(meta) if meta.user == user => meta,
             _ => AccountMeta::new(user, String::new(), false),
         };
@@ -425,7 +425,20 @@ impl Engine {
             .into_iter()
             .map(|c| (c.peer.clone(), c))
             .collect();
-        let outbox = snapshot.outbox.into_iter().map(|e| (e.order, e)).collect();
+        // Two engines may have numbered entries on their own (one restarted
+        // on a rebuilt cache, whose export has no account position; two tabs
+        // on one database): each entry keeps a place of its own, in the
+        // order they were queued, and new ones come after all of them.
+        let mut entries = snapshot.outbox;
+        entries.sort_by_key(|e| (e.order, e.created_ts));
+        let mut outbox = BTreeMap::new();
+        for mut entry in entries {
+            if let Some(last) = outbox.keys().next_back() {
+                entry.order = entry.order.max(last + 1);
+            }
+            meta.next_outbox_order = meta.next_outbox_order.max(entry.order + 1);
+            outbox.insert(entry.order, entry);
+        }
         Engine {
             credentials,
             acked: seqs.contiguous(),
