@@ -304,11 +304,29 @@ impl HarnessRef {
 
     /// Starts the server again on the same data and ports.
     pub async fn start_server(&self) -> anyhow::Result<()> {
+        self.start_server_with(|_| {}).await
+    }
+
+    /// Stops the server and starts it again on the same data and ports with
+    /// `change` made to its configuration (a shorter heartbeat, say).
+    pub async fn restart_server_with(
+        &self,
+        change: impl FnOnce(&mut ServerConfig),
+    ) -> anyhow::Result<()> {
+        self.stop_server().await;
+        self.start_server_with(change).await
+    }
+
+    async fn start_server_with(
+        &self,
+        change: impl FnOnce(&mut ServerConfig),
+    ) -> anyhow::Result<()> {
         let mut slot = self.server.lock().await;
         if slot.is_some() {
             return Ok(());
         }
         let mut config = self.server_config();
+        change(&mut config);
         if let Some(tls) = &self.tls {
             enable_server_tls(&mut config, tls)?;
         }

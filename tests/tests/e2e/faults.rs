@@ -17,6 +17,9 @@ const SILENT_DROP_NOTICED: Duration = Duration::from_secs(30);
 /// How soon "at once" is, for the browser's own offline and online events.
 const AT_ONCE: Duration = Duration::from_secs(5);
 
+/// The server's ping interval where a silence should outlast its sessions.
+const SERVER_HEARTBEAT: Duration = Duration::from_millis(500);
+
 const QUEUED: &str = "#chat .message__state[data-state=\"queued\"]";
 
 /// Waits until the connection indicator's state is `state` (true) or no
@@ -129,6 +132,11 @@ async fn messages_typed_during_a_cut_survive_a_reload_and_are_sent_once() -> any
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_drop_then_a_cut_then_typing_and_a_reload_lose_nothing() -> anyhow::Result<()> {
     Harness::run("faults_sequence", |harness| async move {
+        // The server gives up on a silent peer after three pings: soon here,
+        // so that the silence outlasts the server's sessions, as a long one does.
+        harness
+            .restart_server_with(|config| config.heartbeat = SERVER_HEARTBEAT)
+            .await?;
         let (wang, faults) = harness.open_app_with_faults("wang").await?;
         let zhang = harness.open_app("zhang").await?;
         let outcome = async {
@@ -144,6 +152,9 @@ async fn a_silent_drop_then_a_cut_then_typing_and_a_reload_lose_nothing() -> any
             send(&zhang, "静默时收-2").await?;
             send(&wang, "静默时发-3").await?;
             zhang.wait_for_count(QUEUED, 0).await?;
+            // The fault's length, not a wait for something: long enough for
+            // the server to drop wang's silent sockets.
+            tokio::time::sleep(SERVER_HEARTBEAT * 4).await;
             // Then the line is cut, and more is written meanwhile.
             faults.cut();
             wait_for_connection(&wang, "connected", false, penpen_e2e::WAIT).await?;
