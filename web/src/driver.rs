@@ -699,9 +699,6 @@ impl Driver {
                     &broadcast.content,
                 );
             }
-            // Presence and signatures reach the screens through the
-            // directory, broadcasts through their own events.
-            Event::Pushed(_) => {}
         }
     }
 

@@ -7,15 +7,22 @@
 //! a connection the user no longer watches, would surprise them; a group
 //! created twice after a retry would too.
 
+use super::links::Request;
+use super::timers::{Timer, TimerTable};
+use super::{Engine, Event, REQUEST_TIMEOUT_MS, reply_of};
 use crate::envelope::{Encoding, Frame, FrameError};
 use crate::ids::{BroadcastId, GroupId, UserId};
+use crate::packets::Done;
 use crate::packets::Packet;
-use crate::packets::broadcast::{BroadcastKind, SendBroadcast};
+use crate::packets::broadcast::{BroadcastAck, BroadcastKind, SendBroadcast};
 use crate::packets::groups::{
-    Group, GroupCreate, GroupMembersChange, GroupRename, Members, MembersAction,
+    Group, GroupCreate, GroupCreated, GroupMembersChange, GroupRename, GroupUpdated, Members,
+    MembersAction,
 };
 use crate::packets::profile::{PasswordUpdate, SignatureUpdate};
+use crate::reply::{ErrorReply, State};
 use crate::service::Service;
+use std::collections::BTreeMap;
 
 /// Something the user asks the server to change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,4 +169,132 @@ pub enum OperationError {
     /// It breaks a protocol limit (a name too long, too many members).
     #[error("{0}")]
     Invalid(String),
+}
+
+/// An operation waiting for its answer.
+#[derive(Debug, Clone)]
+struct PendingOperation {
+    operation: Operation,
+    frame: String,
+    /// When the user asked: one not on the wire by the request timeout fails.
+    asked_at: i64,
+    on_the_wire: bool,
+}
+
+/// The operations not answered yet, by id.
+#[derive(Debug, Default)]
+pub(super) struct Operations {
+    pending: BTreeMap<OperationId, PendingOperation>,
+    next: u64,
+}
+
+impl Operations {
+    /// Takes an operation (its frame already checked); its id.
+    pub(super) fn add(&mut self, operation: Operation, frame: String, now: i64) -> OperationId {
+        let id = OperationId(self.next);
+        self.next += 1;
+        self.pending.insert(
+            id,
+            PendingOperation {
+                operation,
+                frame,
+                asked_at: now,
+                on_the_wire: false,
+            },
+        );
+        id
+    }
+
+    /// The ones not on the wire yet.
+    pub(super) fn unsent(&self) -> Vec<OperationId> {
+        self.pending
+            .iter()
+            .filter(|(_, p)| !p.on_the_wire)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Every one waiting.
+    pub(super) fn ids(&self) -> Vec<OperationId> {
+        self.pending.keys().copied().collect()
+    }
+
+    fn deadline(pending: &PendingOperation) -> Option<i64> {
+        (!pending.on_the_wire).then_some(pending.asked_at + REQUEST_TIMEOUT_MS)
+    }
+
+    /// The ones that could not go out within the request timeout.
+    pub(super) fn stale(&self, now: i64) -> Vec<OperationId> {
+        self.pending
+            .iter()
+            .filter(|(_, p)| Self::deadline(p).is_some_and(|at| now >= at))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    pub(super) fn add_deadlines(&self, table: &mut TimerTable) {
+        for at in self.pending.values().filter_map(Self::deadline) {
+            table.add(Timer::OperationTimeout, at);
+        }
+    }
+}
+
+impl Engine {
+    /// Sends the operations not on the wire yet.
+    pub(super) fn ask_operations(&mut self, now: i64) {
+        let unsent: Vec<(OperationId, Service, String)> = self
+            .operations
+            .pending
+            .iter()
+            .filter(|(_, p)| !p.on_the_wire)
+            .map(|(id, p)| (*id, p.operation.service(), p.frame.clone()))
+            .collect();
+        for (id, service, frame) in unsent {
+            if self.request(service, Request::Operation(id), frame, now)
+                && let Some(pending) = self.operations.pending.get_mut(&id)
+            {
+                pending.on_the_wire = true;
+            }
+        }
+    }
+
+    pub(super) fn operation_reply(&mut self, id: OperationId, frame: &Frame, now: i64) {
+        let Some(pending) = self.operations.pending.remove(&id) else {
+            return;
+        };
+        let result = match &pending.operation {
+            Operation::SetSignature(signing) => reply_of::<Done>(frame).map(|_| {
+                let (me, signing) = (self.meta.user.clone(), signing.clone());
+                self.edit_contact(&me, now, |c| c.signing = signing);
+                Outcome::Done
+            }),
+            Operation::ChangePassword { .. } => reply_of::<Done>(frame).map(|_| Outcome::Done),
+            Operation::SendBroadcast { .. } => reply_of::<BroadcastAck>(frame).map(|ack| {
+                let id = ack.broadcast.id;
+                self.take_broadcasts(vec![ack.broadcast], true, now);
+                Outcome::Broadcast(id)
+            }),
+            Operation::CreateGroup { .. } => reply_of::<GroupCreated>(frame).map(|created| {
+                self.roster.group_created();
+                Outcome::GroupCreated(created.gid)
+            }),
+            Operation::RenameGroup { .. } | Operation::ChangeMembers { .. } => {
+                reply_of::<GroupUpdated>(frame).map(|updated| {
+                    self.put_group(updated.group.clone(), now);
+                    Outcome::Group(updated.group)
+                })
+            }
+        };
+        self.notify(Event::Performed { id, result });
+    }
+
+    /// Answers an operation with a failure, if it still waits.
+    pub(super) fn fail_operation(&mut self, id: OperationId, state: State, reason: &str) {
+        if self.operations.pending.remove(&id).is_some() {
+            self.notify(Event::Performed {
+                id,
+                result: Err(ErrorReply::new(state, reason)),
+            });
+        }
+    }
 }

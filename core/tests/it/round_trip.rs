@@ -1,4 +1,3 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! Property tests: every packet survives encode → decode, in both encodings,
 //! for arbitrary content — Chinese, emoji, control characters, empty strings
 //! and text at the maximum length.

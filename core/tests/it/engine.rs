@@ -1,7 +1,6 @@
 //! The sync engine against a simulated server on a simulated clock.
 
-mod sim;
-
+use crate::sim::{Net, PASSWORD, ready, user};
 use penpen_core::cache::{Cache, OutboxState};
 use penpen_core::digest::password_digest;
 use penpen_core::packets::login::{LoginReply, Push, StreamAck};
@@ -9,7 +8,6 @@ use penpen_core::packets::message::{Message, MessageType, Sender};
 use penpen_core::packets::sync::MessagePage;
 use penpen_core::sync::{Action, Connection, Credentials, Engine, Event};
 use penpen_core::{Encoding, Frame, GroupId, MessageId, Peer, Seq, Service, State};
-use sim::{Net, PASSWORD, ready, user};
 use std::collections::BTreeSet;
 
 const A: usize = 0;

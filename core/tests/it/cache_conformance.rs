@@ -1,10 +1,8 @@
 //! The cache conformance suite against the in-memory cache (IndexedDB runs the
 //! same suite in headless Chromium, in `web/tests/browser.rs`).
 
-mod sim;
-
+use crate::sim::ready;
 use penpen_core::cache::{MemoryCache, conformance};
-use sim::ready;
 
 #[test]
 fn memory_cache_passes_the_conformance_suite() {

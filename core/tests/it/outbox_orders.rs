@@ -6,36 +6,18 @@
 //! random after the next reload (the survivor depended on the random cids'
 //! order in the cache), and was never sent.
 
+use crate::sim::{ready, user};
 use penpen_core::Peer;
-use penpen_core::UserId;
 use penpen_core::cache::{Cache, MemoryCache, Snapshot};
 use penpen_core::sync::{Action, Credentials, Engine};
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
-
-/// The in-memory cache never waits, so one poll finishes every future.
-fn ready<F: Future>(future: F) -> F::Output {
-    match pin!(future)
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("the in-memory cache never waits"),
-    }
-}
-
-fn me() -> UserId {
-    UserId::parse("13800000001").expect("an 11-digit id")
-}
 
 fn peer() -> Peer {
-    Peer::User(UserId::parse("13800000003").expect("an 11-digit id"))
+    Peer::User(user(3))
 }
 
 fn engine(snapshot: Snapshot, seed: u64) -> Engine {
     let credentials = Credentials::Token {
-        user: me(),
+        user: user(1),
         token: "t".repeat(32),
     };
     Engine::new(credentials, snapshot, seed)

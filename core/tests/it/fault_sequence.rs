@@ -2,12 +2,10 @@
 //! on the simulated network: a silent drop (nothing arrives, nothing closes),
 //! then a cut (every socket closes), then writing and a reload.
 
-mod sim;
-
+use crate::sim::{Net, ready, user};
 use penpen_core::Peer;
 use penpen_core::cache::Cache;
 use penpen_core::sync::Connection;
-use sim::{Net, ready, user};
 
 const A: usize = 0;
 const B: usize = 1;

@@ -1,0 +1,159 @@
+//! Arrivals and the write batch: new messages are filed (by seq, so
+//! duplicates and replays are dropped), written to the cache together if
+//! they come within [`PERSIST_DELAY_MS`], and told to the UI with the write
+//! that stores them; the cumulative ack goes out only after that write.
+
+use super::timers::{Timer, TimerTable};
+use super::{Action, Engine, Event, PERSIST_DELAY_MS, encode};
+use crate::cache::{CacheBatch, CachedMessage, Conversation, Preview};
+use crate::ids::Peer;
+use crate::packets::login::StreamAck;
+use crate::packets::message::{Message, Sender};
+use crate::service::Service;
+use std::collections::BTreeMap;
+
+/// What the cache and the UI are still owed.
+#[derive(Debug, Default)]
+pub(super) struct Writes {
+    /// Not handed to the driver yet.
+    pub(super) batch: CacheBatch,
+    /// When the deferred write was asked for.
+    since: Option<i64>,
+    /// New messages not told to the UI yet, by conversation (and whether any
+    /// came live); told at the next write.
+    arrivals: BTreeMap<Peer, (Vec<Message>, bool)>,
+}
+
+impl Writes {
+    /// Puts a conversation's row in the batch, replacing an earlier one.
+    pub(super) fn put_conversation(&mut self, row: Conversation) {
+        self.batch.conversations.retain(|c| c.peer != row.peer);
+        self.batch.conversations.push(row);
+    }
+
+    pub(super) fn add_deadlines(&self, table: &mut TimerTable) {
+        if let Some(since) = self.since {
+            table.add(Timer::Persist, since + PERSIST_DELAY_MS);
+        }
+    }
+}
+
+impl Engine {
+    /// Hands the unwritten batch to the driver, then acks what it covers.
+    pub(super) fn flush(&mut self) {
+        self.writes.since = None;
+        if !self.writes.batch.is_empty() {
+            let batch = std::mem::take(&mut self.writes.batch);
+            self.act(Action::Persist(Box::new(batch)));
+        }
+        if let Some(ack) = self.stream.ack_due(self.seqs.contiguous()) {
+            self.act(Action::Send(Service::Login, encode(&StreamAck { ack })));
+        }
+        if !self.writes.arrivals.is_empty() {
+            for (conversation, (messages, live)) in std::mem::take(&mut self.writes.arrivals) {
+                self.notify(Event::Arrived {
+                    conversation,
+                    messages,
+                    live,
+                });
+            }
+            self.notify(Event::ConversationsChanged);
+        }
+    }
+
+    /// Writes soon, together with whatever else arrives meanwhile.
+    pub(super) fn flush_soon(&mut self, now: i64) {
+        if self.writes.since.is_none() {
+            self.writes.since = Some(now);
+        }
+    }
+
+    /// Files messages from the stream, catch-up or a send's ack: new ones
+    /// (by seq) go to the cache and the conversation list, duplicates are
+    /// dropped.
+    pub(super) fn take_messages(&mut self, messages: Vec<Message>, live: bool, now: i64) {
+        let me = self.meta.user.clone();
+        let mut arrived: BTreeMap<Peer, Vec<Message>> = BTreeMap::new();
+        let mut settled_outbox = false;
+        for message in messages {
+            let new = match message.seq {
+                Some(seq) => self.seqs.record(seq),
+                // Only history pages carry messages without a seq.
+                None => false,
+            };
+            if !new {
+                continue;
+            }
+            // Our own message from this session's outbox, pushed before its ack.
+            if let Some(cid) = &message.cid
+                && message.from == Sender::User(me.clone())
+                && let Some(entry) = self.outbox.settled_by_stream(cid)
+            {
+                self.writes.batch.outbox_delete.push(entry.cid);
+                self.notify(Event::OutboxChanged(entry.to));
+                settled_outbox = true;
+            }
+            if message.kind.is_notice() {
+                // Someone renamed a group, or changed who is in it.
+                self.roster.group_notice();
+            }
+            let conversation = message.conversation(&me);
+            // On an empty cache, the backlog the stream pushes after login is
+            // history too, like what catch-up brings.
+            let news = !self.catch_up.first_sync;
+            self.file_message(&conversation, &message, news);
+            arrived.entry(conversation).or_default().push(message);
+        }
+        if arrived.is_empty() {
+            return;
+        }
+        self.writes.batch.meta = Some(self.position());
+        // Told together with the write: a backlog of thousands of pushes
+        // becomes a few updates, not one per message.
+        for (conversation, mut messages) in arrived {
+            let (waiting, was_live) = self.writes.arrivals.entry(conversation).or_default();
+            waiting.append(&mut messages);
+            *was_live |= live;
+        }
+        if settled_outbox {
+            // The outbox entry is gone: show its message in the same breath.
+            self.flush();
+        } else {
+            self.flush_soon(now);
+        }
+    }
+
+    /// Puts one new message in the cache batch and its conversation's row.
+    pub(super) fn file_message(&mut self, conversation: &Peer, message: &Message, news: bool) {
+        let me = self.meta.user.clone();
+        let reading = self.conversations.reading(conversation);
+        let row = self.conversations.row_mut(conversation);
+        let newer = match &row.last {
+            None => true,
+            Some(last) => match last.id {
+                Some(id) => message.id > id,
+                None => message.ts >= last.ts || message.from.user() == Some(&me),
+            },
+        };
+        if newer {
+            row.last = Some(Preview {
+                id: Some(message.id),
+                from: message.from.user().cloned(),
+                kind: message.kind,
+                content: message.content.clone(),
+                ts: message.ts,
+            });
+        }
+        // A group notice tells; it does not call for a reply.
+        if news && message.from.user() != Some(&me) && !reading && !message.kind.is_notice() {
+            row.unread += 1;
+        }
+        row.hidden = false;
+        let row = row.clone();
+        self.writes.put_conversation(row);
+        self.writes.batch.messages.push(CachedMessage {
+            conversation: conversation.clone(),
+            message: message.clone(),
+        });
+    }
+}

@@ -1,0 +1,18 @@
+//! penpen-core's integration tests, in one binary (one link instead of one
+//! per file). `bounded_parsing` stays a binary of its own: its counting
+//! global allocator must see no other test's allocations.
+
+mod bad_input;
+mod cache_conformance;
+mod engine;
+mod fault_sequence;
+mod fuzz_corpus;
+mod heartbeat;
+mod operations;
+mod outbox_orders;
+mod protocol_doc;
+// proptest's randomness source does not build for wasm32.
+#[cfg(not(target_arch = "wasm32"))]
+mod round_trip;
+mod sim;
+mod vectors;
