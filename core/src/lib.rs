@@ -23,6 +23,8 @@ pub mod search;
 pub mod service;
 pub mod sniff;
 pub mod sync;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod text;
 pub mod tickets;
 pub mod time;

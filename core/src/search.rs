@@ -181,24 +181,15 @@ pub fn highlight(text: &str, query: &str) -> Vec<(String, bool)> {
 mod tests {
     use super::*;
     use crate::GroupId;
-    use crate::packets::message::Sender;
 
-    fn user(n: u64) -> UserId {
-        UserId::parse(&format!("{}", 13_800_000_000u64 + n)).expect("id")
-    }
+    use crate::testing::user;
 
+    /// A message from user 1 to user 2, as history (no seq).
     fn message(id: u64, kind: MessageType, text: &str) -> Message {
         Message {
-            from: Sender::User(user(1)),
-            to: Peer::User(user(2)),
             kind,
-            content: text.into(),
-            time: String::new(),
-            ts: id as i64 * 1000,
-            id: MessageId(id),
             seq: None,
-            cid: None,
-            duration: None,
+            ..crate::testing::message(id, 1, Peer::User(user(2)), text)
         }
     }
 

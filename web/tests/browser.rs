@@ -11,7 +11,7 @@
 
 use penpen_core::cache::{
     AccountMeta, Cache, CacheBatch, CacheError, CachedMessage, Conversation, OutboxEntry,
-    OutboxState, Snapshot, conformance,
+    OutboxState, Snapshot,
 };
 use penpen_core::ids::{ClientMsgId, GroupId, MessageId, Peer, Seq};
 use penpen_core::packets::groups::{Group, Members};
@@ -115,15 +115,15 @@ fn full_batch() -> CacheBatch {
     }
 }
 
-#[wasm_bindgen_test]
-async fn indexeddb_passes_the_cache_conformance_suite() {
-    let outcome = conformance::run(|case| async move {
+/// core's cache conformance suite, one test per case, each on a fresh database.
+mod conformance {
+    use super::*;
+
+    penpen_core::cache_conformance_tests!(#[wasm_bindgen_test] async, fresh: |case| async move {
         IndexedDbCache::open_named(&fresh_name(&format!("conformance-{case}")))
             .await
             .expect("open a fresh database")
-    })
-    .await;
-    assert_eq!(outcome, Ok(()));
+    });
 }
 
 #[wasm_bindgen_test]

@@ -7,72 +7,68 @@
 use super::{
     AccountMeta, Cache, CacheBatch, CachedMessage, Conversation, OutboxEntry, OutboxState, Preview,
 };
-use crate::ids::{ClientMsgId, GroupId, MessageId, Peer, Seq, UserId};
+use crate::ids::{ClientMsgId, GroupId, MessageId, Peer, Seq};
 use crate::packets::groups::{Group, Members};
-use crate::packets::message::{Message, MessageType, Sender};
+use crate::packets::message::{Message, MessageType};
+use crate::testing::{message, user};
 
-/// A failed expectation: which case, and what went wrong.
+/// A failed expectation: what went wrong.
 pub type Failure = String;
 
-/// The names of the cases, in the order [`run`] runs them.
-pub const CASES: &[&str] = &[
-    "empty cache loads empty",
-    "meta, conversations and outbox round-trip",
-    "messages are kept once per id and paged oldest first",
-    "conversations keep their own timelines",
-    "an acknowledged send leaves the outbox as it enters the timeline",
-    "clearing a conversation removes only its messages",
-    "groups and directory are replaced whole",
-    "text survives exactly (Chinese, emoji, quotes)",
-    "broadcasts are replaced whole, read marks kept",
-];
-
-/// Runs every case, each on a cache from `fresh`.
-pub async fn run<C, F, Fut>(mut fresh: F) -> Result<(), Failure>
-where
-    C: Cache,
-    F: FnMut(&'static str) -> Fut,
-    Fut: Future<Output = C>,
-{
-    for (index, name) in CASES.iter().enumerate() {
-        let cache = fresh(name).await;
-        let outcome = match index {
-            0 => empty_cache_loads_empty(&cache).await,
-            1 => meta_conversations_and_outbox_round_trip(&cache).await,
-            2 => messages_are_kept_once_and_paged(&cache).await,
-            3 => conversations_keep_their_own_timelines(&cache).await,
-            4 => acknowledged_send_moves_from_outbox(&cache).await,
-            5 => clearing_removes_only_that_conversation(&cache).await,
-            6 => groups_and_directory_are_replaced(&cache).await,
-            7 => text_survives_exactly(&cache).await,
-            _ => broadcasts_are_replaced(&cache).await,
-        };
-        outcome.map_err(|failure| format!("{name}: {failure}"))?;
-    }
-    Ok(())
-}
-
-fn user(n: u64) -> UserId {
-    UserId::parse(&format!("{}", 13_800_000_000 + n)).expect("an 11-digit id")
-}
-
-fn message(id: u64, from: u64, to: Peer, text: &str) -> Message {
-    Message {
-        from: Sender::User(user(from)),
-        kind: if to.group().is_some() {
-            MessageType::GroupText
-        } else {
-            MessageType::Text
-        },
-        to,
-        content: text.to_owned(),
-        time: "2026-11-26 10:00:00".into(),
-        ts: 1_795_000_000_000 + id as i64,
-        id: MessageId(id),
-        seq: Some(Seq(id)),
-        cid: None,
-        duration: None,
-    }
+/// Generates one test per conformance case, each on a fresh cache, so a
+/// backend's run reports every failing case rather than the first.
+///
+/// `fresh` is called with the case's name and gives a future of an empty
+/// cache. Async tests (`#[wasm_bindgen_test]`):
+///
+/// ```text
+/// penpen_core::cache_conformance_tests!(#[wasm_bindgen_test] async, fresh: |case| open(case));
+/// ```
+///
+/// Synchronous tests (`#[test]`) name the function that runs a future to
+/// its end:
+///
+/// ```text
+/// penpen_core::cache_conformance_tests!(#[test] block_on: ready, fresh: |_| async { MemoryCache::new() });
+/// ```
+#[macro_export]
+macro_rules! cache_conformance_tests {
+    (@one [#[$attr:meta] async, fresh: $fresh:expr] $case:ident) => {
+        #[$attr]
+        async fn $case() {
+            let cache = ($fresh)(stringify!($case)).await;
+            if let Err(failure) = $crate::cache::conformance::$case(&cache).await {
+                panic!("{}: {failure}", stringify!($case));
+            }
+        }
+    };
+    (@one [#[$attr:meta] block_on: $block_on:expr, fresh: $fresh:expr] $case:ident) => {
+        #[$attr]
+        fn $case() {
+            $block_on(async {
+                let cache = ($fresh)(stringify!($case)).await;
+                if let Err(failure) = $crate::cache::conformance::$case(&cache).await {
+                    panic!("{}: {failure}", stringify!($case));
+                }
+            })
+        }
+    };
+    (@cases $how:tt $($case:ident),* $(,)?) => {
+        $($crate::cache_conformance_tests!(@one $how $case);)*
+    };
+    ($($how:tt)*) => {
+        $crate::cache_conformance_tests!(@cases [$($how)*]
+            empty_cache_loads_empty,
+            meta_conversations_and_outbox_round_trip,
+            messages_are_kept_once_and_paged,
+            conversations_keep_their_own_timelines,
+            acknowledged_send_moves_from_outbox,
+            clearing_removes_only_that_conversation,
+            groups_and_directory_are_replaced,
+            text_survives_exactly,
+            broadcasts_are_replaced,
+        );
+    };
 }
 
 fn filed(conversation: Peer, message: Message) -> CachedMessage {
@@ -103,7 +99,8 @@ fn ids(messages: &[Message]) -> Vec<u64> {
     messages.iter().map(|m| m.id.0).collect()
 }
 
-async fn empty_cache_loads_empty<C: Cache>(cache: &C) -> Result<(), Failure> {
+/// A conformance case.
+pub async fn empty_cache_loads_empty<C: Cache>(cache: &C) -> Result<(), Failure> {
     let snapshot = cache.load().await.map_err(|e| e.to_string())?;
     check(snapshot == Default::default(), || {
         format!("expected an empty snapshot, got {snapshot:?}")
@@ -119,7 +116,8 @@ async fn empty_cache_loads_empty<C: Cache>(cache: &C) -> Result<(), Failure> {
     })
 }
 
-async fn meta_conversations_and_outbox_round_trip<C: Cache>(cache: &C) -> Result<(), Failure> {
+/// A conformance case.
+pub async fn meta_conversations_and_outbox_round_trip<C: Cache>(cache: &C) -> Result<(), Failure> {
     let mut meta = AccountMeta::new(user(1), "张三".into(), true);
     meta.synced_seq = Seq(41);
     meta.seqs_above = vec![Seq(43), Seq(44)];
@@ -198,7 +196,8 @@ async fn meta_conversations_and_outbox_round_trip<C: Cache>(cache: &C) -> Result
     )
 }
 
-async fn messages_are_kept_once_and_paged<C: Cache>(cache: &C) -> Result<(), Failure> {
+/// A conformance case.
+pub async fn messages_are_kept_once_and_paged<C: Cache>(cache: &C) -> Result<(), Failure> {
     let peer = Peer::User(user(2));
     // Written out of order, one of them twice.
     let mut batch = CacheBatch::default();
@@ -253,7 +252,8 @@ async fn messages_are_kept_once_and_paged<C: Cache>(cache: &C) -> Result<(), Fai
     })
 }
 
-async fn conversations_keep_their_own_timelines<C: Cache>(cache: &C) -> Result<(), Failure> {
+/// A conformance case.
+pub async fn conversations_keep_their_own_timelines<C: Cache>(cache: &C) -> Result<(), Failure> {
     let alice = Peer::User(user(2));
     let group = Peer::Group(GroupId::new(7).expect("gid"));
     let mut batch = CacheBatch::default();
@@ -308,7 +308,8 @@ async fn conversations_keep_their_own_timelines<C: Cache>(cache: &C) -> Result<(
     })
 }
 
-async fn acknowledged_send_moves_from_outbox<C: Cache>(cache: &C) -> Result<(), Failure> {
+/// A conformance case.
+pub async fn acknowledged_send_moves_from_outbox<C: Cache>(cache: &C) -> Result<(), Failure> {
     let peer = Peer::User(user(2));
     let entry = outbox("c-9", 1, peer.clone(), "你好");
     cache
@@ -339,7 +340,8 @@ async fn acknowledged_send_moves_from_outbox<C: Cache>(cache: &C) -> Result<(), 
     check(page == vec![sent], || format!("timeline: got {page:?}"))
 }
 
-async fn clearing_removes_only_that_conversation<C: Cache>(cache: &C) -> Result<(), Failure> {
+/// A conformance case.
+pub async fn clearing_removes_only_that_conversation<C: Cache>(cache: &C) -> Result<(), Failure> {
     let alice = Peer::User(user(2));
     let bob = Peer::User(user(3));
     let mut batch = CacheBatch::default();
@@ -378,7 +380,8 @@ async fn clearing_removes_only_that_conversation<C: Cache>(cache: &C) -> Result<
     })
 }
 
-async fn groups_and_directory_are_replaced<C: Cache>(cache: &C) -> Result<(), Failure> {
+/// A conformance case.
+pub async fn groups_and_directory_are_replaced<C: Cache>(cache: &C) -> Result<(), Failure> {
     let group = |gid: u64, name: &str| Group {
         gid: GroupId::new(gid).expect("gid"),
         holder: user(1),
@@ -409,7 +412,8 @@ async fn groups_and_directory_are_replaced<C: Cache>(cache: &C) -> Result<(), Fa
     })
 }
 
-async fn broadcasts_are_replaced<C: Cache>(cache: &C) -> Result<(), Failure> {
+/// A conformance case.
+pub async fn broadcasts_are_replaced<C: Cache>(cache: &C) -> Result<(), Failure> {
     use crate::cache::CachedBroadcast;
     use crate::ids::BroadcastId;
     use crate::packets::broadcast::{Broadcast, BroadcastKind};
@@ -450,7 +454,8 @@ async fn broadcasts_are_replaced<C: Cache>(cache: &C) -> Result<(), Failure> {
     })
 }
 
-async fn text_survives_exactly<C: Cache>(cache: &C) -> Result<(), Failure> {
+/// A conformance case.
+pub async fn text_survives_exactly<C: Cache>(cache: &C) -> Result<(), Failure> {
     let peer = Peer::User(user(2));
     let text = "周五下午三点开会 🐧 \"quoted\" \\ back\nslash\t和 ‘引号’";
     let mut with_text = message(1, 2, Peer::User(user(1)), text);

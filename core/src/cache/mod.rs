@@ -6,6 +6,7 @@
 //! with the engine's next action. Reads (a conversation's timeline, the
 //! snapshot at start) go straight to the cache.
 
+#[cfg(any(test, feature = "testing"))]
 pub mod conformance;
 mod memory;
 

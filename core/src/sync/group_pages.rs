@@ -70,17 +70,9 @@ impl GroupPages {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::UserId;
-    use crate::packets::groups::Members;
 
     fn group(n: u64) -> Group {
-        let holder = UserId::parse("13800000001").expect("a user id");
-        Group {
-            gid: GroupId::new(n).expect("a gid"),
-            holder: holder.clone(),
-            name: format!("组{n}"),
-            member: Members(vec![holder]),
-        }
+        crate::testing::group(n, &format!("组{n}"), &[1])
     }
 
     fn page(gids: &[u64], next: Option<u64>) -> Groups {

@@ -494,10 +494,7 @@ impl Engine {
     pub fn closed(&mut self, service: Service, now: i64) {
         self.advance(now);
         if service == Service::Login {
-            if !matches!(
-                self.stream.state,
-                stream::StreamState::Down { .. } | stream::StreamState::Stopped
-            ) {
+            if self.stream.is_up() {
                 self.stream_lost(now);
             }
         } else {

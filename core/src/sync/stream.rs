@@ -15,7 +15,7 @@ use crate::service::Service;
 use crate::sync::timing::{Rng, backoff_ms};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum StreamState {
+enum StreamState {
     /// Not connected; the next try is at `retry_at` (none: waiting for an
     /// event such as the browser coming online).
     Down { retry_at: Option<i64> },
@@ -32,8 +32,8 @@ pub(super) enum StreamState {
 /// The stream's part of the engine.
 #[derive(Debug)]
 pub(super) struct Stream {
-    pub(super) credentials: Credentials,
-    pub(super) state: StreamState,
+    credentials: Credentials,
+    state: StreamState,
     failures: u32,
     /// The server has answered a login or resume on this engine: from then
     /// on a lost connection is retried, never reported as unreachable.
@@ -77,6 +77,14 @@ impl Stream {
 
     pub(super) fn is_live(&self) -> bool {
         self.state == StreamState::Live
+    }
+
+    /// Opening, logging in or live: a close now is a lost connection.
+    pub(super) fn is_up(&self) -> bool {
+        matches!(
+            self.state,
+            StreamState::Opening | StreamState::Authenticating { .. } | StreamState::Live
+        )
     }
 
     pub(super) fn is_stopped(&self) -> bool {

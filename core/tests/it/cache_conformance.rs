@@ -1,11 +1,8 @@
-//! The cache conformance suite against the in-memory cache (IndexedDB runs the
-//! same suite in headless Chromium, in `web/tests/browser.rs`).
+//! The cache conformance suite against the in-memory cache, one test per
+//! case (IndexedDB runs the same cases in headless Chromium, in
+//! `web/tests/browser.rs`).
 
 use crate::sim::ready;
-use penpen_core::cache::{MemoryCache, conformance};
+use penpen_core::cache::MemoryCache;
 
-#[test]
-fn memory_cache_passes_the_conformance_suite() {
-    let outcome = ready(conformance::run(|_name| async { MemoryCache::new() }));
-    assert_eq!(outcome, Ok(()));
-}
+penpen_core::cache_conformance_tests!(#[test] block_on: ready, fresh: |_case| async { MemoryCache::new() });

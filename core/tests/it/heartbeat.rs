@@ -5,11 +5,12 @@
 use crate::sim::{Net, user};
 use penpen_core::cache::{AccountMeta, Snapshot};
 use penpen_core::packets::login::{Heartbeat, LoginReply, Push};
-use penpen_core::packets::message::{Message, MessageType, Sender};
+use penpen_core::packets::message::Message;
 use penpen_core::sync::{
     Action, Connection, Credentials, Engine, Event, HEARTBEAT_IDLE_MS, HEARTBEAT_TIMEOUT_MS,
 };
-use penpen_core::{Encoding, Frame, MessageId, Peer, Seq, Service, State};
+use penpen_core::testing::message;
+use penpen_core::{Encoding, Frame, Peer, Seq, Service, State};
 
 fn frame<T: serde::Serialize>(packet: &T) -> String {
     Frame::encode(Encoding::Base64, packet).expect("encode")
@@ -101,16 +102,8 @@ impl Direct {
 
 fn pushed(seq: u64) -> Push {
     Push::Message(Box::new(Message {
-        from: Sender::User(user(2)),
-        to: Peer::User(user(1)),
-        kind: MessageType::Text,
-        content: "在吗".into(),
-        time: "2026-11-26 12:00:00".into(),
-        ts: 1,
-        id: MessageId(100 + seq),
         seq: Some(Seq(seq)),
-        cid: None,
-        duration: None,
+        ..message(100 + seq, 2, Peer::User(user(1)), "在吗")
     }))
 }
 

@@ -27,18 +27,12 @@ use penpen_core::sync::{
     REQUEST_TIMEOUT_MS, SendError,
 };
 use penpen_core::{
-    BroadcastId, DepartmentId, Encoding, ErrorReply, Frame, GroupId, JobId, MessageId, Peer, Seq,
-    Service, State, UserId,
+    BroadcastId, DepartmentId, Encoding, ErrorReply, Frame, JobId, MessageId, Peer, Seq, Service,
+    State,
 };
 use std::collections::BTreeMap;
 
-fn user(n: u64) -> UserId {
-    UserId::parse(&format!("{}", 13_800_000_000u64 + n)).expect("user id")
-}
-
-fn gid(n: u64) -> GroupId {
-    GroupId::new(n).expect("gid")
-}
+use penpen_core::testing::{gid, group, user};
 
 fn frame<T: serde::Serialize>(packet: &T) -> String {
     Frame::encode(Encoding::Base64, packet).expect("encode")
@@ -81,15 +75,6 @@ fn pushed(to: Peer, kind: MessageType, content: String, seq: u64) -> Push {
         cid: None,
         duration: None,
     }))
-}
-
-fn group(n: u64, name: &str, members: &[u64]) -> Group {
-    Group {
-        gid: gid(n),
-        holder: user(members[0]),
-        name: name.into(),
-        member: Members(members.iter().map(|m| user(*m)).collect()),
-    }
 }
 
 /// One engine and what it did, with the server's part played by the test.

@@ -122,6 +122,7 @@ vectors! {
         => r#"{"state":12,"error":"wrong account or password"}"#;
     stream_ack: StreamAck { ack: Seq(57) } => r#"{"ack":57}"#, also [r#"{"ack":"57"}"#];
     logout: Logout { logout: true } => r#"{"logout":true}"#;
+    heartbeat: Heartbeat { heartbeat: true } => r#"{"heartbeat":true}"#;
     push_message: Push::Message(Box::new(received_text()))
         => r#"{"from":"15228977313","to":"13800000001","type":0,"content":"57qm5ZCX","time":"2026-11-27 21:05:09","ts":1795784709000,"id":"1001","seq":57,"cid":"c-0001"}"#;
     push_broadcast: Push::Broadcast { broadcast: broadcast() }

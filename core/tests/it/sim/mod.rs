@@ -23,9 +23,7 @@ use std::task::{Context, Poll, Waker};
 
 pub const PASSWORD: &str = "penpen2026";
 
-pub fn user(n: u64) -> UserId {
-    UserId::parse(&format!("{}", 13_800_000_000 + n)).expect("an 11-digit id")
-}
+pub use penpen_core::testing::user;
 
 /// The in-memory cache never waits, so one poll finishes every future.
 pub fn ready<F: Future>(future: F) -> F::Output {
