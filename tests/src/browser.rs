@@ -333,6 +333,25 @@ impl Browser {
         Ok(self.client()?.execute(script, arguments).await?)
     }
 
+    /// The tab being driven now.
+    pub async fn current_tab(&self) -> anyhow::Result<Tab> {
+        Ok(Tab(self.client()?.window().await?))
+    }
+
+    /// Opens another tab of this browser (the same profile: the same
+    /// storage, so the app in it shares the first tab's database). The first
+    /// tab is still the one driven until [`Browser::switch_to`].
+    pub async fn open_tab(&self) -> anyhow::Result<Tab> {
+        let opened = self.client()?.new_window(true).await?;
+        Ok(Tab(opened.handle))
+    }
+
+    /// Drives `tab` from now on.
+    pub async fn switch_to(&self, tab: &Tab) -> anyhow::Result<()> {
+        self.client()?.switch_to_window(tab.0.clone()).await?;
+        Ok(())
+    }
+
     /// Makes the browser's network offline (or online again) as Chromium's
     /// DevTools do: `navigator.onLine` changes and the page gets its
     /// `offline` or `online` event. Chromium only (a DevTools command).
@@ -403,6 +422,10 @@ impl Browser {
         outcome
     }
 }
+
+/// One tab of a [`Browser`].
+#[derive(Debug, Clone)]
+pub struct Tab(fantoccini::wd::WindowHandle);
 
 /// Firefox's counterpart of the Chromium flags in [`Browser::launch`]:
 /// headless, a fake camera and microphone without a permission prompt, no

@@ -26,7 +26,7 @@ pub mod faults;
 mod static_files;
 pub mod tls;
 
-pub use browser::{Browser, BrowserKind, WAIT};
+pub use browser::{Browser, BrowserKind, Tab, WAIT};
 pub use faults::{Faults, Mode};
 pub use tls::TestCertificate;
 

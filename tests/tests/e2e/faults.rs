@@ -235,3 +235,52 @@ async fn the_browser_going_offline_shows_at_once_and_online_reconnects_at_once()
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_written_in_two_tabs_during_a_cut_both_survive_a_reload() -> anyhow::Result<()> {
+    Harness::run("faults_two_tabs", |harness| async move {
+        let (wang, faults) = harness.open_app_with_faults("wang").await?;
+        let zhang = harness.open_app("zhang").await?;
+        let outcome = async {
+            log_in(&wang, WANG).await?;
+            log_in(&zhang, ZHANG).await?;
+            open_chat(&wang, ZHANG).await?;
+            open_chat(&zhang, WANG).await?;
+            // A second tab on the same account and database.
+            let first = wang.current_tab().await?;
+            let second = wang.open_tab().await?;
+            wang.switch_to(&second).await?;
+            wang.goto(faults.app_url()).await?;
+            wang.wait_for_attribute("#connection", "data-state", "connected")
+                .await?;
+            open_chat(&wang, ZHANG).await?;
+
+            // Each tab queues one while the line is cut: each numbers its
+            // message on its own, from the same cached position.
+            faults.cut();
+            wait_for_connection(&wang, "connected", false, penpen_e2e::WAIT).await?;
+            send(&wang, "第二个标签页写的").await?;
+            wang.wait_for_count(QUEUED, 1).await?;
+            wang.switch_to(&first).await?;
+            wait_for_connection(&wang, "connected", false, penpen_e2e::WAIT).await?;
+            send(&wang, "第一个标签页写的").await?;
+            wang.wait_for_count_with_text("#chat .message", "第一个标签页写的", 1)
+                .await?;
+
+            wang.goto(faults.app_url()).await?;
+            open_chat(&wang, ZHANG).await?;
+            let both = ["第二个标签页写的", "第一个标签页写的"];
+            wait_for_exactly(&wang, &both, Duration::ZERO).await?;
+            faults.pass();
+            wang.wait_for_count(QUEUED, 0).await?;
+            wait_for_exactly(&zhang, &both, SETTLE).await?;
+            wait_for_exactly(&wang, &both, Duration::ZERO).await?;
+            Ok(())
+        }
+        .await;
+        faults.stop().await;
+        let outcome = wang.finish(outcome).await;
+        zhang.finish(outcome).await
+    })
+    .await
+}
