@@ -84,3 +84,47 @@ pub async fn remembered_session(browser: &Browser) -> anyhow::Result<Option<serd
         None => None,
     })
 }
+
+/// Which of `markers` the open chat's messages hold, in the order the chat
+/// shows them (a message holding none is left out).
+pub async fn markers_in_chat(browser: &Browser, markers: &[&str]) -> anyhow::Result<Vec<String>> {
+    let found = browser
+        .script_with(
+            "const markers = arguments[0];
+             return [...document.querySelectorAll('#chat .message')]
+                 .map(m => markers.find(k => m.textContent.includes(k)))
+                 .filter(k => k !== undefined);",
+            vec![serde_json::json!(markers)],
+        )
+        .await?;
+    Ok(serde_json::from_value(found)?)
+}
+
+/// Waits until the open chat shows each of `expected` exactly once and in
+/// this order (no other message holds one of them), then checks once more
+/// after `settle` that nothing arrived twice late.
+pub async fn wait_for_exactly(
+    browser: &Browser,
+    expected: &[&str],
+    settle: std::time::Duration,
+) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + crate::WAIT;
+    let mut last = Vec::new();
+    while tokio::time::Instant::now() < deadline {
+        last = markers_in_chat(browser, expected).await?;
+        if last == expected {
+            tokio::time::sleep(settle).await;
+            let again = markers_in_chat(browser, expected).await?;
+            anyhow::ensure!(
+                again == expected,
+                "the chat showed {expected:?}, then {again:?}"
+            );
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!(
+        "the chat showed {last:?}, not {expected:?} once each in order, within {:?}",
+        crate::WAIT
+    )
+}

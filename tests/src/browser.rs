@@ -324,6 +324,56 @@ impl Browser {
         Ok(self.client()?.execute(script, vec![]).await?)
     }
 
+    /// Runs a script in the page with `arguments` and returns its result.
+    pub async fn script_with(
+        &self,
+        script: &str,
+        arguments: Vec<serde_json::Value>,
+    ) -> anyhow::Result<serde_json::Value> {
+        Ok(self.client()?.execute(script, arguments).await?)
+    }
+
+    /// The tab being driven now.
+    pub async fn current_tab(&self) -> anyhow::Result<Tab> {
+        Ok(Tab(self.client()?.window().await?))
+    }
+
+    /// Opens another tab of this browser (the same profile: the same
+    /// storage, so the app in it shares the first tab's database). The first
+    /// tab is still the one driven until [`Browser::switch_to`].
+    pub async fn open_tab(&self) -> anyhow::Result<Tab> {
+        let opened = self.client()?.new_window(true).await?;
+        Ok(Tab(opened.handle))
+    }
+
+    /// Drives `tab` from now on.
+    pub async fn switch_to(&self, tab: &Tab) -> anyhow::Result<()> {
+        self.client()?.switch_to_window(tab.0.clone()).await?;
+        Ok(())
+    }
+
+    /// Makes the browser's network offline (or online again) as Chromium's
+    /// DevTools do: `navigator.onLine` changes and the page gets its
+    /// `offline` or `online` event. Chromium only (a DevTools command).
+    pub async fn set_network_offline(&self, offline: bool) -> anyhow::Result<()> {
+        let command = DevTools {
+            method: "Network.emulateNetworkConditions",
+            params: json!({
+                "offline": offline,
+                "latency": 0,
+                "downloadThroughput": -1,
+                "uploadThroughput": -1,
+            }),
+        };
+        self.client()?.issue_cmd(command).await.with_context(|| {
+            format!(
+                "emulate the network going {}",
+                if offline { "offline" } else { "online" }
+            )
+        })?;
+        Ok(())
+    }
+
     /// The value of `document.documentElement.lang`.
     pub async fn page_language(&self) -> anyhow::Result<String> {
         let value = self
@@ -373,6 +423,10 @@ impl Browser {
     }
 }
 
+/// One tab of a [`Browser`].
+#[derive(Debug, Clone)]
+pub struct Tab(fantoccini::wd::WindowHandle);
+
 /// Firefox's counterpart of the Chromium flags in [`Browser::launch`]:
 /// headless, a fake camera and microphone without a permission prompt, no
 /// HTTP/3. geckodriver adds its own automation preferences (no updates, no
@@ -395,4 +449,30 @@ fn firefox_capabilities() -> serde_json::Map<String, serde_json::Value> {
         }),
     );
     capabilities
+}
+
+/// A Chrome DevTools Protocol command, through chromedriver's
+/// `goog/cdp/execute` endpoint.
+#[derive(Debug)]
+struct DevTools {
+    method: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({"cmd": self.method, "params": self.params});
+        (http::Method::POST, Some(body.to_string()))
+    }
 }

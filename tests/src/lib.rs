@@ -11,6 +11,10 @@
 //! when it fails: [`Harness::run`] runs the test body in its own task, so a
 //! failing assertion still reaches the cleanup, and a failing browser leaves a
 //! screenshot in `target/e2e-screenshots/`.
+//!
+//! A browser opened with [`HarnessRef::open_app_with_faults`] reaches the
+//! server through a proxy of its own ([`faults`]) that the test can make cut
+//! or silently drop every connection.
 
 #![allow(clippy::print_stdout)]
 
@@ -18,10 +22,12 @@ pub mod app;
 mod browser;
 mod driver;
 pub mod evil;
+pub mod faults;
 mod static_files;
 pub mod tls;
 
-pub use browser::{Browser, BrowserKind, WAIT};
+pub use browser::{Browser, BrowserKind, Tab, WAIT};
+pub use faults::{Faults, Mode};
 pub use tls::TestCertificate;
 
 use anyhow::{Context as _, bail};
@@ -46,6 +52,8 @@ pub struct Harness {
     port_offset: u16,
     _data: tempfile::TempDir,
     web: SharedWeb,
+    /// What the web server serves, for the web servers of faulty paths.
+    site: static_files::Site,
     app_url: String,
     /// chromedriver, shared by the test's Chromium sessions; none for Firefox,
     /// whose sessions each start their own geckodriver.
@@ -114,6 +122,7 @@ impl Harness {
             server_data: harness._data.path().join("server"),
             port_offset: harness.port_offset,
             web: harness.web.clone(),
+            site: harness.site.clone(),
             tls: harness.tls.clone(),
         };
         let outcome = tokio::spawn(body(handle)).await;
@@ -153,7 +162,7 @@ impl Harness {
                 None => None,
             },
         };
-        let web = static_files::StaticServer::start(site).await?;
+        let web = static_files::StaticServer::start(site.clone()).await?;
         let app_url = format!("{}://{}/", web.scheme(), web.addr());
         let driver = match browser {
             BrowserKind::Chromium => Some(driver::DriverProcess::start(browser, None).await?),
@@ -164,6 +173,7 @@ impl Harness {
             port_offset,
             _data: data,
             web: Arc::new(tokio::sync::Mutex::new(web)),
+            site,
             app_url,
             driver,
             browser,
@@ -212,6 +222,7 @@ pub struct HarnessRef {
     server_data: PathBuf,
     port_offset: u16,
     web: SharedWeb,
+    site: static_files::Site,
     tls: Option<ServerTls>,
 }
 
@@ -227,6 +238,20 @@ impl HarnessRef {
         let browser = self.open_browser(name).await?;
         browser.goto(&self.app_url).await?;
         Ok(browser)
+    }
+
+    /// Opens a new, independent browser, and loads the app in it from a web
+    /// server of its own that points it at a proxy in front of the server:
+    /// the returned [`Faults`] cut or silence that browser's connections
+    /// alone. Reload it with [`Faults::app_url`].
+    pub async fn open_app_with_faults(&self, name: &str) -> anyhow::Result<(Browser, Faults)> {
+        let faults = Faults::start(self.port_offset, self.site.clone()).await?;
+        let browser = self.open_browser(name).await?;
+        if let Err(err) = browser.goto(faults.app_url()).await {
+            faults.stop().await;
+            return Err(err);
+        }
+        Ok((browser, faults))
     }
 
     /// Opens a new, independent browser without loading anything.
@@ -279,11 +304,29 @@ impl HarnessRef {
 
     /// Starts the server again on the same data and ports.
     pub async fn start_server(&self) -> anyhow::Result<()> {
+        self.start_server_with(|_| {}).await
+    }
+
+    /// Stops the server and starts it again on the same data and ports with
+    /// `change` made to its configuration (a shorter heartbeat, say).
+    pub async fn restart_server_with(
+        &self,
+        change: impl FnOnce(&mut ServerConfig),
+    ) -> anyhow::Result<()> {
+        self.stop_server().await;
+        self.start_server_with(change).await
+    }
+
+    async fn start_server_with(
+        &self,
+        change: impl FnOnce(&mut ServerConfig),
+    ) -> anyhow::Result<()> {
         let mut slot = self.server.lock().await;
         if slot.is_some() {
             return Ok(());
         }
         let mut config = self.server_config();
+        change(&mut config);
         if let Some(tls) = &self.tls {
             enable_server_tls(&mut config, tls)?;
         }

@@ -323,17 +323,21 @@ impl Engine {
             .meta
             .as_ref()
             .is_none_or(|m| m.synced_seq == Seq(0));
-        let meta = match snapshot.meta {
+        let mut meta = match snapshot.meta {
             Some(meta) if meta.user == user => meta,
             _ => AccountMeta::new(user, String::new(), false),
         };
         let seqs = SeqTracker::new(meta.synced_seq, &meta.seqs_above);
+        let outbox = Outbox::new(snapshot.outbox);
+        // A rebuilt cache's export carries no account position: new entries
+        // still come after every carried one.
+        meta.next_outbox_order = meta.next_outbox_order.max(outbox.next_order());
         Engine {
             stream: Stream::new(credentials, seqs.contiguous()),
             meta,
             seqs,
             links: Links::default(),
-            outbox: Outbox::new(snapshot.outbox),
+            outbox,
             catch_up: CatchUp::new(first_sync),
             writes: Writes::default(),
             conversations: Conversations::new(snapshot.conversations),

@@ -34,11 +34,27 @@ pub(super) struct Outbox {
 }
 
 impl Outbox {
-    pub(super) fn new(entries: Vec<OutboxEntry>) -> Outbox {
+    /// The cached entries. Two engines may have numbered entries on their
+    /// own (one restarted on a rebuilt cache, two tabs on one database):
+    /// each entry keeps a place of its own, in the order they were queued.
+    pub(super) fn new(mut cached: Vec<OutboxEntry>) -> Outbox {
+        cached.sort_by_key(|e| (e.order, e.created_ts));
+        let mut entries = BTreeMap::new();
+        for mut entry in cached {
+            if let Some(last) = entries.keys().next_back() {
+                entry.order = entry.order.max(last + 1);
+            }
+            entries.insert(entry.order, entry);
+        }
         Outbox {
-            entries: entries.into_iter().map(|e| (e.order, e)).collect(),
+            entries,
             attempts: BTreeMap::new(),
         }
+    }
+
+    /// The order after every entry's.
+    pub(super) fn next_order(&self) -> u64 {
+        self.entries.keys().next_back().map_or(0, |last| last + 1)
     }
 
     pub(super) fn entries(&self) -> impl Iterator<Item = &OutboxEntry> {

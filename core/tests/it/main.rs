@@ -5,9 +5,11 @@
 mod bad_input;
 mod cache_conformance;
 mod engine;
+mod fault_sequence;
 mod fuzz_corpus;
 mod heartbeat;
 mod operations;
+mod outbox_orders;
 mod protocol_doc;
 // proptest's randomness source does not build for wasm32.
 #[cfg(not(target_arch = "wasm32"))]

@@ -7,7 +7,7 @@ use penpen_e2e::Harness;
 use penpen_e2e::app::{WANG, ZHANG, log_in, open_chat, screenshots};
 
 /// A 160 × 120 PNG (a sun over a field): a real image the browser decodes.
-const PNG: &[u8] = include_bytes!("../fixtures/photo.png");
+const PNG: &[u8] = include_bytes!("../../fixtures/photo.png");
 
 /// Whether the image in the last bubble matching `css` has loaded.
 const LOADED: &str = "const imgs = [...document.querySelectorAll(arguments[0])];
