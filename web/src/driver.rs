@@ -122,6 +122,9 @@ struct Driver {
     operations: BTreeMap<OperationId, Callback<OperationResult>>,
     /// The search index, once a search asked for it.
     search: Option<SearchIndex>,
+    /// The newest message worth a notification since the engine's actions
+    /// were last carried out: told once they are (see [`Driver::notify_newest`]).
+    notice: Option<(Peer, Message)>,
 }
 
 async fn run(
@@ -157,6 +160,7 @@ async fn run(
         visible: notify::tab_visible(),
         operations: BTreeMap::new(),
         search: None,
+        notice: None,
     };
     driver.engine.set_visible(driver.visible, now());
     let busy = crate::prefs::busy();
@@ -168,11 +172,16 @@ async fn run(
     }));
     driver.publish_everything();
     driver.engine.handle_timeout(now());
+    let mut taking_since = None;
     loop {
         driver.carry_out().await;
         if driver.engine.is_stopped() {
             driver.sockets.close_all();
             return;
+        }
+        if let Some(event) = ready_socket_event(&mut socket_inbox, &mut taking_since) {
+            driver.socket_event(event);
+            continue;
         }
         let wait = driver
             .engine
@@ -201,6 +210,31 @@ async fn run(
             () = timer.fuse() => driver.engine.handle_timeout(now()),
         }
     }
+}
+
+/// How long socket events that are already waiting are taken one after
+/// another before inputs and timers get their turn.
+const TAKE_READY_MS: f64 = 50.0;
+
+/// The next socket event if one is already waiting, unless they have been
+/// taken for [`TAKE_READY_MS`] (`since` says from when). A backlog is
+/// thousands of frames: each then costs its engine work, not also a timer and
+/// a `select!`.
+fn ready_socket_event(
+    socket_inbox: &mut UnboundedReceiver<Tagged>,
+    since: &mut Option<f64>,
+) -> Option<Tagged> {
+    let started = *since.get_or_insert_with(performance_now);
+    let event = if performance_now() - started < TAKE_READY_MS {
+        // Empty or closed: the select below sees which.
+        socket_inbox.try_recv().ok()
+    } else {
+        None
+    };
+    if event.is_none() {
+        *since = None;
+    }
+    event
 }
 
 async fn open_cache(session: &Session) -> Result<(LocalCache, Snapshot), CacheError> {
@@ -512,6 +546,19 @@ impl Driver {
                 Action::Notify(event) => self.event(event),
             }
         }
+        self.notify_newest();
+    }
+
+    /// Tells the user, once, of the newest message that arrived out of view
+    /// while the engine's actions were carried out. A backlog fills several
+    /// conversations in one write: one sound and one notification for it
+    /// (notifications replace each other, so the last one is what stayed on
+    /// screen before), not one each; each sound costs a new `AudioContext`.
+    fn notify_newest(&mut self) {
+        if let Some((conversation, last)) = self.notice.take() {
+            let title = self.name_of(&conversation);
+            notify::new_message(&title, &self.preview(&last));
+        }
     }
 
     /// Removes this account's messages from the device (a shared computer):
@@ -628,17 +675,26 @@ impl Driver {
                     && !in_view
                     && let Some(last) = messages.iter().rev().find(|m| m.from.user() != Some(&me))
                 {
-                    let title = self.name_of(&conversation);
-                    notify::new_message(&title, &self.preview(last));
+                    self.notice = Some((conversation.clone(), last.clone()));
                 }
                 if let Some(index) = self.search.as_mut() {
                     index.add(&conversation, &messages);
                 }
-                self.update.emit(Update::Arrived {
-                    peer: conversation,
-                    messages,
-                    live,
-                });
+                // Only the open conversation shows messages as they come; the
+                // list hears of the others through `ConversationsChanged`, so
+                // a backlog over many conversations is not one state update
+                // (and render) each.
+                let open = self
+                    .open
+                    .as_ref()
+                    .is_some_and(|(peer, _)| peer == &conversation);
+                if open {
+                    self.update.emit(Update::Arrived {
+                        peer: conversation,
+                        messages,
+                        live,
+                    });
+                }
             }
             Event::History {
                 conversation,
