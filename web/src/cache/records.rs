@@ -46,11 +46,7 @@ impl Records {
                     .map_err(write_error)
                 })
                 .collect::<Result<_, _>>()?,
-            messages: batch
-                .messages
-                .iter()
-                .map(message_record)
-                .collect::<Result<_, _>>()?,
+            messages: message_records(&batch.messages)?,
             outbox_delete: batch
                 .outbox_delete
                 .iter()
@@ -156,21 +152,40 @@ pub(super) fn timeline_key(conversation: &Peer, id: f64) -> JsValue {
     .into()
 }
 
-pub(super) fn message_record(cached: &CachedMessage) -> Result<JsValue, CacheError> {
-    let id = cached.message.id;
-    if id.0 > MAX_EXACT_ID {
-        return Err(CacheError::Request {
-            operation: "write",
-            reason: format!("message id {id} is too large for IndexedDB to order exactly"),
-        });
+/// The records of `messages`, made by the browser's JSON parser from one
+/// text: a page of thousands of messages is then one call into JS, not
+/// several per message.
+pub(super) fn message_records(messages: &[CachedMessage]) -> Result<Vec<JsValue>, CacheError> {
+    /// The fields of a message record, in the order [`record`] sets them.
+    #[derive(Serialize)]
+    struct MessageRecord {
+        id: u64,
+        conv: String,
+        json: String,
     }
-    record(
-        &[
-            ("id", JsValue::from_f64(id.0 as f64)),
-            ("conv", JsValue::from_str(&cached.conversation.to_string())),
-        ],
-        &to_json(&cached.message)?,
-    )
+    if messages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let records = messages
+        .iter()
+        .map(|cached| {
+            let id = cached.message.id;
+            if id.0 > MAX_EXACT_ID {
+                return Err(CacheError::Request {
+                    operation: "write",
+                    reason: format!("message id {id} is too large for IndexedDB to order exactly"),
+                });
+            }
+            Ok(MessageRecord {
+                id: id.0,
+                conv: cached.conversation.to_string(),
+                json: to_json(&cached.message)?,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let parsed =
+        js_sys::JSON::parse(&to_json(&records)?).map_err(|e| browser_error("write", &e))?;
+    Ok(Array::from(&parsed).iter().collect())
 }
 
 /// A record: its key fields, and `json`.

@@ -1,7 +1,7 @@
 //! The screens' commands: opening conversations and their older pages,
 //! sending, searching, the conversation menu, logging out, operations.
 
-use super::Driver;
+use super::{Driver, performance_now};
 use crate::session::Session;
 use crate::state::{Command, OperationFailure, SearchResult, Update};
 use penpen_core::cache::Cache;
@@ -11,13 +11,6 @@ use penpen_core::{MessageId, Peer};
 
 /// Messages read per step when opening a conversation at an older message.
 const FOCUS_STEP: usize = 1_000;
-
-/// A fine clock for measuring, in milliseconds.
-fn performance_now() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or_else(js_sys::Date::now, |p| p.now())
-}
 
 impl Driver {
     /// Opens a conversation at its newest page, or at the page holding

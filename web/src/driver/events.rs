@@ -13,6 +13,18 @@ use penpen_core::{Peer, UserId};
 use std::rc::Rc;
 
 impl Driver {
+    /// Tells the user, once, of the newest message that arrived out of view
+    /// while the engine's actions were carried out. A backlog fills several
+    /// conversations in one write: one sound and one notification for it
+    /// (notifications replace each other, so the last one is what stayed on
+    /// screen before), not one each; each sound costs a new `AudioContext`.
+    pub(super) fn notify_newest(&mut self) {
+        if let Some((conversation, last)) = self.notice.take() {
+            let title = self.name_of(&conversation);
+            notify::new_message(&title, &self.preview(&last));
+        }
+    }
+
     pub(super) fn event(&mut self, event: Event) {
         match event {
             Event::LoggedIn {
@@ -64,17 +76,26 @@ impl Driver {
                     && !in_view
                     && let Some(last) = messages.iter().rev().find(|m| m.from.user() != Some(&me))
                 {
-                    let title = self.name_of(&conversation);
-                    notify::new_message(&title, &self.preview(last));
+                    self.notice = Some((conversation.clone(), last.clone()));
                 }
                 if let Some(index) = self.search.as_mut() {
                     index.add(&conversation, &messages);
                 }
-                self.update.emit(Update::Arrived {
-                    peer: conversation,
-                    messages,
-                    live,
-                });
+                // Only the open conversation shows messages as they come; the
+                // list hears of the others through `ConversationsChanged`, so
+                // a backlog over many conversations is not one state update
+                // (and render) each.
+                let open = self
+                    .open
+                    .as_ref()
+                    .is_some_and(|(peer, _)| peer == &conversation);
+                if open {
+                    self.update.emit(Update::Arrived {
+                        peer: conversation,
+                        messages,
+                        live,
+                    });
+                }
             }
             Event::History {
                 conversation,

@@ -17,6 +17,7 @@ use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures::{FutureExt, StreamExt, select};
 use penpen_core::Service;
 use penpen_core::cache::Cache;
+use penpen_core::packets::message::Message;
 use penpen_core::search::SearchIndex;
 use penpen_core::sync::{Action, Credentials, Engine, OperationId};
 use penpen_core::{MessageId, Peer};
@@ -88,6 +89,13 @@ fn seed() -> u64 {
     (js_sys::Date::now() * 1000.0) as u64 ^ (js_sys::Math::random() * 1e15) as u64
 }
 
+/// A fine clock for measuring, in milliseconds.
+fn performance_now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or_else(js_sys::Date::now, |p| p.now())
+}
+
 fn now() -> i64 {
     js_sys::Date::now() as i64
 }
@@ -108,6 +116,9 @@ struct Driver {
     operations: BTreeMap<OperationId, Callback<OperationResult>>,
     /// The search index, once a search asked for it.
     search: Option<SearchIndex>,
+    /// The newest message worth a notification since the engine's actions
+    /// were last carried out: told once they are (see [`Driver::notify_newest`]).
+    notice: Option<(Peer, Message)>,
 }
 
 async fn run(
@@ -143,6 +154,7 @@ async fn run(
         visible: browser::tab_visible(),
         operations: BTreeMap::new(),
         search: None,
+        notice: None,
     };
     driver.engine.set_visible(driver.visible, now());
     let busy = crate::prefs::busy();
@@ -154,11 +166,16 @@ async fn run(
     }));
     driver.publish_everything();
     driver.engine.handle_timeout(now());
+    let mut taking_since = None;
     loop {
         driver.carry_out().await;
         if driver.engine.is_stopped() {
             driver.sockets.close_all();
             return;
+        }
+        if let Some(event) = ready_socket_event(&mut socket_inbox, &mut taking_since) {
+            driver.socket_event(event);
+            continue;
         }
         let wait = driver
             .engine
@@ -187,6 +204,31 @@ async fn run(
             () = timer.fuse() => driver.engine.handle_timeout(now()),
         }
     }
+}
+
+/// How long socket events that are already waiting are taken one after
+/// another before inputs and timers get their turn.
+const TAKE_READY_MS: f64 = 50.0;
+
+/// The next socket event if one is already waiting, unless they have been
+/// taken for [`TAKE_READY_MS`] (`since` says from when). A backlog is
+/// thousands of frames: each then costs its engine work, not also a timer and
+/// a `select!`.
+fn ready_socket_event(
+    socket_inbox: &mut UnboundedReceiver<Tagged>,
+    since: &mut Option<f64>,
+) -> Option<Tagged> {
+    let started = *since.get_or_insert_with(performance_now);
+    let event = if performance_now() - started < TAKE_READY_MS {
+        // Empty or closed: the select below sees which.
+        socket_inbox.try_recv().ok()
+    } else {
+        None
+    };
+    if event.is_none() {
+        *since = None;
+    }
+    event
 }
 
 impl Driver {
@@ -241,5 +283,6 @@ impl Driver {
                 Action::Notify(event) => self.event(event),
             }
         }
+        self.notify_newest();
     }
 }
