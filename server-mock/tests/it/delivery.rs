@@ -3,9 +3,7 @@
 //! socket of its own, while a colleague sends. Every message must be pushed
 //! within moments, whatever the order the server sees those events in.
 
-mod common;
-
-use common::{Client, log_in, user};
+use crate::common::{self, Client, log_in, user};
 use penpen_core::packets::login::{LoginReply, Resume, StreamAck};
 use penpen_core::packets::message::{MessageType, SendAck, SendText};
 use penpen_core::{ClientMsgId, Peer, Seq, Service};
