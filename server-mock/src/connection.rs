@@ -23,6 +23,9 @@ const SILENT_HEARTBEATS: u32 = 3;
 /// an oversized one with a reason; far larger ones end the connection.
 const WEBSOCKET_MESSAGE_LIMIT: usize = MAX_FRAME_BYTES + 1024 * 1024;
 
+/// How many bytes of fed frames wait for a flush before they are written.
+const WRITE_BUFFER: usize = 8 * 1024;
+
 /// The socket closed, or a write to it failed: the connection is over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Closed;
@@ -40,11 +43,13 @@ pub(crate) fn limit_upgrade(
         _ => WEBSOCKET_MESSAGE_LIMIT,
     };
     // Small buffers: an idle session should cost a few kilobytes, and large
-    // frames still arrive whole (the buffer only sets the read step).
+    // frames still arrive whole (the buffer only sets the read step). Frames
+    // fed together leave in one write up to the write buffer's size; it only
+    // grows that far on a connection that sent such a burst.
     ws.max_message_size(frame_limit)
         .max_frame_size(frame_limit)
         .read_buffer_size(4 * 1024)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER)
 }
 
 /// One upgraded WebSocket.
@@ -77,14 +82,15 @@ impl Connection {
         self.session_use = Some(session_use);
     }
 
-    /// The next request. Whatever is not one (a binary message, a frame that
-    /// does not decode) is answered here with state 10 and skipped; a frame
-    /// over the port's limit is answered with state 20 and close code 1009.
+    /// The next request, or the refusal owed for a message that is not one
+    /// (a binary message, a frame that does not decode: state 10), which the
+    /// caller sends in its turn with [`Connection::refuse`]. A frame over the
+    /// port's limit is answered here with state 20 and close code 1009.
     /// `None` once the connection is over: the peer closed, stayed silent for
     /// three heartbeats, or a read or write failed.
     ///
     /// Cancel-safe, so it can be one branch of a `select!`.
-    pub(crate) async fn read(&mut self) -> Option<Frame> {
+    pub(crate) async fn read(&mut self) -> Option<Result<Frame, ErrorReply>> {
         loop {
             let message = tokio::select! {
                 message = self.socket.recv() => message,
@@ -101,36 +107,29 @@ impl Connection {
             if let Some(session_use) = &self.session_use {
                 session_use.touch();
             }
-            let refusal = match message {
-                Some(Ok(Message::Text(text))) => match Frame::decode(text.as_str()) {
-                    Ok(frame) => return Some(frame),
-                    Err(err) => ErrorReply::from(&err),
-                },
-                Some(Ok(Message::Binary(_))) => ErrorReply::new(
+            return match message {
+                Some(Ok(Message::Text(text))) => {
+                    Some(Frame::decode(text.as_str()).map_err(|err| ErrorReply::from(&err)))
+                }
+                Some(Ok(Message::Binary(_))) => Some(Err(ErrorReply::new(
                     State::BAD_FRAME,
                     "binary WebSocket message; expected a text frame holding a PENPEN envelope",
-                ),
+                ))),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                Some(Ok(Message::Close(_))) | None => return None,
+                Some(Ok(Message::Close(_))) | None => None,
                 Some(Err(err)) => {
                     tracing::debug!(%err, "connection ended");
                     self.end_after_read_error(err).await;
-                    return None;
+                    None
                 }
             };
-            self.send(error_frame(Encoding::Base64, &refusal))
-                .await
-                .ok()?;
         }
     }
 
-    /// Sends the reply to a request that came in `encoding`.
-    pub(crate) async fn reply(
-        &mut self,
-        encoding: Encoding,
-        reply: Result<String, ErrorReply>,
-    ) -> Result<(), Closed> {
-        self.send(reply_frame(encoding, reply)).await
+    /// Sends the refusal [`Connection::read`] gave for a message that was no
+    /// request (its encoding is unknown, so base64, which every client reads).
+    pub(crate) async fn refuse(&mut self, refusal: &ErrorReply) -> Result<(), Closed> {
+        self.send(error_frame(Encoding::Base64, refusal)).await
     }
 
     /// Sends one frame now.

@@ -135,6 +135,11 @@ pub(super) async fn resume_session(
 }
 
 /// Joins the hub and marks the user online; the stream starts at their last ack.
+///
+/// A user already online on another connection is neither recorded nor
+/// announced again (the record and every contact say so already): after a
+/// restart, when everyone's devices resume at once, that makes a resume a
+/// few reads instead of a durable write and a push to every session.
 pub(super) async fn start_session(
     context: &Arc<Context>,
     user: &UserId,
@@ -144,18 +149,41 @@ pub(super) async fn start_session(
     let ended = context.revocations.register(&stored);
     let token_hash = stored.token_hash;
     let who = user.clone();
-    let (newest, acked) = context
-        .store
-        .write(move |conn| {
-            queries::set_presence(conn, &who, Presence::Online)?;
-            queries::seqs(conn, &who)
-        })
-        .await
-        .map_err(|e| e.reply())?;
+    let online = context.hub.presence(user) == Some(Presence::Online);
+    let (newest, acked) = if online {
+        context
+            .store
+            .read(move |conn| queries::seqs(conn, &who))
+            .await
+    } else {
+        context
+            .store
+            .write(move |conn| {
+                queries::set_presence(conn, &who, Presence::Online)?;
+                queries::seqs(conn, &who)
+            })
+            .await
+    }
+    .map_err(|e| e.reply())?;
     let subscription = context.hub.subscribe(user, newest);
-    context
-        .hub
-        .push_everyone(&presence_push(user, Presence::Online));
+    if online && subscription.first {
+        // The other connection ended meanwhile and marked the user offline.
+        let who = user.clone();
+        if let Err(err) = context
+            .store
+            .write(move |conn| queries::set_presence(conn, &who, Presence::Online))
+            .await
+        {
+            context.hub.unsubscribe(user, subscription.id);
+            return Err(err.reply());
+        }
+    }
+    if !online || subscription.first {
+        context.hub.note_presence(user, Presence::Online);
+        context
+            .hub
+            .push_everyone(&presence_push(user, Presence::Online));
+    }
     Ok(Live {
         user: user.clone(),
         token_hash,

@@ -138,7 +138,8 @@ impl Stream {
                     return None;
                 }
                 frame = self.connection.read() => match frame {
-                    Some(frame) => self.on_request(&frame).await,
+                    Some(Ok(frame)) => self.on_request(&frame).await,
+                    Some(Err(refusal)) => self.connection.refuse(&refusal).await,
                     None => return None,
                 },
                 news = news(&mut self.live) => match news {
