@@ -133,6 +133,11 @@ async fn main() -> anyhow::Result<()> {
             &many,
             "--max-sockets-per-token",
             &many,
+            // The live streams are read only once every user is logged in,
+            // which takes over a minute for 1,000 users on a busy machine:
+            // the server's pings must not find them silent meanwhile.
+            "--heartbeat",
+            "600",
         ]
         .map(str::to_owned)
         .to_vec(),
