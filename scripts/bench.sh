@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Measures penpen-server-mock with penpen-load (not part of the test command):
 # throughput at saturation, latency at a fixed rate, memory per idle session,
-# peak memory under anonymous connections sending the largest pre-login frame.
+# peak memory under anonymous connections sending the largest pre-login frame,
+# throughput as a fraction of a bare echo server and a bare insert loop run
+# in the same invocation, and the reconnect storm after a restart.
 #
-#   scripts/bench.sh                 all three
-#   scripts/bench.sh throughput|latency|idle|preauth
+#   scripts/bench.sh                 all of them
+#   scripts/bench.sh throughput|latency|idle|preauth|baseline|storm
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$PENPEN_ROOT"
@@ -31,4 +33,12 @@ fi
 if [ "$what" = all ] || [ "$what" = preauth ]; then
   echo "=== memory: 1,000 anonymous connections, each sending the largest pre-login frame"
   "$load" --users 1 preauth --connections 1000
+fi
+if [ "$what" = all ] || [ "$what" = baseline ]; then
+  echo "=== throughput as a ratio: 100 users, window 16, against a bare echo server and a bare insert loop"
+  "$load" --users 100 baseline --seconds 10 --window 16
+fi
+if [ "$what" = all ] || [ "$what" = storm ]; then
+  echo "=== reconnect storm: 10,000 live sessions resume after a restart, with the web client's jitter"
+  "$load" --users 100 storm --sessions 10000
 fi

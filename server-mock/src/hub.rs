@@ -12,6 +12,7 @@
 
 use penpen_core::packets::login::Push;
 use penpen_core::packets::message::Message;
+use penpen_core::packets::profile::Presence;
 use penpen_core::{Seq, UserId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,6 +44,17 @@ fn raise(newest: &watch::Sender<Seq>, seq: Seq) {
     });
 }
 
+/// Moves a user's newest seq forward without waking their sessions (each
+/// has the message in its queue).
+fn raise_quietly(newest: &watch::Sender<Seq>, seq: Seq) {
+    newest.send_if_modified(|current| {
+        if seq > *current {
+            *current = seq;
+        }
+        false
+    });
+}
+
 /// The live sessions of every user.
 #[derive(Debug, Default)]
 pub struct Hub {
@@ -54,6 +66,8 @@ pub struct Hub {
 struct UserSessions {
     newest: watch::Sender<Seq>,
     sessions: Vec<SessionEntry>,
+    /// The presence last recorded and announced while the user had sessions.
+    presence: Option<Presence>,
 }
 
 #[derive(Debug)]
@@ -98,6 +112,7 @@ impl Hub {
         let entry = users.entry(user.clone()).or_insert_with(|| UserSessions {
             newest: watch::channel(newest).0,
             sessions: Vec::new(),
+            presence: None,
         });
         raise(&entry.newest, newest);
         entry.sessions.push(SessionEntry {
@@ -129,17 +144,45 @@ impl Hub {
     }
 
     /// Hands a stored message to `user`'s sessions, then raises their newest seq.
+    ///
+    /// The raise wakes the sessions only when a queue was full: a session
+    /// that got the message in its queue wakes for that already, and finds
+    /// any gap from the seqs it is handed; waking it twice per message would
+    /// double the server's wake-ups on the busiest path.
     pub fn deliver(&self, user: &UserId, seq: Seq, message: &Arc<Message>) {
         let users = self.lock();
         if let Some(entry) = users.get(user) {
+            let mut dropped = false;
             for session in &entry.sessions {
-                // A full queue is fine: the session sees the gap and reads the store.
-                let _ = session.messages.try_send(Delivery {
-                    seq,
-                    message: message.clone(),
-                });
+                // A full queue is fine: the session is woken by the raise
+                // below and reads what it misses from the store.
+                dropped |= session
+                    .messages
+                    .try_send(Delivery {
+                        seq,
+                        message: message.clone(),
+                    })
+                    .is_err();
             }
-            raise(&entry.newest, seq);
+            if dropped {
+                raise(&entry.newest, seq);
+            } else {
+                raise_quietly(&entry.newest, seq);
+            }
+        }
+    }
+
+    /// The presence recorded and announced for `user` while they have live
+    /// sessions; `None` when they have none.
+    pub fn presence(&self, user: &UserId) -> Option<Presence> {
+        self.lock().get(user).and_then(|entry| entry.presence)
+    }
+
+    /// Notes that `presence` was recorded and announced for `user` (kept
+    /// only while they have live sessions).
+    pub fn note_presence(&self, user: &UserId, presence: Presence) {
+        if let Some(entry) = self.lock().get_mut(user) {
+            entry.presence = Some(presence);
         }
     }
 

@@ -26,7 +26,6 @@ pub mod server;
 mod services;
 mod tickets;
 pub use penpen_core::sniff;
-mod socket;
 pub mod store;
 pub mod tls;
 

@@ -146,7 +146,23 @@ impl SessionWatch {
 
     /// Notes that the session was used now (cheap: one atomic store).
     pub fn touch(&self) {
-        self.last_used.fetch_max(now_ms(), Ordering::Relaxed);
+        self.session_use().touch();
+    }
+
+    /// A handle that notes uses of this session, for the connection's reader.
+    pub fn session_use(&self) -> SessionUse {
+        SessionUse(self.last_used.clone())
+    }
+}
+
+/// Notes uses of one session (what keeps it from expiring while idle).
+#[derive(Debug, Clone)]
+pub struct SessionUse(Arc<AtomicI64>);
+
+impl SessionUse {
+    /// Notes that the session was used now (cheap: one atomic store).
+    pub fn touch(&self) {
+        self.0.fetch_max(now_ms(), Ordering::Relaxed);
     }
 }
 

@@ -1,18 +1,19 @@
 //! Starting and stopping the listeners.
 
 use crate::config::{PortPlan, ServerConfig};
+use crate::connection::{self, Connection};
 use crate::context::{Context, now_ms};
 use crate::limits::Connections;
 use crate::listener::Listener;
 use crate::origin::{self, OriginPolicy};
 use crate::store::{Store, StoreError};
-use crate::{auth, connection, demo, services};
+use crate::{auth, demo, services};
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, Query, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use penpen_core::{MAX_FRAME_BYTES, Service};
+use penpen_core::Service;
 use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::net::SocketAddr;
@@ -222,10 +223,6 @@ impl RunningServer {
     }
 }
 
-/// Frames up to the protocol's limit are read whole so that the codec can answer
-/// an oversized one with a reason; far larger ones end the connection.
-const WEBSOCKET_MESSAGE_LIMIT: usize = MAX_FRAME_BYTES + 1024 * 1024;
-
 async fn upgrade(
     State(shared): State<Shared>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -237,24 +234,26 @@ async fn upgrade(
         Ok(admitted) => admitted,
         Err(refusal) => return refusal.into_response(),
     };
-    // 20888 carries everything sent before login, and only small requests.
-    let frame_limit = match shared.service {
-        Service::Login => shared.context.connections.limits().login_port_frame_bytes,
-        _ => WEBSOCKET_MESSAGE_LIMIT,
-    };
-    // Small buffers: an idle session should cost a few kilobytes, and large
-    // frames still arrive whole (the buffer only sets the read step).
-    let ws = ws
-        .max_message_size(frame_limit)
-        .max_frame_size(frame_limit)
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(0);
-    if shared.service == Service::Login {
-        let Shared {
-            context, shutdown, ..
-        } = shared;
+    let ws = connection::limit_upgrade(
+        ws,
+        shared.service,
+        shared.context.connections.limits().login_port_frame_bytes,
+    );
+    let Shared {
+        service,
+        context,
+        shutdown,
+    } = shared;
+    let heartbeat = context.heartbeat;
+    if service == Service::Login {
         return ws.on_upgrade(move |socket| {
-            services::stream::serve(socket, context, shutdown, peer, held)
+            services::stream::serve(
+                Connection::new(socket, heartbeat),
+                context,
+                shutdown,
+                peer,
+                held,
+            )
         });
     }
     // Every other port needs a live session's token in the URL.
@@ -265,20 +264,29 @@ async fn upgrade(
         )
             .into_response();
     };
-    match crate::revocation::check_token(&shared.context, token).await {
+    match crate::revocation::check_token(&context, token).await {
         Ok(session) => {
-            if let Err(refusal) = held.hold_token(&shared.context.connections, &session.token_hash)
-            {
+            if let Err(refusal) = held.hold_token(&context.connections, &session.token_hash) {
                 return refusal.into_response();
             }
             // Registered before the upgrade: a revocation from now on closes it.
-            let ended = shared.context.revocations.register(&session);
+            let ended = context.revocations.register(&session);
             let caller = services::Caller {
                 user: session.user,
                 token_hash: session.token_hash,
                 address: Some(peer.ip()),
             };
-            ws.on_upgrade(move |socket| connection::serve(socket, shared, caller, ended, held))
+            ws.on_upgrade(move |socket| {
+                services::requests::serve(
+                    Connection::new(socket, heartbeat),
+                    context,
+                    service,
+                    shutdown,
+                    caller,
+                    ended,
+                    held,
+                )
+            })
         }
         Err(refusal) => {
             let status = if refusal.state == penpen_core::State::SERVER_ERROR {

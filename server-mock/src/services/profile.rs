@@ -109,6 +109,7 @@ pub async fn presence(context: &Context, user: &UserId, frame: &Frame) -> Reply 
         .write(move |conn| queries::set_presence(conn, &who, update.presence))
         .await
         .map_err(|e| e.reply())?;
+    context.hub.note_presence(user, update.presence);
     context.hub.push_everyone(&Push::Presence {
         presence: PresenceChange {
             user: user.clone(),

@@ -1,223 +1,236 @@
 //! 20888: login, resume and logout, then the live stream of the session's
-//! messages with cumulative acks, and a heartbeat that detects dead peers.
+//! messages with cumulative acks.
+//!
+//! The socket (frames, pings, size limits, reply encoding) is the
+//! [`Connection`]; this module decides what a request means ([`handle`], the
+//! one dispatch point of 20888's requests) and what the live session pushes.
 
-use crate::auth;
-use crate::connection::error_frame;
-use crate::context::{Context, now_ms};
-use crate::hub::{Delivery, Subscription};
+use super::login::{end_session, log_in, resume_session, start_session};
+use crate::connection::{Closed, Connection, reply_frame};
+use crate::context::Context;
+use crate::hub::Delivery;
 use crate::limits::Held;
-use crate::revocation::{Ended, SessionWatch, check_token};
-use crate::socket;
+use crate::revocation::{Ended, SessionWatch};
 use crate::store::queries;
-use crate::store::sessions::{self, SessionRow};
-use axum::extract::ws::{Message as WsMessage, WebSocket};
-use futures_util::SinkExt;
+use axum::extract::ws::{CloseFrame, close_code};
 use penpen_core::packets::Done;
-use penpen_core::packets::login::{Login, LoginReply, PresenceChange, Push, Resume, StreamRequest};
-use penpen_core::packets::profile::Presence;
+use penpen_core::packets::login::{Push, StreamRequest};
 use penpen_core::{Encoding, ErrorReply, Frame, Seq, State, UserId};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
 use tokio::sync::{mpsc, watch};
 
-/// A connection silent for this many heartbeats is closed.
-const SILENT_HEARTBEATS: u32 = 3;
 /// Messages read from the store per round while pushing.
 const PUSH_PAGE: u32 = 200;
 
-/// The logged-in part of a connection.
+/// The logged-in part of a connection: the session and its hub subscription.
 #[derive(Debug)]
-struct Session {
-    user: UserId,
-    token_hash: Vec<u8>,
-    hub_id: u64,
+pub(super) struct Live {
+    pub(super) user: UserId,
+    pub(super) token_hash: Vec<u8>,
+    pub(super) hub_id: u64,
     /// Everything up to here has been pushed on this connection.
-    sent_up_to: Seq,
-    /// Resolves when the session is revoked or expires (moved to the loop once logged in).
-    ended: Option<SessionWatch>,
+    pub(super) sent_up_to: Seq,
+    /// Changes whenever the user's newest seq moves.
+    pub(super) newest: watch::Receiver<Seq>,
+    /// Pushes other than messages.
+    pub(super) pushes: mpsc::Receiver<Push>,
+    /// Messages as they are stored.
+    pub(super) deliveries: mpsc::Receiver<Delivery>,
+    /// Resolves when the session is revoked or expires.
+    pub(super) ended: SessionWatch,
 }
 
-/// What the connection does after a frame.
+/// What reached a live session from the rest of the server.
+enum News {
+    /// A stored message (`None`: the hub dropped the session).
+    Delivery(Option<Delivery>),
+    /// The newest seq moved (`false`: the hub dropped the session).
+    Newest(bool),
+    /// Another push (`None`: the hub dropped the session).
+    Push(Option<Push>),
+    /// The session was revoked or expired.
+    Ended(Ended),
+}
+
+impl Live {
+    /// The next news (cancel-safe: every branch is).
+    async fn news(&mut self) -> News {
+        tokio::select! {
+            delivery = self.deliveries.recv() => News::Delivery(delivery),
+            changed = self.newest.changed() => News::Newest(changed.is_ok()),
+            push = self.pushes.recv() => News::Push(push),
+            why = self.ended.ended() => News::Ended(why),
+        }
+    }
+}
+
+/// What the connection does after a request.
 enum After {
     Reply(String),
     Nothing,
     ReplyAndClose(String),
 }
 
+/// One connection to 20888.
+struct Stream {
+    connection: Connection,
+    context: Arc<Context>,
+    peer: SocketAddr,
+    /// The connection's places among the open ones.
+    held: Held,
+    live: Option<Live>,
+}
+
 /// Serves one connection to 20888 until it closes or the server stops;
 /// `held` keeps the connection's places among the open ones.
 pub(crate) async fn serve(
-    mut socket: WebSocket,
+    connection: Connection,
     context: Arc<Context>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
     peer: SocketAddr,
-    mut held: Held,
+    held: Held,
 ) {
-    let mut session: Option<Session> = None;
-    let mut newest: Option<watch::Receiver<Seq>> = None;
-    let mut pushes: Option<mpsc::Receiver<Push>> = None;
-    let mut deliveries: Option<mpsc::Receiver<Delivery>> = None;
-    let every = context.heartbeat;
-    let dead_after = every * SILENT_HEARTBEATS;
-    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-    let mut last_heard = Instant::now();
-    let mut ended: Option<SessionWatch> = None;
-    let mut close = None;
-    // An anonymous connection costs memory and a file descriptor: it gets a
-    // few seconds to log in.
-    let login_deadline = context.connections.limits().login_deadline;
-    let login_by = tokio::time::sleep(login_deadline);
-    tokio::pin!(login_by);
+    let mut stream = Stream {
+        connection,
+        context,
+        peer,
+        held,
+        live: None,
+    };
+    let close = stream.run(shutdown).await;
+    let Stream {
+        connection,
+        context,
+        live,
+        ..
+    } = stream;
+    connection.close(close).await;
+    if let Some(live) = live {
+        end_session(&context, &live).await;
+    }
+}
 
-    loop {
-        tokio::select! {
-            () = &mut login_by, if session.is_none() => {
-                let reply = ErrorReply::new(
-                    State::SESSION_INVALID,
-                    format!("no login within {} s of connecting; connect again and log in at once", login_deadline.as_secs_f32()),
-                );
-                socket::close_with(&mut socket, axum::extract::ws::close_code::POLICY, &reply).await;
-                break;
-            }
-            incoming = socket.recv() => {
-                last_heard = Instant::now();
-                if let Some(watch) = &ended {
-                    watch.touch();
+/// Resolves with the live session's news; never without one.
+async fn news(live: &mut Option<Live>) -> News {
+    match live {
+        Some(live) => live.news().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Stream {
+    /// The connection's loop; returns the close frame to end it with.
+    async fn run(&mut self, mut shutdown: watch::Receiver<bool>) -> Option<CloseFrame> {
+        // An anonymous connection costs memory and a file descriptor: it gets a
+        // few seconds to log in.
+        let login_deadline = self.context.connections.limits().login_deadline;
+        let login_by = tokio::time::sleep(login_deadline);
+        tokio::pin!(login_by);
+        loop {
+            let result = tokio::select! {
+                () = &mut login_by, if self.live.is_none() => {
+                    let reply = ErrorReply::new(
+                        State::SESSION_INVALID,
+                        format!("no login within {} s of connecting; connect again and log in at once", login_deadline.as_secs_f32()),
+                    );
+                    self.connection.close_with(close_code::POLICY, &reply).await;
+                    return None;
                 }
-                let was_logged_in = session.is_some();
-                let after = match incoming {
-                    Some(Ok(WsMessage::Text(text))) => {
-                        handle(&context, &mut session, &mut newest, &mut pushes, &mut deliveries, text.as_str(), peer, &mut held).await
+                frame = self.connection.read() => match frame {
+                    Some(Ok(frame)) => self.on_request(&frame).await,
+                    Some(Err(refusal)) => self.connection.refuse(&refusal).await,
+                    None => return None,
+                },
+                news = news(&mut self.live) => match news {
+                    News::Ended(why) => {
+                        // Said twice: as a push the client already handles, and as the close reason.
+                        let frame = push_frame(&Push::SignedOut { signed_out: why.reason() });
+                        let _ = self.connection.send(frame).await;
+                        return Some(why.close_frame());
                     }
-                    Some(Ok(WsMessage::Binary(_))) => After::Reply(error_frame(
-                        Encoding::Base64,
-                        &ErrorReply::new(State::BAD_FRAME, "binary WebSocket message; expected a text frame holding a PENPEN envelope"),
-                    )),
-                    Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => After::Nothing,
-                    Some(Ok(WsMessage::Close(_))) | None => break,
-                    Some(Err(err)) => {
-                        socket::end_after_read_error(&mut socket, err).await;
-                        break;
-                    }
-                };
-                match after {
-                    After::Nothing => {}
-                    After::Reply(frame) => {
-                        if socket.send(WsMessage::Text(frame.into())).await.is_err() {
-                            break;
-                        }
-                    }
-                    After::ReplyAndClose(frame) => {
-                        let _ = socket.send(WsMessage::Text(frame.into())).await;
-                        break;
-                    }
-                }
-                // A new login starts its stream with the backlog.
-                if !was_logged_in && let Some(current) = session.as_mut() {
-                    ended = current.ended.take();
-                    if push_new_messages(&context, &mut socket, current).await.is_err() {
-                        break;
-                    }
-                }
+                    news => self.on_news(news).await,
+                },
+                // The guard wait_for returns must not live across the awaits above.
+                () = async { let _ = shutdown.wait_for(|stopped| *stopped).await; } => return None,
+            };
+            if result.is_err() {
+                return None;
             }
-            delivery = next_delivery(&mut deliveries) => {
-                let Some(delivery) = delivery else { break };
-                let Some(current) = session.as_mut() else { continue };
-                // Whatever else is already queued goes out in the same write.
-                let mut next = Some(delivery);
-                let mut failed = false;
-                while let Some(delivery) = next.take() {
-                    if push_delivery(&context, &mut socket, current, delivery).await.is_err() {
-                        failed = true;
-                        break;
-                    }
-                    next = deliveries.as_mut().and_then(|d| d.try_recv().ok());
-                }
-                if failed || socket.flush().await.is_err() {
-                    break;
-                }
-            }
-            changed = wait_changed(&mut newest) => {
-                if !changed {
-                    break;
-                }
-                let Some(current) = session.as_mut() else { continue };
-                // Deliveries are queued before the newest seq moves: send those
-                // first, and read the store only for what is still missing.
-                let mut failed = false;
-                while let Some(delivery) = deliveries.as_mut().and_then(|d| d.try_recv().ok()) {
-                    if push_delivery(&context, &mut socket, current, delivery).await.is_err() {
-                        failed = true;
-                        break;
-                    }
-                }
-                let newest_seq = newest.as_ref().map(|n| *n.borrow()).unwrap_or_default();
-                if failed
-                    || socket.flush().await.is_err()
-                    || (newest_seq > current.sent_up_to
-                        && push_new_messages(&context, &mut socket, current).await.is_err())
-                {
-                    break;
-                }
-            }
-            push = next_push(&mut pushes) => {
-                let Some(push) = push else { break };
-                let signed_out = matches!(push, Push::SignedOut { .. });
-                let frame = push_frame(&push);
-                if socket.send(WsMessage::Text(frame.into())).await.is_err() || signed_out {
-                    break;
-                }
-            }
-            _ = ping.tick() => {
-                if last_heard.elapsed() > dead_after {
-                    tracing::debug!(%peer, "no answer to pings; closing");
-                    break;
-                }
-                if socket.send(WsMessage::Ping(Default::default())).await.is_err() {
-                    break;
-                }
-            }
-            why = session_ended(&mut ended) => {
-                // Said twice: as a push the client already handles, and as the close reason.
-                let frame = push_frame(&Push::SignedOut { signed_out: why.reason() });
-                let _ = socket.send(WsMessage::Text(frame.into())).await;
-                close = Some(why.close_frame());
-                break;
-            }
-            _ = stopped(&mut shutdown) => break,
         }
     }
-    let _ = socket.send(WsMessage::Close(close)).await;
-    if let Some(session) = session {
-        end_session(&context, &session).await;
+
+    /// Answers one request; a login or resume that went through starts the
+    /// stream with the backlog.
+    async fn on_request(&mut self, frame: &Frame) -> Result<(), Closed> {
+        let was_logged_in = self.live.is_some();
+        let after = handle(
+            &self.context,
+            &mut self.live,
+            frame,
+            self.peer,
+            &mut self.held,
+        )
+        .await;
+        match after {
+            After::Nothing => {}
+            After::Reply(frame) => self.connection.send(frame).await?,
+            After::ReplyAndClose(frame) => {
+                let _ = self.connection.send(frame).await;
+                return Err(Closed);
+            }
+        }
+        if !was_logged_in && let Some(live) = self.live.as_mut() {
+            self.connection.note_uses(live.ended.session_use());
+            push_new_messages(&self.context, &mut self.connection, live).await?;
+        }
+        Ok(())
     }
-}
 
-/// Resolves once the server is stopping (holds no lock across awaits).
-async fn stopped(shutdown: &mut watch::Receiver<bool>) {
-    let _ = shutdown.wait_for(|stopped| *stopped).await;
-}
-
-/// Resolves when the logged-in session is revoked or expires.
-async fn session_ended(ended: &mut Option<SessionWatch>) -> Ended {
-    match ended {
-        Some(watch) => watch.ended().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn wait_changed(newest: &mut Option<watch::Receiver<Seq>>) -> bool {
-    match newest {
-        Some(receiver) => receiver.changed().await.is_ok(),
-        None => std::future::pending().await,
-    }
-}
-
-async fn next_delivery(deliveries: &mut Option<mpsc::Receiver<Delivery>>) -> Option<Delivery> {
-    match deliveries {
-        Some(receiver) => receiver.recv().await,
-        None => std::future::pending().await,
+    async fn on_news(&mut self, news: News) -> Result<(), Closed> {
+        let Some(live) = self.live.as_mut() else {
+            return Ok(());
+        };
+        let connection = &mut self.connection;
+        let context = &self.context;
+        match news {
+            News::Delivery(delivery) => {
+                let Some(delivery) = delivery else {
+                    return Err(Closed);
+                };
+                // Whatever else is already queued goes out in the same write.
+                push_delivery(context, connection, live, delivery).await?;
+                while let Ok(delivery) = live.deliveries.try_recv() {
+                    push_delivery(context, connection, live, delivery).await?;
+                }
+                connection.flush().await
+            }
+            News::Newest(changed) => {
+                if !changed {
+                    return Err(Closed);
+                }
+                // Deliveries are queued before the newest seq moves: send those
+                // first, and read the store only for what is still missing.
+                while let Ok(delivery) = live.deliveries.try_recv() {
+                    push_delivery(context, connection, live, delivery).await?;
+                }
+                connection.flush().await?;
+                let newest = *live.newest.borrow();
+                if newest > live.sent_up_to {
+                    push_new_messages(context, connection, live).await?;
+                }
+                Ok(())
+            }
+            News::Push(push) => {
+                let Some(push) = push else {
+                    return Err(Closed);
+                };
+                let signed_out = matches!(push, Push::SignedOut { .. });
+                connection.send(push_frame(&push)).await?;
+                if signed_out { Err(Closed) } else { Ok(()) }
+            }
+            News::Ended(_) => Ok(()),
+        }
     }
 }
 
@@ -225,64 +238,41 @@ async fn next_delivery(deliveries: &mut Option<mpsc::Receiver<Delivery>>) -> Opt
 /// everything owed from the store instead; an old one is already sent.
 async fn push_delivery(
     context: &Arc<Context>,
-    socket: &mut WebSocket,
-    session: &mut Session,
+    connection: &mut Connection,
+    live: &mut Live,
     delivery: Delivery,
-) -> Result<(), ()> {
-    if delivery.seq <= session.sent_up_to {
+) -> Result<(), Closed> {
+    if delivery.seq <= live.sent_up_to {
         return Ok(());
     }
-    if delivery.seq.0 != session.sent_up_to.0 + 1 {
-        return push_new_messages(context, socket, session).await;
+    if delivery.seq.0 != live.sent_up_to.0 + 1 {
+        return push_new_messages(context, connection, live).await;
     }
     let mut message = (*delivery.message).clone();
     message.seq = Some(delivery.seq);
     let frame = push_frame(&Push::Message(Box::new(message)));
     // Queued only: the caller flushes once it has queued all it has.
-    socket
-        .feed(WsMessage::Text(frame.into()))
-        .await
-        .map_err(|_| ())?;
-    session.sent_up_to = delivery.seq;
+    connection.feed(frame).await?;
+    live.sent_up_to = delivery.seq;
     Ok(())
 }
 
-async fn next_push(pushes: &mut Option<mpsc::Receiver<Push>>) -> Option<Push> {
-    match pushes {
-        Some(receiver) => receiver.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-// The connection's state travels as separate borrows so the select loop can
-// await each receiver on its own.
-#[allow(clippy::too_many_arguments)]
+/// Answers one 20888 request: the dispatch point of this port.
 async fn handle(
     context: &Arc<Context>,
-    session: &mut Option<Session>,
-    newest: &mut Option<watch::Receiver<Seq>>,
-    pushes: &mut Option<mpsc::Receiver<Push>>,
-    deliveries: &mut Option<mpsc::Receiver<Delivery>>,
-    text: &str,
+    live: &mut Option<Live>,
+    frame: &Frame,
     peer: SocketAddr,
     held: &mut Held,
 ) -> After {
-    let frame = match Frame::decode(text) {
-        Ok(frame) => frame,
-        Err(err) => return After::Reply(error_frame(Encoding::Base64, &ErrorReply::from(&err))),
-    };
     let encoding = frame.encoding;
-    let request = match StreamRequest::from_frame(&frame) {
+    let request = match StreamRequest::from_frame(frame) {
         Ok(request) => request,
-        Err(err) => return After::Reply(error_frame(encoding, &ErrorReply::from(&err))),
+        Err(err) => return After::Reply(reply_frame(encoding, Err(ErrorReply::from(&err)))),
     };
-    let answer = |payload: Result<String, ErrorReply>| match payload {
-        Ok(json) => Frame::encode_payload(encoding, &json)
-            .unwrap_or_else(|e| error_frame(Encoding::Base64, &ErrorReply::from(&e))),
-        Err(reply) => error_frame(encoding, &reply),
-    };
+    let answer = |payload: super::Reply| reply_frame(encoding, payload);
     let authenticated = match request {
-        StreamRequest::Login(_) | StreamRequest::Resume(_) if session.is_some() => {
+        StreamRequest::Login(_) | StreamRequest::Resume(_) if live.is_some() => {
             return After::Reply(answer(Err(ErrorReply::new(
                 State::BAD_PACKET,
                 "this connection is already logged in; open a new connection to log in again",
@@ -294,7 +284,7 @@ async fn handle(
         StreamRequest::Login(login) => log_in(context, &login, peer).await,
         StreamRequest::Resume(resume) => resume_session(context, &resume).await,
         StreamRequest::Ack(ack) => {
-            let Some(current) = session.as_ref() else {
+            let Some(current) = live.as_ref() else {
                 return After::Reply(answer(Err(not_logged_in())));
             };
             let user = current.user.clone();
@@ -308,7 +298,7 @@ async fn handle(
             };
         }
         StreamRequest::Logout(_) => {
-            let Some(current) = session.as_ref() else {
+            let Some(current) = live.as_ref() else {
                 return After::Reply(answer(Err(not_logged_in())));
             };
             let token_hash = current.token_hash.clone();
@@ -342,11 +332,8 @@ async fn handle(
         Err(err) => Err(err),
     };
     match started {
-        Ok((reply, (current, subscription))) => {
-            *session = Some(current);
-            *newest = Some(subscription.newest);
-            *pushes = Some(subscription.pushes);
-            *deliveries = Some(subscription.messages);
+        Ok((reply, started)) => {
+            *live = Some(started);
             After::Reply(answer(super::reply(&reply)))
         }
         Err(err) => After::Reply(answer(Err(err))),
@@ -360,216 +347,39 @@ fn not_logged_in() -> ErrorReply {
     )
 }
 
-async fn log_in(
-    context: &Arc<Context>,
-    login: &Login,
-    peer: SocketAddr,
-) -> Result<(LoginReply, SessionRow), ErrorReply> {
-    let now = Instant::now();
-    // Counted from here, while the check waits and runs, not only once it failed.
-    let attempt = context
-        .limiter
-        .admit(&login.user, Some(peer.ip()), now)
-        .map_err(|refusal| ErrorReply::new(State::RATE_LIMITED, refusal.reason()))?;
-    let user = login.user.clone();
-    let found = context
-        .store
-        .read(move |conn| {
-            let account = queries::account(conn, &user)?;
-            let disabled = sessions::is_disabled(conn, &user)?.unwrap_or(false);
-            Ok((account, disabled))
-        })
-        .await
-        .map_err(|e| e.reply())?;
-    let (account, disabled) = found;
-    // An unknown account is checked against a dummy hash: same time, same answer.
-    let hash = account
-        .as_ref()
-        .map(|a| a.password_hash.clone())
-        .unwrap_or_else(|| auth::dummy_hash().to_owned());
-    let digest = login.password.clone();
-    let verified = context
-        .passwords
-        .run(move || auth::verify_password_digest(&hash, &digest))
-        .await
-        .map_err(|err| match err {
-            auth::PasswordQueueError::Busy => ErrorReply::new(
-                State::BUSY,
-                "the server is busy checking other logins; retry in a moment",
-            ),
-            auth::PasswordQueueError::Stopped => {
-                ErrorReply::new(State::SERVER_ERROR, err.to_string())
-            }
-        })?;
-    let (Some(account), true) = (account, verified) else {
-        attempt.failed(Instant::now());
-        return Err(ErrorReply::new(
-            State::LOGIN_FAILED,
-            "wrong account or password",
-        ));
-    };
-    attempt.succeeded(Instant::now());
-    if disabled {
-        // Said only to whoever knows the password.
-        return Err(ErrorReply::new(
-            State::LOGIN_FAILED,
-            "this account is disabled; ask your administrator",
-        ));
-    }
-    let (token, token_hash) =
-        auth::new_token().map_err(|e| ErrorReply::new(State::SERVER_ERROR, e.to_string()))?;
-    let key = *penpen_core::tickets::TicketKey::from_token(&token).as_bytes();
-    let user = login.user.clone();
-    let stored_hash = token_hash.clone();
-    let created = now_ms();
-    context
-        .store
-        .write(move |conn| {
-            queries::create_session(conn, &stored_hash, &user, created)?;
-            sessions::set_ticket_key(conn, &stored_hash, &key)
-        })
-        .await
-        .map_err(|e| e.reply())?;
-    Ok((
-        LoginReply {
-            state: State::SUCCESS,
-            user: login.user.clone(),
-            token,
-            name: account.name,
-            broadcaster: account.broadcaster,
-        },
-        SessionRow {
-            token_hash,
-            user: login.user.clone(),
-            created_ts: created,
-            last_used_ts: created,
-            revoked: false,
-            disabled: false,
-            ticket_key: Some(key),
-        },
-    ))
-}
-
-async fn resume_session(
-    context: &Arc<Context>,
-    resume: &Resume,
-) -> Result<(LoginReply, SessionRow), ErrorReply> {
-    let stored = check_token(context, &resume.token).await?;
-    if stored.user != resume.user {
-        return Err(ErrorReply::new(
-            State::SESSION_INVALID,
-            "this token belongs to another account; log in with the password",
-        ));
-    }
-    let user = resume.user.clone();
-    let account = context
-        .store
-        .read(move |conn| queries::account(conn, &user))
-        .await
-        .map_err(|e| e.reply())?
-        .ok_or_else(|| ErrorReply::new(State::SESSION_INVALID, "this account no longer exists"))?;
-    Ok((
-        LoginReply {
-            state: State::SUCCESS,
-            user: resume.user.clone(),
-            token: resume.token.clone(),
-            name: account.name,
-            broadcaster: account.broadcaster,
-        },
-        stored,
-    ))
-}
-
-/// Joins the hub and marks the user online; the stream starts at their last ack.
-async fn start_session(
-    context: &Arc<Context>,
-    user: &UserId,
-    stored: SessionRow,
-) -> Result<(Session, Subscription), ErrorReply> {
-    // Registered before anything else, so a revocation from now on is seen.
-    let ended = context.revocations.register(&stored);
-    let token_hash = stored.token_hash;
-    let who = user.clone();
-    let (newest, acked) = context
-        .store
-        .write(move |conn| {
-            queries::set_presence(conn, &who, Presence::Online)?;
-            queries::seqs(conn, &who)
-        })
-        .await
-        .map_err(|e| e.reply())?;
-    let subscription = context.hub.subscribe(user, newest);
-    context
-        .hub
-        .push_everyone(&presence_push(user, Presence::Online));
-    Ok((
-        Session {
-            user: user.clone(),
-            token_hash,
-            hub_id: subscription.id,
-            sent_up_to: acked,
-            ended: Some(ended),
-        },
-        subscription,
-    ))
-}
-
-/// Leaves the hub; the user's last session going marks them offline.
-async fn end_session(context: &Arc<Context>, session: &Session) {
-    if context.hub.unsubscribe(&session.user, session.hub_id) {
-        let user = session.user.clone();
-        if let Err(err) = context
-            .store
-            .write(move |conn| queries::set_presence(conn, &user, Presence::Offline))
-            .await
-        {
-            tracing::warn!(%err, "could not record the user as offline");
-        }
-        context
-            .hub
-            .push_everyone(&presence_push(&session.user, Presence::Offline));
-    }
-}
-
-fn presence_push(user: &UserId, presence: Presence) -> Push {
-    Push::Presence {
-        presence: PresenceChange {
-            user: user.clone(),
-            presence,
-        },
-    }
-}
-
-/// Pushes every stored message after `sent_up_to`, oldest first.
+/// Pushes every stored message after `sent_up_to`, oldest first, one write
+/// per page read.
 async fn push_new_messages(
     context: &Arc<Context>,
-    socket: &mut WebSocket,
-    session: &mut Session,
-) -> Result<(), ()> {
+    connection: &mut Connection,
+    live: &mut Live,
+) -> Result<(), Closed> {
     loop {
-        let user = session.user.clone();
-        let since = session.sent_up_to;
+        let user = live.user.clone();
+        let since = live.sent_up_to;
         let offset = context.utc_offset_minutes;
         let (messages, more) = context
             .store
             .read(move |conn| queries::inbox_after(conn, &user, since, PUSH_PAGE, offset))
             .await
-            .map_err(|err| tracing::warn!(%err, "could not read messages to push"))?;
+            .map_err(|err| {
+                tracing::warn!(%err, "could not read messages to push");
+                Closed
+            })?;
         for message in messages {
-            let seq = message.seq.unwrap_or(session.sent_up_to);
-            let frame = push_frame(&Push::Message(Box::new(message)));
-            socket
-                .send(WsMessage::Text(frame.into()))
-                .await
-                .map_err(|_| ())?;
-            session.sent_up_to = seq;
+            let seq = message.seq.unwrap_or(live.sent_up_to);
+            connection
+                .feed(push_frame(&Push::Message(Box::new(message))))
+                .await?;
+            live.sent_up_to = seq;
         }
+        connection.flush().await?;
         if !more {
             return Ok(());
         }
     }
 }
 
-fn push_frame(push: &Push) -> String {
+pub(super) fn push_frame(push: &Push) -> String {
     Frame::encode(Encoding::Base64, push).unwrap_or_default()
 }

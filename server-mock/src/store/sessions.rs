@@ -193,3 +193,26 @@ pub fn revocations_after(conn: &Connection, after: i64) -> Result<Vec<Revocation
     }
     Ok(found)
 }
+
+/// Records a new session under the hash of its token.
+pub fn create_session(
+    conn: &Connection,
+    token_hash: &[u8],
+    user: &UserId,
+    ts: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO sessions (token_hash, user, created_ts) VALUES (?1, ?2, ?3)",
+        params![token_hash, user.as_str(), ts],
+    )?;
+    Ok(())
+}
+
+/// Revokes one session.
+pub fn revoke_session(conn: &Connection, token_hash: &[u8]) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE sessions SET revoked = 1 WHERE token_hash = ?1",
+        [token_hash],
+    )?;
+    Ok(())
+}

@@ -3,9 +3,7 @@
 //! timeout, and the Origin check. Each server here runs with tiny limits so
 //! the tests are quick.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use futures_util::{SinkExt, StreamExt};
 use penpen_core::packets::login::{Login, LoginReply, Logout, Push, Resume};
 use penpen_core::packets::message::{MessageType, SendAck, SendText};

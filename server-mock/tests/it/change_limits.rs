@@ -2,9 +2,7 @@
 //! (60888) and presence and signature changes (33888, 31888) get state 35
 //! with a reason beyond their allowance.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use penpen_core::packets::Done;
 use penpen_core::packets::groups::{GroupCreate, GroupCreated, Members};
 use penpen_core::packets::profile::{Presence, PresenceUpdate, SignatureUpdate};

@@ -2,9 +2,7 @@
 //! certificate logs in over wss://, sends a message and fetches a file over
 //! https://; a plain ws:// client fails cleanly.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use futures_util::{SinkExt, StreamExt};
 use penpen_core::packets::login::LoginReply;
 use penpen_core::packets::message::{MessageType, SendAck, SendFile, SendText};

@@ -2,9 +2,7 @@
 //! are sending, restarted on the same data, and every acknowledged message is
 //! then delivered exactly once, with no duplicates after the clients retry.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use penpen_core::packets::login::{Login, LoginReply};
 use penpen_core::packets::message::{MessageType, SendAck, SendText};
 use penpen_core::packets::sync::{CatchUp, MessagePage};

@@ -1,8 +1,6 @@
 //! Login, the live stream, text messages and sync, against a real server.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use penpen_core::packets::Done;
 use penpen_core::packets::directory::{Directory, DirectoryQuery};
 use penpen_core::packets::groups::{Groups, GroupsQuery};

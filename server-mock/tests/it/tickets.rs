@@ -2,9 +2,7 @@
 //! the session token: a copied URL stops working after its expiry, opens only
 //! its own file, only for a user who may see it, and only while the session lives.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use penpen_core::packets::Done;
 use penpen_core::packets::login::Logout;
 use penpen_core::packets::message::{MessageType, SendAck, SendFile};

@@ -2,9 +2,7 @@
 //! for: a server started plainly, as in production, has no such accounts and
 //! never prints the password.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use penpen_core::packets::login::{Login, LoginReply};
 use penpen_core::{Service, State, digest};
 use penpen_server_mock::{PortPlan, RunningServer, ServerConfig};

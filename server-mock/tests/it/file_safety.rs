@@ -2,9 +2,7 @@
 //! swept at start, decompression bombs and recordings longer than they say
 //! are refused with nothing stored.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use penpen_core::packets::message::{MessageType, SendAck, SendFile};
 use penpen_core::{ClientMsgId, ErrorReply, Peer, Service, State};
 use std::collections::BTreeSet;

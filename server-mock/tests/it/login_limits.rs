@@ -2,9 +2,7 @@
 //! lockouts are per (account, address), the Argon2 queue is bounded ("busy",
 //! 52), and an unknown account costs as much time as a known one.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use futures_util::{SinkExt, StreamExt};
 use penpen_core::packets::Done;
 use penpen_core::packets::login::{Login, LoginReply};

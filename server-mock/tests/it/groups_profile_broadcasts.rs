@@ -1,8 +1,6 @@
 //! Discussion groups, profile changes and broadcasts, against a real server.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use penpen_core::packets::Done;
 use penpen_core::packets::broadcast::{
     BroadcastAck, BroadcastKind, BroadcastPage, BroadcastQuery, SendBroadcast,

@@ -2,9 +2,7 @@
 //! logout, a password change (for the other sessions), the admin commands run
 //! from another process, and the session limits (idle and absolute).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use futures_util::StreamExt;
 use penpen_core::packets::Done;
 use penpen_core::packets::login::{LoginReply, Logout, Push, Resume};

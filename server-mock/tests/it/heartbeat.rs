@@ -1,9 +1,7 @@
 //! 20888 answers the client's heartbeat with the same frame, before and
 //! after login, and the stream carries on as before.
 
-mod common;
-
-use common::{Client, LI, PASSWORD, WANG, log_in, start, user};
+use crate::common::{Client, LI, PASSWORD, WANG, log_in, start, user};
 use penpen_core::packets::login::{Heartbeat, Login, LoginReply};
 use penpen_core::{Service, digest};
 use std::time::Duration;

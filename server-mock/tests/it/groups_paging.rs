@@ -2,9 +2,7 @@
 //! following `next`, and the protocol document's bare request still works
 //! (the first page, with `more`).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use penpen_core::packets::groups::{GroupCreate, GroupCreated, Groups, GroupsQuery, Members};
 use penpen_core::{ErrorReply, GroupId, Service, State};
 use penpen_server_mock::{PortPlan, RunningServer, ServerConfig};

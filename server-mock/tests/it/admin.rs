@@ -1,8 +1,6 @@
 //! The admin subcommand provisions accounts that can then log in.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use penpen_core::packets::directory::{Directory, DirectoryQuery};
 use penpen_core::packets::login::{Login, LoginReply};
 use penpen_core::{Service, State, digest};

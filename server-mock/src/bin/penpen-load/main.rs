@@ -16,10 +16,23 @@
 //!   peak memory (VmHWM). The server keeps its production limits except the
 //!   per-address cap, since every connection comes from 127.0.0.1.
 //!
+//! - `baseline`: in one run, on the same cores, a bare WebSocket echo server
+//!   driven like `send` (same connections, window and frame), penpen's `send`
+//!   as fast as acks allow, and a bare SQLite group-commit insert loop at
+//!   `synchronous=FULL`; reports penpen's msg/s as a fraction of the echo
+//!   server's frames/s divided by penpen's frames per message, and of the
+//!   insert loop's rows/s.
+//! - `storm`: holds `--sessions` live sessions, restarts the server, and lets
+//!   every one resume with the web client's reconnect jitter; reports how long
+//!   until all are live again.
+//!
 //! Run it through `scripts/bench.sh`, which builds with optimisations and raises
 //! the open-file limit.
 
 #![allow(clippy::print_stdout)]
+
+mod baseline;
+mod storm;
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
@@ -70,6 +83,21 @@ enum Scenario {
         #[arg(long, default_value_t = 1)]
         window: usize,
     },
+    /// penpen's throughput next to a bare echo server and a bare insert loop.
+    Baseline {
+        /// How long each of the three runs, in seconds.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Frames (messages, rows) in flight per user.
+        #[arg(long, default_value_t = 16)]
+        window: usize,
+    },
+    /// Restart the server under live sessions and time their resumes.
+    Storm {
+        /// How many live sessions resume after the restart.
+        #[arg(long, default_value_t = 10_000)]
+        sessions: usize,
+    },
     /// Hold idle live sessions and measure the server's memory.
     Idle {
         /// How many live sessions to hold.
@@ -95,13 +123,21 @@ async fn main() -> anyhow::Result<()> {
     let server_args: Vec<String> = match &args.scenario {
         // Every connection comes from 127.0.0.1 and these scenarios share
         // tokens widely: lift the per-address and per-token caps.
-        Scenario::Send { .. } | Scenario::Idle { .. } => [
+        Scenario::Send { .. }
+        | Scenario::Idle { .. }
+        | Scenario::Baseline { .. }
+        | Scenario::Storm { .. } => [
             "--max-connections",
             &many,
             "--max-connections-per-address",
             &many,
             "--max-sockets-per-token",
             &many,
+            // The live streams are read only once every user is logged in,
+            // which takes over a minute for 1,000 users on a busy machine:
+            // the server's pings must not find them silent meanwhile.
+            "--heartbeat",
+            "600",
         ]
         .map(str::to_owned)
         .to_vec(),
@@ -112,21 +148,26 @@ async fn main() -> anyhow::Result<()> {
             frame_bytes.to_string(),
         ],
     };
-    let server = ServerProcess::start(args.users, args.port_offset, &server_args).await?;
+    let mut server = ServerProcess::start(args.users, args.port_offset, &server_args).await?;
     let outcome = match args.scenario {
         Scenario::Send {
             seconds,
             rate,
             window,
-        } => {
-            send_scenario(
-                &server,
-                args.users,
-                Duration::from_secs(seconds),
-                rate,
-                window,
-            )
-            .await
+        } => send_scenario(
+            &server,
+            args.users,
+            Duration::from_secs(seconds),
+            rate,
+            window,
+        )
+        .await
+        .map(drop),
+        Scenario::Baseline { seconds, window } => {
+            baseline_scenario(&server, args.users, Duration::from_secs(seconds), window).await
+        }
+        Scenario::Storm { sessions } => {
+            storm::storm_scenario(&mut server, args.users, sessions).await
         }
         Scenario::Idle { sessions } => idle_scenario(&server, args.users, sessions).await,
         Scenario::Preauth {
@@ -146,7 +187,9 @@ fn account(index: usize) -> UserId {
 struct ServerProcess {
     child: tokio::process::Child,
     offset: u16,
-    _data: tempfile::TempDir,
+    binary: std::path::PathBuf,
+    args: Vec<String>,
+    data: tempfile::TempDir,
 }
 
 impl ServerProcess {
@@ -186,40 +229,40 @@ impl ServerProcess {
             started.elapsed().as_secs_f64()
         );
 
-        let child = tokio::process::Command::new(&binary)
-            .arg("--data")
-            .arg(data.path())
-            .arg("--port-offset")
-            .arg(offset.to_string())
-            .args(server_args)
-            .env("RUST_LOG", "warn")
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| format!("cannot start {}", binary.display()))?;
-        let server = ServerProcess {
+        let child = spawn_server(&binary, data.path(), offset, server_args)?;
+        let mut server = ServerProcess {
             child,
             offset,
-            _data: data,
+            binary,
+            args: server_args.to_vec(),
+            data,
         };
-        let mut server = server;
-        for _ in 0..200 {
-            if let Ok(Some(status)) = server.child.try_wait() {
+        server.wait_listening().await?;
+        Ok(server)
+    }
+
+    /// Kills the server (as a crash or a restart would end it) and starts it
+    /// again on the same data; returns once it listens.
+    async fn restart(&mut self) -> anyhow::Result<()> {
+        let _ = self.child.kill().await;
+        self.child = spawn_server(&self.binary, self.data.path(), self.offset, &self.args)?;
+        self.wait_listening().await
+    }
+
+    async fn wait_listening(&mut self) -> anyhow::Result<()> {
+        let offset = self.offset;
+        for _ in 0..400 {
+            if let Ok(Some(status)) = self.child.try_wait() {
                 bail!(
                     "the server exited at start ({status}); is port offset {offset} taken? try --port-offset"
                 );
             }
-            if TcpStream::connect(server.addr(Service::Login))
-                .await
-                .is_ok()
-            {
-                return Ok(server);
+            if TcpStream::connect(self.addr(Service::Login)).await.is_ok() {
+                return Ok(());
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        bail!(
-            "the server did not listen on {}",
-            server.addr(Service::Login)
-        )
+        bail!("the server did not listen on {}", self.addr(Service::Login))
     }
 
     fn addr(&self, service: Service) -> SocketAddr {
@@ -250,6 +293,24 @@ impl ServerProcess {
     async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
+}
+
+fn spawn_server(
+    binary: &std::path::Path,
+    data: &std::path::Path,
+    offset: u16,
+    server_args: &[String],
+) -> anyhow::Result<tokio::process::Child> {
+    tokio::process::Command::new(binary)
+        .arg("--data")
+        .arg(data)
+        .arg("--port-offset")
+        .arg(offset.to_string())
+        .args(server_args)
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start {}", binary.display()))
 }
 
 async fn connect(addr: SocketAddr, token: Option<&str>) -> anyhow::Result<Socket> {
@@ -341,6 +402,19 @@ struct Stats {
     received: Mutex<HashMap<String, u32>>,
     latencies_us: Mutex<Vec<u64>>,
     acks: AtomicU64,
+    /// Frames the clients sent and received for the messages (sends, send
+    /// acks, pushes, stream acks): what one message costs on the wire.
+    frames: AtomicU64,
+}
+
+/// What a `send` run measured.
+pub(crate) struct SendOutcome {
+    /// Durable acknowledged messages per second while sending.
+    pub(crate) per_second: f64,
+    /// Frames on the wire per acknowledged message.
+    pub(crate) frames_per_message: f64,
+    /// Sender-to-recipient latency p99, in milliseconds.
+    pub(crate) p99_ms: f64,
 }
 
 async fn send_scenario(
@@ -349,7 +423,7 @@ async fn send_scenario(
     duration: Duration,
     rate: Option<u64>,
     window: usize,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<SendOutcome> {
     if users < 2 {
         bail!("send needs at least 2 users");
     }
@@ -371,6 +445,7 @@ async fn send_scenario(
                 let Ok(Push::Message(message)) = serde_json::from_str::<Push>(&payload) else {
                     continue;
                 };
+                stats.frames.fetch_add(1, Ordering::Relaxed);
                 newest = message.seq.unwrap_or(newest).max(newest);
                 if message.from != Sender::User(me.clone())
                     && let Some(cid) = &message.cid
@@ -393,6 +468,7 @@ async fn send_scenario(
                 unacked += 1;
                 if unacked >= 64 {
                     unacked = 0;
+                    stats.frames.fetch_add(1, Ordering::Relaxed);
                     let _ = send_packet(&mut stream, &StreamAck { ack: newest }).await;
                 }
             }
@@ -439,6 +515,7 @@ async fn send_scenario(
                 let WsMessage::Text(text) = message else {
                     continue;
                 };
+                ack_stats.frames.fetch_add(1, Ordering::Relaxed);
                 let Ok(frame) = Frame::decode(text.as_str()) else {
                     continue;
                 };
@@ -473,13 +550,14 @@ async fn send_scenario(
                     from: from.clone(),
                     to: to.clone(),
                     kind: MessageType::Text,
-                    content: "压测消息：一条典型长度的中文文本消息 🐧".into(),
+                    content: CONTENT.into(),
                     cid: Some(ClientMsgId::parse(&cid).expect("valid cid")),
                 };
                 stats.sent_at.lock().await.insert(cid, Instant::now());
                 let Ok(frame) = Frame::encode(Encoding::Base64, &send) else {
                     break;
                 };
+                stats.frames.fetch_add(1, Ordering::Relaxed);
                 if sink.send(WsMessage::text(frame)).await.is_err() {
                     break;
                 }
@@ -555,6 +633,64 @@ async fn send_scenario(
             "{lost} acknowledged messages were not delivered and {duplicated} were delivered twice"
         );
     }
+    let frames_per_message =
+        stats.frames.load(Ordering::Relaxed) as f64 / (acked.len().max(1)) as f64;
+    println!("  frames on the wire per message: {frames_per_message:.3}");
+    Ok(SendOutcome {
+        per_second: acked_during as f64 / sending_time.as_secs_f64(),
+        frames_per_message,
+        p99_ms: percentile(0.99),
+    })
+}
+
+/// The text every sender sends (a typical Chinese message).
+const CONTENT: &str = "压测消息：一条典型长度的中文文本消息 🐧";
+
+async fn baseline_scenario(
+    server: &ServerProcess,
+    users: usize,
+    duration: Duration,
+    window: usize,
+) -> anyhow::Result<()> {
+    // The frame penpen's senders send, so the echo server moves the same bytes.
+    let frame = Frame::encode(
+        Encoding::Base64,
+        &SendText {
+            from: account(0),
+            to: Peer::User(account(1)),
+            kind: MessageType::Text,
+            content: CONTENT.into(),
+            cid: Some(ClientMsgId::parse("u0-1000000").expect("valid cid")),
+        },
+    )?;
+    println!(
+        "=== bare WebSocket echo: {users} connections, window {window}, {} byte frames",
+        frame.len()
+    );
+    let echo = baseline::echo_frames_per_second(users, window, duration, frame).await?;
+    println!("  {echo:.0} frames/s (read + written)");
+    println!("=== penpen: {users} users, window {window}");
+    let penpen = send_scenario(server, users, duration, None, window).await?;
+    println!(
+        "=== bare SQLite group-commit inserts: {} writers, synchronous=FULL",
+        users * window
+    );
+    let rows = baseline::insert_rows_per_second(users * window, duration, CONTENT).await?;
+    println!("  {rows:.0} messages/s (a message row and two inbox rows each)");
+    let limit = echo / penpen.frames_per_message;
+    println!(
+        "baseline: penpen {:.0} durable msg/s at {:.2} frames/msg (p99 {:.1} ms)",
+        penpen.per_second, penpen.frames_per_message, penpen.p99_ms
+    );
+    println!(
+        "  echo limit {echo:.0} frames/s / {:.2} = {limit:.0} msg/s: penpen at {:.0}%",
+        penpen.frames_per_message,
+        100.0 * penpen.per_second / limit
+    );
+    println!(
+        "  insert loop {rows:.0} msg/s: penpen at {:.0}%",
+        100.0 * penpen.per_second / rows
+    );
     Ok(())
 }
 

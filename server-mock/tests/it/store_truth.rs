@@ -3,9 +3,7 @@
 //! once. SQLite then rolls whole batches back by itself; afterwards every
 //! acknowledged message is on disk and no message answered "failed" is.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use penpen_core::packets::message::{MessageType, SendAck, SendText};
 use penpen_core::{ClientMsgId, ErrorReply, Peer, Service, State};
 use penpen_server_mock::{PortPlan, RunningServer, ServerConfig};

@@ -1,9 +1,7 @@
 //! Images and voice: sniffed, stored under the server's names, served only to
 //! those who may see them.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use penpen_core::packets::message::{MessageType, SendAck, SendFile};
 use penpen_core::{ClientMsgId, Peer, Service, State};
 use std::net::SocketAddr;

@@ -1,0 +1,273 @@
+//! Messages: storing with per-recipient seqs, the inbox, history, acks.
+
+use super::directory::user_exists;
+use super::groups::{Membership, group_exists, membership};
+use super::user_id;
+use crate::store::StoreError;
+use penpen_core::packets::message::{Message, MessageType, Sender};
+use penpen_core::{ClientMsgId, MessageId, Peer, Seq, State, UserId, time};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// A message to store.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    /// Who wrote it.
+    pub sender: Sender,
+    /// Where it goes.
+    pub to: Peer,
+    /// What it is.
+    pub kind: MessageType,
+    /// Its decoded content.
+    pub content: String,
+    /// Voice length.
+    pub duration: Option<u32>,
+    /// The sender's id for it.
+    pub cid: Option<ClientMsgId>,
+    /// When it is stored.
+    pub ts: i64,
+}
+
+/// A stored message and the seq each recipient got it under.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    /// The message's id.
+    pub id: MessageId,
+    /// When it was stored (the first time, for a repeated cid).
+    pub ts: i64,
+    /// Each recipient's seq, the sender's included.
+    pub seqs: Vec<(UserId, Seq)>,
+    /// Whether this cid had been stored before (nothing new was written).
+    pub repeated: bool,
+}
+
+impl Stored {
+    /// The seq `user` received the message under.
+    pub fn seq_of(&self, user: &UserId) -> Seq {
+        self.seqs
+            .iter()
+            .find(|(u, _)| u == user)
+            .map(|(_, seq)| *seq)
+            .unwrap_or_default()
+    }
+}
+
+/// The conversation key of a message: the group, or the pair of users.
+pub fn conversation_key(from: &Sender, to: &Peer) -> String {
+    match (to, from) {
+        (Peer::Group(gid), _) => format!("g:{gid}"),
+        (Peer::User(to), Sender::User(from)) => {
+            let (a, b) = if from <= to { (from, to) } else { (to, from) };
+            format!("u:{a}:{b}")
+        }
+        (Peer::User(to), Sender::System) => format!("u:{to}:{to}"),
+    }
+}
+
+/// Stores a message and gives it the next seq of every recipient. A repeated
+/// (sender, cid) returns the first one and writes nothing.
+pub fn store_message(
+    conn: &Connection,
+    message: &NewMessage,
+    recipients: &[UserId],
+) -> Result<Stored, StoreError> {
+    let sender_text = match &message.sender {
+        Sender::System => "0".to_owned(),
+        Sender::User(user) => user.to_string(),
+    };
+    if let Some(cid) = &message.cid {
+        let existing: Option<(i64, i64)> = conn
+            .prepare_cached("SELECT id, ts FROM messages WHERE sender = ?1 AND cid = ?2")?
+            .query_row(params![sender_text, cid.as_str()], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?;
+        if let Some((id, ts)) = existing {
+            let mut statement =
+                conn.prepare_cached("SELECT user, seq FROM inbox WHERE message_id = ?1")?;
+            let seqs = statement
+                .query_map([id], |row| {
+                    Ok((user_id(row.get(0)?)?, Seq(row.get::<_, i64>(1)? as u64)))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok(Stored {
+                id: MessageId(id as u64),
+                ts,
+                seqs,
+                repeated: true,
+            });
+        }
+    }
+    conn.prepare_cached(
+        "INSERT INTO messages (sender, target, conversation, type, content, duration, cid, ts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        sender_text,
+        message.to.to_string(),
+        conversation_key(&message.sender, &message.to),
+        message.kind.code(),
+        message.content,
+        message.duration,
+        message.cid.as_ref().map(ClientMsgId::as_str),
+        message.ts
+    ])?;
+    let id = conn.last_insert_rowid();
+    let mut seqs = Vec::with_capacity(recipients.len());
+    for user in recipients {
+        let seq: i64 = conn
+            .prepare_cached(
+                "UPDATE mailboxes SET last_seq = last_seq + 1 WHERE user = ?1 RETURNING last_seq",
+            )?
+            .query_row([user.as_str()], |row| row.get(0))?;
+        conn.prepare_cached("INSERT INTO inbox (user, seq, message_id) VALUES (?1, ?2, ?3)")?
+            .execute(params![user.as_str(), seq, id])?;
+        seqs.push((user.clone(), Seq(seq as u64)));
+    }
+    Ok(Stored {
+        id: MessageId(id as u64),
+        ts: message.ts,
+        seqs,
+        repeated: false,
+    })
+}
+
+const MESSAGE_COLUMNS: &str =
+    "m.id, m.sender, m.target, m.type, m.content, m.duration, m.cid, m.ts";
+
+fn message_row(
+    row: &rusqlite::Row<'_>,
+    seq: Option<Seq>,
+    utc_offset_minutes: i32,
+) -> rusqlite::Result<Message> {
+    let bad = |e: penpen_core::IdError| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    };
+    let sender: String = row.get(1)?;
+    let target: String = row.get(2)?;
+    let ts: i64 = row.get(7)?;
+    let cid: Option<String> = row.get(6)?;
+    Ok(Message {
+        id: MessageId(row.get::<_, i64>(0)? as u64),
+        from: if sender == "0" {
+            Sender::System
+        } else {
+            Sender::User(UserId::parse(&sender).map_err(bad)?)
+        },
+        to: Peer::parse(&target).map_err(bad)?,
+        kind: MessageType::from_code(row.get(3)?),
+        content: row.get(4)?,
+        duration: row.get(5)?,
+        cid: cid
+            .map(|c| ClientMsgId::parse(&c))
+            .transpose()
+            .map_err(bad)?,
+        time: time::format_time(ts, utc_offset_minutes),
+        ts,
+        seq,
+    })
+}
+
+/// The user's messages after `since`, oldest first, and whether more follow.
+pub fn inbox_after(
+    conn: &Connection,
+    user: &UserId,
+    since: Seq,
+    limit: u32,
+    utc_offset_minutes: i32,
+) -> Result<(Vec<Message>, bool), StoreError> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS}, i.seq FROM inbox i JOIN messages m ON m.id = i.message_id
+         WHERE i.user = ?1 AND i.seq > ?2 ORDER BY i.seq LIMIT ?3"
+    );
+    let mut statement = conn.prepare_cached(&sql)?;
+    let mut messages = statement
+        .query_map(
+            params![user.as_str(), since.0 as i64, i64::from(limit) + 1],
+            |row| {
+                let seq = Seq(row.get::<_, i64>(8)? as u64);
+                message_row(row, Some(seq), utc_offset_minutes)
+            },
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    let more = messages.len() > limit as usize;
+    messages.truncate(limit as usize);
+    Ok((messages, more))
+}
+
+/// A page of a conversation's history as `user` may see it, oldest first.
+pub fn history(
+    conn: &Connection,
+    user: &UserId,
+    target: &Peer,
+    before: Option<MessageId>,
+    limit: u32,
+    utc_offset_minutes: i32,
+) -> Result<(Vec<Message>, bool), StoreError> {
+    // A group's history is visible to members, and to former members up to when they left.
+    let mut visible_up_to = i64::MAX;
+    if let Peer::Group(gid) = target {
+        match membership(conn, *gid, user)? {
+            Some(Membership::Current) => {}
+            Some(Membership::Left(last)) => visible_up_to = last.0 as i64,
+            None => {
+                return Err(if group_exists(conn, *gid)? {
+                    StoreError::refused(
+                        State::NOT_A_MEMBER,
+                        format!("{user} is not a member of group {gid}"),
+                    )
+                } else {
+                    StoreError::refused(State::UNKNOWN_GROUP, format!("group {gid} does not exist"))
+                });
+            }
+        }
+    } else if let Peer::User(other) = target
+        && !user_exists(conn, other)?
+    {
+        return Err(StoreError::refused(
+            State::UNKNOWN_USER,
+            format!("user {other} does not exist"),
+        ));
+    }
+    let key = conversation_key(&Sender::User(user.clone()), target);
+    let upper = before
+        .map(|b| b.0 as i64)
+        .unwrap_or(i64::MAX)
+        .min(visible_up_to.saturating_add(1));
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS}, (SELECT seq FROM inbox WHERE message_id = m.id AND user = ?4)
+         FROM messages m WHERE m.conversation = ?1 AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3"
+    );
+    let mut statement = conn.prepare_cached(&sql)?;
+    let mut messages = statement
+        .query_map(
+            params![key, upper, i64::from(limit) + 1, user.as_str()],
+            |row| {
+                let seq: Option<i64> = row.get(8)?;
+                message_row(row, seq.map(|s| Seq(s as u64)), utc_offset_minutes)
+            },
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    let more = messages.len() > limit as usize;
+    messages.truncate(limit as usize);
+    messages.reverse();
+    Ok((messages, more))
+}
+
+/// Records that `user` has everything up to `seq` (never beyond what exists, never backwards).
+pub fn ack(conn: &Connection, user: &UserId, seq: Seq) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE mailboxes SET acked_seq = MAX(acked_seq, MIN(?2, last_seq)) WHERE user = ?1",
+    )?
+    .execute(params![user.as_str(), seq.0.min(i64::MAX as u64) as i64])?;
+    Ok(())
+}
+
+/// The user's newest seq and the highest one they acknowledged.
+pub fn seqs(conn: &Connection, user: &UserId) -> Result<(Seq, Seq), StoreError> {
+    let (last, acked): (i64, i64) = conn.query_row(
+        "SELECT last_seq, acked_seq FROM mailboxes WHERE user = ?1",
+        [user.as_str()],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    Ok((Seq(last as u64), Seq(acked as u64)))
+}

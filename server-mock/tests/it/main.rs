@@ -1,0 +1,23 @@
+//! The server's integration tests, one binary (one link on a 2-core machine
+//! instead of one per file): each module speaks real frames to a real server.
+
+mod common;
+
+mod admin;
+mod change_limits;
+mod crash;
+mod delivery;
+mod demo_flag;
+mod file_safety;
+mod files;
+mod groups_paging;
+mod groups_profile_broadcasts;
+mod handshake;
+mod heartbeat;
+mod limits;
+mod login_limits;
+mod revocation;
+mod services;
+mod store_truth;
+mod tickets;
+mod tls;
