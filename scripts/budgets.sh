@@ -16,9 +16,13 @@ raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
 budget=307200
 echo "release wasm: $raw bytes raw, $gz bytes gzip -9 (budget $budget gzip)"
+# The timing budgets are measured even when the size is over: one run
+# reports every figure, and the script fails if any budget was missed.
+failed=0
 if [ "$gz" -gt "$budget" ]; then
   echo "budgets: the release wasm is $gz bytes gzip -9, over the $budget-byte budget" >&2
-  exit 1
+  failed=1
 fi
 
-cargo run --locked -p penpen-e2e --bin penpen-budgets
+cargo run --locked -p penpen-e2e --bin penpen-budgets || failed=1
+exit "$failed"
