@@ -76,7 +76,10 @@ if wants wasm || wants wasm-firefox; then
   if [ -z "$started_server" ]; then
     echo "could not start penpen-server-mock on any port offset:" >&2; cat "$work/server.log" >&2; exit 1
   fi
-  # Read at compile time by web/tests/browser.rs.
+  # The runner's deadline covers the whole browser run of the one test binary
+  # (about a minute quiet, several on a busy 2-core machine); it only catches hangs.
+  export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-900}"
+  # Read at compile time by web/tests/it/browser.rs and driver.rs.
   export PENPEN_TEST_LOGIN_URL="ws://127.0.0.1:$((20888 + started_server))/"
   # wasm-bindgen-test-runner takes the first of GECKODRIVER, …, CHROMEDRIVER that
   # is set, so each layer unsets the other browser's driver.

@@ -1,4 +1,3 @@
-#![cfg(target_arch = "wasm32")]
 //! Runs in headless Chromium through wasm-bindgen-test-runner.
 //!
 //! The IndexedDB cache runs `penpen-core`'s cache conformance suite here, plus
@@ -15,15 +14,14 @@ use penpen_core::cache::{
 };
 use penpen_core::ids::{ClientMsgId, GroupId, MessageId, Peer, Seq};
 use penpen_core::packets::groups::{Group, Members};
-use penpen_core::packets::message::{Message, MessageType, Sender};
-use penpen_core::{ErrorReply, Frame, State, UserId};
+use penpen_core::packets::message::{Message, MessageType};
+use penpen_core::testing::user;
+use penpen_core::{ErrorReply, Frame, State};
 use penpen_web::cache::{self, IndexedDbCache};
 use penpen_web::socket;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 struct SyncPosition {
@@ -54,27 +52,9 @@ fn fresh_name(what: &str) -> String {
     format!("penpen-test-{what}-{}", js_sys::Math::random())
 }
 
-fn user(n: u64) -> UserId {
-    UserId::parse(&format!("{}", 13_800_000_000 + n)).expect("an 11-digit id")
-}
-
+/// A text from user 2 (the colleague in these tests).
 fn message(id: u64, to: Peer, text: &str) -> Message {
-    Message {
-        from: Sender::User(user(2)),
-        kind: if to.group().is_some() {
-            MessageType::GroupText
-        } else {
-            MessageType::Text
-        },
-        to,
-        content: text.to_owned(),
-        time: "2026-11-26 10:00:00".into(),
-        ts: 1_795_000_000_000 + id as i64,
-        id: MessageId(id),
-        seq: Some(Seq(id)),
-        cid: None,
-        duration: None,
-    }
+    penpen_core::testing::message(id, 2, to, text)
 }
 
 /// A batch touching every store: the sync position, a conversation with its

@@ -1,4 +1,3 @@
-#![cfg(target_arch = "wasm32")]
 //! The socket layer and the sync driver in headless Chromium against a real
 //! `penpen-server-mock` (its login URL comes at build time in
 //! `PENPEN_TEST_LOGIN_URL`; scripts/test.sh starts the server and sets it).
@@ -13,8 +12,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen_test::*;
 use yew::Callback;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 /// The test server, from the login URL `ws://127.0.0.1:PORT/`.
 fn test_server() -> ServerAddress {

@@ -1,20 +1,13 @@
-#![cfg(target_arch = "wasm32")]
 //! The login screen in headless Chromium: the server it logs in to is in
 //! view, and a server that a link proposes is shown with its host and used
 //! only once the user accepts it.
 
+use crate::dom::{click, exists, js};
 use penpen_web::config::ServerAddress;
 use penpen_web::i18n::Lang;
 use penpen_web::login::{LoginProps, LoginScreen};
-use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 use yew::prelude::*;
-
-wasm_bindgen_test_configure!(run_in_browser);
-
-fn js(code: &str) -> JsValue {
-    js_sys::eval(code).unwrap_or_else(|err| panic!("{code}: {err:?}"))
-}
 
 fn text(css: &str) -> String {
     js(&format!(
@@ -22,14 +15,6 @@ fn text(css: &str) -> String {
     ))
     .as_string()
     .unwrap_or_default()
-}
-
-fn exists(css: &str) -> bool {
-    js(&format!("document.querySelector('{css}') !== null")) == JsValue::TRUE
-}
-
-fn click(css: &str) {
-    js(&format!("document.querySelector('{css}').click()"));
 }
 
 async fn settle() {

@@ -1,8 +1,8 @@
-#![cfg(target_arch = "wasm32")]
 //! The chat screens in headless Chromium, over a fake driver: the state is
 //! set up by hand, updates are dispatched as the driver would, and the
 //! commands the screens send are recorded. No server, no cache.
 
+use crate::dom::{click, exists, js};
 use penpen_core::cache::{
     AccountMeta, Conversation, OutboxEntry, OutboxFile, OutboxState, Preview,
 };
@@ -20,11 +20,8 @@ use penpen_web::state::{
 use penpen_web::ui::Main;
 use std::cell::RefCell;
 use std::rc::Rc;
-use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 use yew::prelude::*;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 /// 2026-11-27 12:00 UTC: the history's clock (the screens read the real one).
 const BASE_TS: i64 = 1_795_752_000_000;
@@ -111,7 +108,7 @@ async fn mount(state: AppState) -> Mounted {
     if document.get_element_by_id("penpen-style").is_none() {
         let style = document.create_element("style").expect("a style element");
         style.set_id("penpen-style");
-        style.set_text_content(Some(include_str!("../style.css")));
+        style.set_text_content(Some(include_str!("../../style.css")));
         document
             .head()
             .expect("a head")
@@ -174,10 +171,6 @@ async fn until(what: &str, holds: impl Fn() -> bool) {
     panic!("{what}: not within 3 s");
 }
 
-fn js(code: &str) -> JsValue {
-    js_sys::eval(code).unwrap_or_else(|err| panic!("{code}: {err:?}"))
-}
-
 fn number(code: &str) -> f64 {
     js(code)
         .as_f64()
@@ -192,10 +185,6 @@ fn text(code: &str) -> String {
 
 fn count(css: &str) -> usize {
     number(&format!("document.querySelectorAll('{css}').length")) as usize
-}
-
-fn exists(css: &str) -> bool {
-    count(css) > 0
 }
 
 const SCROLLER: &str = "document.querySelector('#chat .chat__messages')";
@@ -678,10 +667,6 @@ fn fill(css: &str, value: &str) {
     ));
 }
 
-fn click(css: &str) {
-    js(&format!("document.querySelector('{css}').click()"));
-}
-
 /// The operations the screens asked for, with the callbacks that answer them.
 fn operations(driver: &Driver) -> Vec<(Operation, Callback<OperationResult>)> {
     driver
@@ -844,7 +829,7 @@ async fn a_group_the_user_left_is_readable_but_has_no_composer() {
 
 #[wasm_bindgen_test]
 async fn images_show_from_the_outbox_then_from_the_server_with_a_ticket() {
-    const PNG: &[u8] = include_bytes!("../../tests/fixtures/photo.png");
+    const PNG: &[u8] = include_bytes!("../../../tests/fixtures/photo.png");
     let mut state = opened(history(1..=2));
     state.files = Some(FileAccess {
         server: ServerAddress {
@@ -959,7 +944,7 @@ async fn the_upload_bar_follows_the_progress_ticks() {
             created_ts: BASE_TS + 10 * 60_000,
             state: OutboxState::Queued,
             file: Some(OutboxFile {
-                data: include_bytes!("../../tests/fixtures/photo.png").to_vec(),
+                data: include_bytes!("../../../tests/fixtures/photo.png").to_vec(),
                 mime: "image/png".into(),
                 duration: None,
             }),

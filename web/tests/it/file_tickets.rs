@@ -5,8 +5,6 @@ use penpen_core::tickets::{BUCKET_MS, Ticket, TicketKey};
 use penpen_web::files::{fresh, now_ms, renewed, ticket_url};
 use wasm_bindgen_test::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
-
 fn ticket_of(url: &str) -> Ticket {
     let (_, text) = url.split_once("?ticket=").expect("a ticket");
     Ticket::parse(text).expect("a well-formed ticket")
