@@ -153,6 +153,8 @@ pub async fn log_out(session: &Session) -> Result<(), SessionError> {
     let resume = encode(&Resume {
         user: session.user.clone(),
         token: session.token.clone(),
+        // Only to log out: nothing is to be pushed.
+        catch_up: true,
     })?;
     let logout = encode(&Logout { logout: true })?;
     let replies = exchange(server, vec![resume, logout]).await?;

@@ -43,6 +43,12 @@ pub struct Resume {
     pub user: UserId,
     /// The session token from [`LoginReply`].
     pub token: String,
+    /// The client catches up on 50888 itself after every resume, so the
+    /// stream need not push the messages it has not acknowledged: only what
+    /// is stored from now on. Absent (false): the backlog comes first, as
+    /// the document has it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub catch_up: bool,
 }
 
 impl Packet for Resume {

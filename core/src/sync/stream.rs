@@ -112,6 +112,9 @@ impl Stream {
             Credentials::Token { user, token } => encode(&Resume {
                 user: user.clone(),
                 token: token.clone(),
+                // Catch-up follows every login: the backlog on the stream
+                // would bring every missed message a second time.
+                catch_up: true,
             }),
         };
         self.state = StreamState::Authenticating { since: now };

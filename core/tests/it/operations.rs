@@ -14,7 +14,7 @@ use penpen_core::packets::groups::{
     Group, GroupCreate, GroupCreated, GroupMembersChange, GroupRename, GroupUpdated, Groups,
     Members, MembersAction,
 };
-use penpen_core::packets::login::{LoginReply, PresenceChange, Push, SignatureChange};
+use penpen_core::packets::login::{LoginReply, PresenceChange, Push, Resume, SignatureChange};
 use penpen_core::packets::message::{
     GroupMembersNotice, GroupRenamedNotice, Message, MessageType, SendAck, SendFile, Sender,
 };
@@ -1006,4 +1006,29 @@ fn a_group_the_user_was_removed_from_keeps_its_name_without_them() {
     assert_eq!(groups.len(), 1, "still known, for its history");
     assert_eq!(groups[0].name, "项目组");
     assert_eq!(groups[0].member.0, vec![user(2), user(3)]);
+}
+
+/// The engine catches up on 50888 after every login, so its resume asks the
+/// stream for new messages only, not the unacknowledged backlog a second time.
+#[test]
+fn a_resume_asks_the_stream_for_new_messages_only() {
+    let credentials = Credentials::Token {
+        user: user(1),
+        token: "t".into(),
+    };
+    let mut engine = Engine::new(credentials, Snapshot::default(), 7);
+    engine.handle_timeout(1_000);
+    while engine.poll_action().is_some() {}
+    engine.opened(Service::Login, 1_000);
+    let mut sent = Vec::new();
+    while let Some(action) = engine.poll_action() {
+        if let Action::Send(Service::Login, text) = action {
+            sent.push(text);
+        }
+    }
+    assert_eq!(sent.len(), 1, "one resume: {sent:?}");
+    let resume: Resume = Frame::decode(&sent[0])
+        .and_then(|f| f.packet())
+        .expect("a resume");
+    assert!(resume.catch_up, "{resume:?}");
 }

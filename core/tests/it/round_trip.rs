@@ -137,8 +137,8 @@ proptest! {
     }
 
     #[test]
-    fn resume_ack_logout(user in user(), token in "[0-9a-f]{64}", ack in any::<u64>()) {
-        survives(Resume { user, token })?;
+    fn resume_ack_logout(user in user(), token in "[0-9a-f]{64}", catch_up in any::<bool>(), ack in any::<u64>()) {
+        survives(Resume { user, token, catch_up })?;
         survives(StreamAck { ack: Seq(ack) })?;
         survives(Logout { logout: true })?;
     }

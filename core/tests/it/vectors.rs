@@ -114,8 +114,10 @@ vectors! {
     login_document_example: Login { user: user("12345678900"), password: "6512bd43d9caa6e02c990b0a82652dca".into() }
         => r#"{"user":"12345678900","password":"6512bd43d9caa6e02c990b0a82652dca"}"#,
         also [r#"{"user":12345678900,"password":"6512bd43d9caa6e02c990b0a82652dca"}"#];
-    resume: Resume { user: user("12345678900"), token: TOKEN.into() }
+    resume: Resume { user: user("12345678900"), token: TOKEN.into(), catch_up: false }
         => r#"{"user":"12345678900","token":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}"#;
+    resume_catching_up: Resume { user: user("12345678900"), token: TOKEN.into(), catch_up: true }
+        => r#"{"user":"12345678900","token":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","catch_up":true}"#;
     login_reply: LoginReply { state: State::SUCCESS, user: user("12345678900"), token: TOKEN.into(), name: "张三".into(), broadcaster: false }
         => r#"{"state":11,"user":"12345678900","token":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","name":"5byg5LiJ","broadcaster":false}"#;
     login_failed: ErrorReply::new(State::LOGIN_FAILED, "wrong account or password")

@@ -134,7 +134,9 @@ pub(super) async fn resume_session(
     ))
 }
 
-/// Joins the hub and marks the user online; the stream starts at their last ack.
+/// Joins the hub and marks the user online; the stream starts at their last
+/// ack, or, for a client that catches up on 50888 itself (`catch_up`), at the
+/// newest message stored now.
 ///
 /// A user already online on another connection is neither recorded nor
 /// announced again (the record and every contact say so already): after a
@@ -144,6 +146,7 @@ pub(super) async fn start_session(
     context: &Arc<Context>,
     user: &UserId,
     stored: SessionRow,
+    catch_up: bool,
 ) -> Result<Live, ErrorReply> {
     // Registered before anything else, so a revocation from now on is seen.
     let ended = context.revocations.register(&stored);
@@ -188,7 +191,7 @@ pub(super) async fn start_session(
         user: user.clone(),
         token_hash,
         hub_id: subscription.id,
-        sent_up_to: acked,
+        sent_up_to: if catch_up { newest } else { acked },
         newest: subscription.newest,
         pushes: subscription.pushes,
         deliveries: subscription.messages,

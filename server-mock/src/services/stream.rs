@@ -271,6 +271,7 @@ async fn handle(
         Err(err) => return After::Reply(reply_frame(encoding, Err(ErrorReply::from(&err)))),
     };
     let answer = |payload: super::Reply| reply_frame(encoding, payload);
+    let catch_up = matches!(&request, StreamRequest::Resume(resume) if resume.catch_up);
     let authenticated = match request {
         StreamRequest::Login(_) | StreamRequest::Resume(_) if live.is_some() => {
             return After::Reply(answer(Err(ErrorReply::new(
@@ -326,7 +327,7 @@ async fn handle(
         Ok((reply, stored))
     });
     let started = match authenticated {
-        Ok((reply, stored)) => start_session(context, &reply.user, stored)
+        Ok((reply, stored)) => start_session(context, &reply.user, stored, catch_up)
             .await
             .map(|started| (reply, started)),
         Err(err) => Err(err),

@@ -27,6 +27,7 @@ async fn a_message_sent_as_the_stream_resumes_is_pushed_at_once() {
                 .request::<_, LoginReply>(&Resume {
                     user: user(WANG),
                     token: reply.token.clone(),
+                    catch_up: false,
                 })
                 .await
                 .expect("the token resumes");

@@ -284,6 +284,7 @@ async fn sockets_per_token_are_capped() {
         &Resume {
             user: user(ZHANG),
             token: zhang.token.clone(),
+            catch_up: false,
         },
     )
     .await;

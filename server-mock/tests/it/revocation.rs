@@ -64,6 +64,7 @@ async fn resume(
         .request::<_, LoginReply>(&Resume {
             user: user(account),
             token: token.to_owned(),
+            catch_up: false,
         })
         .await
 }
@@ -84,6 +85,7 @@ async fn logout_closes_every_connection_of_the_token_on_every_port() {
         .request::<_, LoginReply>(&Resume {
             user: user(WANG),
             token: wang.token.clone(),
+            catch_up: false,
         })
         .await
         .expect("resumed");

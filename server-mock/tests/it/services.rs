@@ -238,6 +238,7 @@ async fn unacknowledged_messages_are_pushed_again_after_a_reconnect() {
         .request(&Resume {
             user: user(LIU),
             token: liu.token.clone(),
+            catch_up: false,
         })
         .await
         .expect("resumes");
@@ -259,12 +260,67 @@ async fn unacknowledged_messages_are_pushed_again_after_a_reconnect() {
         .request(&Resume {
             user: user(LIU),
             token: liu.token,
+            catch_up: false,
         })
         .await
         .expect("resumes");
     assert!(
         third.next_message(QUIET).await.is_none(),
         "acknowledged messages are not pushed again"
+    );
+    server.shutdown().await;
+}
+
+/// A client that catches up on 50888 itself says so in its resume: the
+/// stream skips what it has not acknowledged and pushes only what is stored
+/// from then on, and 50888 still holds the skipped ones.
+#[tokio::test]
+async fn a_resume_that_catches_up_itself_gets_only_new_messages_on_the_stream() {
+    let (server, _data) = start().await;
+    let (liu_stream, liu) = log_in(&server, LIU).await;
+    drop(liu_stream);
+    let (_zhang_stream, zhang) = log_in(&server, ZHANG).await;
+    let mut sender = Client::connect(&server, Service::Text, Some(&zhang.token)).await;
+    let missed: SendAck = sender
+        .request(&text(ZHANG, LIU, "不在时发的", "c-catch-1"))
+        .await
+        .expect("stored");
+
+    let mut resumed = Client::connect(&server, Service::Login, None).await;
+    let _: LoginReply = resumed
+        .request(&Resume {
+            user: user(LIU),
+            token: liu.token.clone(),
+            catch_up: true,
+        })
+        .await
+        .expect("resumes");
+    let fresh: SendAck = sender
+        .request(&text(ZHANG, LIU, "回来以后发的", "c-catch-2"))
+        .await
+        .expect("stored");
+    let pushed = resumed
+        .next_message(Duration::from_secs(5))
+        .await
+        .expect("the new message is pushed");
+    assert_eq!(pushed.id, fresh.id, "the stream starts after the backlog");
+    assert!(
+        resumed.next_message(QUIET).await.is_none(),
+        "nothing else is pushed"
+    );
+
+    let mut sync = Client::connect(&server, Service::SyncMessages, Some(&liu.token)).await;
+    let page: MessagePage = sync
+        .request(&CatchUp {
+            since: Seq(0),
+            limit: None,
+        })
+        .await
+        .expect("synced");
+    let ids: Vec<_> = page.messages.iter().map(|m| m.id).collect();
+    assert!(
+        ids.contains(&missed.id) && ids.contains(&fresh.id),
+        "50888 has both: {ids:?}"
     );
     server.shutdown().await;
 }
@@ -438,6 +494,7 @@ async fn logout_revokes_the_token() {
         .request::<_, LoginReply>(&Resume {
             user: user(ZHANG),
             token: zhang.token,
+            catch_up: false,
         })
         .await
         .expect_err("the token no longer resumes");

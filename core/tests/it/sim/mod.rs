@@ -487,6 +487,9 @@ impl Net {
             Ok(request) => request,
             Err(e) => return self.refuse(index, Service::Login, State::BAD_PACKET, &e.to_string()),
         };
+        // What the server pushes after the reply: the unacknowledged messages,
+        // unless the client said it catches up itself.
+        let mut backlog = true;
         let user = match request {
             StreamRequest::Login(login) => {
                 if login.password != password_digest(PASSWORD)
@@ -513,6 +516,7 @@ impl Net {
                         "token revoked",
                     );
                 }
+                backlog = !resume.catch_up;
                 (resume.user, resume.token)
             }
             StreamRequest::Ack(ack) => {
@@ -556,6 +560,9 @@ impl Net {
         );
         // The backlog: everything not acknowledged, oldest first.
         let acked = self.server.accounts[&who].acked;
+        if !backlog {
+            return;
+        }
         for message in self.received_by(&who) {
             if message.seq > Some(Seq(acked)) {
                 let frame = Frame::encode(Encoding::Base64, &Push::Message(Box::new(message)))

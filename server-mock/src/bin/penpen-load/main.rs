@@ -711,7 +711,15 @@ async fn idle_scenario(
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire().await?;
             let mut socket = connect(addr, None).await?;
-            send_packet(&mut socket, &Resume { user, token }).await?;
+            send_packet(
+                &mut socket,
+                &Resume {
+                    user,
+                    token,
+                    catch_up: false,
+                },
+            )
+            .await?;
             let _: LoginReply = reply(&mut socket).await?;
             anyhow::Ok(socket)
         }));

@@ -115,6 +115,8 @@ async fn resume(addr: std::net::SocketAddr, index: usize, token: String) -> anyh
         &Resume {
             user: account(index),
             token,
+            // As the web client resumes.
+            catch_up: true,
         },
     )
     .await?;
