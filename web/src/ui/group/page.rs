@@ -3,12 +3,12 @@
 
 use super::members;
 use super::picker::{MemberPicker, toggled};
-use crate::i18n::Text;
-use crate::state::{person_name, use_shared};
+use crate::i18n::{Lang, Text};
+use crate::state::{AppState, person_name, use_shared};
 use crate::ui::avatar::{self, Size};
 use crate::ui::operation::{Status, use_operation};
 use crate::ui::panel;
-use penpen_core::packets::groups::MembersAction;
+use penpen_core::packets::groups::{Group, MembersAction};
 use penpen_core::sync::Operation;
 use penpen_core::{GroupId, UserId};
 use web_sys::HtmlInputElement;
@@ -142,17 +142,7 @@ pub fn group_page(props: &GroupPageProps) -> Html {
         <section id="group-page" class="panel" data-gid={gid.to_string()}>
             { panel::header(&shared, lang.tr(Text::GroupDetail)) }
             <div class="panel__body">
-                <div class="panel__hero">
-                    { avatar::group(&group.name, Size::Large) }
-                    <div>
-                        <h2 id="group-name" class="panel__title">{ &group.name }</h2>
-                        <p class="panel__sub">
-                            { lang.tr(Text::GroupId) }{ "：" }<span id="group-gid">{ gid.to_string() }</span>
-                            { " · " }{ lang.tr(Text::Holder) }{ "：" }
-                            <span id="group-holder">{ person_name(state, &group.holder) }</span>
-                        </p>
-                    </div>
-                </div>
+                { hero(state, lang, &group) }
                 if !member {
                     <p id="group-left" class="panel__empty">{ lang.tr(Text::NotInGroup) }</p>
                 }
@@ -181,15 +171,7 @@ pub fn group_page(props: &GroupPageProps) -> Html {
                 </div>
                 }
                 if *leaving {
-                    <div class="panel__confirm" role="alertdialog">
-                        <p>{ lang.tr(Text::ConfirmLeave) }</p>
-                        <button id="group-leave-confirm" class="button button--danger" type="button" onclick={leave}>
-                            { lang.tr(Text::Leave) }
-                        </button>
-                        <button class="button button--ghost" type="button" onclick={cancel_leave}>
-                            { lang.tr(Text::Cancel) }
-                        </button>
-                    </div>
+                    { leave_confirm(lang, leave, cancel_leave) }
                 }
                 if *adding {
                     <div id="group-add-picker">
@@ -201,10 +183,49 @@ pub fn group_page(props: &GroupPageProps) -> Html {
                     </div>
                 }
                 if let Some((code, text)) = status {
-                    <p id="group-status" class={classes!("me__status", format!("me__status--{code}"))}
-                        data-state={code} role="status">{ text }</p>
+                    { status_line(code, text) }
                 }
             </div>
         </section>
+    }
+}
+
+/// The group's avatar, name, gid and holder.
+fn hero(state: &AppState, lang: Lang, group: &Group) -> Html {
+    html! {
+        <div class="panel__hero">
+            { avatar::group(&group.name, Size::Large) }
+            <div>
+                <h2 id="group-name" class="panel__title">{ &group.name }</h2>
+                <p class="panel__sub">
+                    { lang.tr(Text::GroupId) }{ "：" }<span id="group-gid">{ group.gid.to_string() }</span>
+                    { " · " }{ lang.tr(Text::Holder) }{ "：" }
+                    <span id="group-holder">{ person_name(state, &group.holder) }</span>
+                </p>
+            </div>
+        </div>
+    }
+}
+
+/// Asks before leaving: a member who leaves sees no new messages.
+fn leave_confirm(lang: Lang, leave: Callback<MouseEvent>, cancel: Callback<MouseEvent>) -> Html {
+    html! {
+        <div class="panel__confirm" role="alertdialog">
+            <p>{ lang.tr(Text::ConfirmLeave) }</p>
+            <button id="group-leave-confirm" class="button button--danger" type="button" onclick={leave}>
+                { lang.tr(Text::Leave) }
+            </button>
+            <button class="button button--ghost" type="button" onclick={cancel}>
+                { lang.tr(Text::Cancel) }
+            </button>
+        </div>
+    }
+}
+
+/// `#group-status`: the page's last operation, waiting, done or failed.
+fn status_line(code: &'static str, text: String) -> Html {
+    html! {
+        <p id="group-status" class={classes!("me__status", format!("me__status--{code}"))}
+            data-state={code} role="status">{ text }</p>
     }
 }
