@@ -3,12 +3,13 @@
 
 use super::clock;
 use super::recording::{Recording, begin};
-use crate::i18n::Text;
+use crate::i18n::{Lang, Text};
 use crate::state::use_shared;
 use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
 use penpen_core::Peer;
 use penpen_core::limits::MAX_VOICE_SECONDS;
+use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::KeyboardEvent;
@@ -53,7 +54,7 @@ pub fn voice_recorder(props: &RecorderProps) -> Html {
     let lang = shared.as_ref().map(|s| s.lang).unwrap_or_default();
     let command = shared.as_ref().map(|s| s.command.clone());
 
-    let stop = {
+    let stop: Rc<dyn Fn(bool)> = {
         let (recording, stopped, phase) = (recording.clone(), stopped.clone(), phase.clone());
         Rc::new(move |send: bool| {
             let current = recording.borrow_mut().take();
@@ -64,55 +65,9 @@ pub fn voice_recorder(props: &RecorderProps) -> Html {
             phase.set(Phase::Idle);
         })
     };
-    // The clock on screen, and the 60-second limit.
-    {
-        let (stop, tick) = (stop.clone(), tick.clone());
-        use_effect_with(*phase, move |phase| {
-            let interval = matches!(phase, Phase::Recording { .. }).then(|| {
-                let started = match phase {
-                    Phase::Recording { started, .. } => *started,
-                    _ => 0.0,
-                };
-                Interval::new(200, move || {
-                    if js_sys::Date::now() - started >= f64::from(MAX_VOICE_SECONDS) * 1000.0 {
-                        stop(true);
-                    } else {
-                        tick.force_update();
-                    }
-                })
-            });
-            move || drop(interval)
-        });
-    }
-    // Esc cancels.
-    {
-        let stop = stop.clone();
-        let active = !matches!(*phase, Phase::Idle);
-        use_effect_with(active, move |&active| {
-            let listener = active.then(|| {
-                EventListener::new(&gloo::utils::window(), "keydown", move |event| {
-                    if event
-                        .dyn_ref::<KeyboardEvent>()
-                        .is_some_and(|key| key.key() == "Escape")
-                    {
-                        stop(false);
-                    }
-                })
-            });
-            move || drop(listener)
-        });
-    }
-    // Leaving the conversation cancels whatever is being recorded.
-    {
-        let recording = recording.clone();
-        use_effect_with((), move |_| {
-            move || {
-                if let Some(current) = recording.borrow_mut().take() {
-                    current.stop(false);
-                }
-            }
-        });
-    }
+    use_recording_clock(*phase, stop.clone(), tick);
+    use_escape_cancels(!matches!(*phase, Phase::Idle), stop.clone());
+    use_cancel_on_leave(recording.clone());
 
     let start = {
         let (phase, recording) = (phase.clone(), recording.clone());
@@ -148,10 +103,6 @@ pub fn voice_recorder(props: &RecorderProps) -> Html {
         })
     };
 
-    let elapsed = match *phase {
-        Phase::Recording { started, .. } => ((js_sys::Date::now() - started) / 1000.0) as u32,
-        _ => 0,
-    };
     let holding = matches!(*phase, Phase::Recording { hold: true, .. });
     // A click (mouse, keyboard) toggles; a finger holds.
     let onclick = {
@@ -214,25 +165,95 @@ pub fn voice_recorder(props: &RecorderProps) -> Html {
                 { "🎤" }
             </button>
             if !matches!(*phase, Phase::Idle) {
-                <div id="voice-recording" class="recording" role="status">
-                    <span class="recording__dot"></span>
-                    <span id="voice-elapsed" class="recording__time">
-                        { clock(elapsed) }{ " / " }{ clock(MAX_VOICE_SECONDS) }
-                    </span>
-                    <span class="recording__hint">
-                        { lang.tr(if holding { Text::SlideToCancel } else { Text::EscToCancel }) }
-                    </span>
-                    if !holding {
-                        <button id="voice-cancel" class="button button--ghost" type="button" onclick={cancel}>
-                            { lang.tr(Text::Cancel) }
-                        </button>
-                        <button id="voice-send" class="button button--primary" type="button" onclick={send}
-                            disabled={!matches!(*phase, Phase::Recording { .. })}>
-                            { lang.tr(Text::Send) }
-                        </button>
-                    }
-                </div>
+                { recording_panel(lang, *phase, send, cancel) }
             }
         </>
     }
+}
+
+/// `#voice-recording`: the clock, how to cancel, and (unless a finger holds)
+/// cancel and send.
+fn recording_panel(
+    lang: Lang,
+    phase: Phase,
+    send: Callback<MouseEvent>,
+    cancel: Callback<MouseEvent>,
+) -> Html {
+    let elapsed = match phase {
+        Phase::Recording { started, .. } => ((js_sys::Date::now() - started) / 1000.0) as u32,
+        _ => 0,
+    };
+    let holding = matches!(phase, Phase::Recording { hold: true, .. });
+    html! {
+        <div id="voice-recording" class="recording" role="status">
+            <span class="recording__dot"></span>
+            <span id="voice-elapsed" class="recording__time">
+                { clock(elapsed) }{ " / " }{ clock(MAX_VOICE_SECONDS) }
+            </span>
+            <span class="recording__hint">
+                { lang.tr(if holding { Text::SlideToCancel } else { Text::EscToCancel }) }
+            </span>
+            if !holding {
+                <button id="voice-cancel" class="button button--ghost" type="button" onclick={cancel}>
+                    { lang.tr(Text::Cancel) }
+                </button>
+                <button id="voice-send" class="button button--primary" type="button" onclick={send}
+                    disabled={!matches!(phase, Phase::Recording { .. })}>
+                    { lang.tr(Text::Send) }
+                </button>
+            }
+        </div>
+    }
+}
+
+/// The clock on screen, and the 60-second limit: a recording that reaches it
+/// is sent.
+#[hook]
+fn use_recording_clock(phase: Phase, stop: Rc<dyn Fn(bool)>, tick: UseForceUpdateHandle) {
+    use_effect_with(phase, move |phase| {
+        let interval = matches!(phase, Phase::Recording { .. }).then(|| {
+            let started = match phase {
+                Phase::Recording { started, .. } => *started,
+                _ => 0.0,
+            };
+            Interval::new(200, move || {
+                if js_sys::Date::now() - started >= f64::from(MAX_VOICE_SECONDS) * 1000.0 {
+                    stop(true);
+                } else {
+                    tick.force_update();
+                }
+            })
+        });
+        move || drop(interval)
+    });
+}
+
+/// Esc cancels while the recorder is `active`.
+#[hook]
+fn use_escape_cancels(active: bool, stop: Rc<dyn Fn(bool)>) {
+    use_effect_with(active, move |&active| {
+        let listener = active.then(|| {
+            EventListener::new(&gloo::utils::window(), "keydown", move |event| {
+                if event
+                    .dyn_ref::<KeyboardEvent>()
+                    .is_some_and(|key| key.key() == "Escape")
+                {
+                    stop(false);
+                }
+            })
+        });
+        move || drop(listener)
+    });
+}
+
+/// Leaving the conversation cancels whatever is being recorded.
+#[hook]
+fn use_cancel_on_leave(recording: Rc<RefCell<Option<Recording>>>) {
+    use_effect_with((), move |_| {
+        move || {
+            if let Some(current) = recording.borrow_mut().take() {
+                current.stop(false);
+            }
+        }
+    });
 }
