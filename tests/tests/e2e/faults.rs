@@ -43,6 +43,14 @@ async fn wait_for_connection(
     anyhow::bail!("the connection showed {last:?}, not {wanted}{state:?}, within {within:?}")
 }
 
+/// Wang and Zhang logged in, each in the other's chat.
+async fn chatting(wang: &Browser, zhang: &Browser) -> anyhow::Result<()> {
+    log_in(wang, WANG).await?;
+    log_in(zhang, ZHANG).await?;
+    open_chat(wang, ZHANG).await?;
+    open_chat(zhang, WANG).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_missed_during_a_cut_or_a_silent_drop_arrive_once_each_in_order()
 -> anyhow::Result<()> {
@@ -50,10 +58,7 @@ async fn messages_missed_during_a_cut_or_a_silent_drop_arrive_once_each_in_order
         let (wang, faults) = harness.open_app_with_faults("wang").await?;
         let zhang = harness.open_app("zhang").await?;
         let outcome = async {
-            log_in(&wang, WANG).await?;
-            log_in(&zhang, ZHANG).await?;
-            open_chat(&wang, ZHANG).await?;
-            open_chat(&zhang, WANG).await?;
+            chatting(&wang, &zhang).await?;
 
             faults.cut();
             wait_for_connection(&wang, "connected", false, penpen_e2e::WAIT).await?;
@@ -99,10 +104,7 @@ async fn messages_typed_during_a_cut_survive_a_reload_and_are_sent_once() -> any
         let (wang, faults) = harness.open_app_with_faults("wang").await?;
         let zhang = harness.open_app("zhang").await?;
         let outcome = async {
-            log_in(&wang, WANG).await?;
-            log_in(&zhang, ZHANG).await?;
-            open_chat(&wang, ZHANG).await?;
-            open_chat(&zhang, WANG).await?;
+            chatting(&wang, &zhang).await?;
 
             faults.cut();
             wait_for_connection(&wang, "connected", false, penpen_e2e::WAIT).await?;
@@ -140,10 +142,7 @@ async fn a_silent_drop_then_a_cut_then_typing_and_a_reload_lose_nothing() -> any
         let (wang, faults) = harness.open_app_with_faults("wang").await?;
         let zhang = harness.open_app("zhang").await?;
         let outcome = async {
-            log_in(&wang, WANG).await?;
-            log_in(&zhang, ZHANG).await?;
-            open_chat(&wang, ZHANG).await?;
-            open_chat(&zhang, WANG).await?;
+            chatting(&wang, &zhang).await?;
             send(&wang, "之前-1").await?;
             wait_for_exactly(&zhang, &["之前-1"], Duration::ZERO).await?;
 
@@ -242,10 +241,7 @@ async fn messages_written_in_two_tabs_during_a_cut_both_survive_a_reload() -> an
         let (wang, faults) = harness.open_app_with_faults("wang").await?;
         let zhang = harness.open_app("zhang").await?;
         let outcome = async {
-            log_in(&wang, WANG).await?;
-            log_in(&zhang, ZHANG).await?;
-            open_chat(&wang, ZHANG).await?;
-            open_chat(&zhang, WANG).await?;
+            chatting(&wang, &zhang).await?;
             // A second tab on the same account and database.
             let first = wang.current_tab().await?;
             let second = wang.open_tab().await?;
