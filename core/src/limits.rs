@@ -30,5 +30,13 @@ pub const MAX_GROUP_MEMBERS: usize = 500;
 pub const MAX_SIGNATURE_USERS: usize = 500;
 /// The most messages or broadcasts in one sync page.
 pub const MAX_PAGE: u32 = 200;
+/// The most messages in one catch-up page: a device that was away, or a new
+/// one, takes everything it missed in few round trips. The server may send
+/// fewer (see [`MAX_PAGE_CONTENT_BYTES`]).
+pub const MAX_CATCH_UP_PAGE: u32 = 1_000;
+/// About the most message content one page carries: a page stops before
+/// this is passed (it always holds at least one message), so a page of long
+/// texts stays far inside [`crate::MAX_FRAME_BYTES`].
+pub const MAX_PAGE_CONTENT_BYTES: usize = 2 * 1024 * 1024;
 /// The page size when a sync request names none.
 pub const DEFAULT_PAGE: u32 = 50;

@@ -34,14 +34,20 @@ pub(crate) fn check_chars(field: &'static str, text: &str, max: usize) -> Result
 
 /// Refuses a page size of 0 or above [`crate::limits::MAX_PAGE`].
 pub(crate) fn check_page_limit(packet: &'static str, limit: Option<u32>) -> Result<(), FrameError> {
+    check_limit(packet, limit, crate::limits::MAX_PAGE)
+}
+
+/// Refuses a page size of 0 or above `max`.
+pub(crate) fn check_limit(
+    packet: &'static str,
+    limit: Option<u32>,
+    max: u32,
+) -> Result<(), FrameError> {
     match limit {
         Some(0) => Err(invalid(packet, "limit is 0; expected 1 or more")),
-        Some(n) if n > crate::limits::MAX_PAGE => Err(invalid(
+        Some(n) if n > max => Err(invalid(
             packet,
-            format!(
-                "limit {n} is too large; expected at most {}",
-                crate::limits::MAX_PAGE
-            ),
+            format!("limit {n} is too large; expected at most {max}"),
         )),
         _ => Ok(()),
     }

@@ -2,7 +2,8 @@
 
 use crate::frame_error::FrameError;
 use crate::ids::{MessageId, Peer, Seq};
-use crate::packet::{Packet, check_page_limit, invalid};
+use crate::limits::MAX_CATCH_UP_PAGE;
+use crate::packet::{Packet, check_limit, check_page_limit, invalid};
 use crate::packets::message::Message;
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +13,7 @@ pub struct CatchUp {
     /// The last seq the client has; `0` (or absent) for everything.
     #[serde(default)]
     pub since: Seq,
-    /// The most messages to return (default 50, at most 200).
+    /// The most messages to return (default 50, at most 1,000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
 }
@@ -20,7 +21,7 @@ pub struct CatchUp {
 impl Packet for CatchUp {
     const NAME: &'static str = "CatchUp";
     fn validate(&self) -> Result<(), FrameError> {
-        check_page_limit(Self::NAME, self.limit)
+        check_limit(Self::NAME, self.limit, MAX_CATCH_UP_PAGE)
     }
 }
 

@@ -276,8 +276,9 @@ pub const HEARTBEAT_IDLE_MS: i64 = 10_000;
 /// connection is gone: it is closed and tried again. A silent drop is
 /// noticed within `HEARTBEAT_IDLE_MS + HEARTBEAT_TIMEOUT_MS`.
 pub const HEARTBEAT_TIMEOUT_MS: i64 = 10_000;
-/// Messages per catch-up page.
-pub const CATCH_UP_PAGE: u32 = crate::limits::MAX_PAGE;
+/// Messages per catch-up page: the most the server gives, so a device that
+/// was away pays few round trips (each page is one cache write).
+pub const CATCH_UP_PAGE: u32 = crate::limits::MAX_CATCH_UP_PAGE;
 /// Messages per history page.
 pub const HISTORY_PAGE: u32 = crate::limits::DEFAULT_PAGE;
 

@@ -146,3 +146,24 @@ fn services_with_several_requests_say_which_they_expected() {
     ));
     assert!(serde_json::from_str::<Push>(r#"{"weather":"fine"}"#).is_err());
 }
+
+#[test]
+fn page_sizes_have_their_limits_per_request() {
+    let sync = |text: &str| SyncRequest::from_frame(&plain(text));
+    assert!(
+        sync(r#"{"since":0,"limit":1000}"#).is_ok(),
+        "a catch-up of 1,000"
+    );
+    let err = sync(r#"{"since":0,"limit":1001}"#).expect_err("a catch-up over 1,000");
+    assert!(err.to_string().contains("at most 1000"), "{err}");
+    assert!(
+        sync(r#"{"since":0,"limit":0}"#).is_err(),
+        "a page of nothing"
+    );
+    assert!(
+        sync(r#"{"target":"7","limit":200}"#).is_ok(),
+        "a history of 200"
+    );
+    let err = sync(r#"{"target":"7","limit":201}"#).expect_err("a history over 200");
+    assert!(err.to_string().contains("at most 200"), "{err}");
+}

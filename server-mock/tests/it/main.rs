@@ -4,6 +4,7 @@
 mod common;
 
 mod admin;
+mod catch_up_pages;
 mod change_limits;
 mod crash;
 mod delivery;

@@ -4,6 +4,7 @@ use super::directory::user_exists;
 use super::groups::{Membership, group_exists, membership};
 use super::user_id;
 use crate::store::StoreError;
+use penpen_core::limits::MAX_PAGE_CONTENT_BYTES;
 use penpen_core::packets::message::{Message, MessageType, Sender};
 use penpen_core::{ClientMsgId, MessageId, Peer, Seq, State, UserId, time};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -168,6 +169,9 @@ fn message_row(
 }
 
 /// The user's messages after `since`, oldest first, and whether more follow.
+/// A page ends early rather than carry more than
+/// [`penpen_core::limits::MAX_PAGE_CONTENT_BYTES`] of content (it always
+/// holds at least one message), so long texts never make a frame too large.
 pub fn inbox_after(
     conn: &Connection,
     user: &UserId,
@@ -180,18 +184,26 @@ pub fn inbox_after(
          WHERE i.user = ?1 AND i.seq > ?2 ORDER BY i.seq LIMIT ?3"
     );
     let mut statement = conn.prepare_cached(&sql)?;
-    let mut messages = statement
-        .query_map(
-            params![user.as_str(), since.0 as i64, i64::from(limit) + 1],
-            |row| {
-                let seq = Seq(row.get::<_, i64>(8)? as u64);
-                message_row(row, Some(seq), utc_offset_minutes)
-            },
-        )?
-        .collect::<Result<Vec<_>, _>>()?;
-    let more = messages.len() > limit as usize;
-    messages.truncate(limit as usize);
-    Ok((messages, more))
+    let rows = statement.query_map(
+        params![user.as_str(), since.0 as i64, i64::from(limit) + 1],
+        |row| {
+            let seq = Seq(row.get::<_, i64>(8)? as u64);
+            message_row(row, Some(seq), utc_offset_minutes)
+        },
+    )?;
+    let mut messages = Vec::new();
+    let mut content_bytes = 0;
+    for row in rows {
+        let message = row?;
+        content_bytes += message.content.len();
+        let full = messages.len() == limit as usize
+            || (!messages.is_empty() && content_bytes > MAX_PAGE_CONTENT_BYTES);
+        if full {
+            return Ok((messages, true));
+        }
+        messages.push(message);
+    }
+    Ok((messages, false))
 }
 
 /// A page of a conversation's history as `user` may see it, oldest first.
