@@ -4,9 +4,9 @@
 use super::members;
 use super::picker::{MemberPicker, toggled};
 use crate::i18n::{Lang, Text};
-use crate::state::{AppState, person_name, use_shared};
+use crate::state::{AppState, Panel, person_name, use_shared};
 use crate::ui::avatar::{self, Size};
-use crate::ui::operation::{Status, use_operation};
+use crate::ui::operation::{Handle, Status, use_operation};
 use crate::ui::panel;
 use penpen_core::packets::groups::{Group, MembersAction};
 use penpen_core::sync::Operation;
@@ -62,76 +62,19 @@ pub fn group_page(props: &GroupPageProps) -> Html {
     let holding = member && me.as_ref() == Some(&group.holder);
     let members = group.member.deduplicated().0;
     let gid = group.gid;
-    let on_rename = {
-        let (rename, operation) = (rename.clone(), operation.clone());
-        Callback::from(move |event: SubmitEvent| {
-            event.prevent_default();
-            let name = rename
-                .cast::<HtmlInputElement>()
-                .map(|f| f.value().trim().to_owned())
-                .unwrap_or_default();
-            if !name.is_empty() {
-                operation.run(Operation::RenameGroup { gid, name });
-            }
-        })
-    };
-    let change = |action: MembersAction, members: Vec<UserId>| {
-        let operation = operation.clone();
-        move || {
-            operation.run(Operation::ChangeMembers {
-                gid,
-                action,
-                members: members.clone(),
-            })
-        }
-    };
+    let actions = Actions::new(
+        gid,
+        &rename,
+        &operation,
+        Modes {
+            adding: adding.clone(),
+            to_add: to_add.clone(),
+            leaving: leaving.clone(),
+        },
+        &shared.panel,
+    );
     // The holder removes anyone but themselves.
     let removable = if holding { me.clone() } else { None };
-    let remove = {
-        let operation = operation.clone();
-        Callback::from(move |user: UserId| {
-            operation.run(Operation::ChangeMembers {
-                gid,
-                action: MembersAction::Remove,
-                members: vec![user],
-            })
-        })
-    };
-    let toggle_adding = {
-        let adding = adding.clone();
-        Callback::from(move |_: MouseEvent| adding.set(!*adding))
-    };
-    let on_toggle = {
-        let to_add = to_add.clone();
-        Callback::from(move |user: UserId| to_add.set(toggled(&to_add, user)))
-    };
-    let add = {
-        let run = change(MembersAction::Add, (*to_add).clone());
-        let empty = to_add.is_empty();
-        Callback::from(move |_: MouseEvent| {
-            if !empty {
-                run();
-            }
-        })
-    };
-    let ask_leave = {
-        let leaving = leaving.clone();
-        Callback::from(move |_: MouseEvent| leaving.set(true))
-    };
-    let cancel_leave = {
-        let leaving = leaving.clone();
-        Callback::from(move |_: MouseEvent| leaving.set(false))
-    };
-    let leave = {
-        let run = change(MembersAction::Leave, Vec::new());
-        let (leaving, panel) = (leaving.clone(), shared.panel.clone());
-        Callback::from(move |_: MouseEvent| {
-            run();
-            leaving.set(false);
-            // The chat stays open, read-only.
-            panel.set(None);
-        })
-    };
     let status = match &*operation.status {
         Status::Waiting => Some(("waiting", lang.tr(Text::Saving).to_owned())),
         Status::Done(_) => Some(("done", lang.tr(Text::Saved).to_owned())),
@@ -147,7 +90,7 @@ pub fn group_page(props: &GroupPageProps) -> Html {
                     <p id="group-left" class="panel__empty">{ lang.tr(Text::NotInGroup) }</p>
                 }
                 if member {
-                <form class="me__row" onsubmit={on_rename}>
+                <form class="me__row" onsubmit={actions.rename}>
                     <input id="group-rename-input" ref={rename} class="me__input" type="text"
                         maxlength={penpen_core::limits::MAX_GROUP_NAME_CHARS.to_string()}
                         placeholder={lang.tr(Text::Rename)} />
@@ -159,25 +102,25 @@ pub fn group_page(props: &GroupPageProps) -> Html {
                     { lang.tr(Text::Members) }
                     <span class="department__count">{ members.len() }</span>
                 </h3>
-                { members::list(state, lang, &group.holder, &members, removable, remove, operation.waiting()) }
+                { members::list(state, lang, &group.holder, &members, removable, actions.remove, operation.waiting()) }
                 if member {
                 <div class="panel__actions">
-                    <button id="group-add" class="button button--secondary" type="button" onclick={toggle_adding}>
+                    <button id="group-add" class="button button--secondary" type="button" onclick={actions.toggle_adding}>
                         { lang.tr(Text::AddMembers) }
                     </button>
-                    <button id="group-leave" class="button button--danger" type="button" onclick={ask_leave}>
+                    <button id="group-leave" class="button button--danger" type="button" onclick={actions.ask_leave}>
                         { lang.tr(Text::LeaveGroup) }
                     </button>
                 </div>
                 }
                 if *leaving {
-                    { leave_confirm(lang, leave, cancel_leave) }
+                    { leave_confirm(lang, actions.leave, actions.cancel_leave) }
                 }
                 if *adding {
                     <div id="group-add-picker">
-                        <MemberPicker selected={(*to_add).clone()} excluded={members.clone()} {on_toggle} />
+                        <MemberPicker selected={(*to_add).clone()} excluded={members.clone()} on_toggle={actions.toggle} />
                         <button id="group-add-confirm" class="button button--primary" type="button"
-                            onclick={add} disabled={to_add.is_empty() || operation.waiting()}>
+                            onclick={actions.add} disabled={to_add.is_empty() || operation.waiting()}>
                             { lang.tr(Text::Add) }
                         </button>
                     </div>
@@ -187,6 +130,111 @@ pub fn group_page(props: &GroupPageProps) -> Html {
                 }
             </div>
         </section>
+    }
+}
+
+/// The page's modes the actions switch: picking members to add (and whom),
+/// and asking before leaving.
+struct Modes {
+    adding: UseStateHandle<bool>,
+    to_add: UseStateHandle<Vec<UserId>>,
+    leaving: UseStateHandle<bool>,
+}
+
+/// What the page's controls do; every change goes through the page's one
+/// operation, so its status line tells the last of them.
+struct Actions {
+    rename: Callback<SubmitEvent>,
+    remove: Callback<UserId>,
+    toggle_adding: Callback<MouseEvent>,
+    toggle: Callback<UserId>,
+    add: Callback<MouseEvent>,
+    ask_leave: Callback<MouseEvent>,
+    cancel_leave: Callback<MouseEvent>,
+    leave: Callback<MouseEvent>,
+}
+
+impl Actions {
+    fn new(
+        gid: GroupId,
+        rename: &NodeRef,
+        operation: &Handle,
+        modes: Modes,
+        panel: &UseStateHandle<Option<Panel>>,
+    ) -> Actions {
+        let Modes {
+            adding,
+            to_add,
+            leaving,
+        } = modes;
+        let change = |action: MembersAction, members: Vec<UserId>| {
+            let operation = operation.clone();
+            move || {
+                operation.run(Operation::ChangeMembers {
+                    gid,
+                    action,
+                    members: members.clone(),
+                })
+            }
+        };
+        let rename = {
+            let (rename, operation) = (rename.clone(), operation.clone());
+            Callback::from(move |event: SubmitEvent| {
+                event.prevent_default();
+                let name = rename
+                    .cast::<HtmlInputElement>()
+                    .map(|f| f.value().trim().to_owned())
+                    .unwrap_or_default();
+                if !name.is_empty() {
+                    operation.run(Operation::RenameGroup { gid, name });
+                }
+            })
+        };
+        let remove = {
+            let operation = operation.clone();
+            Callback::from(move |user: UserId| {
+                operation.run(Operation::ChangeMembers {
+                    gid,
+                    action: MembersAction::Remove,
+                    members: vec![user],
+                })
+            })
+        };
+        let add = {
+            let run = change(MembersAction::Add, (*to_add).clone());
+            let empty = to_add.is_empty();
+            Callback::from(move |_: MouseEvent| {
+                if !empty {
+                    run();
+                }
+            })
+        };
+        let leave = {
+            let run = change(MembersAction::Leave, Vec::new());
+            let (leaving, panel) = (leaving.clone(), panel.clone());
+            Callback::from(move |_: MouseEvent| {
+                run();
+                leaving.set(false);
+                // The chat stays open, read-only.
+                panel.set(None);
+            })
+        };
+        Actions {
+            rename,
+            remove,
+            toggle_adding: {
+                let adding = adding.clone();
+                Callback::from(move |_: MouseEvent| adding.set(!*adding))
+            },
+            toggle: Callback::from(move |user: UserId| to_add.set(toggled(&to_add, user))),
+            add,
+            ask_leave: {
+                let leaving = leaving.clone();
+                Callback::from(move |_: MouseEvent| leaving.set(true))
+            },
+            cancel_leave: Callback::from(move |_: MouseEvent| leaving.set(false)),
+            leave,
+        }
     }
 }
 
