@@ -126,6 +126,12 @@ impl Engine {
                 self.take_messages(page.messages, false, now);
                 if more {
                     self.catch_up.wanted = Wanted::Yes;
+                    // The next page is asked for before this one is written:
+                    // the server reads it while the cache writes this one. A
+                    // page is a batch already: it is written at once, not
+                    // after the wait that gathers pushes.
+                    self.ask_catch_up(now);
+                    self.flush();
                 } else {
                     self.catch_up.wanted = Wanted::No;
                     self.catch_up.caught_up_at = Some(now);

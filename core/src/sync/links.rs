@@ -208,10 +208,15 @@ impl Engine {
         frame: String,
         now: i64,
     ) -> bool {
+        // A catch-up page only reads: the next one may be asked for while
+        // the last is still being written.
+        let reads_only = matches!(request, Request::CatchUp);
         match self.links.issue(service, request, now) {
             Issue::Send => {
                 // Whatever the cache still owes is written before this goes out.
-                self.flush();
+                if !reads_only {
+                    self.flush();
+                }
                 self.act(Action::Send(service, frame));
                 true
             }

@@ -5,8 +5,8 @@ use penpen_core::cache::{Cache, OutboxState};
 use penpen_core::digest::password_digest;
 use penpen_core::packets::login::{LoginReply, Push, StreamAck};
 use penpen_core::packets::message::{Message, MessageType, Sender};
-use penpen_core::packets::sync::MessagePage;
-use penpen_core::sync::{Action, Connection, Credentials, Engine, Event};
+use penpen_core::packets::sync::{MessagePage, SyncRequest};
+use penpen_core::sync::{Action, CATCH_UP_PAGE, Connection, Credentials, Engine, Event};
 use penpen_core::{Encoding, Frame, GroupId, MessageId, Peer, Seq, Service, State};
 use std::collections::BTreeSet;
 
@@ -376,6 +376,62 @@ fn a_new_device_catches_up_everything_in_pages() {
     // History on a new device is not news: nothing counts as unread.
     assert_eq!(net.clients[second].engine.unread_total(), 0);
     assert_eq!(net.clients[B].engine.unread_total(), 450);
+}
+
+/// Each catch-up page is written as it comes, with no wait for more, and
+/// the next page is asked for before it is: the server reads while the cache
+/// writes. With the clock stopped, a new device still gets everything.
+#[test]
+fn catch_up_asks_for_the_next_page_before_writing_this_one() {
+    let (mut net, to_b, to_a) = two_people();
+    let now = net.now;
+    let total = 2 * CATCH_UP_PAGE as usize + 300;
+    for n in 0..total {
+        net.clients[A]
+            .engine
+            .send_text(to_b.clone(), format!("第{n}条"), now)
+            .expect("queued");
+    }
+    net.run_for(600_000);
+    let second = net.log_in(2);
+    // By hand, without ever moving the clock: no timer may be needed.
+    let mut asked = 0;
+    let mut pages_written = 0;
+    for _ in 0..100_000 {
+        if net.clients[second].events.contains(&Event::CaughtUp) {
+            break;
+        }
+        match net.clients[second].engine.poll_action() {
+            Some(action) => {
+                match &action {
+                    Action::Send(Service::SyncMessages, frame)
+                        if matches!(
+                            Frame::decode(frame).and_then(|f| SyncRequest::from_frame(&f)),
+                            Ok(SyncRequest::CatchUp(_))
+                        ) =>
+                    {
+                        asked += 1
+                    }
+                    Action::Persist(batch) if batch.messages.len() == CATCH_UP_PAGE as usize => {
+                        pages_written += 1;
+                        assert!(
+                            asked > pages_written,
+                            "page {pages_written} was written before the next was asked for"
+                        );
+                    }
+                    _ => {}
+                }
+                net.carry_out_for_test(second, action);
+            }
+            None => net.deliver_one_for_test(),
+        }
+    }
+    assert!(
+        net.clients[second].events.contains(&Event::CaughtUp),
+        "caught up without the clock moving"
+    );
+    assert_eq!(pages_written, 2, "two full pages, each one write");
+    assert_eq!(net.clients[second].timeline(&to_a).len(), total);
 }
 
 #[test]
