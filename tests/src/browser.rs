@@ -374,6 +374,19 @@ impl Browser {
         Ok(())
     }
 
+    /// Sends a Chrome DevTools Protocol command to the page and returns its
+    /// result (Chromium only), for measurements such as a CPU profile.
+    pub async fn devtools(
+        &self,
+        method: &'static str,
+        params: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        self.client()?
+            .issue_cmd(DevTools { method, params })
+            .await
+            .with_context(|| format!("the DevTools command {method}"))
+    }
+
     /// The value of `document.documentElement.lang`.
     pub async fn page_language(&self) -> anyhow::Result<String> {
         let value = self

@@ -505,6 +505,10 @@ async fn measure_catch_up(
     .await?;
     harness.start_server().await?;
     browser.goto(&harness.app_url).await?;
+    let profiling = std::env::var_os(PROFILE_VARIABLE).is_some();
+    if profiling {
+        start_profile(browser).await?;
+    }
     browser
         .script(&format!(
             "{WATCH_SYNCED}
@@ -515,6 +519,9 @@ async fn measure_catch_up(
     let synced = wait_for_page_value(browser, "window.__catchUp.synced", SYNC_DEADLINE)
         .await
         .context("the catch-up")?;
+    if profiling {
+        print_profile(browser, "the catch-up").await?;
+    }
     let list = page_number_or_none(browser, "window.__catchUp.list").await?;
     let connected = page_number_or_none(browser, "window.__catchUp.connected").await?;
     let already = browser
@@ -552,6 +559,67 @@ async fn measure_catch_up(
         bare_share_ms / 1_000.0,
         synced / bare_share_ms
     );
+    Ok(())
+}
+
+/// Set (to anything) to print where the page's main thread spent the
+/// catch-up: a CPU profile's time by function, idle included.
+const PROFILE_VARIABLE: &str = "PENPEN_BUDGETS_PROFILE";
+
+async fn start_profile(browser: &Browser) -> anyhow::Result<()> {
+    browser
+        .devtools("Profiler.enable", serde_json::json!({}))
+        .await?;
+    browser
+        .devtools(
+            "Profiler.setSamplingInterval",
+            serde_json::json!({"interval": 200}),
+        )
+        .await?;
+    browser
+        .devtools("Profiler.start", serde_json::json!({}))
+        .await?;
+    Ok(())
+}
+
+/// Stops the profile and prints the main thread's time per function (self
+/// time, the 25 largest), so a budget's missing milliseconds can be placed.
+async fn print_profile(browser: &Browser, what: &str) -> anyhow::Result<()> {
+    let stopped = browser
+        .devtools("Profiler.stop", serde_json::json!({}))
+        .await?;
+    let profile = &stopped["profile"];
+    let mut names = std::collections::HashMap::new();
+    for node in profile["nodes"].as_array().into_iter().flatten() {
+        let frame = &node["callFrame"];
+        let name = format!(
+            "{} {}",
+            frame["functionName"].as_str().unwrap_or_default(),
+            frame["url"]
+                .as_str()
+                .unwrap_or_default()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+        );
+        names.insert(node["id"].as_i64().unwrap_or_default(), name);
+    }
+    let mut spent: std::collections::HashMap<&str, f64> = std::collections::HashMap::new();
+    let samples = profile["samples"].as_array().into_iter().flatten();
+    let deltas = profile["timeDeltas"].as_array().into_iter().flatten();
+    let mut total = 0.0;
+    for (sample, delta) in samples.zip(deltas) {
+        let ms = delta.as_f64().unwrap_or_default() / 1_000.0;
+        total += ms;
+        let name = names.get(&sample.as_i64().unwrap_or_default());
+        *spent.entry(name.map_or("?", String::as_str)).or_default() += ms;
+    }
+    let mut spent: Vec<(&str, f64)> = spent.into_iter().collect();
+    spent.sort_by(|a, b| b.1.total_cmp(&a.1));
+    println!("profile of {what}: {total:.0} ms sampled on the page's main thread");
+    for (name, ms) in spent.iter().take(25) {
+        println!("  {ms:8.1} ms  {:5.1} %  {name}", ms / total * 100.0);
+    }
     Ok(())
 }
 

@@ -225,25 +225,42 @@ impl IndexedDbCache {
 
     /// Once the connection is gone, any failure is because of that.
     fn blame(&self, error: CacheError) -> CacheError {
-        match self.gone.get() {
-            Some(reason) if !error.needs_rebuild() => CacheError::Evicted(reason.to_owned()),
-            _ => error,
-        }
+        blamed(&self.gone, error)
     }
 
     async fn write(&self, batch: &CacheBatch) -> Result<(), CacheError> {
+        match self.start_write(batch).await? {
+            Some(outcome) => outcome.wait().await,
+            None => Ok(()),
+        }
+    }
+
+    /// Hands the batch's records to IndexedDB and returns the transaction's
+    /// outcome to wait for, or nothing when the batch writes nothing.
+    async fn start_write(&self, batch: &CacheBatch) -> Result<Option<Outcome>, CacheError> {
         // Everything is turned into records first, so a value that cannot be
         // stored is refused before anything is written.
         let records = Records::of(batch)?;
         let stores = records.stores();
         if stores.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let tx = self.transaction(&stores, IdbTransactionMode::Readwrite, "write")?;
         match records.put(&tx).await {
-            Ok(()) => committed(&tx, "write").await,
+            Ok(()) => Ok(Some(Outcome::watch(&tx, "write"))),
             Err(error) => Err(abort(&tx, error)),
         }
+    }
+
+    /// Starts writing `batch` and returns at once, once IndexedDB holds every
+    /// record of it: the caller decides when to wait for the commit (see
+    /// [`Writing`]). Transactions commit in the order they were started.
+    pub async fn begin_write(&self, batch: &CacheBatch) -> Result<Writing, CacheError> {
+        let outcome = self.start_write(batch).await.map_err(|e| self.blame(e))?;
+        Ok(Writing {
+            outcome,
+            gone: self.gone.clone(),
+        })
     }
 
     async fn snapshot(&self) -> Result<Snapshot, CacheError> {
@@ -432,22 +449,75 @@ pub async fn delete_database(name: &str) -> Result<(), CacheError> {
 
 /// Waits until `tx` commits. An abort comes back as the error that caused it.
 async fn committed(tx: &IdbTransaction, operation: &'static str) -> Result<(), CacheError> {
-    // A promise rather than Rust closures: if this future is dropped early the
-    // handlers are plain JS functions, harmless when they fire.
-    let done = Promise::new(&mut |resolve, reject| {
-        tx.set_oncomplete(Some(&resolve));
-        tx.set_onabort(Some(&reject));
-    });
-    let outcome = JsFuture::from(done).await;
-    tx.set_oncomplete(None);
-    tx.set_onabort(None);
-    outcome.map(|_| ()).map_err(|_| match tx.error() {
-        Some(cause) => browser_error(operation, &cause),
-        None => CacheError::Request {
+    Outcome::watch(tx, operation).wait().await
+}
+
+/// A transaction's commit or abort, watched from when it is made so neither
+/// can pass unseen however late it is waited for.
+#[derive(Debug, Clone)]
+struct Outcome {
+    tx: IdbTransaction,
+    /// Settles when the transaction commits (or rejects when it aborts).
+    /// A promise rather than Rust closures: a wait dropped early leaves
+    /// plain JS functions behind, harmless when they fire.
+    done: Promise,
+    operation: &'static str,
+}
+
+impl Outcome {
+    fn watch(tx: &IdbTransaction, operation: &'static str) -> Outcome {
+        let done = Promise::new(&mut |resolve, reject| {
+            tx.set_oncomplete(Some(&resolve));
+            tx.set_onabort(Some(&reject));
+        });
+        Outcome {
+            tx: tx.clone(),
+            done,
             operation,
-            reason: "the transaction was aborted".into(),
-        },
-    })
+        }
+    }
+
+    /// Waits for the commit; may be called again, and answers the same.
+    async fn wait(&self) -> Result<(), CacheError> {
+        let outcome = JsFuture::from(self.done.clone()).await;
+        outcome.map(|_| ()).map_err(|_| match self.tx.error() {
+            Some(cause) => browser_error(self.operation, &cause),
+            None => CacheError::Request {
+                operation: self.operation,
+                reason: "the transaction was aborted".into(),
+            },
+        })
+    }
+}
+
+/// A write that IndexedDB holds and commits on its own (see
+/// [`IndexedDbCache::begin_write`]); cheap to clone, each clone waits for the
+/// same commit.
+#[derive(Debug, Clone)]
+pub struct Writing {
+    outcome: Option<Outcome>,
+    gone: Rc<Cell<Option<&'static str>>>,
+}
+
+impl Writing {
+    /// Waits until the write is committed: the error says why it was not.
+    pub async fn committed(&self) -> Result<(), CacheError> {
+        let Some(outcome) = &self.outcome else {
+            return Ok(());
+        };
+        outcome
+            .wait()
+            .await
+            .map_err(|error| blamed(&self.gone, error))
+    }
+}
+
+/// Once the connection is gone (`gone` says why), any failure is because of that.
+fn blamed(gone: &Cell<Option<&'static str>>, error: CacheError) -> CacheError {
+    match gone.get() {
+        Some(reason) if !error.needs_rebuild() => CacheError::Evicted(reason.to_owned()),
+        _ => error,
+    }
 }
 
 /// Aborts `tx` after `error`, and says what went wrong: the request that

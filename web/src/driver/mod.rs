@@ -16,10 +16,9 @@ use crate::state::{Command, FileAccess, OperationResult, Update};
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures::{FutureExt, StreamExt, select};
 use penpen_core::Service;
-use penpen_core::cache::Cache;
 use penpen_core::packets::message::Message;
 use penpen_core::search::SearchIndex;
-use penpen_core::sync::{Action, Credentials, Engine, OperationId};
+use penpen_core::sync::{Action, Credentials, Engine, Event, OperationId};
 use penpen_core::{MessageId, Peer};
 use persistence::LocalCache;
 use std::collections::BTreeMap;
@@ -119,6 +118,10 @@ struct Driver {
     /// The newest message worth a notification since the engine's actions
     /// were last carried out: told once they are (see [`Driver::notify_newest`]).
     notice: Option<(Peer, Message)>,
+    /// The cache write IndexedDB is committing: the driver goes on reading
+    /// frames meanwhile, and waits for it before anything is sent, the next
+    /// write, or saying it caught up.
+    writing: Option<crate::cache::Writing>,
 }
 
 async fn run(
@@ -155,6 +158,7 @@ async fn run(
         operations: BTreeMap::new(),
         search: None,
         notice: None,
+        writing: None,
     };
     driver.engine.set_visible(driver.visible, now());
     let busy = crate::prefs::busy();
@@ -170,6 +174,8 @@ async fn run(
     loop {
         driver.carry_out().await;
         if driver.engine.is_stopped() {
+            // Logging out writes the last of the cache first.
+            driver.written().await;
             driver.sockets.close_all();
             return;
         }
@@ -187,7 +193,17 @@ async fn run(
                 None => futures::future::pending::<()>().await,
             }
         };
+        let writing = driver.writing.clone();
+        let committed = async move {
+            match writing {
+                Some(writing) => writing.committed().await,
+                None => futures::future::pending().await,
+            }
+        };
         select! {
+            outcome = committed.fuse() => {
+                driver.write_finished(outcome).await;
+            },
             input = inbox.next() => match input {
                 Some(input) => driver.handle(input).await,
                 // The app dropped the session.
@@ -261,26 +277,36 @@ impl Driver {
         }
     }
 
-    /// Does what the engine asked, in order. A cache write is awaited before
-    /// the next action: nothing is sent or acknowledged before it is stored.
+    /// Does what the engine asked, in order. A cache write is committed
+    /// before anything after it is sent (nothing is sent or acknowledged
+    /// before it is stored), before the next write, and before the app hears
+    /// it caught up; the rest (frames read meanwhile, the screen) goes on
+    /// while IndexedDB commits.
     async fn carry_out(&mut self) {
         while let Some(action) = self.engine.poll_action() {
             match action {
                 Action::Open(service) => self.sockets.open(service),
                 Action::Close(service) => self.sockets.close(service),
                 Action::Send(service, frame) => {
+                    if !self.written().await {
+                        return;
+                    }
                     self.sockets.send(service, &frame);
                     if matches!(service, Service::Image | Service::Voice) {
                         self.watch_upload(service, frame.len());
                     }
                 }
                 Action::Persist(batch) => {
-                    if let Err(err) = self.cache.apply(&batch).await {
-                        self.cache_failed(err).await;
+                    if !self.persist(&batch).await {
                         return;
                     }
                 }
-                Action::Notify(event) => self.event(event),
+                Action::Notify(event) => {
+                    if matches!(event, Event::CaughtUp) && !self.written().await {
+                        return;
+                    }
+                    self.event(event)
+                }
             }
         }
         self.notify_newest();

@@ -2,7 +2,7 @@
 //! this device's copy at logout, and rebuilding a cache that failed.
 
 use super::{Driver, now, seed};
-use crate::cache::IndexedDbCache;
+use crate::cache::{IndexedDbCache, Writing};
 use crate::session::Session;
 use crate::state::{OperationFailure, Update};
 use penpen_core::cache::{Cache, CacheBatch, CacheError, CachedMessage, MemoryCache, Snapshot};
@@ -64,7 +64,60 @@ impl Cache for LocalCache {
     }
 }
 
+impl LocalCache {
+    /// Starts writing `batch`: IndexedDB commits it on its own, and what is
+    /// returned waits for that; memory is written at once.
+    async fn begin(&self, batch: &CacheBatch) -> Result<Option<Writing>, CacheError> {
+        match self {
+            LocalCache::Browser(cache) => cache.begin_write(batch).await.map(Some),
+            LocalCache::Memory(cache) => cache.apply(batch).await.map(|()| None),
+        }
+    }
+}
+
 impl Driver {
+    /// Starts writing `batch` after the write in progress has committed (so
+    /// writes commit in order and a failed one stops the ones after it).
+    /// False when a write failed: the cache was rebuilt and the engine
+    /// restarted, so the old engine's remaining actions are moot.
+    pub(super) async fn persist(&mut self, batch: &CacheBatch) -> bool {
+        if !self.written().await {
+            return false;
+        }
+        match self.cache.begin(batch).await {
+            Ok(writing) => {
+                self.writing = writing;
+                true
+            }
+            Err(err) => {
+                self.cache_failed(err).await;
+                false
+            }
+        }
+    }
+
+    /// Waits until the write in progress, if any, has committed. False when
+    /// it failed (see [`Driver::persist`]).
+    pub(super) async fn written(&mut self) -> bool {
+        let Some(writing) = self.writing.clone() else {
+            return true;
+        };
+        let outcome = writing.committed().await;
+        self.write_finished(outcome).await
+    }
+
+    /// The write in progress ended with `outcome`.
+    pub(super) async fn write_finished(&mut self, outcome: Result<(), CacheError>) -> bool {
+        self.writing = None;
+        match outcome {
+            Ok(()) => true,
+            Err(err) => {
+                self.cache_failed(err).await;
+                false
+            }
+        }
+    }
+
     /// Removes this account's messages from the device (a shared computer):
     /// the driver lets go of the database, so nothing writes to it or opens
     /// it again, and the database is deleted, with the one an older version
@@ -89,6 +142,8 @@ impl Driver {
     /// up everything again from the server, where every message is kept.
     pub(super) async fn cache_failed(&mut self, err: CacheError) {
         self.update.emit(Update::CacheProblem(err.to_string()));
+        // Whatever else was being written goes with the database.
+        self.writing = None;
         let carried = self.engine.export();
         self.sockets.close_all();
         let name = IndexedDbCache::database_name(&self.server, &self.session.user);

@@ -106,6 +106,42 @@ mod conformance {
     });
 }
 
+/// Writes begun one after another, none waited for, commit in the order
+/// they began (the later of two edits of a message stays), each can be
+/// waited for any number of times, and a read begun after them sees them.
+#[wasm_bindgen_test]
+async fn writes_begun_without_waiting_commit_in_order() {
+    let cache = IndexedDbCache::open_named(&fresh_name("begun"))
+        .await
+        .expect("open");
+    let alice = Peer::User(user(2));
+    let batch = |text: &str| CacheBatch {
+        messages: vec![CachedMessage {
+            conversation: alice.clone(),
+            message: message(7, alice.clone(), text),
+        }],
+        ..Default::default()
+    };
+    let first = cache.begin_write(&batch("第一稿")).await.expect("begin");
+    let second = cache.begin_write(&batch("第二稿")).await.expect("begin");
+    let page = cache.timeline(&alice, None, 10).await.expect("read");
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].content, "第二稿", "the later write wins");
+    second.committed().await.expect("committed");
+    first
+        .committed()
+        .await
+        .expect("committed before the second");
+    second.committed().await.expect("and answers again");
+    // A batch that writes nothing is committed at once.
+    let nothing = cache
+        .begin_write(&CacheBatch::default())
+        .await
+        .expect("begin");
+    nothing.committed().await.expect("nothing to write");
+    cache.close();
+}
+
 #[wasm_bindgen_test]
 async fn a_reopened_database_keeps_the_cache() {
     let name = fresh_name("reopen");
