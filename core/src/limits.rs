@@ -38,5 +38,8 @@ pub const MAX_CATCH_UP_PAGE: u32 = 1_000;
 /// this is passed (it always holds at least one message), so a page of long
 /// texts stays far inside [`crate::MAX_FRAME_BYTES`].
 pub const MAX_PAGE_CONTENT_BYTES: usize = 2 * 1024 * 1024;
+// Base64 and the JSON around the content at most double it: a full page
+// stays far inside a frame.
+const _: () = assert!(MAX_PAGE_CONTENT_BYTES * 2 < crate::MAX_FRAME_BYTES);
 /// The page size when a sync request names none.
 pub const DEFAULT_PAGE: u32 = 50;
