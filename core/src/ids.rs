@@ -25,6 +25,9 @@ pub enum IdError {
     /// A client message id with characters or a length outside the rule.
     #[error("{0:?} is not a cid; expected 1 to 64 characters of A-Z, a-z, 0-9, '-' and '_'")]
     NotAClientMsgId(String),
+    /// A call id with characters or a length outside the rule.
+    #[error("{0:?} is not a call id; expected 1 to 64 characters of A-Z, a-z, 0-9, '-' and '_'")]
+    NotACallId(String),
 }
 
 /// Reads an id from a JSON string or number, handing its text to `parse`.
@@ -282,12 +285,7 @@ impl ClientMsgId {
 
     /// Checks and wraps a cid: 1 to 64 characters of `A-Z a-z 0-9 - _`.
     pub fn parse(text: &str) -> Result<ClientMsgId, IdError> {
-        let ok = !text.is_empty()
-            && text.len() <= ClientMsgId::MAX_LEN
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if ok {
+        if is_client_token(text) {
             Ok(ClientMsgId(text.to_owned()))
         } else {
             Err(IdError::NotAClientMsgId(text.to_owned()))
@@ -345,6 +343,48 @@ impl fmt::Display for Peer {
     }
 }
 
+/// Whether `text` is 1 to 64 characters of `A-Z a-z 0-9 - _`: the ids a
+/// client makes up (cids, call ids).
+fn is_client_token(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= ClientMsgId::MAX_LEN
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A call (24888), named by its caller: random, unique among the server's
+/// calls, in the same characters as a cid.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CallId(String);
+
+impl CallId {
+    /// A call id from 128 random bits (always valid).
+    pub fn generated(high: u64, low: u64) -> CallId {
+        CallId(format!("call-{high:016x}{low:016x}"))
+    }
+
+    /// Checks and wraps a call id: 1 to 64 characters of `A-Z a-z 0-9 - _`.
+    pub fn parse(text: &str) -> Result<CallId, IdError> {
+        if is_client_token(text) {
+            Ok(CallId(text.to_owned()))
+        } else {
+            Err(IdError::NotACallId(text.to_owned()))
+        }
+    }
+
+    /// The text of the id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CallId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 impl fmt::Display for ClientMsgId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -361,6 +401,7 @@ text_id_traits!(
     ClientMsgId,
     "a cid of 1 to 64 characters of A-Z a-z 0-9 - _"
 );
+text_id_traits!(CallId, "a call id of 1 to 64 characters of A-Z a-z 0-9 - _");
 
 #[cfg(test)]
 mod tests {

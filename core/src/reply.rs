@@ -37,6 +37,11 @@ impl State {
     pub const WRONG_PASSWORD: State = State(34);
     /// 35: too many attempts; wait and try again.
     pub const RATE_LIMITED: State = State(35);
+    /// 36: the call is not in a state that allows this request (answered on
+    /// another device, cancelled, ended, or not accepted yet).
+    pub const CALL_GONE: State = State(36);
+    /// 37: the caller is already a party of another call.
+    pub const IN_ANOTHER_CALL: State = State(37);
     /// 50: the server failed to store or read; nothing was acknowledged, retry.
     pub const SERVER_ERROR: State = State(50);
     /// 51: the service is not available on this server.
@@ -45,7 +50,7 @@ impl State {
     pub const BUSY: State = State(52);
 
     /// Every state with its meaning, for documentation and clients.
-    pub const TABLE: [(State, &'static str); 17] = [
+    pub const TABLE: [(State, &'static str); 19] = [
         (State::SUCCESS, "success"),
         (
             State::LOGIN_FAILED,
@@ -75,6 +80,11 @@ impl State {
         (State::NOT_A_MEMBER, "not a member of the group"),
         (State::WRONG_PASSWORD, "the current password is wrong"),
         (State::RATE_LIMITED, "too many attempts; retry later"),
+        (
+            State::CALL_GONE,
+            "the call is not in a state that allows this request",
+        ),
+        (State::IN_ANOTHER_CALL, "already a party of another call"),
         (
             State::SERVER_ERROR,
             "the server failed; nothing was stored, retry",

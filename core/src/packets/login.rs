@@ -4,6 +4,7 @@ use crate::frame_error::FrameError;
 use crate::ids::{Seq, UserId};
 use crate::packet::{Packet, invalid};
 use crate::packets::broadcast::Broadcast;
+use crate::packets::call::{CallEnded, CallInvitation};
 use crate::packets::message::Message;
 use crate::packets::profile::Presence;
 use crate::text;
@@ -217,6 +218,17 @@ pub enum Push {
         /// Why.
         signed_out: String,
     },
+    /// `{"call":{…}}`: someone calls the user (every session rings, §12).
+    Call {
+        /// The invitation.
+        call: Box<CallInvitation>,
+    },
+    /// `{"call_ended":{…}}`: a ringing call was answered on another device
+    /// or ended: stop ringing.
+    CallEnded {
+        /// Which call, and why.
+        call_ended: CallEnded,
+    },
 }
 
 impl Packet for Push {
@@ -250,9 +262,18 @@ impl<'de> Deserialize<'de> for Push {
             serde_json::from_value(take(&mut object, "signed_out"))
                 .map(|signed_out| Push::SignedOut { signed_out })
                 .map_err(D::Error::custom)
+        } else if object.contains_key("call") {
+            serde_json::from_value(take(&mut object, "call"))
+                .map(|call| Push::Call { call })
+                .map_err(D::Error::custom)
+        } else if object.contains_key("call_ended") {
+            serde_json::from_value(take(&mut object, "call_ended"))
+                .map(|call_ended| Push::CallEnded { call_ended })
+                .map_err(D::Error::custom)
         } else {
             Err(D::Error::custom(
-                "expected a message, or an object with broadcast, presence, signature or signed_out",
+                "expected a message, or an object with broadcast, presence, signature, signed_out, \
+                 call or call_ended",
             ))
         }
     }

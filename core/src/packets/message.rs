@@ -20,6 +20,9 @@ pub enum MessageType {
     Image,
     /// 2: 1:1 voice; `content` is the server's file name, `duration` the seconds.
     Voice,
+    /// 3: a 1:1 call, stored by the server when it ends, from the caller to
+    /// the callee; `content` is a [`crate::packets::call::CallRecord`].
+    Call,
     /// 10: group text.
     GroupText,
     /// 11: group image.
@@ -48,6 +51,7 @@ impl MessageType {
             MessageType::Text => 0,
             MessageType::Image => 1,
             MessageType::Voice => 2,
+            MessageType::Call => 3,
             MessageType::GroupText => 10,
             MessageType::GroupImage => 11,
             MessageType::GroupVoice => 12,
@@ -66,6 +70,7 @@ impl MessageType {
             0 => MessageType::Text,
             1 => MessageType::Image,
             2 => MessageType::Voice,
+            3 => MessageType::Call,
             10 => MessageType::GroupText,
             11 => MessageType::GroupImage,
             12 => MessageType::GroupVoice,

@@ -5,6 +5,7 @@
 //! after decoding, so a packet in hand is always within the limits.
 
 pub mod broadcast;
+pub mod call;
 pub mod directory;
 pub mod groups;
 pub mod login;

@@ -48,6 +48,7 @@ use crate::envelope::{Encoding, Frame};
 use crate::ids::{BroadcastId, ClientMsgId, MessageId, Peer, Seq, UserId};
 use crate::packets::Packet;
 use crate::packets::broadcast::Broadcast;
+use crate::packets::call::{CallEnded, CallInvitation};
 use crate::packets::directory::Directory;
 use crate::packets::groups::Group;
 use crate::packets::message::Message;
@@ -179,6 +180,11 @@ pub enum Event {
     BroadcastsChanged,
     /// A broadcast arrived live from someone else (for a notification).
     BroadcastArrived(Broadcast),
+    /// Someone calls the user: the stream pushed the invitation (to every
+    /// session). The call machine (`crate::call`) takes it from here.
+    CallInvited(Box<CallInvitation>),
+    /// A call that rang here was answered on another device or ended.
+    CallEnded(CallEnded),
 }
 
 /// The connection indicator.

@@ -206,6 +206,8 @@ impl Engine {
                     self.notify(Event::BroadcastArrived(broadcast));
                 }
             }
+            Push::Call { call } => self.notify(Event::CallInvited(call)),
+            Push::CallEnded { call_ended } => self.notify(Event::CallEnded(call_ended)),
             Push::Message(_) | Push::SignedOut { .. } => {}
         }
     }

@@ -4,6 +4,7 @@
 
 use penpen_core::packets::Packet;
 use penpen_core::packets::broadcast::*;
+use penpen_core::packets::call::*;
 use penpen_core::packets::directory::*;
 use penpen_core::packets::groups::*;
 use penpen_core::packets::login::*;
@@ -74,7 +75,8 @@ fn reencode(kind: &str, packet: &str, json: &str) -> Result<String, String> {
             CatchUp, History, MessagePage, DirectoryQuery, Directory, PasswordUpdate,
             SignatureUpdate, PresenceUpdate, SignatureQuery, Signatures, Done, GroupsQuery, Groups,
             GroupCreate, GroupCreated, GroupRename, GroupMembersChange, GroupUpdated,
-            SendBroadcast, BroadcastAck, BroadcastQuery, BroadcastPage, ErrorReply),
+            SendBroadcast, BroadcastAck, BroadcastQuery, BroadcastPage, ErrorReply,
+            CallRequest, IceServersReply, CallSignal, CallRecord),
         "frame" => dispatch!(packet, frame_round_trip, json; Login),
         other => Err(format!("unknown marker kind {other}")),
     }
@@ -128,6 +130,10 @@ fn every_packet_has_an_example() {
         "GroupRename",
         "GroupMembersChange",
         "GroupUpdated",
+        "CallRequest",
+        "IceServersReply",
+        "CallSignal",
+        "CallRecord",
         "SendBroadcast",
         "BroadcastAck",
         "BroadcastQuery",

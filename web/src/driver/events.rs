@@ -149,6 +149,9 @@ impl Driver {
                 }
             }
             Event::BroadcastsChanged => self.publish_broadcasts(),
+            // Calls are not handled by this build of the app yet: the
+            // invitation is left to ring on the user's other devices.
+            Event::CallInvited(_) | Event::CallEnded(_) => {}
             Event::BroadcastArrived(broadcast) => {
                 let sender = self.name_of(&Peer::User(broadcast.from.clone()));
                 notify::new_message(
