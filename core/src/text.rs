@@ -83,11 +83,9 @@ pub mod b64_values {
         map: &BTreeMap<K, String>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
-        let encoded: BTreeMap<&K, String> = map
-            .iter()
-            .map(|(k, v)| (k, encode_base64_text(v)))
-            .collect();
-        encoded.serialize(serializer)
+        // The map iterates in key order already: collecting it into another
+        // map would only sort it again.
+        serializer.collect_map(map.iter().map(|(k, v)| (k, encode_base64_text(v))))
     }
 
     /// Reads a map of base64 values.
@@ -97,13 +95,12 @@ pub mod b64_values {
         D: Deserializer<'de>,
     {
         let raw = BTreeMap::<K, Cow<str>>::deserialize(deserializer)?;
-        raw.into_iter()
-            .map(|(k, v)| {
-                decode_base64_text("text field", &v)
-                    .map(|v| (k, v))
-                    .map_err(D::Error::custom)
-            })
-            .collect()
+        let mut decoded = BTreeMap::new();
+        for (k, v) in raw {
+            let v = decode_base64_text("text field", &v).map_err(D::Error::custom)?;
+            decoded.insert(k, v);
+        }
+        Ok(decoded)
     }
 }
 
