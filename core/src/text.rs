@@ -123,11 +123,16 @@ pub mod json_in_string {
     pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<T, D::Error> {
-        match serde_json::Value::deserialize(deserializer)? {
-            serde_json::Value::String(json) => {
-                serde_json::from_str(&json).map_err(D::Error::custom)
-            }
-            value => serde_json::from_value(value).map_err(D::Error::custom),
+        // Taken as raw JSON text and read with `from_str` either way: going
+        // through a `serde_json::Value` would compile every `T` a second
+        // time, for the `Value` deserializer, into the web bundle.
+        let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+        let text = raw.get();
+        if text.starts_with('"') {
+            let json: String = serde_json::from_str(text).map_err(D::Error::custom)?;
+            serde_json::from_str(&json).map_err(D::Error::custom)
+        } else {
+            serde_json::from_str(text).map_err(D::Error::custom)
         }
     }
 }
@@ -158,5 +163,26 @@ mod tests {
         assert!(err.to_string().contains("not valid base64"), "{err}");
         let err = serde_json::from_str::<Signed>(r#"{"signing":"//4="}"#).expect_err("bad");
         assert!(err.to_string().contains("not UTF-8"), "{err}");
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Listed {
+        #[serde(with = "json_in_string")]
+        list: Vec<u32>,
+    }
+
+    #[test]
+    fn json_in_a_string_or_plain_json_reads_the_same() {
+        let listed = Listed { list: vec![1, 2] };
+        let json = serde_json::to_string(&listed).expect("json");
+        assert_eq!(json, r#"{"list":"[1,2]"}"#);
+        assert_eq!(
+            serde_json::from_str::<Listed>(&json).expect("string"),
+            listed
+        );
+        let plain = serde_json::from_str::<Listed>(r#"{"list": [1, 2]}"#).expect("plain");
+        assert_eq!(plain, listed);
+        let err = serde_json::from_str::<Listed>(r#"{"list":"[1,\"x\"]"}"#).expect_err("bad");
+        assert!(err.to_string().contains("invalid type"), "{err}");
     }
 }
