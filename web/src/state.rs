@@ -507,7 +507,8 @@ pub fn initials(name: &str) -> String {
         name.split_whitespace()
             .filter_map(|word| word.chars().next())
             .take(2)
-            .flat_map(char::to_uppercase)
+            // Every character is ASCII here: no Unicode case table needed.
+            .map(|c| c.to_ascii_uppercase())
             .collect()
     }
 }
