@@ -213,7 +213,7 @@ pub(super) fn from_record<T: DeserializeOwned>(
                 // formatting would add about 10 KB to the bundle for this).
                 key.as_string().or_else(|| {
                     let number = js_sys::Number::from(key.as_f64()?);
-                    number.to_string(10).ok().map(String::from)
+                    number.to_string_with_radix(10).ok().map(String::from)
                 })
             })
             .unwrap_or_default();

@@ -142,7 +142,7 @@ pub fn search_panel(props: &SearchPanelProps) -> Html {
                 lang.fill(Text::SearchHits, &[&r.found.total.to_string()])
             };
             html! {
-                <p id="search-summary" class="search__summary" data-ms={crate::ui::format::tenths(r.took_ms)}
+                <p id="search-summary" class="search__summary" data-ms={format::tenths(r.took_ms)}
                     data-total={r.found.total.to_string()} data-query={r.query.clone()}>{ text }</p>
             }
         });
