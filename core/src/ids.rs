@@ -39,26 +39,38 @@ fn deserialize_text<'de, D, T>(
 where
     D: Deserializer<'de>,
 {
-    struct TextVisitor<T> {
-        expecting: &'static str,
-        parse: fn(&str) -> Result<T, IdError>,
+    // The visitor is the same type for every id (it hands the text to a
+    // `dyn` closure that keeps the parsed id), so the deserializer's
+    // `deserialize_any` is compiled once, not once per id type.
+    let mut parsed = None;
+    let mut keep = |text: &str| parse(text).map(|id| parsed = Some(id));
+    deserializer.deserialize_any(TextVisitor {
+        expecting,
+        parse: &mut keep,
+    })?;
+    parsed.ok_or_else(|| de::Error::custom(format!("no {expecting} was read")))
+}
+
+/// Hands an id's text (a string, or a number written out) to `parse`.
+struct TextVisitor<'a> {
+    expecting: &'static str,
+    parse: &'a mut dyn FnMut(&str) -> Result<(), IdError>,
+}
+
+impl Visitor<'_> for TextVisitor<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.expecting)
     }
-    impl<T> Visitor<'_> for TextVisitor<T> {
-        type Value = T;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str(self.expecting)
-        }
-        fn visit_str<E: de::Error>(self, text: &str) -> Result<T, E> {
-            (self.parse)(text).map_err(E::custom)
-        }
-        fn visit_u64<E: de::Error>(self, number: u64) -> Result<T, E> {
-            (self.parse)(&number.to_string()).map_err(E::custom)
-        }
-        fn visit_i64<E: de::Error>(self, number: i64) -> Result<T, E> {
-            (self.parse)(&number.to_string()).map_err(E::custom)
-        }
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<(), E> {
+        (self.parse)(text).map_err(E::custom)
     }
-    deserializer.deserialize_any(TextVisitor { expecting, parse })
+    fn visit_u64<E: de::Error>(self, number: u64) -> Result<(), E> {
+        (self.parse)(&number.to_string()).map_err(E::custom)
+    }
+    fn visit_i64<E: de::Error>(self, number: i64) -> Result<(), E> {
+        (self.parse)(&number.to_string()).map_err(E::custom)
+    }
 }
 
 fn all_digits(text: &str) -> bool {

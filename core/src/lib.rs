@@ -22,6 +22,7 @@ pub mod reply;
 pub mod search;
 pub mod service;
 pub mod sniff;
+pub mod sorting;
 pub mod sync;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -83,11 +83,9 @@ pub mod b64_values {
         map: &BTreeMap<K, String>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
-        let encoded: BTreeMap<&K, String> = map
-            .iter()
-            .map(|(k, v)| (k, encode_base64_text(v)))
-            .collect();
-        encoded.serialize(serializer)
+        // The map iterates in key order already: collecting it into another
+        // map would only sort it again.
+        serializer.collect_map(map.iter().map(|(k, v)| (k, encode_base64_text(v))))
     }
 
     /// Reads a map of base64 values.
@@ -97,13 +95,12 @@ pub mod b64_values {
         D: Deserializer<'de>,
     {
         let raw = BTreeMap::<K, Cow<str>>::deserialize(deserializer)?;
-        raw.into_iter()
-            .map(|(k, v)| {
-                decode_base64_text("text field", &v)
-                    .map(|v| (k, v))
-                    .map_err(D::Error::custom)
-            })
-            .collect()
+        let mut decoded = BTreeMap::new();
+        for (k, v) in raw {
+            let v = decode_base64_text("text field", &v).map_err(D::Error::custom)?;
+            decoded.insert(k, v);
+        }
+        Ok(decoded)
     }
 }
 
@@ -126,11 +123,16 @@ pub mod json_in_string {
     pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<T, D::Error> {
-        match serde_json::Value::deserialize(deserializer)? {
-            serde_json::Value::String(json) => {
-                serde_json::from_str(&json).map_err(D::Error::custom)
-            }
-            value => serde_json::from_value(value).map_err(D::Error::custom),
+        // Taken as raw JSON text and read with `from_str` either way: going
+        // through a `serde_json::Value` would compile every `T` a second
+        // time, for the `Value` deserializer, into the web bundle.
+        let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+        let text = raw.get();
+        if text.starts_with('"') {
+            let json: String = serde_json::from_str(text).map_err(D::Error::custom)?;
+            serde_json::from_str(&json).map_err(D::Error::custom)
+        } else {
+            serde_json::from_str(text).map_err(D::Error::custom)
         }
     }
 }
@@ -161,5 +163,26 @@ mod tests {
         assert!(err.to_string().contains("not valid base64"), "{err}");
         let err = serde_json::from_str::<Signed>(r#"{"signing":"//4="}"#).expect_err("bad");
         assert!(err.to_string().contains("not UTF-8"), "{err}");
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Listed {
+        #[serde(with = "json_in_string")]
+        list: Vec<u32>,
+    }
+
+    #[test]
+    fn json_in_a_string_or_plain_json_reads_the_same() {
+        let listed = Listed { list: vec![1, 2] };
+        let json = serde_json::to_string(&listed).expect("json");
+        assert_eq!(json, r#"{"list":"[1,2]"}"#);
+        assert_eq!(
+            serde_json::from_str::<Listed>(&json).expect("string"),
+            listed
+        );
+        let plain = serde_json::from_str::<Listed>(r#"{"list": [1, 2]}"#).expect("plain");
+        assert_eq!(plain, listed);
+        let err = serde_json::from_str::<Listed>(r#"{"list":"[1,\"x\"]"}"#).expect_err("bad");
+        assert!(err.to_string().contains("invalid type"), "{err}");
     }
 }

@@ -8,7 +8,6 @@
 use crate::config::ServerAddress;
 use futures::channel::mpsc::UnboundedSender;
 use penpen_core::Service;
-use std::collections::BTreeMap;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{MessageEvent, WebSocket};
@@ -59,7 +58,9 @@ impl Drop for Open {
 pub struct Sockets {
     server: ServerAddress,
     token: Option<String>,
-    open: BTreeMap<Service, Open>,
+    /// By service, in service order (a handful at most: a sorted list
+    /// costs the bundle less than a map).
+    open: Vec<(Service, Open)>,
     next_generation: u64,
     events: UnboundedSender<Tagged>,
 }
@@ -68,7 +69,10 @@ impl std::fmt::Debug for Sockets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sockets")
             .field("server", &self.server)
-            .field("open", &self.open.keys().collect::<Vec<_>>())
+            .field(
+                "open",
+                &self.open.iter().map(|(s, _)| s).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -79,7 +83,7 @@ impl Sockets {
         Sockets {
             server,
             token: None,
-            open: BTreeMap::new(),
+            open: Vec::new(),
             next_generation: 1,
             events,
         }
@@ -97,13 +101,26 @@ impl Sockets {
 
     /// The generation of the current socket of `service`, if it has one.
     pub fn generation(&self, service: Service) -> Option<u64> {
-        self.open.get(&service).map(|o| o.generation)
+        self.get(service).map(|o| o.generation)
+    }
+
+    fn get(&self, service: Service) -> Option<&Open> {
+        self.open
+            .iter()
+            .find(|(s, _)| *s == service)
+            .map(|(_, o)| o)
+    }
+
+    /// Takes the socket of `service` out of the list (closed when dropped).
+    fn remove(&mut self, service: Service) -> Option<Open> {
+        let at = self.open.iter().position(|(s, _)| *s == service)?;
+        Some(self.open.remove(at).1)
     }
 
     /// Opens (or reopens) the socket of `service`. A failure to even create
     /// it is reported as a close, like any other failed connection.
     pub fn open(&mut self, service: Service) {
-        self.open.remove(&service);
+        self.remove(service);
         let generation = self.next_generation;
         self.next_generation += 1;
         let mut url = self.server.websocket_url(service);
@@ -149,25 +166,28 @@ impl Sockets {
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         socket.set_onerror(Some(on_close.as_ref().unchecked_ref()));
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        let at = self.open.partition_point(|(s, _)| *s < service);
         self.open.insert(
-            service,
-            Open {
-                socket,
-                generation,
-                _on_open: on_open,
-                _on_message: on_message,
-                _on_close: on_close,
-            },
+            at,
+            (
+                service,
+                Open {
+                    socket,
+                    generation,
+                    _on_open: on_open,
+                    _on_message: on_message,
+                    _on_close: on_close,
+                },
+            ),
         );
     }
 
     /// Sends a frame; a socket that cannot take it is reported closed.
     pub fn send(&mut self, service: Service, frame: &str) {
         let sent = self
-            .open
-            .get(&service)
+            .get(service)
             .is_some_and(|o| o.socket.send_with_str(frame).is_ok());
-        if !sent && let Some(open) = self.open.remove(&service) {
+        if !sent && let Some(open) = self.remove(service) {
             let _ = self.events.unbounded_send(Tagged {
                 service,
                 generation: open.generation,
@@ -178,12 +198,12 @@ impl Sockets {
 
     /// The socket of `service`, while it is open (to watch an upload drain).
     pub fn socket(&self, service: Service) -> Option<WebSocket> {
-        self.open.get(&service).map(|o| o.socket.clone())
+        self.get(service).map(|o| o.socket.clone())
     }
 
     /// Closes the socket of `service` (no event follows).
     pub fn close(&mut self, service: Service) {
-        self.open.remove(&service);
+        self.remove(service);
     }
 
     /// Closes everything.

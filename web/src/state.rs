@@ -136,7 +136,7 @@ impl OpenConversation {
     /// Merges messages in id order, keeping each id once.
     pub fn merge(&mut self, incoming: &[Message]) {
         let mut by_id: BTreeMap<MessageId, Message> =
-            self.messages.drain(..).map(|m| (m.id, m)).collect();
+            penpen_core::sorting::map_of(self.messages.drain(..).map(|m| (m.id, m)));
         for message in incoming {
             by_id.insert(message.id, message.clone());
         }
@@ -507,7 +507,8 @@ pub fn initials(name: &str) -> String {
         name.split_whitespace()
             .filter_map(|word| word.chars().next())
             .take(2)
-            .flat_map(char::to_uppercase)
+            // Every character is ASCII here: no Unicode case table needed.
+            .map(|c| c.to_ascii_uppercase())
             .collect()
     }
 }

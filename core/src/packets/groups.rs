@@ -41,13 +41,30 @@ impl Serialize for Members {
 
 impl<'de> Deserialize<'de> for Members {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Members, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
         enum Raw {
             Joined(String),
             List(Vec<UserId>),
         }
-        match Raw::deserialize(deserializer).map_err(|_| {
+        // A string or a list, told apart by a visitor: an untagged enum would
+        // buffer the value and add serde's buffering code to the web bundle.
+        struct RawVisitor;
+        impl<'de> de::Visitor<'de> for RawVisitor {
+            type Value = Raw;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or a list of users")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Raw, E> {
+                Ok(Raw::Joined(text.to_owned()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Raw, A::Error> {
+                let mut users = Vec::new();
+                while let Some(user) = seq.next_element()? {
+                    users.push(user);
+                }
+                Ok(Raw::List(users))
+            }
+        }
+        match deserializer.deserialize_any(RawVisitor).map_err(|_| {
             de::Error::custom("member is not a list of users; expected \"id,id,…\" or [\"id\",…]")
         })? {
             Raw::List(users) => Ok(Members(users)),
@@ -259,4 +276,29 @@ pub struct Groups {
 
 impl Packet for Groups {
     const NAME: &'static str = "Groups";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_are_a_joined_string_or_a_list_and_anything_else_says_so() {
+        let a = UserId::parse("13800000001").expect("user");
+        let b = UserId::parse("13800000002").expect("user");
+        let joined: Members =
+            serde_json::from_str(r#""13800000001, 13800000002""#).expect("joined");
+        assert_eq!(joined, Members(vec![a.clone(), b.clone()]));
+        let list: Members = serde_json::from_str(r#"["13800000001",13800000002]"#).expect("list");
+        assert_eq!(list, Members(vec![a, b]));
+        for bad in ["7", r#"["1"]"#, "{}"] {
+            let err = serde_json::from_str::<Members>(bad).expect_err(bad);
+            assert!(
+                err.to_string().contains("member is not a list of users"),
+                "{bad}: {err}"
+            );
+        }
+        let err = serde_json::from_str::<Members>(r#""1,2""#).expect_err("short ids");
+        assert!(err.to_string().contains("is not a user id"), "{err}");
+    }
 }

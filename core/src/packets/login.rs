@@ -238,43 +238,132 @@ impl Packet for Push {
 impl<'de> Deserialize<'de> for Push {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Push, D::Error> {
         use serde::de::Error;
-        let mut object = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
-        let take = |object: &mut serde_json::Map<String, serde_json::Value>, key: &str| {
-            object.remove(key).unwrap_or(serde_json::Value::Null)
-        };
-        if object.contains_key("type") {
-            serde_json::from_value(serde_json::Value::Object(object))
+        use serde_json::value::RawValue;
+        // The object is kept as raw JSON text, and the part that names the
+        // push is read from it with `from_str`: going through a
+        // `serde_json::Value` would compile every pushed type a second time,
+        // for the `Value` deserializer, into the web bundle.
+        let whole = Box::<RawValue>::deserialize(deserializer)?;
+        let keys: PushKeys = serde_json::from_str(whole.get()).map_err(D::Error::custom)?;
+        if keys.message {
+            serde_json::from_str(whole.get())
                 .map(|m| Push::Message(Box::new(m)))
                 .map_err(D::Error::custom)
-        } else if object.contains_key("broadcast") {
-            serde_json::from_value(take(&mut object, "broadcast"))
-                .map(|broadcast| Push::Broadcast { broadcast })
-                .map_err(D::Error::custom)
-        } else if object.contains_key("presence") {
-            serde_json::from_value(take(&mut object, "presence"))
-                .map(|presence| Push::Presence { presence })
-                .map_err(D::Error::custom)
-        } else if object.contains_key("signature") {
-            serde_json::from_value(take(&mut object, "signature"))
-                .map(|signature| Push::Signature { signature })
-                .map_err(D::Error::custom)
-        } else if object.contains_key("signed_out") {
-            serde_json::from_value(take(&mut object, "signed_out"))
-                .map(|signed_out| Push::SignedOut { signed_out })
-                .map_err(D::Error::custom)
-        } else if object.contains_key("call") {
-            serde_json::from_value(take(&mut object, "call"))
-                .map(|call| Push::Call { call })
-                .map_err(D::Error::custom)
-        } else if object.contains_key("call_ended") {
-            serde_json::from_value(take(&mut object, "call_ended"))
-                .map(|call_ended| Push::CallEnded { call_ended })
-                .map_err(D::Error::custom)
+        } else if let Some(broadcast) = keys.broadcast {
+            part(broadcast).map(|broadcast| Push::Broadcast { broadcast })
+        } else if let Some(presence) = keys.presence {
+            part(presence).map(|presence| Push::Presence { presence })
+        } else if let Some(signature) = keys.signature {
+            part(signature).map(|signature| Push::Signature { signature })
+        } else if let Some(signed_out) = keys.signed_out {
+            part(signed_out).map(|signed_out| Push::SignedOut { signed_out })
+        } else if let Some(call) = keys.call {
+            part(call).map(|call| Push::Call { call })
+        } else if let Some(call_ended) = keys.call_ended {
+            part(call_ended).map(|call_ended| Push::CallEnded { call_ended })
         } else {
             Err(D::Error::custom(
                 "expected a message, or an object with broadcast, presence, signature, signed_out, \
                  call or call_ended",
             ))
         }
+    }
+}
+
+/// Reads the part of a push that names it (`None`: it was `null`).
+fn part<T: serde::de::DeserializeOwned, E: serde::de::Error>(
+    raw: Option<Box<serde_json::value::RawValue>>,
+) -> Result<T, E> {
+    let json = raw
+        .as_deref()
+        .map_or("null", serde_json::value::RawValue::get);
+    serde_json::from_str(json).map_err(E::custom)
+}
+
+/// Which of a push's keys are present (`Some(None)`: present and `null`),
+/// with the raw JSON of the parts that name a push. A later duplicate key
+/// wins, as it would in a JSON object read into a map.
+#[derive(Default)]
+struct PushKeys {
+    message: bool,
+    broadcast: Option<Option<Box<serde_json::value::RawValue>>>,
+    presence: Option<Option<Box<serde_json::value::RawValue>>>,
+    signature: Option<Option<Box<serde_json::value::RawValue>>>,
+    signed_out: Option<Option<Box<serde_json::value::RawValue>>>,
+    call: Option<Option<Box<serde_json::value::RawValue>>>,
+    call_ended: Option<Option<Box<serde_json::value::RawValue>>>,
+}
+
+impl<'de> Deserialize<'de> for PushKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<PushKeys, D::Error> {
+        struct KeysVisitor;
+        impl<'de> serde::de::Visitor<'de> for KeysVisitor {
+            type Value = PushKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<PushKeys, A::Error> {
+                let mut keys = PushKeys::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let slot = match &*key {
+                        "type" => {
+                            keys.message = true;
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                            continue;
+                        }
+                        "broadcast" => &mut keys.broadcast,
+                        "presence" => &mut keys.presence,
+                        "signature" => &mut keys.signature,
+                        "call" => &mut keys.call,
+                        "call_ended" => &mut keys.call_ended,
+                        "signed_out" => &mut keys.signed_out,
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    *slot = Some(map.next_value()?);
+                }
+                Ok(keys)
+            }
+        }
+        deserializer.deserialize_map(KeysVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_push_is_named_by_its_key_and_a_null_or_missing_part_is_an_error() {
+        let push: Push = serde_json::from_str(r#"{"other":1,"signed_out":"bye"}"#).expect("push");
+        assert_eq!(
+            push,
+            Push::SignedOut {
+                signed_out: "bye".into()
+            }
+        );
+        // A later duplicate key wins, as in a map.
+        let push: Push =
+            serde_json::from_str(r#"{"signed_out":"a","signed_out":"b"}"#).expect("push");
+        assert_eq!(
+            push,
+            Push::SignedOut {
+                signed_out: "b".into()
+            }
+        );
+        let err = serde_json::from_str::<Push>(r#"{"broadcast":null}"#).expect_err("null");
+        assert!(err.to_string().contains("invalid type: null"), "{err}");
+        let err = serde_json::from_str::<Push>(r#"{"x":1}"#).expect_err("unnamed");
+        assert!(
+            err.to_string().contains("expected a message, or an object"),
+            "{err}"
+        );
+        let err = serde_json::from_str::<Push>(r#"["signed_out"]"#).expect_err("not a map");
+        assert!(err.to_string().contains("expected a map"), "{err}");
     }
 }

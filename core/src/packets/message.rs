@@ -200,19 +200,53 @@ impl Serialize for Sender {
 
 impl<'de> Deserialize<'de> for Sender {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Sender, D::Error> {
-        match serde_json::Value::deserialize(deserializer)? {
-            serde_json::Value::String(s) if s == "0" => Ok(Sender::System),
-            serde_json::Value::Number(n) if n.as_u64() == Some(0) => Ok(Sender::System),
-            serde_json::Value::String(s) => UserId::parse(&s)
-                .map(Sender::User)
-                .map_err(de::Error::custom),
-            serde_json::Value::Number(n) => UserId::parse(&n.to_string())
-                .map(Sender::User)
-                .map_err(de::Error::custom),
-            other => Err(de::Error::custom(format!(
-                "from is {other}; expected a user id or \"0\""
-            ))),
+        // A visitor rather than a `serde_json::Value`: reading a `Value`
+        // adds its whole deserializer to the web bundle.
+        struct SenderVisitor;
+        impl SenderVisitor {
+            fn parse<E: de::Error>(text: &str) -> Result<Sender, E> {
+                if text == "0" {
+                    return Ok(Sender::System);
+                }
+                UserId::parse(text).map(Sender::User).map_err(E::custom)
+            }
+            fn other<E: de::Error>(other: fmt::Arguments<'_>) -> Result<Sender, E> {
+                Err(E::custom(format!(
+                    "from is {other}; expected a user id or \"0\""
+                )))
+            }
         }
+        impl<'de> Visitor<'de> for SenderVisitor {
+            type Value = Sender;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a user id or \"0\"")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Sender, E> {
+                SenderVisitor::parse(text)
+            }
+            fn visit_u64<E: de::Error>(self, number: u64) -> Result<Sender, E> {
+                SenderVisitor::parse(&number.to_string())
+            }
+            fn visit_i64<E: de::Error>(self, number: i64) -> Result<Sender, E> {
+                SenderVisitor::parse(&number.to_string())
+            }
+            fn visit_f64<E: de::Error>(self, number: f64) -> Result<Sender, E> {
+                // Written as serde_json writes the number.
+                match serde_json::Number::from_f64(number) {
+                    Some(number) => UserId::parse(&number.to_string())
+                        .map(Sender::User)
+                        .map_err(E::custom),
+                    None => SenderVisitor::other(format_args!("null")),
+                }
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Sender, E> {
+                SenderVisitor::other(format_args!("null"))
+            }
+            fn visit_bool<E: de::Error>(self, value: bool) -> Result<Sender, E> {
+                SenderVisitor::other(format_args!("{value}"))
+            }
+        }
+        deserializer.deserialize_any(SenderVisitor)
     }
 }
 
@@ -461,4 +495,42 @@ pub struct GroupMembersNotice {
     pub by: UserId,
     /// The members added, removed, or the one who left.
     pub member: crate::packets::groups::Members,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sender(json: &str) -> Result<Sender, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    #[test]
+    fn the_sender_is_zero_for_the_system_or_a_user_id_as_text_or_number() {
+        assert_eq!(sender(r#""0""#).expect("text"), Sender::System);
+        assert_eq!(sender("0").expect("number"), Sender::System);
+        let user = UserId::parse("13800000001").expect("user");
+        assert_eq!(
+            sender(r#""13800000001""#).expect("text"),
+            Sender::User(user.clone())
+        );
+        assert_eq!(sender("13800000001").expect("number"), Sender::User(user));
+        let err = sender("-5").expect_err("negative");
+        assert!(err.to_string().contains("\"-5\" is not a user id"), "{err}");
+        let err = sender("1.5").expect_err("fraction");
+        assert!(
+            err.to_string().contains("\"1.5\" is not a user id"),
+            "{err}"
+        );
+        let err = sender("true").expect_err("bool");
+        assert!(
+            err.to_string().contains("from is true; expected a user id"),
+            "{err}"
+        );
+        let err = sender("null").expect_err("null");
+        assert!(
+            err.to_string().contains("from is null; expected a user id"),
+            "{err}"
+        );
+    }
 }

@@ -18,7 +18,7 @@ pub(super) struct Conversations {
 impl Conversations {
     pub(super) fn new(rows: Vec<Conversation>) -> Conversations {
         Conversations {
-            rows: rows.into_iter().map(|c| (c.peer.clone(), c)).collect(),
+            rows: crate::sorting::map_of(rows.into_iter().map(|c| (c.peer.clone(), c))),
             in_view: None,
             visible: true,
         }

@@ -59,7 +59,7 @@ impl GroupPages {
             _ => {
                 let mut all = std::mem::take(&mut self.gathered);
                 self.after = None;
-                all.sort_by_key(|g| g.gid);
+                crate::sorting::sort_by_key(&mut all, |g| g.gid);
                 all.dedup_by_key(|g| g.gid);
                 PageOutcome::Done(all)
             }

@@ -368,7 +368,7 @@ impl Engine {
     pub fn conversations(&self) -> Vec<&Conversation> {
         let mut list: Vec<&Conversation> =
             self.conversations.rows().filter(|c| !c.hidden).collect();
-        list.sort_by_key(|c| std::cmp::Reverse(c.sort_key()));
+        crate::sorting::sort_by_key(&mut list, |c| std::cmp::Reverse(c.sort_key()));
         list
     }
 

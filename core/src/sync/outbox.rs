@@ -38,7 +38,7 @@ impl Outbox {
     /// own (one restarted on a rebuilt cache, two tabs on one database):
     /// each entry keeps a place of its own, in the order they were queued.
     pub(super) fn new(mut cached: Vec<OutboxEntry>) -> Outbox {
-        cached.sort_by_key(|e| (e.order, e.created_ts));
+        crate::sorting::sort_by_key(&mut cached, |e| (e.order, e.created_ts));
         let mut entries = BTreeMap::new();
         for mut entry in cached {
             if let Some(last) = entries.keys().next_back() {

@@ -52,10 +52,7 @@ impl Roster {
             groups,
             groups_wanted: Wanted::No,
             group_pages: GroupPages::default(),
-            broadcasts: broadcasts
-                .into_iter()
-                .map(|b| (b.broadcast.id, b))
-                .collect(),
+            broadcasts: crate::sorting::map_of(broadcasts.into_iter().map(|b| (b.broadcast.id, b))),
             broadcasts_wanted: Wanted::No,
             broadcasts_backlog: false,
             busy: false,
@@ -295,7 +292,7 @@ impl Engine {
                 all.push(old);
             }
         }
-        all.sort_by_key(|g| g.gid);
+        crate::sorting::sort_by_key(&mut all, |g| g.gid);
         self.set_groups(all, now);
     }
 
@@ -323,7 +320,7 @@ impl Engine {
         let mut groups = self.roster.groups.clone().unwrap_or_default();
         groups.retain(|g| g.gid != group.gid);
         groups.push(group);
-        groups.sort_by_key(|g| g.gid);
+        crate::sorting::sort_by_key(&mut groups, |g| g.gid);
         self.set_groups(groups, now);
     }
 

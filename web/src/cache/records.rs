@@ -209,8 +209,12 @@ pub(super) fn from_record<T: DeserializeOwned>(
         let key = Reflect::get(record, &JsValue::from_str(key_field))
             .ok()
             .and_then(|key| {
-                key.as_string()
-                    .or_else(|| key.as_f64().map(|n| n.to_string()))
+                // A number is written as JavaScript writes it (Rust's float
+                // formatting would add about 10 KB to the bundle for this).
+                key.as_string().or_else(|| {
+                    let number = js_sys::Number::from(key.as_f64()?);
+                    number.to_string_with_radix(10).ok().map(String::from)
+                })
             })
             .unwrap_or_default();
         CacheError::Corrupt {

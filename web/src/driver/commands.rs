@@ -185,7 +185,9 @@ impl Driver {
             }
             Command::Perform(operation, reply) => match self.engine.perform(operation, now) {
                 Ok(id) => {
-                    self.operations.insert(id, reply);
+                    // Kept in id order (ids only grow, so this is the end).
+                    let at = self.operations.partition_point(|(other, _)| *other < id);
+                    self.operations.insert(at, (id, reply));
                 }
                 Err(err) => reply.emit(Err(OperationFailure::NotSent(err))),
             },

@@ -144,7 +144,8 @@ impl Driver {
             }
             Event::CaughtUp => self.update.emit(Update::CaughtUp),
             Event::Performed { id, result } => {
-                if let Some(reply) = self.operations.remove(&id) {
+                if let Some(at) = self.operations.iter().position(|(other, _)| *other == id) {
+                    let (_, reply) = self.operations.remove(at);
                     reply.emit(result.map_err(OperationFailure::Refused));
                 }
             }

@@ -21,7 +21,6 @@ use penpen_core::search::SearchIndex;
 use penpen_core::sync::{Action, Credentials, Engine, Event, OperationId};
 use penpen_core::{MessageId, Peer};
 use persistence::LocalCache;
-use std::collections::BTreeMap;
 use yew::Callback;
 
 /// Something for the driver to handle.
@@ -112,7 +111,8 @@ struct Driver {
     fetching_older: bool,
     visible: bool,
     /// Who waits for the answer of each operation.
-    operations: BTreeMap<OperationId, Callback<OperationResult>>,
+    /// (A few at a time, in id order: a list costs the bundle less than a map.)
+    operations: Vec<(OperationId, Callback<OperationResult>)>,
     /// The search index, once a search asked for it.
     search: Option<SearchIndex>,
     /// The newest message worth a notification since the engine's actions
@@ -155,7 +155,7 @@ async fn run(
         open: None,
         fetching_older: false,
         visible: browser::tab_visible(),
-        operations: BTreeMap::new(),
+        operations: Vec::new(),
         search: None,
         notice: None,
         writing: None,

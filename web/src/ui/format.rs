@@ -156,6 +156,17 @@ pub fn percent(share: f64) -> u32 {
     (share.clamp(0.0, 1.0) * 100.0).round() as u32
 }
 
+/// Milliseconds to a tenth, as `f64`'s `Display` writes them ("12.3", "12"),
+/// with integer formatting: printing the float itself would add the
+/// float-formatting code (about 10 KB) to the bundle.
+pub fn tenths(ms: f64) -> String {
+    let tenths = (ms.max(0.0) * 10.0).round() as u64;
+    match tenths % 10 {
+        0 => (tenths / 10).to_string(),
+        fraction => format!("{}.{fraction}", tenths / 10),
+    }
+}
+
 /// A conversation row's time: 刚刚, N分钟前, N小时前, 昨天, M月D日, YYYY年M月D日.
 pub fn ago_label(lang: Lang, ago: Ago) -> String {
     match ago {
@@ -499,5 +510,13 @@ mod tests {
     fn tints_are_stable_and_in_range() {
         assert_eq!(tint("13800000001"), tint("13800000001"));
         assert!((0..6).contains(&tint("13800000002")));
+    }
+
+    #[test]
+    fn tenths_read_as_the_rounded_float_would() {
+        for ms in [0.0, 0.04, 0.05, 1.0, 12.34, 12.96, 99.95, 250.0, 1234.56] {
+            let rounded = (ms * 10.0_f64).round() / 10.0;
+            assert_eq!(tenths(ms), rounded.to_string(), "{ms}");
+        }
     }
 }

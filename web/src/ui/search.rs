@@ -142,7 +142,7 @@ pub fn search_panel(props: &SearchPanelProps) -> Html {
                 lang.fill(Text::SearchHits, &[&r.found.total.to_string()])
             };
             html! {
-                <p id="search-summary" class="search__summary" data-ms={((r.took_ms * 10.0).round() / 10.0).to_string()}
+                <p id="search-summary" class="search__summary" data-ms={format::tenths(r.took_ms)}
                     data-total={r.found.total.to_string()} data-query={r.query.clone()}>{ text }</p>
             }
         });
