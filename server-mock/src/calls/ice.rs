@@ -122,6 +122,25 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_file_loses_its_surrounding_white_space_and_may_not_be_empty() {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let path = folder.path().join("turn-secret");
+        std::fs::write(&path, "  s3cret\n").expect("written");
+        let secret = TurnSecret::from_file(&path).expect("read");
+        assert_eq!(secret, TurnSecret::new("s3cret"));
+        std::fs::write(&path, "\n").expect("written");
+        assert!(matches!(
+            TurnSecret::from_file(&path),
+            Err(SecretError::Empty(_))
+        ));
+        let missing = folder.path().join("missing");
+        assert!(matches!(
+            TurnSecret::from_file(&missing),
+            Err(SecretError::Read { .. })
+        ));
+    }
+
+    #[test]
     fn turn_is_listed_only_with_a_secret_and_stun_alone_has_no_credential() {
         let user = UserId::parse("13800000001").expect("a user id");
         let mut config = IceConfig {

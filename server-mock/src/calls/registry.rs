@@ -100,6 +100,9 @@ struct Side {
     socket: Option<Socket>,
     /// Set while the socket is gone: the call ends `lost` then.
     gone_until: Option<Instant>,
+    /// The callee's answer, when the caller's socket was gone at the accept:
+    /// given on the caller's `rejoin`, since nothing else would tell it.
+    missed_accept: Option<String>,
     candidates: usize,
     offers: usize,
     answers: usize,
@@ -364,8 +367,9 @@ impl Registry {
                 let early = std::mem::take(early);
                 call.phase = Phase::Accepted { at: now };
                 call.callee_side.socket = Some(socket.clone());
-                if let Some(caller) = &call.caller_side.socket {
-                    caller.signal(&id, SignalEvent::Accepted { sdp });
+                match &call.caller_side.socket {
+                    Some(caller) => caller.signal(&id, SignalEvent::Accepted { sdp }),
+                    None => call.caller_side.missed_accept = Some(sdp),
                 }
                 for candidate in early {
                     socket.signal(&id, SignalEvent::Candidate(candidate));
@@ -469,6 +473,9 @@ impl Registry {
                 let side = call.side(role);
                 side.socket = Some(socket.clone());
                 side.gone_until = None;
+                if let Some(sdp) = side.missed_accept.take() {
+                    socket.signal(&id, SignalEvent::Accepted { sdp });
+                }
             }
             CallRequest::IceServers | CallRequest::Invite { .. } => {
                 return Err(refused(

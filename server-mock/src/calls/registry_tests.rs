@@ -36,6 +36,18 @@ fn call() -> CallId {
     CallId::parse("call-1").expect("a call id")
 }
 
+/// `caller` calls `callee`, who accepts, both at `at`.
+fn answered(calls: &mut Registry, caller: &Socket, callee: &Socket, at: Instant) {
+    calls
+        .invite(caller, invite_to(callee), at, 0)
+        .expect("invited");
+    let accept = CallRequest::Accept {
+        call: call(),
+        sdp: "v=0".into(),
+    };
+    calls.act(callee, accept, at).expect("accepted");
+}
+
 fn events(receiver: &mut mpsc::Receiver<CallSignal>) -> Vec<SignalEvent> {
     std::iter::from_fn(|| receiver.try_recv().ok())
         .map(|s| s.signal.event)
@@ -78,12 +90,7 @@ fn both_parties_gone_end_the_call_lost_with_its_duration() {
     let (wang, _) = socket(1, "13800000001");
     let (li, _) = socket(2, "13800000002");
     let t0 = Instant::now();
-    calls.invite(&wang, invite_to(&li), t0, 0).expect("invited");
-    let accept = CallRequest::Accept {
-        call: call(),
-        sdp: "v=0".into(),
-    };
-    calls.act(&li, accept, t0).expect("accepted");
+    answered(&mut calls, &wang, &li, t0);
     let t1 = t0 + Duration::from_secs(90);
     calls.socket_closed(&wang, t1);
     calls.socket_closed(&li, t1 + Duration::from_secs(5));
@@ -104,12 +111,7 @@ fn a_rejoin_within_the_grace_keeps_the_call() {
     let (li, _) = socket(2, "13800000002");
     let (li_again, mut li_signals) = socket(3, "13800000002");
     let t0 = Instant::now();
-    calls.invite(&wang, invite_to(&li), t0, 0).expect("invited");
-    let accept = CallRequest::Accept {
-        call: call(),
-        sdp: "v=0".into(),
-    };
-    calls.act(&li, accept, t0).expect("accepted");
+    answered(&mut calls, &wang, &li, t0);
     calls.socket_closed(&li, t0);
     calls
         .act(&li_again, CallRequest::Rejoin(call()), t0 + GRACE / 2)
@@ -125,4 +127,34 @@ fn a_rejoin_within_the_grace_keeps_the_call() {
         events(&mut li_signals),
         [SignalEvent::Offer { sdp: "v=0".into() }]
     );
+}
+
+#[test]
+fn a_caller_gone_at_the_accept_hears_it_on_rejoin() {
+    let mut calls = registry();
+    let (wang, _) = socket(1, "13800000001");
+    let (wang_again, mut wang_signals) = socket(3, "13800000001");
+    let (li, _) = socket(2, "13800000002");
+    let t0 = Instant::now();
+    calls.invite(&wang, invite_to(&li), t0, 0).expect("invited");
+    calls.socket_closed(&wang, t0);
+    let accept = CallRequest::Accept {
+        call: call(),
+        sdp: "answer".into(),
+    };
+    calls.act(&li, accept, t0).expect("accepted");
+    calls
+        .act(&wang_again, CallRequest::Rejoin(call()), t0)
+        .expect("rejoined");
+    assert_eq!(
+        events(&mut wang_signals),
+        [SignalEvent::Accepted {
+            sdp: "answer".into()
+        }]
+    );
+    // Said once.
+    calls
+        .act(&wang_again, CallRequest::Rejoin(call()), t0)
+        .expect("rejoined");
+    assert!(events(&mut wang_signals).is_empty());
 }

@@ -2,7 +2,7 @@
 //! two parties, the refusals, every device ringing, the server's timers, and
 //! the call records in both people's history.
 
-use crate::common::{Client, LI, LIU, PASSWORD, WANG, ZHANG, decode_reply, user};
+use crate::common::{Client, LI, LIU, WANG, ZHANG, decode_reply, log_in, user};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use penpen_core::packets::Done;
@@ -10,10 +10,10 @@ use penpen_core::packets::call::{
     CallEnded, CallInvitation, CallOutcome, CallRecord, CallRequest, CallSignal, EndReason,
     IceCandidate, IceServersReply, MAX_CANDIDATES_PER_CALL, MAX_SDP_BYTES, Media, SignalEvent,
 };
-use penpen_core::packets::login::{Login, LoginReply, Push};
+use penpen_core::packets::login::Push;
 use penpen_core::packets::message::{Message, MessageType};
 use penpen_core::packets::sync::{CatchUp, MessagePage};
-use penpen_core::{CallId, ErrorReply, Seq, Service, State, digest};
+use penpen_core::{CallId, ErrorReply, Seq, Service, State};
 use penpen_server_mock::calls::ice::TurnSecret;
 use penpen_server_mock::{PortPlan, RunningServer, ServerConfig};
 use std::collections::VecDeque;
@@ -100,14 +100,7 @@ impl Caller {
 }
 
 async fn device(server: &RunningServer, account: &str) -> Device {
-    let mut stream = Client::connect(server, Service::Login, None).await;
-    let reply = stream
-        .request::<_, LoginReply>(&Login {
-            user: user(account),
-            password: digest::password_digest(PASSWORD),
-        })
-        .await
-        .expect("demo login succeeds");
+    let (stream, reply) = log_in(server, account).await;
     let calls = Caller::open(server, &reply.token).await;
     Device {
         token: reply.token,
@@ -177,6 +170,26 @@ impl Pushes {
     }
 }
 
+fn accept(call: &CallId) -> CallRequest {
+    CallRequest::Accept {
+        call: call.clone(),
+        sdp: ANSWER.into(),
+    }
+}
+
+/// `caller` calls `callee`'s user, who accepts on `callee`.
+async fn answered_call(caller: &mut Caller, callee: &mut Caller, id: &CallId, to: &str) {
+    caller
+        .ask(&invite(id, to, Media::Video))
+        .await
+        .expect("invited");
+    callee.ask(&accept(id)).await.expect("accepted");
+    assert_eq!(
+        caller.event().await,
+        SignalEvent::Accepted { sdp: ANSWER.into() }
+    );
+}
+
 fn invite(call: &CallId, to: &str, media: Media) -> CallRequest {
     CallRequest::Invite {
         call: call.clone(),
@@ -228,13 +241,7 @@ async fn a_call_is_relayed_between_the_parties_and_stored_for_both() {
         candidate: candidate("candidate:early"),
     };
     wang.calls.ask(&early).await.expect("kept");
-    li.calls
-        .ask(&CallRequest::Accept {
-            call: id.clone(),
-            sdp: ANSWER.into(),
-        })
-        .await
-        .expect("accepted");
+    li.calls.ask(&accept(&id)).await.expect("accepted");
     assert_eq!(
         wang.calls.event().await,
         SignalEvent::Accepted { sdp: ANSWER.into() },
@@ -409,13 +416,7 @@ async fn crossing_invitations_end_the_later_one_as_glare() {
         .expect("answered");
     assert_eq!(ended(li.calls.event().await), (EndReason::Glare, None));
     // The first call goes on: the callee accepts it instead.
-    li.calls
-        .ask(&CallRequest::Accept {
-            call: first.clone(),
-            sdp: ANSWER.into(),
-        })
-        .await
-        .expect("accepted");
+    li.calls.ask(&accept(&first)).await.expect("accepted");
     assert_eq!(
         wang.calls.event().await,
         SignalEvent::Accepted { sdp: ANSWER.into() }
@@ -441,10 +442,7 @@ async fn every_device_rings_and_the_first_accept_wins() {
     assert_eq!(desk.stream.invitation().await.call, id);
 
     desk.calls
-        .ask(&CallRequest::Accept {
-            call: id.clone(),
-            sdp: ANSWER.into(),
-        })
+        .ask(&accept(&id))
         .await
         .expect("the first accept wins");
     let elsewhere = phone.stream.call_ended().await;
@@ -452,13 +450,7 @@ async fn every_device_rings_and_the_first_accept_wins() {
         (elsewhere.call, elsewhere.reason),
         (id.clone(), EndReason::AnsweredElsewhere)
     );
-    let late = phone
-        .calls
-        .ask(&CallRequest::Accept {
-            call: id.clone(),
-            sdp: ANSWER.into(),
-        })
-        .await;
+    let late = phone.calls.ask(&accept(&id)).await;
     assert_eq!(late.map_err(|e| e.state), Err(State::CALL_GONE));
     assert_eq!(
         wang.calls.event().await,
@@ -515,10 +507,7 @@ async fn a_stranger_is_refused_and_nothing_reaches_the_parties() {
     };
     for request in [
         injected,
-        CallRequest::Accept {
-            call: id.clone(),
-            sdp: ANSWER.into(),
-        },
+        accept(&id),
         CallRequest::Cancel(id.clone()),
         CallRequest::Hangup(id.clone()),
         CallRequest::Rejoin(id.clone()),
@@ -528,13 +517,7 @@ async fn a_stranger_is_refused_and_nothing_reaches_the_parties() {
     }
     // The call is untouched: the accept goes through, and the only candidate
     // the callee gets is the caller's.
-    li.calls
-        .ask(&CallRequest::Accept {
-            call: id.clone(),
-            sdp: ANSWER.into(),
-        })
-        .await
-        .expect("accepted");
+    li.calls.ask(&accept(&id)).await.expect("accepted");
     assert_eq!(
         wang.calls.event().await,
         SignalEvent::Accepted { sdp: ANSWER.into() }
@@ -574,21 +557,7 @@ async fn a_party_gone_past_the_grace_ends_the_call_as_lost() {
     let mut wang = device(&server, WANG).await;
     let mut li = device(&server, LI).await;
     let id = call_id("call-lost");
-    wang.calls
-        .ask(&invite(&id, LI, Media::Audio))
-        .await
-        .expect("invited");
-    li.calls
-        .ask(&CallRequest::Accept {
-            call: id.clone(),
-            sdp: ANSWER.into(),
-        })
-        .await
-        .expect("accepted");
-    assert!(matches!(
-        wang.calls.event().await,
-        SignalEvent::Accepted { .. }
-    ));
+    answered_call(&mut wang.calls, &mut li.calls, &id, LI).await;
 
     drop(li.calls);
     assert_eq!(ended(wang.calls.event().await).0, EndReason::Lost);
@@ -598,17 +567,7 @@ async fn a_party_gone_past_the_grace_ends_the_call_as_lost() {
     // Both gone: the call ends as well, and is stored.
     let both = call_id("call-both-gone");
     let mut li_calls = Caller::open(&server, &li.token).await;
-    wang.calls
-        .ask(&invite(&both, LI, Media::Video))
-        .await
-        .expect("invited");
-    li_calls
-        .ask(&CallRequest::Accept {
-            call: both.clone(),
-            sdp: ANSWER.into(),
-        })
-        .await
-        .expect("accepted");
+    answered_call(&mut wang.calls, &mut li_calls, &both, LI).await;
     drop(li_calls);
     drop(wang.calls);
     let (_, record) = wang.stream.record(&both).await;
@@ -623,21 +582,7 @@ async fn a_rejoined_socket_carries_the_call_on() {
     let mut wang = device(&server, WANG).await;
     let mut li = device(&server, LI).await;
     let id = call_id("call-rejoin");
-    wang.calls
-        .ask(&invite(&id, LI, Media::Video))
-        .await
-        .expect("invited");
-    li.calls
-        .ask(&CallRequest::Accept {
-            call: id.clone(),
-            sdp: ANSWER.into(),
-        })
-        .await
-        .expect("accepted");
-    assert!(matches!(
-        wang.calls.event().await,
-        SignalEvent::Accepted { .. }
-    ));
+    answered_call(&mut wang.calls, &mut li.calls, &id, LI).await;
 
     drop(li.calls);
     let mut again = Caller::open(&server, &li.token).await;
@@ -708,14 +653,7 @@ async fn a_device_that_logs_in_while_a_call_rings_rings_too() {
     let (_, missed) = zhang.stream.record(&id).await;
     assert_eq!(missed.outcome, CallOutcome::Missed);
     assert_eq!(
-        zhang
-            .calls
-            .ask(&CallRequest::Accept {
-                call: id,
-                sdp: ANSWER.into()
-            })
-            .await
-            .map_err(|e| e.state),
+        zhang.calls.ask(&accept(&id)).await.map_err(|e| e.state),
         Err(State::CALL_GONE)
     );
     server.shutdown().await;
@@ -812,13 +750,7 @@ async fn a_huge_sdp_and_too_many_candidates_are_refused() {
         Err(State::BAD_PACKET)
     );
     // The accepting device gets exactly the candidates within the limit.
-    li.calls
-        .ask(&CallRequest::Accept {
-            call: id.clone(),
-            sdp: ANSWER.into(),
-        })
-        .await
-        .expect("accepted");
+    li.calls.ask(&accept(&id)).await.expect("accepted");
     for n in 0..MAX_CANDIDATES_PER_CALL {
         assert_eq!(
             li.calls.event().await,
