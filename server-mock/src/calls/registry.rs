@@ -187,6 +187,15 @@ pub(crate) struct Registry {
     timing: Timing,
 }
 
+/// `now` plus a configured wait; a wait too long for the clock (a setting
+/// of centuries) means "not in this server's life".
+fn later(now: Instant, wait: Duration) -> Instant {
+    const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+    now.checked_add(wait)
+        .or_else(|| now.checked_add(YEAR))
+        .unwrap_or(now)
+}
+
 fn refused(state: State, error: impl Into<String>) -> ErrorReply {
     ErrorReply::new(state, error)
 }
@@ -274,7 +283,7 @@ impl Registry {
             phase: Phase::Ringing {
                 rang: false,
                 early: Vec::new(),
-                until: now + self.timing.ring_timeout,
+                until: later(now, self.timing.ring_timeout),
             },
             caller_side: Side {
                 socket: Some(socket.clone()),
@@ -495,7 +504,7 @@ impl Registry {
         let Some(call) = self.calls.get_mut(id) else {
             return;
         };
-        let grace = now + self.timing.rejoin_grace;
+        let grace = later(now, self.timing.rejoin_grace);
         for side in [&mut call.caller_side, &mut call.callee_side] {
             if side.socket.as_ref().is_some_and(|s| s.id == socket.id) {
                 side.socket = None;
