@@ -759,3 +759,43 @@ async fn a_huge_sdp_and_too_many_candidates_are_refused() {
     }
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn malformed_call_requests_are_refused_and_the_socket_stays_usable() {
+    let (server, _data) = start_with(|_| {}).await;
+    let mut wang = device(&server, WANG).await;
+    for payload in [
+        r#"{"op":"dial","call":"call-1"}"#,
+        r#"{"call":"call-1"}"#,
+        r#"{"op":"invite","call":"call-1","media":"video","sdp":"v=0"}"#,
+        r#"{"op":"invite","call":"call 1!","to":"13800000002","media":"video","sdp":"v=0"}"#,
+        r#"{"op":"invite","call":"call-1","to":"13800000002","media":"hologram","sdp":"v=0"}"#,
+        r#"{"op":"candidate","call":"call-1"}"#,
+        r#"{"op":"accept","call":"call-1","sdp":""}"#,
+        r#"{"op":"hangup"}"#,
+        r#"[1,2,3]"#,
+    ] {
+        let frame = penpen_core::Frame::encode_payload(penpen_core::Encoding::Base64, payload)
+            .expect("encodes");
+        wang.calls.client.send_text(&frame).await;
+        let reply = decode_reply::<Done>(&wang.calls.client.payload().await);
+        let refusal = reply.expect_err(payload);
+        assert!(
+            matches!(refusal.state, State::BAD_PACKET | State::BAD_FRAME),
+            "{payload}: {refusal:?}"
+        );
+        assert!(!refusal.error.is_empty());
+    }
+    // Acting on a call that never began: 36.
+    let refusal = wang
+        .calls
+        .ask(&CallRequest::Hangup(call_id("call-never")))
+        .await
+        .expect_err("no such call");
+    assert_eq!(refusal.state, State::CALL_GONE);
+    wang.calls
+        .ask(&invite(&call_id("call-after"), LI, Media::Audio))
+        .await
+        .expect("the socket still works");
+    server.shutdown().await;
+}
