@@ -13,7 +13,7 @@ pub enum Service {
     Image,
     /// 23888: send a voice message (1:1 or group); stored voice files are served here over HTTP GET.
     Voice,
-    /// 24888: reserved for call signalling; no packets are defined for it yet.
+    /// 24888: call signalling (§12).
     CallSignalling,
     /// 25888: send a company broadcast.
     Broadcast,
@@ -104,9 +104,10 @@ impl Service {
         self.port().checked_add(offset)
     }
 
-    /// Whether the server carries this service today. Call signalling is reserved.
+    /// Whether the server carries this service today (every one does; kept
+    /// so a port can be reserved again without touching its users).
     pub const fn is_served(self) -> bool {
-        !matches!(self, Service::CallSignalling)
+        true
     }
 
     /// A short lowercase name for logs and URLs.

@@ -1,7 +1,10 @@
 //! The command-line options for deployment: TLS, allowed origins, trusted
-//! proxies and the connection limits. `main.rs` flattens them into its own.
+//! proxies, the connection limits, and calls. `main.rs` flattens them into
+//! its own.
 
 use crate::ServerConfig;
+use crate::calls::CallSettings;
+use crate::calls::ice::{IceConfig, SecretError, TurnSecret};
 use crate::limits::ConnectionLimits;
 use crate::tls::{self, TlsConfig, TlsError};
 use std::net::IpAddr;
@@ -65,6 +68,9 @@ pub enum OptionsError {
     /// TLS could not be set up.
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// The TURN secret file cannot be used.
+    #[error(transparent)]
+    TurnSecret(#[from] SecretError),
     /// A number of seconds is not a positive finite number.
     #[error("--{option} {value} is not a number of seconds above zero")]
     Seconds {
@@ -109,6 +115,49 @@ impl NetworkArgs {
                 Some(tls::self_signed_in(&dir, &names)?)
             }
             _ => None,
+        };
+        Ok(())
+    }
+}
+
+/// Calls: their timeouts and the ICE servers handed to clients.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CallArgs {
+    /// A STUN server handed to clients (stun:stun.example.cn:3478), repeatable.
+    /// Without any (and without TURN), clients use host candidates: enough on a LAN.
+    #[arg(long, value_name = "URL")]
+    pub stun_url: Vec<String>,
+    /// A TURN server handed to clients with short-lived credentials
+    /// (turn:turn.example.cn:3478?transport=udp), repeatable; needs --turn-secret-file.
+    #[arg(long, value_name = "URL", requires = "turn_secret_file")]
+    pub turn_url: Vec<String>,
+    /// A file holding the secret shared with the TURN server (coturn's
+    /// static-auth-secret); read once at start, never logged.
+    #[arg(long, value_name = "FILE", requires = "turn_url")]
+    pub turn_secret_file: Option<PathBuf>,
+    /// Seconds an unanswered call rings before the server ends it.
+    #[arg(long, value_name = "SECONDS", default_value_t = CallSettings::default().ring_timeout.as_secs_f64())]
+    pub call_ring_timeout: f64,
+    /// Seconds a party's call socket may be gone before the call ends as lost.
+    #[arg(long, value_name = "SECONDS", default_value_t = CallSettings::default().rejoin_grace.as_secs_f64())]
+    pub call_rejoin_grace: f64,
+}
+
+impl CallArgs {
+    /// Puts the options into `config`, reading the TURN secret.
+    pub fn apply(self, config: &mut ServerConfig) -> Result<(), OptionsError> {
+        config.calls = CallSettings {
+            ring_timeout: seconds("call-ring-timeout", self.call_ring_timeout)?,
+            rejoin_grace: seconds("call-rejoin-grace", self.call_rejoin_grace)?,
+            ice: IceConfig {
+                stun_urls: self.stun_url,
+                turn_urls: self.turn_url,
+                turn_secret: self
+                    .turn_secret_file
+                    .as_deref()
+                    .map(TurnSecret::from_file)
+                    .transpose()?,
+            },
         };
         Ok(())
     }

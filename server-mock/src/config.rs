@@ -47,6 +47,8 @@ pub struct ServerConfig {
     pub host_names: Vec<String>,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Call timeouts and the ICE servers handed to clients.
+    pub calls: crate::calls::CallSettings,
 }
 
 impl ServerConfig {
@@ -67,6 +69,7 @@ impl ServerConfig {
             allowed_origins: Vec::new(),
             host_names: Vec::new(),
             trusted_proxies: Vec::new(),
+            calls: crate::calls::CallSettings::default(),
         }
     }
 

@@ -32,6 +32,8 @@ pub struct Context {
     pub changes: crate::change_limits::ChangeLimiter,
     /// The open connections, counted against the configured caps.
     pub connections: std::sync::Arc<crate::limits::Connections>,
+    /// The calls going on (§12).
+    pub calls: crate::calls::Calls,
 }
 
 /// Milliseconds since the Unix epoch, now.

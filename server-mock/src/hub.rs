@@ -73,6 +73,8 @@ struct UserSessions {
 #[derive(Debug)]
 struct SessionEntry {
     id: u64,
+    /// The session's token hash, to leave out the device a push is about.
+    token_hash: Vec<u8>,
     pushes: mpsc::Sender<Push>,
     messages: mpsc::Sender<Delivery>,
 }
@@ -101,9 +103,10 @@ impl Hub {
             .unwrap_or_else(|poison| poison.into_inner())
     }
 
-    /// Registers a session of `user`, whose newest seq is `newest`. The
-    /// subscription's `first` says whether the user had no session before.
-    pub fn subscribe(&self, user: &UserId, newest: Seq) -> Subscription {
+    /// Registers a session of `user` (its token's hash `token_hash`), whose
+    /// newest seq is `newest`. The subscription's `first` says whether the
+    /// user had no session before.
+    pub fn subscribe(&self, user: &UserId, token_hash: &[u8], newest: Seq) -> Subscription {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (push_tx, push_rx) = mpsc::channel(PUSH_QUEUE);
         let (message_tx, message_rx) = mpsc::channel(MESSAGE_QUEUE);
@@ -117,6 +120,7 @@ impl Hub {
         raise(&entry.newest, newest);
         entry.sessions.push(SessionEntry {
             id,
+            token_hash: token_hash.to_vec(),
             pushes: push_tx,
             messages: message_tx,
         });
@@ -183,6 +187,20 @@ impl Hub {
     pub fn note_presence(&self, user: &UserId, presence: Presence) {
         if let Some(entry) = self.lock().get_mut(user) {
             entry.presence = Some(presence);
+        }
+    }
+
+    /// Queues `push` for every session of `user`, but those of the token
+    /// `except_token` (dropped for a session whose queue is full, like every
+    /// push but messages).
+    pub fn push_user(&self, user: &UserId, push: &Push, except_token: Option<&[u8]>) {
+        let users = self.lock();
+        if let Some(entry) = users.get(user) {
+            for session in &entry.sessions {
+                if except_token != Some(session.token_hash.as_slice()) {
+                    let _ = session.pushes.try_send(push.clone());
+                }
+            }
         }
     }
 

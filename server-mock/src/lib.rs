@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod calls;
 pub mod change_limits;
 pub mod cli;
 pub mod config;

@@ -34,6 +34,8 @@ struct Args {
     session_lifetime_days: u64,
     #[command(flatten)]
     network: penpen_server_mock::cli::NetworkArgs,
+    #[command(flatten)]
+    calls: penpen_server_mock::cli::CallArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -115,6 +117,9 @@ async fn main() -> anyhow::Result<()> {
     args.network
         .apply(&mut config)
         .context("penpen-server-mock cannot use its network options")?;
+    args.calls
+        .apply(&mut config)
+        .context("penpen-server-mock cannot use its call options")?;
     let server = RunningServer::start(config)
         .await
         .context("penpen-server-mock could not start")?;

@@ -144,6 +144,7 @@ impl RunningServer {
                 config.limits.clone(),
                 config.trusted_proxies.clone(),
             )),
+            calls: crate::calls::Calls::new(&config.calls),
         });
         // Made now, so the first login for an unknown account is not slower.
         let _ = context.passwords.run(|| auth::dummy_hash().len()).await;
@@ -152,6 +153,10 @@ impl RunningServer {
         let mut addrs = BTreeMap::new();
         let mut tasks = JoinSet::new();
         tasks.spawn(crate::revocation::watch_sessions(
+            context.clone(),
+            shutdown_rx.clone(),
+        ));
+        tasks.spawn(services::calls::run_timers(
             context.clone(),
             shutdown_rx.clone(),
         ));
@@ -276,6 +281,18 @@ async fn upgrade(
                 token_hash: session.token_hash,
                 address: Some(peer.ip()),
             };
+            if service == Service::CallSignalling {
+                return ws.on_upgrade(move |socket| {
+                    services::calls::serve(
+                        Connection::new(socket, heartbeat),
+                        context,
+                        shutdown,
+                        caller,
+                        ended,
+                        held,
+                    )
+                });
+            }
             ws.on_upgrade(move |socket| {
                 services::requests::serve(
                     Connection::new(socket, heartbeat),

@@ -168,7 +168,7 @@ pub(super) async fn start_session(
             .await
     }
     .map_err(|e| e.reply())?;
-    let subscription = context.hub.subscribe(user, newest);
+    let subscription = context.hub.subscribe(user, &token_hash, newest);
     if online && subscription.first {
         // The other connection ended meanwhile and marked the user offline.
         let who = user.clone();

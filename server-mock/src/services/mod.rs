@@ -1,6 +1,7 @@
 //! One module per service: each turns a request frame into exactly one reply.
 
 pub mod broadcast;
+pub mod calls;
 pub mod directory;
 pub mod file_disk;
 pub mod files;

@@ -183,6 +183,13 @@ impl Stream {
         if !was_logged_in && let Some(live) = self.live.as_mut() {
             self.connection.note_uses(live.ended.session_use());
             push_new_messages(&self.context, &mut self.connection, live).await?;
+            // A call ringing for the user rings this device too (§12).
+            if let Some(invitation) = self.context.calls.ringing_for(&live.user) {
+                let push = Push::Call {
+                    call: Box::new(invitation),
+                };
+                self.connection.send(push_frame(&push)).await?;
+            }
         }
         Ok(())
     }

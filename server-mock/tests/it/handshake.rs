@@ -36,7 +36,7 @@ async fn login_port_completes_a_websocket_handshake_and_answers_bad_frames() {
 }
 
 #[tokio::test]
-async fn every_served_port_listens_and_call_signalling_is_reserved() {
+async fn every_served_port_listens() {
     let (server, _data) = start().await;
     for service in Service::ALL {
         assert_eq!(

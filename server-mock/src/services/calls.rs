@@ -1,0 +1,195 @@
+//! 24888: call signalling (§12). Requests get one reply each, in order;
+//! between replies the socket writes the signals the other party's requests
+//! (or the server's timers) left for it.
+//!
+//! `crate::calls` decides what a request does; this module reads the store
+//! where a request needs it, carries out the pushes and stores the records
+//! of ended calls, and runs the calls' timers.
+
+use super::{Caller, Reply, reply, request};
+use crate::calls::{Effects, Finished, Invite, Socket};
+use crate::connection::{Connection, reply_frame};
+use crate::context::{Context, now_ms};
+use crate::limits::Held;
+use crate::revocation::SessionWatch;
+use crate::store::queries::{self, NewMessage};
+use penpen_core::packets::Done;
+use penpen_core::packets::call::{CallRequest, CallSignal, IceServersReply};
+use penpen_core::packets::message::{MessageType, Sender};
+use penpen_core::{Encoding, ErrorReply, Frame, Peer, State};
+use std::sync::Arc;
+use tokio::sync::{mpsc, watch};
+
+/// Serves one 24888 connection until it closes, the server stops or its
+/// session ends; a call it carried then waits for a `rejoin`.
+pub(crate) async fn serve(
+    mut connection: Connection,
+    context: Arc<Context>,
+    mut shutdown: watch::Receiver<bool>,
+    caller: Caller,
+    mut session: SessionWatch,
+    _held: Held,
+) {
+    connection.note_uses(session.session_use());
+    let (socket, mut signals) = context.calls.socket(caller.user, caller.token_hash);
+    let mut close = None;
+    loop {
+        let written = tokio::select! {
+            frame = connection.read() => match frame {
+                Some(Ok(frame)) => {
+                    let reply = answer(&context, &socket, &frame).await;
+                    connection.send(reply_frame(frame.encoding, reply)).await
+                }
+                Some(Err(refusal)) => connection.refuse(&refusal).await,
+                None => break,
+            },
+            // The socket holds a sender, so the queue never closes.
+            Some(signal) = signals.recv() => write_signals(&mut connection, signal, &mut signals).await,
+            // The guard wait_for returns must not live across the awaits above.
+            () = async { let _ = shutdown.wait_for(|stopped| *stopped).await; } => break,
+            why = session.ended() => {
+                close = Some(why.close_frame());
+                break;
+            }
+        };
+        if written.is_err() {
+            break;
+        }
+    }
+    context.calls.socket_closed(&socket);
+    connection.close(close).await;
+}
+
+/// Writes `first` and whatever else is queued, in one write.
+async fn write_signals(
+    connection: &mut Connection,
+    first: CallSignal,
+    signals: &mut mpsc::Receiver<CallSignal>,
+) -> Result<(), crate::connection::Closed> {
+    connection.feed(signal_frame(&first)).await?;
+    while let Ok(next) = signals.try_recv() {
+        connection.feed(signal_frame(&next)).await?;
+    }
+    connection.flush().await
+}
+
+fn signal_frame(signal: &CallSignal) -> String {
+    Frame::encode(Encoding::Base64, signal).unwrap_or_default()
+}
+
+/// Answers one 24888 request.
+async fn answer(context: &Context, socket: &Socket, frame: &Frame) -> Reply {
+    let effects = match request::<CallRequest>(frame)? {
+        CallRequest::IceServers => {
+            return reply(&IceServersReply {
+                state: State::SUCCESS,
+                ice_servers: context.calls.ice_servers(&socket.user),
+            });
+        }
+        CallRequest::Invite {
+            call,
+            to,
+            media,
+            sdp,
+        } => {
+            let who = to.clone();
+            let exists = context
+                .store
+                .read(move |conn| queries::user_exists(conn, &who))
+                .await
+                .map_err(|e| e.reply())?;
+            if !exists {
+                return Err(ErrorReply::new(
+                    State::UNKNOWN_USER,
+                    format!("user {to} does not exist; expected a user of the directory"),
+                ));
+            }
+            let invite = Invite {
+                call,
+                to,
+                media,
+                sdp,
+            };
+            context.calls.invite(socket, invite, now_ms())?
+        }
+        other => context.calls.act(socket, other)?,
+    };
+    carry_out(context, effects).await?;
+    reply(&Done::new())
+}
+
+/// Pushes what the calls decided on 20888 and stores the ended calls; done
+/// once every record is committed.
+pub(crate) async fn carry_out(context: &Context, effects: Effects) -> Result<(), ErrorReply> {
+    for notice in effects.notices {
+        context
+            .hub
+            .push_user(&notice.to, &notice.push, notice.except_token.as_deref());
+    }
+    let mut failed = None;
+    for finished in effects.finished {
+        if let Err(err) = store_record(context, finished).await {
+            tracing::warn!(error = %err.error, "could not store a call's record");
+            failed = Some(ErrorReply::new(
+                State::SERVER_ERROR,
+                format!(
+                    "the call ended, but its record could not be stored: {}",
+                    err.error
+                ),
+            ));
+        }
+    }
+    failed.map_or(Ok(()), Err)
+}
+
+/// Stores an ended call as a type 3 message from the caller to the callee,
+/// in both inboxes, then hands it to their live sessions.
+async fn store_record(context: &Context, finished: Finished) -> Result<(), ErrorReply> {
+    let content = serde_json::to_string(&finished.record).map_err(|e| {
+        ErrorReply::new(
+            State::SERVER_ERROR,
+            format!("cannot encode the call record: {e}"),
+        )
+    })?;
+    let message = NewMessage {
+        sender: Sender::User(finished.caller.clone()),
+        to: Peer::User(finished.callee.clone()),
+        kind: MessageType::Call,
+        content,
+        duration: None,
+        cid: None,
+        ts: now_ms(),
+    };
+    let recipients = [finished.caller, finished.callee];
+    let (message, stored) = context
+        .store
+        .write(move |conn| {
+            let stored = queries::store_message(conn, &message, &recipients)?;
+            Ok((message, stored))
+        })
+        .await
+        .map_err(|e| e.reply())?;
+    super::announce(context, &message, &stored);
+    Ok(())
+}
+
+/// Ends calls whose ring timeout or rejoin grace ran out, until the server stops.
+pub(crate) async fn run_timers(context: Arc<Context>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let (effects, next) = context.calls.expire();
+        if let Err(err) = carry_out(&context, effects).await {
+            tracing::warn!(error = %err.error, "a call ended by the server was not fully recorded");
+        }
+        let wait = async {
+            match next {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = wait => {}
+            () = context.calls.deadlines_changed() => {}
+            _ = shutdown.wait_for(|stopped| *stopped) => return,
+        }
+    }
+}
