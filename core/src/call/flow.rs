@@ -77,6 +77,8 @@ pub(super) struct Call {
     negotiation: Negotiation,
     /// Caller: when to restart ICE.
     restart_at: Option<i64>,
+    /// The peer connection said it is connected (and has not dropped since).
+    media_up: bool,
 }
 
 impl Call {
@@ -101,6 +103,7 @@ impl Call {
             candidates_sent: 0,
             negotiation: Negotiation::new(),
             restart_at: None,
+            media_up: false,
         }
     }
 
@@ -212,7 +215,9 @@ impl CallMachine {
         }
         let id = CallId::generated(self.rng.next_u64(), self.rng.next_u64());
         self.ended = None;
-        let call = Call::new(id.clone(), to, media, Role::Caller, Phase::Preparing);
+        let mut call = Call::new(id.clone(), to, media, Role::Caller, Phase::Preparing);
+        // Counted from the user's press: preparing the offer is part of the wait.
+        call.ring_until = Some(now + RING_TIMEOUT_MS);
         let camera = call.camera;
         self.call = Some(call);
         self.start_media(camera);
@@ -513,7 +518,6 @@ impl CallMachine {
                     };
                     call.phase = Phase::Calling { ringing: false };
                     call.known = true;
-                    call.ring_until = Some(now + RING_TIMEOUT_MS);
                     self.send(invite, now);
                     self.send_candidates(now);
                 } else if call.negotiation.offer_created() {
@@ -548,12 +552,14 @@ impl CallMachine {
                 self.send_candidates(now);
             }
             RtcReport::Connected => {
+                call.media_up = true;
                 if matches!(call.phase, Phase::Connecting | Phase::Reconnecting { .. }) {
                     call.phase = Phase::Connected;
                     call.restart_at = None;
                 }
             }
             RtcReport::Disconnected | RtcReport::Failed => {
+                call.media_up = false;
                 if call.accepted_at.is_none() {
                     return;
                 }
@@ -810,7 +816,12 @@ impl CallMachine {
         let Some(call) = self.call.as_mut() else {
             return;
         };
-        call.phase = Phase::Connecting;
+        // The media may have connected before the accept's reply came.
+        call.phase = if call.media_up {
+            Phase::Connected
+        } else {
+            Phase::Connecting
+        };
         call.accepted_at = Some(now);
         call.ring_until = None;
         if let Some(answer) = answer {

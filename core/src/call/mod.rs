@@ -33,6 +33,8 @@
 mod flow;
 mod link;
 mod negotiation;
+#[cfg(test)]
+mod tests;
 mod timers;
 mod view;
 
