@@ -27,12 +27,19 @@
 //! when to call back. The machine does not store call history (the server
 //! does, §12 "Calls are history") nor pick devices.
 //!
-//! This file is the public face; the transitions live in `flow`, the socket
-//! in `link`, renegotiation in `negotiation`, the deadlines in `timers`.
+//! This file is the public face. The call in progress is `current`; the
+//! user's inputs, pushes and WebRTC reports are handled in `flow`, the
+//! 24888 traffic in `signalling` (the socket itself in `link`), glare in
+//! `glare`, renegotiation in `negotiation`, and the deadlines in `timers`
+//! (the table) and `clock` (what each does when due).
 
+mod clock;
+mod current;
 mod flow;
+mod glare;
 mod link;
 mod negotiation;
+mod signalling;
 #[cfg(test)]
 mod tests;
 mod timers;
@@ -43,7 +50,8 @@ pub use view::{CallView, EndCause};
 use crate::ids::{CallId, UserId};
 use crate::packets::call::{CallEnded, CallInvitation, IceCandidate, IceServer, Media};
 use crate::sync::Rng;
-use flow::{Call, Glare};
+use current::Call;
+use glare::Glare;
 use link::Link;
 use std::collections::VecDeque;
 
