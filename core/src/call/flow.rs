@@ -18,6 +18,9 @@ use crate::packets::call::{
 
 /// How many ended calls are remembered (re-pushed invitations ignored).
 const FINISHED_KEPT: usize = 16;
+/// A device ringing stops by itself this long after the server's own ring
+/// timeout, if the server's `call_ended` never came.
+const SERVER_WORD_MS: i64 = 5_000;
 
 impl CallMachine {
     // ------------------------------------------------------------ the user
@@ -158,7 +161,7 @@ impl CallMachine {
             Phase::Ringing,
         );
         call.offer = Some(invitation.sdp);
-        call.ring_until = Some(now + SERVER_RING_TIMEOUT_MS);
+        call.ring_until = Some(now + SERVER_RING_TIMEOUT_MS + SERVER_WORD_MS);
         call.tone = true;
         self.call = Some(call);
         self.act(CallAction::PlayTone(Tone::Ringtone));

@@ -140,7 +140,10 @@ pub enum RtcCommand {
     StopMedia,
 }
 
-/// What the WebRTC side reports.
+/// What the WebRTC side reports. Nothing more is reported from a peer
+/// connection once [`RtcCommand::ClosePeerConnection`] was given for it (a
+/// glare swaps one for another, and a late candidate of the old one must
+/// not reach the new call).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RtcReport {
     /// The offer asked for is the local description.

@@ -6,6 +6,7 @@ use penpen_core::CallId;
 use penpen_core::call::{CallError, CallView, EndCause, Tone};
 use penpen_core::packets::call::{
     CallOutcome, CallRequest, EndReason, IceServer, Media, REJOIN_GRACE_MS, RING_TIMEOUT_MS,
+    SERVER_RING_TIMEOUT_MS,
 };
 
 /// Generous: every scenario settles far sooner on the simulated clock.
@@ -158,6 +159,24 @@ fn an_unanswered_call_is_cancelled_at_the_ring_timeout_and_missed_on_both_sides(
     assert_eq!(w.server.records[0].record.outcome, CallOutcome::Missed);
     assert!(w.server.records[0].record.is_missed());
     assert_released(&w, a);
+    assert_released(&w, b);
+}
+
+#[test]
+fn a_call_nobody_cancels_is_ended_by_the_server_at_its_ring_timeout() {
+    let mut w = World::new(&[1, 2]);
+    let a = w.device(1);
+    let b = w.device(2);
+    w.call(a, 2, Media::Audio);
+    assert!(w.run_until(SETTLE_MS, |w| is_incoming(w, b)));
+    let rang = w.now;
+    w.freeze(a);
+    assert!(w.run_until(SERVER_RING_TIMEOUT_MS + SETTLE_MS, |w| {
+        last_end(w, b).is_some()
+    }));
+    assert!(w.now >= rang + SERVER_RING_TIMEOUT_MS - 1_000);
+    assert_eq!(cause(&w, b), ended(EndReason::Timeout));
+    assert_eq!(w.server.records[0].record.outcome, CallOutcome::Missed);
     assert_released(&w, b);
 }
 

@@ -301,6 +301,12 @@ impl World {
         }
     }
 
+    /// Device `d` freezes (a hung tab): its socket stays open but it never
+    /// acts again.
+    pub fn freeze(&mut self, d: usize) {
+        self.devices[d].vanished = true;
+    }
+
     /// Device `d` vanishes: its socket goes and it never acts again.
     pub fn vanish(&mut self, d: usize) {
         self.devices[d].online = false;
