@@ -289,3 +289,125 @@ fn a_new_socket_carries_the_call_on_with_rejoin_first() {
     m.received(&ok(), retry + 20);
     assert!(matches!(m.view(), CallView::Outgoing { .. }));
 }
+
+/// A machine in an accepted call it placed, media connected; its id.
+fn connected_call(m: &mut CallMachine) -> CallId {
+    let id = invited_call(m);
+    m.received(&ok(), T + 40);
+    m.received(
+        &signal(&id, SignalEvent::Accepted { sdp: "v=0".into() }),
+        T + 50,
+    );
+    m.rtc(RtcReport::Connected, T + 60);
+    drain(m);
+    id
+}
+
+#[test]
+fn an_invitation_during_an_accepted_call_is_answered_busy() {
+    let mut m = CallMachine::new(9);
+    let id = connected_call(&mut m);
+    m.call_invited(invitation("c3", 3), T + 100);
+    assert_eq!(
+        sent(&drain(&mut m)),
+        vec![CallRequest::Busy(CallId::parse("c3").expect("id"))]
+    );
+    assert!(
+        matches!(m.view(), CallView::Connected { call, since, .. } if call == id && since == T + 50)
+    );
+}
+
+#[test]
+fn a_disconnect_that_recovers_alone_restarts_nothing_and_one_that_lasts_does() {
+    let mut m = CallMachine::new(10);
+    connected_call(&mut m);
+    m.rtc(RtcReport::Disconnected, T + 1_000);
+    assert!(matches!(m.view(), CallView::Reconnecting { .. }));
+    assert_eq!(
+        m.poll_timeout(),
+        Some(T + 1_000 + ICE_DISCONNECTED_GRACE_MS)
+    );
+    m.rtc(RtcReport::Connected, T + 1_500);
+    assert!(matches!(m.view(), CallView::Connected { .. }));
+    m.handle_timeout(T + 1_000 + ICE_DISCONNECTED_GRACE_MS);
+    assert!(
+        !drain(&mut m).contains(&CallAction::Rtc(RtcCommand::CreateOffer {
+            ice_restart: true
+        }))
+    );
+    m.rtc(RtcReport::Disconnected, T + 5_000);
+    m.handle_timeout(T + 5_000 + ICE_DISCONNECTED_GRACE_MS);
+    assert!(
+        drain(&mut m).contains(&CallAction::Rtc(RtcCommand::CreateOffer {
+            ice_restart: true
+        }))
+    );
+    // Not back: tried again later.
+    assert_eq!(
+        m.poll_timeout(),
+        Some(T + 5_000 + ICE_DISCONNECTED_GRACE_MS + ICE_RESTART_RETRY_MS)
+    );
+}
+
+#[test]
+fn the_callee_never_restarts_ice_itself() {
+    let mut m = CallMachine::new(11);
+    m.call_invited(invitation("c1", 2), T);
+    m.opened(T + 10);
+    m.accept(T + 20).expect("it rings");
+    m.received(&ok(), T + 30); // ringing
+    m.received(&frame(r#"{"state":11,"ice_servers":[]}"#), T + 40);
+    m.rtc(RtcReport::AnswerCreated { sdp: "v=0".into() }, T + 50);
+    m.received(&ok(), T + 60); // accept
+    m.rtc(RtcReport::Connected, T + 70);
+    drain(&mut m);
+    m.rtc(RtcReport::Failed, T + 1_000);
+    assert!(matches!(m.view(), CallView::Reconnecting { .. }));
+    let mut offers = 0;
+    while let Some(at) = m.poll_timeout() {
+        m.handle_timeout(at);
+        offers += drain(&mut m)
+            .iter()
+            .filter(|a| matches!(a, CallAction::Rtc(RtcCommand::CreateOffer { .. })))
+            .count();
+        if !matches!(m.view(), CallView::Reconnecting { .. }) {
+            break;
+        }
+    }
+    assert_eq!(offers, 0);
+    assert!(matches!(
+        m.view(),
+        CallView::Ended {
+            cause: EndCause::Ended(EndReason::Lost),
+            ..
+        }
+    ));
+}
+
+#[test]
+fn an_accept_refused_with_36_ends_as_gone() {
+    let mut m = CallMachine::new(12);
+    m.call_invited(invitation("c1", 2), T);
+    m.opened(T + 10);
+    m.accept(T + 20).expect("it rings");
+    m.received(&ok(), T + 30);
+    m.received(&frame(r#"{"state":11,"ice_servers":[]}"#), T + 40);
+    m.rtc(RtcReport::AnswerCreated { sdp: "v=0".into() }, T + 50);
+    m.received(
+        &frame(r#"{"state":36,"error":"answered on another device"}"#),
+        T + 60,
+    );
+    assert!(matches!(
+        m.view(),
+        CallView::Ended {
+            cause: EndCause::Gone,
+            duration: None,
+            ..
+        }
+    ));
+    let actions = drain(&mut m);
+    assert!(actions.contains(&CallAction::Rtc(RtcCommand::StopMedia)));
+    // The server said the call is gone: nothing more is said about it.
+    let leaving = |r: &CallRequest| matches!(r, CallRequest::Hangup(_) | CallRequest::Decline(_));
+    assert!(!sent(&actions).iter().any(leaving), "{actions:?}");
+}
