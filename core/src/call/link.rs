@@ -108,6 +108,14 @@ impl Link {
         Some(self.pending.drain(..).map(|(r, _)| r).collect())
     }
 
+    /// Puts requests whose replies were lost back, ahead of the ones waiting
+    /// (in their order), to go again on the next socket.
+    pub(super) fn requeue(&mut self, requests: Vec<CallRequest>) {
+        for request in requests.into_iter().rev() {
+            self.queued.push_front(request);
+        }
+    }
+
     /// Closes a socket nothing needs; true if it was open.
     pub(super) fn close_if_unused(&mut self, now: i64) -> bool {
         if self.state == State::Open && self.pending.is_empty() && self.queued.is_empty() {

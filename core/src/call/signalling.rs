@@ -36,6 +36,24 @@ impl CallMachine {
         {
             call.rejoin = call.known;
             call.gone_since.get_or_insert(now);
+            // What the other party may not have had goes again after the
+            // rejoin: a second copy of a candidate is harmless, a second
+            // offer is answered again (and the extra answer ignored), while
+            // a lost one would leave the renegotiation waiting for ever.
+            let again = lost
+                .iter()
+                .filter(|r| {
+                    r.call() == Some(&call.id)
+                        && matches!(
+                            r,
+                            CallRequest::Offer { .. }
+                                | CallRequest::Answer { .. }
+                                | CallRequest::Candidate { .. }
+                        )
+                })
+                .cloned()
+                .collect();
+            self.link.requeue(again);
         }
         if lost.contains(&CallRequest::IceServers) {
             self.ensure_peer_connection(now);

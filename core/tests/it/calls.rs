@@ -375,6 +375,35 @@ fn the_24888_socket_drops_during_a_call_and_the_call_rejoins() {
 }
 
 #[test]
+fn a_renegotiation_lost_on_a_silent_socket_goes_again_after_the_rejoin() {
+    let (mut w, a, b, id) = connected_call(Media::Audio);
+    // The callee's frames vanish while its socket looks open: the offer for
+    // its camera is lost, and so is its reply.
+    w.devices[b].silent = true;
+    w.with(b, |m, now| m.set_camera(true, now));
+    w.run_for(1_000);
+    w.devices[b].silent = false;
+    let video_offer = |w: &World| {
+        w.devices[a]
+            .rtc
+            .remote_sdps
+            .iter()
+            .any(|s| s.contains("offer") && s.contains("video"))
+    };
+    // The unanswered request times the socket out (15 s); a new one rejoins
+    // and carries the offer again.
+    assert!(w.run_until(REJOIN_GRACE_MS, video_offer));
+    assert!(
+        w.server
+            .requests
+            .iter()
+            .any(|(u, r)| *u == user(2) && *r == CallRequest::Rejoin(id.clone()))
+    );
+    assert!(w.run_until(SETTLE_MS, |w| w.devices[b].rtc.remote_sdps.len() == 1));
+    assert!(is_connected(&w, a) && is_connected(&w, b));
+}
+
+#[test]
 fn a_socket_gone_past_the_rejoin_grace_ends_the_call_as_lost() {
     let (mut w, a, b, _) = connected_call(Media::Audio);
     w.drop_network(a);

@@ -179,6 +179,8 @@ pub struct Device {
     pub opens: u32,
     /// Gone for good: nothing reaches it and its clock stops.
     pub vanished: bool,
+    /// Its frames to the server are lost, though its socket looks open.
+    pub silent: bool,
 }
 
 impl Device {
@@ -237,6 +239,7 @@ impl World {
             push_delay: 0,
             opens: 0,
             vanished: false,
+            silent: false,
         });
         self.devices.len() - 1
     }
@@ -443,6 +446,9 @@ impl World {
                     }
                 }
                 CallAction::Send(text) => {
+                    if self.devices[d].silent {
+                        continue;
+                    }
                     if let Some(socket) = self.devices[d].socket {
                         self.schedule(LATENCY_MS, Delivery::ToServer(socket, text));
                     }
