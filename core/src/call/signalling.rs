@@ -100,7 +100,14 @@ impl CallMachine {
         }
         match (request, refusal) {
             (CallRequest::Accept { .. }, None) => self.accepted(None, now),
-            (CallRequest::Rejoin(_), None) => call.gone_since = None,
+            (CallRequest::Rejoin(_), None) => {
+                call.gone_since = None;
+                // The server rejoins a callee only to an accepted call: an
+                // accept whose reply the old socket lost took effect.
+                if call.phase == (Phase::Answering { sent: true }) {
+                    self.accepted(None, now);
+                }
+            }
             (CallRequest::Rejoin(_), Some(_)) => {
                 self.finish(EndCause::Ended(EndReason::Lost), None, None, now)
             }

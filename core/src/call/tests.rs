@@ -411,3 +411,36 @@ fn an_accept_refused_with_36_ends_as_gone() {
     let leaving = |r: &CallRequest| matches!(r, CallRequest::Hangup(_) | CallRequest::Decline(_));
     assert!(!sent(&actions).iter().any(leaving), "{actions:?}");
 }
+
+#[test]
+fn an_accept_whose_reply_was_lost_is_taken_as_done_once_rejoined() {
+    let mut m = CallMachine::new(13);
+    m.call_invited(invitation("c1", 2), T);
+    m.opened(T + 10);
+    m.accept(T + 20).expect("it rings");
+    m.received(&ok(), T + 30);
+    m.received(&frame(r#"{"state":11,"ice_servers":[]}"#), T + 40);
+    m.rtc(RtcReport::AnswerCreated { sdp: "v=0".into() }, T + 50);
+    let candidate = IceCandidate {
+        candidate: "candidate:1".into(),
+        sdp_mid: None,
+        sdp_mline_index: Some(0),
+    };
+    m.rtc(RtcReport::LocalCandidate(candidate.clone()), T + 55);
+    m.closed(T + 60);
+    let retry = m.poll_timeout().expect("a retry");
+    m.handle_timeout(retry);
+    m.opened(retry + 10);
+    let id = CallId::parse("c1").expect("id");
+    drain(&mut m);
+    m.received(&ok(), retry + 20);
+    assert!(matches!(m.view(), CallView::Connecting { .. }));
+    // The candidate held until the accept goes now.
+    assert_eq!(
+        sent(&drain(&mut m)),
+        vec![CallRequest::Candidate {
+            call: id,
+            candidate
+        }]
+    );
+}
