@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod cache;
+pub mod call;
 pub mod digest;
 pub mod envelope;
 pub mod frame_error;

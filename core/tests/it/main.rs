@@ -4,6 +4,8 @@
 
 mod bad_input;
 mod cache_conformance;
+mod call_sim;
+mod calls;
 mod engine;
 mod fault_sequence;
 mod fuzz_corpus;
