@@ -4,6 +4,7 @@
 mod common;
 
 mod admin;
+mod call_machines;
 mod calls;
 mod catch_up_pages;
 mod change_limits;

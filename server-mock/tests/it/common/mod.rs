@@ -43,6 +43,17 @@ pub async fn start() -> (RunningServer, tempfile::TempDir) {
     (server, data)
 }
 
+/// What a socket brought within a wait.
+#[derive(Debug, PartialEq)]
+pub enum Incoming {
+    /// A frame, as sent.
+    Frame(String),
+    /// Nothing within the wait.
+    Quiet,
+    /// The socket closed.
+    Closed,
+}
+
 /// One WebSocket to one service port.
 pub struct Client {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
@@ -91,6 +102,21 @@ impl Client {
                 }
                 Message::Close(_) => return None,
                 _ => continue,
+            }
+        }
+    }
+
+    /// The next frame as the server sent it (the whole envelope), `Quiet`
+    /// if none came within `wait`, or `Closed`.
+    pub async fn next_frame(&mut self, wait: Duration) -> Incoming {
+        loop {
+            let Ok(message) = tokio::time::timeout(wait, self.socket.next()).await else {
+                return Incoming::Quiet;
+            };
+            match message {
+                Some(Ok(Message::Text(text))) => return Incoming::Frame(text.as_str().to_owned()),
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return Incoming::Closed,
+                Some(Ok(_)) => continue,
             }
         }
     }
