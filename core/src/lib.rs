@@ -23,6 +23,7 @@ pub mod reply;
 pub mod search;
 pub mod service;
 pub mod sniff;
+pub mod sorted_map;
 pub mod sorting;
 pub mod sync;
 #[cfg(any(test, feature = "testing"))]

@@ -10,6 +10,7 @@ use crate::notify;
 use crate::session::Session;
 use crate::state::{AppState, Shared, Update, UpdateSink, Upload};
 use crate::ui::Main;
+use crate::ui::controls;
 use web_sys::NotificationPermission;
 use yew::prelude::*;
 
@@ -97,10 +98,7 @@ pub fn root(props: &RootProps) -> Html {
                     session={current} {on_signed_out} on_switch_language={switch_language} />
             } else {
                 <header class="topbar">
-                    <button id="switch-language" class="button button--ghost" type="button"
-                        onclick={switch_language}>
-                        { lang.tr(Text::SwitchLanguage) }
-                    </button>
+                    { controls::button(Some("switch-language"), "button button--ghost", lang.tr(Text::SwitchLanguage), switch_language, false) }
                 </header>
                 <main class="app__main">
                     <LoginScreen lang={*lang} {server} {on_login} notice={*notice}
@@ -228,12 +226,8 @@ fn notification_prompt(props: &PromptProps) -> Html {
     html! {
         <div id="notification-prompt" class="prompt" role="status">
             <span>{ lang.tr(Text::NotificationsAsk) }</span>
-            <button type="button" class="button button--primary" onclick={enable}>
-                { lang.tr(Text::NotificationsEnable) }
-            </button>
-            <button type="button" class="button button--ghost" onclick={later}>
-                { lang.tr(Text::NotificationsLater) }
-            </button>
+            { controls::button(None, "button button--primary", lang.tr(Text::NotificationsEnable), enable, false) }
+            { controls::button(None, "button button--ghost", lang.tr(Text::NotificationsLater), later, false) }
         </div>
     }
 }

@@ -8,13 +8,13 @@
 //! longer renews a URL when it fails to load ([`renewed`]): the ticket keys
 //! of this page's sessions are kept in memory for that.
 
+use penpen_core::sorted_map::SortedMap;
 use penpen_core::tickets::{SessionTag, Ticket, TicketKey, expiry_for};
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 thread_local! {
     /// The ticket keys this page signed with, by session tag.
-    static KEYS: RefCell<HashMap<[u8; 8], TicketKey>> = RefCell::new(HashMap::new());
+    static KEYS: RefCell<SortedMap<[u8; 8], TicketKey>> = RefCell::new(SortedMap::new());
 }
 
 /// Now, in Unix milliseconds (the browser's clock).

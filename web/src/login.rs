@@ -4,6 +4,7 @@
 use crate::config::ServerAddress;
 use crate::i18n::{Lang, Text};
 use crate::session::{self, Session, SessionError};
+use crate::ui::controls;
 use penpen_core::UserId;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::HtmlInputElement;
@@ -123,14 +124,8 @@ pub fn login_screen(props: &LoginProps) -> Html {
                     <span>{ lang.fill(Text::ServerProposal, &[&proposed.label()]) }</span>
                     <span class="login__proposal-host">{ proposed.label() }</span>
                     <span class="login__proposal-actions">
-                        <button id="server-proposal-accept" class="button button--secondary" type="button"
-                            onclick={accept}>
-                            { lang.tr(Text::ServerProposalAccept) }
-                        </button>
-                        <button id="server-proposal-reject" class="button button--ghost" type="button"
-                            onclick={reject}>
-                            { lang.tr(Text::ServerProposalReject) }
-                        </button>
+                        { controls::button(Some("server-proposal-accept"), "button button--secondary", lang.tr(Text::ServerProposalAccept), accept, false) }
+                        { controls::button(Some("server-proposal-reject"), "button button--ghost", lang.tr(Text::ServerProposalReject), reject, false) }
                     </span>
                 </div>
             }

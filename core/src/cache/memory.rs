@@ -9,6 +9,7 @@ use crate::ids::{ClientMsgId, MessageId, Peer};
 use crate::packets::directory::Directory;
 use crate::packets::groups::Group;
 use crate::packets::message::Message;
+use crate::sorted_map::SortedMap;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
@@ -22,9 +23,9 @@ pub struct MemoryCache {
 struct State {
     meta: Option<AccountMeta>,
     /// By conversation, then by id: the timeline order.
-    messages: BTreeMap<Peer, BTreeMap<MessageId, Message>>,
-    outbox: BTreeMap<ClientMsgId, OutboxEntry>,
-    conversations: BTreeMap<Peer, Conversation>,
+    messages: SortedMap<Peer, BTreeMap<MessageId, Message>>,
+    outbox: SortedMap<ClientMsgId, OutboxEntry>,
+    conversations: SortedMap<Peer, Conversation>,
     directory: Option<Directory>,
     groups: Option<Vec<Group>>,
     broadcasts: Vec<CachedBroadcast>,
@@ -63,8 +64,7 @@ impl Cache for MemoryCache {
         for cached in &batch.messages {
             state
                 .messages
-                .entry(cached.conversation.clone())
-                .or_default()
+                .get_or_insert_with(cached.conversation.clone(), BTreeMap::new)
                 .insert(cached.message.id, cached.message.clone());
         }
         for cid in &batch.outbox_delete {

@@ -10,7 +10,7 @@ use crate::ids::Peer;
 use crate::packets::login::StreamAck;
 use crate::packets::message::{Message, Sender};
 use crate::service::Service;
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 /// What the cache and the UI are still owed.
 #[derive(Debug, Default)]
@@ -21,7 +21,7 @@ pub(super) struct Writes {
     since: Option<i64>,
     /// New messages not told to the UI yet, by conversation (and whether any
     /// came live); told at the next write.
-    arrivals: BTreeMap<Peer, (Vec<Message>, bool)>,
+    arrivals: SortedMap<Peer, (Vec<Message>, bool)>,
 }
 
 impl Writes {
@@ -73,7 +73,7 @@ impl Engine {
     /// dropped.
     pub(super) fn take_messages(&mut self, messages: Vec<Message>, live: bool, now: i64) {
         let me = self.meta.user.clone();
-        let mut arrived: BTreeMap<Peer, Vec<Message>> = BTreeMap::new();
+        let mut arrived: SortedMap<Peer, Vec<Message>> = SortedMap::new();
         let mut settled_outbox = false;
         for message in messages {
             let new = match message.seq {
@@ -102,7 +102,9 @@ impl Engine {
             // history too, like what catch-up brings.
             let news = !self.catch_up.first_sync;
             self.file_message(&conversation, &message, news);
-            arrived.entry(conversation).or_default().push(message);
+            arrived
+                .get_or_insert_with(conversation, Vec::new)
+                .push(message);
         }
         if arrived.is_empty() {
             return;
@@ -111,7 +113,10 @@ impl Engine {
         // Told together with the write: a backlog of thousands of pushes
         // becomes a few updates, not one per message.
         for (conversation, mut messages) in arrived {
-            let (waiting, was_live) = self.writes.arrivals.entry(conversation).or_default();
+            let (waiting, was_live) = self
+                .writes
+                .arrivals
+                .get_or_insert_with(conversation, Default::default);
             waiting.append(&mut messages);
             *was_live |= live;
         }

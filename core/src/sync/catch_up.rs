@@ -12,7 +12,7 @@ use crate::envelope::Frame;
 use crate::ids::{MessageId, Peer, Seq};
 use crate::packets::sync::{CatchUp as CatchUpQuery, History, MessagePage};
 use crate::service::Service;
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 /// Catch-up and history: what is asked of 50888.
 #[derive(Debug)]
@@ -27,7 +27,7 @@ pub(super) struct CatchUp {
     /// counted unread.
     pub(super) first_sync: bool,
     /// Conversations whose older history is wanted, before which id.
-    history: BTreeMap<Peer, Option<MessageId>>,
+    history: SortedMap<Peer, Option<MessageId>>,
 }
 
 impl CatchUp {
@@ -37,7 +37,7 @@ impl CatchUp {
             since: Seq(0),
             caught_up_at: None,
             first_sync,
-            history: BTreeMap::new(),
+            history: SortedMap::new(),
         }
     }
 

@@ -5,12 +5,12 @@
 use super::{Engine, Event};
 use crate::cache::Conversation;
 use crate::ids::Peer;
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 /// The conversation rows, and what the user is looking at.
 #[derive(Debug)]
 pub(super) struct Conversations {
-    rows: BTreeMap<Peer, Conversation>,
+    rows: SortedMap<Peer, Conversation>,
     pub(super) in_view: Option<Peer>,
     pub(super) visible: bool,
 }
@@ -18,7 +18,7 @@ pub(super) struct Conversations {
 impl Conversations {
     pub(super) fn new(rows: Vec<Conversation>) -> Conversations {
         Conversations {
-            rows: crate::sorting::map_of(rows.into_iter().map(|c| (c.peer.clone(), c))),
+            rows: rows.into_iter().map(|c| (c.peer.clone(), c)).collect(),
             in_view: None,
             visible: true,
         }
@@ -35,8 +35,7 @@ impl Conversations {
     /// The row of `peer`, made if there is none.
     pub(super) fn row_mut(&mut self, peer: &Peer) -> &mut Conversation {
         self.rows
-            .entry(peer.clone())
-            .or_insert_with(|| Conversation::new(peer.clone()))
+            .get_or_insert_with(peer.clone(), || Conversation::new(peer.clone()))
     }
 
     /// Whether the user is reading `peer` right now.

@@ -12,8 +12,9 @@ use crate::ids::{ClientMsgId, GroupId, Peer};
 use crate::packets::profile::Presence;
 use crate::reply::State;
 use crate::service::Service;
+use crate::sorted_map::SortedMap;
 use crate::sync::timing::{Rng, backoff_ms};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 /// A request waiting for its reply on a service socket (replies come in order).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,12 +82,12 @@ pub(super) enum Issue {
 
 /// Every service socket of the engine.
 #[derive(Debug, Default)]
-pub(super) struct Links(BTreeMap<Service, Link>);
+pub(super) struct Links(SortedMap<Service, Link>);
 
 impl Links {
     /// Records `request` on the socket of `service` if it is open.
     pub(super) fn issue(&mut self, service: Service, request: Request, now: i64) -> Issue {
-        let link = self.0.entry(service).or_insert_with(Link::new);
+        let link = self.0.get_or_insert_with(service, Link::new);
         match link.state {
             LinkState::Open => {
                 link.pending.push_back((request, now));

@@ -22,7 +22,7 @@ use crate::packets::groups::{
 use crate::packets::profile::{PasswordUpdate, SignatureUpdate};
 use crate::reply::{ErrorReply, State};
 use crate::service::Service;
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 /// Something the user asks the server to change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,7 +184,7 @@ struct PendingOperation {
 /// The operations not answered yet, by id.
 #[derive(Debug, Default)]
 pub(super) struct Operations {
-    pending: BTreeMap<OperationId, PendingOperation>,
+    pending: SortedMap<OperationId, PendingOperation>,
     next: u64,
 }
 

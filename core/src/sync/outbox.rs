@@ -15,8 +15,8 @@ use crate::ids::{ClientMsgId, Peer, UserId};
 use crate::packets::message::{Message, MessageType, SendAck, SendFile, SendText, Sender};
 use crate::reply::ErrorReply;
 use crate::service::Service;
+use crate::sorted_map::{SortedMap, SortedSet};
 use crate::sync::timing::{Rng, backoff_ms};
-use std::collections::{BTreeMap, BTreeSet};
 
 /// The live part of an outbox entry.
 #[derive(Debug, Clone, Copy, Default)]
@@ -29,8 +29,8 @@ struct Attempt {
 /// The unacknowledged messages, by order (the order sends go out in).
 #[derive(Debug)]
 pub(super) struct Outbox {
-    entries: BTreeMap<u64, OutboxEntry>,
-    attempts: BTreeMap<ClientMsgId, Attempt>,
+    entries: SortedMap<u64, OutboxEntry>,
+    attempts: SortedMap<ClientMsgId, Attempt>,
 }
 
 impl Outbox {
@@ -39,7 +39,7 @@ impl Outbox {
     /// each entry keeps a place of its own, in the order they were queued.
     pub(super) fn new(mut cached: Vec<OutboxEntry>) -> Outbox {
         crate::sorting::sort_by_key(&mut cached, |e| (e.order, e.created_ts));
-        let mut entries = BTreeMap::new();
+        let mut entries = SortedMap::new();
         for mut entry in cached {
             if let Some(last) = entries.keys().next_back() {
                 entry.order = entry.order.max(last + 1);
@@ -48,7 +48,7 @@ impl Outbox {
         }
         Outbox {
             entries,
-            attempts: BTreeMap::new(),
+            attempts: SortedMap::new(),
         }
     }
 
@@ -112,7 +112,7 @@ impl Outbox {
     /// The first queued entry of each conversation that has none on the
     /// wire, if its retry time has come.
     fn ready(&self, now: i64) -> Vec<OutboxEntry> {
-        let mut busy: BTreeSet<Peer> = BTreeSet::new();
+        let mut busy: SortedSet<Peer> = SortedSet::new();
         let mut ready = Vec::new();
         for entry in self.entries.values() {
             if entry.state != OutboxState::Queued || !busy.insert(entry.to.clone()) {
@@ -127,7 +127,9 @@ impl Outbox {
     }
 
     fn sent(&mut self, cid: &ClientMsgId) {
-        let attempt = self.attempts.entry(cid.clone()).or_default();
+        let attempt = self
+            .attempts
+            .get_or_insert_with(cid.clone(), Attempt::default);
         attempt.on_the_wire = true;
         attempt.tries += 1;
     }
@@ -359,7 +361,10 @@ impl Engine {
         let Some(entry) = self.outbox.entries.get_mut(&order) else {
             return;
         };
-        let attempt = self.outbox.attempts.entry(cid.clone()).or_default();
+        let attempt = self
+            .outbox
+            .attempts
+            .get_or_insert_with(cid.clone(), Attempt::default);
         attempt.on_the_wire = false;
         if is_transient(refusal.state) {
             attempt.not_before = now + retry_wait(attempt.tries, &mut self.rng);

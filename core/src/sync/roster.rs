@@ -15,7 +15,7 @@ use crate::packets::groups::{Group, Groups};
 use crate::packets::login::Push;
 use crate::packets::profile::{Presence, PresenceUpdate, SignatureQuery, Signatures};
 use crate::service::Service;
-use std::collections::{BTreeMap, BTreeSet};
+use crate::sorted_map::{SortedMap, SortedSet};
 
 /// The directory, groups, broadcasts and presence.
 #[derive(Debug)]
@@ -26,7 +26,7 @@ pub(super) struct Roster {
     groups_wanted: Wanted,
     group_pages: GroupPages,
     /// The company broadcasts, by id.
-    pub(super) broadcasts: BTreeMap<BroadcastId, CachedBroadcast>,
+    pub(super) broadcasts: SortedMap<BroadcastId, CachedBroadcast>,
     broadcasts_wanted: Wanted,
     /// The broadcasts now being synced are this device's first: the
     /// company's history, counted read.
@@ -37,7 +37,7 @@ pub(super) struct Roster {
     /// The presence the server last took from this session.
     presence_sent: Option<Presence>,
     /// Contacts whose signatures are to be fetched (52888).
-    pub(super) signatures_wanted: BTreeSet<UserId>,
+    pub(super) signatures_wanted: SortedSet<UserId>,
 }
 
 impl Roster {
@@ -52,12 +52,15 @@ impl Roster {
             groups,
             groups_wanted: Wanted::No,
             group_pages: GroupPages::default(),
-            broadcasts: crate::sorting::map_of(broadcasts.into_iter().map(|b| (b.broadcast.id, b))),
+            broadcasts: broadcasts
+                .into_iter()
+                .map(|b| (b.broadcast.id, b))
+                .collect(),
             broadcasts_wanted: Wanted::No,
             broadcasts_backlog: false,
             busy: false,
             presence_sent: None,
-            signatures_wanted: BTreeSet::new(),
+            signatures_wanted: SortedSet::new(),
         }
     }
 
@@ -300,10 +303,11 @@ impl Engine {
     pub(super) fn take_broadcasts(&mut self, broadcasts: Vec<Broadcast>, read: bool, now: i64) {
         let mut changed = false;
         for broadcast in broadcasts {
-            if let std::collections::btree_map::Entry::Vacant(slot) =
-                self.roster.broadcasts.entry(broadcast.id)
-            {
-                slot.insert(CachedBroadcast { broadcast, read });
+            if !self.roster.broadcasts.contains_key(&broadcast.id) {
+                let id = broadcast.id;
+                self.roster
+                    .broadcasts
+                    .insert(id, CachedBroadcast { broadcast, read });
                 changed = true;
             }
         }

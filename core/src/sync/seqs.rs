@@ -2,14 +2,14 @@
 //! point, plus the few that arrived ahead of a gap.
 
 use crate::ids::Seq;
-use std::collections::BTreeSet;
+use crate::sorted_map::SortedSet;
 
 /// The received seqs. The stream's cumulative ack may only name the
 /// contiguous point: a gap below a received seq is a message still owed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SeqTracker {
     contiguous: Seq,
-    above: BTreeSet<Seq>,
+    above: SortedSet<Seq>,
 }
 
 impl SeqTracker {
@@ -17,7 +17,7 @@ impl SeqTracker {
     pub fn new(contiguous: Seq, above: &[Seq]) -> SeqTracker {
         let mut tracker = SeqTracker {
             contiguous,
-            above: BTreeSet::new(),
+            above: SortedSet::new(),
         };
         for seq in above {
             tracker.record(*seq);

@@ -5,6 +5,7 @@ use super::format;
 use super::operation::{Status, use_operation};
 use crate::i18n::{Lang, Text};
 use crate::state::{Command, Panel, person_name, use_shared};
+use crate::ui::controls;
 use penpen_core::BroadcastId;
 use penpen_core::packets::broadcast::BroadcastKind;
 use penpen_core::sync::{Operation, Outcome};
@@ -231,10 +232,7 @@ pub fn new_broadcast() -> Html {
                         maxlength={penpen_core::limits::MAX_BROADCAST_CHARS.to_string()} />
                 </label>
                 <div class="panel__actions">
-                    <button id="broadcast-send" class="button button--primary" type="submit"
-                        disabled={operation.waiting()}>
-                        { lang.tr(Text::Send) }
-                    </button>
+                    { controls::submit("broadcast-send", "button button--primary", lang.tr(Text::Send), operation.waiting()) }
                     if let Some(status) = status {
                         <p id="broadcast-status" class="me__status me__status--failed" role="status">{ status }</p>
                     }

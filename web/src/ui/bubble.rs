@@ -8,6 +8,7 @@ use super::rows::Row;
 use super::voice::VoicePlayer;
 use crate::i18n::{Lang, Text};
 use crate::state::{AppState, Command, use_shared};
+use crate::ui::controls;
 use penpen_core::ClientMsgId;
 use penpen_core::UserId;
 use penpen_core::cache::OutboxState;
@@ -224,14 +225,8 @@ pub fn failed_mark(props: &FailedProps) -> Html {
                     <span class="message__reason">
                         { lang.tr(Text::SendFailed) }{ "：" }{ &props.reason }
                     </span>
-                    <button type="button" class="message__retry"
-                        onclick={send(Command::Retry(props.cid.clone()))}>
-                        { lang.tr(Text::Resend) }
-                    </button>
-                    <button type="button" class="message__discard"
-                        onclick={send(Command::Discard(props.cid.clone()))}>
-                        { lang.tr(Text::Delete) }
-                    </button>
+                    { controls::button(None, "message__retry", lang.tr(Text::Resend), send(Command::Retry(props.cid.clone())), false) }
+                    { controls::button(None, "message__discard", lang.tr(Text::Delete), send(Command::Discard(props.cid.clone())), false) }
                 </span>
             }
         </span>

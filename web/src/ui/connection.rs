@@ -3,6 +3,7 @@
 
 use crate::i18n::Text;
 use crate::state::{Command, use_shared};
+use crate::ui::controls;
 use penpen_core::sync::Connection;
 use yew::prelude::*;
 
@@ -34,9 +35,7 @@ pub fn connection_indicator() -> Html {
                 </span>
             }
             if shared.state.connection == Connection::Offline {
-                <button id="reconnect" class="connection__retry" type="button" onclick={reconnect}>
-                    { lang.tr(Text::Reconnect) }
-                </button>
+                { controls::button(Some("reconnect"), "connection__retry", lang.tr(Text::Reconnect), reconnect, false) }
             }
         </div>
     }

@@ -5,6 +5,7 @@ use super::avatar::{self, Size};
 use super::directory::{presence_code, presence_text};
 use crate::i18n::Text;
 use crate::state::{Command, Panel, use_shared};
+use crate::ui::controls;
 use penpen_core::{Peer, UserId};
 use yew::prelude::*;
 
@@ -133,26 +134,15 @@ pub fn contact_page(props: &ContactPageProps) -> Html {
                     { row(Text::Signature, html! { <span id="contact-signature">{ &contact.signing }</span> }) }
                 </dl>
                 <div class="panel__actions">
-                    <button id="contact-message" class="button button--primary" type="button" onclick={message}>
-                        { lang.tr(Text::SendMessage) }
-                    </button>
-                    <button id="contact-search-history" class="button button--secondary" type="button"
-                        onclick={search_history}>
-                        { lang.tr(Text::SearchThisConversation) }
-                    </button>
-                    <button id="contact-clear" class="button button--secondary" type="button" onclick={ask_clear}>
-                        { lang.tr(Text::ClearHistory) }
-                    </button>
+                    { controls::button(Some("contact-message"), "button button--primary", lang.tr(Text::SendMessage), message, false) }
+                    { controls::button(Some("contact-search-history"), "button button--secondary", lang.tr(Text::SearchThisConversation), search_history, false) }
+                    { controls::button(Some("contact-clear"), "button button--secondary", lang.tr(Text::ClearHistory), ask_clear, false) }
                 </div>
                 if *confirming {
                     <div class="panel__confirm" role="alertdialog">
                         <p>{ lang.fill(Text::ConfirmClearHistory, &[&contact.name]) }</p>
-                        <button id="contact-clear-confirm" class="button button--danger" type="button" onclick={clear}>
-                            { lang.tr(Text::Clear) }
-                        </button>
-                        <button class="button button--ghost" type="button" onclick={cancel_clear}>
-                            { lang.tr(Text::Cancel) }
-                        </button>
+                        { controls::button(Some("contact-clear-confirm"), "button button--danger", lang.tr(Text::Clear), clear, false) }
+                        { controls::button(None, "button button--ghost", lang.tr(Text::Cancel), cancel_clear, false) }
                     </div>
                 }
                 if *cleared {

@@ -3,6 +3,7 @@
 
 use crate::i18n::Text;
 use crate::state::{Command, use_shared};
+use crate::ui::controls;
 use gloo::events::EventListener;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -68,18 +69,9 @@ pub fn logout_button(props: &LogoutButtonProps) -> Html {
                         aria-labelledby="logout-question">
                         <p id="logout-question" class="dialog__text">{ lang.tr(Text::LogOutAsk) }</p>
                         <div class="dialog__actions">
-                            <button id="logout-keep" class="button button--primary" type="button"
-                                onclick={choose(true)}>
-                                { lang.tr(Text::LogOutKeep) }
-                            </button>
-                            <button id="logout-remove" class="button button--danger" type="button"
-                                onclick={choose(false)}>
-                                { lang.tr(Text::LogOutRemove) }
-                            </button>
-                            <button id="logout-cancel" class="button button--ghost" type="button"
-                                onclick={cancel}>
-                                { lang.tr(Text::Cancel) }
-                            </button>
+                            { controls::button(Some("logout-keep"), "button button--primary", lang.tr(Text::LogOutKeep), choose(true), false) }
+                            { controls::button(Some("logout-remove"), "button button--danger", lang.tr(Text::LogOutRemove), choose(false), false) }
+                            { controls::button(Some("logout-cancel"), "button button--ghost", lang.tr(Text::Cancel), cancel, false) }
                         </div>
                     </div>
                 </div>

@@ -14,6 +14,7 @@ mod chat;
 mod composer;
 mod connection;
 mod contact;
+pub(crate) mod controls;
 mod conversations;
 mod directory;
 pub mod format;

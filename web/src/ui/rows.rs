@@ -5,7 +5,6 @@ use crate::state::OpenConversation;
 use penpen_core::cache::OutboxEntry;
 use penpen_core::packets::message::{Message, Sender};
 use penpen_core::{ClientMsgId, MessageId, UserId};
-use std::collections::HashSet;
 use std::fmt;
 use std::ops::Range;
 
@@ -93,16 +92,19 @@ impl<'a> Row<'a> {
 pub fn rows<'a>(open: &'a OpenConversation, me: Option<&UserId>) -> Vec<Row<'a>> {
     let mut rows: Vec<Row<'a>> = open.messages.iter().map(Row::Sent).collect();
     if !open.outbox.is_empty() {
-        let stored: HashSet<&ClientMsgId> = open
+        // A sorted list rather than a hash set: the bundle then carries no
+        // hash table for this one key type.
+        let mut stored: Vec<&ClientMsgId> = open
             .messages
             .iter()
             .filter(|m| Row::Sent(m).own(me))
             .filter_map(|m| m.cid.as_ref())
             .collect();
+        penpen_core::sorting::sort_by(&mut stored, |a, b| a.cmp(b));
         rows.extend(
             open.outbox
                 .iter()
-                .filter(|entry| !stored.contains(&entry.cid))
+                .filter(|entry| stored.binary_search(&&entry.cid).is_err())
                 .map(Row::Unsent),
         );
     }

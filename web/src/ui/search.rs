@@ -5,6 +5,7 @@ use super::avatar::{self, Size};
 use super::format;
 use crate::i18n::Text;
 use crate::state::{Command, SearchResult, peer_name, person_name, use_shared};
+use crate::ui::controls;
 use penpen_core::Peer;
 use penpen_core::search::highlight;
 use penpen_core::time::ago;
@@ -157,13 +158,10 @@ pub fn search_panel(props: &SearchPanelProps) -> Html {
                 { summary }
                 <ul class="conversations search__hits">{ hits }</ul>
                 if result.as_ref().is_some_and(|r| r.found.hits.len() > *shown) {
-                    <button id="search-more" class="button button--ghost search__more" type="button"
-                        onclick={
+                    { controls::button(Some("search-more"), "button button--ghost search__more", lang.tr(Text::ShowMore), {
                             let shown = shown.clone();
                             Callback::from(move |_: MouseEvent| shown.set(*shown + HITS_PER_PAGE))
-                        }>
-                        { lang.tr(Text::ShowMore) }
-                    </button>
+                        }, false) }
                 }
             </div>
         </section>

@@ -8,6 +8,7 @@ use super::{
 };
 use crate::i18n::{Lang, Text};
 use crate::state::{AppState, Command, Panel, Shared, use_shared};
+use crate::ui::controls;
 use yew::prelude::*;
 
 /// What the shell needs beyond the shared state.
@@ -80,10 +81,7 @@ pub fn main(props: &MainProps) -> Html {
                 </span>
                 <ConnectionIndicator />
                 <span class="bar__actions">
-                    <button id="switch-language" class="button button--ghost" type="button"
-                        onclick={props.on_switch_language.clone()}>
-                        { lang.tr(Text::SwitchLanguage) }
-                    </button>
+                    { controls::button(Some("switch-language"), "button button--ghost", lang.tr(Text::SwitchLanguage), props.on_switch_language.clone(), false) }
                     <super::LogoutButton id="logout" class={classes!("button", "button--ghost")} />
                 </span>
             </header>
@@ -231,9 +229,7 @@ fn banner(state: &AppState, lang: Lang, command: &Callback<Command>) -> Html {
         return html! {
             <div id="banner" class="banner banner--danger" data-kind="signed-out" role="alert">
                 <span>{ lang.fill(Text::SignedOutBanner, &[reason]) }</span>
-                <button type="button" class="button button--ghost" onclick={log_in}>
-                    { lang.tr(Text::LogInAgain) }
-                </button>
+                { controls::button(None, "button button--ghost", lang.tr(Text::LogInAgain), log_in, false) }
             </div>
         };
     }

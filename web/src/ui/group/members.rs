@@ -3,6 +3,7 @@
 use crate::i18n::{Lang, Text};
 use crate::state::{AppState, person_name};
 use crate::ui::avatar::{self, Size};
+use crate::ui::controls;
 use penpen_core::UserId;
 use yew::prelude::*;
 
@@ -35,10 +36,7 @@ pub(super) fn list(
                             <span class="contact__job">{ lang.tr(Text::Holder) }</span>
                         }
                         if removable {
-                            <button class="member__remove button button--ghost" type="button"
-                                onclick={remove} disabled={waiting}>
-                                { lang.tr(Text::Remove) }
-                            </button>
+                            { controls::button(None, "member__remove button button--ghost", lang.tr(Text::Remove), remove, waiting) }
                         }
                     </li>
                 }

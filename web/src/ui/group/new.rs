@@ -3,6 +3,7 @@
 use super::picker::{MemberPicker, toggled};
 use crate::i18n::Text;
 use crate::state::{Command, use_shared};
+use crate::ui::controls;
 use crate::ui::operation::{Status, use_operation};
 use crate::ui::panel;
 use penpen_core::sync::{Operation, Outcome};
@@ -96,10 +97,7 @@ pub fn new_group() -> Html {
                 <MemberPicker selected={(*selected).clone()} excluded={me.into_iter().collect::<Vec<_>>()}
                     {on_toggle} />
                 <div class="panel__actions panel__actions--sticky">
-                    <button id="new-group-create" class="button button--primary" type="submit"
-                        disabled={operation.waiting()}>
-                        { lang.tr(Text::Create) }
-                    </button>
+                    { controls::submit("new-group-create", "button button--primary", lang.tr(Text::Create), operation.waiting()) }
                     if let Some(status) = status {
                         <p id="new-group-status" class="me__status me__status--failed" role="status">{ status }</p>
                     }

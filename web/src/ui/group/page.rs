@@ -6,6 +6,7 @@ use super::picker::{MemberPicker, toggled};
 use crate::i18n::{Lang, Text};
 use crate::state::{AppState, Panel, person_name, use_shared};
 use crate::ui::avatar::{self, Size};
+use crate::ui::controls;
 use crate::ui::operation::{Handle, Status, use_operation};
 use crate::ui::panel;
 use penpen_core::packets::groups::{Group, MembersAction};
@@ -94,8 +95,7 @@ pub fn group_page(props: &GroupPageProps) -> Html {
                     <input id="group-rename-input" ref={rename} class="me__input" type="text"
                         maxlength={penpen_core::limits::MAX_GROUP_NAME_CHARS.to_string()}
                         placeholder={lang.tr(Text::Rename)} />
-                    <button id="group-rename-save" class="button button--secondary" type="submit"
-                        disabled={operation.waiting()}>{ lang.tr(Text::Rename) }</button>
+                    { controls::submit("group-rename-save", "button button--secondary", lang.tr(Text::Rename), operation.waiting()) }
                 </form>
                 }
                 <h3 class="me__heading">
@@ -105,12 +105,8 @@ pub fn group_page(props: &GroupPageProps) -> Html {
                 { members::list(state, lang, &group.holder, &members, removable, actions.remove, operation.waiting()) }
                 if member {
                 <div class="panel__actions">
-                    <button id="group-add" class="button button--secondary" type="button" onclick={actions.toggle_adding}>
-                        { lang.tr(Text::AddMembers) }
-                    </button>
-                    <button id="group-leave" class="button button--danger" type="button" onclick={actions.ask_leave}>
-                        { lang.tr(Text::LeaveGroup) }
-                    </button>
+                    { controls::button(Some("group-add"), "button button--secondary", lang.tr(Text::AddMembers), actions.toggle_adding, false) }
+                    { controls::button(Some("group-leave"), "button button--danger", lang.tr(Text::LeaveGroup), actions.ask_leave, false) }
                 </div>
                 }
                 if *leaving {
@@ -119,10 +115,7 @@ pub fn group_page(props: &GroupPageProps) -> Html {
                 if *adding {
                     <div id="group-add-picker">
                         <MemberPicker selected={(*to_add).clone()} excluded={members.clone()} on_toggle={actions.toggle} />
-                        <button id="group-add-confirm" class="button button--primary" type="button"
-                            onclick={actions.add} disabled={to_add.is_empty() || operation.waiting()}>
-                            { lang.tr(Text::Add) }
-                        </button>
+                        { controls::button(Some("group-add-confirm"), "button button--primary", lang.tr(Text::Add), actions.add, to_add.is_empty() || operation.waiting()) }
                     </div>
                 }
                 if let Some((code, text)) = status {
@@ -260,12 +253,8 @@ fn leave_confirm(lang: Lang, leave: Callback<MouseEvent>, cancel: Callback<Mouse
     html! {
         <div class="panel__confirm" role="alertdialog">
             <p>{ lang.tr(Text::ConfirmLeave) }</p>
-            <button id="group-leave-confirm" class="button button--danger" type="button" onclick={leave}>
-                { lang.tr(Text::Leave) }
-            </button>
-            <button class="button button--ghost" type="button" onclick={cancel}>
-                { lang.tr(Text::Cancel) }
-            </button>
+            { controls::button(Some("group-leave-confirm"), "button button--danger", lang.tr(Text::Leave), leave, false) }
+            { controls::button(None, "button button--ghost", lang.tr(Text::Cancel), cancel, false) }
         </div>
     }
 }

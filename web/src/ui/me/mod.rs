@@ -8,6 +8,7 @@ use super::avatar::{self, Size};
 use super::directory::{presence_code, presence_text};
 use crate::i18n::Text;
 use crate::state::{Command, use_shared};
+use crate::ui::controls;
 use password::PasswordForm;
 use penpen_core::packets::profile::Presence;
 use signature::SignatureForm;
@@ -97,10 +98,7 @@ pub fn me_page(props: &MePageProps) -> Html {
             <PasswordForm />
             <section class="me__section">
                 <h3 class="me__heading">{ lang.tr(Text::Language) }</h3>
-                <button id="me-language" class="button button--secondary" type="button"
-                    onclick={props.on_switch_language.clone()}>
-                    { lang.tr(Text::SwitchLanguage) }
-                </button>
+                { controls::button(Some("me-language"), "button button--secondary", lang.tr(Text::SwitchLanguage), props.on_switch_language.clone(), false) }
                 <label class="switch">
                     <input id="sound-toggle" type="checkbox" checked={*sound} onchange={toggle_sound} />
                     <span>{ lang.tr(Text::Sound) }</span>

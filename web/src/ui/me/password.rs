@@ -3,6 +3,7 @@
 
 use crate::i18n::Text;
 use crate::state::use_shared;
+use crate::ui::controls;
 use crate::ui::operation::{Status, use_operation};
 use penpen_core::digest::password_digest;
 use penpen_core::sync::Operation;
@@ -100,10 +101,7 @@ pub(super) fn password_form() -> Html {
             { field("password-current", Text::CurrentPassword, &current, "current-password") }
             { field("password-new", Text::NewPassword, &new, "new-password") }
             { field("password-confirm", Text::ConfirmPassword, &confirm, "new-password") }
-            <button id="password-save" class="button button--primary" type="submit"
-                disabled={operation.waiting()}>
-                { lang.tr(Text::ChangePassword) }
-            </button>
+            { controls::submit("password-save", "button button--primary", lang.tr(Text::ChangePassword), operation.waiting()) }
             <p id="password-status" class={classes!("me__status", format!("me__status--{status}"))}
                 data-state={status} role="status">{ text }</p>
         </form>

@@ -2,6 +2,7 @@
 
 use crate::i18n::Text;
 use crate::state::use_shared;
+use crate::ui::controls;
 use crate::ui::operation::{Status, use_operation};
 use penpen_core::sync::Operation;
 use web_sys::HtmlInputElement;
@@ -64,10 +65,7 @@ pub(super) fn signature_form(props: &SignatureFormProps) -> Html {
                 <input id="signature-input" ref={input} class="me__input" type="text"
                     maxlength={penpen_core::limits::MAX_SIGNATURE_CHARS.to_string()}
                     placeholder={lang.tr(Text::SignatureHint)} oninput={on_input} />
-                <button id="signature-save" class="button button--primary" type="submit"
-                    disabled={operation.waiting()}>
-                    { lang.tr(Text::Save) }
-                </button>
+                { controls::submit("signature-save", "button button--primary", lang.tr(Text::Save), operation.waiting()) }
             </div>
             <p id="signature-status" class={classes!("me__status", format!("me__status--{status}"))}
                 data-state={status} role="status">{ text }</p>

@@ -9,6 +9,7 @@ mod edges;
 use crate::i18n::Text;
 use crate::state::{Shared, use_shared};
 use crate::ui::bubble;
+use crate::ui::controls;
 use crate::ui::rows::{self, RowKey, WINDOW};
 use edges::{Edges, first_visible};
 use penpen_core::MessageId;
@@ -242,9 +243,7 @@ fn render(shared: &Shared, handles: &Handles) -> (Html, Option<Edges>) {
                 </ul>
             </div>
             if *handles.unseen {
-                <button id="jump-new" class="jump-new" type="button" onclick={jump}>
-                    { lang.tr(Text::NewMessages) }
-                </button>
+                { controls::button(Some("jump-new"), "jump-new", lang.tr(Text::NewMessages), jump, false) }
             }
         </div>
     };

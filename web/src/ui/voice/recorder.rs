@@ -5,6 +5,7 @@ use super::clock;
 use super::recording::{Recording, begin};
 use crate::i18n::{Lang, Text};
 use crate::state::use_shared;
+use crate::ui::controls;
 use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
 use penpen_core::Peer;
@@ -194,9 +195,7 @@ fn recording_panel(
                 { lang.tr(if holding { Text::SlideToCancel } else { Text::EscToCancel }) }
             </span>
             if !holding {
-                <button id="voice-cancel" class="button button--ghost" type="button" onclick={cancel}>
-                    { lang.tr(Text::Cancel) }
-                </button>
+                { controls::button(Some("voice-cancel"), "button button--ghost", lang.tr(Text::Cancel), cancel, false) }
                 <button id="voice-send" class="button button--primary" type="button" onclick={send}
                     disabled={!matches!(phase, Phase::Recording { .. })}>
                     { lang.tr(Text::Send) }
