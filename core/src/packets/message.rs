@@ -135,6 +135,20 @@ impl MessageType {
     }
 }
 
+impl Message {
+    /// Whether the message is news its recipient should answer, counted
+    /// unread: not a group notice, and of call records only a missed call.
+    pub fn calls_for_reply(&self) -> bool {
+        match self.kind {
+            MessageType::Call => {
+                serde_json::from_str::<crate::packets::call::CallRecord>(&self.content)
+                    .is_ok_and(|record| record.is_missed())
+            }
+            kind => !kind.is_notice(),
+        }
+    }
+}
+
 impl Serialize for MessageType {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_u16(self.code())

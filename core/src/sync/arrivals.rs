@@ -149,8 +149,9 @@ impl Engine {
                 ts: message.ts,
             });
         }
-        // A group notice tells; it does not call for a reply.
-        if news && message.from.user() != Some(&me) && !reading && !message.kind.is_notice() {
+        // A group notice tells and a call record reports what the person
+        // took part in: neither calls for a reply, but a missed call does.
+        if news && message.from.user() != Some(&me) && !reading && message.calls_for_reply() {
             row.unread += 1;
         }
         row.hidden = false;

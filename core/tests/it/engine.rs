@@ -621,3 +621,38 @@ fn a_push_lost_on_the_way_is_found_by_the_next_catch_up() {
         1
     );
 }
+
+/// A call record counts unread only when the call was missed: an answered
+/// or declined call needs no reply.
+#[test]
+fn only_a_missed_call_counts_unread() {
+    use penpen_core::packets::call::{CallOutcome, CallRecord, Media};
+    let (mut net, _, to_a) = two_people();
+    net.run_for(5_000);
+    let before = net.clients[B].engine.unread_total();
+    let record = |seq: u64, outcome: CallOutcome| {
+        let content = serde_json::to_string(&CallRecord {
+            call: penpen_core::CallId::generated(seq, seq),
+            media: Media::Video,
+            outcome,
+            duration: (outcome == CallOutcome::Answered).then_some(192),
+        })
+        .expect("encode");
+        Message {
+            kind: MessageType::Call,
+            content,
+            ..penpen_core::testing::message(9_000 + seq, 1, Peer::User(user(2)), "")
+        }
+    };
+    net.push_again(B, &record(1, CallOutcome::Answered));
+    net.push_again(B, &record(2, CallOutcome::Declined));
+    net.push_again(B, &record(3, CallOutcome::Missed));
+    net.run_for(1_000);
+    assert_eq!(net.clients[B].engine.unread_total(), before + 1);
+    let shown = net.clients[B].timeline(&to_a);
+    assert_eq!(
+        shown.iter().filter(|m| m.kind == MessageType::Call).count(),
+        3,
+        "every record is kept"
+    );
+}
