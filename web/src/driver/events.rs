@@ -185,6 +185,7 @@ impl Driver {
             message.kind,
             &message.content,
             message.duration,
+            message.from.user(),
             &self.names(),
         ) {
             Body::Text(text) | Body::Placeholder(text) | Body::Notice(text) => text,

@@ -51,6 +51,7 @@ pub fn row(context: &Context<'_>, row: Row<'_>, previous_ts: Option<i64>, key: S
                 message.kind,
                 &message.content,
                 message.duration,
+                message.from.user(),
                 context.state,
             );
             let id = message.id.to_string();
@@ -87,6 +88,7 @@ pub fn row(context: &Context<'_>, row: Row<'_>, previous_ts: Option<i64>, key: S
                 entry.kind,
                 &entry.content,
                 None,
+                context.me,
                 context.state,
             );
             let mark = match &entry.state {

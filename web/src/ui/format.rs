@@ -5,6 +5,7 @@ use crate::i18n::{Lang, Text};
 use crate::state::{AppState, person_name};
 use penpen_core::UserId;
 use penpen_core::cache::Preview;
+use penpen_core::packets::call::{CallOutcome, CallRecord, Media};
 use penpen_core::packets::groups::Members;
 use penpen_core::packets::message::{
     GroupCreatedNotice, GroupMembersNotice, GroupRenamedNotice, MessageType,
@@ -53,15 +54,21 @@ pub enum Body {
 }
 
 /// What a message of type `kind` with `content` shows. `duration` is a voice
-/// message's length, when known.
+/// message's length, when known; `from` its sender (a call record reads
+/// differently for the caller).
 pub fn body(
     lang: Lang,
     kind: MessageType,
     content: &str,
     duration: Option<u32>,
+    from: Option<&UserId>,
     people: &impl People,
 ) -> Body {
     match kind {
+        MessageType::Call => {
+            let caller = from.is_some() && from == people.me();
+            Body::Placeholder(call_line(lang, content, caller))
+        }
         MessageType::Text | MessageType::GroupText => Body::Text(content.to_owned()),
         MessageType::Image | MessageType::GroupImage => {
             Body::Placeholder(lang.tr(Text::Image).to_owned())
@@ -72,6 +79,43 @@ pub fn body(
         }),
         kind if kind.is_notice() => Body::Notice(notice_line(lang, kind, content, people)),
         _ => Body::Placeholder(lang.tr(Text::Unsupported).to_owned()),
+    }
+}
+
+/// A call record's line (type 3), as the caller or the callee reads it; a
+/// record that does not decode still says it was a call.
+pub fn call_line(lang: Lang, content: &str, caller: bool) -> String {
+    let Ok(record) = serde_json::from_str::<CallRecord>(content) else {
+        return lang.tr(Text::CallRecord).to_owned();
+    };
+    let text = match (record.outcome, caller) {
+        (CallOutcome::Answered, _) => {
+            let lasted = match record.media {
+                Media::Audio => Text::VoiceCallLasted,
+                Media::Video => Text::VideoCallLasted,
+            };
+            return lang.fill(lasted, &[&call_length(record.duration.unwrap_or(0))]);
+        }
+        (CallOutcome::Missed, true) => Text::CallNoAnswer,
+        (CallOutcome::Missed, false) => Text::CallMissed,
+        (CallOutcome::Declined, true) => Text::CallDeclinedByThem,
+        (CallOutcome::Declined, false) => Text::CallDeclinedByYou,
+        (CallOutcome::Busy, true) => Text::CallBusyThem,
+        (CallOutcome::Busy, false) => Text::CallBusyYou,
+        (CallOutcome::Failed, _) => Text::CallFailed,
+    };
+    lang.tr(text).to_owned()
+}
+
+/// A call's length as `mm:ss` (`h:mm:ss` from an hour on), as call
+/// records read in WeCom and DingTalk (a voice message's `m:ss` is
+/// `ui::voice::clock`, never an hour long).
+fn call_length(seconds: u32) -> String {
+    let (hours, minutes, seconds) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    if hours > 0 {
+        format!("{hours}:{minutes:02}:{seconds:02}")
+    } else {
+        format!("{minutes:02}:{seconds:02}")
     }
 }
 
@@ -120,7 +164,14 @@ pub fn notice_line(lang: Lang, kind: MessageType, content: &str, people: &impl P
 /// placeholder, in groups after the sender's name (not for one's own), and
 /// notices as they read.
 pub fn preview_line(lang: Lang, preview: &Preview, group: bool, people: &impl People) -> String {
-    let shown = match body(lang, preview.kind, &preview.content, None, people) {
+    let shown = match body(
+        lang,
+        preview.kind,
+        &preview.content,
+        None,
+        preview.from.as_ref(),
+        people,
+    ) {
         Body::Text(text) => one_line(&text, PREVIEW_CHARS),
         Body::Placeholder(placeholder) => placeholder,
         Body::Notice(notice) => return notice,
@@ -412,7 +463,7 @@ mod tests {
     fn bubbles_show_text_as_written_and_voice_with_its_length() {
         let people = team();
         assert_eq!(
-            body(Lang::Zh, MessageType::Text, "a\nb", None, &people),
+            body(Lang::Zh, MessageType::Text, "a\nb", None, None, &people),
             Body::Text("a\nb".into())
         );
         assert_eq!(
@@ -421,10 +472,58 @@ mod tests {
                 MessageType::GroupVoice,
                 "v.webm",
                 Some(7),
+                None,
                 &people
             ),
             Body::Placeholder("[语音 7s]".into())
         );
+    }
+
+    #[test]
+    fn call_records_read_for_the_caller_and_the_callee() {
+        use penpen_core::CallId;
+        let people = team();
+        let record = |media, outcome, duration| {
+            json(&CallRecord {
+                call: CallId::generated(1, 2),
+                media,
+                outcome,
+                duration,
+            })
+        };
+        let read = |lang, content: &str, from: &UserId| match body(
+            lang,
+            MessageType::Call,
+            content,
+            None,
+            Some(from),
+            &people,
+        ) {
+            Body::Placeholder(line) => line,
+            other => panic!("a call record is a placeholder line: {other:?}"),
+        };
+        let (me, them) = (user(9), user(1));
+        let answered = record(Media::Video, CallOutcome::Answered, Some(192));
+        assert_eq!(read(Lang::Zh, &answered, &them), "视频通话 03:12");
+        assert_eq!(read(Lang::En, &answered, &me), "Video call 03:12");
+        let long = record(Media::Audio, CallOutcome::Answered, Some(3_725));
+        assert_eq!(read(Lang::Zh, &long, &me), "语音通话 1:02:05");
+        let missed = record(Media::Video, CallOutcome::Missed, None);
+        assert_eq!(read(Lang::Zh, &missed, &them), "未接来电");
+        assert_eq!(read(Lang::Zh, &missed, &me), "对方未接听");
+        let declined = record(Media::Audio, CallOutcome::Declined, None);
+        assert_eq!(read(Lang::Zh, &declined, &me), "对方已拒绝");
+        assert_eq!(read(Lang::En, &declined, &them), "You declined");
+        let busy = record(Media::Audio, CallOutcome::Busy, None);
+        assert_eq!(read(Lang::Zh, &busy, &me), "对方忙线中");
+        assert_eq!(
+            read(Lang::Zh, "{}", &me),
+            "[通话]",
+            "a record that does not decode"
+        );
+        // In the list too.
+        let row = preview(Some(them), MessageType::Call, &missed);
+        assert_eq!(preview_line(Lang::Zh, &row, false, &people), "未接来电");
     }
 
     #[test]
