@@ -190,6 +190,17 @@ async fn answered_call(caller: &mut Caller, callee: &mut Caller, id: &CallId, to
     );
 }
 
+/// `from` sends the candidate `line` for call `id`; `to` gets it relayed.
+async fn relays_candidate(from: &mut Caller, to: &mut Caller, id: &CallId, line: &str) {
+    from.ask(&CallRequest::Candidate {
+        call: id.clone(),
+        candidate: candidate(line),
+    })
+    .await
+    .expect("relayed");
+    assert_eq!(to.event().await, SignalEvent::Candidate(candidate(line)));
+}
+
 fn invite(call: &CallId, to: &str, media: Media) -> CallRequest {
     CallRequest::Invite {
         call: call.clone(),
@@ -252,17 +263,7 @@ async fn a_call_is_relayed_between_the_parties_and_stored_for_both() {
         SignalEvent::Candidate(candidate("candidate:early"))
     );
 
-    li.calls
-        .ask(&CallRequest::Candidate {
-            call: id.clone(),
-            candidate: candidate("candidate:callee"),
-        })
-        .await
-        .expect("relayed");
-    assert_eq!(
-        wang.calls.event().await,
-        SignalEvent::Candidate(candidate("candidate:callee"))
-    );
+    relays_candidate(&mut li.calls, &mut wang.calls, &id, "candidate:callee").await;
     wang.calls
         .ask(&CallRequest::Offer {
             call: id.clone(),
@@ -458,17 +459,7 @@ async fn every_device_rings_and_the_first_accept_wins() {
     );
 
     // The accepting device carries the call: the caller's candidates reach it.
-    wang.calls
-        .ask(&CallRequest::Candidate {
-            call: id.clone(),
-            candidate: candidate("candidate:to-desk"),
-        })
-        .await
-        .expect("relayed");
-    assert_eq!(
-        desk.calls.event().await,
-        SignalEvent::Candidate(candidate("candidate:to-desk"))
-    );
+    relays_candidate(&mut wang.calls, &mut desk.calls, &id, "candidate:to-desk").await;
     desk.calls
         .ask(&CallRequest::Hangup(id.clone()))
         .await
@@ -522,17 +513,7 @@ async fn a_stranger_is_refused_and_nothing_reaches_the_parties() {
         wang.calls.event().await,
         SignalEvent::Accepted { sdp: ANSWER.into() }
     );
-    wang.calls
-        .ask(&CallRequest::Candidate {
-            call: id.clone(),
-            candidate: candidate("candidate:wang"),
-        })
-        .await
-        .expect("relayed");
-    assert_eq!(
-        li.calls.event().await,
-        SignalEvent::Candidate(candidate("candidate:wang"))
-    );
+    relays_candidate(&mut wang.calls, &mut li.calls, &id, "candidate:wang").await;
     // The stranger's refusal of hangup ended nothing: the call still goes on.
     let refusal = zhang
         .calls
