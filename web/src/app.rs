@@ -2,6 +2,7 @@
 //! screen, or a signed-in session running the sync driver (with the server
 //! that issued its token) behind the chat screens.
 
+use crate::calls::CallScreen;
 use crate::config::{self, PageLocation, ServerAddress};
 use crate::driver::{self, DriverHandle, Input};
 use crate::i18n::{Lang, Text};
@@ -129,6 +130,7 @@ pub struct SignedInProps {
 fn signed_in(props: &SignedInProps) -> Html {
     let state = use_reducer(AppState::default);
     let upload = use_state(Upload::default);
+    let call = use_state(CallScreen::default);
     let driver = use_state(|| None::<DriverHandle>);
     let panel = use_state(|| None);
 
@@ -137,6 +139,7 @@ fn signed_in(props: &SignedInProps) -> Html {
         let sink = UpdateSink {
             state: state.dispatcher(),
             upload: upload.setter(),
+            call: call.setter(),
         };
         let driver = driver.clone();
         use_effect_with((), move |_| {
@@ -173,8 +176,10 @@ fn signed_in(props: &SignedInProps) -> Html {
     html! {
         <ContextProvider<Shared> context={shared}>
             <ContextProvider<Upload> context={*upload}>
+            <ContextProvider<CallScreen> context={(*call).clone()}>
                 <NotificationPrompt lang={props.lang} />
                 <Main on_switch_language={props.on_switch_language.clone()} />
+            </ContextProvider<CallScreen>>
             </ContextProvider<Upload>>
         </ContextProvider<Shared>>
     }

@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod cache;
+pub mod calls;
 pub mod config;
 pub mod deployment;
 pub mod driver;

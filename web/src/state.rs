@@ -216,6 +216,10 @@ pub enum Update {
     /// through [`AppState`]: [`UpdateSink`] hands it to its own context,
     /// [`Upload`], and only what shows progress renders again.
     Upload(Option<f64>),
+    /// The call screen changed. Like the upload progress it changes often
+    /// during a call (the quality every two seconds), so [`UpdateSink`]
+    /// hands it to its own context, [`crate::calls::CallScreen`].
+    Call(crate::calls::CallScreen),
 }
 
 /// The share of the file now being uploaded that has left (0 to 1), or none
@@ -231,6 +235,8 @@ pub struct UpdateSink {
     pub state: yew::UseReducerDispatcher<AppState>,
     /// The upload progress.
     pub upload: yew::UseStateSetter<Upload>,
+    /// The call screen.
+    pub call: yew::UseStateSetter<crate::calls::CallScreen>,
 }
 
 impl UpdateSink {
@@ -238,6 +244,7 @@ impl UpdateSink {
     pub fn emit(&self, update: Update) {
         match update {
             Update::Upload(share) => self.upload.set(Upload(share)),
+            Update::Call(screen) => self.call.set(screen),
             other => self.state.dispatch(other),
         }
     }
@@ -260,7 +267,7 @@ impl Reducible for AppState {
             {
                 return self;
             }
-            Update::Upload(_) => return self,
+            Update::Upload(_) | Update::Call(_) => return self,
             _ => {}
         }
         // Only the fields an update names are replaced; the lists and the
@@ -332,7 +339,7 @@ impl Reducible for AppState {
             Update::Busy(busy) => state.busy = busy,
             Update::Files(files) => state.files = Some(files),
             // Handled before the copy above.
-            Update::Upload(_) => {}
+            Update::Upload(_) | Update::Call(_) => {}
             Update::Broadcasts(broadcasts, unread) => {
                 state.broadcasts = broadcasts;
                 state.unread_broadcasts = unread;
@@ -412,6 +419,8 @@ pub enum Command {
         /// Where the result goes.
         reply: yew::Callback<SearchResult>,
     },
+    /// Something about a call (start, accept, hang up, camera, devices).
+    Call(crate::calls::CallCommand),
 }
 
 /// What a search found, and how long it took.

@@ -108,6 +108,8 @@ impl Driver {
                     took_ms,
                 });
             }
+            // Carried out by the driver's call part (lead's branch).
+            Command::Call(_) => {}
             Command::Close => {
                 self.engine.set_in_view(None);
                 self.open = None;

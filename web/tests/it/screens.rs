@@ -11,6 +11,7 @@ use penpen_core::packets::groups::{Group, Members, MembersAction};
 use penpen_core::packets::message::{Message, MessageType, Sender};
 use penpen_core::sync::{Connection, Operation, OperationError, Outcome};
 use penpen_core::{ClientMsgId, ErrorReply, GroupId, MessageId, Peer, State, UserId};
+use penpen_web::calls::CallScreen;
 use penpen_web::config::ServerAddress;
 use penpen_web::i18n::Lang;
 use penpen_web::state::{
@@ -66,9 +67,11 @@ fn harness(props: &HarnessProps) -> Html {
     let initial = props.initial.clone();
     let state = use_reducer(move || (*initial).clone());
     let upload = use_state(Upload::default);
+    let call = use_state(CallScreen::default);
     *props.driver.dispatch.borrow_mut() = Some(UpdateSink {
         state: state.dispatcher(),
         upload: upload.setter(),
+        call: call.setter(),
     });
     let commands = props.driver.commands.clone();
     let panel = use_state(|| None);
@@ -82,7 +85,9 @@ fn harness(props: &HarnessProps) -> Html {
     html! {
         <ContextProvider<Shared> context={shared}>
             <ContextProvider<Upload> context={*upload}>
+            <ContextProvider<CallScreen> context={(*call).clone()}>
                 <Main on_switch_language={Callback::noop()} />
+            </ContextProvider<CallScreen>>
             </ContextProvider<Upload>>
         </ContextProvider<Shared>>
     }
