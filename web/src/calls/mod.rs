@@ -161,3 +161,69 @@ pub enum CallCommand {
     /// Use this microphone, camera or speaker.
     UseDevice(DeviceKind, String),
 }
+
+/// Why the microphone or camera could not be used. The WebRTC side reports
+/// it to the call machine as [`penpen_core::call::RtcReport::Error`] with
+/// [`MediaProblem::code`]; the call ends with
+/// [`penpen_core::call::EndCause::MediaFailed`] carrying that code, and the
+/// call screen reads it back with [`MediaProblem::from_code`] to say what
+/// went wrong in the user's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaProblem {
+    /// The page is not a secure context (HTTPS or localhost): the browser
+    /// offers no microphone or camera at all.
+    InsecureContext,
+    /// The user (or the browser's settings) refused the microphone or camera.
+    Refused,
+    /// There is no microphone (or no camera for a video call).
+    Missing,
+    /// The device exists but another program holds it.
+    Busy,
+    /// The browser refused a session description or the peer connection;
+    /// the browser's words.
+    Failed(String),
+}
+
+impl MediaProblem {
+    /// The code carried in [`penpen_core::call::EndCause::MediaFailed`].
+    pub fn code(&self) -> String {
+        match self {
+            MediaProblem::InsecureContext => "insecure-context".to_owned(),
+            MediaProblem::Refused => "media-refused".to_owned(),
+            MediaProblem::Missing => "media-missing".to_owned(),
+            MediaProblem::Busy => "media-busy".to_owned(),
+            MediaProblem::Failed(detail) => format!("failed: {detail}"),
+        }
+    }
+
+    /// The problem a code names (anything unknown is a failure with those words).
+    pub fn from_code(code: &str) -> MediaProblem {
+        match code {
+            "insecure-context" => MediaProblem::InsecureContext,
+            "media-refused" => MediaProblem::Refused,
+            "media-missing" => MediaProblem::Missing,
+            "media-busy" => MediaProblem::Busy,
+            other => {
+                MediaProblem::Failed(other.strip_prefix("failed: ").unwrap_or(other).to_owned())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MediaProblem;
+
+    #[test]
+    fn media_problems_survive_their_code() {
+        for problem in [
+            MediaProblem::InsecureContext,
+            MediaProblem::Refused,
+            MediaProblem::Missing,
+            MediaProblem::Busy,
+            MediaProblem::Failed("setRemoteDescription: bad m-line".to_owned()),
+        ] {
+            assert_eq!(MediaProblem::from_code(&problem.code()), problem);
+        }
+    }
+}
