@@ -330,6 +330,7 @@ impl CallMachine {
         };
         self.act(CallAction::Rtc(RtcCommand::CreatePeerConnection {
             ice_servers,
+            relay_only: false,
         }));
         self.act(CallAction::Rtc(next));
     }

@@ -113,6 +113,8 @@ pub enum RtcCommand {
     CreatePeerConnection {
         /// From the `ice_servers` reply; empty on a LAN.
         ice_servers: Vec<IceServer>,
+        /// Connect only through the TURN relays (`iceTransportPolicy: relay`).
+        relay_only: bool,
     },
     /// Create an offer and set it as the local description; report
     /// [`RtcReport::OfferCreated`].

@@ -5,6 +5,10 @@
 //! The call machine itself is `penpen_core::call`; the driver runs it beside
 //! the sync engine and carries out its actions with these parts.
 
+pub mod rtc;
+pub mod stats;
+pub mod tone;
+
 use penpen_core::UserId;
 use penpen_core::call::CallView;
 use penpen_core::packets::call::Media;

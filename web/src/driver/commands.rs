@@ -108,8 +108,7 @@ impl Driver {
                     took_ms,
                 });
             }
-            // Carried out by the driver's call part (lead's branch).
-            Command::Call(_) => {}
+            Command::Call(command) => self.call_command(command, now),
             Command::Close => {
                 self.engine.set_in_view(None);
                 self.open = None;

@@ -150,9 +150,8 @@ impl Driver {
                 }
             }
             Event::BroadcastsChanged => self.publish_broadcasts(),
-            // Calls are not handled by this build of the app yet: the
-            // invitation is left to ring on the user's other devices.
-            Event::CallInvited(_) | Event::CallEnded(_) => {}
+            Event::CallInvited(invitation) => self.call_invited(*invitation),
+            Event::CallEnded(ended) => self.call_ended(ended),
             Event::BroadcastArrived(broadcast) => {
                 let sender = self.name_of(&Peer::User(broadcast.from.clone()));
                 notify::new_message(

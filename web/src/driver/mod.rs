@@ -4,11 +4,14 @@
 //! anything after them), and updates to the app state.
 
 mod browser;
+mod calls;
 mod commands;
 mod events;
 mod persistence;
 mod uploads;
 
+use crate::calls::CallScreen;
+use crate::calls::rtc::Rtc;
 use crate::config::ServerAddress;
 use crate::net::{SocketEvent, Sockets, Tagged};
 use crate::session::Session;
@@ -16,6 +19,7 @@ use crate::state::{Command, FileAccess, OperationResult, Update};
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures::{FutureExt, StreamExt, select};
 use penpen_core::Service;
+use penpen_core::call::CallMachine;
 use penpen_core::packets::message::Message;
 use penpen_core::search::SearchIndex;
 use penpen_core::sync::{Action, Credentials, Engine, Event, OperationId};
@@ -69,7 +73,16 @@ pub fn start(session: Session, update: Callback<Update>) -> DriverHandle {
         // The browser's signals reach the driver for as long as it runs.
         let _listeners = browser::watch_browser(inputs);
         let sockets = Sockets::new(server, socket_events);
-        run(session, sockets, inbox, socket_inbox, update).await;
+        run(
+            session,
+            sockets,
+            Inboxes {
+                inputs: inbox,
+                sockets: socket_inbox,
+            },
+            update,
+        )
+        .await;
     });
     handle
 }
@@ -122,15 +135,32 @@ struct Driver {
     /// frames meanwhile, and waits for it before anything is sent, the next
     /// write, or saying it caught up.
     writing: Option<crate::cache::Writing>,
+    /// The call machine (one call at a time on this session).
+    calls: CallMachine,
+    /// Its WebRTC side.
+    rtc: Rtc,
+    /// The tone playing, if any.
+    tone: Option<crate::calls::tone::Playing>,
+    /// The call screen last shown.
+    call_screen: CallScreen,
+    /// When the call's quality was last measured.
+    measured_at: i64,
 }
 
-async fn run(
-    session: Session,
-    mut sockets: Sockets,
-    mut inbox: UnboundedReceiver<Input>,
-    mut socket_inbox: UnboundedReceiver<Tagged>,
-    update: Callback<Update>,
-) {
+/// What the driver reads besides the clock.
+struct Inboxes {
+    /// The app's inputs.
+    inputs: UnboundedReceiver<Input>,
+    /// The sockets' events.
+    sockets: UnboundedReceiver<Tagged>,
+}
+
+async fn run(session: Session, mut sockets: Sockets, inboxes: Inboxes, update: Callback<Update>) {
+    let Inboxes {
+        inputs: mut inbox,
+        sockets: mut socket_inbox,
+    } = inboxes;
+    let (rtc, mut rtc_inbox) = Rtc::start();
     sockets.set_token(session.token.clone());
     let server = sockets.server().clone();
     let (cache, snapshot) = match persistence::open_cache(&session).await {
@@ -159,6 +189,11 @@ async fn run(
         search: None,
         notice: None,
         writing: None,
+        calls: CallMachine::new(seed()),
+        rtc,
+        tone: None,
+        call_screen: CallScreen::default(),
+        measured_at: 0,
     };
     driver.engine.set_visible(driver.visible, now());
     let busy = crate::prefs::busy();
@@ -176,6 +211,7 @@ async fn run(
         if driver.engine.is_stopped() {
             // Logging out writes the last of the cache first.
             driver.written().await;
+            driver.end_calls();
             driver.sockets.close_all();
             return;
         }
@@ -183,10 +219,11 @@ async fn run(
             driver.socket_event(event);
             continue;
         }
-        let wait = driver
-            .engine
-            .poll_timeout()
-            .map(|at| (at - now()).clamp(0, i64::from(u32::MAX)) as u32);
+        let due = match (driver.engine.poll_timeout(), driver.call_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let wait = due.map(|at| (at - now()).clamp(0, i64::from(u32::MAX)) as u32);
         let timer = async move {
             match wait {
                 Some(ms) => gloo::timers::future::TimeoutFuture::new(ms).await,
@@ -208,8 +245,14 @@ async fn run(
                 Some(input) => driver.handle(input).await,
                 // The app dropped the session.
                 None => {
+                    driver.end_calls();
                     driver.sockets.close_all();
                     return;
+                }
+            },
+            event = rtc_inbox.next() => {
+                if let Some(event) = event {
+                    driver.rtc_event(event);
                 }
             },
             event = socket_inbox.next() => {
@@ -217,7 +260,13 @@ async fn run(
                     driver.socket_event(event);
                 }
             },
-            () = timer.fuse() => driver.engine.handle_timeout(now()),
+            () = timer.fuse() => {
+                let now = now();
+                if driver.engine.poll_timeout().is_some_and(|at| at <= now) {
+                    driver.engine.handle_timeout(now);
+                }
+                driver.call_time(now);
+            },
         }
     }
 }
@@ -254,6 +303,10 @@ impl Driver {
             return;
         }
         let now = now();
+        if tagged.service == Service::CallSignalling {
+            self.call_socket_event(tagged.event, now);
+            return;
+        }
         match tagged.event {
             SocketEvent::Opened => self.engine.opened(tagged.service, now),
             SocketEvent::Frame(text) => self.engine.received(tagged.service, &text, now),
@@ -309,6 +362,7 @@ impl Driver {
                 }
             }
         }
+        self.carry_out_calls();
         self.notify_newest();
     }
 }
