@@ -89,7 +89,8 @@ fn a_call_starts_with_media_and_ice_servers_and_invites_with_the_offer() {
         drain(&mut m),
         vec![
             CallAction::Rtc(RtcCommand::CreatePeerConnection {
-                ice_servers: vec![]
+                ice_servers: vec![],
+                relay_only: false,
             }),
             CallAction::Rtc(RtcCommand::CreateOffer { ice_restart: false }),
         ]

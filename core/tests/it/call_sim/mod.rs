@@ -68,7 +68,7 @@ impl FakeRtc {
                 self.camera = camera;
             }
             RtcCommand::SetCamera(on) => self.camera = on,
-            RtcCommand::CreatePeerConnection { ice_servers } => {
+            RtcCommand::CreatePeerConnection { ice_servers, .. } => {
                 *self = FakeRtc {
                     media: self.media,
                     camera: self.camera,
