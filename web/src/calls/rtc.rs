@@ -28,12 +28,6 @@ use web_sys::{
     RtcRtpTransceiverDirection, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState,
 };
 
-/// The camera's size we ask for: enough for a call window, light on two
-/// cores and on a phone's uplink.
-const VIDEO_WIDTH: i32 = 640;
-const VIDEO_HEIGHT: i32 = 480;
-const VIDEO_FPS: i32 = 24;
-
 /// What the WebRTC side tells the driver.
 #[derive(Debug)]
 pub enum RtcEvent {
@@ -411,9 +405,11 @@ async fn capture(kind: DeviceKind, device: Option<&str>) -> Result<MediaStreamTr
     }
     match kind {
         DeviceKind::Camera => {
-            track.set_width(&JsValue::from(ideal(VIDEO_WIDTH)));
-            track.set_height(&JsValue::from(ideal(VIDEO_HEIGHT)));
-            track.set_frame_rate(&JsValue::from(ideal(VIDEO_FPS)));
+            // The user's choice of quality (a slow uplink, an old laptop).
+            let (width, height, fps) = crate::prefs::call_video().size();
+            track.set_width(&JsValue::from(ideal(width)));
+            track.set_height(&JsValue::from(ideal(height)));
+            track.set_frame_rate(&JsValue::from(ideal(fps)));
             constraints.set_video(&track);
             constraints.set_audio_bool(false);
         }

@@ -7,6 +7,7 @@ mod signature;
 use super::avatar::{self, Size};
 use super::directory::{presence_code, presence_text};
 use crate::i18n::Text;
+use crate::prefs::CallVideo;
 use crate::state::{Command, use_shared};
 use crate::ui::controls;
 use password::PasswordForm;
@@ -28,6 +29,7 @@ pub struct MePageProps {
 pub fn me_page(props: &MePageProps) -> Html {
     let shared = use_shared();
     let sound = use_state(crate::prefs::sound);
+    let call_video = use_state(crate::prefs::call_video);
     let Some(shared) = shared else {
         return html! {};
     };
@@ -63,6 +65,18 @@ pub fn me_page(props: &MePageProps) -> Html {
         Callback::from(move |_: Event| {
             crate::prefs::set_sound(!*sound);
             sound.set(!*sound);
+        })
+    };
+    let choose_call_video = {
+        let call_video = call_video.clone();
+        Callback::from(move |event: Event| {
+            let chosen = event
+                .target_dyn_into::<web_sys::HtmlSelectElement>()
+                .and_then(|select| CallVideo::from_key(&select.value()));
+            if let Some(chosen) = chosen {
+                crate::prefs::set_call_video(chosen);
+                call_video.set(chosen);
+            }
         })
     };
     let server = state
@@ -103,6 +117,16 @@ pub fn me_page(props: &MePageProps) -> Html {
                     <input id="sound-toggle" type="checkbox" checked={*sound} onchange={toggle_sound} />
                     <span>{ lang.tr(Text::Sound) }</span>
                 </label>
+                <label class="me__choice">
+                    <span>{ lang.tr(Text::CallVideo) }</span>
+                    <select id="call-video-quality" onchange={choose_call_video}>
+                        { for CallVideo::ALL.into_iter().map(|video| html! {
+                            <option value={video.key()} selected={video == *call_video}>
+                                { lang.tr(call_video_text(video)) }
+                            </option>
+                        }) }
+                    </select>
+                </label>
             </section>
             <section class="me__section">
                 <h3 class="me__heading">{ lang.tr(Text::About) }</h3>
@@ -112,5 +136,13 @@ pub fn me_page(props: &MePageProps) -> Html {
             </section>
             <super::LogoutButton id="me-logout" class={classes!("button", "button--danger")} />
         </div>
+    }
+}
+
+fn call_video_text(video: CallVideo) -> Text {
+    match video {
+        CallVideo::Smooth => Text::CallVideoSmooth,
+        CallVideo::Standard => Text::CallVideoStandard,
+        CallVideo::High => Text::CallVideoHigh,
     }
 }
