@@ -20,6 +20,7 @@
 
 pub mod app;
 mod browser;
+pub mod calls;
 mod driver;
 pub mod evil;
 pub mod faults;

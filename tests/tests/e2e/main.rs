@@ -4,6 +4,7 @@
 //! or `faults::`.
 
 mod broadcasts;
+mod calls;
 mod chat;
 mod deployment;
 mod faults;
