@@ -69,24 +69,43 @@ impl SearchIndex {
     }
 
     /// Adds messages of `conversation` (text only: images, voice and group
-    /// notices have no words to find). A message already held is kept once.
+    /// notices have no words to find; call records are described by the
+    /// app, see [`SearchIndex::add_described`]). A message already held is
+    /// kept once.
     pub fn add<'a>(
         &mut self,
         conversation: &Peer,
         messages: impl IntoIterator<Item = &'a Message>,
     ) {
         for message in messages {
-            if !matches!(message.kind, MessageType::Text | MessageType::GroupText) {
-                continue;
+            if matches!(message.kind, MessageType::Text | MessageType::GroupText) {
+                let text = message.content.clone();
+                self.insert(conversation, message, &text, text.clone());
             }
-            self.entries.entry(message.id).or_insert_with(|| Entry {
-                conversation: conversation.clone(),
-                from: message.from.user().cloned(),
-                ts: message.ts,
-                folded: fold(&message.content),
-                text: message.content.clone(),
-            });
         }
+    }
+
+    /// Adds a message whose content is not its words (a call record's
+    /// JSON): a hit shows `text`, and it is found by any of `words` (the
+    /// line in every language the user may search in).
+    pub fn add_described(
+        &mut self,
+        conversation: &Peer,
+        message: &Message,
+        text: String,
+        words: &str,
+    ) {
+        self.insert(conversation, message, words, text);
+    }
+
+    fn insert(&mut self, conversation: &Peer, message: &Message, words: &str, text: String) {
+        self.entries.entry(message.id).or_insert_with(|| Entry {
+            conversation: conversation.clone(),
+            from: message.from.user().cloned(),
+            ts: message.ts,
+            folded: fold(words),
+            text,
+        });
     }
 
     /// Forgets a conversation's messages (its local history was cleared).
@@ -245,6 +264,27 @@ mod tests {
         assert_eq!(index.len(), 4);
         index.remove_conversation(&one);
         assert_eq!(index.search("开会", None).total, 1);
+    }
+
+    #[test]
+    fn a_described_message_is_found_by_its_words_and_shows_its_text() {
+        let (mut index, one, _) = index();
+        let call = message(
+            9,
+            MessageType::Call,
+            r#"{"media":"video","outcome":"missed"}"#,
+        );
+        index.add(&one, [&call]);
+        assert_eq!(
+            index.search("missed", None).total,
+            0,
+            "raw JSON is not words"
+        );
+        index.add_described(&one, &call, "未接来电".to_owned(), "未接来电 Missed call");
+        let found = index.search("MISSED", None);
+        assert_eq!(found.total, 1);
+        assert_eq!(found.hits[0].text, "未接来电");
+        assert_eq!(index.search("未接", Some(&one)).total, 1);
     }
 
     #[test]

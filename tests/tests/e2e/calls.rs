@@ -142,6 +142,14 @@ async fn a_voice_call_from_the_contact_page_carries_audio_and_a_missed_call_stay
                 .await?;
             li.wait_for_count_with_text("#chat .message", "语音通话", 1)
                 .await?;
+
+            // Calls are found by search, in the words the chat shows.
+            wang.click("#chat-search").await?;
+            wang.type_into("#search-input", "未接").await?;
+            wang.wait_for_attribute("#search-summary", "data-total", "1")
+                .await?;
+            wang.wait_for_count_with_text(".search-hit mark", "未接", 1)
+                .await?;
             Ok(())
         }
         .await;

@@ -5,9 +5,10 @@ use super::{Driver, performance_now};
 use crate::session::Session;
 use crate::state::{Command, OperationFailure, SearchResult, Update};
 use penpen_core::cache::Cache;
+use penpen_core::packets::message::{Message, MessageType};
 use penpen_core::search::SearchIndex;
 use penpen_core::sync::{Connection, HISTORY_PAGE};
-use penpen_core::{MessageId, Peer};
+use penpen_core::{MessageId, Peer, UserId};
 
 /// Messages read per step when opening a conversation at an older message.
 const FOCUS_STEP: usize = 1_000;
@@ -73,7 +74,12 @@ impl Driver {
         if self.search.is_none() {
             let mut index = SearchIndex::new();
             for cached in self.cache.all_messages().await.unwrap_or_default() {
-                index.add(&cached.conversation, [&cached.message]);
+                add_to_index(
+                    &mut index,
+                    &cached.conversation,
+                    [&cached.message],
+                    &self.session.user,
+                );
             }
             self.search = Some(index);
         }
@@ -224,5 +230,29 @@ impl Driver {
         self.fetching_older = true;
         self.update.emit(Update::LoadingOlder(peer.clone()));
         self.engine.load_older(peer, before, now);
+    }
+}
+
+/// Adds messages to the search index: texts as they are, call records by
+/// their line ("视频通话 03:12", "未接来电") as this user reads it, found in
+/// either language and shown in the one chosen.
+pub(super) fn add_to_index<'a>(
+    index: &mut SearchIndex,
+    conversation: &Peer,
+    messages: impl IntoIterator<Item = &'a Message>,
+    me: &UserId,
+) {
+    use crate::i18n::Lang;
+    use crate::ui::format::call_line;
+    let shown = Lang::load();
+    for message in messages {
+        if message.kind == MessageType::Call {
+            let caller = message.from.user() == Some(me);
+            let line = |lang| call_line(lang, &message.content, caller);
+            let words = format!("{} {}", line(Lang::Zh), line(Lang::En));
+            index.add_described(conversation, message, line(shown), &words);
+        } else {
+            index.add(conversation, [message]);
+        }
     }
 }

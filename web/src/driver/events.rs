@@ -79,7 +79,12 @@ impl Driver {
                     self.notice = Some((conversation.clone(), last.clone()));
                 }
                 if let Some(index) = self.search.as_mut() {
-                    index.add(&conversation, &messages);
+                    super::commands::add_to_index(
+                        index,
+                        &conversation,
+                        &messages,
+                        &self.session.user,
+                    );
                 }
                 // Only the open conversation shows messages as they come; the
                 // list hears of the others through `ConversationsChanged`, so
@@ -113,7 +118,12 @@ impl Driver {
                     };
                 }
                 if let Some(index) = self.search.as_mut() {
-                    index.add(&conversation, &messages);
+                    super::commands::add_to_index(
+                        index,
+                        &conversation,
+                        &messages,
+                        &self.session.user,
+                    );
                 }
                 self.update.emit(Update::Older {
                     peer: conversation,
