@@ -204,6 +204,33 @@ impl Hub {
         }
     }
 
+    /// Queues `push` for every session of `user` but those of
+    /// `except_token`, for pushes that must not be lost (a call ringing,
+    /// or ending): a session whose queue is full is dropped from the hub
+    /// instead, so its stream closes, the device reconnects, and at login
+    /// it is told again what still holds (a call still ringing rings it,
+    /// §12). Returns how many sessions were dropped.
+    pub fn push_user_or_drop(
+        &self,
+        user: &UserId,
+        push: &Push,
+        except_token: Option<&[u8]>,
+    ) -> usize {
+        let mut users = self.lock();
+        let Some(entry) = users.get_mut(user) else {
+            return 0;
+        };
+        let before = entry.sessions.len();
+        entry.sessions.retain(|session| {
+            except_token == Some(session.token_hash.as_slice())
+                || !matches!(
+                    session.pushes.try_send(push.clone()),
+                    Err(mpsc::error::TrySendError::Full(_))
+                )
+        });
+        before - entry.sessions.len()
+    }
+
     /// Queues `push` for every connected user.
     pub fn push_everyone(&self, push: &Push) {
         let users = self.lock();
@@ -212,5 +239,48 @@ impl Hub {
                 let _ = session.pushes.try_send(push.clone());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signed_out(n: usize) -> Push {
+        Push::SignedOut {
+            signed_out: format!("push {n}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_push_that_must_not_be_lost_drops_a_session_too_far_behind() {
+        let hub = Hub::default();
+        let user = UserId::parse("13800000003").expect("a user id");
+        let mut behind = hub.subscribe(&user, b"behind", Seq(0));
+        let mut keeping_up = hub.subscribe(&user, b"keeping-up", Seq(0));
+        let mut caller_device = hub.subscribe(&user, b"caller", Seq(0));
+        for n in 0..PUSH_QUEUE {
+            hub.push_user(&user, &signed_out(n), Some(b"keeping-up"));
+        }
+        let ringing = signed_out(PUSH_QUEUE);
+        assert_eq!(hub.push_user_or_drop(&user, &ringing, Some(b"caller")), 1);
+
+        // The full one is out of the hub: its queues end after what they
+        // hold, so its stream closes and the device logs in again.
+        for n in 0..PUSH_QUEUE {
+            assert_eq!(behind.pushes.recv().await, Some(signed_out(n)));
+        }
+        assert_eq!(behind.pushes.recv().await, None);
+        assert_eq!(behind.messages.recv().await.map(|d| d.seq), None);
+        // The one keeping up got it; the excepted one (full too) neither
+        // got it nor was dropped.
+        assert_eq!(keeping_up.pushes.recv().await, Some(ringing));
+        for n in 0..PUSH_QUEUE {
+            assert_eq!(caller_device.pushes.recv().await, Some(signed_out(n)));
+        }
+        assert!(caller_device.pushes.try_recv().is_err());
+        // Both are still there for what comes next.
+        assert_eq!(hub.push_user_or_drop(&user, &signed_out(0), None), 0);
+        assert!(caller_device.pushes.try_recv().is_ok());
     }
 }
