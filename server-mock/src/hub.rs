@@ -204,29 +204,22 @@ impl Hub {
         }
     }
 
-    /// Queues `push` for every session of `user` but those of
-    /// `except_token`, for pushes that must not be lost (a call ringing,
+    /// Queues `push` for every session of `user`, for pushes that must not be lost (a call ringing,
     /// or ending): a session whose queue is full is dropped from the hub
     /// instead, so its stream closes, the device reconnects, and at login
     /// it is told again what still holds (a call still ringing rings it,
     /// §12). Returns how many sessions were dropped.
-    pub fn push_user_or_drop(
-        &self,
-        user: &UserId,
-        push: &Push,
-        except_token: Option<&[u8]>,
-    ) -> usize {
+    pub fn push_user_or_drop(&self, user: &UserId, push: &Push) -> usize {
         let mut users = self.lock();
         let Some(entry) = users.get_mut(user) else {
             return 0;
         };
         let before = entry.sessions.len();
         entry.sessions.retain(|session| {
-            except_token == Some(session.token_hash.as_slice())
-                || !matches!(
-                    session.pushes.try_send(push.clone()),
-                    Err(mpsc::error::TrySendError::Full(_))
-                )
+            !matches!(
+                session.pushes.try_send(push.clone()),
+                Err(mpsc::error::TrySendError::Full(_))
+            )
         });
         before - entry.sessions.len()
     }
@@ -258,12 +251,11 @@ mod tests {
         let user = UserId::parse("13800000003").expect("a user id");
         let mut behind = hub.subscribe(&user, b"behind", Seq(0));
         let mut keeping_up = hub.subscribe(&user, b"keeping-up", Seq(0));
-        let mut caller_device = hub.subscribe(&user, b"caller", Seq(0));
         for n in 0..PUSH_QUEUE {
             hub.push_user(&user, &signed_out(n), Some(b"keeping-up"));
         }
         let ringing = signed_out(PUSH_QUEUE);
-        assert_eq!(hub.push_user_or_drop(&user, &ringing, Some(b"caller")), 1);
+        assert_eq!(hub.push_user_or_drop(&user, &ringing), 1);
 
         // The full one is out of the hub: its queues end after what they
         // hold, so its stream closes and the device logs in again.
@@ -272,15 +264,9 @@ mod tests {
         }
         assert_eq!(behind.pushes.recv().await, None);
         assert_eq!(behind.messages.recv().await.map(|d| d.seq), None);
-        // The one keeping up got it; the excepted one (full too) neither
-        // got it nor was dropped.
+        // The one keeping up got it, and stays for what comes next.
         assert_eq!(keeping_up.pushes.recv().await, Some(ringing));
-        for n in 0..PUSH_QUEUE {
-            assert_eq!(caller_device.pushes.recv().await, Some(signed_out(n)));
-        }
-        assert!(caller_device.pushes.try_recv().is_err());
-        // Both are still there for what comes next.
-        assert_eq!(hub.push_user_or_drop(&user, &signed_out(0), None), 0);
-        assert!(caller_device.pushes.try_recv().is_ok());
+        assert_eq!(hub.push_user_or_drop(&user, &signed_out(0)), 0);
+        assert_eq!(keeping_up.pushes.recv().await, Some(signed_out(0)));
     }
 }

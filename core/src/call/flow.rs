@@ -176,7 +176,13 @@ impl CallMachine {
             return;
         }
         let not_ours = self.call.as_ref().is_none_or(|c| {
-            c.id != ended.call || !matches!(c.phase, Phase::Ringing | Phase::Answering { .. })
+            c.id != ended.call
+                || !matches!(c.phase, Phase::Ringing | Phase::Answering { .. })
+                // Our own accept is on its way: it reaches every session of
+                // ours, this one too (tabs share a token); the accept's
+                // reply decides.
+                || (c.phase == Phase::Answering { sent: true }
+                    && ended.reason == EndReason::AnsweredElsewhere)
         });
         if not_ours {
             return;

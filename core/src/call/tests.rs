@@ -445,3 +445,50 @@ fn an_accept_whose_reply_was_lost_is_taken_as_done_once_rejoined() {
         }]
     );
 }
+
+#[test]
+fn answered_elsewhere_ends_a_ringing_device_but_not_the_one_whose_accept_is_on_its_way() {
+    let elsewhere = |call: &str| CallEnded {
+        call: CallId::parse(call).expect("id"),
+        reason: EndReason::AnsweredElsewhere,
+    };
+    // Accepted here: the push (which reaches this session too, §12) is ignored.
+    let mut here = CallMachine::new(14);
+    here.call_invited(invitation("c1", 2), T);
+    here.opened(T + 10);
+    here.accept(T + 20).expect("it rings");
+    here.received(&ok(), T + 30);
+    here.received(&frame(r#"{"state":11,"ice_servers":[]}"#), T + 40);
+    here.rtc(RtcReport::AnswerCreated { sdp: "v=0".into() }, T + 50);
+    let requests = sent(&drain(&mut here));
+    assert!(
+        matches!(requests.last(), Some(CallRequest::Accept { .. })),
+        "{requests:?}"
+    );
+    here.call_ended(elsewhere("c1"), T + 60);
+    assert!(
+        matches!(here.view(), CallView::Connecting { .. }),
+        "{:?}",
+        here.view()
+    );
+    here.received(&ok(), T + 70);
+    assert!(matches!(here.view(), CallView::Connecting { .. }));
+
+    // Still ringing, or accepting but not yet sent: it was another's.
+    let mut ringing = CallMachine::new(15);
+    ringing.call_invited(invitation("c1", 2), T);
+    ringing.call_ended(elsewhere("c1"), T + 60);
+    assert!(matches!(
+        ringing.view(),
+        CallView::Ended {
+            cause: EndCause::Ended(EndReason::AnsweredElsewhere),
+            ..
+        }
+    ));
+    let mut starting = CallMachine::new(16);
+    starting.call_invited(invitation("c1", 2), T);
+    starting.accept(T + 20).expect("it rings");
+    starting.call_ended(elsewhere("c1"), T + 60);
+    assert!(matches!(starting.view(), CallView::Ended { .. }));
+    assert!(drain(&mut starting).contains(&CallAction::Rtc(RtcCommand::StopMedia)));
+}

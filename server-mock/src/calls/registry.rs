@@ -54,8 +54,6 @@ pub(crate) struct Notice {
     pub(crate) to: UserId,
     /// What to push.
     pub(crate) push: Push,
-    /// Sessions of this token are left out (the device that took the call).
-    pub(crate) except_token: Option<Vec<u8>>,
 }
 
 /// A call that ended, to be stored in both people's history.
@@ -296,7 +294,6 @@ impl Registry {
             push: Push::Call {
                 call: Box::new(call.invitation(&id)),
             },
-            except_token: None,
         });
         self.parties.insert(caller.clone(), id.clone());
         self.parties.insert(to, id.clone());
@@ -391,7 +388,6 @@ impl Registry {
                             reason: EndReason::AnsweredElsewhere,
                         },
                     },
-                    except_token: Some(socket.token_hash.clone()),
                 });
             }
             CallRequest::Decline(_) | CallRequest::Busy(_) => {
@@ -590,7 +586,6 @@ impl Registry {
                         reason,
                     },
                 },
-                except_token: None,
             });
         }
         effects.finished.push(Finished {

@@ -467,7 +467,14 @@ async fn every_device_rings_and_the_first_accept_wins() {
     assert_eq!(ended(wang.calls.event().await).0, EndReason::Hangup);
     let (_, answered) = desk.stream.record(&id).await;
     assert_eq!(answered.outcome, CallOutcome::Answered);
-    // The device that took the call was not told to stop ringing.
+    // The device that took the call hears it too (a tab sharing its token
+    // must stop ringing; §12: its machine ignores it while its accept is
+    // on the way), and nothing else ended the call for it.
+    let heard = desk.stream.call_ended().await;
+    assert_eq!(
+        (heard.call, heard.reason),
+        (id.clone(), EndReason::AnsweredElsewhere)
+    );
     assert!(
         !desk
             .stream
