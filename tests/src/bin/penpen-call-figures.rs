@@ -98,7 +98,12 @@ fn chromium_ticks() -> anyhow::Result<u64> {
         let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
         // utime and stime are fields 14 and 15 of stat; here 12 and 13
         // (after pid and comm).
-        let ticks = |at: usize| fields.get(at).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+        let ticks = |at: usize| {
+            fields
+                .get(at)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
         total += ticks(11) + ticks(12);
     }
     Ok(total)
