@@ -8,9 +8,9 @@ use wasm_bindgen_test::wasm_bindgen_test_configure;
 wasm_bindgen_test_configure!(run_in_browser);
 
 mod browser;
-mod rtc;
 mod dom;
 mod driver;
 mod file_tickets;
 mod login;
+mod rtc;
 mod screens;
