@@ -7,6 +7,7 @@ use crate::calls::CallSettings;
 use crate::calls::ice::{IceConfig, SecretError, TurnSecret};
 use crate::limits::ConnectionLimits;
 use crate::tls::{self, TlsConfig, TlsError};
+use penpen_core::packets::call::IceTransportPolicy;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -120,6 +121,15 @@ impl NetworkArgs {
     }
 }
 
+/// `--ice-transport-policy`'s values (the wire's `IceTransportPolicy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TransportPolicy {
+    /// Host, server-reflexive and relayed candidates.
+    All,
+    /// Only the TURN relays.
+    Relay,
+}
+
 /// Calls: their timeouts and the ICE servers handed to clients.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CallArgs {
@@ -135,6 +145,11 @@ pub struct CallArgs {
     /// static-auth-secret); read once at start, never logged.
     #[arg(long, value_name = "FILE", requires = "turn_url")]
     pub turn_secret_file: Option<PathBuf>,
+    /// Which candidates clients may use: all, or relay (only the TURN relays,
+    /// so that callers never learn each other's addresses; needs --turn-url and
+    /// --turn-secret-file).
+    #[arg(long, value_name = "POLICY", value_enum, default_value_t = TransportPolicy::All)]
+    pub ice_transport_policy: TransportPolicy,
     /// Seconds an unanswered call rings before the server ends it.
     #[arg(long, value_name = "SECONDS", default_value_t = CallSettings::default().ring_timeout.as_secs_f64())]
     pub call_ring_timeout: f64,
@@ -157,6 +172,10 @@ impl CallArgs {
                     .as_deref()
                     .map(TurnSecret::from_file)
                     .transpose()?,
+                transport_policy: match self.ice_transport_policy {
+                    TransportPolicy::All => IceTransportPolicy::All,
+                    TransportPolicy::Relay => IceTransportPolicy::Relay,
+                },
             },
         };
         Ok(())

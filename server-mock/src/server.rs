@@ -60,6 +60,9 @@ pub enum StartError {
     /// The TLS certificate or key cannot be used.
     #[error("cannot serve TLS: {0}")]
     Tls(#[from] crate::tls::TlsError),
+    /// The ICE servers handed to clients could not carry a call.
+    #[error("cannot serve calls: {0}")]
+    Ice(#[from] crate::calls::ice::IceConfigError),
 }
 
 /// A server whose listeners are running.
@@ -85,6 +88,7 @@ impl RunningServer {
     /// Binding happens before anything is served, so a port that is taken fails
     /// the whole start and no half-started server is left behind.
     pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+        config.calls.ice.check()?;
         let tls = config.tls.as_ref().map(|tls| tls.acceptor()).transpose()?;
         let origins = OriginPolicy::new(&config.allowed_origins, &config.own_names());
         std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {

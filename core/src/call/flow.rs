@@ -319,8 +319,8 @@ impl CallMachine {
             .ice
             .as_ref()
             .filter(|(_, at)| now - at < ICE_SERVERS_FRESH_MS)
-            .map(|(servers, _)| servers.clone());
-        let Some(ice_servers) = fresh else {
+            .map(|(ice, _)| ice.clone());
+        let Some(ice) = fresh else {
             if !self.link.asked(|r| *r == CallRequest::IceServers) {
                 self.send(CallRequest::IceServers, now);
             }
@@ -335,8 +335,8 @@ impl CallMachine {
             _ => RtcCommand::CreateOffer { ice_restart: false },
         };
         self.act(CallAction::Rtc(RtcCommand::CreatePeerConnection {
-            ice_servers,
-            relay_only: false,
+            ice_servers: ice.servers,
+            relay_only: ice.relay_only,
         }));
         self.act(CallAction::Rtc(next));
     }

@@ -113,7 +113,8 @@ pub enum RtcCommand {
     CreatePeerConnection {
         /// From the `ice_servers` reply; empty on a LAN.
         ice_servers: Vec<IceServer>,
-        /// Connect only through the TURN relays (`iceTransportPolicy: relay`).
+        /// Use only the TURN relays (`iceTransportPolicy: "relay"`): the
+        /// deployment's `ice_transport_policy` is `relay`.
         relay_only: bool,
     },
     /// Create an offer and set it as the local description; report
@@ -182,6 +183,14 @@ pub enum CallError {
     NotRinging,
 }
 
+/// What the deployment's `ice_servers` reply said, kept with the servers
+/// so that a call made from the cache obeys the same policy.
+#[derive(Debug, Clone)]
+struct Ice {
+    servers: Vec<IceServer>,
+    relay_only: bool,
+}
+
 /// The call machine of one signed-in session. See the module documentation.
 #[derive(Debug)]
 pub struct CallMachine {
@@ -193,8 +202,8 @@ pub struct CallMachine {
     ended: Option<(CallView, i64)>,
     /// Calls over here: a re-pushed invitation for one does not ring again.
     finished: VecDeque<CallId>,
-    /// The ICE servers, and when they were fetched.
-    ice: Option<(Vec<IceServer>, i64)>,
+    /// The `ice_servers` reply (servers and policy), and when it came.
+    ice: Option<(Ice, i64)>,
     link: Link,
     actions: VecDeque<CallAction>,
     /// The view last shown, to tell the driver only of changes.

@@ -2,10 +2,10 @@
 //! request, in order) and the signals relayed from the other party.
 
 use super::current::{Phase, Role};
-use super::{CallAction, CallMachine, EndCause, RtcCommand, Tone};
+use super::{CallAction, CallMachine, EndCause, Ice, RtcCommand, Tone};
 use crate::envelope::{Encoding, Frame};
 use crate::packets::call::{
-    CallRequest, CallSignal, EndReason, IceServersReply, Signal, SignalEvent,
+    CallRequest, CallSignal, EndReason, IceServersReply, IceTransportPolicy, Signal, SignalEvent,
 };
 use crate::reply::{ErrorReply, State};
 
@@ -83,11 +83,17 @@ impl CallMachine {
         if request == CallRequest::IceServers {
             // A deployment that cannot give ICE servers still has host
             // candidates (§12: an empty list is normal on a LAN).
-            let servers = frame
-                .packet::<IceServersReply>()
-                .map(|r| r.ice_servers)
-                .unwrap_or_default();
-            self.ice = Some((servers, now));
+            let ice = match frame.packet::<IceServersReply>() {
+                Ok(reply) => Ice {
+                    servers: reply.ice_servers,
+                    relay_only: reply.ice_transport_policy == IceTransportPolicy::Relay,
+                },
+                Err(_) => Ice {
+                    servers: Vec::new(),
+                    relay_only: false,
+                },
+            };
+            self.ice = Some((ice, now));
             self.ensure_peer_connection(now);
             return;
         }

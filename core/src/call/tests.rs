@@ -123,6 +123,32 @@ fn a_call_starts_with_media_and_ice_servers_and_invites_with_the_offer() {
 }
 
 #[test]
+fn the_relay_policy_of_the_reply_reaches_the_peer_connection() {
+    let turn = r#"{"urls":["turn:127.0.0.1:3478?transport=udp"],"username":"1796000000:1","credential":"c2VjcmV0"}"#;
+    let peer_connection = |reply: &str| {
+        let mut m = CallMachine::new(3);
+        m.start(user(2), Media::Audio, T).expect("free");
+        m.opened(T + 10);
+        drain(&mut m);
+        m.received(&frame(reply), T + 20);
+        drain(&mut m).into_iter().find_map(|a| match a {
+            CallAction::Rtc(RtcCommand::CreatePeerConnection {
+                ice_servers,
+                relay_only,
+            }) => Some((ice_servers.len(), relay_only)),
+            _ => None,
+        })
+    };
+    let relay = format!(r#"{{"state":11,"ice_servers":[{turn}],"ice_transport_policy":"relay"}}"#);
+    assert_eq!(peer_connection(&relay), Some((1, true)));
+    let all = format!(r#"{{"state":11,"ice_servers":[{turn}]}}"#);
+    assert_eq!(peer_connection(&all), Some((1, false)));
+    // A server that cannot say leaves host candidates, which need every kind.
+    let refused = r#"{"state":50,"error":"busy"}"#;
+    assert_eq!(peer_connection(refused), Some((0, false)));
+}
+
+#[test]
 fn the_ring_timeout_cancels_by_the_clock_alone_and_the_end_shows_briefly() {
     let mut m = CallMachine::new(2);
     let id = invited_call(&mut m);

@@ -327,6 +327,26 @@ pub struct IceServer {
     pub credential: Option<String>,
 }
 
+/// Which candidates a client may use, as `RTCConfiguration.iceTransportPolicy`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IceTransportPolicy {
+    /// Every candidate: host, server-reflexive and relayed.
+    #[default]
+    All,
+    /// Only the TURN relays: the parties never learn each other's
+    /// addresses, and networks that allow only the relay still connect.
+    Relay,
+}
+
+impl IceTransportPolicy {
+    /// Whether this is the default, [`IceTransportPolicy::All`] (left out
+    /// of the reply, so replies without the field mean it).
+    pub fn is_all(&self) -> bool {
+        *self == IceTransportPolicy::All
+    }
+}
+
 /// The reply to [`CallRequest::IceServers`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IceServersReply {
@@ -334,6 +354,9 @@ pub struct IceServersReply {
     pub state: crate::State,
     /// What the deployment configured; empty on a LAN.
     pub ice_servers: Vec<IceServer>,
+    /// `relay` when the deployment allows only its TURN relays; absent for `all`.
+    #[serde(default, skip_serializing_if = "IceTransportPolicy::is_all")]
+    pub ice_transport_policy: IceTransportPolicy,
 }
 
 impl Packet for IceServersReply {
@@ -755,6 +778,24 @@ mod tests {
         let ended = r#"{"signal":{"call":"c1","event":"ended"}}"#;
         let err = serde_json::from_str::<CallSignal>(ended).expect_err("no reason");
         assert!(err.to_string().contains("ended needs `reason`"), "{err}");
+    }
+
+    #[test]
+    fn the_relay_policy_travels_and_all_is_left_out() {
+        let relay = r#"{"state":11,"ice_servers":[{"urls":["turn:127.0.0.1:3478?transport=udp"],"username":"1796000000:13800000001","credential":"c2VjcmV0"}],"ice_transport_policy":"relay"}"#;
+        let reply: IceServersReply = serde_json::from_str(relay).expect("decode");
+        assert_eq!(reply.ice_transport_policy, IceTransportPolicy::Relay);
+        assert_eq!(serde_json::to_string(&reply).expect("encode"), relay);
+        // A reply of a server that knows no policy means every candidate.
+        let old = r#"{"state":11,"ice_servers":[]}"#;
+        let reply: IceServersReply = serde_json::from_str(old).expect("decode");
+        assert_eq!(reply.ice_transport_policy, IceTransportPolicy::All);
+        assert_eq!(serde_json::to_string(&reply).expect("encode"), old);
+        let explicit = r#"{"state":11,"ice_servers":[],"ice_transport_policy":"all"}"#;
+        let reply: IceServersReply = serde_json::from_str(explicit).expect("decode");
+        assert_eq!(reply.ice_transport_policy, IceTransportPolicy::All);
+        let unknown = r#"{"state":11,"ice_servers":[],"ice_transport_policy":"public"}"#;
+        assert!(serde_json::from_str::<IceServersReply>(unknown).is_err());
     }
 
     #[test]

@@ -5,8 +5,8 @@ use crate::call_sim::{LATENCY_MS, World, user};
 use penpen_core::CallId;
 use penpen_core::call::{CallError, CallView, EndCause, Tone};
 use penpen_core::packets::call::{
-    CallOutcome, CallRequest, EndReason, IceServer, Media, REJOIN_GRACE_MS, RING_TIMEOUT_MS,
-    SERVER_RING_TIMEOUT_MS,
+    CallOutcome, CallRequest, EndReason, IceServer, IceTransportPolicy, Media, REJOIN_GRACE_MS,
+    RING_TIMEOUT_MS, SERVER_RING_TIMEOUT_MS,
 };
 
 /// Generous: every scenario settles far sooner on the simulated clock.
@@ -81,6 +81,7 @@ fn a_video_call_rings_connects_and_the_caller_hangs_up() {
     // early candidates (kept by the server until the accept).
     assert_eq!(w.devices[a].rtc.ice_servers, w.server.ice_servers);
     assert_eq!(w.devices[b].rtc.ice_servers, w.server.ice_servers);
+    assert!(!w.devices[a].rtc.relay_only && !w.devices[b].rtc.relay_only);
     assert!(w.devices[b].rtc.remote_candidates >= 2);
     assert_eq!(w.devices[a].tones, vec![Tone::Ringback]);
     assert_eq!(w.devices[b].tones, vec![Tone::Ringtone]);
@@ -120,6 +121,49 @@ fn a_video_call_rings_connects_and_the_caller_hangs_up() {
     assert_eq!(w.devices[a].view(), CallView::Idle);
     assert_eq!(w.devices[b].view(), CallView::Idle);
     assert_eq!(w.server.live_calls(), 0);
+}
+
+#[test]
+fn a_relay_only_deployment_makes_every_peer_connection_relay_only_also_from_the_cache() {
+    let mut w = World::new(&[1, 2]);
+    w.server.ice_servers = vec![IceServer {
+        urls: vec!["turn:turn.example.cn:3478?transport=udp".into()],
+        username: Some("1796000000:1".into()),
+        credential: Some("c2VjcmV0".into()),
+    }];
+    w.server.ice_transport_policy = IceTransportPolicy::Relay;
+    let a = w.device(1);
+    let b = w.device(2);
+    let asked = |w: &World| {
+        w.server
+            .requests
+            .iter()
+            .filter(|(_, r)| *r == CallRequest::IceServers)
+            .count()
+    };
+    for round in 0..2 {
+        w.devices[a].rtc.relay_only = false;
+        w.devices[b].rtc.relay_only = false;
+        w.call(a, 2, Media::Audio);
+        assert!(w.run_until(SETTLE_MS, |w| is_incoming(w, b)));
+        w.with(b, |m, now| m.accept(now)).expect("it rings");
+        assert!(
+            w.run_until(SETTLE_MS, |w| is_connected(w, a) && is_connected(w, b)),
+            "round {round}: {:?} {:?}",
+            w.devices[a].view(),
+            w.devices[b].view()
+        );
+        for d in [a, b] {
+            assert!(w.devices[d].rtc.relay_only, "round {round}, device {d}");
+            assert_eq!(w.devices[d].rtc.ice_servers, w.server.ice_servers);
+        }
+        // Each device asked once; the second call is made from the cache,
+        // which kept the policy with the servers.
+        assert_eq!(asked(&w), 2, "round {round}");
+        w.with(a, |m, now| m.hang_up(now));
+        assert!(w.run_until(SETTLE_MS, |w| last_end(w, b).is_some()));
+        w.run_for(3_100);
+    }
 }
 
 #[test]

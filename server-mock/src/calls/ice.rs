@@ -4,8 +4,9 @@
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
+use penpen_core::State;
 use penpen_core::UserId;
-use penpen_core::packets::call::IceServer;
+use penpen_core::packets::call::{IceServer, IceServersReply, IceTransportPolicy};
 use sha1::Sha1;
 use std::fmt;
 use std::path::Path;
@@ -71,6 +72,17 @@ impl TurnSecret {
     }
 }
 
+/// Why the ICE configuration cannot be served.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum IceConfigError {
+    /// Clients would be told to use only TURN relays, and none is configured.
+    #[error(
+        "the ICE transport policy relay lets calls use only TURN relays, but no TURN server is \
+         configured; expected --turn-url and --turn-secret-file with it (or --ice-transport-policy all)"
+    )]
+    RelayWithoutTurn,
+}
+
 /// What the deployment configured; all empty on a LAN.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IceConfig {
@@ -80,9 +92,30 @@ pub struct IceConfig {
     pub turn_urls: Vec<String>,
     /// The secret shared with the TURN server.
     pub turn_secret: Option<TurnSecret>,
+    /// Whether clients may use every candidate or only the TURN relays.
+    pub transport_policy: IceTransportPolicy,
 }
 
 impl IceConfig {
+    /// Refuses a configuration whose clients could not connect at all:
+    /// `relay` without a TURN server to relay through.
+    pub fn check(&self) -> Result<(), IceConfigError> {
+        let has_turn = !self.turn_urls.is_empty() && self.turn_secret.is_some();
+        match self.transport_policy {
+            IceTransportPolicy::Relay if !has_turn => Err(IceConfigError::RelayWithoutTurn),
+            _ => Ok(()),
+        }
+    }
+
+    /// The reply to `ice_servers` for `user` at `now_s` (Unix seconds).
+    pub fn reply_for(&self, user: &UserId, now_s: u64) -> IceServersReply {
+        IceServersReply {
+            state: State::SUCCESS,
+            ice_servers: self.servers_for(user, now_s),
+            ice_transport_policy: self.transport_policy,
+        }
+    }
+
     /// The ICE servers for `user` at `now_s` (Unix seconds): one entry with
     /// every STUN address, one with every TURN address and a credential
     /// valid for [`TURN_CREDENTIAL_LIFETIME`].
@@ -147,6 +180,7 @@ mod tests {
             stun_urls: vec!["stun:stun.example.cn:3478".into()],
             turn_urls: vec!["turn:turn.example.cn:3478".into()],
             turn_secret: None,
+            transport_policy: IceTransportPolicy::All,
         };
         let servers = config.servers_for(&user, 1_000);
         assert_eq!(servers.len(), 1);
@@ -156,5 +190,27 @@ mod tests {
         assert_eq!(servers[1].username.as_deref(), Some("44200:13800000001"));
         assert!(format!("{config:?}").contains("hidden"));
         assert!(!format!("{config:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn relay_needs_a_turn_address_and_its_secret() {
+        let user = UserId::parse("13800000001").expect("a user id");
+        let mut config = IceConfig {
+            transport_policy: IceTransportPolicy::Relay,
+            ..IceConfig::default()
+        };
+        assert_eq!(config.check(), Err(IceConfigError::RelayWithoutTurn));
+        config.turn_urls = vec!["turn:turn.example.cn:3478".into()];
+        assert_eq!(config.check(), Err(IceConfigError::RelayWithoutTurn));
+        config.turn_urls.clear();
+        config.turn_secret = Some(TurnSecret::new("s3cret"));
+        assert_eq!(config.check(), Err(IceConfigError::RelayWithoutTurn));
+        config.turn_urls = vec!["turn:turn.example.cn:3478".into()];
+        assert_eq!(config.check(), Ok(()));
+        let reply = config.reply_for(&user, 1_000);
+        assert_eq!(reply.ice_transport_policy, IceTransportPolicy::Relay);
+        assert_eq!(reply.ice_servers.len(), 1);
+        // Every candidate needs no server at all.
+        assert_eq!(IceConfig::default().check(), Ok(()));
     }
 }

@@ -11,7 +11,8 @@ pub(crate) use registry::{Effects, Finished, Invite, Socket};
 
 use ice::IceConfig;
 use penpen_core::packets::call::{
-    CallInvitation, CallRequest, CallSignal, REJOIN_GRACE_MS, SERVER_RING_TIMEOUT_MS,
+    CallInvitation, CallRequest, CallSignal, IceServersReply, REJOIN_GRACE_MS,
+    SERVER_RING_TIMEOUT_MS,
 };
 use penpen_core::{ErrorReply, UserId};
 use registry::{Registry, Timing};
@@ -93,13 +94,13 @@ impl Calls {
         (socket, receiver)
     }
 
-    /// The ICE servers for `user` now.
-    pub(crate) fn ice_servers(&self, user: &UserId) -> Vec<penpen_core::packets::call::IceServer> {
+    /// The ICE servers for `user` now, and the policy they come with.
+    pub(crate) fn ice_servers(&self, user: &UserId) -> IceServersReply {
         let now_s = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        self.ice.servers_for(user, now_s)
+        self.ice.reply_for(user, now_s)
     }
 
     pub(crate) fn invite(

@@ -14,7 +14,7 @@ use crate::limits::Held;
 use crate::revocation::SessionWatch;
 use crate::store::queries::{self, NewMessage};
 use penpen_core::packets::Done;
-use penpen_core::packets::call::{CallRequest, CallSignal, IceServersReply};
+use penpen_core::packets::call::{CallRequest, CallSignal};
 use penpen_core::packets::message::{MessageType, Sender};
 use penpen_core::{Encoding, ErrorReply, Frame, Peer, State};
 use std::sync::Arc;
@@ -80,12 +80,7 @@ fn signal_frame(signal: &CallSignal) -> String {
 /// Answers one 24888 request.
 async fn answer(context: &Context, socket: &Socket, frame: &Frame) -> Reply {
     let effects = match request::<CallRequest>(frame)? {
-        CallRequest::IceServers => {
-            return reply(&IceServersReply {
-                state: State::SUCCESS,
-                ice_servers: context.calls.ice_servers(&socket.user),
-            });
-        }
+        CallRequest::IceServers => return reply(&context.calls.ice_servers(&socket.user)),
         CallRequest::Invite {
             call,
             to,

@@ -8,14 +8,15 @@ use hmac::{Hmac, Mac};
 use penpen_core::packets::Done;
 use penpen_core::packets::call::{
     CallEnded, CallInvitation, CallOutcome, CallRecord, CallRequest, CallSignal, EndReason,
-    IceCandidate, IceServersReply, MAX_CANDIDATES_PER_CALL, MAX_SDP_BYTES, Media, SignalEvent,
+    IceCandidate, IceServersReply, IceTransportPolicy, MAX_CANDIDATES_PER_CALL, MAX_SDP_BYTES,
+    Media, SignalEvent,
 };
 use penpen_core::packets::login::Push;
 use penpen_core::packets::message::{Message, MessageType};
 use penpen_core::packets::sync::{CatchUp, MessagePage};
 use penpen_core::{CallId, ErrorReply, Seq, Service, State};
-use penpen_server_mock::calls::ice::TurnSecret;
-use penpen_server_mock::{PortPlan, RunningServer, ServerConfig};
+use penpen_server_mock::calls::ice::{IceConfigError, TurnSecret};
+use penpen_server_mock::{PortPlan, RunningServer, ServerConfig, StartError};
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -658,8 +659,8 @@ async fn ice_servers_carry_a_turn_credential_of_the_shared_secret() {
     .await;
     let mut wang = device(&server, WANG).await;
     wang.calls.client.send(&CallRequest::IceServers).await;
-    let reply: IceServersReply =
-        decode_reply(&wang.calls.client.payload().await).expect("the ICE servers");
+    let payload = wang.calls.client.payload().await;
+    let reply: IceServersReply = decode_reply(&payload).expect("the ICE servers");
     assert_eq!(reply.ice_servers.len(), 2);
     assert_eq!(reply.ice_servers[0].urls, ["stun:stun.example.cn:3478"]);
     assert_eq!(reply.ice_servers[0].credential, None);
@@ -680,6 +681,11 @@ async fn ice_servers_carry_a_turn_credential_of_the_shared_secret() {
     mac.update(username.as_bytes());
     let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
     assert_eq!(turn.credential.as_deref(), Some(expected.as_str()));
+    assert_eq!(reply.ice_transport_policy, IceTransportPolicy::All);
+    assert!(
+        !payload.contains("ice_transport_policy"),
+        "all is left out of the reply: {payload}"
+    );
     server.shutdown().await;
 
     // A LAN deployment hands out nothing.
@@ -690,6 +696,66 @@ async fn ice_servers_carry_a_turn_credential_of_the_shared_secret() {
         decode_reply(&li.calls.client.payload().await).expect("the ICE servers");
     assert!(reply.ice_servers.is_empty());
     server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_relay_only_deployment_says_so_and_refuses_to_start_without_turn() {
+    let (server, _data) = start_with(|config| {
+        config.calls.ice.turn_urls = vec!["turn:turn.example.cn:3478?transport=udp".into()];
+        config.calls.ice.turn_secret = Some(TurnSecret::new("coturn-shared-secret"));
+        config.calls.ice.transport_policy = IceTransportPolicy::Relay;
+    })
+    .await;
+    let mut wang = device(&server, WANG).await;
+    wang.calls.client.send(&CallRequest::IceServers).await;
+    let reply: IceServersReply =
+        decode_reply(&wang.calls.client.payload().await).expect("the ICE servers");
+    assert_eq!(reply.ice_transport_policy, IceTransportPolicy::Relay);
+    assert_eq!(reply.ice_servers.len(), 1);
+    assert!(reply.ice_servers[0].credential.is_some());
+    server.shutdown().await;
+
+    // Relay with nothing to relay through: no client could connect.
+    for turn_urls in [vec![], vec!["turn:turn.example.cn:3478".to_owned()]] {
+        let data = tempfile::tempdir().expect("temporary folder");
+        let mut config = ServerConfig::new(data.path());
+        config.ports = PortPlan::Ephemeral;
+        config.calls.ice.stun_urls = vec!["stun:stun.example.cn:3478".into()];
+        config.calls.ice.turn_urls = turn_urls;
+        config.calls.ice.transport_policy = IceTransportPolicy::Relay;
+        match RunningServer::start(config).await {
+            Err(StartError::Ice(IceConfigError::RelayWithoutTurn)) => {}
+            Err(other) => panic!("refused for another reason: {other}"),
+            Ok(server) => {
+                server.shutdown().await;
+                panic!("a relay-only server without TURN started");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_binary_refuses_relay_without_turn_and_says_what_is_missing() {
+    let data = tempfile::tempdir().expect("temporary folder");
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_penpen-server-mock"))
+        .arg("--data")
+        .arg(data.path())
+        .arg("--port-offset")
+        .arg("977")
+        .arg("--ice-transport-policy")
+        .arg("relay")
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(WAIT, run)
+        .await
+        .expect("the server stops at once instead of serving")
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("relay") && stderr.contains("--turn-url"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]

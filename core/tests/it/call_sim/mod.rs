@@ -30,6 +30,8 @@ pub struct FakeRtc {
     pub camera: bool,
     pub peer_connection: bool,
     pub ice_servers: Vec<IceServer>,
+    /// The peer connection may use only TURN relays.
+    pub relay_only: bool,
     local: bool,
     remote: bool,
     pub remote_candidates: usize,
@@ -68,7 +70,10 @@ impl FakeRtc {
                 self.camera = camera;
             }
             RtcCommand::SetCamera(on) => self.camera = on,
-            RtcCommand::CreatePeerConnection { ice_servers, .. } => {
+            RtcCommand::CreatePeerConnection {
+                ice_servers,
+                relay_only,
+            } => {
                 *self = FakeRtc {
                     media: self.media,
                     camera: self.camera,
@@ -81,9 +86,13 @@ impl FakeRtc {
                 };
                 self.peer_connection = true;
                 self.ice_servers = ice_servers;
+                self.relay_only = relay_only;
             }
             RtcCommand::CreateOffer { ice_restart } => {
                 self.offers += 1;
+                // A new peer connection gathers candidates; a renegotiation
+                // on it does not (an ICE restart does).
+                let first = !self.local;
                 self.local = true;
                 let restart = if ice_restart { " ice-restart" } else { "" };
                 let video = if self.camera { " video" } else { "" };
@@ -93,7 +102,7 @@ impl FakeRtc {
                     self.restarts += 1;
                     self.restarting = true;
                 }
-                if self.offers == 1 || ice_restart {
+                if first || ice_restart {
                     reports.extend(FakeRtc::candidates(name, self.offers));
                 }
             }

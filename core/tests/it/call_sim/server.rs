@@ -7,8 +7,8 @@
 
 use penpen_core::packets::call::{
     CallEnded, CallInvitation, CallOutcome, CallRecord, CallRequest, CallSignal, EndReason,
-    IceCandidate, IceServer, IceServersReply, Media, REJOIN_GRACE_MS, SERVER_RING_TIMEOUT_MS,
-    Signal, SignalEvent,
+    IceCandidate, IceServer, IceServersReply, IceTransportPolicy, Media, REJOIN_GRACE_MS,
+    SERVER_RING_TIMEOUT_MS, Signal, SignalEvent,
 };
 use penpen_core::{CallId, Encoding, ErrorReply, Frame, State, UserId};
 use std::collections::{BTreeMap, BTreeSet};
@@ -102,6 +102,8 @@ pub struct SimServer {
     next_socket: SocketId,
     calls: BTreeMap<CallId, Call>,
     pub ice_servers: Vec<IceServer>,
+    /// The deployment's policy, given with the ICE servers.
+    pub ice_transport_policy: IceTransportPolicy,
     /// Call records, in the order the calls ended.
     pub records: Vec<Stored>,
     /// Every request received, with the user who sent it.
@@ -209,6 +211,7 @@ impl SimServer {
                 let reply = IceServersReply {
                     state: State::SUCCESS,
                     ice_servers: self.ice_servers.clone(),
+                    ice_transport_policy: self.ice_transport_policy,
                 };
                 return Ok(Some(
                     Frame::encode(Encoding::Base64, &reply).expect("frame"),
