@@ -33,6 +33,8 @@ command -v firefox-esr >/dev/null 2>&1 || packages+=(firefox-esr)
 [ -d /usr/share/fonts/opentype/noto ] || packages+=(fonts-noto-cjk)
 # Emoji in messages (🐧 👍), drawn rather than shown as empty boxes.
 [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || packages+=(fonts-noto-color-emoji)
+# coturn's turnserver: the TURN relay the call tests start for themselves.
+command -v turnserver >/dev/null 2>&1 || packages+=(coturn)
 if [ ${#packages[@]} -gt 0 ]; then
   need_root_for_apt "${packages[@]}"
   say "installing ${packages[*]} from Debian"
@@ -43,6 +45,15 @@ if [ ${#packages[@]} -gt 0 ]; then
     exit 1
   fi
   rm -f "$apt_log"
+  # Debian enables coturn's own service (3478, /etc/turnserver.conf) and starts
+  # it under systemd. Nothing here uses it, so a coturn installed by this
+  # script is left neither running nor starting at boot.
+  if [[ " ${packages[*]} " == *" coturn "* ]] && command -v systemctl >/dev/null 2>&1; then
+    if [ -d /run/systemd/system ]; then
+      systemctl stop coturn.service >/dev/null 2>&1 || say "could not stop the coturn service; stop it with: systemctl stop coturn" >&2
+    fi
+    systemctl disable coturn.service >/dev/null 2>&1 || say "could not disable the coturn service; disable it with: systemctl disable coturn" >&2
+  fi
 fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
