@@ -25,11 +25,14 @@ mod driver;
 pub mod evil;
 pub mod faults;
 mod static_files;
+pub mod stun;
 pub mod tls;
+pub mod turn;
 
 pub use browser::{Browser, BrowserKind, Tab, WAIT};
 pub use faults::{Faults, Mode};
 pub use tls::TestCertificate;
+pub use turn::TurnServer;
 
 use anyhow::{Context as _, bail};
 use penpen_server_mock::{PortPlan, RunningServer, ServerConfig};

@@ -15,4 +15,5 @@ mod login_screen;
 mod profile;
 mod search;
 mod tls;
+mod turn;
 mod voice;
