@@ -4,7 +4,7 @@
 //! quality, and the controls.
 
 use super::clock::use_ticking_now;
-use super::media::{Element, Player, use_has_video};
+use super::media::{Element, player, use_has_video};
 use super::parts::{Party, bar, hero, info, round, sends};
 use super::{devices, quality, words};
 use crate::calls::{CallCommand, CallScreen};
@@ -73,20 +73,19 @@ pub fn in_call(props: &InCallProps) -> Html {
         <>
             <div class="call-screen__stage" data-remote-video={remote_video.to_string()}>
                 if video_element {
-                    <Player id="call-remote" class="call-screen__remote" element={Element::Video}
-                        stream={screen.remote.clone()} muted={props.media == Media::Audio}
-                        sink={sink.clone()} />
+                    { player("call-remote", "call-screen__remote", Element::Video,
+                        screen.remote.clone(), props.media == Media::Audio, sink.clone()) }
                 }
                 if props.media == Media::Audio {
-                    <Player id="call-remote-audio" class="call-screen__sound" element={Element::Audio}
-                        stream={screen.remote.clone()} {sink} />
+                    { player("call-remote-audio", "call-screen__sound", Element::Audio,
+                        screen.remote.clone(), false, sink) }
                 }
                 if !remote_video {
                     { hero(&props.party) }
                 }
                 if local_shown {
-                    <Player id="call-local" class="call-screen__local" element={Element::Video}
-                        stream={screen.local.clone()} muted=true />
+                    { player("call-local", "call-screen__local", Element::Video,
+                        screen.local.clone(), true, None) }
                 }
             </div>
             { info(&props.party, status, quality::indicator(lang, screen.quality.as_ref())) }

@@ -22,7 +22,7 @@ pub struct PlayerProps {
     /// The element's id.
     pub id: &'static str,
     /// Its classes.
-    pub class: Classes,
+    pub class: &'static str,
     /// Video or audio.
     pub element: Element,
     /// What it plays.
@@ -33,6 +33,18 @@ pub struct PlayerProps {
     /// The speaker's `deviceId` (none: the system's default).
     #[prop_or_default]
     pub sink: Option<String>,
+}
+
+/// A [`Player`]: one compiled element for every use.
+pub fn player(
+    id: &'static str,
+    class: &'static str,
+    element: Element,
+    stream: Option<MediaStream>,
+    muted: bool,
+    sink: Option<String>,
+) -> Html {
+    html! { <Player {id} {class} {element} {stream} {muted} {sink} /> }
 }
 
 /// One media element playing `stream`.
@@ -60,7 +72,7 @@ pub fn player(props: &PlayerProps) -> Html {
             }
         });
     }
-    let (id, class) = (props.id, props.class.clone());
+    let (id, class) = (props.id, props.class);
     match props.element {
         Element::Video => html! {
             <video ref={node} {id} {class} autoplay=true playsinline=true muted={props.muted}></video>

@@ -1,7 +1,7 @@
 //! Before the call is taken: calling someone (`outgoing`), and being called
 //! (`incoming`).
 
-use super::media::{Element, Player};
+use super::media::{Element, player};
 use super::parts::{Party, bar, hero, info, round, sends};
 use super::words::media_label;
 use crate::calls::{CallCommand, CallScreen};
@@ -30,8 +30,8 @@ pub fn outgoing(
         <>
             <div class="call-screen__stage">
                 if preview {
-                    <Player id="call-local" class={classes!("call-screen__local", "call-screen__local--full")}
-                        element={Element::Video} stream={screen.local.clone()} muted=true />
+                    { player("call-local", "call-screen__local call-screen__local--full",
+                        Element::Video, screen.local.clone(), true, None) }
                 } else {
                     { hero(party) }
                 }
