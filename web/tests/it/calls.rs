@@ -8,11 +8,11 @@ use penpen_core::call::{CallView, EndCause};
 use penpen_core::packets::call::Media;
 use penpen_core::packets::directory::{Contact, Directory};
 use penpen_core::packets::profile::Presence;
-use penpen_core::{CallId, DepartmentId, JobId, State, UserId};
+use penpen_core::{CallId, DepartmentId, JobId, Peer, State, UserId};
 use penpen_web::calls::{
     CallCommand, CallScreen, Device, Devices, MediaProblem, Quality, QualityLevel, Route,
 };
-use penpen_web::state::{AppState, Command};
+use penpen_web::state::{AppState, Command, OpenConversation};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use wasm_bindgen_test::*;
@@ -147,6 +147,18 @@ async fn a_one_to_one_chat_header_calls_and_a_group_header_does_not() {
 
     let screen = mount(in_group(zhang())).await;
     until("the group's chat", || exists("#chat-search")).await;
+    assert!(!exists("#chat-call-voice") && !exists("#chat-call-video"));
+    drop(screen);
+
+    // Nor does one call oneself (a chat with oneself, as a notepad).
+    let mut notes = OpenConversation::new(Peer::User(me()));
+    notes.loading_older = false;
+    let screen = mount(with_directory(AppState {
+        open: Some(Rc::new(notes)),
+        ..signed_in()
+    }))
+    .await;
+    until("the chat with oneself", || exists("#chat-search")).await;
     assert!(!exists("#chat-call-voice") && !exists("#chat-call-video"));
     drop(screen);
 }
