@@ -5,7 +5,7 @@
 use crate::dom::{click, exists, js};
 use crate::screens::{Mounted, in_group, me, mount, opened, settle, signed_in, text, until, zhang};
 use penpen_core::call::{CallView, EndCause};
-use penpen_core::packets::call::Media;
+use penpen_core::packets::call::{EndReason, Media};
 use penpen_core::packets::directory::{Contact, Directory};
 use penpen_core::packets::profile::Presence;
 use penpen_core::{CallId, DepartmentId, JobId, Peer, State, UserId};
@@ -104,8 +104,69 @@ async fn an_incoming_call_names_the_caller_and_accept_or_decline_answer_it() {
         vec![CallCommand::Accept, CallCommand::Decline]
     );
 
+    // The call declined here reads as our decline, not theirs.
+    screen.driver.show_call(showing(CallView::Ended {
+        call: call(),
+        peer: zhang(),
+        media: Media::Video,
+        cause: EndCause::Ended(EndReason::Declined),
+        duration: None,
+    }));
+    call_state("ended").await;
+    assert_eq!(attribute("#call-screen", "data-cause"), "declined");
+    assert_eq!(
+        text("document.querySelector('#call-end-cause').textContent"),
+        "已拒绝"
+    );
+
     screen.driver.show_call(CallScreen::default());
     until("idle hides the screen", || !exists("#call-screen")).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_call_we_placed_reads_their_decline_and_how_long_an_answered_one_lasted() {
+    let screen = mount(with_directory(signed_in())).await;
+    screen.driver.show_call(showing(CallView::Outgoing {
+        call: call(),
+        peer: zhang(),
+        media: Media::Audio,
+        ringing: true,
+    }));
+    call_state("outgoing").await;
+    assert_eq!(
+        text("document.querySelector('#call-status').textContent"),
+        "对方已响铃，等待接听…"
+    );
+    click("#call-hang-up");
+    settle().await;
+    assert_eq!(calls_sent(&screen), vec![CallCommand::HangUp]);
+
+    screen.driver.show_call(showing(CallView::Ended {
+        call: call(),
+        peer: zhang(),
+        media: Media::Audio,
+        cause: EndCause::Ended(EndReason::Declined),
+        duration: None,
+    }));
+    until("their decline", || {
+        exists("#call-end-cause")
+            && text("document.querySelector('#call-end-cause').textContent") == "对方已拒绝"
+    })
+    .await;
+
+    screen.driver.show_call(showing(CallView::Ended {
+        call: call(),
+        peer: zhang(),
+        media: Media::Audio,
+        cause: EndCause::Ended(EndReason::Hangup),
+        duration: Some(192),
+    }));
+    until("the call's length", || exists("#call-duration")).await;
+    assert_eq!(
+        text("document.querySelector('#call-duration').textContent"),
+        "通话时长 03:12"
+    );
+    assert_eq!(attribute("#call-screen", "data-cause"), "hangup");
 }
 
 #[wasm_bindgen_test]
