@@ -133,6 +133,7 @@ async fn a_call_we_placed_reads_their_decline_and_how_long_an_answered_one_laste
         ringing: true,
     }));
     call_state("outgoing").await;
+    assert_eq!(attribute("#call-screen", "data-ringing"), "true");
     assert_eq!(
         text("document.querySelector('#call-status').textContent"),
         "对方已响铃，等待接听…"
@@ -199,6 +200,7 @@ async fn a_one_to_one_chat_header_calls_and_a_group_header_does_not() {
         ringing: false,
     }));
     call_state("outgoing").await;
+    assert_eq!(attribute("#call-screen", "data-ringing"), "false");
     assert!(js("document.querySelector('#chat-call-voice').disabled").is_truthy());
     assert_eq!(
         text("document.querySelector('#call-status').textContent"),

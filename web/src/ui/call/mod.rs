@@ -30,8 +30,8 @@ use penpen_core::call::CallView;
 use penpen_core::packets::call::Media;
 use yew::prelude::*;
 
-/// `section#call-screen[data-call-state][data-media]` (and `data-cause`
-/// once ended); nothing while no call is on.
+/// `section#call-screen[data-call-state][data-media]`, with `data-ringing`
+/// while calling and `data-cause` once ended; nothing while no call is on.
 #[component(CallOverlay)]
 pub fn call_overlay() -> Html {
     let screen = use_context::<CallScreen>().unwrap_or_default();
@@ -75,9 +75,13 @@ pub fn call_overlay() -> Html {
         CallView::Ended { cause, .. } => Some(words::cause_token(cause)),
         _ => None,
     };
+    let ringing = match view {
+        CallView::Outgoing { ringing, .. } => Some(if *ringing { "true" } else { "false" }),
+        _ => None,
+    };
     html! {
         <section id="call-screen" class="call-screen" data-call-state={state}
-            data-media={words::media_token(media)} data-cause={cause}
+            data-media={words::media_token(media)} data-cause={cause} data-ringing={ringing}
             role="dialog" aria-modal="true" aria-label={party.name.clone()}>
             <div class="call-screen__panel">{ body }</div>
         </section>
