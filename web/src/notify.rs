@@ -28,7 +28,16 @@ pub fn new_message(title: &str, body: &str) {
         chime();
     }
     if permission() == Some(NotificationPermission::Granted) {
-        show(title.to_owned(), body.to_owned());
+        show(title.to_owned(), body.to_owned(), "penpen-message");
+    }
+}
+
+/// A call rings while the tab is hidden: a notification when allowed (the
+/// ringtone is the call driver's). Its own tag, so a message arriving
+/// meanwhile does not replace it.
+pub fn incoming_call(title: &str, body: &str) {
+    if permission() == Some(NotificationPermission::Granted) {
+        show(title.to_owned(), body.to_owned(), "penpen-call");
     }
 }
 
@@ -38,10 +47,10 @@ const NOTIFICATION_ICON: &str = "icon-192.png";
 /// Shows a notification through the service worker's registration where
 /// there is one (the only way an installed app on a phone may show one),
 /// else through the page's `Notification`.
-fn show(title: String, body: String) {
+fn show(title: String, body: String, tag: &str) {
     let options = NotificationOptions::new();
     options.set_body(&body);
-    options.set_tag("penpen-message");
+    options.set_tag(tag);
     options.set_icon(NOTIFICATION_ICON);
     let navigator = gloo::utils::window().navigator();
     let has_worker = js_sys::Reflect::has(&navigator, &"serviceWorker".into()).unwrap_or(false);

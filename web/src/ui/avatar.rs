@@ -13,6 +13,8 @@ pub enum Size {
     Medium,
     /// In the conversation list.
     Large,
+    /// On the call screen.
+    Call,
 }
 
 /// A person's avatar: their initials on a colour chosen by `seed` (their
@@ -46,5 +48,6 @@ fn size_class(size: Size) -> &'static str {
         Size::Small => "avatar--small",
         Size::Medium => "avatar--medium",
         Size::Large => "avatar--large",
+        Size::Call => "avatar--call",
     }
 }

@@ -1,5 +1,6 @@
 //! The open conversation: its header, its messages and the composer.
 
+use super::call::{CallButtons, Place};
 use super::{Composer, Timeline, attach};
 use crate::i18n::Text;
 use crate::state::{Command, Panel, may_post, peer_name, use_shared};
@@ -98,6 +99,9 @@ pub fn chat() -> Html {
                         }
                     </button>
                 </h2>
+                if let penpen_core::Peer::User(user) = peer {
+                    <CallButtons to={user.clone()} place={Place::ChatHeader} />
+                }
                 <button id="chat-search" class="chat__tool" type="button" onclick={search}
                     aria-label={lang.tr(Text::SearchThisConversation)} title={lang.tr(Text::SearchThisConversation)}>
                     { "🔍" }

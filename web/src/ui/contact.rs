@@ -2,6 +2,7 @@
 //! local history.
 
 use super::avatar::{self, Size};
+use super::call::{CallButtons, Place};
 use super::directory::{presence_code, presence_text};
 use crate::i18n::Text;
 use crate::state::{Command, Panel, use_shared};
@@ -135,6 +136,7 @@ pub fn contact_page(props: &ContactPageProps) -> Html {
                 </dl>
                 <div class="panel__actions">
                     { controls::button(Some("contact-message"), "button button--primary", lang.tr(Text::SendMessage), message, false) }
+                    <CallButtons to={contact.user.clone()} place={Place::Contact} />
                     { controls::button(Some("contact-search-history"), "button button--secondary", lang.tr(Text::SearchThisConversation), search_history, false) }
                     { controls::button(Some("contact-clear"), "button button--secondary", lang.tr(Text::ClearHistory), ask_clear, false) }
                 </div>

@@ -110,7 +110,7 @@ pub fn call_line(lang: Lang, content: &str, caller: bool) -> String {
 /// A call's length as `mm:ss` (`h:mm:ss` from an hour on), as call
 /// records read in WeCom and DingTalk (a voice message's `m:ss` is
 /// `ui::voice::clock`, never an hour long).
-fn call_length(seconds: u32) -> String {
+pub fn call_length(seconds: u32) -> String {
     let (hours, minutes, seconds) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
     if hours > 0 {
         format!("{hours}:{minutes:02}:{seconds:02}")

@@ -10,6 +10,7 @@ mod attach;
 mod avatar;
 mod broadcasts;
 mod bubble;
+mod call;
 mod chat;
 mod composer;
 mod connection;
@@ -32,6 +33,7 @@ mod timeline;
 mod voice;
 
 pub use broadcasts::{BroadcastList, BroadcastPage, NewBroadcast};
+pub use call::CallOverlay;
 pub use chat::Chat;
 pub use composer::Composer;
 pub use connection::ConnectionIndicator;

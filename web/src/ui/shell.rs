@@ -3,8 +3,8 @@
 
 use super::avatar::{self, Size};
 use super::{
-    BroadcastList, BroadcastPage, Chat, ConnectionIndicator, ContactPage, ConversationList,
-    DirectoryList, GroupPage, MePage, NewBroadcast, NewGroup, SearchPanel,
+    BroadcastList, BroadcastPage, CallOverlay, Chat, ConnectionIndicator, ContactPage,
+    ConversationList, DirectoryList, GroupPage, MePage, NewBroadcast, NewGroup, SearchPanel,
 };
 use crate::i18n::{Lang, Text};
 use crate::state::{AppState, Command, Panel, Shared, use_shared};
@@ -142,6 +142,8 @@ pub fn main(props: &MainProps) -> Html {
                     }
                 </section>
             </div>
+            // Over every page while a call is on.
+            <CallOverlay />
         </div>
     }
 }

@@ -1,6 +1,7 @@
 //! The chat screens in headless Chromium, over a fake driver: the state is
 //! set up by hand, updates are dispatched as the driver would, and the
-//! commands the screens send are recorded. No server, no cache.
+//! commands the screens send are recorded. No server, no cache. The call
+//! screens' tests (`calls`) use the same harness.
 
 use crate::dom::{click, exists, js};
 use penpen_core::cache::{
@@ -29,7 +30,7 @@ const BASE_TS: i64 = 1_795_752_000_000;
 
 /// The fake driver: what the screens asked for, and a way to report updates.
 #[derive(Clone, Default)]
-struct Driver {
+pub(crate) struct Driver {
     commands: Rc<RefCell<Vec<Command>>>,
     dispatch: Rc<RefCell<Option<UpdateSink>>>,
 }
@@ -41,14 +42,19 @@ impl PartialEq for Driver {
 }
 
 impl Driver {
-    fn update(&self, update: Update) {
+    pub(crate) fn update(&self, update: Update) {
         if let Some(sink) = &*self.dispatch.borrow() {
             sink.emit(update);
         }
     }
 
-    fn sent(&self) -> Vec<Command> {
+    pub(crate) fn sent(&self) -> Vec<Command> {
         self.commands.borrow().clone()
+    }
+
+    /// Shows `screen` as the call screen, as the driver's call side would.
+    pub(crate) fn show_call(&self, screen: CallScreen) {
+        self.update(Update::Call(screen));
     }
 
     fn count(&self, wanted: impl Fn(&Command) -> bool) -> usize {
@@ -93,8 +99,8 @@ fn harness(props: &HarnessProps) -> Html {
     }
 }
 
-struct Mounted {
-    driver: Driver,
+pub(crate) struct Mounted {
+    pub(crate) driver: Driver,
     app: Option<AppHandle<Harness>>,
     root: web_sys::Element,
 }
@@ -108,7 +114,7 @@ impl Drop for Mounted {
     }
 }
 
-async fn mount(state: AppState) -> Mounted {
+pub(crate) async fn mount(state: AppState) -> Mounted {
     let document = gloo::utils::document();
     if document.get_element_by_id("penpen-style").is_none() {
         let style = document.create_element("style").expect("a style element");
@@ -147,7 +153,7 @@ async fn mount(state: AppState) -> Mounted {
 /// Lets the browser fire scroll events, then Yew render and run its effects.
 /// Firefox fires a scroll event at the next frame, which may come later than
 /// any fixed pause, so two frames are waited for first.
-async fn settle() {
+pub(crate) async fn settle() {
     for _ in 0..2 {
         next_frame().await;
     }
@@ -166,7 +172,7 @@ async fn next_frame() {
 }
 
 /// Waits (up to 3 s: a loaded test machine renders slowly) until `holds`.
-async fn until(what: &str, holds: impl Fn() -> bool) {
+pub(crate) async fn until(what: &str, holds: impl Fn() -> bool) {
     for _ in 0..60 {
         if holds() {
             return;
@@ -182,7 +188,7 @@ fn number(code: &str) -> f64 {
         .unwrap_or_else(|| panic!("{code} is not a number"))
 }
 
-fn text(code: &str) -> String {
+pub(crate) fn text(code: &str) -> String {
     js(code)
         .as_string()
         .unwrap_or_else(|| panic!("{code} is not a string"))
@@ -224,11 +230,11 @@ fn position_of(key: &str) -> f64 {
     ))
 }
 
-fn me() -> UserId {
+pub(crate) fn me() -> UserId {
     UserId::parse("13800000001").expect("an account")
 }
 
-fn zhang() -> UserId {
+pub(crate) fn zhang() -> UserId {
     UserId::parse("13800000003").expect("an account")
 }
 
@@ -272,7 +278,7 @@ fn history(ids: std::ops::RangeInclusive<u64>) -> Vec<Message> {
     .collect()
 }
 
-fn signed_in() -> AppState {
+pub(crate) fn signed_in() -> AppState {
     let with_zhang = Conversation {
         last: Some(Preview {
             id: Some(MessageId(9)),
@@ -307,7 +313,7 @@ fn signed_in() -> AppState {
     }
 }
 
-fn opened(messages: Vec<Message>) -> AppState {
+pub(crate) fn opened(messages: Vec<Message>) -> AppState {
     let mut open = OpenConversation::new(Peer::User(zhang()));
     open.merge(&messages);
     open.loading_older = false;
@@ -759,7 +765,7 @@ async fn offline_a_signature_change_is_refused_with_a_reason() {
     );
 }
 
-fn in_group(holder: UserId) -> AppState {
+pub(crate) fn in_group(holder: UserId) -> AppState {
     let mut open = OpenConversation::new(group());
     open.loading_older = false;
     AppState {
