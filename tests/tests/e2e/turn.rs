@@ -14,7 +14,7 @@ use penpen_core::packets::call::{CallRequest, IceServersReply, IceTransportPolic
 use penpen_core::packets::login::{Login, LoginReply};
 use penpen_core::{Encoding, ErrorReply, Frame, Service, UserId, digest};
 use penpen_e2e::TurnServer;
-use penpen_e2e::stun::{Allocation, allocate};
+use penpen_e2e::stun::{Allocation, allocate, answers_binding};
 use penpen_server_mock::calls::CallSettings;
 use penpen_server_mock::cli::{CallArgs, TransportPolicy};
 use penpen_server_mock::demo::DEMO_PASSWORD;
@@ -48,8 +48,14 @@ async fn the_servers_turn_credentials_allocate_a_relay_on_coturn_and_bad_ones_ar
     let outcome = check_credentials(&server, &turn).await;
     server.shutdown().await;
     let log = turn.log();
+    let addr = turn.addr();
     turn.stop().await;
-    outcome.with_context(|| format!("coturn's log:\n{log}"))
+    outcome.with_context(|| format!("coturn's log:\n{log}"))?;
+    ensure!(
+        !answers_binding(addr, Duration::from_secs(1)).await,
+        "coturn still answers on {addr} after stop"
+    );
+    Ok(())
 }
 
 async fn check_credentials(server: &RunningServer, turn: &TurnServer) -> anyhow::Result<()> {
