@@ -219,7 +219,7 @@ pub enum Update {
     /// The call screen changed. Like the upload progress it changes often
     /// during a call (the quality every two seconds), so [`UpdateSink`]
     /// hands it to its own context, [`crate::calls::CallScreen`].
-    Call(crate::calls::CallScreen),
+    Call(Box<crate::calls::CallScreen>),
 }
 
 /// The share of the file now being uploaded that has left (0 to 1), or none
@@ -244,7 +244,7 @@ impl UpdateSink {
     pub fn emit(&self, update: Update) {
         match update {
             Update::Upload(share) => self.upload.set(Upload(share)),
-            Update::Call(screen) => self.call.set(screen),
+            Update::Call(screen) => self.call.set(*screen),
             other => self.state.dispatch(other),
         }
     }

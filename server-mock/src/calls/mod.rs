@@ -79,16 +79,11 @@ impl Calls {
     }
 
     /// A new 24888 socket of `user`'s session and the queue its signals arrive on.
-    pub(crate) fn socket(
-        &self,
-        user: UserId,
-        token_hash: Vec<u8>,
-    ) -> (Socket, mpsc::Receiver<CallSignal>) {
+    pub(crate) fn socket(&self, user: UserId) -> (Socket, mpsc::Receiver<CallSignal>) {
         let (signals, receiver) = mpsc::channel(SIGNAL_QUEUE);
         let socket = Socket {
             id: self.next_socket.fetch_add(1, Ordering::Relaxed),
             user,
-            token_hash,
             signals,
         };
         (socket, receiver)

@@ -23,8 +23,6 @@ pub(crate) struct Socket {
     pub(crate) id: u64,
     /// The session's user.
     pub(crate) user: UserId,
-    /// The session's token hash (its 20888 sessions are told apart by it).
-    pub(crate) token_hash: Vec<u8>,
     /// Where relayed signals go; the socket's loop writes them out.
     pub(crate) signals: mpsc::Sender<CallSignal>,
 }

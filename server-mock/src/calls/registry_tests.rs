@@ -17,7 +17,6 @@ fn socket(id: u64, user: &str) -> (Socket, mpsc::Receiver<CallSignal>) {
     let socket = Socket {
         id,
         user: UserId::parse(user).expect("a user id"),
-        token_hash: vec![id as u8],
         signals,
     };
     (socket, receiver)

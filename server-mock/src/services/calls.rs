@@ -31,7 +31,7 @@ pub(crate) async fn serve(
     _held: Held,
 ) {
     connection.note_uses(session.session_use());
-    let (socket, mut signals) = context.calls.socket(caller.user, caller.token_hash);
+    let (socket, mut signals) = context.calls.socket(caller.user);
     let mut close = None;
     loop {
         let written = tokio::select! {

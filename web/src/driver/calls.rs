@@ -153,7 +153,7 @@ impl Driver {
         };
         if screen != self.call_screen {
             self.call_screen = screen.clone();
-            self.update.emit(Update::Call(screen));
+            self.update.emit(Update::Call(Box::new(screen)));
         }
     }
 }

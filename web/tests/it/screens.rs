@@ -54,7 +54,7 @@ impl Driver {
 
     /// Shows `screen` as the call screen, as the driver's call side would.
     pub(crate) fn show_call(&self, screen: CallScreen) {
-        self.update(Update::Call(screen));
+        self.update(Update::Call(Box::new(screen)));
     }
 
     fn count(&self, wanted: impl Fn(&Command) -> bool) -> usize {
