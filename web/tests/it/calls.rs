@@ -10,7 +10,8 @@ use penpen_core::packets::directory::{Contact, Directory};
 use penpen_core::packets::profile::Presence;
 use penpen_core::{CallId, DepartmentId, JobId, Peer, State, UserId};
 use penpen_web::calls::{
-    CallCommand, CallScreen, Device, Devices, MediaProblem, Quality, QualityLevel, Route,
+    CallCommand, CallScreen, Device, DeviceKind, Devices, MediaProblem, Quality, QualityLevel,
+    Route,
 };
 use penpen_web::state::{AppState, Command, OpenConversation};
 use std::collections::BTreeMap;
@@ -411,4 +412,61 @@ async fn a_video_call_plays_their_stream_large_and_ours_mirrored_and_silent() {
     // No video has arrived yet: their avatar shows over the stage.
     assert!(exists("#call-screen .call-screen__hero"));
     assert!(!exists("#call-remote-audio"));
+}
+
+#[wasm_bindgen_test]
+async fn the_device_panel_chooses_a_microphone_and_a_speaker() {
+    let screen = mount(with_directory(signed_in())).await;
+    let device = |id: &str, label: &str| Device {
+        id: id.into(),
+        label: label.into(),
+    };
+    screen.driver.show_call(CallScreen {
+        view: CallView::Connected {
+            call: call(),
+            peer: zhang(),
+            media: Media::Audio,
+            camera: false,
+            since: js_sys::Date::now() as i64,
+        },
+        devices: Devices {
+            microphones: vec![device("mic-1", "内置麦克风"), device("mic-2", "")],
+            cameras: vec![device("cam-1", "")],
+            speakers: vec![device("spk-1", "耳机")],
+            microphone: Some("mic-1".into()),
+            camera: Some("cam-1".into()),
+            speaker: None,
+        },
+        ..CallScreen::default()
+    });
+    call_state("connected").await;
+    assert!(!exists("#call-device-panel"), "closed until asked for");
+    click("#call-devices");
+    until("the device panel", || exists("#call-speaker")).await;
+    assert_eq!(attribute("#call-devices", "aria-pressed"), "true");
+    // Unnamed devices (before the first permission) are numbered.
+    assert_eq!(
+        text(
+            "[...document.querySelectorAll('#call-microphone option')].map(o => o.textContent).join('|')"
+        ),
+        "内置麦克风|麦克风 2"
+    );
+    assert_eq!(
+        text("[...document.querySelectorAll('#call-speaker option')].map(o => o.value).join('|')"),
+        "|spk-1",
+        "the system's default first"
+    );
+    for (select, value) in [("#call-microphone", "mic-2"), ("#call-speaker", "spk-1")] {
+        js(&format!(
+            "(s => {{ s.value = '{value}'; s.dispatchEvent(new Event('change', {{ bubbles: true }})); }})(document.querySelector('{select}'))"
+        ));
+    }
+    settle().await;
+    assert_eq!(
+        calls_sent(&screen),
+        vec![
+            CallCommand::UseDevice(DeviceKind::Microphone, "mic-2".into()),
+            CallCommand::UseDevice(DeviceKind::Speaker, "spk-1".into()),
+        ]
+    );
 }
