@@ -3,9 +3,10 @@
 //! sides, every device of the callee ringing and one taking the call, and
 //! the calls kept as history.
 
-use penpen_e2e::Harness;
+use penpen_core::packets::call::IceTransportPolicy;
 use penpen_e2e::app::{LI, WANG, ZHANG, log_in, open_chat, row, screenshots};
 use penpen_e2e::calls::{media_flows, use_light_video, wait_for_call_state};
+use penpen_e2e::{Harness, TurnServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_video_call_rings_every_device_is_taken_on_one_and_carries_video_both_ways()
@@ -46,6 +47,9 @@ async fn a_video_call_rings_every_device_is_taken_on_one_and_carries_video_both_
             let at_wang = media_flows(&wang, true).await?;
             let at_zhang = media_flows(&zhang, true).await?;
             eprintln!("video call: 王建国 received {at_wang:?}, 张伟 received {at_zhang:?}");
+            // No ICE servers on this LAN: host candidates carry it.
+            wang.wait_for_attribute("#call-quality", "data-route", "host")
+                .await?;
             screenshots(&zhang, "call-video").await?;
 
             // The phone never joined: no call on it.
@@ -155,6 +159,53 @@ async fn a_voice_call_from_the_contact_page_carries_audio_and_a_missed_call_stay
         .await;
         let outcome = wang.finish(outcome).await;
         li.finish(outcome).await
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_only_deployment_carries_the_call_through_its_turn_server() -> anyhow::Result<()> {
+    Harness::run("turn_call", |harness| async move {
+        // A deployment whose people must not learn each other's addresses:
+        // every call goes through its coturn, with the server's short-lived
+        // credentials.
+        let turn = TurnServer::start("penpen-e2e-call-secret").await?;
+        harness
+            .restart_server_with(|config| {
+                config.calls.ice = turn.ice_config(IceTransportPolicy::Relay);
+            })
+            .await?;
+        let wang = harness.open_app("wang").await?;
+        let zhang = harness.open_app("zhang").await?;
+        let outcome: anyhow::Result<()> = async {
+            for (browser, account) in [(&wang, WANG), (&zhang, ZHANG)] {
+                log_in(browser, account).await?;
+                use_light_video(browser).await?;
+            }
+            open_chat(&wang, ZHANG).await?;
+            wang.click("#chat-call-video").await?;
+            wait_for_call_state(&zhang, "incoming").await?;
+            zhang.click("#call-accept").await?;
+            for browser in [&wang, &zhang] {
+                wait_for_call_state(browser, "connected").await?;
+                media_flows(browser, true).await?;
+                browser
+                    .wait_for_attribute("#call-quality", "data-route", "relay")
+                    .await?;
+            }
+            wang.click("#call-hang-up").await?;
+            wait_for_call_state(&zhang, "ended").await?;
+            Ok(())
+        }
+        .await;
+        let outcome: anyhow::Result<()> = match outcome {
+            Ok(()) => Ok(()),
+            Err(err) => Err(err.context(format!("coturn's log:\n{}", turn.log()))),
+        };
+        let outcome = wang.finish(outcome).await;
+        let outcome = zhang.finish(outcome).await;
+        turn.stop().await;
+        outcome
     })
     .await
 }
