@@ -162,12 +162,12 @@ async fn measure(wang: &Browser, zhang: &Browser) -> anyhow::Result<()> {
             let (ticks, started) = (chromium_ticks()?, Instant::now());
             tokio::time::sleep(CPU_WINDOW).await;
             let used = (chromium_ticks()? - ticks) as f64 / TICKS_PER_SECOND;
+            let over = started.elapsed().as_secs_f64();
             let counts = media_flows(zhang, true).await?;
             println!(
                 "CPU of both browsers during a 320×240 video call: {:.0}% of one core \
-                 ({used:.1} s over {:.1} s; the callee had decoded {} frames)",
-                used * 100.0 / started.elapsed().as_secs_f64(),
-                started.elapsed().as_secs_f64(),
+                 ({used:.1} s over {over:.1} s; the callee had decoded {} frames by then)",
+                used * 100.0 / over,
                 counts.video_frames
             );
         }
