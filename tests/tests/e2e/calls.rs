@@ -95,6 +95,7 @@ async fn a_voice_call_from_the_contact_page_carries_audio_and_a_missed_call_stay
         let outcome = async {
             log_in(&wang, WANG).await?;
             log_in(&li, LI).await?;
+            use_light_video(&li).await?;
 
             // A voice call from 陈静's page in the directory.
             li.click("#tab-contacts").await?;
@@ -115,6 +116,13 @@ async fn a_voice_call_from_the_contact_page_carries_audio_and_a_missed_call_stay
             let at_wang = media_flows(&wang, false).await?;
             eprintln!("voice call: 陈静 received {at_li:?}, 王建国 received {at_wang:?}");
             screenshots(&wang, "call-voice").await?;
+
+            // 陈静 turns her camera on: after the renegotiation 王建国
+            // decodes her video, and the call goes on.
+            li.click("#call-camera").await?;
+            let seen = media_flows(&wang, true).await?;
+            eprintln!("voice call with 陈静's camera on: 王建国 received {seen:?}");
+            wait_for_call_state(&li, "connected").await?;
             wang.click("#call-hang-up").await?;
             wait_for_call_state(&li, "ended").await?;
 
