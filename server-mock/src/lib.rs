@@ -25,6 +25,7 @@ pub mod policy;
 pub mod revocation;
 pub mod server;
 mod services;
+pub mod sfu;
 mod tickets;
 pub use penpen_core::sniff;
 pub mod store;
