@@ -31,7 +31,7 @@ pub use penpen_core::sniff;
 pub mod store;
 pub mod tls;
 
-pub use config::{PortPlan, ServerConfig};
+pub use config::{MediaSettings, PortPlan, ServerConfig};
 pub use limits::ConnectionLimits;
 pub use policy::AuthPolicy;
 pub use server::{RunningServer, StartError};

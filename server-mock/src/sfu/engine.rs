@@ -120,6 +120,7 @@ impl Engine {
     }
 
     fn on_datagram(&mut self, data: &[u8], source: SocketAddr) {
+        self.counters.datagrams_in.fetch_add(1, Ordering::Relaxed);
         let Ok(contents) = data.try_into() else {
             return;
         };
@@ -297,6 +298,7 @@ impl Engine {
             .collect();
         while let Some(i) = queue.pop_front() {
             let socket = &self.socket;
+            let sent = &self.counters.datagrams_out;
             let p = &mut self.participants[i];
             if !p.dirty {
                 continue;
@@ -304,7 +306,9 @@ impl Engine {
             p.poll(
                 &mut |t| {
                     // UDP may drop; a full send buffer is one more drop.
-                    let _ = socket.try_send_to(&t.contents, t.destination);
+                    if socket.try_send_to(&t.contents, t.destination).is_ok() {
+                        sent.fetch_add(1, Ordering::Relaxed);
+                    }
                 },
                 &mut happenings,
             );

@@ -152,6 +152,10 @@ pub struct SfuStats {
     pub received: u64,
     /// Media frames written to viewers (one per viewer).
     pub forwarded: u64,
+    /// UDP datagrams received on the media socket (RTP, RTCP, STUN, DTLS).
+    pub datagrams_in: u64,
+    /// UDP datagrams sent from the media socket.
+    pub datagrams_out: u64,
     /// Participants connected now.
     pub participants: u64,
     /// Rooms with at least one participant now.
@@ -163,6 +167,8 @@ pub struct SfuStats {
 pub(crate) struct Counters {
     received: AtomicU64,
     forwarded: AtomicU64,
+    datagrams_in: AtomicU64,
+    datagrams_out: AtomicU64,
     participants: AtomicU64,
     rooms: AtomicU64,
 }
@@ -172,6 +178,8 @@ impl Counters {
         SfuStats {
             received: self.received.load(Ordering::Relaxed),
             forwarded: self.forwarded.load(Ordering::Relaxed),
+            datagrams_in: self.datagrams_in.load(Ordering::Relaxed),
+            datagrams_out: self.datagrams_out.load(Ordering::Relaxed),
             participants: self.participants.load(Ordering::Relaxed),
             rooms: self.rooms.load(Ordering::Relaxed),
         }

@@ -37,10 +37,14 @@ impl Bench {
                     SfuEvent::Offer { participant, sdp } => {
                         *offers2
                             .lock()
-                            .unwrap()
+                            .expect("the test bench works")
                             .entry(participant.clone())
                             .or_default() += 1;
-                        let client = clients2.lock().unwrap().get(&participant).cloned();
+                        let client = clients2
+                            .lock()
+                            .expect("the test bench works")
+                            .get(&participant)
+                            .cloned();
                         if let Some(client) = client {
                             let answer = client.answer_offer(&sdp).expect("the client answers");
                             sfu2.answer(participant, answer)
@@ -48,7 +52,10 @@ impl Bench {
                                 .expect("the SFU takes the answer");
                         }
                     }
-                    SfuEvent::Lost { participant, .. } => lost2.lock().unwrap().push(participant),
+                    SfuEvent::Lost { participant, .. } => lost2
+                        .lock()
+                        .expect("the test bench works")
+                        .push(participant),
                 }
             }
         });
@@ -67,7 +74,7 @@ impl Bench {
         let client = Arc::new(client);
         self.clients
             .lock()
-            .unwrap()
+            .expect("the test bench works")
             .insert(name.into(), client.clone());
         let answer = self
             .sfu
@@ -83,7 +90,7 @@ impl Bench {
     fn offers_to(&self, name: &str) -> usize {
         self.offers
             .lock()
-            .unwrap()
+            .expect("the test bench works")
             .get(&ParticipantKey::from(name))
             .copied()
             .unwrap_or(0)
@@ -227,12 +234,14 @@ async fn a_vanished_participant_is_reported_lost() {
     bench
         .clients
         .lock()
-        .unwrap()
+        .expect("the test bench works")
         .remove(&ParticipantKey::from("gone"));
     drop(gone);
     let lost = bench.lost.clone();
     wait_for("gone is reported lost", || {
-        lost.lock().unwrap().contains(&ParticipantKey::from("gone"))
+        lost.lock()
+            .expect("the test bench works")
+            .contains(&ParticipantKey::from("gone"))
     })
     .await;
     wait_for("a no longer receives gone's tracks", || {
@@ -255,9 +264,11 @@ async fn a_malformed_offer_is_a_typed_error_and_the_sfu_goes_on() {
     // Garbage datagrams at the media port are ignored.
     let junk = tokio::net::UdpSocket::bind(SocketAddr::new(LOCALHOST, 0))
         .await
-        .unwrap();
+        .expect("the test bench works");
     for bytes in [&b"\x00\x01junk"[..], &[0x80; 40][..], &[0x16; 3][..]] {
-        junk.send_to(bytes, bench.sfu.local_addr()).await.unwrap();
+        junk.send_to(bytes, bench.sfu.local_addr())
+            .await
+            .expect("the test bench works");
     }
     let a = bench.join("room", "a").await;
     let b = bench.join("room", "b").await;
@@ -274,10 +285,10 @@ async fn a_full_room_refuses_one_more() {
     let sfu = Sfu::start(config).await.expect("the SFU starts");
     let (_a, offer_a) = ScriptedClient::start(LOCALHOST, MediaPlan::SMALL_VIDEO)
         .await
-        .unwrap();
+        .expect("the test bench works");
     let (_b, offer_b) = ScriptedClient::start(LOCALHOST, MediaPlan::SMALL_VIDEO)
         .await
-        .unwrap();
+        .expect("the test bench works");
     sfu.join(RoomKey::from("r"), "a".into(), offer_a.clone())
         .await
         .expect("a fits");
