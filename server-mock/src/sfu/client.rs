@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::format::Codec;
-use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
+use str0m::media::{
+    Direction, Frequency, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer,
+};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::net::UdpSocket;
@@ -23,6 +25,9 @@ pub struct MediaPlan {
     pub video_fps: u32,
     /// Bytes of one video frame (str0m splits it into packets).
     pub video_frame_bytes: usize,
+    /// Video as two simulcast layers, rids `h` then `l` (each frame carries
+    /// its layer's letter at byte 10, so viewers can tell them apart).
+    pub simulcast: bool,
 }
 
 impl MediaPlan {
@@ -32,6 +37,7 @@ impl MediaPlan {
         audio_fps: 50,
         video_fps: 15,
         video_frame_bytes: 2500,
+        simulcast: false,
     };
 }
 
@@ -53,6 +59,8 @@ struct State {
     video_mid: Option<Mid>,
     sent: Frames,
     received: BTreeMap<String, Frames>,
+    /// Video frames per sender and layer letter (byte 10 of the frame).
+    layers: BTreeMap<(String, u8), u64>,
     keyframe_requests: u64,
     keyframe_due: bool,
     /// Mids the server offered, to tell its tracks from ours.
@@ -84,8 +92,16 @@ impl ScriptedClient {
         let mut change = rtc.sdp_api();
         let audio_mid = (plan.audio_fps > 0)
             .then(|| change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None));
-        let video_mid = (plan.video_fps > 0)
-            .then(|| change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None));
+        let simulcast = plan.simulcast.then(|| {
+            let mut s = Simulcast::new();
+            for rid in LAYERS {
+                s.add_send_layer(SimulcastLayer::new(rid));
+            }
+            s
+        });
+        let video_mid = (plan.video_fps > 0).then(|| {
+            change.add_media(MediaKind::Video, Direction::SendOnly, None, None, simulcast)
+        });
         let (offer, pending) = change
             .apply()
             .ok_or_else(|| std::io::Error::other("a client with nothing to publish"))?;
@@ -97,6 +113,7 @@ impl ScriptedClient {
             video_mid,
             sent: Frames::default(),
             received: BTreeMap::new(),
+            layers: BTreeMap::new(),
             keyframe_requests: 0,
             keyframe_due: true,
             offered: Vec::new(),
@@ -155,6 +172,16 @@ impl ScriptedClient {
         self.lock().received.clone()
     }
 
+    /// Video frames received from `sender` per simulcast layer letter.
+    pub fn video_layers(&self, sender: &str) -> BTreeMap<char, u64> {
+        self.lock()
+            .layers
+            .iter()
+            .filter(|((s, _), _)| s == sender)
+            .map(|((_, layer), n)| (char::from(*layer), *n))
+            .collect()
+    }
+
     /// Keyframe requests (PLI or FIR) the server sent this client.
     pub fn keyframe_requests(&self) -> u64 {
         self.lock().keyframe_requests
@@ -182,10 +209,14 @@ impl Drop for ScriptedClient {
     }
 }
 
+/// The simulcast layers a client sends, in its SDP's order.
+const LAYERS: [&str; 2] = ["h", "l"];
+
 /// VP8 frame tag bits: bit 0 clear marks a keyframe; a keyframe also carries
 /// the start code and the 320×240 size, as a decoder (or a packetizer) expects.
-fn vp8_frame(bytes: usize, keyframe: bool) -> Vec<u8> {
-    let mut frame = vec![0u8; bytes.max(10)];
+fn vp8_frame(bytes: usize, keyframe: bool, layer: u8) -> Vec<u8> {
+    let mut frame = vec![0u8; bytes.max(11)];
+    frame[10] = layer;
     if keyframe {
         frame[..10].copy_from_slice(&[0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00]);
     } else {
@@ -290,10 +321,24 @@ fn send_video(state: &mut State, plan: &MediaPlan, elapsed: Duration, now: Insta
         elapsed.as_micros() as u64 * 90 / 1000,
         Frequency::NINETY_KHZ,
     );
-    if writer
-        .write(pt, now, time, vp8_frame(plan.video_frame_bytes, keyframe))
-        .is_ok()
-    {
+    let written = if plan.simulcast {
+        let mut written = false;
+        for rid in LAYERS {
+            let Some(writer) = state.rtc.writer(mid) else {
+                return;
+            };
+            let frame = vp8_frame(plan.video_frame_bytes, keyframe, rid.as_bytes()[0]);
+            written |= writer
+                .rid(Rid::from(rid))
+                .write(pt, now, time, frame)
+                .is_ok();
+        }
+        written
+    } else {
+        let frame = vp8_frame(plan.video_frame_bytes, keyframe, b'-');
+        writer.write(pt, now, time, frame).is_ok()
+    };
+    if written {
         state.sent.video += 1;
         state.keyframe_due = false;
     }
@@ -316,11 +361,13 @@ fn poll(state: &mut State, socket: &UdpSocket) -> Instant {
                         .media(data.mid)
                         .map(|m| m.stream_id().to_owned())
                         .unwrap_or_default();
-                    let frames = state.received.entry(sender).or_default();
+                    let frames = state.received.entry(sender.clone()).or_default();
                     if data.params.spec().codec.is_audio() {
                         frames.audio += 1;
                     } else {
                         frames.video += 1;
+                        let layer = data.data.get(10).copied().unwrap_or(0);
+                        *state.layers.entry((sender, layer)).or_default() += 1;
                     }
                 }
                 Event::KeyframeRequest(_) => {

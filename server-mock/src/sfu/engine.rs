@@ -43,6 +43,12 @@ pub(super) enum Command {
         participant: ParticipantKey,
         reply: Reply<()>,
     },
+    SelectLayer {
+        viewer: ParticipantKey,
+        sender: ParticipantKey,
+        rid: String,
+        reply: Reply<()>,
+    },
     Shutdown {
         reply: oneshot::Sender<()>,
     },
@@ -210,6 +216,14 @@ impl Engine {
                 };
                 let _ = reply.send(result);
             }
+            Command::SelectLayer {
+                viewer,
+                sender,
+                rid,
+                reply,
+            } => {
+                let _ = reply.send(self.select_layer(&viewer, &sender, &rid));
+            }
             Command::Shutdown { .. } => {}
         }
     }
@@ -242,7 +256,12 @@ impl Engine {
         let answer = newcomer.accept_offer(offer)?;
         for other in self.participants.iter().filter(|p| p.room == room) {
             for track in &other.tracks_in {
-                newcomer.add_track_out(other.key.clone(), track.mid, track.kind);
+                newcomer.add_track_out(
+                    other.key.clone(),
+                    track.mid,
+                    track.kind,
+                    track.default_layer(),
+                );
             }
         }
         self.participants.push(newcomer);
@@ -260,6 +279,43 @@ impl Engine {
                 sender.want_keyframe(mid, KeyframeRequestKind::Pli);
             }
         }
+        Ok(())
+    }
+
+    fn select_layer(
+        &mut self,
+        viewer: &ParticipantKey,
+        sender: &ParticipantKey,
+        rid: &str,
+    ) -> Result<(), SfuError> {
+        let s = self
+            .find(sender)
+            .ok_or_else(|| SfuError::UnknownParticipant(sender.clone()))?;
+        let Some(track) = self.participants[s]
+            .tracks_in
+            .iter()
+            .find(|t| t.layers.iter().any(|l| &**l == rid))
+        else {
+            return Err(SfuError::UnknownLayer {
+                sender: sender.clone(),
+                rid: rid.to_owned(),
+            });
+        };
+        let (mid, layer) = (
+            track.mid,
+            track.layers.iter().copied().find(|l| &**l == rid),
+        );
+        let v = self
+            .find(viewer)
+            .ok_or_else(|| SfuError::UnknownParticipant(viewer.clone()))?;
+        if !layer.is_some_and(|l| self.participants[v].select_layer(sender, l)) {
+            return Err(SfuError::UnknownLayer {
+                sender: sender.clone(),
+                rid: rid.to_owned(),
+            });
+        }
+        // The new layer's stream must start with a keyframe for this viewer.
+        self.participants[s].want_keyframe(mid, KeyframeRequestKind::Pli);
         Ok(())
     }
 
@@ -337,10 +393,18 @@ impl Engine {
         let origin = self.participants[from].key.clone();
         let room = self.participants[from].room.clone();
         match happening {
-            Happening::TrackAdded(mid, kind) => {
+            Happening::TrackAdded(mid) => {
+                let Some(track) = self.participants[from]
+                    .tracks_in
+                    .iter()
+                    .find(|t| t.mid == mid)
+                else {
+                    return;
+                };
+                let (kind, layer) = (track.kind, track.default_layer());
                 for p in self.participants.iter_mut() {
                     if p.room == room && p.key != origin {
-                        p.add_track_out(origin.clone(), mid, kind);
+                        p.add_track_out(origin.clone(), mid, kind, layer);
                     }
                 }
             }

@@ -122,6 +122,23 @@ impl Sfu {
             .await
     }
 
+    /// Chooses which simulcast layer (rid) of `sender`'s video `viewer` gets;
+    /// a viewer starts with the first layer the sender's SDP lists.
+    pub async fn select_layer(
+        &self,
+        viewer: ParticipantKey,
+        sender: ParticipantKey,
+        rid: String,
+    ) -> Result<(), SfuError> {
+        self.call(|reply| Command::SelectLayer {
+            viewer,
+            sender,
+            rid,
+            reply,
+        })
+        .await
+    }
+
     /// The counters now.
     pub fn stats(&self) -> SfuStats {
         self.counters.snapshot()

@@ -140,6 +140,14 @@ pub enum SfuError {
     /// The client offered while the server's own offer is unanswered.
     #[error("participant {0} must answer the server's offer before offering")]
     OfferInFlight(ParticipantKey),
+    /// The sender publishes no simulcast layer of this rid to this viewer.
+    #[error("{sender} sends no simulcast layer {rid:?} to this viewer")]
+    UnknownLayer {
+        /// The sender.
+        sender: ParticipantKey,
+        /// The layer asked for.
+        rid: String,
+    },
     /// The SFU task is gone (the server is stopping).
     #[error("the media server has stopped")]
     Stopped,

@@ -4,7 +4,7 @@
 use super::{ParticipantKey, RoomKey};
 use std::time::{Duration, Instant};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
-use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid};
+use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid, Rid, Simulcast};
 use str0m::net::Transmit;
 use str0m::{Event, IceConnectionState, Output, Rtc};
 
@@ -17,6 +17,9 @@ const KEYFRAME_SPACING: Duration = Duration::from_millis(500);
 pub(super) struct TrackIn {
     pub(super) mid: Mid,
     pub(super) kind: MediaKind,
+    /// The simulcast layers (rids) it sends, in the order its SDP lists them;
+    /// empty without simulcast.
+    pub(super) layers: Vec<Rid>,
     /// A viewer needs a keyframe that could not be asked for yet (no packets
     /// from the sender so far, or asked too recently).
     keyframe_wanted: bool,
@@ -39,6 +42,8 @@ pub(super) struct TrackOut {
     pub(super) origin: ParticipantKey,
     pub(super) origin_mid: Mid,
     pub(super) kind: MediaKind,
+    /// The simulcast layer this viewer gets (`None`: the sender has one).
+    pub(super) layer: Option<Rid>,
     pub(super) state: OutState,
     /// The origin left while this track was being offered: stop it after the answer.
     origin_gone: bool,
@@ -48,7 +53,7 @@ pub(super) struct TrackOut {
 #[derive(Debug)]
 pub(super) enum Happening {
     /// It publishes a new track.
-    TrackAdded(Mid, MediaKind),
+    TrackAdded(Mid),
     /// A media frame to forward.
     Media(Box<MediaData>),
     /// It asks for a keyframe on a track it views.
@@ -97,11 +102,13 @@ impl Participant {
         origin: ParticipantKey,
         origin_mid: Mid,
         kind: MediaKind,
+        layer: Option<Rid>,
     ) {
         self.tracks_out.push(TrackOut {
             origin,
             origin_mid,
             kind,
+            layer,
             state: OutState::ToOpen,
             origin_gone: false,
         });
@@ -261,13 +268,15 @@ impl Participant {
             Event::MediaAdded(added) => {
                 let ours = self.tracks_out.iter().any(|t| t.mid() == Some(added.mid));
                 if added.direction.is_receiving() && !ours {
+                    let layers = added.simulcast.as_ref().map(layers).unwrap_or_default();
                     self.tracks_in.push(TrackIn {
                         mid: added.mid,
                         kind: added.kind,
+                        layers,
                         keyframe_wanted: added.kind == MediaKind::Video,
                         last_keyframe_request: None,
                     });
-                    out.push(Happening::TrackAdded(added.mid, added.kind));
+                    out.push(Happening::TrackAdded(added.mid));
                 }
             }
             Event::MediaData(data) => {
@@ -314,9 +323,19 @@ impl Participant {
         } else {
             KeyframeRequestKind::Fir
         };
+        // Every layer is asked: viewers of any of them may be waiting.
+        let rids: Vec<Option<Rid>> = if track.layers.is_empty() {
+            vec![None]
+        } else {
+            track.layers.iter().copied().map(Some).collect()
+        };
+        let mut asked = false;
+        for rid in rids {
+            asked |= writer.request_keyframe(rid, kind).is_ok();
+        }
         // Fails while the sender's stream is not known yet (no packet so
         // far); it stays wanted and is asked again on the next packet.
-        if writer.request_keyframe(None, kind).is_ok() {
+        if asked {
             track.keyframe_wanted = false;
             track.last_keyframe_request = Some(now);
             self.dirty = true;
@@ -325,8 +344,16 @@ impl Participant {
 
     /// Writes another participant's frame to this viewer, if it views that track.
     pub(super) fn forward(&mut self, origin: &ParticipantKey, data: &MediaData) -> bool {
+        // Only the viewer's layer of a simulcast track: the layers are
+        // different encodings and must not be mixed on one stream.
         let Some(mid) = self.tracks_out.iter().find_map(|t| match t.state {
-            OutState::Open(mid) if &t.origin == origin && t.origin_mid == data.mid => Some(mid),
+            OutState::Open(mid)
+                if &t.origin == origin
+                    && t.origin_mid == data.mid
+                    && (data.rid.is_none() || data.rid == t.layer) =>
+            {
+                Some(mid)
+            }
             _ => None,
         }) else {
             return false;
@@ -355,6 +382,19 @@ impl Participant {
             .map(|t| (t.origin.clone(), t.origin_mid))
     }
 
+    /// Switches the layer this viewer gets of `origin`'s simulcast video;
+    /// false when it views no such track.
+    pub(super) fn select_layer(&mut self, origin: &ParticipantKey, rid: Rid) -> bool {
+        let mut found = false;
+        for track in &mut self.tracks_out {
+            if &track.origin == origin && track.layer.is_some() {
+                track.layer = Some(rid);
+                found = true;
+            }
+        }
+        found
+    }
+
     pub(super) fn mark_heard(&mut self, now: Instant) {
         self.last_heard = now;
         self.dirty = true;
@@ -362,6 +402,24 @@ impl Participant {
 
     pub(super) fn is_silent(&self, now: Instant, lost_after: Duration) -> bool {
         now.duration_since(self.last_heard) > lost_after
+    }
+}
+
+/// The rids a sender's simulcast offers, in its SDP's order (seen from the
+/// server's side they are the receive layers; either list is accepted).
+fn layers(simulcast: &Simulcast) -> Vec<Rid> {
+    let list = if simulcast.recv.is_empty() {
+        &simulcast.send
+    } else {
+        &simulcast.recv
+    };
+    list.iter().map(|l| l.rid).collect()
+}
+
+impl TrackIn {
+    /// The layer a new viewer starts with: the first one listed.
+    pub(super) fn default_layer(&self) -> Option<Rid> {
+        self.layers.first().copied()
     }
 }
 

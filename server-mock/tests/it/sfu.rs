@@ -68,7 +68,11 @@ impl Bench {
     }
 
     async fn join(&self, room: &str, name: &str) -> Arc<ScriptedClient> {
-        let (client, offer) = ScriptedClient::start(LOCALHOST, MediaPlan::SMALL_VIDEO)
+        self.join_with(room, name, MediaPlan::SMALL_VIDEO).await
+    }
+
+    async fn join_with(&self, room: &str, name: &str, plan: MediaPlan) -> Arc<ScriptedClient> {
+        let (client, offer) = ScriptedClient::start(LOCALHOST, plan)
             .await
             .expect("a client socket");
         let client = Arc::new(client);
@@ -353,4 +357,53 @@ async fn a_server_carries_meeting_media_on_its_own_udp_port() {
         sfu.leave("a".into()).await,
         Err(SfuError::Stopped)
     ));
+}
+
+#[tokio::test]
+async fn a_viewer_gets_one_simulcast_layer_and_can_switch() {
+    let bench = Bench::start(Duration::from_secs(15)).await;
+    let plan = MediaPlan {
+        simulcast: true,
+        ..MediaPlan::SMALL_VIDEO
+    };
+    let a = bench.join_with("room", "a", plan).await;
+    let b = bench.join("room", "b").await;
+    wait_for("b gets a's video", || hears(&b, &["a"], 10)).await;
+    // The first layer listed (h) only: never both layers on one stream.
+    let layers = b.video_layers("a");
+    assert_eq!(layers.keys().collect::<Vec<_>>(), [&'h'], "{layers:?}");
+    let h_before = layers[&'h'];
+    let requests = a.keyframe_requests();
+    bench
+        .sfu
+        .select_layer("b".into(), "a".into(), "l".into())
+        .await
+        .expect("b switches to a's low layer");
+    wait_for("b gets a's low layer", || {
+        b.video_layers("a").get(&'l').is_some_and(|n| *n >= 10)
+    })
+    .await;
+    wait_for("a is asked for a keyframe", || {
+        a.keyframe_requests() > requests
+    })
+    .await;
+    // No more high-layer frames once the low layer flows.
+    let h_after = b.video_layers("a")[&'h'];
+    let l_now = b.video_layers("a")[&'l'];
+    wait_for("more low-layer frames", || {
+        b.video_layers("a")[&'l'] >= l_now + 10
+    })
+    .await;
+    assert_eq!(b.video_layers("a")[&'h'], h_after);
+    assert!(h_after >= h_before);
+    let wrong = bench
+        .sfu
+        .select_layer("b".into(), "a".into(), "x".into())
+        .await;
+    assert!(
+        matches!(wrong, Err(SfuError::UnknownLayer { .. })),
+        "{wrong:?}"
+    );
+    // a (plain video viewer) still gets b.
+    wait_for("a hears b", || hears(&a, &["b"], 10)).await;
 }
