@@ -238,6 +238,8 @@ impl Participant {
         self.dirty = false;
         loop {
             if !self.rtc.is_alive() {
+                // Nothing to wake for; the lost check removes it.
+                self.next_timeout = Instant::now() + Duration::from_secs(1);
                 return;
             }
             let output = match self.rtc.poll_output() {
