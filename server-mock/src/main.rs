@@ -36,8 +36,6 @@ struct Args {
     network: penpen_server_mock::cli::NetworkArgs,
     #[command(flatten)]
     calls: penpen_server_mock::cli::CallArgs,
-    #[command(flatten)]
-    media: penpen_server_mock::cli::MediaArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -122,7 +120,6 @@ async fn main() -> anyhow::Result<()> {
     args.calls
         .apply(&mut config)
         .context("penpen-server-mock cannot use its call options")?;
-    args.media.apply(&mut config);
     let server = RunningServer::start(config)
         .await
         .context("penpen-server-mock could not start")?;
