@@ -28,6 +28,9 @@ pub enum IdError {
     /// A call id with characters or a length outside the rule.
     #[error("{0:?} is not a call id; expected 1 to 64 characters of A-Z, a-z, 0-9, '-' and '_'")]
     NotACallId(String),
+    /// A meeting id with characters or a length outside the rule.
+    #[error("{0:?} is not a meeting id; expected 1 to 64 characters of A-Z, a-z, 0-9, '-' and '_'")]
+    NotAMeetingId(String),
 }
 
 /// Reads an id from a JSON string or number, handing its text to `parse`.
@@ -397,6 +400,39 @@ impl fmt::Display for CallId {
     }
 }
 
+/// A meeting (24888), named by the server when a group's meeting starts:
+/// random, unique among the server's meetings, in the same characters as a
+/// cid.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MeetingId(String);
+
+impl MeetingId {
+    /// A meeting id from 128 random bits (always valid).
+    pub fn generated(high: u64, low: u64) -> MeetingId {
+        MeetingId(format!("meet-{high:016x}{low:016x}"))
+    }
+
+    /// Checks and wraps a meeting id: 1 to 64 characters of `A-Z a-z 0-9 - _`.
+    pub fn parse(text: &str) -> Result<MeetingId, IdError> {
+        if is_client_token(text) {
+            Ok(MeetingId(text.to_owned()))
+        } else {
+            Err(IdError::NotAMeetingId(text.to_owned()))
+        }
+    }
+
+    /// The text of the id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for MeetingId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 impl fmt::Display for ClientMsgId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -414,6 +450,10 @@ text_id_traits!(
     "a cid of 1 to 64 characters of A-Z a-z 0-9 - _"
 );
 text_id_traits!(CallId, "a call id of 1 to 64 characters of A-Z a-z 0-9 - _");
+text_id_traits!(
+    MeetingId,
+    "a meeting id of 1 to 64 characters of A-Z a-z 0-9 - _"
+);
 
 #[cfg(test)]
 mod tests {
