@@ -6,7 +6,7 @@
 # in the same invocation, and the reconnect storm after a restart.
 #
 #   scripts/bench.sh                 all of them
-#   scripts/bench.sh throughput|latency|idle|preauth|baseline|storm
+#   scripts/bench.sh throughput|latency|idle|preauth|baseline|storm|meeting
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$PENPEN_ROOT"
@@ -41,4 +41,8 @@ fi
 if [ "$what" = all ] || [ "$what" = storm ]; then
   echo "=== reconnect storm: 10,000 live sessions resume after a restart, with the web client's jitter"
   "$load" --users 100 storm --sessions 10000
+fi
+if [ "$what" = all ] || [ "$what" = meeting ]; then
+  echo "=== meetings: the SFU with scripted clients at 320x240-like rates, rooms of 2 to 16"
+  "$load" meeting --sizes 2,3,4,6,8,12,16 --seconds 8
 fi

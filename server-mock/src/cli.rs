@@ -156,11 +156,20 @@ pub struct CallArgs {
     /// Seconds a party's call socket may be gone before the call ends as lost.
     #[arg(long, value_name = "SECONDS", default_value_t = CallSettings::default().rejoin_grace.as_secs_f64())]
     pub call_rejoin_grace: f64,
+    /// The UDP port of meeting media (default 24889 plus --port-offset).
+    #[arg(long, value_name = "PORT")]
+    pub media_port: Option<u16>,
+    /// The address clients send meeting media to, for a server behind NAT
+    /// (default: --host; 127.0.0.1 when --host is 0.0.0.0).
+    #[arg(long, value_name = "IP")]
+    pub media_address: Option<IpAddr>,
 }
 
 impl CallArgs {
     /// Puts the options into `config`, reading the TURN secret.
     pub fn apply(self, config: &mut ServerConfig) -> Result<(), OptionsError> {
+        config.media.port = self.media_port;
+        config.media.address = self.media_address;
         config.calls = CallSettings {
             ring_timeout: seconds("call-ring-timeout", self.call_ring_timeout)?,
             rejoin_grace: seconds("call-rejoin-grace", self.call_rejoin_grace)?,

@@ -49,6 +49,37 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// Call timeouts and the ICE servers handed to clients.
     pub calls: crate::calls::CallSettings,
+    /// The meetings' media server (UDP).
+    pub media: MediaSettings,
+}
+
+/// The standard UDP port of the meetings' media, next to 24888.
+pub const MEDIA_PORT: u16 = 24889;
+
+/// Where the meetings' SFU takes media and how it treats participants.
+#[derive(Debug, Clone)]
+pub struct MediaSettings {
+    /// The UDP port; `None` follows the port plan (24889 shifted by the
+    /// offset, or any free port for [`PortPlan::Ephemeral`]).
+    pub port: Option<u16>,
+    /// The address clients send media to, for a server behind NAT; `None`
+    /// is the listening host (127.0.0.1 when it listens on every address).
+    pub address: Option<IpAddr>,
+    /// The most participants in one meeting.
+    pub max_per_room: usize,
+    /// A participant silent this long is dropped as lost.
+    pub lost_after: std::time::Duration,
+}
+
+impl Default for MediaSettings {
+    fn default() -> MediaSettings {
+        MediaSettings {
+            port: None,
+            address: None,
+            max_per_room: crate::sfu::DEFAULT_MAX_PER_ROOM,
+            lost_after: std::time::Duration::from_secs(15),
+        }
+    }
 }
 
 impl ServerConfig {
@@ -70,6 +101,7 @@ impl ServerConfig {
             host_names: Vec::new(),
             trusted_proxies: Vec::new(),
             calls: crate::calls::CallSettings::default(),
+            media: MediaSettings::default(),
         }
     }
 

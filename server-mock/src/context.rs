@@ -34,6 +34,8 @@ pub struct Context {
     pub connections: std::sync::Arc<crate::limits::Connections>,
     /// The calls going on (§12).
     pub calls: crate::calls::Calls,
+    /// The meetings' media server.
+    pub sfu: crate::sfu::Sfu,
 }
 
 /// Milliseconds since the Unix epoch, now.

@@ -25,12 +25,13 @@ pub mod policy;
 pub mod revocation;
 pub mod server;
 mod services;
+pub mod sfu;
 mod tickets;
 pub use penpen_core::sniff;
 pub mod store;
 pub mod tls;
 
-pub use config::{PortPlan, ServerConfig};
+pub use config::{MediaSettings, PortPlan, ServerConfig};
 pub use limits::ConnectionLimits;
 pub use policy::AuthPolicy;
 pub use server::{RunningServer, StartError};

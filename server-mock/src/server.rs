@@ -63,6 +63,9 @@ pub enum StartError {
     /// The ICE servers handed to clients could not carry a call.
     #[error("cannot serve calls: {0}")]
     Ice(#[from] crate::calls::ice::IceConfigError),
+    /// The meetings' media server could not start.
+    #[error("cannot serve meeting media: {0}")]
+    Media(#[from] crate::sfu::SfuError),
 }
 
 /// A server whose listeners are running.
@@ -114,6 +117,8 @@ impl RunningServer {
             listeners.push((service, listener));
         }
 
+        let sfu = crate::sfu::Sfu::start(media_config(&config)?).await?;
+
         let database = config.database_path();
         let options = config.store;
         let store = tokio::task::spawn_blocking(move || Store::open_with(&database, options))
@@ -149,6 +154,7 @@ impl RunningServer {
                 config.trusted_proxies.clone(),
             )),
             calls: crate::calls::Calls::new(&config.calls),
+            sfu,
         });
         // Made now, so the first login for an unknown account is not slower.
         let _ = context.passwords.run(|| auth::dummy_hash().len()).await;
@@ -217,6 +223,11 @@ impl RunningServer {
         self.context.passwords.runs()
     }
 
+    /// The meetings' media server.
+    pub fn sfu(&self) -> &crate::sfu::Sfu {
+        &self.context.sfu
+    }
+
     /// Every service and the address it listens on.
     pub fn addrs(&self) -> &BTreeMap<Service, SocketAddr> {
         &self.addrs
@@ -227,9 +238,41 @@ impl RunningServer {
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         while self.tasks.join_next().await.is_some() {}
+        self.context.sfu.shutdown().await;
         let store = self.context.store.clone();
         let _ = tokio::task::spawn_blocking(move || store.close()).await;
     }
+}
+
+/// The SFU's settings under the server's port plan and host.
+fn media_config(config: &ServerConfig) -> Result<crate::sfu::SfuConfig, StartError> {
+    let port =
+        match (config.media.port, config.ports) {
+            (Some(port), _) => port,
+            (None, PortPlan::Ephemeral) => 0,
+            (None, PortPlan::Offset(offset)) => crate::config::MEDIA_PORT
+                .checked_add(offset)
+                .ok_or(StartError::OffsetTooLarge {
+                    service: Service::CallSignalling,
+                    offset,
+                })?,
+        };
+    let advertised = match config.media.address {
+        Some(address) => address,
+        None if config.host.is_unspecified() => {
+            tracing::warn!(
+                "meeting media is advertised at 127.0.0.1 (only this machine can join meetings); set --media-address to the address clients reach"
+            );
+            std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+        }
+        None => config.host,
+    };
+    let mut sfu = crate::sfu::SfuConfig::new(SocketAddr::new(config.host, port));
+    // Port 0: the bound port, whatever the operating system chose.
+    sfu.advertised = Some(SocketAddr::new(advertised, 0));
+    sfu.max_per_room = config.media.max_per_room;
+    sfu.lost_after = config.media.lost_after;
+    Ok(sfu)
 }
 
 async fn upgrade(

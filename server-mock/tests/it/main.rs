@@ -21,6 +21,7 @@ mod limits;
 mod login_limits;
 mod revocation;
 mod services;
+mod sfu;
 mod store_truth;
 mod tickets;
 mod tls;

@@ -26,12 +26,18 @@
 //!   every one resume with the web client's reconnect jitter; reports how long
 //!   until all are live again.
 //!
+//! - `meeting`: the meetings' SFU in this process (no server binary) with
+//!   scripted str0m clients at 320×240-like rates, in rooms of each
+//!   `--sizes`; reports forwarded packets per second per core of the SFU's
+//!   CPU time and the largest room where everyone got ≥ 95% of its frames.
+//!
 //! Run it through `scripts/bench.sh`, which builds with optimisations and raises
 //! the open-file limit.
 
 #![allow(clippy::print_stdout)]
 
 mod baseline;
+mod meeting;
 mod storm;
 
 use anyhow::{Context as _, bail};
@@ -104,6 +110,18 @@ enum Scenario {
         #[arg(long, default_value_t = 10_000)]
         sessions: usize,
     },
+    /// The meetings' SFU in-process with scripted media clients (no server binary).
+    Meeting {
+        /// Rooms measured at once.
+        #[arg(long, default_value_t = 1)]
+        rooms: usize,
+        /// Participants per room, one measurement each (comma-separated).
+        #[arg(long, value_delimiter = ',', default_values_t = [2, 3, 4, 6, 8, 12, 16])]
+        sizes: Vec<usize>,
+        /// How long each size is measured, in seconds.
+        #[arg(long, default_value_t = 8)]
+        seconds: u64,
+    },
     /// Anonymous connections each sending the largest pre-login frame: peak memory.
     Preauth {
         /// How many anonymous connections to open.
@@ -119,6 +137,14 @@ enum Scenario {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     report_open_file_limit();
+    if let Scenario::Meeting {
+        rooms,
+        sizes,
+        seconds,
+    } = &args.scenario
+    {
+        return meeting::meeting_scenario(*rooms, sizes, *seconds).await;
+    }
     let many = 1_000_000.to_string();
     let server_args: Vec<String> = match &args.scenario {
         // Every connection comes from 127.0.0.1 and these scenarios share
@@ -141,6 +167,7 @@ async fn main() -> anyhow::Result<()> {
         ]
         .map(str::to_owned)
         .to_vec(),
+        Scenario::Meeting { .. } => Vec::new(),
         Scenario::Preauth { frame_bytes, .. } => vec![
             "--max-connections-per-address".to_owned(),
             many.clone(),
@@ -174,6 +201,7 @@ async fn main() -> anyhow::Result<()> {
             connections,
             frame_bytes,
         } => preauth_scenario(&server, connections, frame_bytes).await,
+        Scenario::Meeting { .. } => Ok(()),
     };
     server.stop().await;
     outcome
