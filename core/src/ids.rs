@@ -28,6 +28,9 @@ pub enum IdError {
     /// A call id with characters or a length outside the rule.
     #[error("{0:?} is not a call id; expected 1 to 64 characters of A-Z, a-z, 0-9, '-' and '_'")]
     NotACallId(String),
+    /// A meeting id with characters or a length outside the rule.
+    #[error("{0:?} is not a meeting id; expected 1 to 64 characters of A-Z, a-z, 0-9, '-' and '_'")]
+    NotAMeetingId(String),
 }
 
 /// Reads an id from a JSON string or number, handing its text to `parse`.
@@ -365,37 +368,62 @@ fn is_client_token(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// A call (24888), named by its caller: random, unique among the server's
-/// calls, in the same characters as a cid.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CallId(String);
+/// A random id in a cid's characters, made up by whoever names the thing:
+/// the struct, `generated` (from 128 random bits, with a prefix that says
+/// what it names), `parse` and `as_str`.
+macro_rules! token_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $error:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
 
-impl CallId {
-    /// A call id from 128 random bits (always valid).
-    pub fn generated(high: u64, low: u64) -> CallId {
-        CallId(format!("call-{high:016x}{low:016x}"))
-    }
+        impl $name {
+            #[doc = concat!("A ", $what, " id from 128 random bits (always valid).")]
+            pub fn generated(high: u64, low: u64) -> $name {
+                $name(format!(concat!($prefix, "-{:016x}{:016x}"), high, low))
+            }
 
-    /// Checks and wraps a call id: 1 to 64 characters of `A-Z a-z 0-9 - _`.
-    pub fn parse(text: &str) -> Result<CallId, IdError> {
-        if is_client_token(text) {
-            Ok(CallId(text.to_owned()))
-        } else {
-            Err(IdError::NotACallId(text.to_owned()))
+            #[doc = concat!("Checks and wraps a ", $what, " id: 1 to 64 characters of `A-Z a-z 0-9 - _`.")]
+            pub fn parse(text: &str) -> Result<$name, IdError> {
+                if is_client_token(text) {
+                    Ok($name(text.to_owned()))
+                } else {
+                    Err(IdError::$error(text.to_owned()))
+                }
+            }
+
+            /// The text of the id.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
         }
-    }
 
-    /// The text of the id.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
 }
 
-impl fmt::Display for CallId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+token_id!(
+    /// A call (24888), named by its caller: random, unique among the server's
+    /// calls, in the same characters as a cid.
+    CallId,
+    "call",
+    NotACallId,
+    "call"
+);
+
+token_id!(
+    /// A meeting (24888), named by the server when a group's meeting starts:
+    /// random, unique among the server's meetings, in the same characters as
+    /// a cid.
+    MeetingId,
+    "meet",
+    NotAMeetingId,
+    "meeting"
+);
 
 impl fmt::Display for ClientMsgId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -414,6 +442,10 @@ text_id_traits!(
     "a cid of 1 to 64 characters of A-Z a-z 0-9 - _"
 );
 text_id_traits!(CallId, "a call id of 1 to 64 characters of A-Z a-z 0-9 - _");
+text_id_traits!(
+    MeetingId,
+    "a meeting id of 1 to 64 characters of A-Z a-z 0-9 - _"
+);
 
 #[cfg(test)]
 mod tests {
@@ -490,5 +522,17 @@ mod tests {
         for bad in ["", "has space", "中文", &"a".repeat(65)] {
             assert!(ClientMsgId::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn call_and_meeting_ids_are_random_tokens_that_say_what_they_name() {
+        let call = CallId::generated(0x5f0c_6b1e_2d3a_4f5e, 0x6a7b_8c9d_0e1f_2a3b);
+        assert_eq!(call.as_str(), "call-5f0c6b1e2d3a4f5e6a7b8c9d0e1f2a3b");
+        let meeting = MeetingId::generated(1, u64::MAX);
+        assert_eq!(meeting.to_string(), "meet-0000000000000001ffffffffffffffff");
+        assert_eq!(MeetingId::parse(meeting.as_str()), Ok(meeting));
+        let err = MeetingId::parse("has space").expect_err("a space");
+        assert!(err.to_string().contains("not a meeting id"), "{err}");
+        assert!(CallId::parse(&"a".repeat(65)).is_err());
     }
 }

@@ -34,8 +34,8 @@ pub mod time;
 
 pub use envelope::{Encoding, Frame, FrameError, MAX_FRAME_BYTES, PROTOCOL_VERSION};
 pub use ids::{
-    BroadcastId, CallId, ClientMsgId, DepartmentId, GroupId, IdError, JobId, MessageId, Peer, Seq,
-    UserId,
+    BroadcastId, CallId, ClientMsgId, DepartmentId, GroupId, IdError, JobId, MeetingId, MessageId,
+    Peer, Seq, UserId,
 };
 pub use packets::Packet;
 pub use reply::{ErrorReply, State};

@@ -37,11 +37,14 @@ impl State {
     pub const WRONG_PASSWORD: State = State(34);
     /// 35: too many attempts; wait and try again.
     pub const RATE_LIMITED: State = State(35);
-    /// 36: the call is not in a state that allows this request (answered on
-    /// another device, cancelled, ended, or not accepted yet).
+    /// 36: the call or meeting is not in a state that allows this request
+    /// (answered on another device, cancelled, ended, or not accepted yet;
+    /// a meeting that is over, or that the caller is not in).
     pub const CALL_GONE: State = State(36);
-    /// 37: the caller is already a party of another call.
+    /// 37: the caller is already a party of another call, or in a meeting.
     pub const IN_ANOTHER_CALL: State = State(37);
+    /// 38: the meeting already has its most participants.
+    pub const MEETING_FULL: State = State(38);
     /// 50: the server failed to store or read; nothing was acknowledged, retry.
     pub const SERVER_ERROR: State = State(50);
     /// 51: the service is not available on this server.
@@ -50,7 +53,7 @@ impl State {
     pub const BUSY: State = State(52);
 
     /// Every state with its meaning, for documentation and clients.
-    pub const TABLE: [(State, &'static str); 19] = [
+    pub const TABLE: [(State, &'static str); 20] = [
         (State::SUCCESS, "success"),
         (
             State::LOGIN_FAILED,
@@ -82,9 +85,13 @@ impl State {
         (State::RATE_LIMITED, "too many attempts; retry later"),
         (
             State::CALL_GONE,
-            "the call is not in a state that allows this request",
+            "the call or meeting is not in a state that allows this request",
         ),
-        (State::IN_ANOTHER_CALL, "already a party of another call"),
+        (
+            State::IN_ANOTHER_CALL,
+            "already a party of another call, or in a meeting",
+        ),
+        (State::MEETING_FULL, "the meeting is full"),
         (
             State::SERVER_ERROR,
             "the server failed; nothing was stored, retry",

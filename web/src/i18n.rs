@@ -244,6 +244,12 @@ impl Lang {
             Text::NoticeAdded => ("{0} 邀请了 {1}", "{0} invited {1}"),
             Text::NoticeRemoved => ("{0} 移出了 {1}", "{0} removed {1}"),
             Text::NoticeLeft => ("{0} 退出了讨论组", "{0} left the group"),
+            // Meeting notices: {0} who started it; {0} how long (mm:ss), {1} how many took part.
+            Text::NoticeMeetingStarted => ("{0} 发起了会议", "{0} started a meeting"),
+            Text::NoticeMeetingEnded => (
+                "会议已结束，时长 {0}，{1}人参加",
+                "Meeting ended after {0}, {1} took part",
+            ),
             Text::You => ("你", "You"),
             Text::NameSeparator => ("、", ", "),
             // The conversation list.
@@ -547,6 +553,8 @@ pub enum Text {
     NoticeAdded,
     NoticeRemoved,
     NoticeLeft,
+    NoticeMeetingStarted,
+    NoticeMeetingEnded,
     You,
     NameSeparator,
     SenderSaid,

@@ -184,7 +184,7 @@ struct RequestWire {
 }
 
 /// A field a kind needs, or the error naming it.
-fn needed<T>(value: Option<T>, kind: &str, field: &str) -> Result<T, String> {
+pub(crate) fn needed<T>(value: Option<T>, kind: &str, field: &str) -> Result<T, String> {
     value.ok_or_else(|| format!("{kind} needs `{field}`"))
 }
 
@@ -289,7 +289,7 @@ impl From<CallRequest> for RequestWire {
     }
 }
 
-fn check_sdp(packet: &'static str, sdp: &str) -> Result<(), FrameError> {
+pub(crate) fn check_sdp(packet: &'static str, sdp: &str) -> Result<(), FrameError> {
     if sdp.is_empty() || sdp.len() > MAX_SDP_BYTES {
         Err(invalid(
             packet,

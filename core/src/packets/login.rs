@@ -5,6 +5,7 @@ use crate::ids::{Seq, UserId};
 use crate::packet::{Packet, invalid};
 use crate::packets::broadcast::Broadcast;
 use crate::packets::call::{CallEnded, CallInvitation};
+use crate::packets::meeting::{Meeting, MeetingEnded};
 use crate::packets::message::Message;
 use crate::packets::profile::Presence;
 use crate::text;
@@ -229,6 +230,18 @@ pub enum Push {
         /// Which call, and why.
         call_ended: CallEnded,
     },
+    /// `{"meeting":{…}}`: a meeting of one of the user's groups started, or
+    /// someone joined or left it (PROTOCOL §13).
+    Meeting {
+        /// The meeting as it is now.
+        meeting: Box<Meeting>,
+    },
+    /// `{"meeting_ended":{…}}`: a meeting of one of the user's groups is
+    /// over (for a member removed from the group: over for them).
+    MeetingEnded {
+        /// Which meeting, and why.
+        meeting_ended: MeetingEnded,
+    },
 }
 
 impl Packet for Push {
@@ -261,10 +274,14 @@ impl<'de> Deserialize<'de> for Push {
             part(call).map(|call| Push::Call { call })
         } else if let Some(call_ended) = keys.call_ended {
             part(call_ended).map(|call_ended| Push::CallEnded { call_ended })
+        } else if let Some(meeting) = keys.meeting {
+            part(meeting).map(|meeting| Push::Meeting { meeting })
+        } else if let Some(meeting_ended) = keys.meeting_ended {
+            part(meeting_ended).map(|meeting_ended| Push::MeetingEnded { meeting_ended })
         } else {
             Err(D::Error::custom(
                 "expected a message, or an object with broadcast, presence, signature, signed_out, \
-                 call or call_ended",
+                 call, call_ended, meeting or meeting_ended",
             ))
         }
     }
@@ -292,6 +309,8 @@ struct PushKeys {
     signed_out: Option<Option<Box<serde_json::value::RawValue>>>,
     call: Option<Option<Box<serde_json::value::RawValue>>>,
     call_ended: Option<Option<Box<serde_json::value::RawValue>>>,
+    meeting: Option<Option<Box<serde_json::value::RawValue>>>,
+    meeting_ended: Option<Option<Box<serde_json::value::RawValue>>>,
 }
 
 impl<'de> Deserialize<'de> for PushKeys {
@@ -319,6 +338,8 @@ impl<'de> Deserialize<'de> for PushKeys {
                         "signature" => &mut keys.signature,
                         "call" => &mut keys.call,
                         "call_ended" => &mut keys.call_ended,
+                        "meeting" => &mut keys.meeting,
+                        "meeting_ended" => &mut keys.meeting_ended,
                         "signed_out" => &mut keys.signed_out,
                         _ => {
                             map.next_value::<serde::de::IgnoredAny>()?;

@@ -39,6 +39,12 @@ pub enum MessageType {
     GroupMembersRemoved,
     /// 23: a member left; `content` is a [`GroupMembersNotice`].
     GroupMemberLeft,
+    /// 24: a meeting of the group started; `content` is a
+    /// [`crate::packets::meeting::MeetingStartedNotice`].
+    MeetingStarted,
+    /// 25: a meeting of the group is over; `content` is a
+    /// [`crate::packets::meeting::MeetingEndedNotice`].
+    MeetingEnded,
     /// A type this build does not know, kept as its number so a newer server
     /// never breaks an older client.
     Unknown(u16),
@@ -60,6 +66,8 @@ impl MessageType {
             MessageType::GroupMembersAdded => 21,
             MessageType::GroupMembersRemoved => 22,
             MessageType::GroupMemberLeft => 23,
+            MessageType::MeetingStarted => 24,
+            MessageType::MeetingEnded => 25,
             MessageType::Unknown(code) => code,
         }
     }
@@ -79,6 +87,8 @@ impl MessageType {
             21 => MessageType::GroupMembersAdded,
             22 => MessageType::GroupMembersRemoved,
             23 => MessageType::GroupMemberLeft,
+            24 => MessageType::MeetingStarted,
+            25 => MessageType::MeetingEnded,
             other => MessageType::Unknown(other),
         }
     }
@@ -95,6 +105,8 @@ impl MessageType {
                 | MessageType::GroupMembersAdded
                 | MessageType::GroupMembersRemoved
                 | MessageType::GroupMemberLeft
+                | MessageType::MeetingStarted
+                | MessageType::MeetingEnded
         )
     }
 
@@ -110,6 +122,16 @@ impl MessageType {
 
     /// Whether the server writes this message itself (a group notice, `from` "0").
     pub const fn is_notice(self) -> bool {
+        self.changes_group()
+            || matches!(
+                self,
+                MessageType::MeetingStarted | MessageType::MeetingEnded
+            )
+    }
+
+    /// Whether it is a notice that the group itself changed: its name or
+    /// who is in it (19 to 23; not a meeting's notice).
+    pub const fn changes_group(self) -> bool {
         matches!(
             self,
             MessageType::GroupCreated

@@ -9,6 +9,7 @@ pub mod call;
 pub mod directory;
 pub mod groups;
 pub mod login;
+pub mod meeting;
 pub mod message;
 pub mod profile;
 pub mod sync;

@@ -93,7 +93,7 @@ impl Engine {
                 self.notify(Event::OutboxChanged(entry.to));
                 settled_outbox = true;
             }
-            if message.kind.is_notice() {
+            if message.kind.changes_group() {
                 // Someone renamed a group, or changed who is in it.
                 self.roster.group_notice();
             }

@@ -51,6 +51,7 @@ use crate::packets::broadcast::Broadcast;
 use crate::packets::call::{CallEnded, CallInvitation};
 use crate::packets::directory::Directory;
 use crate::packets::groups::Group;
+use crate::packets::meeting::{Meeting, MeetingEnded};
 use crate::packets::message::Message;
 use crate::packets::profile::Presence;
 use crate::reply::{ErrorReply, State};
@@ -185,6 +186,14 @@ pub enum Event {
     CallInvited(Box<CallInvitation>),
     /// A call that rang here was answered on another device or ended.
     CallEnded(CallEnded),
+    /// A meeting of one of the user's groups started, or someone joined or
+    /// left it: the stream pushed it as it is now. After every login the
+    /// stream pushes each meeting running then; one known before and not
+    /// pushed again is over.
+    MeetingChanged(Box<Meeting>),
+    /// A meeting of one of the user's groups is over (or, for a member
+    /// removed from the group, over for them).
+    MeetingEnded(MeetingEnded),
 }
 
 /// The connection indicator.

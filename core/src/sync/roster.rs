@@ -208,6 +208,8 @@ impl Engine {
             }
             Push::Call { call } => self.notify(Event::CallInvited(call)),
             Push::CallEnded { call_ended } => self.notify(Event::CallEnded(call_ended)),
+            Push::Meeting { meeting } => self.notify(Event::MeetingChanged(meeting)),
+            Push::MeetingEnded { meeting_ended } => self.notify(Event::MeetingEnded(meeting_ended)),
             Push::Message(_) | Push::SignedOut { .. } => {}
         }
     }

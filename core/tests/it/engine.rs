@@ -656,3 +656,76 @@ fn only_a_missed_call_counts_unread() {
         "every record is kept"
     );
 }
+
+#[test]
+fn meetings_of_a_group_are_surfaced_and_their_notices_kept_as_history() {
+    use penpen_core::MeetingId;
+    use penpen_core::packets::meeting::{
+        Meeting, MeetingEndReason, MeetingEnded, MeetingStartedNotice,
+    };
+    let (mut net, _, _) = two_people();
+    let gid = GroupId::new(7).expect("gid");
+    let id = MeetingId::generated(1, 2);
+    let meeting = Meeting {
+        gid,
+        meeting: id.clone(),
+        started_by: user(1),
+        started_at: 1_795_784_709_000,
+        participants: vec![user(1)],
+    };
+    let ended = MeetingEnded {
+        gid,
+        meeting: id.clone(),
+        reason: MeetingEndReason::Empty,
+    };
+    let before = net.clients[B].engine.unread_total();
+    net.clients[B].events.clear();
+    net.push(
+        B,
+        &Push::Meeting {
+            meeting: Box::new(meeting.clone()),
+        },
+    );
+    let started = serde_json::to_string(&MeetingStartedNotice {
+        meeting: id,
+        by: user(1),
+    })
+    .expect("encode");
+    let notice = Message {
+        from: Sender::System,
+        kind: MessageType::MeetingStarted,
+        content: started,
+        ..penpen_core::testing::message(9_001, 1, Peer::Group(gid), "")
+    };
+    net.push_again(B, &notice);
+    net.push(
+        B,
+        &Push::MeetingEnded {
+            meeting_ended: ended.clone(),
+        },
+    );
+    net.run_for(1_000);
+    let surfaced: Vec<&Event> = net.clients[B]
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::MeetingChanged(_) | Event::MeetingEnded(_)))
+        .collect();
+    assert_eq!(
+        surfaced,
+        [
+            &Event::MeetingChanged(Box::new(meeting)),
+            &Event::MeetingEnded(ended)
+        ],
+        "in the order pushed"
+    );
+    let shown = net.clients[B].timeline(&Peer::Group(gid));
+    assert!(
+        shown.iter().any(|m| m.kind == MessageType::MeetingStarted),
+        "the notice is history: {shown:?}"
+    );
+    assert_eq!(
+        net.clients[B].engine.unread_total(),
+        before,
+        "a meeting's notice counts unread for no one"
+    );
+}

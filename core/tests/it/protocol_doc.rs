@@ -8,6 +8,7 @@ use penpen_core::packets::call::*;
 use penpen_core::packets::directory::*;
 use penpen_core::packets::groups::*;
 use penpen_core::packets::login::*;
+use penpen_core::packets::meeting::*;
 use penpen_core::packets::message::*;
 use penpen_core::packets::profile::*;
 use penpen_core::packets::sync::*;
@@ -76,7 +77,9 @@ fn reencode(kind: &str, packet: &str, json: &str) -> Result<String, String> {
             SignatureUpdate, PresenceUpdate, SignatureQuery, Signatures, Done, GroupsQuery, Groups,
             GroupCreate, GroupCreated, GroupRename, GroupMembersChange, GroupUpdated,
             SendBroadcast, BroadcastAck, BroadcastQuery, BroadcastPage, ErrorReply,
-            CallRequest, IceServersReply, CallSignal, CallRecord),
+            CallRequest, IceServersReply, CallSignal, CallRecord, MeetingRequest,
+            MeetingStartReply, MeetingJoinReply, MeetingSignal, MeetingStartedNotice,
+            MeetingEndedNotice),
         "frame" => dispatch!(packet, frame_round_trip, json; Login),
         other => Err(format!("unknown marker kind {other}")),
     }
@@ -134,6 +137,12 @@ fn every_packet_has_an_example() {
         "IceServersReply",
         "CallSignal",
         "CallRecord",
+        "MeetingRequest",
+        "MeetingStartReply",
+        "MeetingJoinReply",
+        "MeetingSignal",
+        "MeetingStartedNotice",
+        "MeetingEndedNotice",
         "SendBroadcast",
         "BroadcastAck",
         "BroadcastQuery",

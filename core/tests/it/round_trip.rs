@@ -7,6 +7,7 @@ use penpen_core::packets::broadcast::*;
 use penpen_core::packets::directory::*;
 use penpen_core::packets::groups::*;
 use penpen_core::packets::login::*;
+use penpen_core::packets::meeting::*;
 use penpen_core::packets::message::*;
 use penpen_core::packets::profile::*;
 use penpen_core::packets::sync::*;
@@ -110,6 +111,32 @@ fn broadcast() -> impl Strategy<Value = Broadcast> {
         })
 }
 
+fn meeting_id() -> impl Strategy<Value = MeetingId> {
+    cid().prop_map(|cid| MeetingId::parse(&cid.to_string()).expect("a cid's characters"))
+}
+/// A session description: any text of 1 byte to the limit, line breaks and
+/// quotes included (they travel escaped).
+fn sdp() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "v=0\r\no=- [0-9]{1,20} 2 IN IP4 127\\.0\\.0\\.1\r\n[ -~\r\n\"]{0,200}",
+        Just("a".repeat(packets::call::MAX_SDP_BYTES)),
+    ]
+}
+fn participant() -> impl Strategy<Value = Participant> {
+    (
+        user(),
+        any::<bool>(),
+        any::<bool>(),
+        vec("[0-9a-z]{1,32}", 0..=MAX_MIDS_PER_PARTICIPANT),
+    )
+        .prop_map(|(user, mic, camera, mids)| Participant {
+            user,
+            mic,
+            camera,
+            mids,
+        })
+}
+
 /// The property: through both encodings, the packet comes back equal.
 fn survives<T: Packet + PartialEq + Debug>(packet: T) -> Result<(), TestCaseError> {
     for encoding in [Encoding::Base64, Encoding::Plain] {
@@ -167,6 +194,30 @@ proptest! {
         survives(Push::Presence { presence: PresenceChange { user: user.clone(), presence: Presence::Away } })?;
         survives(Push::Signature { signature: SignatureChange { user, signing } })?;
         survives(Push::SignedOut { signed_out: reason })?;
+    }
+
+    #[test]
+    fn meetings(gid in gid(), meeting in meeting_id(), sdp in sdp(), mic in any::<bool>(), camera in any::<bool>(), participants in vec(participant(), 0..=MAX_PARTICIPANTS), users in vec(user(), 0..=MAX_PARTICIPANTS), at in any::<i64>(), duration in any::<u32>(), by in proptest::option::of(user())) {
+        survives(MeetingRequest::Start(gid))?;
+        survives(MeetingRequest::Join { meeting: meeting.clone(), sdp: sdp.clone(), mic, camera })?;
+        survives(MeetingRequest::Answer { meeting: meeting.clone(), sdp: sdp.clone() })?;
+        survives(MeetingRequest::Media { meeting: meeting.clone(), mic, camera })?;
+        survives(MeetingRequest::Leave(meeting.clone()))?;
+        survives(MeetingRequest::End(meeting.clone()))?;
+        survives(MeetingStartReply { state: State::SUCCESS, meeting: meeting.clone() })?;
+        survives(MeetingJoinReply { state: State::SUCCESS, sdp: sdp.clone(), participants: participants.clone() })?;
+        for event in [
+            MeetingSignalEvent::Offer { sdp, participants: participants.clone() },
+            MeetingSignalEvent::Participants(participants),
+            MeetingSignalEvent::Ended(MeetingEndReason::Lost),
+        ] {
+            survives(MeetingSignal { signal: MeetingSignalBody { meeting: meeting.clone(), event } })?;
+        }
+        let started_by = users.first().cloned().unwrap_or_else(|| UserId::parse("13800000001").expect("user"));
+        survives(Push::Meeting { meeting: Box::new(Meeting { gid, meeting: meeting.clone(), started_by: started_by.clone(), started_at: at, participants: users.clone() }) })?;
+        survives(Push::MeetingEnded { meeting_ended: MeetingEnded { gid, meeting: meeting.clone(), reason: MeetingEndReason::Empty } })?;
+        survives(MeetingStartedNotice { meeting: meeting.clone(), by: started_by })?;
+        survives(MeetingEndedNotice { meeting, by, duration, participants: users })?;
     }
 
     #[test]

@@ -9,6 +9,7 @@ use penpen_core::packets::broadcast::*;
 use penpen_core::packets::directory::*;
 use penpen_core::packets::groups::*;
 use penpen_core::packets::login::*;
+use penpen_core::packets::meeting::*;
 use penpen_core::packets::message::*;
 use penpen_core::packets::profile::*;
 use penpen_core::packets::sync::*;
@@ -95,6 +96,45 @@ fn group() -> Group {
         name: "项目组".into(),
         member: members(&["12345678900", "12345678909", "12345678903"]),
     }
+}
+
+const MEETING: &str = "meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9";
+
+fn meeting() -> MeetingId {
+    MeetingId::parse(MEETING).expect("valid meeting id")
+}
+
+fn participant(id: &str, mic: bool, camera: bool, mids: &[&str]) -> Participant {
+    Participant {
+        user: user(id),
+        mic,
+        camera,
+        mids: mids.iter().map(|mid| (*mid).to_owned()).collect(),
+    }
+}
+
+fn meeting_signal(event: MeetingSignalEvent) -> MeetingSignal {
+    MeetingSignal {
+        signal: MeetingSignalBody {
+            meeting: meeting(),
+            event,
+        },
+    }
+}
+
+fn group_notice(kind: MessageType, content: &str, ts: i64, id: u64, seq: u64) -> Push {
+    Push::Message(Box::new(Message {
+        from: Sender::System,
+        to: Peer::Group(gid(7)),
+        kind,
+        content: content.into(),
+        time: time::format_time(ts, 480),
+        ts,
+        id: MessageId(id),
+        seq: Some(Seq(seq)),
+        cid: None,
+        duration: None,
+    }))
 }
 
 fn broadcast() -> Broadcast {
@@ -232,6 +272,45 @@ vectors! {
     not_a_member: ErrorReply::new(State::NOT_A_MEMBER, "13800000002 is not a member of group 7")
         => r#"{"state":33,"error":"13800000002 is not a member of group 7"}"#;
 
+    // 24888 meetings ---------------------------------------------------
+    meeting_start: MeetingRequest::Start(gid(7)) => r#"{"op":"meeting_start","gid":"7"}"#,
+        also [r#"{"op":"meeting_start","gid":7}"#];
+    meeting_start_reply: MeetingStartReply { state: State::SUCCESS, meeting: meeting() }
+        => r#"{"state":11,"meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9"}"#;
+    meeting_join: MeetingRequest::Join { meeting: meeting(), sdp: "v=0\r\n".into(), mic: true, camera: false }
+        => r#"{"op":"meeting_join","meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9","sdp":"v=0\r\n","mic":true,"camera":false}"#,
+        also [r#"{"camera":false,"mic":true,"sdp":"v=0\r\n","meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9","op":"meeting_join","extra":1}"#];
+    meeting_join_reply: MeetingJoinReply { state: State::SUCCESS, sdp: "v=0\r\n".into(), participants: vec![participant("12345678903", true, true, &[]), participant("12345678900", true, false, &[])] }
+        => r#"{"state":11,"sdp":"v=0\r\n","participants":[{"user":"12345678903","mic":true,"camera":true},{"user":"12345678900","mic":true,"camera":false}]}"#,
+        also [r#"{"state":11,"sdp":"v=0\r\n","participants":[{"user":12345678903,"mic":true,"camera":true,"mids":[]},{"user":"12345678900","mic":true,"camera":false}]}"#];
+    meeting_answer: MeetingRequest::Answer { meeting: meeting(), sdp: "v=0\r\n".into() }
+        => r#"{"op":"meeting_answer","meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9","sdp":"v=0\r\n"}"#;
+    meeting_media: MeetingRequest::Media { meeting: meeting(), mic: false, camera: true }
+        => r#"{"op":"meeting_media","meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9","mic":false,"camera":true}"#;
+    meeting_leave: MeetingRequest::Leave(meeting())
+        => r#"{"op":"meeting_leave","meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9"}"#;
+    meeting_end: MeetingRequest::End(meeting())
+        => r#"{"op":"meeting_end","meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9"}"#;
+    meeting_offer: meeting_signal(MeetingSignalEvent::Offer { sdp: "v=0\r\n".into(), participants: vec![participant("12345678903", true, true, &["2", "3"]), participant("12345678900", true, false, &[])] })
+        => r#"{"signal":{"meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9","event":"offer","sdp":"v=0\r\n","participants":[{"user":"12345678903","mic":true,"camera":true,"mids":["2","3"]},{"user":"12345678900","mic":true,"camera":false}]}}"#;
+    meeting_participants: meeting_signal(MeetingSignalEvent::Participants(vec![participant("12345678903", false, true, &["2", "3"])]))
+        => r#"{"signal":{"meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9","event":"participants","participants":[{"user":"12345678903","mic":false,"camera":true,"mids":["2","3"]}]}}"#;
+    meeting_ended_signal: meeting_signal(MeetingSignalEvent::Ended(MeetingEndReason::JoinedElsewhere))
+        => r#"{"signal":{"meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9","event":"ended","reason":"joined_elsewhere"}}"#;
+    push_meeting: Push::Meeting { meeting: Box::new(Meeting { gid: gid(7), meeting: meeting(), started_by: user("12345678903"), started_at: 1_795_784_709_000, participants: vec![user("12345678903"), user("12345678900")] }) }
+        => r#"{"meeting":{"gid":"7","meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9","started_by":"12345678903","started_at":1795784709000,"participants":["12345678903","12345678900"]}}"#;
+    push_meeting_ended: Push::MeetingEnded { meeting_ended: MeetingEnded { gid: gid(7), meeting: meeting(), reason: MeetingEndReason::Removed } }
+        => r#"{"meeting_ended":{"gid":"7","meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9","reason":"removed"}}"#;
+    meeting_started_notice: MeetingStartedNotice { meeting: meeting(), by: user("12345678903") }
+        => r#"{"meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9","by":"12345678903"}"#;
+    meeting_ended_notice: MeetingEndedNotice { meeting: meeting(), by: None, duration: 723, participants: vec![user("12345678903"), user("12345678900")] }
+        => r#"{"meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9","duration":723,"participants":["12345678903","12345678900"]}"#;
+    meeting_started_message: group_notice(MessageType::MeetingStarted, r#"{"meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9","by":"12345678903"}"#, 1_795_784_709_000, 1010, 61)
+        => r#"{"from":"0","to":"7","type":24,"content":"eyJtZWV0aW5nIjoibWVldC05YTFiMmMzZDRlNWY2MDcxODI5M2E0YjVjNmQ3ZThmOSIsImJ5IjoiMTIzNDU2Nzg5MDMifQ==","time":"2026-11-27 21:05:09","ts":1795784709000,"id":"1010","seq":61}"#,
+        also [r#"{"from":0,"to":7,"type":"24","content":"eyJtZWV0aW5nIjoibWVldC05YTFiMmMzZDRlNWY2MDcxODI5M2E0YjVjNmQ3ZThmOSIsImJ5IjoiMTIzNDU2Nzg5MDMifQ==","time":"2026-11-27 21:05:09","ts":1795784709000,"id":1010,"seq":61}"#];
+    meeting_full: ErrorReply::new(State::MEETING_FULL, "meeting meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9 has 16 participants; a meeting takes at most 16")
+        => r#"{"state":38,"error":"meeting meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9 has 16 participants; a meeting takes at most 16"}"#;
+
     // 25888 / 55888 ----------------------------------------------------
     send_broadcast: SendBroadcast { from: user("13800000001"), kind: BroadcastKind::Notice, title: "国庆放假通知".into(), content: "10月1日至7日放假，请大家提前安排好工作。".into(), cid: Some(cid("b-0001")) }
         => r#"{"from":"13800000001","kind":0,"title":"5Zu95bqG5pS+5YGH6YCa55+l","content":"MTDmnIgx5pel6IezN+aXpeaUvuWBh++8jOivt+Wkp+WutuaPkOWJjeWuieaOkuWlveW3peS9nOOAgg==","cid":"b-0001"}"#;
@@ -260,6 +339,41 @@ fn group_created_notice_content_is_the_documents_shape() {
             member: members(&["12345678900", "12345678909", "12345678903"]),
         }
     );
+}
+
+#[test]
+fn meeting_notices_are_group_notices_with_their_documented_content() {
+    let ended = r#"{"from":"0","to":"7","type":25,"content":"eyJtZWV0aW5nIjoibWVldC05YTFiMmMzZDRlNWY2MDcxODI5M2E0YjVjNmQ3ZThmOSIsImJ5IjoiMTIzNDU2Nzg5MDMiLCJkdXJhdGlvbiI6NzIzLCJwYXJ0aWNpcGFudHMiOlsiMTIzNDU2Nzg5MDMiLCIxMjM0NTY3ODkwMCIsIjEyMzQ1Njc4OTA5Il19","time":"2026-11-27 21:17:12","ts":1795785432000,"id":"1024","seq":70}"#;
+    let Push::Message(message) = serde_json::from_str(ended).expect("decodes") else {
+        panic!("a type-25 notice is a message");
+    };
+    assert_eq!(message.kind, MessageType::MeetingEnded);
+    assert!(message.kind.is_notice() && message.kind.is_group());
+    assert!(
+        !message.kind.changes_group(),
+        "a meeting's notice does not change the group"
+    );
+    assert!(
+        !message.calls_for_reply(),
+        "notices count unread for no one"
+    );
+    let notice: MeetingEndedNotice = message.notice().expect("notice content");
+    assert_eq!(
+        notice,
+        MeetingEndedNotice {
+            meeting: meeting(),
+            by: Some(user("12345678903")),
+            duration: 723,
+            participants: vec![
+                user("12345678903"),
+                user("12345678900"),
+                user("12345678909")
+            ],
+        }
+    );
+    assert_eq!(MessageType::from_code(24), MessageType::MeetingStarted);
+    assert_eq!(MessageType::MeetingStarted.code(), 24);
+    assert!(MessageType::GroupMemberLeft.changes_group());
 }
 
 #[test]

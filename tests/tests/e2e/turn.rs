@@ -42,6 +42,8 @@ async fn the_servers_turn_credentials_allocate_a_relay_on_coturn_and_bad_ones_ar
         ice_transport_policy: TransportPolicy::Relay,
         call_ring_timeout: defaults.ring_timeout.as_secs_f64(),
         call_rejoin_grace: defaults.rejoin_grace.as_secs_f64(),
+        media_port: None,
+        media_address: None,
     }
     .apply(&mut config)?;
     let server = RunningServer::start(config).await?;

@@ -142,6 +142,7 @@ impl Driver {
             muted,
             devices,
             quality,
+            ..
         } = self.rtc.media();
         let screen = CallScreen {
             view: self.calls.view(),

@@ -162,6 +162,8 @@ impl Driver {
             Event::BroadcastsChanged => self.publish_broadcasts(),
             Event::CallInvited(invitation) => self.call_invited(*invitation),
             Event::CallEnded(ended) => self.call_ended(ended),
+            // The meeting bar and room come with the meeting UI (issue #14).
+            Event::MeetingChanged(_) | Event::MeetingEnded(_) => {}
             Event::BroadcastArrived(broadcast) => {
                 let sender = self.name_of(&Peer::User(broadcast.from.clone()));
                 notify::new_message(

@@ -7,6 +7,7 @@ use penpen_core::UserId;
 use penpen_core::cache::Preview;
 use penpen_core::packets::call::{CallOutcome, CallRecord, Media};
 use penpen_core::packets::groups::Members;
+use penpen_core::packets::meeting::{MeetingEndedNotice, MeetingStartedNotice};
 use penpen_core::packets::message::{
     GroupCreatedNotice, GroupMembersNotice, GroupRenamedNotice, MessageType,
 };
@@ -119,7 +120,7 @@ pub fn call_length(seconds: u32) -> String {
     }
 }
 
-/// The readable line for a group notice (types 19–23), whose content is the
+/// The readable line for a group notice (types 19–25), whose content is the
 /// notice's JSON; a notice that does not decode still says it is one.
 pub fn notice_line(lang: Lang, kind: MessageType, content: &str, people: &impl People) -> String {
     let who = |user: &UserId| {
@@ -155,6 +156,17 @@ pub fn notice_line(lang: Lang, kind: MessageType, content: &str, people: &impl P
             MessageType::GroupMemberLeft => {
                 members().map(|n| lang.fill(Text::NoticeLeft, &[&who(&n.by)]))
             }
+            MessageType::MeetingStarted => serde_json::from_str::<MeetingStartedNotice>(content)
+                .ok()
+                .map(|n| lang.fill(Text::NoticeMeetingStarted, &[&who(&n.by)])),
+            MessageType::MeetingEnded => serde_json::from_str::<MeetingEndedNotice>(content)
+                .ok()
+                .map(|n| {
+                    lang.fill(
+                        Text::NoticeMeetingEnded,
+                        &[&call_length(n.duration), &n.participants.len().to_string()],
+                    )
+                }),
             _ => None,
         };
     line.unwrap_or_else(|| lang.tr(Text::GroupNotice).to_owned())
@@ -430,6 +442,79 @@ mod tests {
         assert_eq!(
             notice_line(zh, MessageType::GroupMemberLeft, "not json", &people),
             "[群通知]"
+        );
+    }
+
+    #[test]
+    fn meeting_notices_say_who_started_it_and_how_long_and_how_many() {
+        use penpen_core::MeetingId;
+        let (zh, people) = (Lang::Zh, team());
+        let meeting = MeetingId::generated(1, 2);
+        let started = json(&MeetingStartedNotice {
+            meeting: meeting.clone(),
+            by: user(1),
+        });
+        assert_eq!(
+            notice_line(zh, MessageType::MeetingStarted, &started, &people),
+            "张三 发起了会议"
+        );
+        assert_eq!(
+            notice_line(Lang::En, MessageType::MeetingStarted, &started, &people),
+            "张三 started a meeting"
+        );
+        let mine = json(&MeetingStartedNotice {
+            meeting: meeting.clone(),
+            by: user(9),
+        });
+        assert_eq!(
+            notice_line(zh, MessageType::MeetingStarted, &mine, &people),
+            "你 发起了会议"
+        );
+        let ended = json(&MeetingEndedNotice {
+            meeting: meeting.clone(),
+            by: None,
+            duration: 723,
+            participants: vec![user(1), user(2), user(3), user(9), user(4)],
+        });
+        assert_eq!(
+            notice_line(zh, MessageType::MeetingEnded, &ended, &people),
+            "会议已结束，时长 12:03，5人参加"
+        );
+        assert_eq!(
+            notice_line(Lang::En, MessageType::MeetingEnded, &ended, &people),
+            "Meeting ended after 12:03, 5 took part"
+        );
+        let long = json(&MeetingEndedNotice {
+            meeting,
+            by: Some(user(1)),
+            duration: 3_725,
+            participants: vec![user(1)],
+        });
+        assert_eq!(
+            notice_line(zh, MessageType::MeetingEnded, &long, &people),
+            "会议已结束，时长 1:02:05，1人参加"
+        );
+        assert_eq!(
+            notice_line(zh, MessageType::MeetingEnded, "{}", &people),
+            "[群通知]",
+            "a notice that does not decode"
+        );
+        // A notice, in the bubble and in the list alike.
+        assert_eq!(
+            body(
+                zh,
+                MessageType::MeetingStarted,
+                &started,
+                None,
+                None,
+                &people
+            ),
+            Body::Notice("张三 发起了会议".into())
+        );
+        let row = preview(None, MessageType::MeetingEnded, &ended);
+        assert_eq!(
+            preview_line(zh, &row, true, &people),
+            "会议已结束，时长 12:03，5人参加"
         );
     }
 

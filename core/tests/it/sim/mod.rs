@@ -331,8 +331,12 @@ impl Net {
 
     /// Pushes a stored message to a client's stream again, out of band.
     pub fn push_again(&mut self, index: usize, message: &Message) {
-        let frame = Frame::encode(Encoding::Base64, &Push::Message(Box::new(message.clone())))
-            .expect("encode");
+        self.push(index, &Push::Message(Box::new(message.clone())));
+    }
+
+    /// Pushes `push` to a client's stream, out of band.
+    pub fn push(&mut self, index: usize, push: &Push) {
+        let frame = Frame::encode(Encoding::Base64, push).expect("encode");
         self.clients[index]
             .inbound
             .push_back((Service::Login, frame));

@@ -1,0 +1,284 @@
+//! The peer connection: created with the ICE servers and policy, offers
+//! and answers (rolling back our offer when the other party's wins), the
+//! candidates both ways, and the tracks the other party sends.
+
+use super::media::{describe, stream_of, tracks};
+use super::{Events, RemoteStream, RtcEvent, State, report, send};
+use crate::calls::MediaProblem;
+use penpen_core::call::RtcReport;
+use penpen_core::packets::call::{IceCandidate, IceServer};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcIceServer, RtcIceTransportPolicy,
+    RtcOfferOptions, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState,
+    RtcRtpTransceiver, RtcRtpTransceiverDirection, RtcSdpType, RtcSessionDescriptionInit,
+    RtcSignalingState, RtcTrackEvent,
+};
+
+/// A peer connection and the handlers the browser calls on it.
+pub(super) struct Peer {
+    pub(super) connection: RtcPeerConnection,
+    pub(super) epoch: u64,
+    _on_candidate: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
+    _on_state: Closure<dyn FnMut()>,
+    _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        // The handlers must not run once their closures are gone.
+        self.connection.set_onicecandidate(None);
+        self.connection.set_onconnectionstatechange(None);
+        self.connection.set_ontrack(None);
+        self.connection.close();
+    }
+}
+
+pub(super) fn create_peer(
+    ice_servers: &[IceServer],
+    relay_only: bool,
+    epoch: u64,
+    state: &Rc<RefCell<State>>,
+    events: &Events,
+) -> Result<Peer, MediaProblem> {
+    let configuration = RtcConfiguration::new();
+    let servers = js_sys::Array::new();
+    for server in ice_servers {
+        let entry = RtcIceServer::new();
+        let urls = js_sys::Array::new();
+        for url in &server.urls {
+            urls.push(&url.into());
+        }
+        entry.set_urls(&urls);
+        if let Some(username) = &server.username {
+            entry.set_username(username);
+        }
+        if let Some(credential) = &server.credential {
+            entry.set_credential(credential);
+        }
+        servers.push(&entry);
+    }
+    configuration.set_ice_servers(&servers);
+    if relay_only {
+        configuration.set_ice_transport_policy(RtcIceTransportPolicy::Relay);
+    }
+    let connection = RtcPeerConnection::new_with_configuration(&configuration)
+        .map_err(|e| MediaProblem::Failed(describe(&e)))?;
+
+    let on_candidate = Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new({
+        let events = events.clone();
+        move |event: RtcPeerConnectionIceEvent| {
+            // `null` ends the gathering: §12 has no message for it.
+            if let Some(candidate) = event.candidate()
+                && !candidate.candidate().is_empty()
+            {
+                let candidate = IceCandidate {
+                    candidate: candidate.candidate(),
+                    sdp_mid: candidate.sdp_mid(),
+                    sdp_mline_index: candidate.sdp_m_line_index(),
+                };
+                report(&events, Some(epoch), RtcReport::LocalCandidate(candidate));
+            }
+        }
+    });
+    let on_state = Closure::<dyn FnMut()>::new({
+        let (events, connection) = (events.clone(), connection.clone());
+        move || {
+            let state = match connection.connection_state() {
+                RtcPeerConnectionState::Connected => RtcReport::Connected,
+                RtcPeerConnectionState::Disconnected => RtcReport::Disconnected,
+                RtcPeerConnectionState::Failed => RtcReport::Failed,
+                _ => return,
+            };
+            report(&events, Some(epoch), state);
+        }
+    });
+    let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new({
+        let (events, state) = (events.clone(), state.clone());
+        move |event: RtcTrackEvent| {
+            let stream = event
+                .streams()
+                .get(0)
+                .dyn_into::<web_sys::MediaStream>()
+                .ok()
+                .map(|s| s.id());
+            if let Some(stream) = stream {
+                let track = event.track().id();
+                let mut held = state.borrow_mut();
+                held.stream_of_track.retain(|(t, _)| *t != track);
+                held.stream_of_track.push((track, stream));
+            }
+            remote_tracks_changed(&state, &events);
+        }
+    });
+    connection.set_onicecandidate(Some(on_candidate.as_ref().unchecked_ref()));
+    connection.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
+    connection.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
+
+    if let Some(local) = &state.borrow().local {
+        for track in tracks(&local.get_tracks()) {
+            connection.add_track(&track, local, &js_sys::Array::new());
+        }
+    }
+    Ok(Peer {
+        connection,
+        epoch,
+        _on_candidate: on_candidate,
+        _on_state: on_state,
+        _on_track: on_track,
+    })
+}
+
+pub(super) async fn create_offer(
+    connection: &RtcPeerConnection,
+    ice_restart: bool,
+) -> Result<String, MediaProblem> {
+    let options = RtcOfferOptions::new();
+    options.set_ice_restart(ice_restart);
+    let offer = JsFuture::from(connection.create_offer_with_rtc_offer_options(&options))
+        .await
+        .map_err(|e| MediaProblem::Failed(describe(&e)))?;
+    set_local(connection, offer).await
+}
+
+pub(super) async fn create_answer(
+    connection: &RtcPeerConnection,
+    offer: &str,
+) -> Result<String, MediaProblem> {
+    if connection.signaling_state() == RtcSignalingState::HaveLocalOffer {
+        // A renegotiation collided with the other party's and theirs wins
+        // (the machine decided): take ours back first.
+        let rollback = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
+        JsFuture::from(connection.set_local_description(&rollback))
+            .await
+            .map_err(|e| MediaProblem::Failed(describe(&e)))?;
+    }
+    let description = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
+    description.set_sdp(offer);
+    JsFuture::from(connection.set_remote_description(&description))
+        .await
+        .map_err(|e| MediaProblem::Failed(describe(&e)))?;
+    let answer = JsFuture::from(connection.create_answer())
+        .await
+        .map_err(|e| MediaProblem::Failed(describe(&e)))?;
+    set_local(connection, answer).await
+}
+
+/// Sets a created description as the local one; its SDP.
+async fn set_local(
+    connection: &RtcPeerConnection,
+    created: JsValue,
+) -> Result<String, MediaProblem> {
+    let description: RtcSessionDescriptionInit = created.unchecked_into();
+    JsFuture::from(connection.set_local_description(&description))
+        .await
+        .map_err(|e| MediaProblem::Failed(describe(&e)))?;
+    Ok(description.get_sdp().unwrap_or_default())
+}
+
+/// Sets the other party's answer to our offer.
+pub(super) async fn apply_answer(
+    connection: &RtcPeerConnection,
+    answer: &str,
+) -> Result<(), MediaProblem> {
+    let description = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
+    description.set_sdp(answer);
+    JsFuture::from(connection.set_remote_description(&description))
+        .await
+        .map(drop)
+        .map_err(|e| MediaProblem::Failed(describe(&e)))
+}
+
+/// Adds a candidate of the other party. One the browser cannot use
+/// (another network's, a malformed one) costs that path only, not the call.
+pub(super) async fn add_candidate(connection: &RtcPeerConnection, candidate: &IceCandidate) {
+    let init = candidate_init(candidate);
+    let added = connection.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init));
+    let _ = JsFuture::from(added).await;
+}
+
+fn candidate_init(candidate: &IceCandidate) -> RtcIceCandidateInit {
+    let init = RtcIceCandidateInit::new(&candidate.candidate);
+    init.set_sdp_mid(candidate.sdp_mid.as_deref());
+    init.set_sdp_m_line_index(candidate.sdp_mline_index);
+    init
+}
+
+/// Gathers what the other party sends now into the remote stream: a new
+/// stream when the set of tracks changed (a camera turned on or off).
+pub(super) fn remote_tracks_changed(state: &Rc<RefCell<State>>, events: &Events) {
+    let mut state = state.borrow_mut();
+    let Some(peer) = &state.peer else { return };
+    let receiving: Vec<MediaStreamTrack> = peer
+        .connection
+        .get_transceivers()
+        .iter()
+        .filter_map(|t| t.dyn_into::<RtcRtpTransceiver>().ok())
+        .filter(|t| {
+            matches!(
+                t.current_direction(),
+                Some(RtcRtpTransceiverDirection::Sendrecv | RtcRtpTransceiverDirection::Recvonly)
+            )
+        })
+        .map(|t| t.receiver().track())
+        .collect();
+    let held = state
+        .remote
+        .as_ref()
+        .map(|s| tracks(&s.get_tracks()))
+        .unwrap_or_default();
+    let mut changed = false;
+    if ids(&held) != ids(&receiving) {
+        state.remote = stream_of(&receiving);
+        changed = true;
+    }
+    // By the stream each was sent in, keeping a group's object while its
+    // tracks stay the same (a tile does not restart its video).
+    let mut groups: Vec<(String, Vec<MediaStreamTrack>)> = Vec::new();
+    for track in receiving {
+        let id = track.id();
+        let stream = state
+            .stream_of_track
+            .iter()
+            .find(|(t, _)| *t == id)
+            .map_or(id, |(_, s)| s.clone());
+        match groups.iter_mut().find(|(s, _)| *s == stream) {
+            Some((_, tracks)) => tracks.push(track),
+            None => groups.push((stream, vec![track])),
+        }
+    }
+    let mut streams = Vec::with_capacity(groups.len());
+    for (id, group) in groups {
+        let kept = state
+            .remote_streams
+            .iter()
+            .find(|r| r.id == id && ids(&tracks(&r.stream.get_tracks())) == ids(&group))
+            .cloned();
+        match kept {
+            Some(kept) => streams.push(kept),
+            None => {
+                if let Some(stream) = stream_of(&group) {
+                    streams.push(RemoteStream { id, stream });
+                }
+            }
+        }
+    }
+    if streams != state.remote_streams {
+        state.remote_streams = streams;
+        changed = true;
+    }
+    if changed {
+        send(events, RtcEvent::Changed);
+    }
+}
+
+/// The tracks' ids, sorted: two sets of tracks compare by them.
+fn ids(tracks: &[MediaStreamTrack]) -> Vec<String> {
+    let mut ids: Vec<String> = tracks.iter().map(|t| t.id()).collect();
+    ids.sort();
+    ids
+}
