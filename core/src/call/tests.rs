@@ -58,6 +58,17 @@ fn invitation(call: &str, from: u64) -> CallInvitation {
     }
 }
 
+/// Rings `m` with call c1 from user 2 and accepts it up to the moment its
+/// `accept` (with the answer) is sent: the reply is still to come.
+fn answering(m: &mut CallMachine) {
+    m.call_invited(invitation("c1", 2), T);
+    m.opened(T + 10);
+    m.accept(T + 20).expect("it rings");
+    m.received(&ok(), T + 30); // the `ringing`
+    m.received(&frame(r#"{"state":11,"ice_servers":[]}"#), T + 40);
+    m.rtc(RtcReport::AnswerCreated { sdp: "v=0".into() }, T + 50);
+}
+
 /// A machine whose call to user 2 was just invited; its id.
 fn invited_call(m: &mut CallMachine) -> CallId {
     let id = m.start(user(2), Media::Video, T).expect("free");
@@ -379,12 +390,7 @@ fn a_disconnect_that_recovers_alone_restarts_nothing_and_one_that_lasts_does() {
 #[test]
 fn the_callee_never_restarts_ice_itself() {
     let mut m = CallMachine::new(11);
-    m.call_invited(invitation("c1", 2), T);
-    m.opened(T + 10);
-    m.accept(T + 20).expect("it rings");
-    m.received(&ok(), T + 30); // ringing
-    m.received(&frame(r#"{"state":11,"ice_servers":[]}"#), T + 40);
-    m.rtc(RtcReport::AnswerCreated { sdp: "v=0".into() }, T + 50);
+    answering(&mut m);
     m.received(&ok(), T + 60); // accept
     m.rtc(RtcReport::Connected, T + 70);
     drain(&mut m);
@@ -414,12 +420,7 @@ fn the_callee_never_restarts_ice_itself() {
 #[test]
 fn an_accept_refused_with_36_ends_as_gone() {
     let mut m = CallMachine::new(12);
-    m.call_invited(invitation("c1", 2), T);
-    m.opened(T + 10);
-    m.accept(T + 20).expect("it rings");
-    m.received(&ok(), T + 30);
-    m.received(&frame(r#"{"state":11,"ice_servers":[]}"#), T + 40);
-    m.rtc(RtcReport::AnswerCreated { sdp: "v=0".into() }, T + 50);
+    answering(&mut m);
     m.received(
         &frame(r#"{"state":36,"error":"answered on another device"}"#),
         T + 60,
@@ -442,12 +443,7 @@ fn an_accept_refused_with_36_ends_as_gone() {
 #[test]
 fn an_accept_whose_reply_was_lost_is_taken_as_done_once_rejoined() {
     let mut m = CallMachine::new(13);
-    m.call_invited(invitation("c1", 2), T);
-    m.opened(T + 10);
-    m.accept(T + 20).expect("it rings");
-    m.received(&ok(), T + 30);
-    m.received(&frame(r#"{"state":11,"ice_servers":[]}"#), T + 40);
-    m.rtc(RtcReport::AnswerCreated { sdp: "v=0".into() }, T + 50);
+    answering(&mut m);
     let candidate = IceCandidate {
         candidate: "candidate:1".into(),
         sdp_mid: None,
@@ -480,12 +476,7 @@ fn answered_elsewhere_ends_a_ringing_device_but_not_the_one_whose_accept_is_on_i
     };
     // Accepted here: the push (which reaches this session too, §12) is ignored.
     let mut here = CallMachine::new(14);
-    here.call_invited(invitation("c1", 2), T);
-    here.opened(T + 10);
-    here.accept(T + 20).expect("it rings");
-    here.received(&ok(), T + 30);
-    here.received(&frame(r#"{"state":11,"ice_servers":[]}"#), T + 40);
-    here.rtc(RtcReport::AnswerCreated { sdp: "v=0".into() }, T + 50);
+    answering(&mut here);
     let requests = sent(&drain(&mut here));
     assert!(
         matches!(requests.last(), Some(CallRequest::Accept { .. })),
