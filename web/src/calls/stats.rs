@@ -102,19 +102,6 @@ pub fn read(report: &JsValue, previous: Counters) -> (Quality, Counters) {
     (quality, counters)
 }
 
-/// The audio level (0 to 1) of each audio track received, by track id
-/// (`trackIdentifier`): who is speaking now.
-pub fn audio_levels(report: &JsValue) -> Vec<(String, f32)> {
-    values(report)
-        .iter()
-        .filter(|s| {
-            text(s, "type").as_deref() == Some("inbound-rtp")
-                && text(s, "kind").as_deref() == Some("audio")
-        })
-        .filter_map(|s| Some((text(s, "trackIdentifier")?, number(s, "audioLevel")? as f32)))
-        .collect()
-}
-
 /// The summary of a loss share and a round trip.
 pub fn level(loss_percent: f32, rtt_ms: Option<u32>) -> QualityLevel {
     let rtt = rtt_ms.unwrap_or(0);

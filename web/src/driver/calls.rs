@@ -142,7 +142,6 @@ impl Driver {
             muted,
             devices,
             quality,
-            ..
         } = self.rtc.media();
         let screen = CallScreen {
             view: self.calls.view(),

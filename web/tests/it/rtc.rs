@@ -116,9 +116,6 @@ async fn two_sides_connect_on_host_candidates_and_media_flows_both_ways() {
     a.rtc.give(RtcCommand::CreateOffer { ice_restart: false });
     exchange(&mut a, &mut b, |_, _| true).await;
 
-    // Each side sent its tracks in its local stream, so the other sees them
-    // as one stream by that id (in a meeting: one tile per participant).
-    let sent_in = [&a, &b].map(|side| side.rtc.media().local.expect("held").id());
     for (side, name) in [(&mut a, "caller"), (&mut b, "callee")] {
         let first = measure_until(side, name, |q| {
             q.video_frames_decoded > 0 && q.audio_packets_received > 0
@@ -146,23 +143,6 @@ async fn two_sides_connect_on_host_candidates_and_media_flows_both_ways() {
         assert!(
             media.local.is_some(),
             "{name}: our own stream for the small picture"
-        );
-        let from = sent_in[usize::from(name == "caller")].clone();
-        let streams = &media.remote_streams;
-        assert_eq!(streams.len(), 1, "{name}: {streams:?}");
-        assert_eq!(
-            streams[0].id, from,
-            "{name}: grouped by the sender's stream"
-        );
-        assert_eq!(streams[0].stream.get_tracks().length(), 2, "{name}");
-        let audio: web_sys::MediaStreamTrack = streams[0].stream.get_audio_tracks().get(0).into();
-        assert!(
-            media
-                .audio_levels
-                .iter()
-                .any(|(track, level)| *track == audio.id() && *level >= 0.0),
-            "{name}: the audio level of their track: {:?}",
-            media.audio_levels
         );
         assert!(
             !media.devices.microphones.is_empty(),

@@ -75,22 +75,6 @@ pub struct MediaShown {
     pub devices: Devices,
     /// The last measured quality.
     pub quality: Option<Quality>,
-    /// The other side's tracks by the stream they were sent in: in a
-    /// meeting, one per participant (the server names each participant's
-    /// stream), for the grid's tiles.
-    pub remote_streams: Vec<RemoteStream>,
-    /// The audio level (0 to 1) of each audio track received, by track id,
-    /// from the last measurement: who is speaking.
-    pub audio_levels: Vec<(String, f32)>,
-}
-
-/// The tracks the other side sent in one of its streams.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RemoteStream {
-    /// The sender's stream id (`msid`), or the track's id when it named none.
-    pub id: String,
-    /// Its tracks, a new object whenever they change.
-    pub stream: MediaStream,
 }
 
 /// The driver's handle on the WebRTC task.
@@ -165,8 +149,6 @@ impl Rtc {
             muted: state.muted,
             devices: state.devices.clone(),
             quality: state.quality,
-            remote_streams: state.remote_streams.clone(),
-            audio_levels: state.audio_levels.clone(),
         }
     }
 
@@ -196,24 +178,6 @@ struct State {
     devices: Devices,
     quality: Option<Quality>,
     counters: Counters,
-    remote_streams: Vec<RemoteStream>,
-    /// The stream each received track came in (track id, stream id), as the
-    /// `track` events said.
-    stream_of_track: Vec<(String, String)>,
-    audio_levels: Vec<(String, f32)>,
-}
-
-impl State {
-    /// Closes the connection and forgets what came from it.
-    fn forget_connection(&mut self) {
-        self.peer = None;
-        self.remote = None;
-        self.remote_streams.clear();
-        self.stream_of_track.clear();
-        self.quality = None;
-        self.counters = Counters::default();
-        self.audio_levels.clear();
-    }
 }
 
 type Events = UnboundedSender<RtcEvent>;
@@ -258,7 +222,6 @@ async fn work(mut queue: UnboundedReceiver<Job>, state: Rc<RefCell<State>>, even
                     let (quality, counters) = stats::read(&report, previous);
                     state.quality = Some(quality);
                     state.counters = counters;
-                    state.audio_levels = stats::audio_levels(&report);
                     send(&events, RtcEvent::Changed);
                 }
             }
@@ -289,8 +252,10 @@ async fn machine(command: RtcCommand, epoch: u64, state: &Rc<RefCell<State>>, ev
             match created {
                 Ok(peer) => {
                     let mut state = state.borrow_mut();
-                    state.forget_connection();
                     state.peer = Some(peer);
+                    state.remote = None;
+                    state.quality = None;
+                    state.counters = Counters::default();
                 }
                 Err(problem) => report(events, Some(epoch), RtcReport::Error(problem.code())),
             }
@@ -331,7 +296,10 @@ async fn machine(command: RtcCommand, epoch: u64, state: &Rc<RefCell<State>>, ev
             add_candidate(&connection, &candidate).await;
         }
         RtcCommand::ClosePeerConnection => {
-            state.borrow_mut().forget_connection();
+            let mut state = state.borrow_mut();
+            state.peer = None;
+            state.remote = None;
+            state.quality = None;
             send(events, RtcEvent::Changed);
         }
         RtcCommand::StopMedia => {

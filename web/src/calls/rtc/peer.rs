@@ -3,7 +3,7 @@
 //! candidates both ways, and the tracks the other party sends.
 
 use super::media::{describe, stream_of, tracks};
-use super::{Events, RemoteStream, RtcEvent, State, report, send};
+use super::{Events, RtcEvent, State, report, send};
 use crate::calls::MediaProblem;
 use penpen_core::call::RtcReport;
 use penpen_core::packets::call::{IceCandidate, IceServer};
@@ -16,7 +16,7 @@ use web_sys::{
     MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcIceServer, RtcIceTransportPolicy,
     RtcOfferOptions, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState,
     RtcRtpTransceiver, RtcRtpTransceiverDirection, RtcSdpType, RtcSessionDescriptionInit,
-    RtcSignalingState, RtcTrackEvent,
+    RtcSignalingState,
 };
 
 /// A peer connection and the handlers the browser calls on it.
@@ -25,7 +25,7 @@ pub(super) struct Peer {
     pub(super) epoch: u64,
     _on_candidate: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
     _on_state: Closure<dyn FnMut()>,
-    _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
+    _on_track: Closure<dyn FnMut()>,
 }
 
 impl Drop for Peer {
@@ -97,23 +97,9 @@ pub(super) fn create_peer(
             report(&events, Some(epoch), state);
         }
     });
-    let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new({
+    let on_track = Closure::<dyn FnMut()>::new({
         let (events, state) = (events.clone(), state.clone());
-        move |event: RtcTrackEvent| {
-            let stream = event
-                .streams()
-                .get(0)
-                .dyn_into::<web_sys::MediaStream>()
-                .ok()
-                .map(|s| s.id());
-            if let Some(stream) = stream {
-                let track = event.track().id();
-                let mut held = state.borrow_mut();
-                held.stream_of_track.retain(|(t, _)| *t != track);
-                held.stream_of_track.push((track, stream));
-            }
-            remote_tracks_changed(&state, &events);
-        }
+        move || remote_tracks_changed(&state, &events)
     });
     connection.set_onicecandidate(Some(on_candidate.as_ref().unchecked_ref()));
     connection.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
@@ -226,59 +212,18 @@ pub(super) fn remote_tracks_changed(state: &Rc<RefCell<State>>, events: &Events)
         })
         .map(|t| t.receiver().track())
         .collect();
+    let ids = |tracks: &[MediaStreamTrack]| {
+        let mut ids: Vec<String> = tracks.iter().map(|t| t.id()).collect();
+        ids.sort();
+        ids
+    };
     let held = state
         .remote
         .as_ref()
         .map(|s| tracks(&s.get_tracks()))
         .unwrap_or_default();
-    let mut changed = false;
     if ids(&held) != ids(&receiving) {
         state.remote = stream_of(&receiving);
-        changed = true;
-    }
-    // By the stream each was sent in, keeping a group's object while its
-    // tracks stay the same (a tile does not restart its video).
-    let mut groups: Vec<(String, Vec<MediaStreamTrack>)> = Vec::new();
-    for track in receiving {
-        let id = track.id();
-        let stream = state
-            .stream_of_track
-            .iter()
-            .find(|(t, _)| *t == id)
-            .map_or(id, |(_, s)| s.clone());
-        match groups.iter_mut().find(|(s, _)| *s == stream) {
-            Some((_, tracks)) => tracks.push(track),
-            None => groups.push((stream, vec![track])),
-        }
-    }
-    let mut streams = Vec::with_capacity(groups.len());
-    for (id, group) in groups {
-        let kept = state
-            .remote_streams
-            .iter()
-            .find(|r| r.id == id && ids(&tracks(&r.stream.get_tracks())) == ids(&group))
-            .cloned();
-        match kept {
-            Some(kept) => streams.push(kept),
-            None => {
-                if let Some(stream) = stream_of(&group) {
-                    streams.push(RemoteStream { id, stream });
-                }
-            }
-        }
-    }
-    if streams != state.remote_streams {
-        state.remote_streams = streams;
-        changed = true;
-    }
-    if changed {
         send(events, RtcEvent::Changed);
     }
-}
-
-/// The tracks' ids, sorted: two sets of tracks compare by them.
-fn ids(tracks: &[MediaStreamTrack]) -> Vec<String> {
-    let mut ids: Vec<String> = tracks.iter().map(|t| t.id()).collect();
-    ids.sort();
-    ids
 }
