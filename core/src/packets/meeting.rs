@@ -16,11 +16,6 @@ use serde::{Deserialize, Serialize};
 
 /// The most participants in one meeting at a time.
 pub const MAX_PARTICIPANTS: usize = 16;
-/// The most media sections (`a=mid`) one participant's media takes in a
-/// viewer's session: its audio and its video.
-pub const MAX_MIDS_PER_PARTICIPANT: usize = 4;
-/// The longest media section id accepted, in bytes.
-pub const MAX_MID_BYTES: usize = 32;
 /// How long a started meeting waits for its first participant before it
 /// ends as [`MeetingEndReason::Empty`].
 pub const FIRST_JOIN_GRACE_MS: i64 = 30_000;
@@ -266,8 +261,9 @@ impl Packet for MeetingStartReply {
     const NAME: &'static str = "MeetingStartReply";
 }
 
-/// One participant as a participant's own socket is told: who, what they
-/// send, and which media sections of this client's session carry them.
+/// One participant as a participant's own socket is told: who and what they
+/// send. Their forwarded tracks are known by their stream id (`a=msid`),
+/// which is their user id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Participant {
     /// Who.
@@ -276,11 +272,6 @@ pub struct Participant {
     pub mic: bool,
     /// Whether their camera sends.
     pub camera: bool,
-    /// The `a=mid`s of the media sections, in this client's session, that
-    /// carry their audio and video; empty for the client itself, and until
-    /// an `offer` adds them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub mids: Vec<String>,
 }
 
 fn check_participants(packet: &'static str, list: &[Participant]) -> Result<(), FrameError> {
@@ -292,32 +283,6 @@ fn check_participants(packet: &'static str, list: &[Participant]) -> Result<(), 
                 list.len()
             ),
         ));
-    }
-    for participant in list {
-        if participant.mids.len() > MAX_MIDS_PER_PARTICIPANT {
-            return Err(invalid(
-                packet,
-                format!(
-                    "{} has {} mids; expected at most {MAX_MIDS_PER_PARTICIPANT}",
-                    participant.user,
-                    participant.mids.len()
-                ),
-            ));
-        }
-        if let Some(mid) = participant
-            .mids
-            .iter()
-            .find(|mid| mid.is_empty() || mid.len() > MAX_MID_BYTES)
-        {
-            return Err(invalid(
-                packet,
-                format!(
-                    "a mid of {} has {} bytes; expected 1 to {MAX_MID_BYTES}",
-                    participant.user,
-                    mid.len()
-                ),
-            ));
-        }
     }
     Ok(())
 }
@@ -367,7 +332,7 @@ pub enum MeetingSignalEvent {
     Offer {
         /// The offer.
         sdp: String,
-        /// Everyone in the meeting, with the mids this offer gives them.
+        /// Everyone in the meeting.
         participants: Vec<Participant>,
     },
     /// Someone's microphone or camera changed (no renegotiation needed).
@@ -660,12 +625,11 @@ mod tests {
         );
     }
 
-    fn participant(n: u8, mids: &[&str]) -> Participant {
+    fn participant(n: u8) -> Participant {
         Participant {
             user: UserId::parse(&format!("138000000{n:02}")).expect("user"),
             mic: true,
             camera: n.is_multiple_of(2),
-            mids: mids.iter().map(|m| (*m).to_owned()).collect(),
         }
     }
 
@@ -674,9 +638,9 @@ mod tests {
         for event in [
             MeetingSignalEvent::Offer {
                 sdp: "v=0".into(),
-                participants: vec![participant(1, &[]), participant(2, &["2", "3"])],
+                participants: vec![participant(1), participant(2)],
             },
-            MeetingSignalEvent::Participants(vec![participant(1, &[])]),
+            MeetingSignalEvent::Participants(vec![participant(1)]),
             MeetingSignalEvent::Ended(MeetingEndReason::JoinedElsewhere),
         ] {
             let signal = MeetingSignal {
@@ -715,18 +679,12 @@ mod tests {
                 },
             },
         };
-        let full: Vec<_> = (1..=16).map(|n| participant(n, &["0", "1"])).collect();
+        let full: Vec<_> = (1..=16).map(participant).collect();
         assert!(offer(full.clone()).validate().is_ok());
         let mut over = full;
-        over.push(participant(17, &[]));
+        over.push(participant(17));
         let err = offer(over).validate().expect_err("17").to_string();
         assert!(err.contains("expected at most 16"), "{err}");
-        let err = offer(vec![participant(1, &["0", "1", "2", "3", "4"])])
-            .validate()
-            .expect_err("5 mids")
-            .to_string();
-        assert!(err.contains("5 mids"), "{err}");
-        assert!(offer(vec![participant(1, &[""])]).validate().is_err());
         let reply = MeetingJoinReply {
             state: crate::State::SUCCESS,
             sdp: String::new(),

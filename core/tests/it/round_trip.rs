@@ -123,18 +123,11 @@ fn sdp() -> impl Strategy<Value = String> {
     ]
 }
 fn participant() -> impl Strategy<Value = Participant> {
-    (
-        user(),
-        any::<bool>(),
-        any::<bool>(),
-        vec("[0-9a-z]{1,32}", 0..=MAX_MIDS_PER_PARTICIPANT),
-    )
-        .prop_map(|(user, mic, camera, mids)| Participant {
-            user,
-            mic,
-            camera,
-            mids,
-        })
+    (user(), any::<bool>(), any::<bool>()).prop_map(|(user, mic, camera)| Participant {
+        user,
+        mic,
+        camera,
+    })
 }
 
 /// The property: through both encodings, the packet comes back equal.

@@ -104,12 +104,11 @@ fn meeting() -> MeetingId {
     MeetingId::parse(MEETING).expect("valid meeting id")
 }
 
-fn participant(id: &str, mic: bool, camera: bool, mids: &[&str]) -> Participant {
+fn participant(id: &str, mic: bool, camera: bool) -> Participant {
     Participant {
         user: user(id),
         mic,
         camera,
-        mids: mids.iter().map(|mid| (*mid).to_owned()).collect(),
     }
 }
 
@@ -280,9 +279,9 @@ vectors! {
     meeting_join: MeetingRequest::Join { meeting: meeting(), sdp: "v=0\r\n".into(), mic: true, camera: false }
         => r#"{"op":"meeting_join","meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9","sdp":"v=0\r\n","mic":true,"camera":false}"#,
         also [r#"{"camera":false,"mic":true,"sdp":"v=0\r\n","meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9","op":"meeting_join","extra":1}"#];
-    meeting_join_reply: MeetingJoinReply { state: State::SUCCESS, sdp: "v=0\r\n".into(), participants: vec![participant("12345678903", true, true, &[]), participant("12345678900", true, false, &[])] }
+    meeting_join_reply: MeetingJoinReply { state: State::SUCCESS, sdp: "v=0\r\n".into(), participants: vec![participant("12345678903", true, true), participant("12345678900", true, false)] }
         => r#"{"state":11,"sdp":"v=0\r\n","participants":[{"user":"12345678903","mic":true,"camera":true},{"user":"12345678900","mic":true,"camera":false}]}"#,
-        also [r#"{"state":11,"sdp":"v=0\r\n","participants":[{"user":12345678903,"mic":true,"camera":true,"mids":[]},{"user":"12345678900","mic":true,"camera":false}]}"#];
+        also [r#"{"state":11,"sdp":"v=0\r\n","participants":[{"user":12345678903,"mic":true,"camera":true},{"user":"12345678900","mic":true,"camera":false}]}"#];
     meeting_answer: MeetingRequest::Answer { meeting: meeting(), sdp: "v=0\r\n".into() }
         => r#"{"op":"meeting_answer","meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9","sdp":"v=0\r\n"}"#;
     meeting_media: MeetingRequest::Media { meeting: meeting(), mic: false, camera: true }
@@ -291,10 +290,10 @@ vectors! {
         => r#"{"op":"meeting_leave","meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9"}"#;
     meeting_end: MeetingRequest::End(meeting())
         => r#"{"op":"meeting_end","meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9"}"#;
-    meeting_offer: meeting_signal(MeetingSignalEvent::Offer { sdp: "v=0\r\n".into(), participants: vec![participant("12345678903", true, true, &["2", "3"]), participant("12345678900", true, false, &[])] })
-        => r#"{"signal":{"meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9","event":"offer","sdp":"v=0\r\n","participants":[{"user":"12345678903","mic":true,"camera":true,"mids":["2","3"]},{"user":"12345678900","mic":true,"camera":false}]}}"#;
-    meeting_participants: meeting_signal(MeetingSignalEvent::Participants(vec![participant("12345678903", false, true, &["2", "3"])]))
-        => r#"{"signal":{"meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9","event":"participants","participants":[{"user":"12345678903","mic":false,"camera":true,"mids":["2","3"]}]}}"#;
+    meeting_offer: meeting_signal(MeetingSignalEvent::Offer { sdp: "v=0\r\n".into(), participants: vec![participant("12345678903", true, true), participant("12345678900", true, false)] })
+        => r#"{"signal":{"meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9","event":"offer","sdp":"v=0\r\n","participants":[{"user":"12345678903","mic":true,"camera":true},{"user":"12345678900","mic":true,"camera":false}]}}"#;
+    meeting_participants: meeting_signal(MeetingSignalEvent::Participants(vec![participant("12345678903", false, true)]))
+        => r#"{"signal":{"meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9","event":"participants","participants":[{"user":"12345678903","mic":false,"camera":true}]}}"#;
     meeting_ended_signal: meeting_signal(MeetingSignalEvent::Ended(MeetingEndReason::JoinedElsewhere))
         => r#"{"signal":{"meeting":"meet-9a1b2c3d4e5f60718293a4b5c6d7e8f9","event":"ended","reason":"joined_elsewhere"}}"#;
     push_meeting: Push::Meeting { meeting: Box::new(Meeting { gid: gid(7), meeting: meeting(), started_by: user("12345678903"), started_at: 1_795_784_709_000, participants: vec![user("12345678903"), user("12345678900")] }) }
