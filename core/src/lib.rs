@@ -17,6 +17,7 @@ pub mod frame_error;
 pub mod fuzzing;
 pub mod ids;
 pub mod limits;
+pub mod meeting;
 pub mod packet;
 pub mod packets;
 pub mod reply;
