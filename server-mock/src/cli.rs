@@ -160,7 +160,8 @@ pub struct CallArgs {
     #[arg(long, value_name = "PORT")]
     pub media_port: Option<u16>,
     /// The address clients send meeting media to, for a server behind NAT
-    /// (default: --host; 127.0.0.1 when --host is 0.0.0.0).
+    /// (default: --host; when --host is 0.0.0.0, the address of the
+    /// default route's interface).
     #[arg(long, value_name = "IP")]
     pub media_address: Option<IpAddr>,
 }

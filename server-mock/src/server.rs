@@ -259,12 +259,21 @@ fn media_config(config: &ServerConfig) -> Result<crate::sfu::SfuConfig, StartErr
         };
     let advertised = match config.media.address {
         Some(address) => address,
-        None if config.host.is_unspecified() => {
-            tracing::warn!(
-                "meeting media is advertised at 127.0.0.1 (only this machine can join meetings); set --media-address to the address clients reach"
-            );
-            std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
-        }
+        None if config.host.is_unspecified() => match default_route_address(config.host) {
+            Some(address) => {
+                tracing::info!(
+                    %address,
+                    "meeting media is advertised at the address of the default route; set --media-address if clients reach this server at another one"
+                );
+                address
+            }
+            None => {
+                tracing::warn!(
+                    "no default route: meeting media is advertised at 127.0.0.1 (only this machine can join meetings); set --media-address to the address clients reach"
+                );
+                std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+            }
+        },
         None => config.host,
     };
     let mut sfu = crate::sfu::SfuConfig::new(SocketAddr::new(config.host, port));
@@ -273,6 +282,29 @@ fn media_config(config: &ServerConfig) -> Result<crate::sfu::SfuConfig, StartErr
     sfu.max_per_room = config.media.max_per_room;
     sfu.lost_after = config.media.lost_after;
     Ok(sfu)
+}
+
+/// The local address the operating system would send from to reach the
+/// outside world: the interface of the default route, for a server bound to
+/// every interface. A UDP `connect` only picks a route; nothing is sent.
+fn default_route_address(unspecified: std::net::IpAddr) -> Option<std::net::IpAddr> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, UdpSocket};
+    // Documentation ranges (RFC 5737, RFC 3849): routed like any address,
+    // never answered.
+    let (any, outside): (IpAddr, IpAddr) = match unspecified {
+        IpAddr::V4(_) => (
+            Ipv4Addr::UNSPECIFIED.into(),
+            Ipv4Addr::new(192, 0, 2, 1).into(),
+        ),
+        IpAddr::V6(_) => (
+            Ipv6Addr::UNSPECIFIED.into(),
+            Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1).into(),
+        ),
+    };
+    let socket = UdpSocket::bind(SocketAddr::new(any, 0)).ok()?;
+    socket.connect(SocketAddr::new(outside, 9)).ok()?;
+    let address = socket.local_addr().ok()?.ip();
+    (!address.is_unspecified() && !address.is_loopback()).then_some(address)
 }
 
 async fn upgrade(
