@@ -2,10 +2,10 @@
 
 use super::current::{Phase, Role};
 use super::glare::Glare;
-use super::link::Step;
 use super::timers::{Timer, TimerTable};
 use super::{CallAction, CallMachine, CallView, EndCause, ICE_RESTART_RETRY_MS, RtcCommand};
 use crate::packets::call::{CallRequest, EndReason, REJOIN_GRACE_MS};
+use crate::signalling::link::Step;
 
 impl CallMachine {
     // ------------------------------------------------------------ the clock
