@@ -20,7 +20,8 @@ impl MeetingMachine {
         let Some(current) = self.current.as_mut() else {
             return;
         };
-        if current.rejoin_on_open {
+        // A late `opened` of a socket given up meanwhile changes nothing.
+        if current.rejoin_on_open && self.link.is_open() {
             current.rejoin_on_open = false;
             self.rejoin(now);
         }

@@ -656,6 +656,9 @@ fn a_lost_socket_is_reopened_and_the_meeting_joined_again_with_a_new_offer() {
     let actions = drain(&mut m);
     assert!(rtc(&actions).is_empty(), "the media flows on meanwhile");
     assert_eq!(link_of(&m), Some(MeetingLink::Reconnecting));
+    // A late `opened` of the socket given up changes nothing.
+    m.opened(T + 101);
+    assert_eq!(drain(&mut m), vec![]);
     let retry = m.poll_timeout().expect("a retry");
     assert!(retry <= T + 100 + LINK_RETRY_MAX_MS, "{retry}");
     m.handle_timeout(retry);

@@ -169,6 +169,11 @@ impl<R: Clone> Link<R> {
         false
     }
 
+    /// Whether the socket is open.
+    pub(crate) fn is_open(&self) -> bool {
+        self.state == State::Open
+    }
+
     /// Whether requests wait for the socket to open (or for their turn).
     pub(crate) fn has_queued(&self) -> bool {
         !self.queued.is_empty()
