@@ -3,7 +3,7 @@
 
 use super::{MeetingAction, MeetingLeft, MeetingMachine, MeetingView, REJOIN_GRACE_MS};
 use crate::packets::meeting::MeetingEndReason;
-use crate::signalling::link::Step;
+use crate::signalling::link::Socket;
 use crate::signalling::timers::TimerTable;
 
 /// One kind of deadline. The order is the order `handle_timeout` acts in.
@@ -96,12 +96,10 @@ impl MeetingMachine {
 
     /// After every input: the socket opened or closed as needed, the screen told.
     pub(super) fn drive(&mut self, now: i64) {
-        if self.link_needed() {
-            if self.link.open_if_due(now) == Step::Open {
-                self.act(MeetingAction::Open);
-            }
-        } else if self.link.close_if_unused(now) {
-            self.act(MeetingAction::Close);
+        match self.link.settle(self.link_needed(), now) {
+            Some(Socket::Open) => self.act(MeetingAction::Open),
+            Some(Socket::Close) => self.act(MeetingAction::Close),
+            None => {}
         }
         let view = self.current_view();
         if view != self.shown {

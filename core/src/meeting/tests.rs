@@ -60,6 +60,14 @@ fn refusal(state: u16) -> String {
     frame(&format!(r#"{{"state":{state},"error":"no"}}"#))
 }
 
+fn start_reply() -> String {
+    let reply = MeetingStartReply {
+        state: State::SUCCESS,
+        meeting: meeting(),
+    };
+    Frame::encode(Encoding::Base64, &reply).expect("frame")
+}
+
 fn ice_reply() -> String {
     frame(r#"{"state":11,"ice_servers":[]}"#)
 }
@@ -108,6 +116,18 @@ fn join_request(sdp: &str, camera: bool) -> SignallingRequest {
     })
 }
 
+/// What joining again asks of the WebRTC side (ICE servers in the cache).
+fn a_new_peer_connection() -> Vec<MeetingRtcCommand> {
+    vec![
+        MeetingRtcCommand::ClosePeerConnection,
+        MeetingRtcCommand::CreatePeerConnection {
+            ice_servers: vec![],
+            relay_only: false,
+        },
+        MeetingRtcCommand::CreateOffer,
+    ]
+}
+
 fn link_of(m: &MeetingMachine) -> Option<MeetingLink> {
     match m.view() {
         MeetingView::InMeeting { link, .. } => Some(link),
@@ -120,6 +140,27 @@ fn participants_of(m: &MeetingMachine) -> Vec<Participant> {
         MeetingView::InMeeting { participants, .. } => participants,
         view => panic!("not in a meeting: {view:?}"),
     }
+}
+
+/// Whether our microphone and camera send, as the view says.
+fn mic_camera(m: &MeetingMachine) -> (bool, bool) {
+    match m.view() {
+        MeetingView::InMeeting { mic, camera, .. } => (mic, camera),
+        view => panic!("not in a meeting: {view:?}"),
+    }
+}
+
+/// Lets the clock run to `until`, every attempt to open the socket failing.
+fn unreachable_until(m: &mut MeetingMachine, from: i64, until: i64) -> i64 {
+    let mut now = from;
+    while now < until {
+        now = m.poll_timeout().expect("a deadline");
+        m.handle_timeout(now);
+        if drain(m).contains(&MeetingAction::Open) {
+            m.closed(now);
+        }
+    }
+    now
 }
 
 fn ended_why(m: &MeetingMachine) -> MeetingLeft {
@@ -278,10 +319,7 @@ fn a_camera_that_cannot_be_had_joins_with_audio_only() {
     drain(&mut m);
     m.rtc(MeetingRtcReport::OfferCreated { sdp: "v=0".into() }, T + 40);
     assert_eq!(sent(&drain(&mut m)), vec![join_request("v=0", false)]);
-    let MeetingView::InMeeting { camera, mic, .. } = m.view() else {
-        panic!("in a meeting")
-    };
-    assert_eq!((mic, camera), (true, false));
+    assert_eq!(mic_camera(&m), (true, false));
 }
 
 #[test]
@@ -305,14 +343,7 @@ fn a_start_asks_for_the_meeting_then_joins_the_one_the_reply_names() {
     // Nothing to end before the meeting is known.
     m.end(T + 25);
     assert_eq!(drain(&mut m), vec![]);
-    let reply = MeetingStartReply {
-        state: State::SUCCESS,
-        meeting: meeting(),
-    };
-    m.received(
-        &Frame::encode(Encoding::Base64, &reply).expect("frame"),
-        T + 30,
-    );
+    m.received(&start_reply(), T + 30);
     let actions = drain(&mut m);
     assert_eq!(sent(&actions), vec![ice_servers()]);
     assert!(matches!(
@@ -348,14 +379,7 @@ fn an_offer_made_before_the_start_is_answered_waits_for_the_meeting() {
         sent(&drain(&mut m)),
         vec![meeting_request(MeetingRequest::Start(gid(7)))]
     );
-    let reply = MeetingStartReply {
-        state: State::SUCCESS,
-        meeting: meeting(),
-    };
-    m.received(
-        &Frame::encode(Encoding::Base64, &reply).expect("frame"),
-        T + 140,
-    );
+    m.received(&start_reply(), T + 140);
     assert_eq!(sent(&drain(&mut m)), vec![join_request("v=0", false)]);
 }
 
@@ -464,10 +488,7 @@ fn mic_and_camera_change_locally_and_are_announced_with_the_true_state() {
     m.set_camera(true, T + 160).expect("in a meeting");
     m.rtc(MeetingRtcReport::CameraChanged(true), T + 170);
     assert_eq!(sent(&drain(&mut m)), vec![media(false, true)]);
-    let MeetingView::InMeeting { mic, camera, .. } = m.view() else {
-        panic!("in a meeting")
-    };
-    assert_eq!((mic, camera), (false, true));
+    assert_eq!(mic_camera(&m), (false, true));
 }
 
 #[test]
@@ -664,17 +685,7 @@ fn a_lost_socket_is_reopened_and_the_meeting_joined_again_with_a_new_offer() {
     m.handle_timeout(retry);
     assert_eq!(drain(&mut m), vec![MeetingAction::Open]);
     m.opened(retry + 10);
-    assert_eq!(
-        rtc(&drain(&mut m)),
-        vec![
-            MeetingRtcCommand::ClosePeerConnection,
-            MeetingRtcCommand::CreatePeerConnection {
-                ice_servers: vec![],
-                relay_only: false
-            },
-            MeetingRtcCommand::CreateOffer,
-        ]
-    );
+    assert_eq!(rtc(&drain(&mut m)), a_new_peer_connection());
     // The old peer connection's offer is not answered any more.
     m.received(
         &signal(MeetingSignalEvent::Offer {
@@ -721,17 +732,7 @@ fn a_failed_peer_connection_is_replaced_at_once_and_a_disconnected_one_after_a_g
     let mut m = MeetingMachine::new(19);
     joined(&mut m);
     m.rtc(MeetingRtcReport::Failed, T + 100);
-    assert_eq!(
-        rtc(&drain(&mut m)),
-        vec![
-            MeetingRtcCommand::ClosePeerConnection,
-            MeetingRtcCommand::CreatePeerConnection {
-                ice_servers: vec![],
-                relay_only: false
-            },
-            MeetingRtcCommand::CreateOffer,
-        ]
-    );
+    assert_eq!(rtc(&drain(&mut m)), a_new_peer_connection());
     assert_eq!(link_of(&m), Some(MeetingLink::Reconnecting));
     m.rtc(
         MeetingRtcReport::OfferCreated { sdp: "v=2".into() },
@@ -770,14 +771,7 @@ fn a_meeting_without_socket_or_media_for_the_grace_is_given_up() {
     let mut m = MeetingMachine::new(20);
     joined(&mut m);
     m.closed(T + 100);
-    let mut now = T + 100;
-    while now < T + 100 + REJOIN_GRACE_MS {
-        now = m.poll_timeout().expect("a deadline");
-        m.handle_timeout(now);
-        if drain(&mut m).contains(&MeetingAction::Open) {
-            m.closed(now);
-        }
-    }
+    let now = unreachable_until(&mut m, T + 100, T + 100 + REJOIN_GRACE_MS);
     assert_eq!(now, T + 100 + REJOIN_GRACE_MS);
     assert_eq!(ended_why(&m), MeetingLeft::Ended(MeetingEndReason::Lost));
 
@@ -791,14 +785,8 @@ fn a_meeting_without_socket_or_media_for_the_grace_is_given_up() {
     );
     let held = T + 60_000;
     m.rtc(MeetingRtcReport::MediaStarted { camera: false }, held);
-    let mut now = held;
-    while now < held + REJOIN_GRACE_MS {
-        now = m.poll_timeout().expect("a deadline");
-        m.handle_timeout(now);
-        if drain(&mut m).contains(&MeetingAction::Open) {
-            m.closed(now);
-        }
-    }
+    let now = unreachable_until(&mut m, held, held + REJOIN_GRACE_MS);
+    assert_eq!(now, held + REJOIN_GRACE_MS);
     assert_eq!(ended_why(&m), MeetingLeft::Unreachable);
 
     // Joined but the media never connects: lost, leaving on the socket.

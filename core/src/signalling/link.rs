@@ -35,6 +35,13 @@ pub(crate) enum Step<R> {
     Wait,
 }
 
+/// What to do with the socket itself after an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Socket {
+    Open,
+    Close,
+}
+
 /// The 24888 socket and its requests.
 #[derive(Debug)]
 pub(crate) struct Link<R> {
@@ -92,6 +99,16 @@ impl<R: Clone> Link<R> {
                 Step::Open
             }
             _ => Step::Wait,
+        }
+    }
+
+    /// Opens the socket if the machine `needs` it and may open it now, or
+    /// closes it if not and nothing waits on it.
+    pub(crate) fn settle(&mut self, needs: bool, now: i64) -> Option<Socket> {
+        if needs {
+            matches!(self.open_if_due(now), Step::Open).then_some(Socket::Open)
+        } else {
+            self.close_if_unused(now).then_some(Socket::Close)
         }
     }
 
