@@ -14,8 +14,9 @@ pub(super) enum Phase {
     Offering,
     /// The offer is made; a start's reply must name the meeting first.
     Offered(String),
-    /// `meeting_join` is sent (or waits its turn on the socket).
-    Joining,
+    /// `meeting_join` with this offer is sent (or waits its turn on the
+    /// socket): the reply to that join, and no earlier one, is ours.
+    Joining(String),
     /// The join was answered: the server's answer is applied.
     Joined,
 }

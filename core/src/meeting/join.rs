@@ -145,7 +145,7 @@ impl MeetingMachine {
             camera: current.camera,
         };
         current.told = Some((current.mic, current.camera));
-        current.phase = Phase::Joining;
+        current.phase = Phase::Joining(sdp.clone());
         self.send_meeting(join, now);
     }
 
@@ -186,13 +186,19 @@ impl MeetingMachine {
         }
     }
 
-    pub(super) fn join_replied(&mut self, meeting: MeetingId, frame: &Frame, now: i64) {
+    pub(super) fn join_replied(
+        &mut self,
+        meeting: MeetingId,
+        offer: String,
+        frame: &Frame,
+        now: i64,
+    ) {
         let Some(current) = self.current.as_mut() else {
             return;
         };
-        // A join of a peer connection replaced meanwhile: the next join
-        // replaces what it did.
-        if current.meeting.as_ref() != Some(&meeting) || current.phase != Phase::Joining {
+        // The join of a peer connection replaced meanwhile, or of a meeting
+        // left before: the join on its way replaces what it did.
+        if current.meeting.as_ref() != Some(&meeting) || current.phase != Phase::Joining(offer) {
             return;
         }
         let reply = match frame.packet::<MeetingJoinReply>() {

@@ -39,7 +39,7 @@ impl MeetingMachine {
         };
         current.carried = false;
         current.down_since.get_or_insert(now);
-        if matches!(current.phase, Phase::Joining | Phase::Joined) {
+        if matches!(current.phase, Phase::Joining(_) | Phase::Joined) {
             current.rejoin_on_open = true;
         }
         // A new socket joins afresh: answers, media and joins of the old
@@ -80,8 +80,8 @@ impl MeetingMachine {
             SignallingRequest::Meeting(MeetingRequest::Start(gid)) => {
                 self.start_replied(gid, frame, now)
             }
-            SignallingRequest::Meeting(MeetingRequest::Join { meeting, .. }) => {
-                self.join_replied(meeting, frame, now)
+            SignallingRequest::Meeting(MeetingRequest::Join { meeting, sdp, .. }) => {
+                self.join_replied(meeting, sdp, frame, now)
             }
             SignallingRequest::Meeting(MeetingRequest::End(meeting)) => {
                 self.end_replied(meeting, frame, now)

@@ -828,3 +828,36 @@ fn a_media_error_ends_the_meeting_and_leaves_it() {
         MeetingLeft::MediaFailed("NotAllowedError".into())
     );
 }
+
+#[test]
+fn joining_again_right_after_leaving_mid_join_takes_only_its_own_reply() {
+    let mut m = MeetingMachine::new(25);
+    joining(&mut m);
+    m.leave(T + 45);
+    m.join(gid(7), meeting(), true, T + 46).expect("left");
+    m.rtc(MeetingRtcReport::MediaStarted { camera: true }, T + 47);
+    m.rtc(
+        MeetingRtcReport::OfferCreated {
+            sdp: "v=0 again".into(),
+        },
+        T + 48,
+    );
+    assert_eq!(sent(&drain(&mut m)), vec![], "behind the first join");
+    // The first join's reply: the leave goes, the answer is not ours.
+    m.received(&join_reply(vec![participant(1, true)]), T + 50);
+    let actions = drain(&mut m);
+    assert_eq!(
+        sent(&actions),
+        vec![meeting_request(MeetingRequest::Leave(meeting()))]
+    );
+    assert!(rtc(&actions).is_empty());
+    m.received(&ok(), T + 60);
+    assert_eq!(sent(&drain(&mut m)), vec![join_request("v=0 again", true)]);
+    m.received(&join_reply(vec![participant(1, true)]), T + 70);
+    assert_eq!(
+        rtc(&drain(&mut m)),
+        vec![MeetingRtcCommand::ApplyAnswer {
+            answer: "v=0 answer".into()
+        }]
+    );
+}
