@@ -23,6 +23,7 @@ pub mod packets;
 pub mod reply;
 pub mod search;
 pub mod service;
+mod signalling;
 pub mod sniff;
 pub mod sorted_map;
 pub mod sorting;

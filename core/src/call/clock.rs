@@ -2,10 +2,10 @@
 
 use super::current::{Phase, Role};
 use super::glare::Glare;
-use super::link::Step;
 use super::timers::{Timer, TimerTable};
 use super::{CallAction, CallMachine, CallView, EndCause, ICE_RESTART_RETRY_MS, RtcCommand};
 use crate::packets::call::{CallRequest, EndReason, REJOIN_GRACE_MS};
+use crate::signalling::link::Socket;
 
 impl CallMachine {
     // ------------------------------------------------------------ the clock
@@ -105,12 +105,10 @@ impl CallMachine {
 
     /// After every input: the socket opened or closed as needed, the screen told.
     pub(super) fn drive(&mut self, now: i64) {
-        if self.link_needed() {
-            if self.link.open_if_due(now) == Step::Open {
-                self.act(CallAction::Open);
-            }
-        } else if self.link.close_if_unused(now) {
-            self.act(CallAction::Close);
+        match self.link.settle(self.link_needed(), now) {
+            Some(Socket::Open) => self.act(CallAction::Open),
+            Some(Socket::Close) => self.act(CallAction::Close),
+            None => {}
         }
         let view = self.current_view();
         if view != self.shown {

@@ -3,18 +3,18 @@
 
 use super::current::{Call, Phase, Role};
 use super::glare::Glare;
-use super::link::Step;
 use super::negotiation::Next;
-use super::signalling::frame_of;
 use super::{
     CallAction, CallError, CallMachine, CallView, ENDED_SHOWN_MS, EndCause, GLARE_WAIT_MS,
-    ICE_DISCONNECTED_GRACE_MS, ICE_SERVERS_FRESH_MS, RtcCommand, RtcReport, Tone,
+    ICE_DISCONNECTED_GRACE_MS, RtcCommand, RtcReport, Tone,
 };
 use crate::ids::{CallId, UserId};
 use crate::packets::call::{
     CallEnded, CallInvitation, CallRequest, EndReason, IceCandidate, MAX_CANDIDATES_PER_CALL,
     Media, RING_TIMEOUT_MS, SERVER_RING_TIMEOUT_MS,
 };
+use crate::signalling::frame_of;
+use crate::signalling::link::Step;
 
 /// How many ended calls are remembered (re-pushed invitations ignored).
 const FINISHED_KEPT: usize = 16;
@@ -315,12 +315,7 @@ impl CallMachine {
         if !call.wants_peer_connection() {
             return;
         }
-        let fresh = self
-            .ice
-            .as_ref()
-            .filter(|(_, at)| now - at < ICE_SERVERS_FRESH_MS)
-            .map(|(ice, _)| ice.clone());
-        let Some(ice) = fresh else {
+        let Some(ice) = self.ice.fresh(now) else {
             if !self.link.asked(|r| *r == CallRequest::IceServers) {
                 self.send(CallRequest::IceServers, now);
             }

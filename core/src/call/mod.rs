@@ -29,15 +29,15 @@
 //!
 //! This file is the public face. The call in progress is `current`; the
 //! user's inputs, pushes and WebRTC reports are handled in `flow`, the
-//! 24888 traffic in `signalling` (the socket itself in `link`), glare in
-//! `glare`, renegotiation in `negotiation`, and the deadlines in `timers`
-//! (the table) and `clock` (what each does when due).
+//! 24888 traffic in `signalling` (the socket itself is the link shared with
+//! the meeting machine, `crate::signalling::link`), glare in `glare`,
+//! renegotiation in `negotiation`, and the deadlines in `timers` (their
+//! kinds, for the shared table) and `clock` (what each does when due).
 
 mod clock;
 mod current;
 mod flow;
 mod glare;
-mod link;
 mod negotiation;
 mod signalling;
 #[cfg(test)]
@@ -48,11 +48,14 @@ mod view;
 pub use view::{CallView, EndCause};
 
 use crate::ids::{CallId, UserId};
-use crate::packets::call::{CallEnded, CallInvitation, IceCandidate, IceServer, Media};
+use crate::packets::call::{
+    CallEnded, CallInvitation, CallRequest, IceCandidate, IceServer, Media,
+};
+use crate::signalling::ice::IceCache;
+use crate::signalling::link::Link;
 use crate::sync::Rng;
 use current::Call;
 use glare::Glare;
-use link::Link;
 use std::collections::VecDeque;
 
 /// How long the ended screen shows before the view is idle again.
@@ -65,9 +68,7 @@ pub const GLARE_WAIT_MS: i64 = 5_000;
 pub const ICE_DISCONNECTED_GRACE_MS: i64 = 2_000;
 /// An ICE restart that has not reconnected the media is tried again after this.
 pub const ICE_RESTART_RETRY_MS: i64 = 10_000;
-/// The ICE servers fetched for one call serve the next ones this long (the
-/// TURN credentials are valid for 12 hours).
-pub const ICE_SERVERS_FRESH_MS: i64 = 3_600_000;
+pub use crate::signalling::ice::ICE_SERVERS_FRESH_MS;
 
 /// Something for the driver to do, in the order given.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,14 +184,6 @@ pub enum CallError {
     NotRinging,
 }
 
-/// What the deployment's `ice_servers` reply said, kept with the servers
-/// so that a call made from the cache obeys the same policy.
-#[derive(Debug, Clone)]
-struct Ice {
-    servers: Vec<IceServer>,
-    relay_only: bool,
-}
-
 /// The call machine of one signed-in session. See the module documentation.
 #[derive(Debug)]
 pub struct CallMachine {
@@ -203,8 +196,8 @@ pub struct CallMachine {
     /// Calls over here: a re-pushed invitation for one does not ring again.
     finished: VecDeque<CallId>,
     /// The `ice_servers` reply (servers and policy), and when it came.
-    ice: Option<(Ice, i64)>,
-    link: Link,
+    ice: IceCache,
+    link: Link<CallRequest>,
     actions: VecDeque<CallAction>,
     /// The view last shown, to tell the driver only of changes.
     shown: CallView,
@@ -221,8 +214,8 @@ impl CallMachine {
             glare: None,
             ended: None,
             finished: VecDeque::new(),
-            ice: None,
-            link: Link::new(),
+            ice: IceCache::default(),
+            link: Link::pipelined(),
             actions: VecDeque::new(),
             shown: CallView::Idle,
             rng: Rng::new(seed),

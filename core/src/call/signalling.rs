@@ -2,12 +2,10 @@
 //! request, in order) and the signals relayed from the other party.
 
 use super::current::{Phase, Role};
-use super::{CallAction, CallMachine, EndCause, Ice, RtcCommand, Tone};
-use crate::envelope::{Encoding, Frame};
-use crate::packets::call::{
-    CallRequest, CallSignal, EndReason, IceServersReply, IceTransportPolicy, Signal, SignalEvent,
-};
-use crate::reply::{ErrorReply, State};
+use super::{CallAction, CallMachine, EndCause, RtcCommand, Tone};
+use crate::envelope::Frame;
+use crate::packets::call::{CallRequest, CallSignal, EndReason, Signal, SignalEvent};
+use crate::signalling::{frame_of, is_signal, refusal_of};
 
 impl CallMachine {
     // ------------------------------------------------------------ 24888
@@ -65,10 +63,7 @@ impl CallMachine {
         let Ok(frame) = Frame::decode(text) else {
             return;
         };
-        let is_signal = frame
-            .field_names()
-            .is_ok_and(|names| names.iter().any(|n| n == "signal"));
-        if is_signal {
+        if is_signal(&frame) {
             if let Ok(CallSignal { signal }) = frame.packet::<CallSignal>() {
                 self.signal(signal, now);
             }
@@ -81,19 +76,7 @@ impl CallMachine {
 
     pub(super) fn reply(&mut self, request: CallRequest, frame: &Frame, now: i64) {
         if request == CallRequest::IceServers {
-            // A deployment that cannot give ICE servers still has host
-            // candidates (§12: an empty list is normal on a LAN).
-            let ice = match frame.packet::<IceServersReply>() {
-                Ok(reply) => Ice {
-                    servers: reply.ice_servers,
-                    relay_only: reply.ice_transport_policy == IceTransportPolicy::Relay,
-                },
-                Err(_) => Ice {
-                    servers: Vec::new(),
-                    relay_only: false,
-                },
-            };
-            self.ice = Some((ice, now));
+            self.ice.replied(frame, now);
             self.ensure_peer_connection(now);
             return;
         }
@@ -178,17 +161,4 @@ impl CallMachine {
             }
         }
     }
-}
-
-/// The frame of a request.
-pub(super) fn frame_of(request: &CallRequest) -> String {
-    Frame::encode(Encoding::Base64, request).expect("base64 frames carry any payload")
-}
-
-/// The refusal a reply carries, if it is one.
-fn refusal_of(frame: &Frame) -> Option<ErrorReply> {
-    frame
-        .packet::<ErrorReply>()
-        .ok()
-        .filter(|r| r.state != State::SUCCESS)
 }

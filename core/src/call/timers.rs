@@ -1,9 +1,5 @@
-//! The call machine's deadlines, in one table.
-//!
-//! As in the sync engine, every deadline is derived from the machine's state
-//! when asked for, and [`super::CallMachine::poll_timeout`] and
-//! [`super::CallMachine::handle_timeout`] read the same [`Timer`] kinds, so
-//! the moment the driver wakes for is the one acted on.
+//! The call machine's kinds of deadline, for the shared table
+//! (`crate::signalling::timers`).
 
 /// One kind of deadline. The order is the order `handle_timeout` acts in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,46 +39,5 @@ impl Timer {
     ];
 }
 
-/// The earliest deadline of each [`Timer`] kind.
-#[derive(Debug, Clone, Default)]
-pub(super) struct TimerTable {
-    deadlines: [Option<i64>; Timer::ALL.len()],
-}
-
-impl TimerTable {
-    /// Adds one deadline of `timer`; the earliest of a kind counts.
-    pub(super) fn add(&mut self, timer: Timer, at: Option<i64>) {
-        let Some(at) = at else { return };
-        let slot = &mut self.deadlines[timer as usize];
-        *slot = Some(slot.map_or(at, |earlier| earlier.min(at)));
-    }
-
-    /// Whether `timer` is due at `now`.
-    pub(super) fn is_due(&self, timer: Timer, now: i64) -> bool {
-        self.deadlines[timer as usize].is_some_and(|at| now >= at)
-    }
-
-    /// The earliest deadline of all.
-    pub(super) fn next_timeout(&self) -> Option<i64> {
-        self.deadlines.iter().flatten().min().copied()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_earliest_deadline_of_a_kind_counts_and_none_adds_nothing() {
-        let mut table = TimerTable::default();
-        assert_eq!(table.next_timeout(), None);
-        table.add(Timer::Ring, Some(45_000));
-        table.add(Timer::Ring, Some(30_000));
-        table.add(Timer::EndedShown, None);
-        table.add(Timer::Glare, Some(40_000));
-        assert_eq!(table.next_timeout(), Some(30_000));
-        assert!(table.is_due(Timer::Ring, 30_000));
-        assert!(!table.is_due(Timer::Glare, 30_000));
-        assert!(!table.is_due(Timer::EndedShown, i64::MAX));
-    }
-}
+/// The call machine's table.
+pub(super) type TimerTable = crate::signalling::timers::TimerTable<Timer>;

@@ -10,6 +10,8 @@ mod engine;
 mod fault_sequence;
 mod fuzz_corpus;
 mod heartbeat;
+mod meeting_sim;
+mod meetings;
 mod operations;
 mod outbox_orders;
 mod protocol_doc;
