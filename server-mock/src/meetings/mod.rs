@@ -187,12 +187,12 @@ impl Meetings {
         self.decide(|r| r.abort_join(user, id, ticket, Instant::now()))
     }
 
-    pub(crate) fn check_answer(&self, socket: &Socket, id: &MeetingId) -> Result<(), ErrorReply> {
+    pub(crate) fn check_answer(&self, socket: &Socket, id: &MeetingId) -> Result<u64, ErrorReply> {
         self.lock().check_answer(socket, id)
     }
 
-    pub(crate) fn answered(&self, socket: &Socket, id: &MeetingId) {
-        self.decide(|r| r.answered(socket, id));
+    pub(crate) fn answered(&self, socket: &Socket, id: &MeetingId, number: u64) {
+        self.decide(|r| r.answered(socket, id, number));
     }
 
     pub(crate) fn media(

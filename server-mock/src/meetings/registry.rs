@@ -87,6 +87,9 @@ struct Place {
     gone_until: Option<Instant>,
     /// A server offer waits for its answer until then.
     offer_until: Option<Instant>,
+    /// Counts the offers relayed, so that the end of an answer's handling
+    /// does not clear the wait of an offer that came meanwhile.
+    offers: u64,
     mic: bool,
     camera: bool,
     /// The `o=` session of the SFU's answer to this participation's join:
@@ -398,6 +401,7 @@ impl Registry {
                 socket: Some(socket.clone()),
                 gone_until: None,
                 offer_until: None,
+                offers: 0,
                 mic,
                 camera,
                 session,
@@ -437,8 +441,9 @@ impl Registry {
         effects
     }
 
-    /// Checks that `socket` carries a place with an offer waiting.
-    pub(crate) fn check_answer(&self, socket: &Socket, id: &MeetingId) -> Result<(), ErrorReply> {
+    /// Checks that `socket` carries a place with an offer waiting; returns
+    /// which offer that is.
+    pub(crate) fn check_answer(&self, socket: &Socket, id: &MeetingId) -> Result<u64, ErrorReply> {
         let meeting = self
             .meetings
             .get(id)
@@ -451,13 +456,15 @@ impl Registry {
                 format!("no offer of meeting {id} waits for an answer"),
             ));
         }
-        Ok(())
+        Ok(meeting.places[at].offers)
     }
 
-    /// The SFU took the answer: no offer waits any more.
-    pub(crate) fn answered(&mut self, socket: &Socket, id: &MeetingId) {
+    /// The SFU took the answer to offer `number`: it waits no more (unless
+    /// a newer offer came meanwhile).
+    pub(crate) fn answered(&mut self, socket: &Socket, id: &MeetingId, number: u64) {
         if let Some(meeting) = self.meetings.get_mut(id)
             && let Some(at) = meeting.carried_by(socket)
+            && meeting.places[at].offers == number
         {
             meeting.places[at].offer_until = None;
         }
@@ -574,6 +581,7 @@ impl Registry {
         }
         if let Some(socket) = &place.socket {
             place.offer_until = Some(later(now, timeout));
+            place.offers += 1;
             socket.signal(
                 &id,
                 MeetingSignalEvent::Offer {
@@ -670,20 +678,13 @@ impl Registry {
         let mut effects = Effects::default();
         let ids: Vec<MeetingId> = self.meetings.keys().cloned().collect();
         for id in ids {
-            loop {
-                let Some(meeting) = self.meetings.get(&id) else {
-                    break;
-                };
-                let due = meeting
+            while let Some(at) = self.meetings.get(&id).and_then(|meeting| {
+                meeting
                     .places
                     .iter()
-                    .position(|p| p.deadline().is_some_and(|t| t <= now));
-                match due {
-                    Some(at) => {
-                        self.drop_place(&id, at, MeetingEndReason::Lost, None, now, &mut effects)
-                    }
-                    None => break,
-                }
+                    .position(|p| p.deadline().is_some_and(|t| t <= now))
+            }) {
+                self.drop_place(&id, at, MeetingEndReason::Lost, None, now, &mut effects);
             }
             if let Some(meeting) = self.meetings.get(&id)
                 && meeting.took_part.is_empty()

@@ -288,7 +288,13 @@ fn an_unanswered_offer_loses_the_participant_and_a_stale_one_is_not_relayed() {
     );
     // An answered offer has no deadline.
     meetings.sfu_offer(&user(2), answer("200"), t0);
-    meetings.answered(&b, &id);
+    let first = meetings.check_answer(&b, &id).expect("an offer waits");
+    // A newer offer came while the first answer was handled: it still waits.
+    meetings.sfu_offer(&user(2), answer("200"), t0);
+    meetings.answered(&b, &id, first);
+    assert!(meetings.check_answer(&b, &id).is_ok());
+    let second = meetings.check_answer(&b, &id).expect("the second waits");
+    meetings.answered(&b, &id, second);
     assert_eq!(meetings.next_deadline(), None);
 }
 

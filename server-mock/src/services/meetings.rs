@@ -36,9 +36,9 @@ pub(crate) async fn answer(context: &Context, socket: &Socket, request: MeetingR
             camera,
         } => join(context, socket, meeting, sdp, mic, camera).await,
         MeetingRequest::Answer { meeting, sdp } => {
-            context.meetings.check_answer(socket, &meeting)?;
+            let number = context.meetings.check_answer(socket, &meeting)?;
             match context.meetings.sfu().answer(key(user), sdp).await {
-                Ok(()) => context.meetings.answered(socket, &meeting),
+                Ok(()) => context.meetings.answered(socket, &meeting, number),
                 Err(SfuError::NoOfferPending(_) | SfuError::UnknownParticipant(_)) => {
                     return Err(ErrorReply::new(
                         State::CALL_GONE,
