@@ -388,3 +388,27 @@ fn sdp_sessions_are_read_from_the_origin_line() {
     assert_eq!(sdp_session("v=0\r\no=- 8800 2 IN IP4 0.0.0.0\r\n"), "8800");
     assert_eq!(sdp_session("v=0\r\n"), "");
 }
+
+#[test]
+fn a_loss_the_sfu_reports_drops_the_place_unless_a_join_replaces_it() {
+    let mut meetings = registry(16);
+    let t0 = Instant::now();
+    let id = running(&mut meetings, t0);
+    let (a, mut a_rx) = socket(1, 1);
+    let (b, _) = socket(2, 2);
+    joined(&mut meetings, &a, &id, "1");
+    joined(&mut meetings, &b, &id, "2");
+    // user 1 is joining again: the old connection's loss changes nothing.
+    let (a2, _) = socket(3, 1);
+    let ticket = meetings.reserve_join(&a2, &id, false).expect("reserved");
+    let effects = meetings.sfu_lost(&user(1), id.as_str(), t0);
+    assert!(effects.group_pushes.is_empty() && events(&mut a_rx).is_empty());
+    meetings
+        .commit_join(&a2, &id, &ticket, &answer("3"), true, true)
+        .expect("joined again");
+    // user 2's loss drops them; the SFU dropped them itself.
+    let effects = meetings.sfu_lost(&user(2), id.as_str(), t0);
+    assert!(effects.sfu_leaves.is_empty());
+    assert_eq!(pushed_users(&effects), Some(vec![user(1)]));
+    assert!(!meetings.is_in_meeting(&user(2)));
+}

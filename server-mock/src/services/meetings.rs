@@ -357,6 +357,14 @@ pub(crate) async fn relay_sfu(
                 }
             }
             SfuEvent::Lost { participant, room } => {
+                // A newer connection of the same user joined since: this
+                // loss is of the one it replaced.
+                if matches!(
+                    context.meetings.sfu().contains(participant.clone()).await,
+                    Ok(true)
+                ) {
+                    continue;
+                }
                 if let Ok(user) = UserId::parse(&participant.0) {
                     let effects = context.meetings.sfu_lost(&user, &room.0);
                     if let Err(err) = carry_out(&context, effects).await {

@@ -812,3 +812,34 @@ async fn group_changes_reach_the_meeting_and_a_new_session_sees_it() {
     assert_eq!(refused.state, State::NOT_A_MEMBER);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_participant_whose_media_goes_silent_is_lost() {
+    let (server, _data) = start_with(|config| {
+        config.media.lost_after = Duration::from_secs(2);
+    })
+    .await;
+    let mut zhang = member(&server, ZHANG).await;
+    let mut liu = member(&server, LIU).await;
+    let gid = group(&server, &zhang).await;
+    let id = zhang.start(gid).await.expect("started");
+    zhang
+        .join(&id, MediaPlan::SMALL_VIDEO)
+        .await
+        .expect("joined");
+    liu.join(&id, MediaPlan::SMALL_VIDEO).await.expect("joined");
+    wait_for("ZHANG hears LIU", || hears(zhang.client(), &[LIU], 5)).await;
+    // LIU's media stops (the client is gone); the signalling socket stays.
+    *liu.sig.media.lock().expect("the test works") = None;
+    drop(liu.media.take());
+    assert_eq!(liu.sig.ended().await, MeetingEndReason::Lost);
+    zhang.stream.meeting_with(&id, &[ZHANG]).await;
+    // Back: a new join (a new connection) takes a place again.
+    let reply = liu.join(&id, MediaPlan::SMALL_VIDEO).await.expect("back");
+    assert_eq!(users(&reply.participants), [ZHANG, LIU]);
+    wait_for("ZHANG hears LIU again", || {
+        zhang.client().viewed_senders() == [LIU]
+    })
+    .await;
+    server.shutdown().await;
+}

@@ -306,6 +306,13 @@ async fn a_full_room_refuses_one_more() {
         matches!(full, Err(SfuError::RoomFull { max: 1, .. })),
         "{full:?}"
     );
+    assert!(sfu.contains("a".into()).await.expect("running"));
+    assert!(!sfu.contains("b".into()).await.expect("running"));
+    sfu.remove("a".into());
+    assert!(
+        !sfu.contains("a".into()).await.expect("running"),
+        "removed before the question"
+    );
     sfu.shutdown().await;
     assert!(matches!(
         sfu.leave("a".into()).await,
