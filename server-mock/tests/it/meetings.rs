@@ -3,7 +3,8 @@
 //! refusals, the group's pushes, the timers, the notices in the group's
 //! history, and meetings and calls keeping each other busy.
 
-use crate::common::{Client, LI, LIU, WANG, ZHANG, decode_reply, log_in, user};
+use crate::common::{Client, LI, LIU, WANG, ZHANG, decode_reply, log_in, start_configured, user};
+use crate::sfu::{hears, wait_for};
 use penpen_core::packets::Done;
 use penpen_core::packets::call::{CallRequest, CallSignal, EndReason, Media, SignalEvent};
 use penpen_core::packets::groups::{
@@ -17,8 +18,8 @@ use penpen_core::packets::meeting::{
 use penpen_core::packets::message::{Message, MessageType, Sender};
 use penpen_core::packets::sync::{CatchUp, MessagePage};
 use penpen_core::{CallId, ErrorReply, GroupId, MeetingId, Peer, Seq, Service, State, UserId};
+use penpen_server_mock::RunningServer;
 use penpen_server_mock::sfu::client::{MediaPlan, ScriptedClient};
-use penpen_server_mock::{PortPlan, RunningServer, ServerConfig};
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr};
@@ -39,16 +40,6 @@ const QUIET: MediaPlan = MediaPlan {
     video_frame_bytes: 0,
     simulcast: false,
 };
-
-async fn start_with(adjust: impl FnOnce(&mut ServerConfig)) -> (RunningServer, tempfile::TempDir) {
-    let data = tempfile::tempdir().expect("temporary folder");
-    let mut config = ServerConfig::new(data.path());
-    config.ports = PortPlan::Ephemeral;
-    config.demo = true;
-    adjust(&mut config);
-    let server = RunningServer::start(config).await.expect("server starts");
-    (server, data)
-}
 
 /// A 20888 stream that keeps the pushes a test has not asked for yet.
 struct Pushes {
@@ -334,34 +325,13 @@ async fn group(server: &RunningServer, zhang: &Member) -> GroupId {
     created.gid
 }
 
-async fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !condition() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Whether `client` has at least `n` audio and `n` video frames from each of `senders`.
-fn hears(client: &ScriptedClient, senders: &[&str], n: u64) -> bool {
-    let received = client.received();
-    senders.iter().all(|s| {
-        received
-            .get(*s)
-            .is_some_and(|f| f.audio >= n && f.video >= n)
-    })
-}
-
 fn users(list: &[penpen_core::packets::meeting::Participant]) -> Vec<String> {
     list.iter().map(|p| p.user.as_str().to_owned()).collect()
 }
 
 #[tokio::test]
 async fn three_members_meet_and_media_follows_leaves_and_late_joins() {
-    let (server, _data) = start_with(|_| {}).await;
+    let (server, _data) = start_configured(|_| {}).await;
     let mut zhang = member(&server, ZHANG).await;
     let mut liu = member(&server, LIU).await;
     let mut wu = member(&server, WU).await;
@@ -498,7 +468,7 @@ async fn three_members_meet_and_media_follows_leaves_and_late_joins() {
 
 #[tokio::test]
 async fn starts_and_joins_are_refused_by_the_rules() {
-    let (server, _data) = start_with(|config| {
+    let (server, _data) = start_configured(|config| {
         config.media.max_per_room = 2;
         config.auth.meeting_starts = 2;
     })
@@ -591,7 +561,7 @@ async fn starts_and_joins_are_refused_by_the_rules() {
 
 #[tokio::test]
 async fn starts_are_limited_per_user() {
-    let (server, _data) = start_with(|config| config.auth.meeting_starts = 2).await;
+    let (server, _data) = start_configured(|config| config.auth.meeting_starts = 2).await;
     let zhang = member(&server, ZHANG).await;
     let gid = group(&server, &zhang).await;
     for _ in 0..2 {
@@ -612,7 +582,7 @@ async fn starts_are_limited_per_user() {
 
 #[tokio::test]
 async fn meetings_and_calls_keep_each_other_busy() {
-    let (server, _data) = start_with(|_| {}).await;
+    let (server, _data) = start_configured(|_| {}).await;
     let mut zhang = member(&server, ZHANG).await;
     let mut liu = member(&server, LIU).await;
     let li = member(&server, LI).await;
@@ -659,7 +629,7 @@ async fn meetings_and_calls_keep_each_other_busy() {
 
 #[tokio::test]
 async fn a_meeting_ends_empty_after_the_last_leaves_or_when_nobody_comes() {
-    let (server, _data) = start_with(|config| {
+    let (server, _data) = start_configured(|config| {
         config.meetings.first_join_grace = Duration::from_secs(1);
     })
     .await;
@@ -697,7 +667,7 @@ async fn a_meeting_ends_empty_after_the_last_leaves_or_when_nobody_comes() {
 
 #[tokio::test]
 async fn a_participant_whose_socket_is_gone_is_lost_after_the_grace() {
-    let (server, _data) = start_with(|config| {
+    let (server, _data) = start_configured(|config| {
         config.calls.rejoin_grace = Duration::from_secs(1);
     })
     .await;
@@ -732,7 +702,7 @@ async fn a_participant_whose_socket_is_gone_is_lost_after_the_grace() {
 
 #[tokio::test]
 async fn a_join_from_another_socket_takes_the_place_over() {
-    let (server, _data) = start_with(|_| {}).await;
+    let (server, _data) = start_configured(|_| {}).await;
     let mut zhang = member(&server, ZHANG).await;
     let mut liu = member(&server, LIU).await;
     let gid = group(&server, &zhang).await;
@@ -776,7 +746,7 @@ async fn a_join_from_another_socket_takes_the_place_over() {
 
 #[tokio::test]
 async fn group_changes_reach_the_meeting_and_a_new_session_sees_it() {
-    let (server, _data) = start_with(|_| {}).await;
+    let (server, _data) = start_configured(|_| {}).await;
     let mut zhang = member(&server, ZHANG).await;
     let mut liu = member(&server, LIU).await;
     let mut wu = member(&server, WU).await;
@@ -835,7 +805,7 @@ async fn group_changes_reach_the_meeting_and_a_new_session_sees_it() {
 
 #[tokio::test]
 async fn a_participant_whose_media_goes_silent_is_lost() {
-    let (server, _data) = start_with(|config| {
+    let (server, _data) = start_configured(|config| {
         config.media.lost_after = Duration::from_secs(2);
     })
     .await;

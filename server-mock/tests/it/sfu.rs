@@ -101,7 +101,7 @@ impl Bench {
     }
 }
 
-async fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
+pub(crate) async fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + DEADLINE;
     while !condition() {
         assert!(
@@ -113,7 +113,7 @@ async fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
 }
 
 /// Whether `client` has at least `n` audio and `n` video frames from each of `senders`.
-fn hears(client: &ScriptedClient, senders: &[&str], n: u64) -> bool {
+pub(crate) fn hears(client: &ScriptedClient, senders: &[&str], n: u64) -> bool {
     let received = client.received();
     senders.iter().all(|s| {
         received
