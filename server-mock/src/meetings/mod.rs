@@ -7,6 +7,7 @@
 //! SFU here, while the registry is locked, so that a leave the registry
 //! decided is always ordered before a later join of the same user.
 
+mod meeting;
 mod registry;
 
 pub(crate) use registry::{Effects, Socket, Start, Ticket};

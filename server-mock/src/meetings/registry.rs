@@ -7,10 +7,11 @@
 //! (pushes to the group, notices to store, participants to take out of the
 //! SFU) comes back as [`Effects`].
 
+use super::meeting::{Meeting, Place};
 use penpen_core::packets::login::Push;
 use penpen_core::packets::meeting::{
-    Meeting as MeetingPush, MeetingEndReason, MeetingEnded, MeetingEndedNotice, MeetingSignal,
-    MeetingSignalBody, MeetingSignalEvent, Participant,
+    MeetingEndReason, MeetingEnded, MeetingEndedNotice, MeetingSignal, MeetingSignalBody,
+    MeetingSignalEvent, Participant,
 };
 use penpen_core::{ErrorReply, GroupId, MeetingId, State, UserId};
 use std::collections::HashMap;
@@ -76,96 +77,6 @@ pub(crate) struct Timing {
     pub(crate) offer_timeout: Duration,
     /// The most participants in one meeting.
     pub(crate) max_participants: usize,
-}
-
-/// One participant's place.
-#[derive(Debug)]
-struct Place {
-    user: UserId,
-    /// The socket that carries the participation (`None` while it is gone).
-    socket: Option<Socket>,
-    gone_until: Option<Instant>,
-    /// A server offer waits for its answer until then.
-    offer_until: Option<Instant>,
-    /// Counts the offers relayed, so that the end of an answer's handling
-    /// does not clear the wait of an offer that came meanwhile.
-    offers: u64,
-    mic: bool,
-    camera: bool,
-    /// The `o=` session of the SFU's answer to this participation's join:
-    /// an offer of an older peer connection of the same user is not
-    /// relayed to the new socket.
-    session: String,
-}
-
-impl Place {
-    fn deadline(&self) -> Option<Instant> {
-        [self.gone_until, self.offer_until]
-            .into_iter()
-            .flatten()
-            .min()
-    }
-}
-
-#[derive(Debug)]
-struct Meeting {
-    gid: GroupId,
-    started_by: UserId,
-    started_at_ms: i64,
-    started: Instant,
-    /// The start notice is committed: the meeting can be joined.
-    running: bool,
-    first_join_until: Instant,
-    places: Vec<Place>,
-    /// Joins under way (the SFU is negotiating): user and ticket.
-    joining: Vec<(UserId, u64)>,
-    /// Everyone who took part, in first-join order.
-    took_part: Vec<UserId>,
-}
-
-impl Meeting {
-    fn participants(&self) -> Vec<Participant> {
-        self.places
-            .iter()
-            .map(|p| Participant {
-                user: p.user.clone(),
-                mic: p.mic,
-                camera: p.camera,
-            })
-            .collect()
-    }
-
-    fn push(&self, id: &MeetingId) -> Push {
-        Push::Meeting {
-            meeting: Box::new(MeetingPush {
-                gid: self.gid,
-                meeting: id.clone(),
-                started_by: self.started_by.clone(),
-                started_at: self.started_at_ms,
-                participants: self.places.iter().map(|p| p.user.clone()).collect(),
-            }),
-        }
-    }
-
-    fn unattended(&self) -> bool {
-        self.places.is_empty() && self.joining.is_empty()
-    }
-
-    fn deadline(&self) -> Option<Instant> {
-        let first =
-            (self.took_part.is_empty() && self.unattended()).then_some(self.first_join_until);
-        self.places
-            .iter()
-            .filter_map(Place::deadline)
-            .chain(first)
-            .min()
-    }
-
-    fn carried_by(&self, socket: &Socket) -> Option<usize> {
-        self.places
-            .iter()
-            .position(|p| p.socket.as_ref().is_some_and(|s| s.id == socket.id))
-    }
 }
 
 /// A join under way: what [`Registry::commit_join`] needs back.
