@@ -156,7 +156,6 @@ async fn join(
         .meetings
         .about(&meeting)
         .ok_or_else(|| gone(&meeting))?;
-    member_of(context, gid, user).await?;
     // A bad offer is refused before the user's current connection is touched.
     str0m::change::SdpOffer::from_sdp_string(&sdp).map_err(|e| {
         ErrorReply::new(
@@ -167,6 +166,13 @@ async fn join(
     let ticket = context.calls.unless_in_call(user, |in_call| {
         context.meetings.reserve_join(socket, &meeting, in_call)
     })?;
+    // Checked once the place is held: a removal committed from now on
+    // takes the held place back (the commit below then fails).
+    if let Err(refusal) = member_of(context, gid, user).await {
+        let effects = context.meetings.abort_join(user, &meeting, &ticket);
+        carry_out(context, effects).await?;
+        return Err(refusal);
+    }
     let sfu = context.meetings.sfu();
     if ticket.replacing {
         sfu.remove(key(user));
