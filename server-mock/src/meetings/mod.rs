@@ -239,6 +239,16 @@ impl Meetings {
         self.lock().push_of_group(gid)
     }
 
+    /// Hands `push` meeting `id` as it is now, while nothing can change it,
+    /// so that pushes of one meeting leave in the order of its changes;
+    /// nothing when it is over (its `meeting_ended` follows).
+    pub(crate) fn with_current(&self, id: &MeetingId, push: impl FnOnce(&Push)) {
+        let registry = self.lock();
+        if let Some(now) = registry.push_of(id) {
+            push(&now);
+        }
+    }
+
     pub(crate) fn running(&self) -> Vec<(GroupId, Push)> {
         self.lock().running()
     }

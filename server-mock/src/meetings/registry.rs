@@ -566,6 +566,12 @@ impl Registry {
         Some(meeting.push(id))
     }
 
+    /// The push of meeting `id` as it is now, if it runs.
+    pub(crate) fn push_of(&self, id: &MeetingId) -> Option<Push> {
+        let meeting = self.meetings.get(id).filter(|m| m.running)?;
+        Some(meeting.push(id))
+    }
+
     /// Every running meeting: its group and its push.
     pub(crate) fn running(&self) -> Vec<(GroupId, Push)> {
         let mut all: Vec<(GroupId, Push)> = self

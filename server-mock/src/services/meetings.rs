@@ -237,7 +237,16 @@ async fn store_notice<T: Serialize + Send + 'static>(
 /// meetings' notices; done once every notice is committed.
 pub(crate) async fn carry_out(context: &Context, effects: Effects) -> Result<(), ErrorReply> {
     let mut members: HashMap<GroupId, Vec<UserId>> = HashMap::new();
+    let mut shown: Vec<MeetingId> = Vec::new();
     for (gid, push) in effects.group_pushes {
+        // A meeting is pushed as it is when pushed, once per batch: two
+        // requests' pushes then cannot leave an older list last.
+        if let Push::Meeting { meeting } = &push {
+            if shown.contains(&meeting.meeting) {
+                continue;
+            }
+            shown.push(meeting.meeting.clone());
+        }
         if let std::collections::hash_map::Entry::Vacant(slot) = members.entry(gid) {
             let read = context
                 .store
@@ -253,8 +262,18 @@ pub(crate) async fn carry_out(context: &Context, effects: Effects) -> Result<(),
                 }
             }
         }
-        for user in members.get(&gid).into_iter().flatten() {
-            push_to(context, user, &push);
+        let to = members.get(&gid).map(Vec::as_slice).unwrap_or_default();
+        match &push {
+            Push::Meeting { meeting } => context.meetings.with_current(&meeting.meeting, |now| {
+                for user in to {
+                    push_to(context, user, now);
+                }
+            }),
+            _ => {
+                for user in to {
+                    push_to(context, user, &push);
+                }
+            }
         }
     }
     for (user, push) in effects.user_pushes {
