@@ -13,5 +13,6 @@ mod dom;
 mod driver;
 mod file_tickets;
 mod login;
+mod meetings;
 mod rtc;
 mod screens;

@@ -45,29 +45,9 @@ pub(super) fn create_peer(
     state: &Rc<RefCell<State>>,
     events: &Events,
 ) -> Result<Peer, MediaProblem> {
-    let configuration = RtcConfiguration::new();
-    let servers = js_sys::Array::new();
-    for server in ice_servers {
-        let entry = RtcIceServer::new();
-        let urls = js_sys::Array::new();
-        for url in &server.urls {
-            urls.push(&url.into());
-        }
-        entry.set_urls(&urls);
-        if let Some(username) = &server.username {
-            entry.set_username(username);
-        }
-        if let Some(credential) = &server.credential {
-            entry.set_credential(credential);
-        }
-        servers.push(&entry);
-    }
-    configuration.set_ice_servers(&servers);
-    if relay_only {
-        configuration.set_ice_transport_policy(RtcIceTransportPolicy::Relay);
-    }
-    let connection = RtcPeerConnection::new_with_configuration(&configuration)
-        .map_err(|e| MediaProblem::Failed(describe(&e)))?;
+    let connection =
+        RtcPeerConnection::new_with_configuration(&configuration(ice_servers, relay_only))
+            .map_err(|e| MediaProblem::Failed(describe(&e)))?;
 
     let on_candidate = Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new({
         let events = events.clone();
@@ -119,7 +99,35 @@ pub(super) fn create_peer(
     })
 }
 
-pub(super) async fn create_offer(
+/// The peer connection's configuration: the ICE servers of the
+/// `ice_servers` reply, and only the relays when the policy says so (a call's
+/// and a meeting's alike).
+pub(crate) fn configuration(ice_servers: &[IceServer], relay_only: bool) -> RtcConfiguration {
+    let configuration = RtcConfiguration::new();
+    let servers = js_sys::Array::new();
+    for server in ice_servers {
+        let entry = RtcIceServer::new();
+        let urls = js_sys::Array::new();
+        for url in &server.urls {
+            urls.push(&url.into());
+        }
+        entry.set_urls(&urls);
+        if let Some(username) = &server.username {
+            entry.set_username(username);
+        }
+        if let Some(credential) = &server.credential {
+            entry.set_credential(credential);
+        }
+        servers.push(&entry);
+    }
+    configuration.set_ice_servers(&servers);
+    if relay_only {
+        configuration.set_ice_transport_policy(RtcIceTransportPolicy::Relay);
+    }
+    configuration
+}
+
+pub(crate) async fn create_offer(
     connection: &RtcPeerConnection,
     ice_restart: bool,
 ) -> Result<String, MediaProblem> {
@@ -131,7 +139,7 @@ pub(super) async fn create_offer(
     set_local(connection, offer).await
 }
 
-pub(super) async fn create_answer(
+pub(crate) async fn create_answer(
     connection: &RtcPeerConnection,
     offer: &str,
 ) -> Result<String, MediaProblem> {
@@ -167,7 +175,7 @@ async fn set_local(
 }
 
 /// Sets the other party's answer to our offer.
-pub(super) async fn apply_answer(
+pub(crate) async fn apply_answer(
     connection: &RtcPeerConnection,
     answer: &str,
 ) -> Result<(), MediaProblem> {
