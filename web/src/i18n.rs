@@ -250,6 +250,10 @@ impl Lang {
             Text::MeetingParticipants => ("参会人", "Participants"),
             Text::MeetingLeave => ("离开", "Leave"),
             Text::MeetingEnd => ("结束会议", "End for all"),
+            Text::MeetingEndRefused => (
+                "只有会议发起人或群主可以结束会议",
+                "Only whoever started the meeting or the group's holder can end it",
+            ),
             Text::MeetingYou => ("（我）", " (you)"),
             Text::MeetingLeftByYou => ("你已离开会议", "You left the meeting"),
             Text::MeetingOver => ("会议已结束", "The meeting has ended"),
@@ -605,6 +609,7 @@ pub enum Text {
     MeetingParticipants,
     MeetingLeave,
     MeetingEnd,
+    MeetingEndRefused,
     MeetingYou,
     MeetingLeftByYou,
     MeetingOver,

@@ -102,7 +102,7 @@ pub fn meeting_overlay() -> Html {
             participants,
             mic,
             camera,
-            ..
+            end_refused,
         } => {
             let title = lang.fill(Text::MeetingTitle, &[&group_name(&shared, *gid)]);
             let status = match link {
@@ -126,6 +126,11 @@ pub fn meeting_overlay() -> Html {
                         <header class="meeting-screen__header">
                             <h2 id="meeting-title" class="call-screen__name">{ title }</h2>
                             <p id="meeting-status" class="call-screen__status" role="status">{ status }</p>
+                            if *end_refused {
+                                <p id="meeting-end-refused" class="call-screen__media" role="alert">
+                                    { lang.tr(Text::MeetingEndRefused) }
+                                </p>
+                            }
                         </header>
                         { tiles(&shared, &screen, participants, *mic, *camera) }
                         if *people_open {
