@@ -15,6 +15,8 @@ pub enum Change {
     GroupCreation,
     /// Changing one's presence or signature.
     Profile,
+    /// Starting a meeting (every member's sessions are pushed it).
+    MeetingStart,
 }
 
 /// Recent changes per user and kind, over a sliding window.
@@ -23,6 +25,7 @@ pub struct ChangeLimiter {
     window: Duration,
     group_creations: u32,
     profile_changes: u32,
+    meeting_starts: u32,
     recent: Mutex<HashMap<(UserId, Change), VecDeque<Instant>>>,
 }
 
@@ -33,6 +36,7 @@ impl ChangeLimiter {
             window: policy.change_window,
             group_creations: policy.group_creations,
             profile_changes: policy.profile_changes,
+            meeting_starts: policy.meeting_starts,
             recent: Mutex::new(HashMap::new()),
         }
     }
@@ -43,6 +47,7 @@ impl ChangeLimiter {
         let (limit, what) = match change {
             Change::GroupCreation => (self.group_creations, "group creations"),
             Change::Profile => (self.profile_changes, "presence and signature changes"),
+            Change::MeetingStart => (self.meeting_starts, "meeting starts"),
         };
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         let window = self.window;

@@ -51,6 +51,8 @@ pub struct ServerConfig {
     pub calls: crate::calls::CallSettings,
     /// The meetings' media server (UDP).
     pub media: MediaSettings,
+    /// Meeting timeouts (the participant cap is `media.max_per_room`).
+    pub meetings: crate::meetings::MeetingSettings,
 }
 
 /// The standard UDP port of the meetings' media, next to 24888.
@@ -102,6 +104,7 @@ impl ServerConfig {
             trusted_proxies: Vec::new(),
             calls: crate::calls::CallSettings::default(),
             media: MediaSettings::default(),
+            meetings: crate::meetings::MeetingSettings::default(),
         }
     }
 

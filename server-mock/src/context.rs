@@ -36,6 +36,8 @@ pub struct Context {
     pub calls: crate::calls::Calls,
     /// The meetings' media server.
     pub sfu: crate::sfu::Sfu,
+    /// The meetings going on (§13).
+    pub meetings: crate::meetings::Meetings,
 }
 
 /// Milliseconds since the Unix epoch, now.

@@ -20,6 +20,7 @@ pub mod hub;
 pub mod limits;
 mod listener;
 pub mod login_limits;
+pub mod meetings;
 mod origin;
 pub mod policy;
 pub mod revocation;

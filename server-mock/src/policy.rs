@@ -36,6 +36,8 @@ pub struct AuthPolicy {
     pub group_creations: u32,
     /// Presence and signature changes one user may make per [`AuthPolicy::change_window`].
     pub profile_changes: u32,
+    /// Meetings one user may start per [`AuthPolicy::change_window`] (§13).
+    pub meeting_starts: u32,
     /// The window of the per-user change limits.
     pub change_window: Duration,
 }
@@ -58,6 +60,7 @@ impl Default for AuthPolicy {
             limiter_entries: 10_000,
             group_creations: 20,
             profile_changes: 60,
+            meeting_starts: penpen_core::packets::meeting::STARTS_PER_MINUTE,
             change_window: Duration::from_secs(60),
         }
     }

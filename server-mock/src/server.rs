@@ -154,6 +154,12 @@ impl RunningServer {
                 config.trusted_proxies.clone(),
             )),
             calls: crate::calls::Calls::new(&config.calls),
+            meetings: crate::meetings::Meetings::new(
+                &config.meetings,
+                config.calls.rejoin_grace,
+                config.media.max_per_room,
+                sfu.clone(),
+            ),
             sfu,
         });
         // Made now, so the first login for an unknown account is not slower.
@@ -170,6 +176,18 @@ impl RunningServer {
             context.clone(),
             shutdown_rx.clone(),
         ));
+        tasks.spawn(services::meetings::run_timers(
+            context.clone(),
+            shutdown_rx.clone(),
+        ));
+        // Taken now: nothing else may read them once the server runs.
+        if let Some(events) = context.sfu.take_events() {
+            tasks.spawn(services::meetings::relay_sfu(
+                context.clone(),
+                events,
+                shutdown_rx.clone(),
+            ));
+        }
         for (service, listener) in listeners {
             let addr = listener.local_addr().map_err(|source| StartError::Bind {
                 service,

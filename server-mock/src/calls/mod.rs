@@ -98,13 +98,18 @@ impl Calls {
         self.ice.reply_for(user, now_s)
     }
 
+    /// `in_meeting` says whether a user is in a meeting (§13); it is asked
+    /// while the calls are locked (the lock order is calls, then meetings).
     pub(crate) fn invite(
         &self,
         socket: &Socket,
         invite: Invite,
         now_ms: i64,
+        in_meeting: &dyn Fn(&UserId) -> bool,
     ) -> Result<Effects, ErrorReply> {
-        let effects = self.lock().invite(socket, invite, Instant::now(), now_ms);
+        let effects = self
+            .lock()
+            .invite(socket, invite, Instant::now(), now_ms, in_meeting);
         self.deadlines.notify_one();
         effects
     }
@@ -116,6 +121,13 @@ impl Calls {
     pub(crate) fn socket_closed(&self, socket: &Socket) {
         self.lock().socket_closed(socket, Instant::now());
         self.deadlines.notify_one();
+    }
+
+    /// Runs `then` with whether `user` is a party of a call, the calls
+    /// locked meanwhile, so no invite can make them one before `then` is done.
+    pub(crate) fn unless_in_call<T>(&self, user: &UserId, then: impl FnOnce(bool) -> T) -> T {
+        let registry = self.lock();
+        then(registry.is_party(user))
     }
 
     pub(crate) fn ringing_for(&self, user: &UserId) -> Option<CallInvitation> {

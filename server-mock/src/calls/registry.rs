@@ -227,6 +227,7 @@ impl Registry {
         invite: Invite,
         now: Instant,
         now_ms: i64,
+        in_meeting: &dyn Fn(&UserId) -> bool,
     ) -> Result<Effects, ErrorReply> {
         let Invite {
             call: id,
@@ -266,7 +267,13 @@ impl Registry {
             end_unregistered(socket, &id, &to, media, EndReason::Glare, &mut effects);
             return Ok(effects);
         }
-        if self.parties.contains_key(&to) {
+        if in_meeting(caller) {
+            return Err(refused(
+                State::IN_ANOTHER_CALL,
+                "you are in a meeting; leave it before calling",
+            ));
+        }
+        if self.parties.contains_key(&to) || in_meeting(&to) {
             end_unregistered(socket, &id, &to, media, EndReason::Busy, &mut effects);
             return Ok(effects);
         }
@@ -536,6 +543,11 @@ impl Registry {
             self.end(&id, reason, now, None, &mut effects);
         }
         effects
+    }
+
+    /// Whether `user` is a party of a call.
+    pub(crate) fn is_party(&self, user: &UserId) -> bool {
+        self.parties.contains_key(user)
     }
 
     /// The invitation of a call ringing for `user`, if one is.

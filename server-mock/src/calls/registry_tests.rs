@@ -38,7 +38,7 @@ fn call() -> CallId {
 /// `caller` calls `callee`, who accepts, both at `at`.
 fn answered(calls: &mut Registry, caller: &Socket, callee: &Socket, at: Instant) {
     calls
-        .invite(caller, invite_to(callee), at, 0)
+        .invite(caller, invite_to(callee), at, 0, &|_| false)
         .expect("invited");
     let accept = CallRequest::Accept {
         call: call(),
@@ -59,7 +59,9 @@ fn an_unanswered_call_ends_at_the_ring_timeout_and_not_before() {
     let (wang, mut wang_signals) = socket(1, "13800000001");
     let (li, _) = socket(2, "13800000002");
     let t0 = Instant::now();
-    calls.invite(&wang, invite_to(&li), t0, 0).expect("invited");
+    calls
+        .invite(&wang, invite_to(&li), t0, 0, &|_| false)
+        .expect("invited");
     assert_eq!(calls.next_deadline(), Some(t0 + RING));
     assert!(calls.ringing_for(&li.user).is_some());
 
@@ -135,7 +137,9 @@ fn a_caller_gone_at_the_accept_hears_it_on_rejoin() {
     let (wang_again, mut wang_signals) = socket(3, "13800000001");
     let (li, _) = socket(2, "13800000002");
     let t0 = Instant::now();
-    calls.invite(&wang, invite_to(&li), t0, 0).expect("invited");
+    calls
+        .invite(&wang, invite_to(&li), t0, 0, &|_| false)
+        .expect("invited");
     calls.socket_closed(&wang, t0);
     let accept = CallRequest::Accept {
         call: call(),
@@ -156,4 +160,32 @@ fn a_caller_gone_at_the_accept_hears_it_on_rejoin() {
         .act(&wang_again, CallRequest::Rejoin(call()), t0)
         .expect("rejoined");
     assert!(events(&mut wang_signals).is_empty());
+}
+
+#[test]
+fn a_user_in_a_meeting_cannot_call_and_calling_them_ends_busy() {
+    let mut calls = registry();
+    let (wang, mut wang_signals) = socket(1, "13800000001");
+    let (li, _) = socket(2, "13800000002");
+    let t0 = Instant::now();
+    let wang_in_meeting = |u: &UserId| u == &wang.user;
+    let refused = calls
+        .invite(&wang, invite_to(&li), t0, 0, &wang_in_meeting)
+        .expect_err("the caller is in a meeting");
+    assert_eq!(refused.state, State::IN_ANOTHER_CALL);
+    assert!(!calls.is_party(&wang.user));
+    let li_in_meeting = |u: &UserId| u == &li.user;
+    let ended = calls
+        .invite(&wang, invite_to(&li), t0, 0, &li_in_meeting)
+        .expect("answered, ended busy at once");
+    assert_eq!(ended.finished[0].record.outcome, CallOutcome::Busy);
+    assert!(ended.notices.is_empty(), "nothing rings");
+    assert_eq!(
+        events(&mut wang_signals),
+        [SignalEvent::Ended {
+            reason: EndReason::Busy,
+            duration: None
+        }]
+    );
+    assert!(!calls.is_party(&wang.user) && !calls.is_party(&li.user));
 }

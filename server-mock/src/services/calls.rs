@@ -1,12 +1,13 @@
-//! 24888: call signalling (§12). Requests get one reply each, in order;
-//! between replies the socket writes the signals the other party's requests
-//! (or the server's timers) left for it.
+//! 24888: call signalling (§12) and, through `services::meetings`,
+//! meetings (§13). Requests get one reply each, in order; between replies
+//! the socket writes the signals the other party's requests (or the
+//! server's timers, or the SFU) left for it.
 //!
 //! `crate::calls` decides what a request does; this module reads the store
 //! where a request needs it, carries out the pushes and stores the records
 //! of ended calls, and runs the calls' timers.
 
-use super::{Caller, Reply, reply, request};
+use super::{Caller, Reply, reply};
 use crate::calls::{Effects, Finished, Invite, Socket};
 use crate::connection::{Connection, reply_frame};
 use crate::context::{Context, now_ms};
@@ -15,6 +16,7 @@ use crate::revocation::SessionWatch;
 use crate::store::queries::{self, NewMessage};
 use penpen_core::packets::Done;
 use penpen_core::packets::call::{CallRequest, CallSignal};
+use penpen_core::packets::meeting::{MeetingSignal, SignallingRequest};
 use penpen_core::packets::message::{MessageType, Sender};
 use penpen_core::{Encoding, ErrorReply, Frame, Peer, State};
 use std::sync::Arc;
@@ -31,13 +33,20 @@ pub(crate) async fn serve(
     _held: Held,
 ) {
     connection.note_uses(session.session_use());
-    let (socket, mut signals) = context.calls.socket(caller.user);
+    let (socket, mut signals) = context.calls.socket(caller.user.clone());
+    let (meeting_socket, mut meeting_signals) = context.meetings.socket(socket.id, caller.user);
     let mut close = None;
     loop {
         let written = tokio::select! {
             frame = connection.read() => match frame {
                 Some(Ok(frame)) => {
-                    let reply = answer(&context, &socket, &frame).await;
+                    let reply = match SignallingRequest::from_frame(&frame) {
+                        Ok(SignallingRequest::Call(request)) => answer(&context, &socket, request).await,
+                        Ok(SignallingRequest::Meeting(request)) => {
+                            super::meetings::answer(&context, &meeting_socket, request).await
+                        }
+                        Err(err) => Err(ErrorReply::from(&err)),
+                    };
                     connection.send(reply_frame(frame.encoding, reply)).await
                 }
                 Some(Err(refusal)) => connection.refuse(&refusal).await,
@@ -45,6 +54,9 @@ pub(crate) async fn serve(
             },
             // The socket holds a sender, so the queue never closes.
             Some(signal) = signals.recv() => write_signals(&mut connection, signal, &mut signals).await,
+            Some(signal) = meeting_signals.recv() => {
+                write_meeting_signals(&mut connection, signal, &mut meeting_signals).await
+            }
             // The guard wait_for returns must not live across the awaits above.
             () = async { let _ = shutdown.wait_for(|stopped| *stopped).await; } => break,
             why = session.ended() => {
@@ -57,7 +69,25 @@ pub(crate) async fn serve(
         }
     }
     context.calls.socket_closed(&socket);
+    context.meetings.socket_closed(&meeting_socket);
     connection.close(close).await;
+}
+
+/// Writes `first` and whatever other meeting signal is queued, in one write.
+async fn write_meeting_signals(
+    connection: &mut Connection,
+    first: MeetingSignal,
+    signals: &mut mpsc::Receiver<MeetingSignal>,
+) -> Result<(), crate::connection::Closed> {
+    connection.feed(encode(&first)).await?;
+    while let Ok(next) = signals.try_recv() {
+        connection.feed(encode(&next)).await?;
+    }
+    connection.flush().await
+}
+
+fn encode<T: serde::Serialize>(signal: &T) -> String {
+    Frame::encode(Encoding::Base64, signal).unwrap_or_default()
 }
 
 /// Writes `first` and whatever else is queued, in one write.
@@ -77,9 +107,9 @@ fn signal_frame(signal: &CallSignal) -> String {
     Frame::encode(Encoding::Base64, signal).unwrap_or_default()
 }
 
-/// Answers one 24888 request.
-async fn answer(context: &Context, socket: &Socket, frame: &Frame) -> Reply {
-    let effects = match request::<CallRequest>(frame)? {
+/// Answers one 24888 call request.
+async fn answer(context: &Context, socket: &Socket, request: CallRequest) -> Reply {
+    let effects = match request {
         CallRequest::IceServers => return reply(&context.calls.ice_servers(&socket.user)),
         CallRequest::Invite {
             call,
@@ -105,7 +135,10 @@ async fn answer(context: &Context, socket: &Socket, frame: &Frame) -> Reply {
                 media,
                 sdp,
             };
-            context.calls.invite(socket, invite, now_ms())?
+            let in_meeting = |user: &penpen_core::UserId| context.meetings.is_in_meeting(user);
+            context
+                .calls
+                .invite(socket, invite, now_ms(), &in_meeting)?
         }
         other => context.calls.act(socket, other)?,
     };

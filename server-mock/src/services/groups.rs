@@ -49,10 +49,10 @@ pub async fn list(context: &Context, user: &UserId, frame: &Frame) -> Reply {
 }
 
 /// A stored notice, to announce once committed.
-type Notice = (NewMessage, Stored);
+pub(super) type Notice = (NewMessage, Stored);
 
 /// Stores a notice to `recipients` and returns what was stored.
-fn notice<T: Serialize>(
+pub(super) fn notice<T: Serialize>(
     conn: &Connection,
     gid: GroupId,
     kind: MessageType,
@@ -172,12 +172,24 @@ pub async fn rename(context: &Context, user: &UserId, frame: &Frame) -> Reply {
 pub async fn members(context: &Context, user: &UserId, frame: &Frame) -> Reply {
     let change: GroupMembersChange = request(frame)?;
     let by = user.clone();
+    let (gid, action, named) = (change.gid, change.action, change.member.deduplicated().0);
     let (group, stored) = context
         .store
         .write(move |conn| apply_change(conn, &by, &change))
         .await
         .map_err(|e| e.reply())?;
     wake(context, &stored);
+    // A meeting of the group is shown to the added and left by the removed (§13).
+    let (added, removed) = match action {
+        MembersAction::Add => (named, Vec::new()),
+        MembersAction::Remove => (Vec::new(), named),
+        MembersAction::Leave => (Vec::new(), vec![user.clone()]),
+    };
+    let added: Vec<UserId> = added
+        .into_iter()
+        .filter(|u| group.member.contains(u))
+        .collect();
+    super::meetings::members_changed(context, gid, &added, &removed).await;
     reply(&GroupUpdated {
         state: State::SUCCESS,
         group,

@@ -8,6 +8,7 @@ pub mod files;
 pub mod groups;
 pub mod heartbeat;
 mod login;
+pub(crate) mod meetings;
 pub mod profile;
 pub mod requests;
 pub mod stream;

@@ -190,6 +190,10 @@ impl Stream {
                 };
                 self.connection.send(push_frame(&push)).await?;
             }
+            // So do the meetings running in the user's groups (§13).
+            for push in super::meetings::running_for(&self.context, &live.user).await {
+                self.connection.send(push_frame(&push)).await?;
+            }
         }
         Ok(())
     }

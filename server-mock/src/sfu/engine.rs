@@ -43,6 +43,10 @@ pub(super) enum Command {
         participant: ParticipantKey,
         reply: Reply<()>,
     },
+    Contains {
+        participant: ParticipantKey,
+        reply: oneshot::Sender<bool>,
+    },
     SelectLayer {
         viewer: ParticipantKey,
         sender: ParticipantKey,
@@ -215,6 +219,9 @@ impl Engine {
                     None => Err(SfuError::UnknownParticipant(participant)),
                 };
                 let _ = reply.send(result);
+            }
+            Command::Contains { participant, reply } => {
+                let _ = reply.send(self.find(&participant).is_some());
             }
             Command::SelectLayer {
                 viewer,

@@ -122,6 +122,26 @@ impl Sfu {
             .await
     }
 
+    /// Removes a participant without waiting for it: the command is queued
+    /// at once, so it is ordered before any command sent after this call
+    /// returns (a later join of the same key finds it gone). Nothing
+    /// happens for a key that is not in.
+    pub fn remove(&self, participant: ParticipantKey) {
+        let (reply, _) = oneshot::channel();
+        let _ = self.commands.send(Command::Leave { participant, reply });
+    }
+
+    /// Whether a participant of this key is in (after every command sent
+    /// before): tells a `Lost` event of an earlier connection of the same key
+    /// from one of the current connection.
+    pub async fn contains(&self, participant: ParticipantKey) -> Result<bool, SfuError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Contains { participant, reply })
+            .map_err(|_| SfuError::Stopped)?;
+        answer.await.map_err(|_| SfuError::Stopped)
+    }
+
     /// Chooses which simulcast layer (rid) of `sender`'s video `viewer` gets;
     /// a viewer starts with the first layer the sender's SDP lists.
     pub async fn select_layer(

@@ -2,7 +2,7 @@
 //! two parties, the refusals, every device ringing, the server's timers, and
 //! the call records in both people's history.
 
-use crate::common::{Client, LI, LIU, WANG, ZHANG, decode_reply, log_in, user};
+use crate::common::{Client, LI, LIU, WANG, ZHANG, decode_reply, log_in, start_configured, user};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use penpen_core::packets::Done;
@@ -24,17 +24,6 @@ use std::time::Duration;
 const WAIT: Duration = Duration::from_secs(20);
 const OFFER: &str = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n";
 const ANSWER: &str = "v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\n";
-
-/// A demo server whose call settings `adjust` changes.
-async fn start_with(adjust: impl FnOnce(&mut ServerConfig)) -> (RunningServer, tempfile::TempDir) {
-    let data = tempfile::tempdir().expect("temporary folder");
-    let mut config = ServerConfig::new(data.path());
-    config.ports = PortPlan::Ephemeral;
-    config.demo = true;
-    adjust(&mut config);
-    let server = RunningServer::start(config).await.expect("server starts");
-    (server, data)
-}
 
 fn call_id(name: &str) -> CallId {
     CallId::parse(name).expect("a valid call id")
@@ -220,7 +209,7 @@ fn ended(event: SignalEvent) -> (EndReason, Option<u32>) {
 
 #[tokio::test]
 async fn a_call_is_relayed_between_the_parties_and_stored_for_both() {
-    let (server, _data) = start_with(|_| {}).await;
+    let (server, _data) = start_configured(|_| {}).await;
     let mut wang = device(&server, WANG).await;
     let mut li = device(&server, LI).await;
     let id = call_id("call-relay");
@@ -337,7 +326,7 @@ async fn a_call_is_relayed_between_the_parties_and_stored_for_both() {
 
 #[tokio::test]
 async fn invites_are_refused_or_end_busy_by_the_rules() {
-    let (server, _data) = start_with(|_| {}).await;
+    let (server, _data) = start_configured(|_| {}).await;
     let mut wang = device(&server, WANG).await;
     let mut li = device(&server, LI).await;
     let mut zhang = device(&server, ZHANG).await;
@@ -402,7 +391,7 @@ async fn invites_are_refused_or_end_busy_by_the_rules() {
 
 #[tokio::test]
 async fn crossing_invitations_end_the_later_one_as_glare() {
-    let (server, _data) = start_with(|_| {}).await;
+    let (server, _data) = start_configured(|_| {}).await;
     let mut wang = device(&server, WANG).await;
     let mut li = device(&server, LI).await;
     let first = call_id("call-wang-to-li");
@@ -430,7 +419,7 @@ async fn crossing_invitations_end_the_later_one_as_glare() {
 
 #[tokio::test]
 async fn every_device_rings_and_the_first_accept_wins() {
-    let (server, _data) = start_with(|_| {}).await;
+    let (server, _data) = start_configured(|_| {}).await;
     let mut wang = device(&server, WANG).await;
     let mut phone = device(&server, LI).await;
     let mut desk = device(&server, LI).await;
@@ -490,7 +479,7 @@ async fn every_device_rings_and_the_first_accept_wins() {
 
 #[tokio::test]
 async fn a_stranger_is_refused_and_nothing_reaches_the_parties() {
-    let (server, _data) = start_with(|_| {}).await;
+    let (server, _data) = start_configured(|_| {}).await;
     let mut wang = device(&server, WANG).await;
     let mut li = device(&server, LI).await;
     let mut zhang = device(&server, ZHANG).await;
@@ -539,7 +528,7 @@ async fn a_stranger_is_refused_and_nothing_reaches_the_parties() {
 
 #[tokio::test]
 async fn a_party_gone_past_the_grace_ends_the_call_as_lost() {
-    let (server, _data) = start_with(|config| {
+    let (server, _data) = start_configured(|config| {
         config.calls.rejoin_grace = Duration::from_millis(300);
     })
     .await;
@@ -567,7 +556,7 @@ async fn a_party_gone_past_the_grace_ends_the_call_as_lost() {
 
 #[tokio::test]
 async fn a_rejoined_socket_carries_the_call_on() {
-    let (server, _data) = start_with(|_| {}).await;
+    let (server, _data) = start_configured(|_| {}).await;
     let mut wang = device(&server, WANG).await;
     let mut li = device(&server, LI).await;
     let id = call_id("call-rejoin");
@@ -595,7 +584,7 @@ async fn a_rejoined_socket_carries_the_call_on() {
 
 #[tokio::test]
 async fn an_unanswered_call_times_out_and_is_missed() {
-    let (server, _data) = start_with(|config| {
+    let (server, _data) = start_configured(|config| {
         config.calls.ring_timeout = Duration::from_millis(300);
     })
     .await;
@@ -621,7 +610,7 @@ async fn an_unanswered_call_times_out_and_is_missed() {
 
 #[tokio::test]
 async fn a_device_that_logs_in_while_a_call_rings_rings_too() {
-    let (server, _data) = start_with(|_| {}).await;
+    let (server, _data) = start_configured(|_| {}).await;
     let mut wang = device(&server, WANG).await;
     let id = call_id("call-late-device");
     wang.calls
@@ -651,7 +640,7 @@ async fn a_device_that_logs_in_while_a_call_rings_rings_too() {
 #[tokio::test]
 async fn ice_servers_carry_a_turn_credential_of_the_shared_secret() {
     let secret = "coturn-shared-secret";
-    let (server, _data) = start_with(|config| {
+    let (server, _data) = start_configured(|config| {
         config.calls.ice.stun_urls = vec!["stun:stun.example.cn:3478".into()];
         config.calls.ice.turn_urls = vec!["turn:turn.example.cn:3478?transport=udp".into()];
         config.calls.ice.turn_secret = Some(TurnSecret::new(secret));
@@ -689,7 +678,7 @@ async fn ice_servers_carry_a_turn_credential_of_the_shared_secret() {
     server.shutdown().await;
 
     // A LAN deployment hands out nothing.
-    let (server, _data) = start_with(|_| {}).await;
+    let (server, _data) = start_configured(|_| {}).await;
     let mut li = device(&server, LI).await;
     li.calls.client.send(&CallRequest::IceServers).await;
     let reply: IceServersReply =
@@ -700,7 +689,7 @@ async fn ice_servers_carry_a_turn_credential_of_the_shared_secret() {
 
 #[tokio::test]
 async fn a_relay_only_deployment_says_so_and_refuses_to_start_without_turn() {
-    let (server, _data) = start_with(|config| {
+    let (server, _data) = start_configured(|config| {
         config.calls.ice.turn_urls = vec!["turn:turn.example.cn:3478?transport=udp".into()];
         config.calls.ice.turn_secret = Some(TurnSecret::new("coturn-shared-secret"));
         config.calls.ice.transport_policy = IceTransportPolicy::Relay;
@@ -760,7 +749,7 @@ async fn the_binary_refuses_relay_without_turn_and_says_what_is_missing() {
 
 #[tokio::test]
 async fn a_huge_sdp_and_too_many_candidates_are_refused() {
-    let (server, _data) = start_with(|_| {}).await;
+    let (server, _data) = start_configured(|_| {}).await;
     let mut wang = device(&server, WANG).await;
     let mut li = device(&server, LI).await;
     let id = call_id("call-limits");
@@ -816,7 +805,7 @@ async fn a_huge_sdp_and_too_many_candidates_are_refused() {
 
 #[tokio::test]
 async fn malformed_call_requests_are_refused_and_the_socket_stays_usable() {
-    let (server, _data) = start_with(|_| {}).await;
+    let (server, _data) = start_configured(|_| {}).await;
     let mut wang = device(&server, WANG).await;
     for payload in [
         r#"{"op":"dial","call":"call-1"}"#,

@@ -19,6 +19,7 @@ mod handshake;
 mod heartbeat;
 mod limits;
 mod login_limits;
+mod meetings;
 mod revocation;
 mod services;
 mod sfu;

@@ -36,6 +36,20 @@ pub async fn start_in(data: &Path) -> RunningServer {
     RunningServer::start(config).await.expect("server starts")
 }
 
+/// A demo server on free ports in a fresh temporary folder, its
+/// configuration changed by `adjust` first.
+pub async fn start_configured(
+    adjust: impl FnOnce(&mut ServerConfig),
+) -> (RunningServer, tempfile::TempDir) {
+    let data = tempfile::tempdir().expect("temporary folder");
+    let mut config = ServerConfig::new(data.path());
+    config.ports = PortPlan::Ephemeral;
+    config.demo = true;
+    adjust(&mut config);
+    let server = RunningServer::start(config).await.expect("server starts");
+    (server, data)
+}
+
 /// A server in a fresh temporary folder.
 pub async fn start() -> (RunningServer, tempfile::TempDir) {
     let data = tempfile::tempdir().expect("temporary folder");
