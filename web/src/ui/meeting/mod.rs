@@ -290,3 +290,45 @@ pub fn meeting_start_button(props: &GroupMeetingProps) -> Html {
         </button>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use penpen_core::testing::user;
+
+    fn here(n: u64) -> Participant {
+        Participant {
+            user: user(n),
+            mic: true,
+            camera: true,
+        }
+    }
+
+    #[test]
+    fn the_large_tile_is_the_speaker_else_someone_else_else_ourselves() {
+        let everyone = [here(1), here(2), here(3)];
+        let me = user(1);
+        let mut screen = MeetingScreen::default();
+        assert_eq!(
+            focus_of(&everyone, Some(&me), &screen),
+            Some(user(2).to_string()),
+            "nobody speaks: the first other participant"
+        );
+        screen.speaker = Some(user(3).to_string());
+        assert_eq!(
+            focus_of(&everyone, Some(&me), &screen),
+            Some(user(3).to_string())
+        );
+        screen.speaker = Some(user(9).to_string());
+        assert_eq!(
+            focus_of(&everyone, Some(&me), &screen),
+            Some(user(2).to_string()),
+            "a speaker no longer in the meeting is not shown"
+        );
+        assert_eq!(
+            focus_of(&[here(1)], Some(&me), &screen),
+            Some(me.to_string()),
+            "alone: ourselves"
+        );
+    }
+}
