@@ -242,7 +242,7 @@ impl Lang {
             Text::MeetingInProgress => ("会议进行中 · {0}人", "Meeting in progress · {0} people"),
             Text::MeetingJoin => ("加入", "Join"),
             Text::MeetingStart => ("发起会议", "Start a meeting"),
-            Text::MeetingTitle => ("{0} 的会议", "{0}: meeting"),
+            Text::MeetingTitle => ("{0}的会议", "{0}: meeting"),
             Text::MeetingJoining => ("正在加入会议…", "Joining the meeting…"),
             Text::MeetingPeople => ("{0}人", "{0} people"),
             Text::MeetingMic => ("麦克风", "Microphone"),

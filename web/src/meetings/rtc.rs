@@ -13,7 +13,9 @@
 use super::RemoteUser;
 use crate::calls::DeviceKind;
 use crate::calls::rtc::media::{capture, describe, stop_tracks, stream_of, tracks};
-use crate::calls::rtc::peer::{apply_answer, configuration, create_answer, create_offer};
+use crate::calls::rtc::peer::{
+    LinkState, apply_answer, configuration, create_answer, create_offer, watch_state,
+};
 use crate::calls::stats::{number, text, values};
 use futures::StreamExt;
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
@@ -24,9 +26,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    MediaStream, MediaStreamTrack, MediaStreamTrackState, RtcPeerConnection,
-    RtcPeerConnectionState, RtcRtpTransceiver, RtcRtpTransceiverDirection, RtcRtpTransceiverInit,
-    RtcTrackEvent,
+    MediaStream, MediaStreamTrack, MediaStreamTrackState, RtcPeerConnection, RtcRtpTransceiver,
+    RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcTrackEvent,
 };
 
 /// What the meeting's WebRTC side tells the driver.
@@ -412,14 +413,13 @@ fn peer(
         Some(track) => connection.add_transceiver_with_media_stream_track_and_init(track, &init),
         None => connection.add_transceiver_with_str_and_init("video", &init),
     };
-    let on_state = Closure::<dyn FnMut()>::new({
-        let (events, connection) = (events.clone(), connection.clone());
-        move || {
-            let state = match connection.connection_state() {
-                RtcPeerConnectionState::Connected => MeetingRtcReport::Connected,
-                RtcPeerConnectionState::Disconnected => MeetingRtcReport::Disconnected,
-                RtcPeerConnectionState::Failed => MeetingRtcReport::Failed,
-                _ => return,
+    let on_state = watch_state(&connection, {
+        let events = events.clone();
+        move |link| {
+            let state = match link {
+                LinkState::Connected => MeetingRtcReport::Connected,
+                LinkState::Disconnected => MeetingRtcReport::Disconnected,
+                LinkState::Failed => MeetingRtcReport::Failed,
             };
             report(&events, Some(epoch), state);
         }
@@ -442,7 +442,6 @@ fn peer(
             regroup(&state, &events);
         }
     });
-    connection.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
     connection.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
     Peer {
         connection,

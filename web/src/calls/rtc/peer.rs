@@ -65,14 +65,13 @@ pub(super) fn create_peer(
             }
         }
     });
-    let on_state = Closure::<dyn FnMut()>::new({
-        let (events, connection) = (events.clone(), connection.clone());
-        move || {
-            let state = match connection.connection_state() {
-                RtcPeerConnectionState::Connected => RtcReport::Connected,
-                RtcPeerConnectionState::Disconnected => RtcReport::Disconnected,
-                RtcPeerConnectionState::Failed => RtcReport::Failed,
-                _ => return,
+    let on_state = watch_state(&connection, {
+        let events = events.clone();
+        move |link| {
+            let state = match link {
+                LinkState::Connected => RtcReport::Connected,
+                LinkState::Disconnected => RtcReport::Disconnected,
+                LinkState::Failed => RtcReport::Failed,
             };
             report(&events, Some(epoch), state);
         }
@@ -82,7 +81,6 @@ pub(super) fn create_peer(
         move || remote_tracks_changed(&state, &events)
     });
     connection.set_onicecandidate(Some(on_candidate.as_ref().unchecked_ref()));
-    connection.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
     connection.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
 
     if let Some(local) = &state.borrow().local {
@@ -97,6 +95,39 @@ pub(super) fn create_peer(
         _on_state: on_state,
         _on_track: on_track,
     })
+}
+
+/// What a connection state change means for a call or a meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LinkState {
+    /// Media flows.
+    Connected,
+    /// Lost for now; it may recover alone.
+    Disconnected,
+    /// Lost for good.
+    Failed,
+}
+
+/// Calls `tell` whenever `connection` becomes connected, disconnected or
+/// failed; the handler set on it stays alive as long as the closure.
+pub(crate) fn watch_state(
+    connection: &RtcPeerConnection,
+    tell: impl Fn(LinkState) + 'static,
+) -> Closure<dyn FnMut()> {
+    let on_state = Closure::<dyn FnMut()>::new({
+        let connection = connection.clone();
+        move || {
+            let state = match connection.connection_state() {
+                RtcPeerConnectionState::Connected => LinkState::Connected,
+                RtcPeerConnectionState::Disconnected => LinkState::Disconnected,
+                RtcPeerConnectionState::Failed => LinkState::Failed,
+                _ => return,
+            };
+            tell(state);
+        }
+    });
+    connection.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
+    on_state
 }
 
 /// The peer connection's configuration: the ICE servers of the
