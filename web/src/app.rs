@@ -7,6 +7,7 @@ use crate::config::{self, PageLocation, ServerAddress};
 use crate::driver::{self, DriverHandle, Input};
 use crate::i18n::{Lang, Text};
 use crate::login::LoginScreen;
+use crate::meetings::MeetingScreen;
 use crate::notify;
 use crate::session::Session;
 use crate::state::{AppState, Shared, Update, UpdateSink, Upload};
@@ -131,6 +132,7 @@ fn signed_in(props: &SignedInProps) -> Html {
     let state = use_reducer(AppState::default);
     let upload = use_state(Upload::default);
     let call = use_state(CallScreen::default);
+    let meeting = use_state(MeetingScreen::default);
     let driver = use_state(|| None::<DriverHandle>);
     let panel = use_state(|| None);
 
@@ -140,6 +142,7 @@ fn signed_in(props: &SignedInProps) -> Html {
             state: state.dispatcher(),
             upload: upload.setter(),
             call: call.setter(),
+            meeting: meeting.setter(),
         };
         let driver = driver.clone();
         use_effect_with((), move |_| {
@@ -177,8 +180,10 @@ fn signed_in(props: &SignedInProps) -> Html {
         <ContextProvider<Shared> context={shared}>
             <ContextProvider<Upload> context={*upload}>
             <ContextProvider<CallScreen> context={(*call).clone()}>
+            <ContextProvider<MeetingScreen> context={(*meeting).clone()}>
                 <NotificationPrompt lang={props.lang} />
                 <Main on_switch_language={props.on_switch_language.clone()} />
+            </ContextProvider<MeetingScreen>>
             </ContextProvider<CallScreen>>
             </ContextProvider<Upload>>
         </ContextProvider<Shared>>

@@ -15,6 +15,7 @@ pub mod driver;
 pub mod files;
 pub mod i18n;
 pub mod login;
+pub mod meetings;
 pub mod net;
 pub mod notify;
 pub mod pinyin;

@@ -1,6 +1,9 @@
 //! The browser's WebSockets for the sync engine: one per service, opened and
 //! closed when the engine says, each event reported to the driver's inbox.
 //!
+//! A socket is keyed by its [`Channel`]: a service's, or the meeting's own
+//! 24888 socket beside the one a call uses.
+//!
 //! Every socket gets a generation number. Events of a socket that has since
 //! been replaced (a late `close` of the old stream after a reconnect) carry
 //! the old number and are ignored by the driver.
@@ -23,11 +26,38 @@ pub enum SocketEvent {
     Closed,
 }
 
+/// Which socket: one per service, and the meeting's own 24888 socket (a
+/// session may take part in a meeting while its call socket stays the
+/// call's; PROTOCOL §13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// The service's socket.
+    Service(Service),
+    /// The meeting's 24888 socket.
+    Meeting,
+}
+
+impl Channel {
+    /// The service whose port the socket connects to.
+    pub fn service(self) -> Service {
+        match self {
+            Channel::Service(service) => service,
+            Channel::Meeting => Service::CallSignalling,
+        }
+    }
+}
+
+impl From<Service> for Channel {
+    fn from(service: Service) -> Channel {
+        Channel::Service(service)
+    }
+}
+
 /// A socket event, tagged with the socket it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tagged {
-    /// The service.
-    pub service: Service,
+    /// The socket.
+    pub channel: Channel,
     /// The socket's generation.
     pub generation: u64,
     /// What happened.
@@ -58,9 +88,9 @@ impl Drop for Open {
 pub struct Sockets {
     server: ServerAddress,
     token: Option<String>,
-    /// By service, in service order (a handful at most: a sorted list
-    /// costs the bundle less than a map).
-    open: Vec<(Service, Open)>,
+    /// By channel (a handful at most: a list costs the bundle less than a
+    /// map).
+    open: Vec<(Channel, Open)>,
     next_generation: u64,
     events: UnboundedSender<Tagged>,
 }
@@ -99,28 +129,30 @@ impl Sockets {
         self.token = Some(token);
     }
 
-    /// The generation of the current socket of `service`, if it has one.
-    pub fn generation(&self, service: Service) -> Option<u64> {
-        self.get(service).map(|o| o.generation)
+    /// The generation of the current socket of `channel`, if it has one.
+    pub fn generation(&self, channel: impl Into<Channel>) -> Option<u64> {
+        self.get(channel.into()).map(|o| o.generation)
     }
 
-    fn get(&self, service: Service) -> Option<&Open> {
+    fn get(&self, channel: Channel) -> Option<&Open> {
         self.open
             .iter()
-            .find(|(s, _)| *s == service)
+            .find(|(c, _)| *c == channel)
             .map(|(_, o)| o)
     }
 
-    /// Takes the socket of `service` out of the list (closed when dropped).
-    fn remove(&mut self, service: Service) -> Option<Open> {
-        let at = self.open.iter().position(|(s, _)| *s == service)?;
+    /// Takes the socket of `channel` out of the list (closed when dropped).
+    fn remove(&mut self, channel: Channel) -> Option<Open> {
+        let at = self.open.iter().position(|(c, _)| *c == channel)?;
         Some(self.open.remove(at).1)
     }
 
-    /// Opens (or reopens) the socket of `service`. A failure to even create
+    /// Opens (or reopens) the socket of `channel`. A failure to even create
     /// it is reported as a close, like any other failed connection.
-    pub fn open(&mut self, service: Service) {
-        self.remove(service);
+    pub fn open(&mut self, channel: impl Into<Channel>) {
+        let channel = channel.into();
+        let service = channel.service();
+        self.remove(channel);
         let generation = self.next_generation;
         self.next_generation += 1;
         let mut url = self.server.websocket_url(service);
@@ -135,7 +167,7 @@ impl Sockets {
             move |event: SocketEvent| {
                 // The driver only goes away with the whole session.
                 let _ = events.unbounded_send(Tagged {
-                    service,
+                    channel,
                     generation,
                     event,
                 });
@@ -166,30 +198,27 @@ impl Sockets {
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         socket.set_onerror(Some(on_close.as_ref().unchecked_ref()));
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        let at = self.open.partition_point(|(s, _)| *s < service);
-        self.open.insert(
-            at,
-            (
-                service,
-                Open {
-                    socket,
-                    generation,
-                    _on_open: on_open,
-                    _on_message: on_message,
-                    _on_close: on_close,
-                },
-            ),
-        );
+        self.open.push((
+            channel,
+            Open {
+                socket,
+                generation,
+                _on_open: on_open,
+                _on_message: on_message,
+                _on_close: on_close,
+            },
+        ));
     }
 
     /// Sends a frame; a socket that cannot take it is reported closed.
-    pub fn send(&mut self, service: Service, frame: &str) {
+    pub fn send(&mut self, channel: impl Into<Channel>, frame: &str) {
+        let channel = channel.into();
         let sent = self
-            .get(service)
+            .get(channel)
             .is_some_and(|o| o.socket.send_with_str(frame).is_ok());
-        if !sent && let Some(open) = self.remove(service) {
+        if !sent && let Some(open) = self.remove(channel) {
             let _ = self.events.unbounded_send(Tagged {
-                service,
+                channel,
                 generation: open.generation,
                 event: SocketEvent::Closed,
             });
@@ -198,12 +227,12 @@ impl Sockets {
 
     /// The socket of `service`, while it is open (to watch an upload drain).
     pub fn socket(&self, service: Service) -> Option<WebSocket> {
-        self.get(service).map(|o| o.socket.clone())
+        self.get(service.into()).map(|o| o.socket.clone())
     }
 
-    /// Closes the socket of `service` (no event follows).
-    pub fn close(&mut self, service: Service) {
-        self.remove(service);
+    /// Closes the socket of `channel` (no event follows).
+    pub fn close(&mut self, channel: impl Into<Channel>) {
+        self.remove(channel.into());
     }
 
     /// Closes everything.

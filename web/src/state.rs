@@ -52,6 +52,9 @@ pub struct AppState {
     pub unread_broadcasts: usize,
     /// How stored files are fetched.
     pub files: Option<FileAccess>,
+    /// The meetings running in the user's groups, as the stream last pushed
+    /// them (forgotten when it reconnects: PROTOCOL §13).
+    pub meetings: Rc<Vec<penpen_core::packets::meeting::Meeting>>,
 }
 
 /// Where stored files are, and the token that lets this session fetch them.
@@ -94,6 +97,7 @@ impl Default for AppState {
             broadcasts: Rc::new(Vec::new()),
             unread_broadcasts: 0,
             files: None,
+            meetings: Rc::new(Vec::new()),
         }
     }
 }
@@ -220,6 +224,16 @@ pub enum Update {
     /// during a call (the quality every two seconds), so [`UpdateSink`]
     /// hands it to its own context, [`crate::calls::CallScreen`].
     Call(Box<crate::calls::CallScreen>),
+    /// A group's meeting started or its participants changed (pushed).
+    Meeting(Box<penpen_core::packets::meeting::Meeting>),
+    /// This meeting of the group is over (or over for this user).
+    MeetingOver(GroupId, penpen_core::MeetingId),
+    /// The stream reconnected: the meetings known are forgotten, and its
+    /// pushes bring back the ones still running.
+    MeetingsForgotten,
+    /// The meeting screen changed: like the call screen it has its own
+    /// context, [`crate::meetings::MeetingScreen`].
+    MeetingScreen(Box<crate::meetings::MeetingScreen>),
 }
 
 /// The share of the file now being uploaded that has left (0 to 1), or none
@@ -237,6 +251,8 @@ pub struct UpdateSink {
     pub upload: yew::UseStateSetter<Upload>,
     /// The call screen.
     pub call: yew::UseStateSetter<crate::calls::CallScreen>,
+    /// The meeting screen.
+    pub meeting: yew::UseStateSetter<crate::meetings::MeetingScreen>,
 }
 
 impl UpdateSink {
@@ -245,6 +261,7 @@ impl UpdateSink {
         match update {
             Update::Upload(share) => self.upload.set(Upload(share)),
             Update::Call(screen) => self.call.set(*screen),
+            Update::MeetingScreen(screen) => self.meeting.set(*screen),
             other => self.state.dispatch(other),
         }
     }
@@ -267,7 +284,7 @@ impl Reducible for AppState {
             {
                 return self;
             }
-            Update::Upload(_) | Update::Call(_) => return self,
+            Update::Upload(_) | Update::Call(_) | Update::MeetingScreen(_) => return self,
             _ => {}
         }
         // Only the fields an update names are replaced; the lists and the
@@ -339,7 +356,18 @@ impl Reducible for AppState {
             Update::Busy(busy) => state.busy = busy,
             Update::Files(files) => state.files = Some(files),
             // Handled before the copy above.
-            Update::Upload(_) | Update::Call(_) => {}
+            Update::Upload(_) | Update::Call(_) | Update::MeetingScreen(_) => {}
+            Update::Meeting(meeting) => {
+                let meetings = Rc::make_mut(&mut state.meetings);
+                // One meeting per group: the newest push says how it is.
+                meetings.retain(|m| m.gid != meeting.gid);
+                meetings.push(*meeting);
+            }
+            Update::MeetingOver(gid, meeting) => {
+                Rc::make_mut(&mut state.meetings)
+                    .retain(|m| !(m.gid == gid && m.meeting == meeting));
+            }
+            Update::MeetingsForgotten => state.meetings = Rc::new(Vec::new()),
             Update::Broadcasts(broadcasts, unread) => {
                 state.broadcasts = broadcasts;
                 state.unread_broadcasts = unread;
@@ -421,6 +449,8 @@ pub enum Command {
     },
     /// Something about a call (start, accept, hang up, camera, devices).
     Call(crate::calls::CallCommand),
+    /// Something about a meeting (start, join, leave, end, mic, camera).
+    Meeting(crate::meetings::MeetingCommand),
 }
 
 /// What a search found, and how long it took.
@@ -532,6 +562,38 @@ mod tests {
         assert_eq!(initials("欧阳娜娜"), "娜娜");
         assert_eq!(initials("ada lovelace"), "AL");
         assert_eq!(initials(""), "");
+    }
+
+    #[test]
+    fn running_meetings_follow_the_pushes_and_are_forgotten_on_reconnect() {
+        use penpen_core::MeetingId;
+        use penpen_core::packets::meeting::Meeting;
+        use penpen_core::testing::{gid, user};
+        let id = |text: &str| MeetingId::parse(text).expect("a meeting id");
+        let meeting = |group: u64, meeting: &str, people: &[u64]| Meeting {
+            gid: gid(group),
+            meeting: id(meeting),
+            started_by: user(3),
+            started_at: 1_795_784_709_000,
+            participants: people.iter().map(|p| user(*p)).collect(),
+        };
+        let apply = |state: Rc<AppState>, update: Update| state.reduce(update);
+        let mut state = Rc::new(AppState::default());
+        state = apply(state, Update::Meeting(Box::new(meeting(7, "m-1", &[3]))));
+        state = apply(state, Update::Meeting(Box::new(meeting(8, "m-2", &[3]))));
+        // A join in group 7: the newest push replaces what was known.
+        state = apply(state, Update::Meeting(Box::new(meeting(7, "m-1", &[3, 0]))));
+        assert_eq!(state.meetings.len(), 2);
+        let seven = state.meetings.iter().find(|m| m.gid == gid(7));
+        assert_eq!(seven.map(|m| m.participants.len()), Some(2));
+        // An end of another meeting id leaves the running one alone.
+        state = apply(state, Update::MeetingOver(gid(7), id("m-0")));
+        assert_eq!(state.meetings.len(), 2);
+        state = apply(state, Update::MeetingOver(gid(7), id("m-1")));
+        assert_eq!(state.meetings.len(), 1);
+        assert_eq!(state.meetings[0].gid, gid(8));
+        state = apply(state, Update::MeetingsForgotten);
+        assert!(state.meetings.is_empty());
     }
 }
 

@@ -115,7 +115,7 @@ pub fn level(loss_percent: f32, rtt_ms: Option<u32>) -> QualityLevel {
 }
 
 /// The stats objects of a report (a JS `Map`-like with `values()`).
-fn values(report: &JsValue) -> Vec<JsValue> {
+pub(crate) fn values(report: &JsValue) -> Vec<JsValue> {
     let Ok(values) = js_sys::Reflect::get(report, &"values".into()) else {
         return Vec::new();
     };
@@ -137,11 +137,11 @@ fn field(stats: &JsValue, name: &str) -> Option<JsValue> {
         .filter(|v| !v.is_undefined() && !v.is_null())
 }
 
-fn text(stats: &JsValue, name: &str) -> Option<String> {
+pub(crate) fn text(stats: &JsValue, name: &str) -> Option<String> {
     field(stats, name)?.as_string()
 }
 
-fn number(stats: &JsValue, name: &str) -> Option<f64> {
+pub(crate) fn number(stats: &JsValue, name: &str) -> Option<f64> {
     field(stats, name)?.as_f64()
 }
 

@@ -60,7 +60,10 @@ impl Driver {
     pub(super) fn call_command(&mut self, command: CallCommand, now: i64) {
         // The buttons offer only what the state allows; a click that raced
         // a change of state (accepting a call just cancelled) does nothing.
+        let in_meeting = self.in_meeting();
         let _ = match command {
+            // One call or meeting at a time (§13).
+            CallCommand::Start { .. } | CallCommand::Accept if in_meeting => Ok(()),
             CallCommand::Start { to, media } => self.calls.start(to, media, now).map(drop),
             CallCommand::Accept => self.calls.accept(now),
             CallCommand::Decline => self.calls.decline(now),

@@ -115,6 +115,7 @@ impl Driver {
                 });
             }
             Command::Call(command) => self.call_command(command, now),
+            Command::Meeting(command) => self.meeting_command(command, now),
             Command::Close => {
                 self.engine.set_in_view(None);
                 self.open = None;

@@ -58,6 +58,11 @@ impl Driver {
                 self.update.emit(Update::SignedOut(reason));
             }
             Event::ConnectionChanged(connection) => {
+                if connection == penpen_core::sync::Connection::Connected {
+                    // A new login: its pushes bring back the meetings still
+                    // running (§13); the ones known before may be over.
+                    self.update.emit(Update::MeetingsForgotten);
+                }
                 self.update
                     .emit(Update::Connection(connection, self.engine.queued()));
             }
@@ -162,8 +167,8 @@ impl Driver {
             Event::BroadcastsChanged => self.publish_broadcasts(),
             Event::CallInvited(invitation) => self.call_invited(*invitation),
             Event::CallEnded(ended) => self.call_ended(ended),
-            // The meeting bar and room come with the meeting UI (issue #14).
-            Event::MeetingChanged(_) | Event::MeetingEnded(_) => {}
+            Event::MeetingChanged(meeting) => self.meeting_changed(*meeting),
+            Event::MeetingEnded(ended) => self.meeting_over(ended),
             Event::BroadcastArrived(broadcast) => {
                 let sender = self.name_of(&Peer::User(broadcast.from.clone()));
                 notify::new_message(

@@ -7,19 +7,23 @@ mod browser;
 mod calls;
 mod commands;
 mod events;
+mod meetings;
 mod persistence;
 mod uploads;
 
 use crate::calls::CallScreen;
 use crate::calls::rtc::Rtc;
 use crate::config::ServerAddress;
-use crate::net::{SocketEvent, Sockets, Tagged};
+use crate::meetings::MeetingScreen;
+use crate::meetings::rtc::MeetingRtc;
+use crate::net::{Channel, SocketEvent, Sockets, Tagged};
 use crate::session::Session;
 use crate::state::{Command, FileAccess, OperationResult, Update};
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures::{FutureExt, StreamExt, select};
 use penpen_core::Service;
 use penpen_core::call::CallMachine;
+use penpen_core::meeting::MeetingMachine;
 use penpen_core::packets::message::Message;
 use penpen_core::search::SearchIndex;
 use penpen_core::sync::{Action, Credentials, Engine, Event, OperationId};
@@ -145,6 +149,14 @@ struct Driver {
     call_screen: CallScreen,
     /// When the call's quality was last measured.
     measured_at: i64,
+    /// The meeting machine (one meeting at a time, on its own socket).
+    meetings: MeetingMachine,
+    /// Its WebRTC side.
+    meeting_rtc: MeetingRtc,
+    /// The meeting screen last shown.
+    meeting_screen: MeetingScreen,
+    /// When the meeting's figures were last read.
+    meeting_measured_at: i64,
 }
 
 /// What the driver reads besides the clock.
@@ -161,6 +173,7 @@ async fn run(session: Session, mut sockets: Sockets, inboxes: Inboxes, update: C
         sockets: mut socket_inbox,
     } = inboxes;
     let (rtc, mut rtc_inbox) = Rtc::start();
+    let (meeting_rtc, mut meeting_rtc_inbox) = MeetingRtc::start();
     sockets.set_token(session.token.clone());
     let server = sockets.server().clone();
     let (cache, snapshot) = match persistence::open_cache(&session).await {
@@ -194,6 +207,10 @@ async fn run(session: Session, mut sockets: Sockets, inboxes: Inboxes, update: C
         tone: None,
         call_screen: CallScreen::default(),
         measured_at: 0,
+        meetings: MeetingMachine::new(seed()),
+        meeting_rtc,
+        meeting_screen: MeetingScreen::default(),
+        meeting_measured_at: 0,
     };
     driver.engine.set_visible(driver.visible, now());
     let busy = crate::prefs::busy();
@@ -212,6 +229,7 @@ async fn run(session: Session, mut sockets: Sockets, inboxes: Inboxes, update: C
             // Logging out writes the last of the cache first.
             driver.written().await;
             driver.end_calls();
+            driver.end_meetings();
             driver.sockets.close_all();
             return;
         }
@@ -219,10 +237,14 @@ async fn run(session: Session, mut sockets: Sockets, inboxes: Inboxes, update: C
             driver.socket_event(event);
             continue;
         }
-        let due = match (driver.engine.poll_timeout(), driver.call_timeout()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let due = [
+            driver.engine.poll_timeout(),
+            driver.call_timeout(),
+            driver.meeting_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let wait = due.map(|at| (at - now()).clamp(0, i64::from(u32::MAX)) as u32);
         let timer = async move {
             match wait {
@@ -246,6 +268,7 @@ async fn run(session: Session, mut sockets: Sockets, inboxes: Inboxes, update: C
                 // The app dropped the session.
                 None => {
                     driver.end_calls();
+                    driver.end_meetings();
                     driver.sockets.close_all();
                     return;
                 }
@@ -253,6 +276,11 @@ async fn run(session: Session, mut sockets: Sockets, inboxes: Inboxes, update: C
             event = rtc_inbox.next() => {
                 if let Some(event) = event {
                     driver.rtc_event(event);
+                }
+            },
+            event = meeting_rtc_inbox.next() => {
+                if let Some(event) = event {
+                    driver.meeting_rtc_event(event);
                 }
             },
             event = socket_inbox.next() => {
@@ -266,6 +294,7 @@ async fn run(session: Session, mut sockets: Sockets, inboxes: Inboxes, update: C
                     driver.engine.handle_timeout(now);
                 }
                 driver.call_time(now);
+                driver.meeting_time(now);
             },
         }
     }
@@ -299,20 +328,27 @@ fn ready_socket_event(
 impl Driver {
     fn socket_event(&mut self, tagged: Tagged) {
         // Events of a replaced socket are old news.
-        if self.sockets.generation(tagged.service) != Some(tagged.generation) {
+        if self.sockets.generation(tagged.channel) != Some(tagged.generation) {
             return;
         }
         let now = now();
-        if tagged.service == Service::CallSignalling {
-            self.call_socket_event(tagged.event, now);
-            return;
-        }
+        let service = match tagged.channel {
+            Channel::Service(Service::CallSignalling) => {
+                self.call_socket_event(tagged.event, now);
+                return;
+            }
+            Channel::Meeting => {
+                self.meeting_socket_event(tagged.event, now);
+                return;
+            }
+            Channel::Service(service) => service,
+        };
         match tagged.event {
-            SocketEvent::Opened => self.engine.opened(tagged.service, now),
-            SocketEvent::Frame(text) => self.engine.received(tagged.service, &text, now),
+            SocketEvent::Opened => self.engine.opened(service, now),
+            SocketEvent::Frame(text) => self.engine.received(service, &text, now),
             SocketEvent::Closed => {
-                self.sockets.close(tagged.service);
-                self.engine.closed(tagged.service, now);
+                self.sockets.close(service);
+                self.engine.closed(service, now);
             }
         }
     }
@@ -363,6 +399,7 @@ impl Driver {
             }
         }
         self.carry_out_calls();
+        self.carry_out_meetings();
         self.notify_newest();
     }
 }

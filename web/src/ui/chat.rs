@@ -1,6 +1,7 @@
 //! The open conversation: its header, its messages and the composer.
 
 use super::call::{CallButtons, Place};
+use super::meeting::{MeetingBar, MeetingStartButton};
 use super::{Composer, Timeline, attach};
 use crate::i18n::Text;
 use crate::state::{Command, Panel, may_post, peer_name, use_shared};
@@ -102,11 +103,17 @@ pub fn chat() -> Html {
                 if let penpen_core::Peer::User(user) = peer {
                     <CallButtons to={user.clone()} place={Place::ChatHeader} />
                 }
+                if let (penpen_core::Peer::Group(gid), true) = (peer, writable) {
+                    <MeetingStartButton gid={*gid} />
+                }
                 <button id="chat-search" class="chat__tool" type="button" onclick={search}
                     aria-label={lang.tr(Text::SearchThisConversation)} title={lang.tr(Text::SearchThisConversation)}>
                     { "🔍" }
                 </button>
             </header>
+            if let (penpen_core::Peer::Group(gid), true) = (peer, writable) {
+                <MeetingBar gid={*gid} />
+            }
             <Timeline />
             if let Some(error) = &*attach_error {
                 <p id="attach-error" class="composer__error" role="alert">{ error }</p>

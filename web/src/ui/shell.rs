@@ -4,7 +4,8 @@
 use super::avatar::{self, Size};
 use super::{
     BroadcastList, BroadcastPage, CallOverlay, Chat, ConnectionIndicator, ContactPage,
-    ConversationList, DirectoryList, GroupPage, MePage, NewBroadcast, NewGroup, SearchPanel,
+    ConversationList, DirectoryList, GroupPage, MePage, MeetingOverlay, NewBroadcast, NewGroup,
+    SearchPanel,
 };
 use crate::i18n::{Lang, Text};
 use crate::state::{AppState, Command, Panel, Shared, use_shared};
@@ -144,6 +145,7 @@ pub fn main(props: &MainProps) -> Html {
             </div>
             // Over every page while a call is on.
             <CallOverlay />
+            <MeetingOverlay />
         </div>
     }
 }

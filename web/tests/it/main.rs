@@ -13,5 +13,7 @@ mod dom;
 mod driver;
 mod file_tickets;
 mod login;
+mod meeting_rtc;
+mod meetings;
 mod rtc;
 mod screens;

@@ -15,6 +15,7 @@ use penpen_core::{ClientMsgId, ErrorReply, GroupId, MessageId, Peer, State, User
 use penpen_web::calls::CallScreen;
 use penpen_web::config::ServerAddress;
 use penpen_web::i18n::Lang;
+use penpen_web::meetings::MeetingScreen;
 use penpen_web::state::{
     AppState, Command, FileAccess, OpenConversation, OperationFailure, OperationResult, Shared,
     Update, UpdateSink, Upload,
@@ -74,10 +75,12 @@ fn harness(props: &HarnessProps) -> Html {
     let state = use_reducer(move || (*initial).clone());
     let upload = use_state(Upload::default);
     let call = use_state(CallScreen::default);
+    let meeting = use_state(MeetingScreen::default);
     *props.driver.dispatch.borrow_mut() = Some(UpdateSink {
         state: state.dispatcher(),
         upload: upload.setter(),
         call: call.setter(),
+        meeting: meeting.setter(),
     });
     let commands = props.driver.commands.clone();
     let panel = use_state(|| None);
@@ -92,7 +95,9 @@ fn harness(props: &HarnessProps) -> Html {
         <ContextProvider<Shared> context={shared}>
             <ContextProvider<Upload> context={*upload}>
             <ContextProvider<CallScreen> context={(*call).clone()}>
+            <ContextProvider<MeetingScreen> context={(*meeting).clone()}>
                 <Main on_switch_language={Callback::noop()} />
+            </ContextProvider<MeetingScreen>>
             </ContextProvider<CallScreen>>
             </ContextProvider<Upload>>
         </ContextProvider<Shared>>

@@ -26,7 +26,7 @@ pub(super) fn media_devices() -> Result<web_sys::MediaDevices, MediaProblem> {
 }
 
 /// What `getUserMedia`'s refusal means for the user.
-pub(super) fn media_problem(err: &JsValue) -> MediaProblem {
+pub(crate) fn media_problem(err: &JsValue) -> MediaProblem {
     let name = err
         .dyn_ref::<web_sys::DomException>()
         .map(|e| e.name())
@@ -39,28 +39,28 @@ pub(super) fn media_problem(err: &JsValue) -> MediaProblem {
     }
 }
 
-pub(super) fn describe(err: &JsValue) -> String {
+pub(crate) fn describe(err: &JsValue) -> String {
     match err.dyn_ref::<web_sys::DomException>() {
         Some(e) => format!("{}: {}", e.name(), e.message()),
         None => err.as_string().unwrap_or_else(|| format!("{err:?}")),
     }
 }
 
-pub(super) fn tracks(array: &js_sys::Array) -> Vec<MediaStreamTrack> {
+pub(crate) fn tracks(array: &js_sys::Array) -> Vec<MediaStreamTrack> {
     array
         .iter()
         .filter_map(|t| t.dyn_into::<MediaStreamTrack>().ok())
         .collect()
 }
 
-pub(super) fn stop_tracks(stream: &MediaStream) {
+pub(crate) fn stop_tracks(stream: &MediaStream) {
     for track in tracks(&stream.get_tracks()) {
         track.stop();
     }
 }
 
 /// Asks for the microphone (`audio`) or the camera, on the chosen device.
-pub(super) async fn capture(
+pub(crate) async fn capture(
     kind: DeviceKind,
     device: Option<&str>,
 ) -> Result<MediaStreamTrack, MediaProblem> {
@@ -110,7 +110,7 @@ fn ideal(value: i32) -> js_sys::Object {
 
 /// A new stream object with these tracks: the screen sees a new stream
 /// (and plays it again) whenever the set of tracks changes.
-pub(super) fn stream_of(tracks: &[MediaStreamTrack]) -> Option<MediaStream> {
+pub(crate) fn stream_of(tracks: &[MediaStreamTrack]) -> Option<MediaStream> {
     if tracks.is_empty() {
         return None;
     }

@@ -30,8 +30,8 @@ use std::rc::Rc;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MediaStream, RtcPeerConnection};
 
-mod media;
-mod peer;
+pub(crate) mod media;
+pub(crate) mod peer;
 
 /// What the WebRTC side tells the driver.
 #[derive(Debug)]

@@ -45,6 +45,95 @@ pub(super) fn create_peer(
     state: &Rc<RefCell<State>>,
     events: &Events,
 ) -> Result<Peer, MediaProblem> {
+    let connection =
+        RtcPeerConnection::new_with_configuration(&configuration(ice_servers, relay_only))
+            .map_err(|e| MediaProblem::Failed(describe(&e)))?;
+
+    let on_candidate = Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new({
+        let events = events.clone();
+        move |event: RtcPeerConnectionIceEvent| {
+            // `null` ends the gathering: §12 has no message for it.
+            if let Some(candidate) = event.candidate()
+                && !candidate.candidate().is_empty()
+            {
+                let candidate = IceCandidate {
+                    candidate: candidate.candidate(),
+                    sdp_mid: candidate.sdp_mid(),
+                    sdp_mline_index: candidate.sdp_m_line_index(),
+                };
+                report(&events, Some(epoch), RtcReport::LocalCandidate(candidate));
+            }
+        }
+    });
+    let on_state = watch_state(&connection, {
+        let events = events.clone();
+        move |link| {
+            let state = match link {
+                LinkState::Connected => RtcReport::Connected,
+                LinkState::Disconnected => RtcReport::Disconnected,
+                LinkState::Failed => RtcReport::Failed,
+            };
+            report(&events, Some(epoch), state);
+        }
+    });
+    let on_track = Closure::<dyn FnMut()>::new({
+        let (events, state) = (events.clone(), state.clone());
+        move || remote_tracks_changed(&state, &events)
+    });
+    connection.set_onicecandidate(Some(on_candidate.as_ref().unchecked_ref()));
+    connection.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
+
+    if let Some(local) = &state.borrow().local {
+        for track in tracks(&local.get_tracks()) {
+            connection.add_track(&track, local, &js_sys::Array::new());
+        }
+    }
+    Ok(Peer {
+        connection,
+        epoch,
+        _on_candidate: on_candidate,
+        _on_state: on_state,
+        _on_track: on_track,
+    })
+}
+
+/// What a connection state change means for a call or a meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LinkState {
+    /// Media flows.
+    Connected,
+    /// Lost for now; it may recover alone.
+    Disconnected,
+    /// Lost for good.
+    Failed,
+}
+
+/// Calls `tell` whenever `connection` becomes connected, disconnected or
+/// failed; the handler set on it stays alive as long as the closure.
+pub(crate) fn watch_state(
+    connection: &RtcPeerConnection,
+    tell: impl Fn(LinkState) + 'static,
+) -> Closure<dyn FnMut()> {
+    let on_state = Closure::<dyn FnMut()>::new({
+        let connection = connection.clone();
+        move || {
+            let state = match connection.connection_state() {
+                RtcPeerConnectionState::Connected => LinkState::Connected,
+                RtcPeerConnectionState::Disconnected => LinkState::Disconnected,
+                RtcPeerConnectionState::Failed => LinkState::Failed,
+                _ => return,
+            };
+            tell(state);
+        }
+    });
+    connection.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
+    on_state
+}
+
+/// The peer connection's configuration: the ICE servers of the
+/// `ice_servers` reply, and only the relays when the policy says so (a call's
+/// and a meeting's alike).
+pub(crate) fn configuration(ice_servers: &[IceServer], relay_only: bool) -> RtcConfiguration {
     let configuration = RtcConfiguration::new();
     let servers = js_sys::Array::new();
     for server in ice_servers {
@@ -66,60 +155,10 @@ pub(super) fn create_peer(
     if relay_only {
         configuration.set_ice_transport_policy(RtcIceTransportPolicy::Relay);
     }
-    let connection = RtcPeerConnection::new_with_configuration(&configuration)
-        .map_err(|e| MediaProblem::Failed(describe(&e)))?;
-
-    let on_candidate = Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new({
-        let events = events.clone();
-        move |event: RtcPeerConnectionIceEvent| {
-            // `null` ends the gathering: §12 has no message for it.
-            if let Some(candidate) = event.candidate()
-                && !candidate.candidate().is_empty()
-            {
-                let candidate = IceCandidate {
-                    candidate: candidate.candidate(),
-                    sdp_mid: candidate.sdp_mid(),
-                    sdp_mline_index: candidate.sdp_m_line_index(),
-                };
-                report(&events, Some(epoch), RtcReport::LocalCandidate(candidate));
-            }
-        }
-    });
-    let on_state = Closure::<dyn FnMut()>::new({
-        let (events, connection) = (events.clone(), connection.clone());
-        move || {
-            let state = match connection.connection_state() {
-                RtcPeerConnectionState::Connected => RtcReport::Connected,
-                RtcPeerConnectionState::Disconnected => RtcReport::Disconnected,
-                RtcPeerConnectionState::Failed => RtcReport::Failed,
-                _ => return,
-            };
-            report(&events, Some(epoch), state);
-        }
-    });
-    let on_track = Closure::<dyn FnMut()>::new({
-        let (events, state) = (events.clone(), state.clone());
-        move || remote_tracks_changed(&state, &events)
-    });
-    connection.set_onicecandidate(Some(on_candidate.as_ref().unchecked_ref()));
-    connection.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
-    connection.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
-
-    if let Some(local) = &state.borrow().local {
-        for track in tracks(&local.get_tracks()) {
-            connection.add_track(&track, local, &js_sys::Array::new());
-        }
-    }
-    Ok(Peer {
-        connection,
-        epoch,
-        _on_candidate: on_candidate,
-        _on_state: on_state,
-        _on_track: on_track,
-    })
+    configuration
 }
 
-pub(super) async fn create_offer(
+pub(crate) async fn create_offer(
     connection: &RtcPeerConnection,
     ice_restart: bool,
 ) -> Result<String, MediaProblem> {
@@ -131,7 +170,7 @@ pub(super) async fn create_offer(
     set_local(connection, offer).await
 }
 
-pub(super) async fn create_answer(
+pub(crate) async fn create_answer(
     connection: &RtcPeerConnection,
     offer: &str,
 ) -> Result<String, MediaProblem> {
@@ -167,7 +206,7 @@ async fn set_local(
 }
 
 /// Sets the other party's answer to our offer.
-pub(super) async fn apply_answer(
+pub(crate) async fn apply_answer(
     connection: &RtcPeerConnection,
     answer: &str,
 ) -> Result<(), MediaProblem> {

@@ -77,8 +77,12 @@ pub fn call_buttons(props: &CallButtonsProps) -> Html {
     html! { <>{ button(Media::Audio) }{ button(Media::Video) }</> }
 }
 
-/// Whether no call is on (a screen without the call context has none).
+/// Whether no call and no meeting is on (a screen without their contexts
+/// has neither): one at a time (PROTOCOL §13).
 #[hook]
 pub fn use_call_idle() -> bool {
-    use_context::<CallScreen>().is_none_or(|screen| screen.view == CallView::Idle)
+    let call = use_context::<CallScreen>();
+    let meeting = use_context::<crate::meetings::MeetingScreen>();
+    call.is_none_or(|screen| screen.view == CallView::Idle)
+        && meeting.is_none_or(|screen| screen.view == penpen_core::meeting::MeetingView::Idle)
 }

@@ -19,8 +19,9 @@ pub enum Element {
 /// What a media element plays.
 #[derive(Debug, Properties, PartialEq)]
 pub struct PlayerProps {
-    /// The element's id.
-    pub id: &'static str,
+    /// The element's id, if it has one.
+    #[prop_or_default]
+    pub id: Option<&'static str>,
     /// Its classes.
     pub class: &'static str,
     /// Video or audio.
@@ -44,7 +45,7 @@ pub fn player(
     muted: bool,
     sink: Option<String>,
 ) -> Html {
-    html! { <Player {id} {class} {element} {stream} {muted} {sink} /> }
+    html! { <Player id={Some(id)} {class} {element} {stream} {muted} {sink} /> }
 }
 
 /// One media element playing `stream`.

@@ -11,11 +11,11 @@ mod clock;
 mod devices;
 mod ended;
 mod in_call;
-mod media;
-mod parts;
+pub(crate) mod media;
+pub(crate) mod parts;
 mod quality;
 mod ringing;
-mod words;
+pub(crate) mod words;
 
 pub use buttons::{CallButtons, Place};
 
