@@ -96,6 +96,18 @@ async fn three_browsers_meet_in_a_group_each_sees_and_hears_the_other_two_and_a_
                     .await?;
             }
 
+            // 刘洋 turns his camera off and on again: no renegotiation, the
+            // others see it on his tile and his video comes back.
+            liu.click("#meeting-camera").await?;
+            zhang
+                .wait_for_attribute(&tile(LIU), "data-camera", "false")
+                .await?;
+            liu.click("#meeting-camera").await?;
+            zhang
+                .wait_for_attribute(&tile(LIU), "data-camera", "true")
+                .await?;
+            media_flows_from(&zhang, LIU).await?;
+
             // 刘洋 may not end it; 张伟 started it and ends it for everyone.
             liu.wait_for_count("#meeting-end", 0).await?;
             zhang.click("#meeting-end").await?;
