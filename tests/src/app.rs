@@ -11,6 +11,8 @@ pub const WANG: &str = "13800000001";
 pub const ZHANG: &str = "13800000003";
 /// 陈静, 技术部.
 pub const LI: &str = "13800000005";
+/// 刘洋, 技术部.
+pub const LIU: &str = "13800000004";
 /// 技术部's discussion group.
 pub const TECH_GROUP: &str = "1";
 

@@ -24,6 +24,7 @@ pub mod calls;
 mod driver;
 pub mod evil;
 pub mod faults;
+pub mod meetings;
 mod static_files;
 pub mod stun;
 pub mod tls;

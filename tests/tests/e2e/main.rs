@@ -12,6 +12,7 @@ mod groups;
 mod images;
 mod installable;
 mod login_screen;
+mod meetings;
 mod profile;
 mod search;
 mod tls;
