@@ -65,7 +65,7 @@ async fn three_browsers_meet_in_a_group_each_sees_and_hears_the_other_two_and_a_
 
             // 陈静 leaves: the others see two, and her tile goes.
             li.click("#meeting-leave").await?;
-            li.wait_for_count("#meeting-screen[data-link]", 0).await?;
+            li.wait_for_count("#meeting-screen", 0).await?;
             for browser in [&zhang, &liu] {
                 wait_for_participants(browser, 2).await?;
                 browser.wait_for_count(&tile(LI), 0).await?;

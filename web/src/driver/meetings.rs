@@ -85,7 +85,7 @@ impl Driver {
 
     /// Whether a meeting holds this session (a call must wait).
     pub(super) fn in_meeting(&self) -> bool {
-        self.meetings.view() != MeetingView::Idle
+        crate::meetings::holds_session(&self.meetings.view())
     }
 
     /// The meeting's WebRTC side reported.

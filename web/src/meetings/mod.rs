@@ -30,6 +30,12 @@ pub struct MeetingScreen {
     pub speaker: Option<String>,
 }
 
+/// Whether the meeting takes the session (joining or in it), so a call or
+/// another meeting must wait. Its ended screen only says why it is over.
+pub fn holds_session(view: &MeetingView) -> bool {
+    matches!(view, MeetingView::InMeeting { .. })
+}
+
 impl Default for MeetingScreen {
     fn default() -> MeetingScreen {
         MeetingScreen {

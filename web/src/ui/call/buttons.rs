@@ -84,5 +84,5 @@ pub fn use_call_idle() -> bool {
     let call = use_context::<CallScreen>();
     let meeting = use_context::<crate::meetings::MeetingScreen>();
     call.is_none_or(|screen| screen.view == CallView::Idle)
-        && meeting.is_none_or(|screen| screen.view == penpen_core::meeting::MeetingView::Idle)
+        && meeting.is_none_or(|screen| !crate::meetings::holds_session(&screen.view))
 }

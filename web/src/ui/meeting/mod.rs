@@ -17,7 +17,7 @@ use crate::i18n::{Lang, Text};
 use crate::meetings::{MeetingCommand, MeetingScreen, grid};
 use crate::state::{Command, Shared, person_name, use_shared};
 use crate::ui::call::parts::round;
-use penpen_core::meeting::{MeetingLink, MeetingView};
+use penpen_core::meeting::{MeetingLeft, MeetingLink, MeetingView};
 use penpen_core::packets::meeting::Participant;
 use penpen_core::{GroupId, MeetingId, UserId};
 use tile::Tile;
@@ -36,7 +36,7 @@ pub fn use_meeting_free() -> bool {
     let call = use_context::<CallScreen>();
     let meeting = use_context::<MeetingScreen>();
     call.is_none_or(|c| c.view == penpen_core::call::CallView::Idle)
-        && meeting.is_none_or(|m| m.view == MeetingView::Idle)
+        && meeting.is_none_or(|m| !crate::meetings::holds_session(&m.view))
 }
 
 /// The group's name, else its id.
@@ -79,7 +79,12 @@ pub fn meeting_overlay() -> Html {
     };
     let lang = shared.lang;
     match &screen.view {
-        MeetingView::Idle => html! {},
+        // The user left on purpose: nothing to say, and the chat stays usable.
+        MeetingView::Idle
+        | MeetingView::Ended {
+            why: MeetingLeft::Left,
+            ..
+        } => html! {},
         MeetingView::Ended { gid, why } => {
             let title = lang.fill(Text::MeetingTitle, &[&group_name(&shared, *gid)]);
             html! {
