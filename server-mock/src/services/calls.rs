@@ -203,22 +203,13 @@ async fn store_record(context: &Context, finished: Finished) -> Result<(), Error
 }
 
 /// Ends calls whose ring timeout or rejoin grace ran out, until the server stops.
-pub(crate) async fn run_timers(context: Arc<Context>, mut shutdown: watch::Receiver<bool>) {
-    loop {
+pub(crate) async fn run_timers(context: Arc<Context>, shutdown: watch::Receiver<bool>) {
+    let expire = || async {
         let (effects, next) = context.calls.expire();
         if let Err(err) = carry_out(&context, effects).await {
             tracing::warn!(error = %err.error, "a call ended by the server was not fully recorded");
         }
-        let wait = async {
-            match next {
-                Some(at) => tokio::time::sleep_until(at.into()).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            () = wait => {}
-            () = context.calls.deadlines_changed() => {}
-            _ = shutdown.wait_for(|stopped| *stopped) => return,
-        }
-    }
+        next
+    };
+    super::run_deadlines(shutdown, expire, || context.calls.deadlines_changed()).await;
 }

@@ -403,22 +403,13 @@ pub(crate) async fn relay_sfu(
 
 /// Drops participants whose grace or offer ran out and ends meetings
 /// nobody joined, until the server stops.
-pub(crate) async fn run_timers(context: Arc<Context>, mut shutdown: watch::Receiver<bool>) {
-    loop {
+pub(crate) async fn run_timers(context: Arc<Context>, shutdown: watch::Receiver<bool>) {
+    let expire = || async {
         let (effects, next) = context.meetings.expire();
         if let Err(err) = carry_out(&context, effects).await {
             tracing::warn!(error = %err.error, "a meeting ended by the server was not fully recorded");
         }
-        let wait = async {
-            match next {
-                Some(at) => tokio::time::sleep_until(at.into()).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            () = wait => {}
-            () = context.meetings.deadlines_changed() => {}
-            _ = shutdown.wait_for(|stopped| *stopped) => return,
-        }
-    }
+        next
+    };
+    super::run_deadlines(shutdown, expire, || context.meetings.deadlines_changed()).await;
 }

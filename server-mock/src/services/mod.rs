@@ -126,3 +126,32 @@ pub async fn answer(context: &Context, service: Service, caller: &Caller, frame:
         )),
     }
 }
+
+/// Calls `expire` whenever the deadline it last returned comes, or
+/// `deadlines_changed` says one may have moved earlier, until the server
+/// stops: the timer loop of calls and meetings.
+pub(crate) async fn run_deadlines<E, EFut, C, CFut>(
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    mut expire: E,
+    deadlines_changed: C,
+) where
+    E: FnMut() -> EFut,
+    EFut: Future<Output = Option<std::time::Instant>>,
+    C: Fn() -> CFut,
+    CFut: Future<Output = ()>,
+{
+    loop {
+        let next = expire().await;
+        let wait = async {
+            match next {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = wait => {}
+            () = deadlines_changed() => {}
+            _ = shutdown.wait_for(|stopped| *stopped) => return,
+        }
+    }
+}
