@@ -25,6 +25,9 @@ mod native {
 
     fn typical_send() -> SendText {
         SendText {
+            quote: None,
+            mentions: None,
+            mention_all: false,
             from: user("15228977313"),
             to: Peer::User(user("13800000001")),
             kind: MessageType::Text,
@@ -36,6 +39,12 @@ mod native {
     fn typical_push() -> Message {
         let send = typical_send();
         Message {
+            quote: None,
+            mentions: None,
+            mention_all: false,
+            recalled: None,
+            name: None,
+            size: None,
             from: Sender::User(send.from),
             to: send.to,
             kind: send.kind,

@@ -43,6 +43,12 @@ mod native {
                 .map(|n| {
                     let id = conversation * 250 + n + 1;
                     Message {
+                        quote: None,
+                        mentions: None,
+                        mention_all: false,
+                        recalled: None,
+                        name: None,
+                        size: None,
                         from: Sender::User(me.clone()),
                         to: peer.clone(),
                         kind: MessageType::Text,

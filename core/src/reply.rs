@@ -45,6 +45,15 @@ impl State {
     pub const IN_ANOTHER_CALL: State = State(37);
     /// 38: the meeting already has its most participants.
     pub const MEETING_FULL: State = State(38);
+    /// 39: no such message, or one the caller may not see.
+    pub const NO_SUCH_MESSAGE: State = State(39);
+    /// 40: the message can no longer be recalled: its time ran out, or it is
+    /// not a user's message.
+    pub const TOO_LATE_TO_RECALL: State = State(40);
+    /// 41: the user's storage quota is full.
+    pub const QUOTA_FULL: State = State(41);
+    /// 42: the upload is not known, or not at the offset named.
+    pub const UPLOAD_OFFSET: State = State(42);
     /// 50: the server failed to store or read; nothing was acknowledged, retry.
     pub const SERVER_ERROR: State = State(50);
     /// 51: the service is not available on this server.
@@ -53,7 +62,7 @@ impl State {
     pub const BUSY: State = State(52);
 
     /// Every state with its meaning, for documentation and clients.
-    pub const TABLE: [(State, &'static str); 20] = [
+    pub const TABLE: [(State, &'static str); 24] = [
         (State::SUCCESS, "success"),
         (
             State::LOGIN_FAILED,
@@ -92,6 +101,19 @@ impl State {
             "already a party of another call, or in a meeting",
         ),
         (State::MEETING_FULL, "the meeting is full"),
+        (
+            State::NO_SUCH_MESSAGE,
+            "no such message, or one the caller may not see",
+        ),
+        (
+            State::TOO_LATE_TO_RECALL,
+            "the message can no longer be recalled",
+        ),
+        (State::QUOTA_FULL, "the storage quota is full"),
+        (
+            State::UPLOAD_OFFSET,
+            "the upload is not known or not at that offset",
+        ),
         (
             State::SERVER_ERROR,
             "the server failed; nothing was stored, retry",

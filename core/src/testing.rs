@@ -35,6 +35,12 @@ pub fn group(n: u64, name: &str, members: &[u64]) -> Group {
 /// with struct update syntax.
 pub fn message(id: u64, from: u64, to: Peer, text: &str) -> Message {
     Message {
+        quote: None,
+        mentions: None,
+        mention_all: false,
+        recalled: None,
+        name: None,
+        size: None,
         from: Sender::User(user(from)),
         kind: if to.group().is_some() {
             MessageType::GroupText

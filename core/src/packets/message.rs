@@ -23,12 +23,25 @@ pub enum MessageType {
     /// 3: a 1:1 call, stored by the server when it ends, from the caller to
     /// the callee; `content` is a [`crate::packets::call::CallRecord`].
     Call,
+    /// 4: a 1:1 recall (PROTOCOL §15.1); `content` is a [`RecallNotice`].
+    Recall,
+    /// 5: a 1:1 file of any kind; `content` is the server's file name, the
+    /// message carries `name` and `size`.
+    File,
+    /// 6: a 1:1 chat record (merged forward); `content` is a [`ChatRecord`].
+    ChatRecord,
     /// 10: group text.
     GroupText,
     /// 11: group image.
     GroupImage,
     /// 12: group voice.
     GroupVoice,
+    /// 14: a recall in a group.
+    GroupRecall,
+    /// 15: a file in a group.
+    GroupFile,
+    /// 16: a chat record in a group.
+    GroupChatRecord,
     /// 19: a discussion group was created; `content` is a [`GroupCreatedNotice`].
     GroupCreated,
     /// 20: a discussion group was renamed; `content` is a [`GroupRenamedNotice`].
@@ -58,9 +71,15 @@ impl MessageType {
             MessageType::Image => 1,
             MessageType::Voice => 2,
             MessageType::Call => 3,
+            MessageType::Recall => 4,
+            MessageType::File => 5,
+            MessageType::ChatRecord => 6,
             MessageType::GroupText => 10,
             MessageType::GroupImage => 11,
             MessageType::GroupVoice => 12,
+            MessageType::GroupRecall => 14,
+            MessageType::GroupFile => 15,
+            MessageType::GroupChatRecord => 16,
             MessageType::GroupCreated => 19,
             MessageType::GroupRenamed => 20,
             MessageType::GroupMembersAdded => 21,
@@ -79,9 +98,15 @@ impl MessageType {
             1 => MessageType::Image,
             2 => MessageType::Voice,
             3 => MessageType::Call,
+            4 => MessageType::Recall,
+            5 => MessageType::File,
+            6 => MessageType::ChatRecord,
             10 => MessageType::GroupText,
             11 => MessageType::GroupImage,
             12 => MessageType::GroupVoice,
+            14 => MessageType::GroupRecall,
+            15 => MessageType::GroupFile,
+            16 => MessageType::GroupChatRecord,
             19 => MessageType::GroupCreated,
             20 => MessageType::GroupRenamed,
             21 => MessageType::GroupMembersAdded,
@@ -100,6 +125,9 @@ impl MessageType {
             MessageType::GroupText
                 | MessageType::GroupImage
                 | MessageType::GroupVoice
+                | MessageType::GroupRecall
+                | MessageType::GroupFile
+                | MessageType::GroupChatRecord
                 | MessageType::GroupCreated
                 | MessageType::GroupRenamed
                 | MessageType::GroupMembersAdded
@@ -118,6 +146,39 @@ impl MessageType {
     /// Whether it is an image (1 or 11).
     pub const fn is_image(self) -> bool {
         matches!(self, MessageType::Image | MessageType::GroupImage)
+    }
+
+    /// Whether it is a recall (4 or 14): it takes back an earlier message and
+    /// is never shown or counted itself.
+    pub const fn is_recall(self) -> bool {
+        matches!(self, MessageType::Recall | MessageType::GroupRecall)
+    }
+
+    /// Whether it is a file of any kind (5 or 15).
+    pub const fn is_file(self) -> bool {
+        matches!(self, MessageType::File | MessageType::GroupFile)
+    }
+
+    /// Whether it is a chat record, a merged forward (6 or 16).
+    pub const fn is_chat_record(self) -> bool {
+        matches!(self, MessageType::ChatRecord | MessageType::GroupChatRecord)
+    }
+
+    /// The same kind of message in a 1:1 conversation (`group` false) or a
+    /// group (`group` true): a forwarded image becomes 11 in a group. `None`
+    /// for kinds that exist on one side only (calls, notices, unknown ones).
+    pub const fn for_conversation(self, group: bool) -> Option<MessageType> {
+        use MessageType as T;
+        let (one_to_one, in_group) = match self {
+            T::Text | T::GroupText => (T::Text, T::GroupText),
+            T::Image | T::GroupImage => (T::Image, T::GroupImage),
+            T::Voice | T::GroupVoice => (T::Voice, T::GroupVoice),
+            T::Recall | T::GroupRecall => (T::Recall, T::GroupRecall),
+            T::File | T::GroupFile => (T::File, T::GroupFile),
+            T::ChatRecord | T::GroupChatRecord => (T::ChatRecord, T::GroupChatRecord),
+            _ => return None,
+        };
+        Some(if group { in_group } else { one_to_one })
     }
 
     /// Whether the server writes this message itself (a group notice, `from` "0").
@@ -166,7 +227,8 @@ impl Message {
                 serde_json::from_str::<crate::packets::call::CallRecord>(&self.content)
                     .is_ok_and(|record| record.is_missed())
             }
-            kind => !kind.is_notice(),
+            _ if self.recalled.is_some() => false,
+            kind => !kind.is_notice() && !kind.is_recall(),
         }
     }
 }
@@ -304,6 +366,15 @@ pub struct SendText {
     /// The text (base64 on the wire).
     #[serde(with = "text::b64")]
     pub content: String,
+    /// The message this one replies to (PROTOCOL §15.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<MessageId>,
+    /// The group members @-mentioned (PROTOCOL §15.4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<crate::packets::groups::Members>,
+    /// @所有人: only the holder may.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mention_all: bool,
     /// The client's id for this message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cid: Option<ClientMsgId>,
@@ -472,6 +543,111 @@ pub struct Message {
     /// A voice message's length in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<u32>,
+    /// The message this one replies to, as the server saw it (§15.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<Quote>,
+    /// The group members @-mentioned (§15.4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<crate::packets::groups::Members>,
+    /// @所有人 (§15.4).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mention_all: bool,
+    /// Set once the message was recalled: its `content` is then empty (§15.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recalled: Option<Recalled>,
+    /// A file's original name (5, 15; base64 on the wire).
+    #[serde(
+        default,
+        with = "text::b64_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name: Option<String>,
+    /// A file's size in bytes (5, 15).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+/// The server's snapshot of a quoted message, carried by the reply (§15.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    /// The quoted message.
+    pub id: MessageId,
+    /// Who wrote it.
+    pub from: Sender,
+    /// What it is.
+    #[serde(rename = "type")]
+    pub kind: MessageType,
+    /// The first 100 characters of a text, or a file's name (base64 on the
+    /// wire); absent for images and voice, and once recalled.
+    #[serde(
+        default,
+        with = "text::b64_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub content: Option<String>,
+    /// The quoted message was recalled.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recalled: bool,
+}
+
+/// Who took a message back, and when (§15.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recalled {
+    /// The sender, or the group's holder.
+    pub by: UserId,
+    /// When, in milliseconds since the Unix epoch.
+    pub ts: i64,
+}
+
+/// The content of a recall (types 4 and 14, §15.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecallNotice {
+    /// The message taken back.
+    pub id: MessageId,
+    /// Who took it back.
+    pub by: UserId,
+    /// Who had sent it.
+    pub sender: UserId,
+}
+
+/// The content of a chat record (types 6 and 16, §15.3): forwarded
+/// messages merged into one, as the forwarder saw them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatRecord {
+    /// The conversation the items came from: the other person, or the group.
+    pub source: Peer,
+    /// The messages, oldest first.
+    pub items: Vec<ChatRecordItem>,
+}
+
+/// One message of a [`ChatRecord`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatRecordItem {
+    /// Who wrote it.
+    pub from: UserId,
+    /// Its original type.
+    #[serde(rename = "type")]
+    pub kind: MessageType,
+    /// The text, or the stored file's name (base64 on the wire).
+    #[serde(with = "text::b64")]
+    pub content: String,
+    /// When it was stored, in milliseconds since the Unix epoch.
+    pub ts: i64,
+    /// The same instant as `YYYY-MM-DD HH:MM:SS`.
+    pub time: String,
+    /// A voice message's length in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<u32>,
+    /// A file's original name (base64 on the wire).
+    #[serde(
+        default,
+        with = "text::b64_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name: Option<String>,
+    /// A file's size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
 }
 
 impl Packet for Message {
@@ -568,5 +744,60 @@ mod tests {
             err.to_string().contains("from is null; expected a user id"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_new_types_keep_their_numbers_and_their_side() {
+        for (code, group) in [
+            (4, false),
+            (5, false),
+            (6, false),
+            (14, true),
+            (15, true),
+            (16, true),
+        ] {
+            let kind = MessageType::from_code(code);
+            assert_eq!(kind.code(), code);
+            assert!(!matches!(kind, MessageType::Unknown(_)), "{code} is known");
+            assert_eq!(kind.is_group(), group, "{code}");
+            assert_eq!(kind.for_conversation(group), Some(kind));
+        }
+        assert_eq!(
+            MessageType::Image.for_conversation(true),
+            Some(MessageType::GroupImage)
+        );
+        assert_eq!(
+            MessageType::GroupFile.for_conversation(false),
+            Some(MessageType::File)
+        );
+        assert_eq!(MessageType::Call.for_conversation(true), None);
+        assert!(MessageType::GroupRecall.is_recall() && !MessageType::GroupRecall.is_notice());
+    }
+
+    #[test]
+    fn a_quote_a_recall_and_mentions_read_and_write_as_documented() {
+        let json = r#"{"from":"13800000001","to":"7","type":10,"content":"","time":"2026-11-27 21:05:09","ts":1795784709000,"id":"1007","quote":{"id":"1001","from":"13800000002","type":10,"recalled":true},"mentions":"13800000002,13800000003","mention_all":true,"recalled":{"by":"13800000001","ts":1795784719000}}"#;
+        let message: Message = serde_json::from_str(json).expect("reads");
+        assert_eq!(serde_json::to_string(&message).expect("writes"), json);
+        let quote = message.quote.as_ref().expect("quote");
+        assert!(quote.recalled && quote.content.is_none());
+        assert!(!message.calls_for_reply(), "a recalled message is not news");
+        // Without the new fields a message writes exactly as before.
+        let plain = r#"{"from":"13800000001","to":"7","type":10,"content":"5aW9","time":"2026-11-27 21:05:09","ts":1795784709000,"id":"1007"}"#;
+        let message: Message = serde_json::from_str(plain).expect("reads");
+        assert_eq!(serde_json::to_string(&message).expect("writes"), plain);
+    }
+
+    #[test]
+    fn the_documented_chat_record_reads_and_writes_back() {
+        let json = r#"{"source":"13800000002","items":[{"from":"13800000002","type":0,"content":"5ZGo5LqU5byA5Lya","ts":1795784709000,"time":"2026-11-27 21:05:09"},{"from":"13800000001","type":1,"content":"MTAwMi5wbmc=","ts":1795784719000,"time":"2026-11-27 21:05:19"}]}"#;
+        let record: ChatRecord = serde_json::from_str(json).expect("reads");
+        assert_eq!(record.items[0].content, "周五开会");
+        assert_eq!(record.items[1].content, "1002.png");
+        assert_eq!(serde_json::to_string(&record).expect("writes"), json);
+        let recall: RecallNotice =
+            serde_json::from_str(r#"{"id":"1001","by":"13800000002","sender":"13800000002"}"#)
+                .expect("recall");
+        assert_eq!(recall.id.to_string(), "1001");
     }
 }

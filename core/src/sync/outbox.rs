@@ -274,6 +274,9 @@ fn send_request(entry: &OutboxEntry, me: &UserId) -> (Service, String) {
                 Service::Text
             },
             encode(&SendText {
+                quote: None,
+                mentions: None,
+                mention_all: false,
                 from: me.clone(),
                 to: entry.to.clone(),
                 kind: entry.kind,
@@ -337,6 +340,12 @@ impl Engine {
                 };
                 self.outbox.attempts.remove(cid);
                 let message = Message {
+                    quote: None,
+                    mentions: None,
+                    mention_all: false,
+                    recalled: None,
+                    name: None,
+                    size: None,
                     from: Sender::User(self.meta.user.clone()),
                     to: entry.to.clone(),
                     kind: entry.kind,

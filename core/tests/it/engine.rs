@@ -517,6 +517,12 @@ fn duplicate_and_out_of_order_pushes_are_kept_once_and_acked_only_when_contiguou
     );
     let push = |seq: u64| {
         let message = Message {
+            quote: None,
+            mentions: None,
+            mention_all: false,
+            recalled: None,
+            name: None,
+            size: None,
             from: Sender::User(user(2)),
             to: Peer::User(me.clone()),
             kind: MessageType::Text,

@@ -64,6 +64,12 @@ fn broadcast(id: u64, from: u64, title: &str) -> Broadcast {
 /// A message from user 2, pushed on the stream as the `seq`-th for user 1.
 fn pushed(to: Peer, kind: MessageType, content: String, seq: u64) -> Push {
     Push::Message(Box::new(Message {
+        quote: None,
+        mentions: None,
+        mention_all: false,
+        recalled: None,
+        name: None,
+        size: None,
         from: Sender::User(user(2)),
         to,
         kind,

@@ -74,6 +74,12 @@ fn message() -> impl Strategy<Value = Message> {
     )
         .prop_map(
             |(from, to, kind, content, (time, ts), (id, seq), cid, duration)| Message {
+                quote: None,
+                mentions: None,
+                mention_all: false,
+                recalled: None,
+                name: None,
+                size: None,
                 from,
                 to,
                 kind,
@@ -166,7 +172,7 @@ proptest! {
     #[test]
     fn send_text(from in user(), to in peer(), group in any::<bool>(), content in non_empty(limits::MAX_TEXT_CHARS), cid in proptest::option::of(cid())) {
         let kind = if group { MessageType::GroupText } else { MessageType::Text };
-        survives(SendText { from, to, kind, content, cid })?;
+        survives(SendText { quote: None, mentions: None, mention_all: false, from, to, kind, content, cid })?;
     }
 
     #[test]

@@ -76,6 +76,12 @@ macro_rules! vectors {
 
 fn received_text() -> Message {
     Message {
+        quote: None,
+        mentions: None,
+        mention_all: false,
+        recalled: None,
+        name: None,
+        size: None,
         from: Sender::User(user("15228977313")),
         to: Peer::User(user("13800000001")),
         kind: MessageType::Text,
@@ -123,6 +129,12 @@ fn meeting_signal(event: MeetingSignalEvent) -> MeetingSignal {
 
 fn group_notice(kind: MessageType, content: &str, ts: i64, id: u64, seq: u64) -> Push {
     Push::Message(Box::new(Message {
+        quote: None,
+        mentions: None,
+        mention_all: false,
+        recalled: None,
+        name: None,
+        size: None,
         from: Sender::System,
         to: Peer::Group(gid(7)),
         kind,
@@ -176,13 +188,13 @@ vectors! {
         => r#"{"signed_out":"password changed"}"#;
 
     // 21888 / 26888 ----------------------------------------------------
-    send_text_document_example: SendText { from: user("15228977313"), to: Peer::Group(gid(1_231_241_243)), kind: MessageType::Text, content: "约吗".into(), cid: None }
+    send_text_document_example: SendText { quote: None, mentions: None, mention_all: false, from: user("15228977313"), to: Peer::Group(gid(1_231_241_243)), kind: MessageType::Text, content: "约吗".into(), cid: None }
         => r#"{"from":"15228977313","to":"1231241243","type":0,"content":"57qm5ZCX"}"#,
         also [r#"{"from":"15228977313","to":"1231241243","type":"0","content":"57qm5ZCX"}"#];
-    send_text: SendText { from: user("15228977313"), to: Peer::User(user("13800000001")), kind: MessageType::Text, content: "周五下午三点开会 🐧".into(), cid: Some(cid("c-0002")) }
+    send_text: SendText { quote: None, mentions: None, mention_all: false, from: user("15228977313"), to: Peer::User(user("13800000001")), kind: MessageType::Text, content: "周五下午三点开会 🐧".into(), cid: Some(cid("c-0002")) }
         => r#"{"from":"15228977313","to":"13800000001","type":0,"content":"5ZGo5LqU5LiL5Y2I5LiJ54K55byA5LyaIPCfkKc=","cid":"c-0002"}"#,
         also [r#"{"from":15228977313,"to":13800000001,"type":"0","content":"5ZGo5LqU5LiL5Y2I5LiJ54K55byA5LyaIPCfkKc=","cid":"c-0002"}"#];
-    send_group_text: SendText { from: user("12345678900"), to: Peer::Group(gid(7)), kind: MessageType::GroupText, content: "约吗".into(), cid: Some(cid("c-0003")) }
+    send_group_text: SendText { quote: None, mentions: None, mention_all: false, from: user("12345678900"), to: Peer::Group(gid(7)), kind: MessageType::GroupText, content: "约吗".into(), cid: Some(cid("c-0003")) }
         => r#"{"from":"12345678900","to":"7","type":10,"content":"57qm5ZCX","cid":"c-0003"}"#,
         also [r#"{"from":"12345678900","to":7,"type":"10","content":"57qm5ZCX","cid":"c-0003"}"#];
     send_ack: SendAck { state: State::SUCCESS, cid: Some(cid("c-0002")), id: MessageId(1001), seq: Seq(58), time: "2026-11-27 21:05:09".into(), ts: 1_795_784_709_000, content: None }
@@ -245,7 +257,7 @@ vectors! {
         => r#"{"holder":"12345678903","name":"6aG555uu57uE","member":"12345678900,12345678909,12345678903"}"#,
         also [r#"{"holder":"12345678903","name":"6aG555uu57uE","member":["12345678900","12345678909","12345678903"]}"#];
     group_created: GroupCreated { state: State::SUCCESS, gid: gid(7) } => r#"{"state":11,"gid":"7"}"#;
-    group_created_notice: Push::Message(Box::new(Message {
+    group_created_notice: Push::Message(Box::new(Message { quote: None, mentions: None, mention_all: false, recalled: None, name: None, size: None,
             from: Sender::System,
             to: Peer::Group(gid(7)),
             kind: MessageType::GroupCreated,

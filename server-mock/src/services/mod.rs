@@ -39,6 +39,12 @@ pub fn announce(
         return; // delivered when it was first stored
     }
     let message = std::sync::Arc::new(penpen_core::packets::message::Message {
+        quote: None,
+        mentions: None,
+        mention_all: false,
+        recalled: None,
+        name: None,
+        size: None,
         from: message.sender.clone(),
         to: message.to.clone(),
         kind: message.kind,

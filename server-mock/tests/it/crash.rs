@@ -66,6 +66,9 @@ async fn token_of(offset: u16, account: &str) -> String {
 
 fn send(from: &str, n: usize) -> SendText {
     SendText {
+        quote: None,
+        mentions: None,
+        mention_all: false,
         from: user(from),
         to: Peer::User(user(WANG)),
         kind: MessageType::Text,

@@ -44,6 +44,9 @@ async fn a_message_sent_as_the_stream_resumes_is_pushed_at_once() {
         let content = format!("第 {round} 轮");
         let ack = li_text
             .request::<_, SendAck>(&SendText {
+                quote: None,
+                mentions: None,
+                mention_all: false,
                 from: user(LI),
                 to: Peer::User(user(WANG)),
                 kind: MessageType::Text,
@@ -89,6 +92,9 @@ async fn back_to_back_sends_are_answered_and_pushed_in_order() {
         }
         li_text
             .send(&SendText {
+                quote: None,
+                mentions: None,
+                mention_all: false,
                 from: user(LI),
                 to: Peer::User(user(WANG)),
                 kind: MessageType::Text,

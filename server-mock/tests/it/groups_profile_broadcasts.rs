@@ -40,6 +40,9 @@ async fn next_push(client: &mut Client) -> Push {
 
 fn group_text(from: &str, gid: GroupId, text: &str) -> SendText {
     SendText {
+        quote: None,
+        mentions: None,
+        mention_all: false,
         from: user(from),
         to: Peer::Group(gid),
         kind: MessageType::GroupText,

@@ -338,6 +338,9 @@ async fn a_peer_that_stops_reading_is_dropped_without_blocking_others() {
         );
         for _ in 0..20 {
             let send = SendText {
+                quote: None,
+                mentions: None,
+                mention_all: false,
                 from: user(ZHANG),
                 to: Peer::User(user(LIU)),
                 kind: MessageType::Text,
@@ -362,6 +365,9 @@ async fn a_peer_that_stops_reading_is_dropped_without_blocking_others() {
     let started = Instant::now();
     let _: SendAck = zhang_text
         .request(&SendText {
+            quote: None,
+            mentions: None,
+            mention_all: false,
             from: user(ZHANG),
             to: Peer::User(user(WANG)),
             kind: MessageType::Text,

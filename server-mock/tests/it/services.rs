@@ -14,6 +14,9 @@ const QUIET: Duration = Duration::from_millis(400);
 
 fn text(from: &str, to: &str, content: &str, cid: &str) -> SendText {
     SendText {
+        quote: None,
+        mentions: None,
+        mention_all: false,
         from: user(from),
         to: Peer::User(user(to)),
         kind: MessageType::Text,
@@ -178,6 +181,9 @@ async fn refusals_name_the_problem_and_store_nothing() {
     // The lunch group (gid 3) does not include Zhang.
     let mut group = Client::connect(&server, Service::GroupText, Some(&zhang.token)).await;
     let not_member = SendText {
+        quote: None,
+        mentions: None,
+        mention_all: false,
         from: user(ZHANG),
         to: Peer::parse("3").expect("gid"),
         kind: MessageType::GroupText,
@@ -428,6 +434,9 @@ async fn group_text_reaches_every_member() {
 
     let mut sender = Client::connect(&server, Service::GroupText, Some(&zhang.token)).await;
     let send = SendText {
+        quote: None,
+        mentions: None,
+        mention_all: false,
         from: user(ZHANG),
         to: Peer::Group(dev.gid),
         kind: MessageType::GroupText,

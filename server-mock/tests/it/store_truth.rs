@@ -53,6 +53,9 @@ async fn send_all(
         };
         let outcome: Result<SendAck, ErrorReply> = client
             .request(&SendText {
+                quote: None,
+                mentions: None,
+                mention_all: false,
                 from: user(&from),
                 to: Peer::User(user(WANG)),
                 kind: MessageType::Text,
@@ -163,6 +166,9 @@ async fn a_full_writer_queue_answers_busy_and_stores_nothing_for_it() {
                     let cid = format!("{from}-{n}");
                     let outcome: Result<SendAck, ErrorReply> = client
                         .request(&SendText {
+                            quote: None,
+                            mentions: None,
+                            mention_all: false,
                             from: user(&from),
                             to: Peer::User(user(WANG)),
                             kind: MessageType::Text,

@@ -113,6 +113,9 @@ async fn every_port_speaks_tls_with_the_configured_certificate() {
     let ack: SendAck = request(
         &mut text,
         &SendText {
+            quote: None,
+            mentions: None,
+            mention_all: false,
             from: user(ZHANG),
             to: Peer::User(user(LIU)),
             kind: MessageType::Text,

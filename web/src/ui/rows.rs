@@ -184,6 +184,12 @@ mod tests {
 
     fn message(id: u64, from: &UserId, cid: Option<&str>) -> Message {
         Message {
+            quote: None,
+            mentions: None,
+            mention_all: false,
+            recalled: None,
+            name: None,
+            size: None,
             from: Sender::User(from.clone()),
             to: Peer::User(me()),
             kind: MessageType::Text,

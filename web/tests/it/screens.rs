@@ -268,6 +268,12 @@ fn history(ids: std::ops::RangeInclusive<u64>) -> Vec<Message> {
             (zhang(), me())
         };
         Message {
+            quote: None,
+            mentions: None,
+            mention_all: false,
+            recalled: None,
+            name: None,
+            size: None,
             from: Sender::User(from),
             to: Peer::User(to),
             kind: MessageType::Text,

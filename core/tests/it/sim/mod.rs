@@ -615,6 +615,12 @@ impl Net {
         self.server.clock += 1000;
         let id = self.server.next_id;
         let message = Message {
+            quote: None,
+            mentions: None,
+            mention_all: false,
+            recalled: None,
+            name: None,
+            size: None,
             from: Sender::User(me.clone()),
             to: send.to.clone(),
             kind: send.kind,

@@ -575,6 +575,9 @@ async fn send_scenario(
                 permit.forget();
                 let cid = format!("u{i}-{n}");
                 let send = SendText {
+                    quote: None,
+                    mentions: None,
+                    mention_all: false,
                     from: from.clone(),
                     to: to.clone(),
                     kind: MessageType::Text,
@@ -684,6 +687,9 @@ async fn baseline_scenario(
     let frame = Frame::encode(
         Encoding::Base64,
         &SendText {
+            quote: None,
+            mentions: None,
+            mention_all: false,
             from: account(0),
             to: Peer::User(account(1)),
             kind: MessageType::Text,

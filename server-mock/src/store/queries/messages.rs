@@ -148,6 +148,12 @@ fn message_row(
     let ts: i64 = row.get(7)?;
     let cid: Option<String> = row.get(6)?;
     Ok(Message {
+        quote: None,
+        mentions: None,
+        mention_all: false,
+        recalled: None,
+        name: None,
+        size: None,
         id: MessageId(row.get::<_, i64>(0)? as u64),
         from: if sender == "0" {
             Sender::System
