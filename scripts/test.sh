@@ -83,11 +83,14 @@ if wants wasm || wants wasm-firefox; then
   export PENPEN_TEST_LOGIN_URL="ws://127.0.0.1:$((20888 + started_server))/"
   # wasm-bindgen-test-runner takes the first of GECKODRIVER, …, CHROMEDRIVER that
   # is set, so each layer unsets the other browser's driver.
-  wants wasm && layer wasm env -u GECKODRIVER \
+  # A browser the runner kills leaves its temporary folders behind; they go
+  # into $work, which is removed at exit, instead of piling up in /tmp.
+  mkdir -p "$work/browser-tmp"
+  wants wasm && layer wasm env -u GECKODRIVER TMPDIR="$work/browser-tmp" \
     cargo test -p penpen-web --target wasm32-unknown-unknown --tests --locked
   # The real binary: Debian's /usr/bin/firefox, which geckodriver would find, is
   # a wrapper script.
-  wants wasm-firefox && layer wasm-firefox env -u CHROMEDRIVER \
+  wants wasm-firefox && layer wasm-firefox env -u CHROMEDRIVER TMPDIR="$work/browser-tmp" \
     GECKODRIVER="${GECKODRIVER:-$(command -v geckodriver)}" \
     GECKODRIVER_ARGS="--binary ${FIREFOX_BIN:-/usr/bin/firefox-esr} --log error" \
     cargo test -p penpen-web --target wasm32-unknown-unknown --tests --locked

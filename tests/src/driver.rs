@@ -23,6 +23,11 @@ const LISTEN_WAIT: Duration = Duration::from_secs(20);
 pub(crate) struct DriverProcess {
     child: Child,
     url: String,
+    /// The driver's and its browser's `TMPDIR`. A browser killed with
+    /// SIGKILL never removes its `scoped_dir` folders; here they go with
+    /// this folder instead of piling up in /tmp run after run. Declared after
+    /// `child`, so it is removed once the processes are gone.
+    _temporary: tempfile::TempDir,
 }
 
 impl DriverProcess {
@@ -38,7 +43,9 @@ impl DriverProcess {
         let mut last_error = None;
         for _ in 0..3 {
             let port = crate::free_port().await?;
+            let temporary = tempfile::tempdir().context("a temporary folder for the driver")?;
             let mut command = Command::new(&binary);
+            command.env("TMPDIR", temporary.path());
             match kind {
                 BrowserKind::Chromium => {
                     command
@@ -70,6 +77,7 @@ impl DriverProcess {
             let mut driver = DriverProcess {
                 child,
                 url: format!("http://127.0.0.1:{port}"),
+                _temporary: temporary,
             };
             match driver.wait_until_listening(port).await {
                 Ok(()) => return Ok(driver),
