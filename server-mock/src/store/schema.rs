@@ -115,6 +115,17 @@ const MIGRATIONS: &[&str] = &[
         ts         INTEGER NOT NULL
     );
     "#,
+    // 4: recall and quote (§15.1, §15.2). A recalled message keeps its row,
+    // with its content emptied, who recalled it and when, and the type-4/14
+    // message that did (a repeated recall is answered with that one). A
+    // reply names the message it quotes; its snapshot is read from that row,
+    // so a quote of a message recalled later reads as recalled.
+    r#"
+    ALTER TABLE messages ADD COLUMN quote_id INTEGER;
+    ALTER TABLE messages ADD COLUMN recalled_by TEXT;
+    ALTER TABLE messages ADD COLUMN recalled_ts INTEGER;
+    ALTER TABLE messages ADD COLUMN recall_id INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.
