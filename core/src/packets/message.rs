@@ -654,6 +654,10 @@ impl Packet for Message {
     const NAME: &'static str = "Message";
 }
 
+impl Packet for ChatRecord {
+    const NAME: &'static str = "ChatRecord";
+}
+
 impl Message {
     /// The conversation this message belongs to, seen by `me`: the group, or
     /// the other person of a 1:1 conversation.

@@ -80,7 +80,7 @@ fn reencode(kind: &str, packet: &str, json: &str) -> Result<String, String> {
             SendBroadcast, BroadcastAck, BroadcastQuery, BroadcastPage, ErrorReply,
             CallRequest, IceServersReply, CallSignal, CallRecord, MeetingRequest,
             MeetingStartReply, MeetingJoinReply, MeetingSignal, MeetingStartedNotice,
-            MeetingEndedNotice, MessageAction),
+            MeetingEndedNotice, MessageAction, ChatRecord),
         "frame" => dispatch!(packet, frame_round_trip, json; Login),
         other => Err(format!("unknown marker kind {other}")),
     }
@@ -115,6 +115,7 @@ fn every_packet_has_an_example() {
         "Push",
         "SendText",
         "MessageAction",
+        "ChatRecord",
         "SendFile",
         "SendAck",
         "CatchUp",
