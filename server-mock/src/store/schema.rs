@@ -126,6 +126,18 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE messages ADD COLUMN recalled_ts INTEGER;
     ALTER TABLE messages ADD COLUMN recall_id INTEGER;
     "#,
+    // 5: forward (§15.3). A forwarded copy or chat record names the stored
+    // files of its originals without a new upload; each such (file, message)
+    // pair is a row here, so the parties of the new message's conversation
+    // may fetch those files, and only them.
+    r#"
+    CREATE TABLE forwarded_files (
+        name       TEXT NOT NULL,                -- a name of the files table
+        message_id INTEGER NOT NULL REFERENCES messages(id),
+        PRIMARY KEY (name, message_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX forwarded_files_by_message ON forwarded_files(message_id);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -13,6 +13,7 @@ mod delivery;
 mod demo_flag;
 mod file_safety;
 mod files;
+mod forward;
 mod groups_paging;
 mod groups_profile_broadcasts;
 mod handshake;

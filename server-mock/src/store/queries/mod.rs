@@ -7,6 +7,7 @@
 
 mod broadcasts;
 mod directory;
+mod forwards;
 mod groups;
 mod messages;
 mod profile;
@@ -15,6 +16,7 @@ mod recalls;
 pub use super::sessions::{create_session, revoke_session};
 pub use broadcasts::*;
 pub use directory::*;
+pub use forwards::*;
 pub use groups::*;
 pub use messages::*;
 pub use profile::*;

@@ -337,6 +337,7 @@ fn release_files(conn: &Connection, id: MessageId) -> Result<Vec<String>, StoreE
         .prepare_cached("SELECT name FROM files WHERE message_id = ?1")?
         .query_map([id.0 as i64], |row| row.get::<_, String>(0))?
         .collect::<Result<Vec<_>, _>>()?;
+    super::forwards::forget_forwarded_files(conn, id)?;
     let mut released = Vec::new();
     for name in names {
         let heir: Option<i64> = conn
@@ -346,6 +347,10 @@ fn release_files(conn: &Connection, id: MessageId) -> Result<Vec<String>, StoreE
             )?
             .query_row(params![name, id.0 as i64], |row| row.get(0))
             .optional()?;
+        let heir = match heir {
+            Some(heir) => Some(heir),
+            None => super::forwards::forwarded_heir(conn, &name)?,
+        };
         match heir {
             Some(heir) => {
                 conn.prepare_cached("UPDATE files SET message_id = ?2 WHERE name = ?1")?
