@@ -11,14 +11,16 @@ use super::links::Request;
 use super::timers::{Timer, TimerTable};
 use super::{Engine, Event, REQUEST_TIMEOUT_MS, reply_of};
 use crate::envelope::{Encoding, Frame, FrameError};
-use crate::ids::{BroadcastId, GroupId, UserId};
+use crate::ids::{BroadcastId, GroupId, MessageId, Peer, UserId};
 use crate::packets::Done;
 use crate::packets::Packet;
+use crate::packets::actions::{MessageAction, Recall};
 use crate::packets::broadcast::{BroadcastAck, BroadcastKind, SendBroadcast};
 use crate::packets::groups::{
     Group, GroupCreate, GroupCreated, GroupMembersChange, GroupRename, GroupUpdated, Members,
     MembersAction,
 };
+use crate::packets::message::{Message, MessageType, RecallNotice, SendAck, Sender};
 use crate::packets::profile::{PasswordUpdate, SignatureUpdate};
 use crate::reply::{ErrorReply, State};
 use crate::service::Service;
@@ -60,6 +62,16 @@ pub enum Operation {
         /// Its text.
         content: String,
     },
+    /// Take back a message (27888, §15.1): the sender's own within the
+    /// server's window, or any user's message in a group the user holds.
+    Recall {
+        /// The conversation it is in.
+        conversation: Peer,
+        /// The message.
+        id: MessageId,
+        /// Who sent it.
+        sender: UserId,
+    },
     /// Add or remove members, or leave (62888).
     ChangeMembers {
         /// Which group.
@@ -81,6 +93,7 @@ impl Operation {
             Operation::RenameGroup { .. } => Service::GroupRename,
             Operation::ChangeMembers { .. } => Service::GroupMembers,
             Operation::SendBroadcast { .. } => Service::Broadcast,
+            Operation::Recall { .. } => Service::MessageActions,
         }
     }
 
@@ -120,6 +133,7 @@ impl Operation {
                 content,
                 cid: None,
             }),
+            Operation::Recall { id, .. } => checked(MessageAction::Recall(Recall { recall: id })),
             Operation::ChangeMembers {
                 gid,
                 action,
@@ -130,6 +144,44 @@ impl Operation {
                 member: Members(members).deduplicated(),
             }),
         }
+    }
+}
+
+/// The recall message `ack` answered for, as the stream brings it to the
+/// user's other sessions.
+fn recall_message(
+    me: &UserId,
+    conversation: &Peer,
+    id: MessageId,
+    sender: &UserId,
+    ack: &SendAck,
+) -> Message {
+    let notice = RecallNotice {
+        id,
+        by: me.clone(),
+        sender: sender.clone(),
+    };
+    Message {
+        from: Sender::User(me.clone()),
+        to: conversation.clone(),
+        kind: if conversation.group().is_some() {
+            MessageType::GroupRecall
+        } else {
+            MessageType::Recall
+        },
+        content: serde_json::to_string(&notice).unwrap_or_default(),
+        time: ack.time.clone(),
+        ts: ack.ts,
+        id: ack.id,
+        seq: Some(ack.seq),
+        cid: None,
+        duration: None,
+        quote: None,
+        mentions: None,
+        mention_all: false,
+        recalled: None,
+        name: None,
+        size: None,
     }
 }
 
@@ -155,6 +207,9 @@ pub enum Outcome {
     Group(Group),
     /// The stored broadcast.
     Broadcast(BroadcastId),
+    /// The message was taken back by the recall message with this id (already
+    /// filed, like one from the stream).
+    Recalled(MessageId),
 }
 
 /// Why an operation was not sent.
@@ -277,6 +332,16 @@ impl Engine {
             Operation::CreateGroup { .. } => reply_of::<GroupCreated>(frame).map(|created| {
                 self.roster.group_created();
                 Outcome::GroupCreated(created.gid)
+            }),
+            Operation::Recall {
+                conversation,
+                id,
+                sender,
+            } => reply_of::<SendAck>(frame).map(|ack| {
+                let recall = recall_message(&self.meta.user, conversation, *id, sender, &ack);
+                let filed = recall.id;
+                self.take_messages(vec![recall], false, now);
+                Outcome::Recalled(filed)
             }),
             Operation::RenameGroup { .. } | Operation::ChangeMembers { .. } => {
                 reply_of::<GroupUpdated>(frame).map(|updated| {

@@ -15,6 +15,7 @@ mod meetings;
 mod operations;
 mod outbox_orders;
 mod protocol_doc;
+mod recall;
 // proptest's randomness source does not build for wasm32.
 #[cfg(not(target_arch = "wasm32"))]
 mod round_trip;

@@ -180,7 +180,7 @@ fn message_row(
                 content: if recalled {
                     None
                 } else {
-                    super::recalls::snippet(kind, &content)
+                    penpen_core::packets::message::quote_snippet(kind, &content)
                 },
                 recalled,
             })

@@ -5,12 +5,9 @@ use super::groups::{Membership, group, membership};
 use super::messages::{NewMessage, Stored, conversation_key, store_message};
 use super::{current_members, user_id};
 use crate::store::StoreError;
-use penpen_core::packets::message::{MessageType, Quote, RecallNotice, Sender};
+use penpen_core::packets::message::{MessageType, Quote, RecallNotice, Sender, quote_snippet};
 use penpen_core::{MessageId, Peer, Seq, State, UserId};
 use rusqlite::{Connection, OptionalExtension, params};
-
-/// How many characters of a text a quote carries.
-pub const QUOTE_CHARS: usize = 100;
 
 /// Whether a user wrote a message of this kind: only those may be quoted or
 /// recalled (not notices, call records or recalls).
@@ -29,14 +26,6 @@ pub fn is_user_content(kind: MessageType) -> bool {
             | T::GroupFile
             | T::GroupChatRecord
     )
-}
-
-/// What a quote shows of its original: the first [`QUOTE_CHARS`] characters
-/// of a text; nothing of an image or voice message, whose file name means
-/// nothing to a reader.
-pub fn snippet(kind: MessageType, content: &str) -> Option<String> {
-    matches!(kind, MessageType::Text | MessageType::GroupText)
-        .then(|| content.chars().take(QUOTE_CHARS).collect())
 }
 
 fn sender_of(text: String) -> rusqlite::Result<Sender> {
@@ -103,7 +92,7 @@ pub fn quote_for(
         id: quoted,
         from: sender_of(from)?,
         kind,
-        content: snippet(kind, &content),
+        content: quote_snippet(kind, &content),
         recalled: false,
     })
 }
