@@ -8,6 +8,7 @@ mod call_sim;
 mod calls;
 mod engine;
 mod fault_sequence;
+mod forward;
 mod fuzz_corpus;
 mod heartbeat;
 mod meeting_sim;

@@ -7,12 +7,13 @@
 
 use penpen_core::cache::{Cache, MemoryCache};
 use penpen_core::digest::password_digest;
-use penpen_core::packets::actions::{MessageAction, Recall};
+use penpen_core::packets::actions::{Forward, MessageAction, Recall};
 use penpen_core::packets::directory::Directory;
 use penpen_core::packets::groups::{Group, Groups, Members};
 use penpen_core::packets::login::{LoginReply, Push, StreamRequest};
 use penpen_core::packets::message::{
-    Message, MessageType, Quote, RecallNotice, Recalled, SendAck, SendText, Sender,
+    ChatRecord, ChatRecordItem, Message, MessageType, Quote, RecallNotice, Recalled, SendAck,
+    SendText, Sender,
 };
 use penpen_core::packets::sync::{MessagePage, SyncRequest};
 use penpen_core::sync::{Action, Credentials, Engine, Event};
@@ -400,7 +401,13 @@ impl Net {
             }
             Service::MessageActions => {
                 let Some(me) = session_user else { return };
-                self.recall(index, &me, &frame);
+                match frame.packet::<MessageAction>() {
+                    Ok(MessageAction::Recall(recall)) => self.recall(index, &me, recall),
+                    Ok(MessageAction::Forward(forward)) => self.forward(index, &me, forward),
+                    Err(e) => {
+                        self.refuse(index, service, State::BAD_PACKET, &e.to_string());
+                    }
+                }
             }
             Service::SyncMessages => {
                 let Some(me) = session_user else { return };
@@ -652,13 +659,8 @@ impl Net {
 
     /// 27888: a recall by the sender (the simulated server keeps no
     /// windows and no holders: §15.1's rules are the real server's tests).
-    fn recall(&mut self, index: usize, me: &UserId, frame: &Frame) {
+    fn recall(&mut self, index: usize, me: &UserId, Recall { recall: id }: Recall) {
         let service = Service::MessageActions;
-        let action = match frame.packet::<MessageAction>() {
-            Ok(action) => action,
-            Err(e) => return self.refuse(index, service, State::BAD_PACKET, &e.to_string()),
-        };
-        let MessageAction::Recall(Recall { recall: id }) = action;
         let Some(original) = self.server.messages.get(&id.0).cloned() else {
             return self.refuse(index, service, State::NO_SUCH_MESSAGE, "no such message");
         };
@@ -698,6 +700,81 @@ impl Net {
         );
         ack.cid = None;
         self.reply_packet(index, service, &ack);
+    }
+
+    /// 27888: a forward (§15.3): a copy typed for its new conversation, or
+    /// one chat record; the visibility and kind rules are the real server's
+    /// tests, this one checks only that the ids exist.
+    fn forward(&mut self, index: usize, me: &UserId, forward: Forward) {
+        let service = Service::MessageActions;
+        let key = (me.clone(), forward.cid.to_string());
+        if let Some(id) = self.server.cids.get(&key).copied() {
+            let seq = self.server.accounts[me]
+                .inbox
+                .iter()
+                .find(|(_, m)| **m == id)
+                .map(|(s, _)| *s)
+                .expect("the sender received it");
+            let message = self.server.messages[&id].clone();
+            return self.reply_packet(index, service, &ack(&forward.cid, &message, seq));
+        }
+        let mut originals = Vec::new();
+        for id in &forward.forward.0 {
+            match self.server.messages.get(&id.0) {
+                Some(original) => originals.push(original.clone()),
+                None => {
+                    return self.refuse(index, service, State::NO_SUCH_MESSAGE, "no such message");
+                }
+            }
+        }
+        let recipients: Vec<UserId> = match &forward.to {
+            Peer::Group(gid) => self.server.groups[gid].clone(),
+            Peer::User(other) if other == me => vec![me.clone()],
+            Peer::User(other) => vec![me.clone(), other.clone()],
+        };
+        let group = forward.to.group().is_some();
+        let (kind, content) = if forward.merge {
+            let record = ChatRecord {
+                source: originals[0].conversation(me),
+                items: originals
+                    .iter()
+                    .map(|o| ChatRecordItem {
+                        from: match &o.from {
+                            Sender::User(from) => from.clone(),
+                            Sender::System => me.clone(),
+                        },
+                        kind: o.kind,
+                        content: o.content.clone(),
+                        ts: o.ts,
+                        time: o.time.clone(),
+                        duration: o.duration,
+                        name: None,
+                        size: None,
+                    })
+                    .collect(),
+            };
+            (
+                MessageType::ChatRecord.for_conversation(group),
+                serde_json::to_string(&record).expect("encode"),
+            )
+        } else {
+            let one = &originals[0];
+            (one.kind.for_conversation(group), one.content.clone())
+        };
+        let Some(kind) = kind else {
+            return self.refuse(index, service, State::BAD_PACKET, "not forwardable");
+        };
+        let (message, my_seq) = self.store_and_push(
+            me,
+            forward.to.clone(),
+            kind,
+            content,
+            Some(forward.cid.clone()),
+            None,
+            &recipients,
+        );
+        self.server.cids.insert(key, message.id.0);
+        self.reply_packet(index, service, &ack(&forward.cid, &message, my_seq));
     }
 
     fn store_and_ack(&mut self, index: usize, service: Service, me: &UserId, send: SendText) {
