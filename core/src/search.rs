@@ -71,13 +71,22 @@ impl SearchIndex {
     /// Adds messages of `conversation` (text only: images, voice and group
     /// notices have no words to find; call records are described by the
     /// app, see [`SearchIndex::add_described`]). A message already held is
-    /// kept once.
+    /// kept once. A recall removes the message it took back.
     pub fn add<'a>(
         &mut self,
         conversation: &Peer,
         messages: impl IntoIterator<Item = &'a Message>,
     ) {
         for message in messages {
+            if let Some(notice) = message.recall_notice() {
+                // Taken back (§15.1): nothing of it may be found again.
+                self.entries.remove(&notice.id);
+                continue;
+            }
+            if message.recalled.is_some() {
+                self.entries.remove(&message.id);
+                continue;
+            }
             if matches!(message.kind, MessageType::Text | MessageType::GroupText) {
                 let text = message.content.clone();
                 self.insert(conversation, message, &text, text.clone());
@@ -285,6 +294,28 @@ mod tests {
         assert_eq!(found.total, 1);
         assert_eq!(found.hits[0].text, "未接来电");
         assert_eq!(index.search("未接", Some(&one)).total, 1);
+    }
+
+    #[test]
+    fn a_recall_removes_what_it_took_back_and_a_recalled_message_is_not_added() {
+        let (mut index, one, _) = index();
+        assert_eq!(index.search("开会", Some(&one)).total, 1);
+        let recall = Message {
+            kind: MessageType::Recall,
+            ..message(
+                20,
+                MessageType::Recall,
+                r#"{"id":"1","by":"13800000001","sender":"13800000001"}"#,
+            )
+        };
+        index.add(&one, [&recall]);
+        assert_eq!(index.search("开会", Some(&one)).total, 0, "gone");
+        assert_eq!(index.search("13800000001", None).total, 0, "not itself");
+        // A history page brings the original already recalled: not added.
+        let mut recalled = message(1, MessageType::Text, "");
+        recalled.recalled = Some(crate::packets::message::Recalled { by: user(1), ts: 1 });
+        index.add(&one, [&recalled]);
+        assert!(index.search("开会", None).hits.iter().all(|h| h.id.0 != 1));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use crate::ServerConfig;
 use crate::calls::CallSettings;
 use crate::calls::ice::{IceConfig, SecretError, TurnSecret};
+use crate::config::RecallSettings;
 use crate::limits::ConnectionLimits;
 use crate::tls::{self, TlsConfig, TlsError};
 use penpen_core::packets::call::IceTransportPolicy;
@@ -116,6 +117,28 @@ impl NetworkArgs {
                 Some(tls::self_signed_in(&dir, &names)?)
             }
             _ => None,
+        };
+        Ok(())
+    }
+}
+
+/// Messages: how long they may be recalled (§15.1).
+#[derive(Debug, Clone, clap::Args)]
+pub struct MessageArgs {
+    /// Seconds a sender may recall their own message after it was stored.
+    #[arg(long, value_name = "SECONDS", default_value_t = RecallSettings::default().window.as_secs_f64())]
+    pub recall_window: f64,
+    /// Seconds a group's holder may recall any user's message in the group.
+    #[arg(long, value_name = "SECONDS", default_value_t = RecallSettings::default().holder_window.as_secs_f64())]
+    pub holder_recall_window: f64,
+}
+
+impl MessageArgs {
+    /// Puts the options into `config`.
+    pub fn apply(self, config: &mut ServerConfig) -> Result<(), OptionsError> {
+        config.recall = RecallSettings {
+            window: seconds("recall-window", self.recall_window)?,
+            holder_window: seconds("holder-recall-window", self.holder_recall_window)?,
         };
         Ok(())
     }

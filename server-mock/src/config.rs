@@ -53,6 +53,26 @@ pub struct ServerConfig {
     pub media: MediaSettings,
     /// Meeting timeouts (the participant cap is `media.max_per_room`).
     pub meetings: crate::meetings::MeetingSettings,
+    /// How long a message may be recalled (§15.1).
+    pub recall: RecallSettings,
+}
+
+/// How long after it was stored a message may be taken back (§15.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecallSettings {
+    /// By its sender (2 minutes).
+    pub window: std::time::Duration,
+    /// By the holder of the group it was sent to (24 hours).
+    pub holder_window: std::time::Duration,
+}
+
+impl Default for RecallSettings {
+    fn default() -> RecallSettings {
+        RecallSettings {
+            window: std::time::Duration::from_secs(2 * 60),
+            holder_window: std::time::Duration::from_secs(24 * 60 * 60),
+        }
+    }
 }
 
 /// The standard UDP port of the meetings' media, next to 24888.
@@ -105,6 +125,7 @@ impl ServerConfig {
             calls: crate::calls::CallSettings::default(),
             media: MediaSettings::default(),
             meetings: crate::meetings::MeetingSettings::default(),
+            recall: RecallSettings::default(),
         }
     }
 

@@ -38,6 +38,8 @@ pub struct Context {
     pub sfu: crate::sfu::Sfu,
     /// The meetings going on (§13).
     pub meetings: crate::meetings::Meetings,
+    /// How long messages may be recalled (§15.1).
+    pub recall: crate::config::RecallSettings,
 }
 
 /// Milliseconds since the Unix epoch, now.

@@ -36,6 +36,8 @@ struct Args {
     network: penpen_server_mock::cli::NetworkArgs,
     #[command(flatten)]
     calls: penpen_server_mock::cli::CallArgs,
+    #[command(flatten)]
+    messages: penpen_server_mock::cli::MessageArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -120,6 +122,9 @@ async fn main() -> anyhow::Result<()> {
     args.calls
         .apply(&mut config)
         .context("penpen-server-mock cannot use its call options")?;
+    args.messages
+        .apply(&mut config)
+        .context("penpen-server-mock cannot use its message options")?;
     let server = RunningServer::start(config)
         .await
         .context("penpen-server-mock could not start")?;

@@ -161,6 +161,7 @@ impl RunningServer {
                 sfu.clone(),
             ),
             sfu,
+            recall: config.recall,
         });
         // Made now, so the first login for an unknown account is not slower.
         let _ = context.passwords.run(|| auth::dummy_hash().len()).await;

@@ -412,6 +412,20 @@ pub enum Command {
     },
     /// Ask the server to change something; the callback gets the answer.
     Perform(Operation, yew::Callback<OperationResult>),
+    /// Forward messages to conversations (§15.3): one by one, or merged
+    /// into one chat record per target. The callback gets one answer per
+    /// request ([`forward_requests`] of them), or one refusal if none was
+    /// sent.
+    Forward {
+        /// The messages, oldest first.
+        ids: Vec<MessageId>,
+        /// Where they go.
+        targets: Vec<Peer>,
+        /// One chat record per target.
+        merge: bool,
+        /// Each request's answer.
+        reply: yew::Callback<OperationResult>,
+    },
     /// Show as busy, or not.
     SetBusy(bool),
     /// Fetch these people's current signatures.
@@ -462,6 +476,12 @@ pub struct SearchResult {
     pub found: penpen_core::search::Found,
     /// Milliseconds the search took (not counting building the index).
     pub took_ms: f64,
+}
+
+/// How many requests (and so answers) a forward of `messages` to `targets`
+/// makes: one per message per target, or one per target merged.
+pub fn forward_requests(messages: usize, targets: usize, merge: bool) -> usize {
+    targets * if merge { 1 } else { messages }
 }
 
 /// The answer to [`Command::Perform`].

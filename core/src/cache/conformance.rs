@@ -67,6 +67,7 @@ macro_rules! cache_conformance_tests {
             groups_and_directory_are_replaced,
             text_survives_exactly,
             broadcasts_are_replaced,
+            a_recall_empties_the_original_and_marks_quotes_of_it,
         );
     };
 }
@@ -88,6 +89,7 @@ fn outbox(cid: &str, order: u64, to: Peer, text: &str) -> OutboxEntry {
         created_ts: 1_795_000_000_000,
         state: OutboxState::Queued,
         file: None,
+        quote: None,
     }
 }
 
@@ -478,4 +480,75 @@ pub async fn text_survives_exactly<C: Cache>(cache: &C) -> Result<(), Failure> {
         snapshot.outbox.first().map(|e| e.content.as_str()) == Some(text),
         || format!("outbox text: got {:?}", snapshot.outbox),
     )
+}
+
+/// A conformance case.
+pub async fn a_recall_empties_the_original_and_marks_quotes_of_it<C: Cache>(
+    cache: &C,
+) -> Result<(), Failure> {
+    use super::RecallMark;
+    use crate::packets::message::{Quote, Recalled};
+    let peer = Peer::User(user(2));
+    let other = Peer::User(user(3));
+    let original = message(10, 2, Peer::User(user(1)), "发错了");
+    let mut reply = message(11, 1, Peer::User(user(2)), "什么？");
+    reply.quote = Some(Quote::of(&original));
+    let elsewhere = message(12, 3, Peer::User(user(1)), "发错了");
+    let recalled = Recalled {
+        by: user(2),
+        ts: 1_795_000_060_000,
+    };
+    // The original is written in the same batch as its recall (both came
+    // within one write): the recall still applies.
+    cache
+        .apply(&CacheBatch {
+            messages: vec![filed(peer.clone(), original.clone())],
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    cache
+        .apply(&CacheBatch {
+            messages: vec![
+                filed(peer.clone(), reply.clone()),
+                filed(other.clone(), elsewhere.clone()),
+            ],
+            recalls: vec![RecallMark {
+                conversation: peer.clone(),
+                id: MessageId(10),
+                recalled: recalled.clone(),
+            }],
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let page = cache
+        .timeline(&peer, None, 10)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut expected_original = original.clone();
+    expected_original.take_recall(MessageId(10), &recalled);
+    let mut expected_reply = reply.clone();
+    expected_reply.take_recall(MessageId(10), &recalled);
+    check(page == vec![expected_original, expected_reply], || {
+        format!("after the recall: got {page:?}")
+    })?;
+    check(
+        page[0].content.is_empty() && page[0].recalled.is_some(),
+        || format!("the original keeps nothing: {:?}", page[0]),
+    )?;
+    check(
+        page[1]
+            .quote
+            .as_ref()
+            .is_some_and(|q| q.recalled && q.content.is_none()),
+        || format!("the quote reads recalled: {:?}", page[1].quote),
+    )?;
+    let untouched = cache
+        .timeline(&other, None, 10)
+        .await
+        .map_err(|e| e.to_string())?;
+    check(untouched == vec![elsewhere], || {
+        format!("another conversation is untouched: got {untouched:?}")
+    })
 }

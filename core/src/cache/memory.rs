@@ -67,6 +67,14 @@ impl Cache for MemoryCache {
                 .get_or_insert_with(cached.conversation.clone(), BTreeMap::new)
                 .insert(cached.message.id, cached.message.clone());
         }
+        for mark in &batch.recalls {
+            // Only the original and later replies can be touched.
+            if let Some(messages) = state.messages.get_mut(&mark.conversation) {
+                for message in messages.range_mut(mark.id..).map(|(_, m)| m) {
+                    message.take_recall(mark.id, &mark.recalled);
+                }
+            }
+        }
         for cid in &batch.outbox_delete {
             state.outbox.remove(cid);
         }

@@ -16,7 +16,7 @@ use crate::ids::{ClientMsgId, MessageId, Peer, Seq, UserId};
 use crate::packets::broadcast::Broadcast;
 use crate::packets::directory::Directory;
 use crate::packets::groups::Group;
-use crate::packets::message::{Message, MessageType};
+use crate::packets::message::{Message, MessageType, Quote, Recalled};
 use serde::{Deserialize, Serialize};
 
 /// Why the cache could not do what was asked.
@@ -150,6 +150,10 @@ pub struct OutboxEntry {
     /// An image's or voice message's file (`content` is then its name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<OutboxFile>,
+    /// The message a text replies to, as this device saw it (§15.2): its
+    /// id goes on the wire, the snapshot shows until the server's copy comes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<Quote>,
 }
 
 /// The file of an image or voice message waiting to be sent: kept in the
@@ -277,6 +281,21 @@ pub struct CacheBatch {
     /// A new list of the company broadcasts (a company sends few: the
     /// whole list is written as one value).
     pub broadcasts: Option<Vec<CachedBroadcast>>,
+    /// Messages taken back (§15.1), applied after `messages`: each cached
+    /// original loses its content, and cached quotes of it read recalled
+    /// (see [`Message::take_recall`]).
+    pub recalls: Vec<RecallMark>,
+}
+
+/// A recall to apply to the cached messages of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecallMark {
+    /// Where the message was.
+    pub conversation: Peer,
+    /// The message taken back.
+    pub id: MessageId,
+    /// Who took it back, and when.
+    pub recalled: Recalled,
 }
 
 impl CacheBatch {

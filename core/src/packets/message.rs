@@ -231,6 +231,65 @@ impl Message {
             kind => !kind.is_notice() && !kind.is_recall(),
         }
     }
+
+    /// The recall this message carries (types 4 and 14), if it is one.
+    pub fn recall_notice(&self) -> Option<RecallNotice> {
+        self.kind
+            .is_recall()
+            .then(|| serde_json::from_str(&self.content).ok())
+            .flatten()
+    }
+
+    /// Takes the recall of message `id` into this message (§15.1): the
+    /// original loses its content and file fields and gains `recalled`; a
+    /// reply's quote of it reads recalled. Whether anything changed.
+    pub fn take_recall(&mut self, id: MessageId, recalled: &Recalled) -> bool {
+        if self.id == id {
+            let changed = self.recalled.as_ref() != Some(recalled) || !self.content.is_empty();
+            self.content.clear();
+            self.recalled = Some(recalled.clone());
+            self.name = None;
+            self.size = None;
+            self.quote = None;
+            return changed;
+        }
+        match &mut self.quote {
+            Some(quote) if quote.id == id && !quote.recalled => {
+                quote.recalled = true;
+                quote.content = None;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// How many characters of a text a quote carries (§15.2).
+pub const QUOTE_CHARS: usize = 100;
+
+/// What a quote shows of its original: the first [`QUOTE_CHARS`]
+/// characters of a text; nothing of an image or voice message, whose file
+/// name means nothing to a reader (a file's quote shows its `name`).
+pub fn quote_snippet(kind: MessageType, content: &str) -> Option<String> {
+    matches!(kind, MessageType::Text | MessageType::GroupText)
+        .then(|| content.chars().take(QUOTE_CHARS).collect())
+}
+
+impl Quote {
+    /// A reply's snapshot of `message`, as the server makes it.
+    pub fn of(message: &Message) -> Quote {
+        Quote {
+            id: message.id,
+            from: message.from.clone(),
+            kind: message.kind,
+            content: if message.kind.is_file() {
+                message.name.clone()
+            } else {
+                quote_snippet(message.kind, &message.content)
+            },
+            recalled: message.recalled.is_some(),
+        }
+    }
 }
 
 impl Serialize for MessageType {
@@ -652,6 +711,10 @@ pub struct ChatRecordItem {
 
 impl Packet for Message {
     const NAME: &'static str = "Message";
+}
+
+impl Packet for ChatRecord {
+    const NAME: &'static str = "ChatRecord";
 }
 
 impl Message {

@@ -4,6 +4,7 @@
 //! protocol's limits on its fields, checked by [`crate::Frame::packet`] right
 //! after decoding, so a packet in hand is always within the limits.
 
+pub mod actions;
 pub mod broadcast;
 pub mod call;
 pub mod directory;

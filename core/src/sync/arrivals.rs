@@ -5,10 +5,10 @@
 
 use super::timers::{Timer, TimerTable};
 use super::{Action, Engine, Event, PERSIST_DELAY_MS, encode};
-use crate::cache::{CacheBatch, CachedMessage, Conversation, Preview};
-use crate::ids::Peer;
+use crate::cache::{CacheBatch, CachedMessage, Conversation, Preview, RecallMark};
+use crate::ids::{MessageId, Peer};
 use crate::packets::login::StreamAck;
-use crate::packets::message::{Message, Sender};
+use crate::packets::message::{Message, Recalled, Sender};
 use crate::service::Service;
 use crate::sorted_map::SortedMap;
 
@@ -102,9 +102,14 @@ impl Engine {
             // history too, like what catch-up brings.
             let news = !self.catch_up.first_sync;
             self.file_message(&conversation, &message, news);
-            arrived
-                .get_or_insert_with(conversation, Vec::new)
-                .push(message);
+            let earlier = arrived.get_or_insert_with(conversation, Vec::new);
+            if let Some((id, recalled)) = recall_of(&message) {
+                // The original came in this same call: the UI never sees its content.
+                for original in earlier.iter_mut() {
+                    original.take_recall(id, &recalled);
+                }
+            }
+            earlier.push(message);
         }
         if arrived.is_empty() {
             return;
@@ -128,8 +133,36 @@ impl Engine {
         }
     }
 
+    /// Takes a recall into the cache and into what the UI has not been told
+    /// yet (§15.1): the original and the quotes of it, in this write or
+    /// already cached. The recall itself is cached (history pages bring it
+    /// too) but never shown or counted.
+    fn file_recall(&mut self, conversation: &Peer, recall: &Message) {
+        let Some((id, recalled)) = recall_of(recall) else {
+            return; // not a recall this build can read: kept as it came
+        };
+        for cached in &mut self.writes.batch.messages {
+            if &cached.conversation == conversation {
+                cached.message.take_recall(id, &recalled);
+            }
+        }
+        if let Some((waiting, _)) = self.writes.arrivals.get_mut(conversation) {
+            for message in waiting {
+                message.take_recall(id, &recalled);
+            }
+        }
+        self.writes.batch.recalls.push(RecallMark {
+            conversation: conversation.clone(),
+            id,
+            recalled,
+        });
+    }
+
     /// Puts one new message in the cache batch and its conversation's row.
     pub(super) fn file_message(&mut self, conversation: &Peer, message: &Message, news: bool) {
+        if message.kind.is_recall() {
+            self.file_recall(conversation, message);
+        }
         let me = self.meta.user.clone();
         let reading = self.conversations.reading(conversation);
         let row = self.conversations.row_mut(conversation);
@@ -162,4 +195,16 @@ impl Engine {
             message: message.clone(),
         });
     }
+}
+
+/// The message a recall takes back, and the mark it leaves.
+fn recall_of(message: &Message) -> Option<(MessageId, Recalled)> {
+    let notice = message.recall_notice()?;
+    Some((
+        notice.id,
+        Recalled {
+            by: notice.by,
+            ts: message.ts,
+        },
+    ))
 }

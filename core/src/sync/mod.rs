@@ -571,12 +571,26 @@ impl Engine {
         text: String,
         now: i64,
     ) -> Result<ClientMsgId, SendError> {
+        self.send_quoting(to, text, None, now)
+    }
+
+    /// Queues a text that replies to `quote` (§15.2), a snapshot of a message
+    /// of the same conversation ([`crate::packets::message::Quote::of`]); the
+    /// outbox keeps it, so a reload still sends the reply as a reply.
+    pub fn send_quoting(
+        &mut self,
+        to: Peer,
+        text: String,
+        quote: Option<crate::packets::message::Quote>,
+        now: i64,
+    ) -> Result<ClientMsgId, SendError> {
         self.advance(now);
         if self.stream.is_stopped() {
             return Err(SendError::NotLoggedIn);
         }
         let kind = outbox::text_kind(&to, &text)?;
-        let entry = self.new_entry(to, kind, text, None, now);
+        let mut entry = self.new_entry(to, kind, text, None, now);
+        entry.quote = quote;
         let cid = entry.cid.clone();
         self.queue(entry, now);
         Ok(cid)
@@ -909,6 +923,7 @@ impl Engine {
             created_ts: now,
             state: OutboxState::Queued,
             file,
+            quote: None,
         }
     }
 

@@ -11,14 +11,16 @@ use super::links::Request;
 use super::timers::{Timer, TimerTable};
 use super::{Engine, Event, REQUEST_TIMEOUT_MS, reply_of};
 use crate::envelope::{Encoding, Frame, FrameError};
-use crate::ids::{BroadcastId, GroupId, UserId};
+use crate::ids::{BroadcastId, ClientMsgId, GroupId, MessageId, Peer, UserId};
 use crate::packets::Done;
 use crate::packets::Packet;
+use crate::packets::actions::{Forward, MessageAction, MessageIds, Recall};
 use crate::packets::broadcast::{BroadcastAck, BroadcastKind, SendBroadcast};
 use crate::packets::groups::{
     Group, GroupCreate, GroupCreated, GroupMembersChange, GroupRename, GroupUpdated, Members,
     MembersAction,
 };
+use crate::packets::message::{Message, MessageType, RecallNotice, SendAck, Sender};
 use crate::packets::profile::{PasswordUpdate, SignatureUpdate};
 use crate::reply::{ErrorReply, State};
 use crate::service::Service;
@@ -60,6 +62,31 @@ pub enum Operation {
         /// Its text.
         content: String,
     },
+    /// Take back a message (27888, §15.1): the sender's own within the
+    /// server's window, or any user's message in a group the user holds.
+    Recall {
+        /// The conversation it is in.
+        conversation: Peer,
+        /// The message.
+        id: MessageId,
+        /// Who sent it.
+        sender: UserId,
+    },
+    /// Forward messages to one conversation (27888, §15.3): a copy of one
+    /// message, or (`merge`) one chat record of several of one conversation.
+    /// The copy reaches the user's timelines through the stream, like any
+    /// message of theirs. [`Engine::forward`] makes these for several
+    /// messages and targets.
+    Forward {
+        /// The messages, oldest first; exactly one unless `merge`.
+        ids: Vec<MessageId>,
+        /// The conversation the new message goes to.
+        to: Peer,
+        /// One chat record of all of them.
+        merge: bool,
+        /// The new message's cid: a repeat of the request stores nothing new.
+        cid: ClientMsgId,
+    },
     /// Add or remove members, or leave (62888).
     ChangeMembers {
         /// Which group.
@@ -81,6 +108,7 @@ impl Operation {
             Operation::RenameGroup { .. } => Service::GroupRename,
             Operation::ChangeMembers { .. } => Service::GroupMembers,
             Operation::SendBroadcast { .. } => Service::Broadcast,
+            Operation::Recall { .. } | Operation::Forward { .. } => Service::MessageActions,
         }
     }
 
@@ -120,6 +148,18 @@ impl Operation {
                 content,
                 cid: None,
             }),
+            Operation::Recall { id, .. } => checked(MessageAction::Recall(Recall { recall: id })),
+            Operation::Forward {
+                ids,
+                to,
+                merge,
+                cid,
+            } => checked(MessageAction::Forward(Forward {
+                forward: MessageIds(ids),
+                to,
+                merge,
+                cid,
+            })),
             Operation::ChangeMembers {
                 gid,
                 action,
@@ -130,6 +170,44 @@ impl Operation {
                 member: Members(members).deduplicated(),
             }),
         }
+    }
+}
+
+/// The recall message `ack` answered for, as the stream brings it to the
+/// user's other sessions.
+fn recall_message(
+    me: &UserId,
+    conversation: &Peer,
+    id: MessageId,
+    sender: &UserId,
+    ack: &SendAck,
+) -> Message {
+    let notice = RecallNotice {
+        id,
+        by: me.clone(),
+        sender: sender.clone(),
+    };
+    Message {
+        from: Sender::User(me.clone()),
+        to: conversation.clone(),
+        kind: if conversation.group().is_some() {
+            MessageType::GroupRecall
+        } else {
+            MessageType::Recall
+        },
+        content: serde_json::to_string(&notice).unwrap_or_default(),
+        time: ack.time.clone(),
+        ts: ack.ts,
+        id: ack.id,
+        seq: Some(ack.seq),
+        cid: None,
+        duration: None,
+        quote: None,
+        mentions: None,
+        mention_all: false,
+        recalled: None,
+        name: None,
+        size: None,
     }
 }
 
@@ -155,6 +233,12 @@ pub enum Outcome {
     Group(Group),
     /// The stored broadcast.
     Broadcast(BroadcastId),
+    /// The message was taken back by the recall message with this id (already
+    /// filed, like one from the stream).
+    Recalled(MessageId),
+    /// The forwarded copy or chat record was stored with this id; the
+    /// stream brings it to the timelines.
+    Forwarded(MessageId),
 }
 
 /// Why an operation was not sent.
@@ -240,6 +324,58 @@ impl Operations {
 }
 
 impl Engine {
+    /// Forwards messages to each of `targets` (§15.3): one by one, one
+    /// request per message per target, in order; merged, one chat record per
+    /// target. Refused as a whole, before anything is asked, when offline or
+    /// when a request would break the protocol's limits; otherwise each
+    /// request is answered once with [`Event::Performed`].
+    pub fn forward(
+        &mut self,
+        ids: &[MessageId],
+        targets: &[Peer],
+        merge: bool,
+        now: i64,
+    ) -> Result<Vec<OperationId>, OperationError> {
+        self.advance(now);
+        if self.stream.is_stopped() {
+            return Err(OperationError::NotLoggedIn);
+        }
+        if !self.stream.is_live() {
+            return Err(OperationError::Offline);
+        }
+        let batches: Vec<Vec<MessageId>> = if merge {
+            vec![ids.to_vec()]
+        } else {
+            ids.iter().map(|id| vec![*id]).collect()
+        };
+        let mut asked = Vec::new();
+        for to in targets {
+            for batch in &batches {
+                let operation = Operation::Forward {
+                    ids: batch.clone(),
+                    to: to.clone(),
+                    merge,
+                    cid: ClientMsgId::generated(self.rng.next_u64(), self.rng.next_u64()),
+                };
+                let frame = operation
+                    .frame(&self.meta.user)
+                    .map_err(|e| OperationError::Invalid(e.to_string()))?;
+                asked.push((operation, frame));
+            }
+        }
+        if asked.is_empty() {
+            return Err(OperationError::Invalid(
+                "nothing to forward; expected a message and a conversation".into(),
+            ));
+        }
+        let ids = asked
+            .into_iter()
+            .map(|(operation, frame)| self.operations.add(operation, frame, now))
+            .collect();
+        self.drive(now);
+        Ok(ids)
+    }
+
     /// Sends the operations not on the wire yet.
     pub(super) fn ask_operations(&mut self, now: i64) {
         let unsent: Vec<(OperationId, Service, String)> = self
@@ -278,6 +414,19 @@ impl Engine {
                 self.roster.group_created();
                 Outcome::GroupCreated(created.gid)
             }),
+            Operation::Recall {
+                conversation,
+                id,
+                sender,
+            } => reply_of::<SendAck>(frame).map(|ack| {
+                let recall = recall_message(&self.meta.user, conversation, *id, sender, &ack);
+                let filed = recall.id;
+                self.take_messages(vec![recall], false, now);
+                Outcome::Recalled(filed)
+            }),
+            Operation::Forward { .. } => {
+                reply_of::<SendAck>(frame).map(|ack| Outcome::Forwarded(ack.id))
+            }
             Operation::RenameGroup { .. } | Operation::ChangeMembers { .. } => {
                 reply_of::<GroupUpdated>(frame).map(|updated| {
                     self.put_group(updated.group.clone(), now);

@@ -274,7 +274,7 @@ fn send_request(entry: &OutboxEntry, me: &UserId) -> (Service, String) {
                 Service::Text
             },
             encode(&SendText {
-                quote: None,
+                quote: entry.quote.as_ref().map(|q| q.id),
                 mentions: None,
                 mention_all: false,
                 from: me.clone(),
@@ -340,7 +340,7 @@ impl Engine {
                 };
                 self.outbox.attempts.remove(cid);
                 let message = Message {
-                    quote: None,
+                    quote: entry.quote.clone(),
                     mentions: None,
                     mention_all: false,
                     recalled: None,

@@ -8,6 +8,7 @@ mod call_sim;
 mod calls;
 mod engine;
 mod fault_sequence;
+mod forward;
 mod fuzz_corpus;
 mod heartbeat;
 mod meeting_sim;
@@ -15,6 +16,7 @@ mod meetings;
 mod operations;
 mod outbox_orders;
 mod protocol_doc;
+mod recall;
 // proptest's randomness source does not build for wasm32.
 #[cfg(not(target_arch = "wasm32"))]
 mod round_trip;

@@ -3,6 +3,7 @@
 //! the same bytes, and every `<!-- frame: Packet -->` does so as a whole frame.
 
 use penpen_core::packets::Packet;
+use penpen_core::packets::actions::*;
 use penpen_core::packets::broadcast::*;
 use penpen_core::packets::call::*;
 use penpen_core::packets::directory::*;
@@ -79,7 +80,7 @@ fn reencode(kind: &str, packet: &str, json: &str) -> Result<String, String> {
             SendBroadcast, BroadcastAck, BroadcastQuery, BroadcastPage, ErrorReply,
             CallRequest, IceServersReply, CallSignal, CallRecord, MeetingRequest,
             MeetingStartReply, MeetingJoinReply, MeetingSignal, MeetingStartedNotice,
-            MeetingEndedNotice),
+            MeetingEndedNotice, MessageAction, ChatRecord),
         "frame" => dispatch!(packet, frame_round_trip, json; Login),
         other => Err(format!("unknown marker kind {other}")),
     }
@@ -113,6 +114,8 @@ fn every_packet_has_an_example() {
         "Heartbeat",
         "Push",
         "SendText",
+        "MessageAction",
+        "ChatRecord",
         "SendFile",
         "SendAck",
         "CatchUp",

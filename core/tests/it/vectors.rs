@@ -5,6 +5,7 @@
 //! value survives a 1110 frame; and each alternate input (as older clients
 //! wrote it, e.g. `type` as a string) decodes to the same value.
 
+use penpen_core::packets::actions::*;
 use penpen_core::packets::broadcast::*;
 use penpen_core::packets::directory::*;
 use penpen_core::packets::groups::*;
@@ -197,6 +198,33 @@ vectors! {
     send_group_text: SendText { quote: None, mentions: None, mention_all: false, from: user("12345678900"), to: Peer::Group(gid(7)), kind: MessageType::GroupText, content: "约吗".into(), cid: Some(cid("c-0003")) }
         => r#"{"from":"12345678900","to":"7","type":10,"content":"57qm5ZCX","cid":"c-0003"}"#,
         also [r#"{"from":"12345678900","to":7,"type":"10","content":"57qm5ZCX","cid":"c-0003"}"#];
+    send_text_quoting: SendText { quote: Some(MessageId(1001)), mentions: None, mention_all: false, from: user("13800000001"), to: Peer::Group(gid(7)), kind: MessageType::GroupText, content: "好的".into(), cid: Some(cid("c-0007")) }
+        => r#"{"from":"13800000001","to":"7","type":10,"content":"5aW955qE","quote":"1001","cid":"c-0007"}"#,
+        also [r#"{"from":"13800000001","to":"7","type":10,"content":"5aW955qE","quote":1001,"cid":"c-0007"}"#];
+    received_text_quoting: Message { quote: Some(Quote { id: MessageId(1001), from: Sender::User(user("13800000002")), kind: MessageType::GroupText, content: Some("周五开会".into()), recalled: false }), seq: Some(Seq(62)), id: MessageId(1006), to: Peer::Group(gid(7)), kind: MessageType::GroupText, content: "好的".into(), from: Sender::User(user("13800000001")), cid: None, ..received_text() }
+        => r#"{"from":"13800000001","to":"7","type":10,"content":"5aW955qE","time":"2026-11-27 21:05:09","ts":1795784709000,"id":"1006","seq":62,"quote":{"id":"1001","from":"13800000002","type":10,"content":"5ZGo5LqU5byA5Lya"}}"#;
+    received_text_quoting_a_recalled_one: Message { quote: Some(Quote { id: MessageId(1001), from: Sender::User(user("13800000002")), kind: MessageType::Text, content: None, recalled: true }), seq: Some(Seq(62)), id: MessageId(1006), cid: None, ..received_text() }
+        => r#"{"from":"15228977313","to":"13800000001","type":0,"content":"57qm5ZCX","time":"2026-11-27 21:05:09","ts":1795784709000,"id":"1006","seq":62,"quote":{"id":"1001","from":"13800000002","type":0,"recalled":true}}"#;
+    received_recalled_original: Message { content: String::new(), recalled: Some(Recalled { by: user("15228977313"), ts: 1_795_784_761_000 }), ..received_text() }
+        => r#"{"from":"15228977313","to":"13800000001","type":0,"content":"","time":"2026-11-27 21:05:09","ts":1795784709000,"id":"1001","seq":57,"cid":"c-0001","recalled":{"by":"15228977313","ts":1795784761000}}"#;
+
+    // 27888 -------------------------------------------------------------
+    recall_request: MessageAction::Recall(Recall { recall: MessageId(1001) })
+        => r#"{"recall":"1001"}"#,
+        also [r#"{"recall":1001}"#];
+    forward_one: MessageAction::Forward(Forward { forward: MessageIds(vec![MessageId(1001)]), to: Peer::User(user("13800000003")), merge: false, cid: cid("c-0008") })
+        => r#"{"forward":"1001","to":"13800000003","cid":"c-0008"}"#,
+        also [r#"{"forward":1001,"to":"13800000003","merge":false,"cid":"c-0008"}"#, r#"{"forward":["1001"],"to":"13800000003","cid":"c-0008"}"#];
+    forward_merged: MessageAction::Forward(Forward { forward: MessageIds(vec![MessageId(1001), MessageId(1002)]), to: Peer::Group(gid(7)), merge: true, cid: cid("c-0009") })
+        => r#"{"forward":"1001,1002","to":"7","merge":true,"cid":"c-0009"}"#,
+        also [r#"{"forward":[1001,"1002"],"to":7,"merge":true,"cid":"c-0009"}"#, r#"{"forward":"1001, 1002","to":"7","merge":true,"cid":"c-0009"}"#];
+    chat_record: ChatRecord { source: Peer::User(user("13800000002")), items: vec![
+            ChatRecordItem { from: user("13800000002"), kind: MessageType::Text, content: "周五开会".into(), ts: 1_795_784_709_000, time: "2026-11-27 21:05:09".into(), duration: None, name: None, size: None },
+            ChatRecordItem { from: user("13800000001"), kind: MessageType::File, content: "ab.pdf".into(), ts: 1_795_784_719_000, time: "2026-11-27 21:05:19".into(), duration: None, name: Some("报告.pdf".into()), size: Some(2048) },
+        ] }
+        => r#"{"source":"13800000002","items":[{"from":"13800000002","type":0,"content":"5ZGo5LqU5byA5Lya","ts":1795784709000,"time":"2026-11-27 21:05:09"},{"from":"13800000001","type":5,"content":"YWIucGRm","ts":1795784719000,"time":"2026-11-27 21:05:19","name":"5oql5ZGKLnBkZg==","size":2048}]}"#;
+    received_recall: Message { from: Sender::User(user("13800000002")), to: Peer::User(user("13800000001")), kind: MessageType::Recall, content: r#"{"id":"1001","by":"13800000002","sender":"13800000002"}"#.into(), time: "2026-11-27 21:06:01".into(), ts: 1_795_784_761_000, id: MessageId(1005), seq: Some(Seq(61)), cid: None, ..received_text() }
+        => r#"{"from":"13800000002","to":"13800000001","type":4,"content":"eyJpZCI6IjEwMDEiLCJieSI6IjEzODAwMDAwMDAyIiwic2VuZGVyIjoiMTM4MDAwMDAwMDIifQ==","time":"2026-11-27 21:06:01","ts":1795784761000,"id":"1005","seq":61}"#;
     send_ack: SendAck { state: State::SUCCESS, cid: Some(cid("c-0002")), id: MessageId(1001), seq: Seq(58), time: "2026-11-27 21:05:09".into(), ts: 1_795_784_709_000, content: None }
         => r#"{"state":11,"cid":"c-0002","id":"1001","seq":58,"time":"2026-11-27 21:05:09","ts":1795784709000}"#;
 

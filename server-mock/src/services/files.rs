@@ -237,25 +237,45 @@ fn visible_file(
     user: &UserId,
     name: &str,
 ) -> Result<Option<String>, StoreError> {
-    let found: Option<(String, i64, String, String)> = conn
-        .query_row(
-            "SELECT f.mime, m.id, m.sender, m.target FROM files f JOIN messages m ON m.id = f.message_id
-             WHERE f.name = ?1",
-            [name],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-        )
+    let mime: Option<String> = conn
+        .query_row("SELECT mime FROM files WHERE name = ?1", [name], |row| {
+            row.get(0)
+        })
         .optional()?;
-    let Some((mime, id, sender, target)) = found else {
+    let Some(mime) = mime else {
         return Ok(None);
     };
-    let visible = match Peer::parse(&target) {
-        Ok(Peer::User(to)) => sender == user.as_str() || &to == user,
-        Ok(Peer::Group(gid)) => match queries::membership(conn, gid, user)? {
-            Some(Membership::Current) => true,
-            Some(Membership::Left(last)) => last.0 as i64 >= id,
-            None => false,
-        },
-        Err(_) => false,
-    };
-    Ok(visible.then_some(mime))
+    // The message the file was sent with, and every message a forward
+    // (§15.3) made naming it: seeing any one of them is enough.
+    let mut statement = conn.prepare_cached(
+        "SELECT m.id, m.sender, m.target FROM files f JOIN messages m ON m.id = f.message_id
+         WHERE f.name = ?1
+         UNION ALL
+         SELECT m.id, m.sender, m.target FROM forwarded_files r JOIN messages m ON m.id = r.message_id
+         WHERE r.name = ?1",
+    )?;
+    let namers = statement
+        .query_map([name], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    for (id, sender, target) in namers {
+        let visible = match Peer::parse(&target) {
+            Ok(Peer::User(to)) => sender == user.as_str() || &to == user,
+            Ok(Peer::Group(gid)) => match queries::membership(conn, gid, user)? {
+                Some(Membership::Current) => true,
+                Some(Membership::Left(last)) => last.0 as i64 >= id,
+                None => false,
+            },
+            Err(_) => false,
+        };
+        if visible {
+            return Ok(Some(mime));
+        }
+    }
+    Ok(None)
 }

@@ -1,5 +1,6 @@
 //! One module per service: each turns a request frame into exactly one reply.
 
+pub mod actions;
 pub mod broadcast;
 pub mod calls;
 pub mod directory;
@@ -35,11 +36,21 @@ pub fn announce(
     message: &crate::store::queries::NewMessage,
     stored: &crate::store::queries::Stored,
 ) {
+    announce_quoting(context, message, stored, None);
+}
+
+/// [`announce`] for a reply, with its snapshot of the message it quotes.
+pub fn announce_quoting(
+    context: &Context,
+    message: &crate::store::queries::NewMessage,
+    stored: &crate::store::queries::Stored,
+    quote: Option<penpen_core::packets::message::Quote>,
+) {
     if stored.repeated {
         return; // delivered when it was first stored
     }
     let message = std::sync::Arc::new(penpen_core::packets::message::Message {
-        quote: None,
+        quote,
         mentions: None,
         mention_all: false,
         recalled: None,
@@ -126,6 +137,7 @@ pub async fn answer(context: &Context, service: Service, caller: &Caller, frame:
         Service::GroupCreate => groups::create(context, user, frame).await,
         Service::GroupRename => groups::rename(context, user, frame).await,
         Service::GroupMembers => groups::members(context, user, frame).await,
+        Service::MessageActions => actions::answer(context, user, frame).await,
         other => Err(ErrorReply::new(
             State::UNAVAILABLE,
             format!("service {other} is not served by this server yet"),

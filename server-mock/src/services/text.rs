@@ -39,16 +39,23 @@ pub async fn send(context: &Context, service: Service, user: &UserId, frame: &Fr
         ts: now_ms(),
     };
     let sender = user.clone();
-    let (message, stored) = context
+    let quoted = send.quote;
+    let (message, stored, quote) = context
         .store
         .write(move |conn| {
             let recipients = recipients(conn, &sender, &message.to)?;
+            let quote = quoted
+                .map(|id| queries::quote_for(conn, &sender, &message.to, id))
+                .transpose()?;
             let stored = queries::store_message(conn, &message, &recipients)?;
-            Ok((message, stored))
+            if let (Some(quote), false) = (&quote, stored.repeated) {
+                queries::set_quote(conn, stored.id, quote.id)?;
+            }
+            Ok((message, stored, quote))
         })
         .await
         .map_err(|e| e.reply())?;
-    super::announce(context, &message, &stored);
+    super::announce_quoting(context, &message, &stored, quote);
     super::send_ack(context, user, send.cid, &stored, None)
 }
 

@@ -115,6 +115,29 @@ const MIGRATIONS: &[&str] = &[
         ts         INTEGER NOT NULL
     );
     "#,
+    // 4: recall and quote (§15.1, §15.2). A recalled message keeps its row,
+    // with its content emptied, who recalled it and when, and the type-4/14
+    // message that did (a repeated recall is answered with that one). A
+    // reply names the message it quotes; its snapshot is read from that row,
+    // so a quote of a message recalled later reads as recalled.
+    r#"
+    ALTER TABLE messages ADD COLUMN quote_id INTEGER;
+    ALTER TABLE messages ADD COLUMN recalled_by TEXT;
+    ALTER TABLE messages ADD COLUMN recalled_ts INTEGER;
+    ALTER TABLE messages ADD COLUMN recall_id INTEGER;
+    "#,
+    // 5: forward (§15.3). A forwarded copy or chat record names the stored
+    // files of its originals without a new upload; each such (file, message)
+    // pair is a row here, so the parties of the new message's conversation
+    // may fetch those files, and only them.
+    r#"
+    CREATE TABLE forwarded_files (
+        name       TEXT NOT NULL,                -- a name of the files table
+        message_id INTEGER NOT NULL REFERENCES messages(id),
+        PRIMARY KEY (name, message_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX forwarded_files_by_message ON forwarded_files(message_id);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -30,7 +30,7 @@ use idb::{
 };
 use js_sys::{Array, Object, Promise, Reflect};
 use penpen_core::UserId;
-use penpen_core::cache::{Cache, CacheBatch, CachedMessage, Snapshot};
+use penpen_core::cache::{Cache, CacheBatch, CachedMessage, RecallMark, Snapshot};
 use penpen_core::ids::{MessageId, Peer};
 use penpen_core::packets::message::Message;
 use records::*;

@@ -14,6 +14,9 @@ pub(super) struct Records {
     conversations: Vec<JsValue>,
     /// `meta` keys and their JSON text.
     meta: Vec<(&'static str, JsValue)>,
+    /// Recalls, with the `timeline` range they may touch: the original and
+    /// what came after it (only later messages can quote it).
+    recalls: Vec<(KeyRange, RecallMark)>,
 }
 
 impl Records {
@@ -47,6 +50,20 @@ impl Records {
                 })
                 .collect::<Result<_, _>>()?,
             messages: message_records(&batch.messages)?,
+            recalls: batch
+                .recalls
+                .iter()
+                .map(|mark| {
+                    KeyRange::bound(
+                        &timeline_key(&mark.conversation, mark.id.0 as f64),
+                        &timeline_key(&mark.conversation, f64::INFINITY),
+                        None,
+                        None,
+                    )
+                    .map(|range| (range, mark.clone()))
+                    .map_err(write_error)
+                })
+                .collect::<Result<_, _>>()?,
             outbox_delete: batch
                 .outbox_delete
                 .iter()
@@ -79,7 +96,7 @@ impl Records {
     /// The stores the batch writes to.
     pub(super) fn stores(&self) -> Vec<&'static str> {
         let mut stores = Vec::new();
-        if !self.clear.is_empty() || !self.messages.is_empty() {
+        if !self.clear.is_empty() || !self.messages.is_empty() || !self.recalls.is_empty() {
             stores.push(MESSAGES_STORE);
         }
         if !self.outbox_delete.is_empty() || !self.outbox_put.is_empty() {
@@ -98,7 +115,7 @@ impl Records {
     /// (its keys are needed); the rest is settled when `tx` commits.
     pub(super) async fn put(&self, tx: &IdbTransaction) -> Result<(), CacheError> {
         let write_error = |e: idb::Error| idb_error("write", &e);
-        if !self.clear.is_empty() || !self.messages.is_empty() {
+        if !self.clear.is_empty() || !self.messages.is_empty() || !self.recalls.is_empty() {
             let messages = store(tx, MESSAGES_STORE, "write")?;
             let timeline = messages.index(TIMELINE_INDEX).map_err(write_error)?;
             // Clearing comes first so a batch can clear a conversation and file
@@ -115,6 +132,28 @@ impl Records {
             }
             for message in &self.messages {
                 messages.put(message, None).map_err(write_error)?;
+            }
+            // After the puts: a recall in the same batch as its original
+            // still finds it (requests of one transaction run in order).
+            for (range, mark) in &self.recalls {
+                let records = timeline
+                    .get_all(Some(range.clone().into()), None)
+                    .map_err(write_error)?
+                    .await
+                    .map_err(write_error)?;
+                let mut changed = Vec::new();
+                for record in &records {
+                    let mut message: Message = from_record(record, MESSAGES_STORE, "id")?;
+                    if message.take_recall(mark.id, &mark.recalled) {
+                        changed.push(CachedMessage {
+                            conversation: mark.conversation.clone(),
+                            message,
+                        });
+                    }
+                }
+                for record in message_records(&changed)? {
+                    messages.put(&record, None).map_err(write_error)?;
+                }
             }
         }
         if !self.outbox_delete.is_empty() || !self.outbox_put.is_empty() {

@@ -199,6 +199,20 @@ impl Driver {
                 }
                 Err(err) => reply.emit(Err(OperationFailure::NotSent(err))),
             },
+            Command::Forward {
+                ids,
+                targets,
+                merge,
+                reply,
+            } => match self.engine.forward(&ids, &targets, merge, now) {
+                Ok(asked) => {
+                    for id in asked {
+                        let at = self.operations.partition_point(|(other, _)| *other < id);
+                        self.operations.insert(at, (id, reply.clone()));
+                    }
+                }
+                Err(err) => reply.emit(Err(OperationFailure::NotSent(err))),
+            },
             Command::SetBusy(busy) => {
                 crate::prefs::set_busy(busy);
                 self.engine.set_busy(busy, now);

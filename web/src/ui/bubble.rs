@@ -3,6 +3,7 @@
 
 use super::avatar::{self, Size};
 use super::format::{self, Body};
+use super::forward::{ChatRecordCard, forwardable};
 use super::image::{ImageThumb, LocalImage};
 use super::rows::Row;
 use super::voice::VoicePlayer;
@@ -33,6 +34,8 @@ pub struct Context<'a> {
     pub utc_offset_minutes: i32,
     /// The message a search opened the chat at, marked.
     pub focus: Option<penpen_core::MessageId>,
+    /// Messages being chosen for a forward: a checkbox on each that can be.
+    pub selecting: Option<&'a super::forward::Selecting>,
 }
 
 /// `li.chat__row[data-key]` holding an optional `.time-separator` and a
@@ -66,6 +69,11 @@ pub fn row(context: &Context<'_>, row: Row<'_>, previous_ts: Option<i64>, key: S
                     Some(html! {
                         <VoicePlayer src={src} seconds={message.duration} id={message.id} {own} />
                     })
+                }
+                _ if message.kind.is_chat_record() && !message.content.is_empty() => {
+                    let content = AttrValue::from(message.content.clone());
+                    let forwarder = message.from.user().cloned();
+                    Some(html! { <ChatRecordCard {content} {forwarder} /> })
                 }
                 _ => None,
             };
@@ -116,10 +124,27 @@ pub fn row(context: &Context<'_>, row: Row<'_>, previous_ts: Option<i64>, key: S
         }
     };
     let focused = matches!(row, Row::Sent(message) if Some(message.id) == context.focus);
+    let pick = match (context.selecting, row) {
+        (Some(selecting), Row::Sent(message)) if forwardable(message) => {
+            let id = message.id;
+            let toggle = selecting.toggle.reform(move |_: Event| id);
+            Some(html! {
+                <input type="checkbox" class="message__select" checked={selecting.ids.contains(&id)}
+                    onchange={toggle} aria-label={context.lang.tr(Text::MultiSelect)} />
+            })
+        }
+        _ => None,
+    };
+    let selectable = pick.is_some();
     html! {
-        <li class={classes!("chat__row", focused.then_some("chat__row--focus"))} key={key.clone()} data-key={key}>
+        <li class={classes!("chat__row", focused.then_some("chat__row--focus"), selectable.then_some("chat__row--selectable"))}
+            key={key.clone()} data-key={key}>
             { separator }
-            { content }
+            if let Some(pick) = pick {
+                <label class="chat__pick">{ pick }{ content }</label>
+            } else {
+                { content }
+            }
         </li>
     }
 }

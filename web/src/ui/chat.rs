@@ -1,10 +1,12 @@
 //! The open conversation: its header, its messages and the composer.
 
 use super::call::{CallButtons, Place};
+use super::forward::{ForwardBar, ForwardPicker, Selecting, Selection, SelectionAction};
 use super::meeting::{MeetingBar, MeetingStartButton};
 use super::{Composer, Timeline, attach};
 use crate::i18n::Text;
 use crate::state::{Command, Panel, may_post, peer_name, use_shared};
+use penpen_core::MessageId;
 use yew::prelude::*;
 
 /// `section#chat[data-peer]`: a header (`#chat-title`, and `#chat-back` on
@@ -13,7 +15,24 @@ use yew::prelude::*;
 pub fn chat() -> Html {
     let attach_error = use_state(|| None::<String>);
     let dragging = use_state(|| false);
-    let Some(shared) = use_shared() else {
+    // Messages ticked in the multi-select mode (none: not selecting), and
+    // the forward being aimed (its messages, oldest first, and whether
+    // merged).
+    let selection = use_reducer(Selection::default);
+    let aiming = use_state(|| None::<(Vec<MessageId>, bool)>);
+    let shared = use_shared();
+    {
+        // Another conversation: nothing of this one stays chosen.
+        let (selection, aiming) = (selection.dispatcher(), aiming.clone());
+        let peer = shared
+            .as_ref()
+            .and_then(|s| s.state.open.as_ref().map(|o| o.peer.clone()));
+        use_effect_with(peer, move |_| {
+            selection.dispatch(SelectionAction::Stop);
+            aiming.set(None);
+        });
+    }
+    let Some(shared) = shared else {
         return html! {};
     };
     let (state, lang) = (&*shared.state, shared.lang);
@@ -79,6 +98,46 @@ pub fn chat() -> Html {
         };
         Callback::from(move |_: MouseEvent| panel.set(Some(page.clone())))
     };
+    let selecting = selection.0.as_ref().map(|ids| Selecting {
+        ids: ids.clone(),
+        toggle: selection
+            .dispatcher()
+            .to_callback()
+            .reform(SelectionAction::Toggle),
+    });
+    let start_selecting = {
+        let selection = selection.dispatcher();
+        Callback::from(move |_: MouseEvent| selection.dispatch(SelectionAction::Switch))
+    };
+    let on_forward = {
+        let (ids, aiming) = (selection.0.clone(), aiming.clone());
+        Callback::from(move |merge: bool| {
+            if let Some(ids) = &ids
+                && !ids.is_empty()
+            {
+                aiming.set(Some((ids.iter().copied().collect(), merge)));
+            }
+        })
+    };
+    let on_cancel = {
+        let selection = selection.dispatcher();
+        Callback::from(move |()| selection.dispatch(SelectionAction::Stop))
+    };
+    let picker = aiming.as_ref().map(|(ids, merge)| {
+        let on_close = {
+            let aiming = aiming.clone();
+            Callback::from(move |()| aiming.set(None))
+        };
+        let on_done = {
+            let (aiming, selection) = (aiming.clone(), selection.dispatcher());
+            Callback::from(move |()| {
+                aiming.set(None);
+                selection.dispatch(SelectionAction::Stop);
+            })
+        };
+        html! { <ForwardPicker ids={ids.clone()} merge={*merge} {on_close} {on_done} /> }
+    });
+    let count = selection.0.as_ref().map(|ids| ids.len());
     html! {
         <section id="chat" class={classes!("chat", dragging.then_some("chat--dropping"))}
             data-peer={peer.to_string()} aria-label={name.clone()}
@@ -106,6 +165,11 @@ pub fn chat() -> Html {
                 if let (penpen_core::Peer::Group(gid), true) = (peer, writable) {
                     <MeetingStartButton gid={*gid} />
                 }
+                <button id="chat-select" class="chat__tool" type="button" onclick={start_selecting}
+                    aria-pressed={count.is_some().to_string()}
+                    aria-label={lang.tr(Text::MultiSelect)} title={lang.tr(Text::MultiSelect)}>
+                    { "☑" }
+                </button>
                 <button id="chat-search" class="chat__tool" type="button" onclick={search}
                     aria-label={lang.tr(Text::SearchThisConversation)} title={lang.tr(Text::SearchThisConversation)}>
                     { "🔍" }
@@ -114,7 +178,12 @@ pub fn chat() -> Html {
             if let (penpen_core::Peer::Group(gid), true) = (peer, writable) {
                 <MeetingBar gid={*gid} />
             }
-            <Timeline />
+            <ContextProvider<Option<Selecting>> context={selecting}>
+                <Timeline />
+            </ContextProvider<Option<Selecting>>>
+            if let Some(count) = count {
+                <ForwardBar {count} {on_forward} {on_cancel} />
+            } else {
             if let Some(error) = &*attach_error {
                 <p id="attach-error" class="composer__error" role="alert">{ error }</p>
             }
@@ -126,6 +195,8 @@ pub fn chat() -> Html {
             } else {
                 <p id="chat-readonly" class="chat__readonly" role="status">{ lang.tr(Text::NotInGroup) }</p>
             }
+            }
+            { for picker }
         </section>
     }
 }

@@ -79,6 +79,7 @@ pub fn body(
             None => lang.tr(Text::Voice).to_owned(),
         }),
         kind if kind.is_notice() => Body::Notice(notice_line(lang, kind, content, people)),
+        kind if kind.is_chat_record() => Body::Placeholder(lang.tr(Text::ChatRecord).to_owned()),
         _ => Body::Placeholder(lang.tr(Text::Unsupported).to_owned()),
     }
 }

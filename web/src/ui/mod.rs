@@ -19,6 +19,7 @@ pub(crate) mod controls;
 mod conversations;
 mod directory;
 pub mod format;
+pub mod forward;
 mod group;
 mod image;
 mod logout;

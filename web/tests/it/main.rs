@@ -12,6 +12,7 @@ mod calls;
 mod dom;
 mod driver;
 mod file_tickets;
+mod forward;
 mod login;
 mod meeting_rtc;
 mod meetings;

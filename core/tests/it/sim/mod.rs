@@ -7,10 +7,14 @@
 
 use penpen_core::cache::{Cache, MemoryCache};
 use penpen_core::digest::password_digest;
+use penpen_core::packets::actions::{Forward, MessageAction, Recall};
 use penpen_core::packets::directory::Directory;
 use penpen_core::packets::groups::{Group, Groups, Members};
 use penpen_core::packets::login::{LoginReply, Push, StreamRequest};
-use penpen_core::packets::message::{Message, SendAck, SendText, Sender};
+use penpen_core::packets::message::{
+    ChatRecord, ChatRecordItem, Message, MessageType, Quote, RecallNotice, Recalled, SendAck,
+    SendText, Sender,
+};
 use penpen_core::packets::sync::{MessagePage, SyncRequest};
 use penpen_core::sync::{Action, Credentials, Engine, Event};
 use penpen_core::{
@@ -395,6 +399,16 @@ impl Net {
                     Err(e) => self.refuse(index, service, State::BAD_PACKET, &e.to_string()),
                 }
             }
+            Service::MessageActions => {
+                let Some(me) = session_user else { return };
+                match frame.packet::<MessageAction>() {
+                    Ok(MessageAction::Recall(recall)) => self.recall(index, &me, recall),
+                    Ok(MessageAction::Forward(forward)) => self.forward(index, &me, forward),
+                    Err(e) => {
+                        self.refuse(index, service, State::BAD_PACKET, &e.to_string());
+                    }
+                }
+            }
             Service::SyncMessages => {
                 let Some(me) = session_user else { return };
                 match SyncRequest::from_frame(&frame) {
@@ -578,6 +592,191 @@ impl Net {
         }
     }
 
+    /// Stores a message, gives it each recipient's next seq and pushes it
+    /// to their live sessions; the message and the sender's seq.
+    #[allow(clippy::too_many_arguments)]
+    fn store_and_push(
+        &mut self,
+        me: &UserId,
+        to: Peer,
+        kind: MessageType,
+        content: String,
+        cid: Option<ClientMsgId>,
+        quote: Option<Quote>,
+        recipients: &[UserId],
+    ) -> (Message, u64) {
+        self.server.next_id += 1;
+        self.server.clock += 1000;
+        let id = self.server.next_id;
+        let message = Message {
+            quote,
+            mentions: None,
+            mention_all: false,
+            recalled: None,
+            name: None,
+            size: None,
+            from: Sender::User(me.clone()),
+            to,
+            kind,
+            content,
+            time: "2026-11-26 12:00:00".into(),
+            ts: self.server.clock,
+            id: MessageId(id),
+            seq: None,
+            cid,
+            duration: None,
+        };
+        self.server.messages.insert(id, message.clone());
+        let mut my_seq = 0;
+        for who in recipients {
+            let account = self.server.accounts.get_mut(who).expect("account");
+            account.last_seq += 1;
+            account.inbox.insert(account.last_seq, id);
+            if who == me {
+                my_seq = account.last_seq;
+            }
+            let pushed = Message {
+                seq: Some(Seq(account.last_seq)),
+                ..message.clone()
+            };
+            let frame =
+                Frame::encode(Encoding::Base64, &Push::Message(Box::new(pushed))).expect("encode");
+            if self.lose_next_push_to.remove(who) {
+                continue;
+            }
+            for client in &mut self.clients {
+                let live = client
+                    .sockets
+                    .get(&Service::Login)
+                    .is_some_and(|s| s.live && s.user.as_ref() == Some(who));
+                if live && client.online {
+                    client.inbound.push_back((Service::Login, frame.clone()));
+                }
+            }
+        }
+        (message, my_seq)
+    }
+
+    /// 27888: a recall by the sender (the simulated server keeps no
+    /// windows and no holders: §15.1's rules are the real server's tests).
+    fn recall(&mut self, index: usize, me: &UserId, Recall { recall: id }: Recall) {
+        let service = Service::MessageActions;
+        let Some(original) = self.server.messages.get(&id.0).cloned() else {
+            return self.refuse(index, service, State::NO_SUCH_MESSAGE, "no such message");
+        };
+        if original.from != Sender::User(me.clone()) {
+            return self.refuse(index, service, State::FORBIDDEN, "not the sender");
+        }
+        let conversation = original.conversation(me);
+        let recipients: Vec<UserId> = match &conversation {
+            Peer::Group(gid) => self.server.groups[gid].clone(),
+            Peer::User(other) if other == me => vec![me.clone()],
+            Peer::User(other) => vec![me.clone(), other.clone()],
+        };
+        let notice = RecallNotice {
+            id,
+            by: me.clone(),
+            sender: me.clone(),
+        };
+        let kind = if conversation.group().is_some() {
+            MessageType::GroupRecall
+        } else {
+            MessageType::Recall
+        };
+        let content = serde_json::to_string(&notice).expect("encode");
+        let (message, my_seq) =
+            self.store_and_push(me, conversation, kind, content, None, None, &recipients);
+        let recalled = Recalled {
+            by: me.clone(),
+            ts: message.ts,
+        };
+        for stored in self.server.messages.values_mut() {
+            stored.take_recall(id, &recalled);
+        }
+        let mut ack = ack(
+            &ClientMsgId::parse("unused").expect("cid"),
+            &message,
+            my_seq,
+        );
+        ack.cid = None;
+        self.reply_packet(index, service, &ack);
+    }
+
+    /// 27888: a forward (§15.3): a copy typed for its new conversation, or
+    /// one chat record; the visibility and kind rules are the real server's
+    /// tests, this one checks only that the ids exist.
+    fn forward(&mut self, index: usize, me: &UserId, forward: Forward) {
+        let service = Service::MessageActions;
+        let key = (me.clone(), forward.cid.to_string());
+        if let Some(id) = self.server.cids.get(&key).copied() {
+            let seq = self.server.accounts[me]
+                .inbox
+                .iter()
+                .find(|(_, m)| **m == id)
+                .map(|(s, _)| *s)
+                .expect("the sender received it");
+            let message = self.server.messages[&id].clone();
+            return self.reply_packet(index, service, &ack(&forward.cid, &message, seq));
+        }
+        let mut originals = Vec::new();
+        for id in &forward.forward.0 {
+            match self.server.messages.get(&id.0) {
+                Some(original) => originals.push(original.clone()),
+                None => {
+                    return self.refuse(index, service, State::NO_SUCH_MESSAGE, "no such message");
+                }
+            }
+        }
+        let recipients: Vec<UserId> = match &forward.to {
+            Peer::Group(gid) => self.server.groups[gid].clone(),
+            Peer::User(other) if other == me => vec![me.clone()],
+            Peer::User(other) => vec![me.clone(), other.clone()],
+        };
+        let group = forward.to.group().is_some();
+        let (kind, content) = if forward.merge {
+            let record = ChatRecord {
+                source: originals[0].conversation(me),
+                items: originals
+                    .iter()
+                    .map(|o| ChatRecordItem {
+                        from: match &o.from {
+                            Sender::User(from) => from.clone(),
+                            Sender::System => me.clone(),
+                        },
+                        kind: o.kind,
+                        content: o.content.clone(),
+                        ts: o.ts,
+                        time: o.time.clone(),
+                        duration: o.duration,
+                        name: None,
+                        size: None,
+                    })
+                    .collect(),
+            };
+            (
+                MessageType::ChatRecord.for_conversation(group),
+                serde_json::to_string(&record).expect("encode"),
+            )
+        } else {
+            let one = &originals[0];
+            (one.kind.for_conversation(group), one.content.clone())
+        };
+        let Some(kind) = kind else {
+            return self.refuse(index, service, State::BAD_PACKET, "not forwardable");
+        };
+        let (message, my_seq) = self.store_and_push(
+            me,
+            forward.to.clone(),
+            kind,
+            content,
+            Some(forward.cid.clone()),
+            None,
+            &recipients,
+        );
+        self.server.cids.insert(key, message.id.0);
+        self.reply_packet(index, service, &ack(&forward.cid, &message, my_seq));
+    }
+
     fn store_and_ack(&mut self, index: usize, service: Service, me: &UserId, send: SendText) {
         if &send.from != me {
             return self.refuse(index, service, State::FORBIDDEN, "not you");
@@ -611,56 +810,28 @@ impl Net {
                 None => return self.refuse(index, service, State::UNKNOWN_GROUP, "no such group"),
             },
         };
-        self.server.next_id += 1;
-        self.server.clock += 1000;
-        let id = self.server.next_id;
-        let message = Message {
-            quote: None,
-            mentions: None,
-            mention_all: false,
-            recalled: None,
-            name: None,
-            size: None,
-            from: Sender::User(me.clone()),
-            to: send.to.clone(),
-            kind: send.kind,
-            content: send.content.clone(),
-            time: "2026-11-26 12:00:00".into(),
-            ts: self.server.clock,
-            id: MessageId(id),
-            seq: None,
-            cid: Some(cid.clone()),
-            duration: None,
-        };
-        self.server.messages.insert(id, message.clone());
-        self.server.cids.insert(key, id);
-        let mut my_seq = 0;
-        for who in &recipients {
-            let account = self.server.accounts.get_mut(who).expect("account");
-            account.last_seq += 1;
-            account.inbox.insert(account.last_seq, id);
-            if who == me {
-                my_seq = account.last_seq;
-            }
-            let pushed = Message {
-                seq: Some(Seq(account.last_seq)),
-                ..message.clone()
-            };
-            let frame =
-                Frame::encode(Encoding::Base64, &Push::Message(Box::new(pushed))).expect("encode");
-            if self.lose_next_push_to.remove(who) {
-                continue;
-            }
-            for client in &mut self.clients {
-                let live = client
-                    .sockets
-                    .get(&Service::Login)
-                    .is_some_and(|s| s.live && s.user.as_ref() == Some(who));
-                if live && client.online {
-                    client.inbound.push_back((Service::Login, frame.clone()));
+        let quote = match send.quote {
+            None => None,
+            Some(quoted) => match self.server.messages.get(&quoted.0) {
+                Some(original) if original.conversation(me) == send.to => {
+                    if original.recalled.is_some() || original.kind.is_recall() {
+                        return self.refuse(index, service, State::BAD_PACKET, "not quotable");
+                    }
+                    Some(Quote::of(original))
                 }
-            }
-        }
+                _ => return self.refuse(index, service, State::NO_SUCH_MESSAGE, "no such message"),
+            },
+        };
+        let (message, my_seq) = self.store_and_push(
+            me,
+            send.to.clone(),
+            send.kind,
+            send.content.clone(),
+            Some(cid.clone()),
+            quote,
+            &recipients,
+        );
+        self.server.cids.insert(key, message.id.0);
         self.reply_packet(index, service, &ack(&cid, &message, my_seq));
     }
 }

@@ -5,7 +5,7 @@ use super::groups::{Membership, group_exists, membership};
 use super::user_id;
 use crate::store::StoreError;
 use penpen_core::limits::MAX_PAGE_CONTENT_BYTES;
-use penpen_core::packets::message::{Message, MessageType, Sender};
+use penpen_core::packets::message::{Message, MessageType, Quote, Recalled, Sender};
 use penpen_core::{ClientMsgId, MessageId, Peer, Seq, State, UserId, time};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -135,6 +135,14 @@ pub fn store_message(
 const MESSAGE_COLUMNS: &str =
     "m.id, m.sender, m.target, m.type, m.content, m.duration, m.cid, m.ts";
 
+/// Read after the seq (column 8): the recall, and the quoted message as it
+/// is now, so a quote of a message recalled later reads as recalled.
+const RECALL_AND_QUOTE_COLUMNS: &str =
+    "m.recalled_by, m.recalled_ts, q.id, q.sender, q.type, q.content, q.recalled_by";
+
+/// The join the quote columns read from.
+const QUOTE_JOIN: &str = "LEFT JOIN messages q ON q.id = m.quote_id";
+
 fn message_row(
     row: &rusqlite::Row<'_>,
     seq: Option<Seq>,
@@ -147,11 +155,43 @@ fn message_row(
     let target: String = row.get(2)?;
     let ts: i64 = row.get(7)?;
     let cid: Option<String> = row.get(6)?;
+    let recalled_by: Option<String> = row.get(9)?;
+    let recalled = match recalled_by {
+        Some(by) => Some(Recalled {
+            by: UserId::parse(&by).map_err(bad)?,
+            ts: row.get(10)?,
+        }),
+        None => None,
+    };
+    let quote = match row.get::<_, Option<i64>>(11)? {
+        Some(id) => {
+            let from: String = row.get(12)?;
+            let kind = MessageType::from_code(row.get(13)?);
+            let content: String = row.get(14)?;
+            let recalled = row.get::<_, Option<String>>(15)?.is_some();
+            Some(Quote {
+                id: MessageId(id as u64),
+                from: if from == "0" {
+                    Sender::System
+                } else {
+                    Sender::User(UserId::parse(&from).map_err(bad)?)
+                },
+                kind,
+                content: if recalled {
+                    None
+                } else {
+                    penpen_core::packets::message::quote_snippet(kind, &content)
+                },
+                recalled,
+            })
+        }
+        None => None,
+    };
     Ok(Message {
-        quote: None,
+        quote,
         mentions: None,
         mention_all: false,
-        recalled: None,
+        recalled,
         name: None,
         size: None,
         id: MessageId(row.get::<_, i64>(0)? as u64),
@@ -186,7 +226,8 @@ pub fn inbox_after(
     utc_offset_minutes: i32,
 ) -> Result<(Vec<Message>, bool), StoreError> {
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS}, i.seq FROM inbox i JOIN messages m ON m.id = i.message_id
+        "SELECT {MESSAGE_COLUMNS}, i.seq, {RECALL_AND_QUOTE_COLUMNS}
+         FROM inbox i JOIN messages m ON m.id = i.message_id {QUOTE_JOIN}
          WHERE i.user = ?1 AND i.seq > ?2 ORDER BY i.seq LIMIT ?3"
     );
     let mut statement = conn.prepare_cached(&sql)?;
@@ -252,8 +293,8 @@ pub fn history(
         .unwrap_or(i64::MAX)
         .min(visible_up_to.saturating_add(1));
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS}, (SELECT seq FROM inbox WHERE message_id = m.id AND user = ?4)
-         FROM messages m WHERE m.conversation = ?1 AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3"
+        "SELECT {MESSAGE_COLUMNS}, (SELECT seq FROM inbox WHERE message_id = m.id AND user = ?4),
+         {RECALL_AND_QUOTE_COLUMNS} FROM messages m {QUOTE_JOIN} WHERE m.conversation = ?1 AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3"
     );
     let mut statement = conn.prepare_cached(&sql)?;
     let mut messages = statement

@@ -7,16 +7,20 @@
 
 mod broadcasts;
 mod directory;
+mod forwards;
 mod groups;
 mod messages;
 mod profile;
+mod recalls;
 
 pub use super::sessions::{create_session, revoke_session};
 pub use broadcasts::*;
 pub use directory::*;
+pub use forwards::*;
 pub use groups::*;
 pub use messages::*;
 pub use profile::*;
+pub use recalls::*;
 
 use penpen_core::UserId;
 use penpen_core::packets::profile::Presence;

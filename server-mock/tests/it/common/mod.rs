@@ -203,3 +203,18 @@ pub fn ticket_for(name: &str, token: &str) -> String {
 pub fn file_path(name: &str, token: &str) -> String {
     format!("/files/{name}?ticket={}", ticket_for(name, token))
 }
+
+/// The status of a plain HTTP GET.
+pub async fn http_status(addr: SocketAddr, path: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    String::from_utf8_lossy(&response)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status")
+}

@@ -10,6 +10,7 @@ use crate::i18n::Text;
 use crate::state::{Shared, use_shared};
 use crate::ui::bubble;
 use crate::ui::controls;
+use crate::ui::forward::Selecting;
 use crate::ui::rows::{self, RowKey, WINDOW};
 use edges::{Edges, first_visible};
 use penpen_core::MessageId;
@@ -89,8 +90,9 @@ pub fn timeline() -> Html {
             }
         });
     }
+    let selecting = use_context::<Option<Selecting>>().flatten();
     let (html, edges) = match &shared {
-        Some(shared) => render(shared, &handles),
+        Some(shared) => render(shared, &handles, selecting.as_ref()),
         None => (html! {}, None),
     };
     use_effect(move || {
@@ -114,7 +116,11 @@ struct Handles {
     unseen: UseStateHandle<bool>,
 }
 
-fn render(shared: &Shared, handles: &Handles) -> (Html, Option<Edges>) {
+fn render(
+    shared: &Shared,
+    handles: &Handles,
+    selecting: Option<&Selecting>,
+) -> (Html, Option<Edges>) {
     let (state, lang) = (&*shared.state, shared.lang);
     let Some(open) = state.open.as_ref() else {
         return (html! {}, None);
@@ -194,6 +200,7 @@ fn render(shared: &Shared, handles: &Handles) -> (Html, Option<Edges>) {
         now,
         utc_offset_minutes: shared.utc_offset_minutes,
         focus: open.focus,
+        selecting,
     };
     let mut keys = HashSet::with_capacity(range.len());
     let items = range.clone().map(|index| {
