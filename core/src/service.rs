@@ -19,6 +19,8 @@ pub enum Service {
     Broadcast,
     /// 26888: send a group text message.
     GroupText,
+    /// 28888: upload and send files of any kind; stored files are served here over HTTP GET.
+    Files,
     /// 30888: update one's password.
     Password,
     /// 31888: update one's signature.
@@ -45,7 +47,7 @@ pub enum Service {
 
 impl Service {
     /// Every service, in port order.
-    pub const ALL: [Service; 18] = [
+    pub const ALL: [Service; 19] = [
         Service::Login,
         Service::Text,
         Service::Image,
@@ -53,6 +55,7 @@ impl Service {
         Service::CallSignalling,
         Service::Broadcast,
         Service::GroupText,
+        Service::Files,
         Service::Password,
         Service::Signature,
         Service::Presence,
@@ -76,6 +79,7 @@ impl Service {
             Service::CallSignalling => 24888,
             Service::Broadcast => 25888,
             Service::GroupText => 26888,
+            Service::Files => 28888,
             Service::Password => 30888,
             Service::Signature => 31888,
             Service::Presence => 33888,
@@ -120,6 +124,7 @@ impl Service {
             Service::CallSignalling => "call-signalling",
             Service::Broadcast => "broadcast",
             Service::GroupText => "group-text",
+            Service::Files => "files",
             Service::Password => "password",
             Service::Signature => "signature",
             Service::Presence => "presence",
@@ -151,8 +156,8 @@ mod tests {
         assert_eq!(
             ports,
             [
-                20888, 21888, 22888, 23888, 24888, 25888, 26888, 30888, 31888, 33888, 50888, 51888,
-                52888, 53888, 55888, 60888, 61888, 62888
+                20888, 21888, 22888, 23888, 24888, 25888, 26888, 28888, 30888, 31888, 33888, 50888,
+                51888, 52888, 53888, 55888, 60888, 61888, 62888
             ]
         );
     }
