@@ -53,6 +53,8 @@ pub struct ServerConfig {
     pub media: MediaSettings,
     /// Meeting timeouts (the participant cap is `media.max_per_room`).
     pub meetings: crate::meetings::MeetingSettings,
+    /// Files of any kind: the size and quota limits, the upload expiry.
+    pub files: crate::uploads::FileSettings,
 }
 
 /// The standard UDP port of the meetings' media, next to 24888.
@@ -105,6 +107,7 @@ impl ServerConfig {
             calls: crate::calls::CallSettings::default(),
             media: MediaSettings::default(),
             meetings: crate::meetings::MeetingSettings::default(),
+            files: crate::uploads::FileSettings::default(),
         }
     }
 

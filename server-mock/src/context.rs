@@ -38,6 +38,8 @@ pub struct Context {
     pub sfu: crate::sfu::Sfu,
     /// The meetings going on (§13).
     pub meetings: crate::meetings::Meetings,
+    /// The uploads under way and the file limits (§15.6).
+    pub uploads: crate::uploads::Uploads,
 }
 
 /// Milliseconds since the Unix epoch, now.

@@ -36,6 +36,8 @@ struct Args {
     network: penpen_server_mock::cli::NetworkArgs,
     #[command(flatten)]
     calls: penpen_server_mock::cli::CallArgs,
+    #[command(flatten)]
+    files: penpen_server_mock::cli::FileArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -120,6 +122,7 @@ async fn main() -> anyhow::Result<()> {
     args.calls
         .apply(&mut config)
         .context("penpen-server-mock cannot use its call options")?;
+    args.files.apply(&mut config);
     let server = RunningServer::start(config)
         .await
         .context("penpen-server-mock could not start")?;

@@ -161,6 +161,7 @@ impl RunningServer {
                 sfu.clone(),
             ),
             sfu,
+            uploads: crate::uploads::Uploads::new(config.files.clone()),
         });
         // Made now, so the first login for an unknown account is not slower.
         let _ = context.passwords.run(|| auth::dummy_hash().len()).await;
@@ -169,6 +170,10 @@ impl RunningServer {
         let mut addrs = BTreeMap::new();
         let mut tasks = JoinSet::new();
         tasks.spawn(crate::revocation::watch_sessions(
+            context.clone(),
+            shutdown_rx.clone(),
+        ));
+        tasks.spawn(crate::uploads::run_expiry(
             context.clone(),
             shutdown_rx.clone(),
         ));
@@ -203,6 +208,9 @@ impl RunningServer {
             let mut app = Router::new().route("/", get(upgrade));
             if matches!(service, Service::Image | Service::Voice) {
                 app = app.route("/files/{name}", get(download));
+            }
+            if service == Service::Files {
+                app = app.route("/files/{name}", get(download_file));
             }
             let router = app
                 .with_state(shared)
@@ -425,4 +433,18 @@ async fn download(
         query.get("ticket").map(String::as_str),
     )
     .await
+}
+
+/// `GET /files/<name>?ticket=…` on 28888: files of any kind (§15.6).
+async fn download_file(
+    State(shared): State<Shared>,
+    Path(name): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let ticket = query.get("ticket").map(String::as_str);
+    match crate::tickets::ticket_user(&shared.context, &name, ticket).await {
+        Ok(user) => crate::uploads::download::serve(&shared.context, &user, &name, &headers).await,
+        Err(refusal) => refusal,
+    }
 }

@@ -14,6 +14,7 @@ pub mod requests;
 pub mod stream;
 pub mod sync;
 pub mod text;
+pub mod uploads;
 
 use crate::context::Context;
 use penpen_core::packets::Packet;
@@ -38,7 +39,7 @@ pub fn announce(
     if stored.repeated {
         return; // delivered when it was first stored
     }
-    let message = std::sync::Arc::new(penpen_core::packets::message::Message {
+    let message = penpen_core::packets::message::Message {
         quote: None,
         mentions: None,
         mention_all: false,
@@ -55,7 +56,21 @@ pub fn announce(
         seq: None,
         cid: message.cid.clone(),
         duration: message.duration,
-    });
+    };
+    deliver(context, message, stored);
+}
+
+/// Hands a just-committed message, as its recipients see it, to their live
+/// sessions (each under their own seq).
+pub fn deliver(
+    context: &Context,
+    message: penpen_core::packets::message::Message,
+    stored: &crate::store::queries::Stored,
+) {
+    if stored.repeated {
+        return; // delivered when it was first stored
+    }
+    let message = std::sync::Arc::new(message);
     for (user, seq) in &stored.seqs {
         context.hub.deliver(user, *seq, &message);
     }
@@ -126,6 +141,7 @@ pub async fn answer(context: &Context, service: Service, caller: &Caller, frame:
         Service::GroupCreate => groups::create(context, user, frame).await,
         Service::GroupRename => groups::rename(context, user, frame).await,
         Service::GroupMembers => groups::members(context, user, frame).await,
+        Service::Files => uploads::answer(context, user, frame).await,
         other => Err(ErrorReply::new(
             State::UNAVAILABLE,
             format!("service {other} is not served by this server yet"),

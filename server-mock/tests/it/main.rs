@@ -26,3 +26,4 @@ mod sfu;
 mod store_truth;
 mod tickets;
 mod tls;
+mod uploads;

@@ -133,7 +133,9 @@ pub fn store_message(
 }
 
 const MESSAGE_COLUMNS: &str =
-    "m.id, m.sender, m.target, m.type, m.content, m.duration, m.cid, m.ts";
+    "m.id, m.sender, m.target, m.type, m.content, m.duration, m.cid, m.ts, m.name, m.size";
+/// The index of the first column after [`MESSAGE_COLUMNS`].
+const AFTER_MESSAGE_COLUMNS: usize = 10;
 
 fn message_row(
     row: &rusqlite::Row<'_>,
@@ -152,8 +154,8 @@ fn message_row(
         mentions: None,
         mention_all: false,
         recalled: None,
-        name: None,
-        size: None,
+        name: row.get(8)?,
+        size: row.get::<_, Option<i64>>(9)?.map(|size| size as u64),
         id: MessageId(row.get::<_, i64>(0)? as u64),
         from: if sender == "0" {
             Sender::System
@@ -193,7 +195,7 @@ pub fn inbox_after(
     let rows = statement.query_map(
         params![user.as_str(), since.0 as i64, i64::from(limit) + 1],
         |row| {
-            let seq = Seq(row.get::<_, i64>(8)? as u64);
+            let seq = Seq(row.get::<_, i64>(AFTER_MESSAGE_COLUMNS)? as u64);
             message_row(row, Some(seq), utc_offset_minutes)
         },
     )?;
@@ -260,7 +262,7 @@ pub fn history(
         .query_map(
             params![key, upper, i64::from(limit) + 1, user.as_str()],
             |row| {
-                let seq: Option<i64> = row.get(8)?;
+                let seq: Option<i64> = row.get(AFTER_MESSAGE_COLUMNS)?;
                 message_row(row, seq.map(|s| Seq(s as u64)), utc_offset_minutes)
             },
         )?
