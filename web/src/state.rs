@@ -392,6 +392,19 @@ pub enum Command {
     Retry(ClientMsgId),
     /// Give up on an unsent message.
     Discard(ClientMsgId),
+    /// Send a file of any kind, uploaded in chunks from the `File` itself
+    /// (kept in IndexedDB so the upload goes on after a reload); the
+    /// callback hears whether it was queued, or why not.
+    SendUpload {
+        /// To whom.
+        peer: Peer,
+        /// The file picked or dropped.
+        file: web_sys::File,
+        /// Queued, or why not.
+        reply: yew::Callback<Result<(), penpen_core::sync::SendError>>,
+    },
+    /// Stop an upload and forget it (取消).
+    CancelUpload(ClientMsgId),
     /// Mark a conversation read.
     MarkRead(Peer),
     /// Mark a conversation unread.

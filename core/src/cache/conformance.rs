@@ -88,6 +88,7 @@ fn outbox(cid: &str, order: u64, to: Peer, text: &str) -> OutboxEntry {
         created_ts: 1_795_000_000_000,
         state: OutboxState::Queued,
         file: None,
+        upload: None,
     }
 }
 
@@ -173,6 +174,7 @@ pub async fn meta_conversations_and_outbox_round_trip<C: Cache>(cache: &C) -> Re
             outbox_put: vec![OutboxEntry {
                 state: OutboxState::Queued,
                 file: None,
+                upload: None,
                 ..failed.clone()
             }],
             ..Default::default()

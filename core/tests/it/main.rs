@@ -19,4 +19,5 @@ mod protocol_doc;
 #[cfg(not(target_arch = "wasm32"))]
 mod round_trip;
 mod sim;
+mod uploads;
 mod vectors;

@@ -213,6 +213,7 @@ mod tests {
             created_ts: 0,
             state: OutboxState::Queued,
             file: None,
+            upload: None,
         }
     }
 

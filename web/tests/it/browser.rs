@@ -83,6 +83,7 @@ fn full_batch() -> CacheBatch {
             created_ts: 1_795_000_000_000,
             state: OutboxState::Queued,
             file: None,
+            upload: None,
         }],
         conversations: vec![row],
         groups: Some(vec![Group {

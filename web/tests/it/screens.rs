@@ -652,6 +652,7 @@ async fn own_messages_show_whether_they_are_sent_queued_or_failed() {
         created_ts: BASE_TS + 10 * 60_000,
         state,
         file: None,
+        upload: None,
     };
     if let Some(open) = state.open.as_mut().map(Rc::make_mut) {
         open.outbox = vec![
@@ -881,6 +882,7 @@ async fn images_show_from_the_outbox_then_from_the_server_with_a_ticket() {
                 mime: "image/png".into(),
                 duration: None,
             }),
+            upload: None,
         }];
     }
     let screen = mount(state).await;
@@ -970,6 +972,7 @@ async fn the_upload_bar_follows_the_progress_ticks() {
                 mime: "image/png".into(),
                 duration: None,
             }),
+            upload: None,
         }];
     }
     let screen = mount(state).await;

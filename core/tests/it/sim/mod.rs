@@ -10,8 +10,9 @@ use penpen_core::digest::password_digest;
 use penpen_core::packets::directory::Directory;
 use penpen_core::packets::groups::{Group, Groups, Members};
 use penpen_core::packets::login::{LoginReply, Push, StreamRequest};
-use penpen_core::packets::message::{Message, SendAck, SendText, Sender};
+use penpen_core::packets::message::{Message, MessageType, SendAck, SendText, Sender};
 use penpen_core::packets::sync::{MessagePage, SyncRequest};
+use penpen_core::packets::upload::{Upload, UploadOffset};
 use penpen_core::sync::{Action, Credentials, Engine, Event};
 use penpen_core::{
     ClientMsgId, Encoding, ErrorReply, Frame, GroupId, MessageId, Peer, Seq, Service, State, UserId,
@@ -54,9 +55,24 @@ pub struct ServerData {
     cids: BTreeMap<(UserId, String), u64>,
     tokens: BTreeMap<String, UserId>,
     groups: BTreeMap<GroupId, Vec<UserId>>,
+    /// Uploads under way (§15.6), by (user, cid): the bytes so far.
+    pub uploads: BTreeMap<(UserId, String), SimUpload>,
+    /// Stored files by name.
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// The largest chunk the server received.
+    pub largest_chunk: usize,
     next_id: u64,
     next_token: u64,
     clock: i64,
+}
+
+/// An upload under way on the simulated server.
+#[derive(Debug, Clone)]
+pub struct SimUpload {
+    pub to: Peer,
+    pub name: String,
+    pub size: u64,
+    pub data: Vec<u8>,
 }
 
 /// A socket between a client and the server.
@@ -76,6 +92,13 @@ pub struct Client {
     inbound: VecDeque<(Service, String)>,
     /// While false, nothing reaches the client or the server.
     pub online: bool,
+    /// The files the driver keeps for uploads (the browser's IndexedDB),
+    /// by cid; they survive a reload.
+    pub files: BTreeMap<ClientMsgId, Vec<u8>>,
+    /// Chunks the engine asked for, not yet read (when `hold_reads`).
+    pub reads: VecDeque<(ClientMsgId, u64, u64)>,
+    /// Leave chunk reads waiting until the test hands them over.
+    pub hold_reads: bool,
 }
 
 pub struct Net {
@@ -142,6 +165,9 @@ impl Net {
             sockets: BTreeMap::new(),
             inbound: VecDeque::new(),
             online: true,
+            files: BTreeMap::new(),
+            reads: VecDeque::new(),
+            hold_reads: false,
         });
         let index = self.clients.len() - 1;
         self.clients[index].engine.handle_timeout(self.now);
@@ -157,6 +183,7 @@ impl Net {
             drop(socket);
         }
         old.inbound.clear();
+        old.reads.clear();
         let cache = std::mem::take(&mut old.cache);
         let snapshot = ready(cache.load()).expect("load");
         old.engine = Engine::new(
@@ -276,7 +303,53 @@ impl Net {
                 }
                 self.clients[index].events.push(event);
             }
+            Action::ReadChunk { cid, offset, len } => {
+                self.clients[index].reads.push_back((cid, offset, len));
+                if !self.clients[index].hold_reads {
+                    self.read_chunks(index);
+                }
+            }
+            Action::ReleaseFile(cid) => {
+                self.clients[index].files.remove(&cid);
+            }
         }
+    }
+
+    /// Hands every chunk the engine asked for to it, as the driver does.
+    pub fn read_chunks(&mut self, index: usize) {
+        let now = self.now;
+        let client = &mut self.clients[index];
+        while let Some((cid, offset, len)) = client.reads.pop_front() {
+            match client.files.get(&cid) {
+                Some(file) => {
+                    let start = (offset as usize).min(file.len());
+                    let end = (start + len as usize).min(file.len());
+                    let chunk = file[start..end].to_vec();
+                    client.engine.chunk_read(&cid, offset, chunk, now);
+                }
+                None => client
+                    .engine
+                    .chunk_unreadable(&cid, "the file is gone".into(), now),
+            }
+        }
+    }
+
+    /// Queues a file upload: the driver keeps the bytes, the engine the entry.
+    pub fn send_upload(
+        &mut self,
+        index: usize,
+        to: Peer,
+        name: &str,
+        data: Vec<u8>,
+    ) -> ClientMsgId {
+        let now = self.now;
+        let client = &mut self.clients[index];
+        let cid = client
+            .engine
+            .send_upload(to, name.into(), data.len() as u64, now)
+            .expect("queued");
+        client.files.insert(cid.clone(), data);
+        cid
     }
 
     /// Carries out one action (for tests that step by hand).
@@ -482,8 +555,141 @@ impl Net {
                     },
                 );
             }
+            Service::Files => {
+                let Some(me) = session_user else { return };
+                match frame.packet::<Upload>() {
+                    Ok(upload) => self.upload(index, &me, upload),
+                    Err(e) => self.refuse(index, service, State::BAD_PACKET, &e.to_string()),
+                }
+            }
             _ => self.refuse(index, service, State::UNAVAILABLE, "not simulated"),
         }
+    }
+
+    fn upload(&mut self, index: usize, me: &UserId, upload: Upload) {
+        let service = Service::Files;
+        let key = (me.clone(), upload.cid().to_string());
+        let offset = |offset: u64| UploadOffset::stored(offset);
+        match upload {
+            Upload::Start {
+                cid,
+                to,
+                name,
+                size,
+            } => {
+                if self.server.cids.contains_key(&key) {
+                    return self.repeat_ack(index, service, me, &cid);
+                }
+                if size > penpen_core::limits::MAX_FILE_BYTES {
+                    return self.refuse(index, service, State::TOO_LARGE, "too large");
+                }
+                let stored = self
+                    .server
+                    .uploads
+                    .entry(key)
+                    .or_insert(SimUpload {
+                        to,
+                        name,
+                        size,
+                        data: Vec::new(),
+                    })
+                    .data
+                    .len();
+                self.reply_packet(index, service, &offset(stored as u64));
+            }
+            Upload::Chunk {
+                offset: at, data, ..
+            } => {
+                self.server.largest_chunk = self.server.largest_chunk.max(data.len());
+                let Some(upload) = self.server.uploads.get_mut(&key) else {
+                    return self.reply_packet(
+                        index,
+                        service,
+                        &UploadOffset {
+                            state: State::UPLOAD_OFFSET,
+                            error: Some("unknown".into()),
+                            offset: 0,
+                        },
+                    );
+                };
+                let stored = upload.data.len() as u64;
+                if at != stored {
+                    return self.reply_packet(
+                        index,
+                        service,
+                        &UploadOffset {
+                            state: State::UPLOAD_OFFSET,
+                            error: Some("elsewhere".into()),
+                            offset: stored,
+                        },
+                    );
+                }
+                upload.data.extend_from_slice(&data);
+                let stored = upload.data.len() as u64;
+                self.reply_packet(index, service, &offset(stored));
+            }
+            Upload::Send { cid } => {
+                if self.server.cids.contains_key(&key) {
+                    return self.repeat_ack(index, service, me, &cid);
+                }
+                let Some(upload) = self.server.uploads.get(&key).cloned() else {
+                    return self.reply_packet(
+                        index,
+                        service,
+                        &UploadOffset {
+                            state: State::UPLOAD_OFFSET,
+                            error: Some("unknown".into()),
+                            offset: 0,
+                        },
+                    );
+                };
+                if (upload.data.len() as u64) < upload.size {
+                    return self.reply_packet(
+                        index,
+                        service,
+                        &UploadOffset {
+                            state: State::UPLOAD_OFFSET,
+                            error: Some("more".into()),
+                            offset: upload.data.len() as u64,
+                        },
+                    );
+                }
+                self.server.uploads.remove(&key);
+                let stored_name = format!("{}.bin", self.server.next_id + 1);
+                self.server.files.insert(stored_name.clone(), upload.data);
+                let kind = if upload.to.group().is_some() {
+                    MessageType::GroupFile
+                } else {
+                    MessageType::File
+                };
+                self.store(
+                    index,
+                    service,
+                    me,
+                    upload.to,
+                    kind,
+                    stored_name.clone(),
+                    cid,
+                    Some((upload.name, upload.size)),
+                );
+            }
+            Upload::Cancel { .. } => {
+                self.server.uploads.remove(&key);
+                self.reply_packet(index, service, &penpen_core::packets::Done::new());
+            }
+        }
+    }
+
+    fn repeat_ack(&mut self, index: usize, service: Service, me: &UserId, cid: &ClientMsgId) {
+        let id = self.server.cids[&(me.clone(), cid.to_string())];
+        let seq = self.server.accounts[me]
+            .inbox
+            .iter()
+            .find(|(_, m)| **m == id)
+            .map(|(s, _)| *s)
+            .expect("the sender received it");
+        let message = self.server.messages[&id].clone();
+        self.reply_packet(index, service, &ack(cid, &message, seq));
     }
 
     fn stream_request(&mut self, index: usize, frame: &Frame) {
@@ -584,17 +790,35 @@ impl Net {
         }
         let cid = send.cid.clone().expect("the engine always sends a cid");
         let key = (me.clone(), cid.to_string());
-        if let Some(id) = self.server.cids.get(&key).copied() {
-            let seq = self.server.accounts[me]
-                .inbox
-                .iter()
-                .find(|(_, m)| **m == id)
-                .map(|(s, _)| *s)
-                .expect("the sender received it");
-            let message = self.server.messages[&id].clone();
-            return self.reply_packet(index, service, &ack(&cid, &message, seq));
+        if self.server.cids.contains_key(&key) {
+            return self.repeat_ack(index, service, me, &cid);
         }
-        let recipients: Vec<UserId> = match &send.to {
+        self.store(
+            index,
+            service,
+            me,
+            send.to,
+            send.kind,
+            send.content,
+            cid,
+            None,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn store(
+        &mut self,
+        index: usize,
+        service: Service,
+        me: &UserId,
+        to: Peer,
+        kind: MessageType,
+        content: String,
+        cid: ClientMsgId,
+        file: Option<(String, u64)>,
+    ) {
+        let key = (me.clone(), cid.to_string());
+        let recipients: Vec<UserId> = match &to {
             Peer::User(other) => {
                 if !self.server.accounts.contains_key(other) {
                     return self.refuse(index, service, State::UNKNOWN_USER, "no such user");
@@ -614,17 +838,18 @@ impl Net {
         self.server.next_id += 1;
         self.server.clock += 1000;
         let id = self.server.next_id;
+        let file_content = file.is_some().then(|| content.clone());
         let message = Message {
             quote: None,
             mentions: None,
             mention_all: false,
             recalled: None,
-            name: None,
-            size: None,
+            name: file.as_ref().map(|f| f.0.clone()),
+            size: file.as_ref().map(|f| f.1),
             from: Sender::User(me.clone()),
-            to: send.to.clone(),
-            kind: send.kind,
-            content: send.content.clone(),
+            to: to.clone(),
+            kind,
+            content,
             time: "2026-11-26 12:00:00".into(),
             ts: self.server.clock,
             id: MessageId(id),
@@ -661,7 +886,9 @@ impl Net {
                 }
             }
         }
-        self.reply_packet(index, service, &ack(&cid, &message, my_seq));
+        let mut reply = ack(&cid, &message, my_seq);
+        reply.content = file_content;
+        self.reply_packet(index, service, &reply);
     }
 }
 
