@@ -443,8 +443,23 @@ async fn download_file(
     headers: HeaderMap,
 ) -> Response {
     let ticket = query.get("ticket").map(String::as_str);
-    match crate::tickets::ticket_user(&shared.context, &name, ticket).await {
+    let mut response = match crate::tickets::ticket_user(&shared.context, &name, ticket).await {
         Ok(user) => crate::uploads::download::serve(&shared.context, &user, &name, &headers).await,
         Err(refusal) => refusal,
+    };
+    // The app reads a file's bytes (to keep it for offline use), which a
+    // page of another port may only do when told so; a page of a site the
+    // origin check refuses never gets this far.
+    if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
+        let answer = response.headers_mut();
+        answer.insert(
+            axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            origin.clone(),
+        );
+        answer.insert(
+            axum::http::header::VARY,
+            axum::http::HeaderValue::from_static("Origin"),
+        );
     }
+    response
 }

@@ -222,6 +222,25 @@ async fn a_file_uploaded_in_chunks_is_delivered_and_downloaded_byte_identical() 
     );
     assert!(headers["content-disposition"].starts_with("attachment;"));
     assert!(!headers.contains_key("access-control-allow-origin"));
+    // The app's page (another port of the same host) may read it.
+    let (status, headers, _) = get(
+        addr,
+        &file_path(&stored, &liu.token),
+        "Origin: http://127.0.0.1:8080\r\n",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "http://127.0.0.1:8080"
+    );
+    let (status, _, _) = get(
+        addr,
+        &file_path(&stored, &liu.token),
+        "Origin: https://evil.example\r\n",
+    )
+    .await;
+    assert_eq!(status, 403, "other sites are refused before anything");
 
     // A range.
     let (status, headers, body) = get(

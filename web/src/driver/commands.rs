@@ -162,6 +162,7 @@ impl Driver {
                 reply.emit(self.queue_upload(peer, file, now).await)
             }
             Command::CancelUpload(cid) => self.engine.cancel_upload(&cid, now),
+            Command::OpenFile { name, reply } => reply.emit(self.open_file(&name).await),
             Command::MarkRead(peer) => self.engine.mark_read(&peer),
             Command::MarkUnread(peer) => self.engine.mark_unread(&peer),
             Command::Pin(peer, pinned) => self.engine.set_pinned(&peer, pinned, now),

@@ -8,6 +8,7 @@ use crate::cache::FileStore;
 use crate::state::Update;
 use penpen_core::sync::SendError;
 use penpen_core::{ClientMsgId, Peer, Service};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::Blob;
 
@@ -110,5 +111,40 @@ impl Driver {
         if let LocalCache::Browser(cache) = &self.cache {
             let _ = cache.delete_file(FileStore::Uploads, cid.as_str()).await;
         }
+    }
+}
+
+impl Driver {
+    /// The stored file `name`: kept in IndexedDB once downloaded, so it
+    /// opens offline afterwards.
+    pub(super) async fn open_file(&mut self, name: &str) -> Result<Blob, String> {
+        if let LocalCache::Browser(cache) = &self.cache
+            && let Ok(Some(blob)) = cache.get_file(FileStore::Downloads, name).await
+        {
+            return Ok(blob);
+        }
+        let url = self
+            .server
+            .file_url(Service::Files, name, &self.session.token);
+        let window = web_sys::window().ok_or("no window")?;
+        let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&url))
+            .await
+            .map_err(|e| format!("{e:?}"))?
+            .dyn_into()
+            .map_err(|_| "not a response".to_owned())?;
+        if !response.ok() {
+            return Err(format!("HTTP {}", response.status()));
+        }
+        let blob: Blob = JsFuture::from(response.blob().map_err(|e| format!("{e:?}"))?)
+            .await
+            .map_err(|e| format!("{e:?}"))?
+            .dyn_into()
+            .map_err(|_| "not a file".to_owned())?;
+        if let LocalCache::Browser(cache) = &self.cache
+            && let Err(err) = cache.put_file(FileStore::Downloads, name, &blob).await
+        {
+            web_sys::console::warn_1(&format!("cannot keep the download offline: {err}").into());
+        }
+        Ok(blob)
     }
 }
