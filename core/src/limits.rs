@@ -18,6 +18,17 @@ pub const MAX_BROADCAST_CHARS: usize = 10_000;
 pub const MAX_FILE_NAME_CHARS: usize = 255;
 /// The largest image, in bytes (JPEG, PNG, GIF or WebP).
 pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+/// The largest file of any kind (28888, PROTOCOL §15.6) a server accepts by
+/// default; a deployment may change it.
+pub const MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
+/// The most one user may store (files sent plus uploads under way) by default.
+pub const USER_QUOTA_BYTES: u64 = 10 * 1024 * 1024 * 1024;
+/// The most bytes one upload chunk carries: base64 and the JSON around it
+/// stay far inside a frame.
+pub const MAX_UPLOAD_CHUNK_BYTES: usize = 1024 * 1024;
+const _: () = assert!(MAX_UPLOAD_CHUNK_BYTES * 2 < crate::MAX_FRAME_BYTES);
+/// How long an upload not sent is kept, in milliseconds (24 hours).
+pub const UPLOAD_EXPIRY_MS: i64 = 24 * 60 * 60 * 1000;
 /// The largest voice recording, in bytes (WebM/Ogg Opus or MP4/AAC).
 pub const MAX_VOICE_BYTES: usize = 2 * 1024 * 1024;
 /// The shortest voice message, in seconds.

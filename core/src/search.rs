@@ -68,10 +68,11 @@ impl SearchIndex {
         self.entries.is_empty()
     }
 
-    /// Adds messages of `conversation` (text only: images, voice and group
-    /// notices have no words to find; call records are described by the
-    /// app, see [`SearchIndex::add_described`]). A message already held is
-    /// kept once. A recall removes the message it took back.
+    /// Adds messages of `conversation`: texts by their words and files
+    /// (5, 15) by their original name (images, voice and group notices have
+    /// no words to find; call records are described by the app, see
+    /// [`SearchIndex::add_described`]). A message already held is kept once.
+    /// A recall removes the message it took back.
     pub fn add<'a>(
         &mut self,
         conversation: &Peer,
@@ -90,6 +91,10 @@ impl SearchIndex {
             if matches!(message.kind, MessageType::Text | MessageType::GroupText) {
                 let text = message.content.clone();
                 self.insert(conversation, message, &text, text.clone());
+            } else if message.kind.is_file()
+                && let Some(name) = &message.name
+            {
+                self.insert(conversation, message, name, name.clone());
             }
         }
     }
@@ -255,6 +260,25 @@ mod tests {
         assert_eq!(found.hits[0].conversation, group);
         assert_eq!(index.search("开会", Some(&one)).hits[0].id, MessageId(1));
         assert_eq!(index.search("👍", None).total, 1);
+    }
+
+    #[test]
+    fn files_are_found_by_their_original_name() {
+        let mut index = SearchIndex::new();
+        let one = Peer::User(UserId::parse("13800000002").expect("user"));
+        let mut file = message(9, MessageType::File, "0123456789abcdef0123456789abcdef.pdf");
+        file.name = Some("季度报告 Q3.pdf".into());
+        file.size = Some(52_428_800);
+        index.add(&one, &[file]);
+        let found = index.search("报告", None);
+        assert_eq!(found.total, 1);
+        assert_eq!(found.hits[0].text, "季度报告 Q3.pdf");
+        assert_eq!(index.search("q3", None).total, 1);
+        assert_eq!(
+            index.search("0123456789", None).total,
+            0,
+            "not by the stored name"
+        );
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub enum Service {
     GroupText,
     /// 27888: message actions: recall (§15.1), forward (§15.3).
     MessageActions,
+    /// 28888: upload and send files of any kind; stored files are served here over HTTP GET.
+    Files,
     /// 30888: update one's password.
     Password,
     /// 31888: update one's signature.
@@ -47,7 +49,7 @@ pub enum Service {
 
 impl Service {
     /// Every service, in port order.
-    pub const ALL: [Service; 19] = [
+    pub const ALL: [Service; 20] = [
         Service::Login,
         Service::Text,
         Service::Image,
@@ -56,6 +58,7 @@ impl Service {
         Service::Broadcast,
         Service::GroupText,
         Service::MessageActions,
+        Service::Files,
         Service::Password,
         Service::Signature,
         Service::Presence,
@@ -80,6 +83,7 @@ impl Service {
             Service::Broadcast => 25888,
             Service::GroupText => 26888,
             Service::MessageActions => 27888,
+            Service::Files => 28888,
             Service::Password => 30888,
             Service::Signature => 31888,
             Service::Presence => 33888,
@@ -125,6 +129,7 @@ impl Service {
             Service::Broadcast => "broadcast",
             Service::GroupText => "group-text",
             Service::MessageActions => "message-actions",
+            Service::Files => "files",
             Service::Password => "password",
             Service::Signature => "signature",
             Service::Presence => "presence",
@@ -156,8 +161,8 @@ mod tests {
         assert_eq!(
             ports,
             [
-                20888, 21888, 22888, 23888, 24888, 25888, 26888, 27888, 30888, 31888, 33888, 50888,
-                51888, 52888, 53888, 55888, 60888, 61888, 62888
+                20888, 21888, 22888, 23888, 24888, 25888, 26888, 27888, 28888, 30888, 31888, 33888,
+                50888, 51888, 52888, 53888, 55888, 60888, 61888, 62888
             ]
         );
     }

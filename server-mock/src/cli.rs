@@ -214,3 +214,22 @@ impl CallArgs {
         Ok(())
     }
 }
+
+/// The limits on files of any kind (PROTOCOL §15.6).
+#[derive(Debug, Clone, clap::Args)]
+pub struct FileArgs {
+    /// The largest file of any kind, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::uploads::FileSettings::default().max_file_bytes)]
+    pub max_file_bytes: u64,
+    /// The most bytes of files one user may hold (sent files and uploads under way).
+    #[arg(long, value_name = "BYTES", default_value_t = crate::uploads::FileSettings::default().user_quota_bytes)]
+    pub user_quota_bytes: u64,
+}
+
+impl FileArgs {
+    /// Puts the options into `config`.
+    pub fn apply(self, config: &mut ServerConfig) {
+        config.files.max_file_bytes = self.max_file_bytes;
+        config.files.user_quota_bytes = self.user_quota_bytes;
+    }
+}

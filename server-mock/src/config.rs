@@ -55,6 +55,8 @@ pub struct ServerConfig {
     pub meetings: crate::meetings::MeetingSettings,
     /// How long a message may be recalled (§15.1).
     pub recall: RecallSettings,
+    /// Files of any kind: the size and quota limits, the upload expiry.
+    pub files: crate::uploads::FileSettings,
 }
 
 /// How long after it was stored a message may be taken back (§15.1).
@@ -126,6 +128,7 @@ impl ServerConfig {
             media: MediaSettings::default(),
             meetings: crate::meetings::MeetingSettings::default(),
             recall: RecallSettings::default(),
+            files: crate::uploads::FileSettings::default(),
         }
     }
 

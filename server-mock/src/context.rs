@@ -40,6 +40,8 @@ pub struct Context {
     pub meetings: crate::meetings::Meetings,
     /// How long messages may be recalled (§15.1).
     pub recall: crate::config::RecallSettings,
+    /// The uploads under way and the file limits (§15.6).
+    pub uploads: crate::uploads::Uploads,
 }
 
 /// Milliseconds since the Unix epoch, now.

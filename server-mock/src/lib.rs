@@ -31,6 +31,7 @@ mod tickets;
 pub use penpen_core::sniff;
 pub mod store;
 pub mod tls;
+pub mod uploads;
 
 pub use config::{MediaSettings, PortPlan, ServerConfig};
 pub use limits::ConnectionLimits;

@@ -38,6 +38,8 @@ struct Args {
     calls: penpen_server_mock::cli::CallArgs,
     #[command(flatten)]
     messages: penpen_server_mock::cli::MessageArgs,
+    #[command(flatten)]
+    files: penpen_server_mock::cli::FileArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -125,6 +127,7 @@ async fn main() -> anyhow::Result<()> {
     args.messages
         .apply(&mut config)
         .context("penpen-server-mock cannot use its message options")?;
+    args.files.apply(&mut config);
     let server = RunningServer::start(config)
         .await
         .context("penpen-server-mock could not start")?;

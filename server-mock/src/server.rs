@@ -162,6 +162,7 @@ impl RunningServer {
             ),
             sfu,
             recall: config.recall,
+            uploads: crate::uploads::Uploads::new(config.files.clone()),
         });
         // Made now, so the first login for an unknown account is not slower.
         let _ = context.passwords.run(|| auth::dummy_hash().len()).await;
@@ -170,6 +171,10 @@ impl RunningServer {
         let mut addrs = BTreeMap::new();
         let mut tasks = JoinSet::new();
         tasks.spawn(crate::revocation::watch_sessions(
+            context.clone(),
+            shutdown_rx.clone(),
+        ));
+        tasks.spawn(crate::uploads::run_expiry(
             context.clone(),
             shutdown_rx.clone(),
         ));
@@ -204,6 +209,9 @@ impl RunningServer {
             let mut app = Router::new().route("/", get(upgrade));
             if matches!(service, Service::Image | Service::Voice) {
                 app = app.route("/files/{name}", get(download));
+            }
+            if service == Service::Files {
+                app = app.route("/files/{name}", get(download_file));
             }
             let router = app
                 .with_state(shared)
@@ -426,4 +434,33 @@ async fn download(
         query.get("ticket").map(String::as_str),
     )
     .await
+}
+
+/// `GET /files/<name>?ticket=…` on 28888: files of any kind (§15.6).
+async fn download_file(
+    State(shared): State<Shared>,
+    Path(name): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let ticket = query.get("ticket").map(String::as_str);
+    let mut response = match crate::tickets::ticket_user(&shared.context, &name, ticket).await {
+        Ok(user) => crate::uploads::download::serve(&shared.context, &user, &name, &headers).await,
+        Err(refusal) => refusal,
+    };
+    // The app reads a file's bytes (to keep it for offline use), which a
+    // page of another port may only do when told so; a page of a site the
+    // origin check refuses never gets this far.
+    if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
+        let answer = response.headers_mut();
+        answer.insert(
+            axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            origin.clone(),
+        );
+        answer.insert(
+            axum::http::header::VARY,
+            axum::http::HeaderValue::from_static("Origin"),
+        );
+    }
+    response
 }

@@ -37,28 +37,69 @@ fn refused(status: StatusCode, reason: &'static str) -> Response {
 
 /// Answers one file request.
 pub async fn download(context: &Context, name: &str, ticket: Option<&str>) -> Response {
+    let user = match ticket_user(context, name, ticket).await {
+        Ok(user) => user,
+        Err(refusal) => return refusal,
+    };
+    match files::download(context, &user, name).await {
+        Ok(Download::File(bytes, mime)) => {
+            let mut response = bytes.into_response();
+            let headers = response.headers_mut();
+            if let Ok(mime) = HeaderValue::from_str(&mime) {
+                headers.insert(header::CONTENT_TYPE, mime);
+            }
+            file_headers(headers);
+            response
+        }
+        Ok(Download::NotFound) => not_found(),
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
+
+/// The answer for a file that does not exist or that the user may not see.
+pub fn not_found() -> Response {
+    refused(StatusCode::NOT_FOUND, "no such file")
+}
+
+/// Puts the headers of every answer with a stored file's bytes.
+pub fn file_headers(headers: &mut axum::http::HeaderMap) {
+    for (name, value) in FILE_HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+}
+
+/// The user of the live session whose ticket opens the file `name`, or the
+/// refusal to answer.
+pub async fn ticket_user(
+    context: &Context,
+    name: &str,
+    ticket: Option<&str>,
+) -> Result<penpen_core::UserId, Response> {
     let Some(ticket) = ticket.filter(|t| !t.is_empty()) else {
-        return refused(
+        return Err(refused(
             StatusCode::UNAUTHORIZED,
             "missing ?ticket=: file URLs carry a file ticket (see PROTOCOL.md, file tickets)",
-        );
+        ));
     };
     let Ok(ticket) = Ticket::parse(ticket) else {
-        return refused(
+        return Err(refused(
             StatusCode::UNAUTHORIZED,
             "malformed ?ticket=; expected <expiry ms>.<16 hex digits>.<64 hex digits>",
-        );
+        ));
     };
     let now = now_ms();
     let longest = i64::try_from(context.policy.ticket_max_lifetime.as_millis()).unwrap_or(i64::MAX);
     if ticket.expiry_ms <= now {
-        return refused(StatusCode::UNAUTHORIZED, "this file ticket has expired");
+        return Err(refused(
+            StatusCode::UNAUTHORIZED,
+            "this file ticket has expired",
+        ));
     }
     if ticket.expiry_ms.saturating_sub(now) > longest {
-        return refused(
+        return Err(refused(
             StatusCode::UNAUTHORIZED,
             "this file ticket lives too long (is the device's clock right?)",
-        );
+        ));
     }
     let tag = ticket.session.0;
     let candidates = match context
@@ -69,7 +110,7 @@ pub async fn download(context: &Context, name: &str, ticket: Option<&str>) -> Re
         Ok(found) => found,
         Err(err) => {
             tracing::warn!(%err, "cannot look up a file ticket's session");
-            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
         }
     };
     let signer = candidates.into_iter().find(|session| {
@@ -78,27 +119,16 @@ pub async fn download(context: &Context, name: &str, ticket: Option<&str>) -> Re
             .is_some_and(|key| ticket.signed_for(&TicketKey::from_bytes(key), name))
     });
     let Some(session) = signer else {
-        return refused(StatusCode::UNAUTHORIZED, "this file ticket is not valid");
+        return Err(refused(
+            StatusCode::UNAUTHORIZED,
+            "this file ticket is not valid",
+        ));
     };
     if Standing::of(&session, now, &context.policy) != Standing::Live {
-        return refused(
+        return Err(refused(
             StatusCode::UNAUTHORIZED,
             "the session of this file ticket has ended; log in again",
-        );
+        ));
     }
-    match files::download(context, &session.user, name).await {
-        Ok(Download::File(bytes, mime)) => {
-            let mut response = bytes.into_response();
-            let headers = response.headers_mut();
-            if let Ok(mime) = HeaderValue::from_str(&mime) {
-                headers.insert(header::CONTENT_TYPE, mime);
-            }
-            for (name, value) in FILE_HEADERS {
-                headers.insert(name, HeaderValue::from_static(value));
-            }
-            response
-        }
-        Ok(Download::NotFound) => refused(StatusCode::NOT_FOUND, "no such file"),
-        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
-    }
+    Ok(session.user)
 }

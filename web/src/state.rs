@@ -67,6 +67,12 @@ pub struct FileAccess {
 }
 
 impl FileAccess {
+    /// The URL of a stored file of any kind (28888, §15.6).
+    pub fn file_url(&self, name: &str) -> String {
+        self.server
+            .file_url(penpen_core::Service::Files, name, &self.token)
+    }
+
     /// The URL of an image or voice message's stored file.
     pub fn url(&self, kind: penpen_core::packets::message::MessageType, name: &str) -> String {
         let service = if kind.is_voice() {
@@ -392,6 +398,27 @@ pub enum Command {
     Retry(ClientMsgId),
     /// Give up on an unsent message.
     Discard(ClientMsgId),
+    /// Send a file of any kind, uploaded in chunks from the `File` itself
+    /// (kept in IndexedDB so the upload goes on after a reload); the
+    /// callback hears whether it was queued, or why not.
+    SendUpload {
+        /// To whom.
+        peer: Peer,
+        /// The file picked or dropped.
+        file: web_sys::File,
+        /// Queued, or why not.
+        reply: yew::Callback<Result<(), penpen_core::sync::SendError>>,
+    },
+    /// Stop an upload and forget it (取消).
+    CancelUpload(ClientMsgId),
+    /// The stored file `name` (28888) as a `Blob`: from IndexedDB if it was
+    /// downloaded before (so it opens offline), else fetched and kept.
+    OpenFile {
+        /// The server's name for it.
+        name: String,
+        /// The file, or why not.
+        reply: yew::Callback<Result<web_sys::Blob, String>>,
+    },
     /// Mark a conversation read.
     MarkRead(Peer),
     /// Mark a conversation unread.

@@ -90,6 +90,7 @@ fn outbox(cid: &str, order: u64, to: Peer, text: &str) -> OutboxEntry {
         state: OutboxState::Queued,
         file: None,
         quote: None,
+        upload: None,
     }
 }
 
@@ -175,6 +176,7 @@ pub async fn meta_conversations_and_outbox_round_trip<C: Cache>(cache: &C) -> Re
             outbox_put: vec![OutboxEntry {
                 state: OutboxState::Queued,
                 file: None,
+                upload: None,
                 ..failed.clone()
             }],
             ..Default::default()

@@ -154,6 +154,24 @@ pub struct OutboxEntry {
     /// id goes on the wire, the snapshot shows until the server's copy comes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quote: Option<Quote>,
+    /// A file of any kind uploaded in chunks (28888, §15.6): its name and
+    /// size and how far the server has it. The bytes are never here: the
+    /// driver keeps them and hands over one chunk at a time
+    /// ([`crate::sync::Action::ReadChunk`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload: Option<OutboxUpload>,
+}
+
+/// A file of any kind waiting to be uploaded (§15.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxUpload {
+    /// The original name (`content` holds it too, for previews).
+    pub name: String,
+    /// The whole file's size in bytes.
+    pub size: u64,
+    /// Bytes the server last said it holds (for the progress bar; the
+    /// server's own offset decides where a resumed upload goes on).
+    pub sent: u64,
 }
 
 /// The file of an image or voice message waiting to be sent: kept in the

@@ -14,6 +14,7 @@ pub mod meeting;
 pub mod message;
 pub mod profile;
 pub mod sync;
+pub mod upload;
 
 pub use crate::packet::Packet;
 use serde::Serialize;

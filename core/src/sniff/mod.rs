@@ -9,9 +9,11 @@
 
 mod dimensions;
 mod duration;
+mod kind;
 
 pub use dimensions::dimensions;
 pub use duration::duration_ms;
+pub use kind::{FileKind, KIND_PREFIX_BYTES, file_kind};
 
 /// The widest or tallest image accepted, in pixels.
 pub const MAX_IMAGE_SIDE: u32 = 10_000;

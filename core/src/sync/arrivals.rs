@@ -89,6 +89,9 @@ impl Engine {
                 && message.from == Sender::User(me.clone())
                 && let Some(entry) = self.outbox.settled_by_stream(cid)
             {
+                if entry.upload.is_some() {
+                    self.upload_settled(&entry.cid);
+                }
                 self.writes.batch.outbox_delete.push(entry.cid);
                 self.notify(Event::OutboxChanged(entry.to));
                 settled_outbox = true;

@@ -20,6 +20,10 @@ use std::collections::VecDeque;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Request {
     Send(ClientMsgId),
+    /// A request of a file upload (28888): start, chunk or send.
+    Upload(ClientMsgId),
+    /// A cancelled upload's `cancel`: its answer changes nothing.
+    UploadCancel,
     CatchUp,
     History(Peer),
     Directory,
@@ -238,6 +242,8 @@ impl Engine {
         for request in lost {
             match request {
                 Request::Send(cid) => self.outbox.lost(&cid, retry_at),
+                Request::Upload(cid) => self.upload_lost(&cid, retry_at),
+                Request::UploadCancel => {}
                 Request::CatchUp => self.catch_up.ask_again(),
                 Request::Directory | Request::Groups(_) | Request::Broadcasts => {
                     self.roster.ask_again(&request)

@@ -36,10 +36,12 @@ mod seqs;
 mod stream;
 mod timers;
 mod timing;
+mod uploads;
 
 pub use operations::{Operation, OperationError, OperationId, Outcome};
 pub use seqs::SeqTracker;
 pub use timing::{Rng, backoff_ms};
+pub use uploads::UPLOAD_CHUNK_BYTES;
 
 use crate::cache::{
     AccountMeta, CacheBatch, CachedBroadcast, Conversation, OutboxEntry, OutboxState, Snapshot,
@@ -116,6 +118,20 @@ pub enum Action {
     Persist(Box<CacheBatch>),
     /// Tell the UI.
     Notify(Event),
+    /// Read `len` bytes at `offset` of the file of the upload `cid` (kept by
+    /// the driver: the engine never holds a whole file) and hand them to
+    /// [`Engine::chunk_read`], or say [`Engine::chunk_unreadable`].
+    ReadChunk {
+        /// The upload (the outbox entry's cid).
+        cid: ClientMsgId,
+        /// Where to read.
+        offset: u64,
+        /// How many bytes (fewer only at the end of the file).
+        len: u64,
+    },
+    /// The file of the upload `cid` is no longer needed (sent, or cancelled):
+    /// the driver may forget its bytes.
+    ReleaseFile(ClientMsgId),
 }
 
 /// What the UI hears about.
@@ -160,7 +176,8 @@ pub enum Event {
         /// Nothing older exists.
         complete: bool,
     },
-    /// The outbox of a conversation changed (queued, sent or failed).
+    /// The outbox of a conversation changed (queued, sent or failed, or an
+    /// upload moved on: its entry's `upload.sent`).
     OutboxChanged(Peer),
     /// The conversation list changed.
     ConversationsChanged,
@@ -224,6 +241,17 @@ pub enum SendError {
     /// The engine has stopped (signed out or logged out).
     #[error("not logged in")]
     NotLoggedIn,
+    /// A file without a name.
+    #[error("the file has no name")]
+    NoName,
+    /// A file larger than any server takes by default (§15.6).
+    #[error("the file has {bytes} bytes; at most {max} can be sent")]
+    FileTooLarge {
+        /// Its size.
+        bytes: u64,
+        /// The limit.
+        max: u64,
+    },
     /// A file over the protocol's limit.
     #[error("the file has {bytes} bytes; at most {max} can be sent")]
     TooLarge {
@@ -317,6 +345,8 @@ pub struct Engine {
     /// The service sockets and their requests.
     links: Links,
     outbox: Outbox,
+    /// Where each upload under way stands (§15.6).
+    uploads: uploads::Uploads,
     catch_up: CatchUp,
     /// What the cache and the UI are still owed.
     writes: Writes,
@@ -354,6 +384,7 @@ impl Engine {
             seqs,
             links: Links::default(),
             outbox,
+            uploads: uploads::Uploads::default(),
             catch_up: CatchUp::new(first_sync),
             writes: Writes::default(),
             conversations: Conversations::new(snapshot.conversations),
@@ -867,6 +898,7 @@ impl Engine {
         self.ask_roster(now);
         self.ask_operations(now);
         self.send_outbox(now);
+        self.push_uploads(now);
     }
 
     /// A reply on a service socket, to the oldest request waiting there.
@@ -876,6 +908,8 @@ impl Engine {
         };
         match request {
             Request::Send(cid) => self.send_reply(&cid, frame, now),
+            Request::Upload(cid) => self.upload_reply(&cid, frame, now),
+            Request::UploadCancel => {}
             Request::CatchUp => self.catch_up_reply(frame, now),
             Request::History(peer) => self.history_reply(peer, frame, now),
             Request::Directory => self.directory_reply(frame, now),
@@ -924,11 +958,13 @@ impl Engine {
             state: OutboxState::Queued,
             file,
             quote: None,
+            upload: None,
         }
     }
 
     fn stop(&mut self) {
         self.flush();
+        self.uploads.clear();
         for id in self.operations.ids() {
             self.fail_operation(
                 id,

@@ -69,7 +69,7 @@ impl Outbox {
             .count()
     }
 
-    fn order_of(&self, cid: &ClientMsgId) -> Option<u64> {
+    pub(super) fn order_of(&self, cid: &ClientMsgId) -> Option<u64> {
         self.entries
             .values()
             .find(|e| &e.cid == cid)
@@ -103,6 +103,17 @@ impl Outbox {
         Some(entry)
     }
 
+    /// The entry of `cid`, to change (an upload's progress).
+    pub(super) fn entry_mut(&mut self, cid: &ClientMsgId) -> Option<&mut OutboxEntry> {
+        self.entries.values_mut().find(|e| &e.cid == cid)
+    }
+
+    /// Removes the entry of `cid` whatever its state (a cancelled upload).
+    pub(super) fn remove(&mut self, cid: &ClientMsgId) -> Option<OutboxEntry> {
+        self.attempts.remove(cid);
+        self.entries.remove(&self.order_of(cid)?)
+    }
+
     /// Removes the entry of `cid` (its message arrived on the stream). Its
     /// attempt stays until the send's own reply comes.
     pub(super) fn settled_by_stream(&mut self, cid: &ClientMsgId) -> Option<OutboxEntry> {
@@ -126,7 +137,7 @@ impl Outbox {
         ready
     }
 
-    fn sent(&mut self, cid: &ClientMsgId) {
+    pub(super) fn sent(&mut self, cid: &ClientMsgId) {
         let attempt = self
             .attempts
             .get_or_insert_with(cid.clone(), Attempt::default);
@@ -318,6 +329,10 @@ impl Engine {
     /// one is refused or retried.
     pub(super) fn send_outbox(&mut self, now: i64) {
         for entry in self.outbox.ready(now) {
+            if let Some(upload) = &entry.upload {
+                self.start_upload(&entry, upload, now);
+                continue;
+            }
             let (service, frame) = send_request(&entry, &self.meta.user);
             if self.request(service, Request::Send(entry.cid.clone()), frame, now) {
                 self.outbox.sent(&entry.cid);
@@ -366,7 +381,13 @@ impl Engine {
         }
     }
 
-    fn send_refused(&mut self, cid: &ClientMsgId, order: u64, refusal: ErrorReply, now: i64) {
+    pub(super) fn send_refused(
+        &mut self,
+        cid: &ClientMsgId,
+        order: u64,
+        refusal: ErrorReply,
+        now: i64,
+    ) {
         let Some(entry) = self.outbox.entries.get_mut(&order) else {
             return;
         };

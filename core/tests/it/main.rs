@@ -21,4 +21,5 @@ mod recall;
 #[cfg(not(target_arch = "wasm32"))]
 mod round_trip;
 mod sim;
+mod uploads;
 mod vectors;

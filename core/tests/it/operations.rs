@@ -192,7 +192,7 @@ impl Harness {
                     Action::Open(service) => opened.push(service),
                     Action::Close(service) => self.open.retain(|s| *s != service),
                     Action::Send(service, text) => self.sent.entry(service).or_default().push(text),
-                    Action::Persist(_) => {}
+                    Action::Persist(_) | Action::ReadChunk { .. } | Action::ReleaseFile(_) => {}
                     Action::Notify(event) => self.events.push(event),
                 }
             }

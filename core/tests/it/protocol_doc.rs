@@ -13,6 +13,7 @@ use penpen_core::packets::meeting::*;
 use penpen_core::packets::message::*;
 use penpen_core::packets::profile::*;
 use penpen_core::packets::sync::*;
+use penpen_core::packets::upload::*;
 use penpen_core::{ErrorReply, Frame, packets::Done};
 use std::path::Path;
 
@@ -80,7 +81,7 @@ fn reencode(kind: &str, packet: &str, json: &str) -> Result<String, String> {
             SendBroadcast, BroadcastAck, BroadcastQuery, BroadcastPage, ErrorReply,
             CallRequest, IceServersReply, CallSignal, CallRecord, MeetingRequest,
             MeetingStartReply, MeetingJoinReply, MeetingSignal, MeetingStartedNotice,
-            MeetingEndedNotice, MessageAction, ChatRecord),
+            MeetingEndedNotice, MessageAction, ChatRecord, Upload, UploadOffset),
         "frame" => dispatch!(packet, frame_round_trip, json; Login),
         other => Err(format!("unknown marker kind {other}")),
     }
@@ -141,6 +142,8 @@ fn every_packet_has_an_example() {
         "CallSignal",
         "CallRecord",
         "MeetingRequest",
+        "Upload",
+        "UploadOffset",
         "MeetingStartReply",
         "MeetingJoinReply",
         "MeetingSignal",

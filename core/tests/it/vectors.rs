@@ -14,6 +14,7 @@ use penpen_core::packets::meeting::*;
 use penpen_core::packets::message::*;
 use penpen_core::packets::profile::*;
 use penpen_core::packets::sync::*;
+use penpen_core::packets::upload::*;
 use penpen_core::packets::{Done, Packet};
 use penpen_core::*;
 use std::collections::BTreeMap;
@@ -236,6 +237,24 @@ vectors! {
     send_file_ack: SendAck { state: State::SUCCESS, cid: Some(cid("c-0004")), id: MessageId(1002), seq: Seq(59), time: "2026-11-27 21:05:09".into(), ts: 1_795_784_709_000, content: Some("1002.png".into()) }
         => r#"{"state":11,"cid":"c-0004","id":"1002","seq":59,"time":"2026-11-27 21:05:09","ts":1795784709000,"content":"MTAwMi5wbmc="}"#;
 
+    // 28888 files ------------------------------------------------------
+    upload_start: Upload::Start { cid: cid("c-0011"), to: Peer::Group(gid(7)), name: "内容报告.pdf".into(), size: 52_428_800 }
+        => r#"{"upload":"start","cid":"c-0011","to":"7","name":"5YaF5a655oql5ZGKLnBkZg==","size":52428800}"#,
+        also [r#"{"size":52428800,"name":"5YaF5a655oql5ZGKLnBkZg==","to":7,"cid":"c-0011","upload":"start"}"#];
+    upload_chunk: Upload::Chunk { cid: cid("c-0011"), offset: 1_048_576, data: b"%PDF-1.7\n".to_vec() }
+        => r#"{"upload":"chunk","cid":"c-0011","offset":1048576,"data":"JVBERi0xLjcK"}"#;
+    upload_send: Upload::Send { cid: cid("c-0011") } => r#"{"upload":"send","cid":"c-0011"}"#;
+    upload_cancel: Upload::Cancel { cid: cid("c-0012") } => r#"{"upload":"cancel","cid":"c-0012"}"#;
+    upload_offset: UploadOffset::stored(1_048_576) => r#"{"state":11,"offset":1048576}"#;
+    upload_wrong_offset: UploadOffset { state: State::UPLOAD_OFFSET, error: Some("upload c-0011 holds 2097152 bytes; the chunk starts at 1048576".into()), offset: 2_097_152 }
+        => r#"{"state":42,"error":"upload c-0011 holds 2097152 bytes; the chunk starts at 1048576","offset":2097152}"#;
+    push_file: Push::Message(Box::new(Message { quote: None, mentions: None, mention_all: false, recalled: None,
+            name: Some("内容报告.pdf".into()), size: Some(52_428_800),
+            from: Sender::User(user("13800000001")), to: Peer::Group(gid(7)), kind: MessageType::GroupFile,
+            content: "1011.pdf".into(), time: "2026-11-27 21:07:09".into(), ts: 1_795_784_829_000,
+            id: MessageId(1011), seq: Some(Seq(62)), cid: Some(cid("c-0011")), duration: None }))
+        => r#"{"from":"13800000001","to":"7","type":15,"content":"MTAxMS5wZGY=","time":"2026-11-27 21:07:09","ts":1795784829000,"id":"1011","seq":62,"cid":"c-0011","name":"5YaF5a655oql5ZGKLnBkZg==","size":52428800}"#;
+
     // 50888 ------------------------------------------------------------
     catch_up: CatchUp { since: Seq(56), limit: Some(100) } => r#"{"since":56,"limit":100}"#, also [r#"{"since":"56","limit":100}"#];
     catch_up_from_start: CatchUp { since: Seq(0), limit: None } => r#"{"since":0}"#, also [r#"{}"#];
@@ -421,4 +440,27 @@ fn unknown_message_types_survive_a_round_trip() {
     let message: Message = serde_json::from_str(json).expect("a newer type still decodes");
     assert_eq!(message.kind, MessageType::Unknown(42));
     assert_eq!(serde_json::to_string(&message).expect("encodes"), json);
+}
+
+#[test]
+fn upload_requests_refuse_what_breaks_the_limits() {
+    let refused = |json: &str| {
+        let upload: Upload = serde_json::from_str(json).expect("decodes");
+        upload.validate().expect_err(json).to_string()
+    };
+    let big = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        vec![0u8; limits::MAX_UPLOAD_CHUNK_BYTES + 1],
+    );
+    let err = refused(&format!(
+        r#"{{"upload":"chunk","cid":"c-1","offset":0,"data":"{big}"}}"#
+    ));
+    assert!(err.contains("expected at most 1048576"), "{err}");
+    let err = refused(r#"{"upload":"chunk","cid":"c-1","offset":0,"data":""}"#);
+    assert!(err.contains("data is empty"), "{err}");
+    let err = refused(r#"{"upload":"start","cid":"c-1","to":"7","name":"YQ==","size":0}"#);
+    assert!(err.contains("size is 0"), "{err}");
+    let err = refused(r#"{"upload":"start","cid":"c-1","to":"7","name":"","size":5}"#);
+    assert!(err.contains("name is empty"), "{err}");
+    assert!(serde_json::from_str::<Upload>(r#"{"upload":"resume","cid":"c-1"}"#).is_err());
 }

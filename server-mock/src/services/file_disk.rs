@@ -5,7 +5,8 @@
 //! download can ask for), flushed, renamed to its name, and the folder is
 //! flushed so the rename survives a power loss. A failed write removes the
 //! temporary file. At start, files no row of `files` names (older than a grace
-//! period) and stray temporary files are removed.
+//! period) and stray temporary files are removed; an upload's partial file
+//! (`crate::uploads`) is kept while its upload is under way.
 
 use crate::store::{Store, StoreError};
 use std::collections::HashSet;
@@ -90,9 +91,11 @@ pub async fn sweep(store: &Store, folder: &Path, grace: Duration) -> Result<usiz
     let named: HashSet<String> = store
         .read(|conn| {
             let mut statement = conn.prepare("SELECT name FROM files")?;
-            let names = statement
+            let mut names: HashSet<String> = statement
                 .query_map([], |row| row.get::<_, String>(0))?
                 .collect::<Result<_, _>>()?;
+            // Uploads under way keep their partial files (§15.6).
+            names.extend(crate::uploads::table::parts(conn)?);
             Ok(names)
         })
         .await?;

@@ -159,7 +159,7 @@ fn check_contents(service: Service, format: Format, send: &SendFile) -> Result<(
     }
 }
 
-fn earlier_file_send(
+pub(crate) fn earlier_file_send(
     conn: &rusqlite::Connection,
     sender: &UserId,
     cid: &penpen_core::ClientMsgId,

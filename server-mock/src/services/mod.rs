@@ -15,6 +15,7 @@ pub mod requests;
 pub mod stream;
 pub mod sync;
 pub mod text;
+pub mod uploads;
 
 use crate::context::Context;
 use penpen_core::packets::Packet;
@@ -46,10 +47,7 @@ pub fn announce_quoting(
     stored: &crate::store::queries::Stored,
     quote: Option<penpen_core::packets::message::Quote>,
 ) {
-    if stored.repeated {
-        return; // delivered when it was first stored
-    }
-    let message = std::sync::Arc::new(penpen_core::packets::message::Message {
+    let message = penpen_core::packets::message::Message {
         quote,
         mentions: None,
         mention_all: false,
@@ -66,7 +64,21 @@ pub fn announce_quoting(
         seq: None,
         cid: message.cid.clone(),
         duration: message.duration,
-    });
+    };
+    deliver(context, message, stored);
+}
+
+/// Hands a just-committed message, as its recipients see it, to their live
+/// sessions (each under their own seq).
+pub fn deliver(
+    context: &Context,
+    message: penpen_core::packets::message::Message,
+    stored: &crate::store::queries::Stored,
+) {
+    if stored.repeated {
+        return; // delivered when it was first stored
+    }
+    let message = std::sync::Arc::new(message);
     for (user, seq) in &stored.seqs {
         context.hub.deliver(user, *seq, &message);
     }
@@ -138,6 +150,7 @@ pub async fn answer(context: &Context, service: Service, caller: &Caller, frame:
         Service::GroupRename => groups::rename(context, user, frame).await,
         Service::GroupMembers => groups::members(context, user, frame).await,
         Service::MessageActions => actions::answer(context, user, frame).await,
+        Service::Files => uploads::answer(context, user, frame).await,
         other => Err(ErrorReply::new(
             State::UNAVAILABLE,
             format!("service {other} is not served by this server yet"),

@@ -138,6 +138,26 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX forwarded_files_by_message ON forwarded_files(message_id);
     "#,
+    // 6: files (§15.6): uploads under way, keyed by (user, cid), with the
+    // bytes durably stored so far in their partial file; a file message's
+    // original name and size.
+    r#"
+    CREATE TABLE uploads (
+        user       TEXT NOT NULL REFERENCES users(id),
+        cid        TEXT NOT NULL,
+        target     TEXT NOT NULL,                -- a user id or a gid
+        name       TEXT NOT NULL,                -- the original name, for display
+        size       INTEGER NOT NULL,             -- the whole file's bytes
+        stored     INTEGER NOT NULL DEFAULT 0,   -- bytes written and flushed to `part`
+        part       TEXT NOT NULL,                -- the partial file in the files folder
+        created_ts INTEGER NOT NULL,
+        updated_ts INTEGER NOT NULL,
+        PRIMARY KEY (user, cid)
+    ) WITHOUT ROWID;
+    CREATE INDEX uploads_by_age ON uploads(updated_ts);
+    ALTER TABLE messages ADD COLUMN name TEXT;
+    ALTER TABLE messages ADD COLUMN size INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::process::{Child, Command};
 
 /// The server binary on a port offset whose ports are all free.
-async fn spawn_server(data: &Path, first_offset: u16) -> (Child, u16) {
+pub(crate) async fn spawn_server(data: &Path, first_offset: u16) -> (Child, u16) {
     for attempt in 0..50u16 {
         let offset = 1 + (first_offset + attempt * 37) % 998;
         let mut child = Command::new(env!("CARGO_BIN_EXE_penpen-server-mock"))
@@ -43,14 +43,14 @@ async fn spawn_server(data: &Path, first_offset: u16) -> (Child, u16) {
     panic!("no port offset had every port free");
 }
 
-fn port(service: Service, offset: u16) -> SocketAddr {
+pub(crate) fn port(service: Service, offset: u16) -> SocketAddr {
     SocketAddr::from((
         [127, 0, 0, 1],
         service.port_with_offset(offset).expect("fits"),
     ))
 }
 
-async fn token_of(offset: u16, account: &str) -> String {
+pub(crate) async fn token_of(offset: u16, account: &str) -> String {
     let mut stream = Client::try_connect(port(Service::Login, offset), None)
         .await
         .expect("login port");

@@ -28,3 +28,4 @@ mod sfu;
 mod store_truth;
 mod tickets;
 mod tls;
+mod uploads;

@@ -12,14 +12,20 @@
 //! | `outbox`        | `cid`                 | `{cid, json}`: an outbox entry  |
 //! | `conversations` | `peer`                | `{peer, json}`: a list row      |
 //!
+//! | `upload_files`  | cid (out of line)     | the `Blob` of an upload         |
+//! | `downloads`     | file name (out of line) | a downloaded file's `Blob`    |
+//!
 //! `messages` has the index `timeline` on `[conv, id]`, so a page of a
 //! conversation is one short cursor walk however long the conversation is.
 //! The account's sync position, the directory and the groups live in `meta`
 //! under [`ACCOUNT_KEY`], [`DIRECTORY_KEY`] and [`GROUPS_KEY`].
 
+mod blobs;
 mod errors;
 mod records;
 mod schema;
+
+pub use blobs::{DOWNLOADS_STORE, FileStore, UPLOAD_FILES_STORE};
 
 use crate::config::ServerAddress;
 use errors::*;
@@ -47,7 +53,7 @@ use web_sys::{DomException, Event, IdbDatabase, IdbTransaction, IdbTransactionMo
 pub use penpen_core::cache::CacheError;
 
 /// The schema version this build creates and expects.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Small settings and sync positions of the account, by name (since v1).
 pub const META_STORE: &str = "meta";

@@ -39,5 +39,9 @@ pub(super) fn migrate(db: &Database, old_version: u32) -> Result<(), idb::Error>
         db.create_object_store(OUTBOX_STORE, keyed_by("cid"))?;
         db.create_object_store(CONVERSATIONS_STORE, keyed_by("peer"))?;
     }
+    if old_version < 3 {
+        db.create_object_store(UPLOAD_FILES_STORE, ObjectStoreParams::new())?;
+        db.create_object_store(DOWNLOADS_STORE, ObjectStoreParams::new())?;
+    }
     Ok(())
 }

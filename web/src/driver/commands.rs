@@ -158,6 +158,11 @@ impl Driver {
             }
             Command::Retry(cid) => self.engine.retry(&cid, now),
             Command::Discard(cid) => self.engine.discard(&cid),
+            Command::SendUpload { peer, file, reply } => {
+                reply.emit(self.queue_upload(peer, file, now).await)
+            }
+            Command::CancelUpload(cid) => self.engine.cancel_upload(&cid, now),
+            Command::OpenFile { name, reply } => reply.emit(self.open_file(&name).await),
             Command::MarkRead(peer) => self.engine.mark_read(&peer),
             Command::MarkUnread(peer) => self.engine.mark_unread(&peer),
             Command::Pin(peer, pinned) => self.engine.set_pinned(&peer, pinned, now),

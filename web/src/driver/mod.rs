@@ -27,7 +27,7 @@ use penpen_core::meeting::MeetingMachine;
 use penpen_core::packets::message::Message;
 use penpen_core::search::SearchIndex;
 use penpen_core::sync::{Action, Credentials, Engine, Event, OperationId};
-use penpen_core::{MessageId, Peer};
+use penpen_core::{ClientMsgId, MessageId, Peer};
 use persistence::LocalCache;
 use yew::Callback;
 
@@ -141,6 +141,10 @@ struct Driver {
     writing: Option<crate::cache::Writing>,
     /// The call machine (one call at a time on this session).
     calls: CallMachine,
+    /// The files of uploads under way, by cid, as the browser holds them
+    /// (`File`s on disk, not bytes in memory); after a reload they come
+    /// from IndexedDB.
+    upload_files: Vec<(ClientMsgId, web_sys::Blob)>,
     /// Its WebRTC side.
     rtc: Rtc,
     /// The tone playing, if any.
@@ -203,6 +207,7 @@ async fn run(session: Session, mut sockets: Sockets, inboxes: Inboxes, update: C
         notice: None,
         writing: None,
         calls: CallMachine::new(seed()),
+        upload_files: Vec::new(),
         rtc,
         tone: None,
         call_screen: CallScreen::default(),
@@ -396,6 +401,8 @@ impl Driver {
                     }
                     self.event(event)
                 }
+                Action::ReadChunk { cid, offset, len } => self.read_chunk(cid, offset, len).await,
+                Action::ReleaseFile(cid) => self.release_file(&cid).await,
             }
         }
         self.carry_out_calls();

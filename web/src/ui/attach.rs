@@ -1,5 +1,5 @@
-//! Images into the chat: from the file picker, a paste or a drop, checked
-//! here first (size, kind) so the user hears at once what is wrong.
+//! Images and files into the chat: from the pickers, a paste or a drop,
+//! checked here first (size, kind) so the user hears at once what is wrong.
 
 use crate::i18n::{Lang, Text};
 use crate::state::Command;
@@ -72,4 +72,24 @@ pub fn send_image(
             reply,
         });
     });
+}
+
+/// Queues `file` as a file of any kind to `peer` (uploaded in chunks from
+/// the `File`, never read whole); `on_error` hears why not, or `None`.
+pub fn send_upload(
+    file: File,
+    peer: Peer,
+    command: Callback<Command>,
+    lang: Lang,
+    on_error: Callback<Option<String>>,
+) {
+    let reply = Callback::from(move |queued: Result<(), SendError>| {
+        on_error.emit(queued.err().map(|refusal| match refusal {
+            SendError::FileTooLarge { max, .. } => {
+                lang.fill(Text::FileTooLarge, &[&(max / (1024 * 1024)).to_string()])
+            }
+            other => refusal_text(lang, &other),
+        }));
+    });
+    command.emit(Command::SendUpload { peer, file, reply });
 }

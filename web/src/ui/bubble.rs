@@ -2,6 +2,7 @@
 //! it, then a bubble, or a centred line for a group notice.
 
 use super::avatar::{self, Size};
+use super::file_card::FileCard;
 use super::format::{self, Body};
 use super::forward::{ChatRecordCard, forwardable};
 use super::image::{ImageThumb, LocalImage};
@@ -63,6 +64,16 @@ pub fn row(context: &Context<'_>, row: Row<'_>, previous_ts: Option<i64>, key: S
                     let src = files.url(message.kind, &message.content);
                     Some(html! { <ImageThumb src={src} /> })
                 }
+                _ if message.kind.is_file() && !message.content.is_empty() => {
+                    let name = message
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| message.content.clone());
+                    Some(html! {
+                        <FileCard {name} size={message.size.unwrap_or(0)}
+                            stored={Some(message.content.clone())} />
+                    })
+                }
                 Some(files) if message.kind.is_voice() && !message.content.is_empty() => {
                     let src = files.url(message.kind, &message.content);
                     let own = row.own(context.me);
@@ -119,6 +130,15 @@ pub fn row(context: &Context<'_>, row: Row<'_>, previous_ts: Option<i64>, key: S
                         <LocalImage id={entry.cid.to_string()} data={Rc::new(file.data.clone())}
                             mime={file.mime.clone()} />
                     }
+                })
+                .or_else(|| {
+                    entry.upload.as_ref().map(|upload| {
+                        let uploading = matches!(entry.state, OutboxState::Queued)
+                            .then(|| (entry.cid.clone(), upload.sent));
+                        html! {
+                            <FileCard name={upload.name.clone()} size={upload.size} upload={uploading} />
+                        }
+                    })
                 });
             bubble(context, body, media, true, None, ts, Some(mark), ids)
         }

@@ -53,15 +53,24 @@ pub fn chat() -> Html {
         let (panel, peer) = (shared.panel.clone(), peer.clone());
         Callback::from(move |_: MouseEvent| panel.set(Some(Panel::Search(Some(peer.clone())))))
     };
-    // Images from the picker, a paste or a drop: the first image goes.
+    // Images from the picker, a paste or a drop: the first image goes as an
+    // image; anything else dropped goes as a file (§15.6).
     let on_files = {
         let (command, peer, lang) = (shared.command.clone(), peer.clone(), lang);
         let attach_error = attach_error.clone();
         Callback::from(move |files: Vec<web_sys::File>| {
-            if let Some(file) = files.into_iter().next() {
+            let mut image_sent = false;
+            for file in files {
                 let attach_error = attach_error.clone();
                 let on_error = Callback::from(move |error: Option<String>| attach_error.set(error));
-                attach::send_image(file, peer.clone(), command.clone(), lang, on_error);
+                if file.type_().starts_with("image/") {
+                    if !image_sent {
+                        image_sent = true;
+                        attach::send_image(file, peer.clone(), command.clone(), lang, on_error);
+                    }
+                } else {
+                    attach::send_upload(file, peer.clone(), command.clone(), lang, on_error);
+                }
             }
         })
     };

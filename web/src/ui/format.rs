@@ -78,6 +78,9 @@ pub fn body(
             Some(seconds) => lang.fill(Text::VoiceSeconds, &[&seconds.to_string()]),
             None => lang.tr(Text::Voice).to_owned(),
         }),
+        MessageType::File | MessageType::GroupFile => {
+            Body::Placeholder(lang.tr(Text::FilePlaceholder).to_owned())
+        }
         kind if kind.is_notice() => Body::Notice(notice_line(lang, kind, content, people)),
         kind if kind.is_chat_record() => Body::Placeholder(lang.tr(Text::ChatRecord).to_owned()),
         _ => Body::Placeholder(lang.tr(Text::Unsupported).to_owned()),

@@ -18,6 +18,7 @@ mod contact;
 pub(crate) mod controls;
 mod conversations;
 mod directory;
+pub mod file_card;
 pub mod format;
 pub mod forward;
 mod group;

@@ -214,6 +214,7 @@ mod tests {
             state: OutboxState::Queued,
             file: None,
             quote: None,
+            upload: None,
         }
     }
 

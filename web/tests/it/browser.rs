@@ -84,6 +84,7 @@ fn full_batch() -> CacheBatch {
             state: OutboxState::Queued,
             file: None,
             quote: None,
+            upload: None,
         }],
         conversations: vec![row],
         groups: Some(vec![Group {
@@ -396,4 +397,129 @@ async fn two_servers_data_for_one_account_never_mix() {
             .await
             .expect("clean up");
     }
+}
+
+fn blob_of(bytes: &[u8]) -> web_sys::Blob {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    web_sys::Blob::new_with_u8_array_sequence(&parts).expect("a blob")
+}
+
+async fn bytes_of(blob: &web_sys::Blob) -> Vec<u8> {
+    let buffer = wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
+        .await
+        .expect("readable");
+    js_sys::Uint8Array::new(&buffer).to_vec()
+}
+
+#[wasm_bindgen_test]
+async fn upload_files_and_downloads_are_kept_as_blobs_and_sliced() {
+    use penpen_web::cache::FileStore;
+    let name = fresh_name("blobs");
+    let cache = IndexedDbCache::open_named(&name).await.expect("open");
+    let data: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+    cache
+        .put_file(FileStore::Uploads, "c-1", &blob_of(&data))
+        .await
+        .expect("kept");
+    cache
+        .put_file(FileStore::Downloads, "0123.pdf", &blob_of(b"%PDF-1.7\n"))
+        .await
+        .expect("kept");
+    cache.close();
+
+    // After a reload: the same bytes, and a chunk is a slice of them.
+    let cache = IndexedDbCache::open_named(&name).await.expect("reopen");
+    let blob = cache
+        .get_file(FileStore::Uploads, "c-1")
+        .await
+        .expect("read")
+        .expect("there");
+    assert_eq!(blob.size() as usize, data.len());
+    let chunk = blob
+        .slice_with_f64_and_f64(1000.0, 2000.0)
+        .expect("a slice");
+    assert_eq!(bytes_of(&chunk).await, data[1000..2000]);
+    let download = cache
+        .get_file(FileStore::Downloads, "0123.pdf")
+        .await
+        .expect("read")
+        .expect("there");
+    assert_eq!(bytes_of(&download).await, b"%PDF-1.7\n");
+    assert_eq!(
+        cache.file_keys(FileStore::Uploads).await,
+        Ok(vec!["c-1".to_owned()])
+    );
+    cache
+        .delete_file(FileStore::Uploads, "c-1")
+        .await
+        .expect("deleted");
+    assert_eq!(
+        cache
+            .get_file(FileStore::Uploads, "c-1")
+            .await
+            .map(|b| b.is_none()),
+        Ok(true)
+    );
+    cache.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_version_2_database_upgrades_and_keeps_its_outbox() {
+    let name = fresh_name("v2");
+    // What a v2 build left behind: the four stores, and one unsent text.
+    let cache = {
+        let factory = idb::Factory::new().expect("IndexedDB");
+        let mut request = factory.open(&name, Some(2)).expect("open v2");
+        request.on_upgrade_needed(|event| {
+            use idb::DatabaseEvent;
+            let db = event.database().expect("the database being created");
+            let keyed = |field: &str| {
+                let mut params = idb::ObjectStoreParams::new();
+                params.key_path(Some(idb::KeyPath::new_single(field)));
+                params
+            };
+            db.create_object_store(cache::META_STORE, idb::ObjectStoreParams::new())
+                .expect("meta");
+            db.create_object_store("messages", keyed("id"))
+                .expect("messages")
+                .create_index("timeline", idb::KeyPath::new_array(["conv", "id"]), None)
+                .expect("timeline");
+            db.create_object_store("outbox", keyed("cid"))
+                .expect("outbox");
+            db.create_object_store("conversations", keyed("peer"))
+                .expect("conversations");
+        });
+        request.await.expect("v2 database").close();
+        IndexedDbCache::open_named(&name)
+            .await
+            .expect("upgrade to v3")
+    };
+    let entry = OutboxEntry {
+        cid: ClientMsgId::parse("c-2").expect("cid"),
+        order: 0,
+        to: Peer::User(user(2)),
+        kind: MessageType::File,
+        content: "a.pdf".into(),
+        created_ts: 1,
+        state: OutboxState::Queued,
+        file: None,
+        upload: Some(penpen_core::cache::OutboxUpload {
+            name: "a.pdf".into(),
+            size: 10,
+            sent: 4,
+        }),
+    };
+    cache
+        .apply(&CacheBatch {
+            outbox_put: vec![entry.clone()],
+            ..Default::default()
+        })
+        .await
+        .expect("the v2 stores still work");
+    cache
+        .put_file(cache::FileStore::Uploads, "c-2", &blob_of(b"0123456789"))
+        .await
+        .expect("the v3 stores work");
+    assert_eq!(cache.load().await.map(|s| s.outbox), Ok(vec![entry]));
+    cache.close();
 }

@@ -653,6 +653,7 @@ async fn own_messages_show_whether_they_are_sent_queued_or_failed() {
         state,
         file: None,
         quote: None,
+        upload: None,
     };
     if let Some(open) = state.open.as_mut().map(Rc::make_mut) {
         open.outbox = vec![
@@ -883,6 +884,7 @@ async fn images_show_from_the_outbox_then_from_the_server_with_a_ticket() {
                 duration: None,
             }),
             quote: None,
+            upload: None,
         }];
     }
     let screen = mount(state).await;
@@ -973,6 +975,7 @@ async fn the_upload_bar_follows_the_progress_ticks() {
                 duration: None,
             }),
             quote: None,
+            upload: None,
         }];
     }
     let screen = mount(state).await;
@@ -1075,4 +1078,103 @@ async fn logging_out_asks_whether_to_keep_this_devices_messages() {
     click("#logout-remove");
     settle().await;
     assert_eq!(logouts(&screen.driver), vec![true, false]);
+}
+
+#[wasm_bindgen_test]
+async fn files_show_icon_name_size_progress_and_open_from_a_blob() {
+    let mut state = opened(history(1..=2));
+    if let Some(open) = state.open.as_mut().map(Rc::make_mut) {
+        open.messages.push(Message {
+            kind: MessageType::File,
+            content: "0123456789abcdef0123456789abcdef.pdf".into(),
+            name: Some("季度报告.pdf".into()),
+            size: Some(52_428_800),
+            id: MessageId(3),
+            ..history(3..=3).remove(0)
+        });
+        open.outbox = vec![OutboxEntry {
+            cid: ClientMsgId::parse("up-1").expect("a cid"),
+            order: 1,
+            to: Peer::User(zhang()),
+            kind: MessageType::File,
+            content: "数据.xlsx".into(),
+            created_ts: BASE_TS + 10 * 60_000,
+            state: OutboxState::Queued,
+            file: None,
+            upload: Some(penpen_core::cache::OutboxUpload {
+                name: "数据.xlsx".into(),
+                size: 4 * 1024 * 1024,
+                sent: 1024 * 1024,
+            }),
+        }];
+    }
+    let screen = mount(state).await;
+    let sent = "#chat .message[data-id=\"3\"] .file";
+    assert_eq!(
+        text(&format!("document.querySelector('{sent}').dataset.kind")),
+        "pdf"
+    );
+    assert_eq!(
+        text(&format!(
+            "document.querySelector('{sent} .file__name').textContent"
+        )),
+        "季度报告.pdf"
+    );
+    assert_eq!(
+        text(&format!(
+            "document.querySelector('{sent} .file__size').textContent"
+        )),
+        "50.0 MB"
+    );
+    let uploading = "#chat .message[data-cid=\"up-1\"] .file";
+    assert_eq!(
+        text(&format!(
+            "document.querySelector('{uploading}').dataset.kind"
+        )),
+        "xls"
+    );
+    assert_eq!(
+        text(&format!(
+            "document.querySelector('{uploading} .file__share').textContent"
+        )),
+        "25%"
+    );
+    assert!(
+        !exists(&format!("{uploading} .file__download")),
+        "nothing to download yet"
+    );
+
+    // 取消 asks the driver to cancel that upload.
+    click(&format!("{uploading} .file__cancel"));
+    settle().await;
+    assert_eq!(
+        screen
+            .driver
+            .count(|c| matches!(c, Command::CancelUpload(cid) if cid.as_str() == "up-1")),
+        1
+    );
+
+    // 预览 asks for the file; the answer shows in a frame from a blob: URL.
+    click(&format!("{sent} .file__preview"));
+    settle().await;
+    let reply = screen
+        .driver
+        .sent()
+        .into_iter()
+        .find_map(|c| match c {
+            Command::OpenFile { name, reply } => Some((name, reply)),
+            _ => None,
+        })
+        .expect("asked for the file");
+    assert_eq!(reply.0, "0123456789abcdef0123456789abcdef.pdf");
+    let bytes = js_sys::Uint8Array::from(&b"%PDF-1.7\n"[..]);
+    let parts = js_sys::Array::of1(&bytes);
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).expect("a blob");
+    reply.1.emit(Ok(blob));
+    settle().await;
+    let src = text(&format!(
+        "document.querySelector('{sent} iframe.file__frame').getAttribute('src')"
+    ));
+    assert!(src.starts_with("blob:"), "{src}");
+    assert!(exists(&format!("{sent} .file__note[data-saved=\"true\"]")));
 }

@@ -16,6 +16,7 @@ use penpen_core::packets::message::{
     SendText, Sender,
 };
 use penpen_core::packets::sync::{MessagePage, SyncRequest};
+use penpen_core::packets::upload::{Upload, UploadOffset};
 use penpen_core::sync::{Action, Credentials, Engine, Event};
 use penpen_core::{
     ClientMsgId, Encoding, ErrorReply, Frame, GroupId, MessageId, Peer, Seq, Service, State, UserId,
@@ -58,9 +59,24 @@ pub struct ServerData {
     cids: BTreeMap<(UserId, String), u64>,
     tokens: BTreeMap<String, UserId>,
     groups: BTreeMap<GroupId, Vec<UserId>>,
+    /// Uploads under way (§15.6), by (user, cid): the bytes so far.
+    pub uploads: BTreeMap<(UserId, String), SimUpload>,
+    /// Stored files by name.
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// The largest chunk the server received.
+    pub largest_chunk: usize,
     next_id: u64,
     next_token: u64,
     clock: i64,
+}
+
+/// An upload under way on the simulated server.
+#[derive(Debug, Clone)]
+pub struct SimUpload {
+    pub to: Peer,
+    pub name: String,
+    pub size: u64,
+    pub data: Vec<u8>,
 }
 
 /// A socket between a client and the server.
@@ -80,6 +96,13 @@ pub struct Client {
     inbound: VecDeque<(Service, String)>,
     /// While false, nothing reaches the client or the server.
     pub online: bool,
+    /// The files the driver keeps for uploads (the browser's IndexedDB),
+    /// by cid; they survive a reload.
+    pub files: BTreeMap<ClientMsgId, Vec<u8>>,
+    /// Chunks the engine asked for, not yet read (when `hold_reads`).
+    pub reads: VecDeque<(ClientMsgId, u64, u64)>,
+    /// Leave chunk reads waiting until the test hands them over.
+    pub hold_reads: bool,
 }
 
 pub struct Net {
@@ -146,6 +169,9 @@ impl Net {
             sockets: BTreeMap::new(),
             inbound: VecDeque::new(),
             online: true,
+            files: BTreeMap::new(),
+            reads: VecDeque::new(),
+            hold_reads: false,
         });
         let index = self.clients.len() - 1;
         self.clients[index].engine.handle_timeout(self.now);
@@ -161,6 +187,7 @@ impl Net {
             drop(socket);
         }
         old.inbound.clear();
+        old.reads.clear();
         let cache = std::mem::take(&mut old.cache);
         let snapshot = ready(cache.load()).expect("load");
         old.engine = Engine::new(
@@ -280,7 +307,53 @@ impl Net {
                 }
                 self.clients[index].events.push(event);
             }
+            Action::ReadChunk { cid, offset, len } => {
+                self.clients[index].reads.push_back((cid, offset, len));
+                if !self.clients[index].hold_reads {
+                    self.read_chunks(index);
+                }
+            }
+            Action::ReleaseFile(cid) => {
+                self.clients[index].files.remove(&cid);
+            }
         }
+    }
+
+    /// Hands every chunk the engine asked for to it, as the driver does.
+    pub fn read_chunks(&mut self, index: usize) {
+        let now = self.now;
+        let client = &mut self.clients[index];
+        while let Some((cid, offset, len)) = client.reads.pop_front() {
+            match client.files.get(&cid) {
+                Some(file) => {
+                    let start = (offset as usize).min(file.len());
+                    let end = (start + len as usize).min(file.len());
+                    let chunk = file[start..end].to_vec();
+                    client.engine.chunk_read(&cid, offset, chunk, now);
+                }
+                None => client
+                    .engine
+                    .chunk_unreadable(&cid, "the file is gone".into(), now),
+            }
+        }
+    }
+
+    /// Queues a file upload: the driver keeps the bytes, the engine the entry.
+    pub fn send_upload(
+        &mut self,
+        index: usize,
+        to: Peer,
+        name: &str,
+        data: Vec<u8>,
+    ) -> ClientMsgId {
+        let now = self.now;
+        let client = &mut self.clients[index];
+        let cid = client
+            .engine
+            .send_upload(to, name.into(), data.len() as u64, now)
+            .expect("queued");
+        client.files.insert(cid.clone(), data);
+        cid
     }
 
     /// Carries out one action (for tests that step by hand).
@@ -496,8 +569,140 @@ impl Net {
                     },
                 );
             }
+            Service::Files => {
+                let Some(me) = session_user else { return };
+                match frame.packet::<Upload>() {
+                    Ok(upload) => self.upload(index, &me, upload),
+                    Err(e) => self.refuse(index, service, State::BAD_PACKET, &e.to_string()),
+                }
+            }
             _ => self.refuse(index, service, State::UNAVAILABLE, "not simulated"),
         }
+    }
+
+    fn upload(&mut self, index: usize, me: &UserId, upload: Upload) {
+        let service = Service::Files;
+        let key = (me.clone(), upload.cid().to_string());
+        let offset = |offset: u64| UploadOffset::stored(offset);
+        match upload {
+            Upload::Start {
+                cid,
+                to,
+                name,
+                size,
+            } => {
+                if self.server.cids.contains_key(&key) {
+                    return self.repeat_ack(index, service, me, &cid);
+                }
+                if size > penpen_core::limits::MAX_FILE_BYTES {
+                    return self.refuse(index, service, State::TOO_LARGE, "too large");
+                }
+                let stored = self
+                    .server
+                    .uploads
+                    .entry(key)
+                    .or_insert(SimUpload {
+                        to,
+                        name,
+                        size,
+                        data: Vec::new(),
+                    })
+                    .data
+                    .len();
+                self.reply_packet(index, service, &offset(stored as u64));
+            }
+            Upload::Chunk {
+                offset: at, data, ..
+            } => {
+                self.server.largest_chunk = self.server.largest_chunk.max(data.len());
+                let Some(upload) = self.server.uploads.get_mut(&key) else {
+                    return self.reply_packet(
+                        index,
+                        service,
+                        &UploadOffset {
+                            state: State::UPLOAD_OFFSET,
+                            error: Some("unknown".into()),
+                            offset: 0,
+                        },
+                    );
+                };
+                let stored = upload.data.len() as u64;
+                if at != stored {
+                    return self.reply_packet(
+                        index,
+                        service,
+                        &UploadOffset {
+                            state: State::UPLOAD_OFFSET,
+                            error: Some("elsewhere".into()),
+                            offset: stored,
+                        },
+                    );
+                }
+                upload.data.extend_from_slice(&data);
+                let stored = upload.data.len() as u64;
+                self.reply_packet(index, service, &offset(stored));
+            }
+            Upload::Send { cid } => {
+                if self.server.cids.contains_key(&key) {
+                    return self.repeat_ack(index, service, me, &cid);
+                }
+                let Some(upload) = self.server.uploads.get(&key).cloned() else {
+                    return self.reply_packet(
+                        index,
+                        service,
+                        &UploadOffset {
+                            state: State::UPLOAD_OFFSET,
+                            error: Some("unknown".into()),
+                            offset: 0,
+                        },
+                    );
+                };
+                if (upload.data.len() as u64) < upload.size {
+                    return self.reply_packet(
+                        index,
+                        service,
+                        &UploadOffset {
+                            state: State::UPLOAD_OFFSET,
+                            error: Some("more".into()),
+                            offset: upload.data.len() as u64,
+                        },
+                    );
+                }
+                self.server.uploads.remove(&key);
+                let stored_name = format!("{}.bin", self.server.next_id + 1);
+                self.server.files.insert(stored_name.clone(), upload.data);
+                let kind = if upload.to.group().is_some() {
+                    MessageType::GroupFile
+                } else {
+                    MessageType::File
+                };
+                self.store_file(
+                    index,
+                    me,
+                    upload.to,
+                    kind,
+                    stored_name,
+                    cid,
+                    (upload.name, upload.size),
+                );
+            }
+            Upload::Cancel { .. } => {
+                self.server.uploads.remove(&key);
+                self.reply_packet(index, service, &penpen_core::packets::Done::new());
+            }
+        }
+    }
+
+    fn repeat_ack(&mut self, index: usize, service: Service, me: &UserId, cid: &ClientMsgId) {
+        let id = self.server.cids[&(me.clone(), cid.to_string())];
+        let seq = self.server.accounts[me]
+            .inbox
+            .iter()
+            .find(|(_, m)| **m == id)
+            .map(|(s, _)| *s)
+            .expect("the sender received it");
+        let message = self.server.messages[&id].clone();
+        self.reply_packet(index, service, &ack(cid, &message, seq));
     }
 
     fn stream_request(&mut self, index: usize, frame: &Frame) {
@@ -605,6 +810,23 @@ impl Net {
         quote: Option<Quote>,
         recipients: &[UserId],
     ) -> (Message, u64) {
+        self.store_and_push_file(me, to, kind, content, cid, quote, None, recipients)
+    }
+
+    /// [`Self::store_and_push`] for a file's message, with its name and size.
+    #[allow(clippy::too_many_arguments)]
+    fn store_and_push_file(
+        &mut self,
+        me: &UserId,
+        to: Peer,
+        kind: MessageType,
+        content: String,
+        cid: Option<ClientMsgId>,
+        quote: Option<Quote>,
+        file: Option<(String, u64)>,
+        recipients: &[UserId],
+    ) -> (Message, u64) {
+        let (name, size) = file.unzip();
         self.server.next_id += 1;
         self.server.clock += 1000;
         let id = self.server.next_id;
@@ -613,8 +835,8 @@ impl Net {
             mentions: None,
             mention_all: false,
             recalled: None,
-            name: None,
-            size: None,
+            name,
+            size,
             from: Sender::User(me.clone()),
             to,
             kind,
@@ -783,32 +1005,11 @@ impl Net {
         }
         let cid = send.cid.clone().expect("the engine always sends a cid");
         let key = (me.clone(), cid.to_string());
-        if let Some(id) = self.server.cids.get(&key).copied() {
-            let seq = self.server.accounts[me]
-                .inbox
-                .iter()
-                .find(|(_, m)| **m == id)
-                .map(|(s, _)| *s)
-                .expect("the sender received it");
-            let message = self.server.messages[&id].clone();
-            return self.reply_packet(index, service, &ack(&cid, &message, seq));
+        if self.server.cids.contains_key(&key) {
+            return self.repeat_ack(index, service, me, &cid);
         }
-        let recipients: Vec<UserId> = match &send.to {
-            Peer::User(other) => {
-                if !self.server.accounts.contains_key(other) {
-                    return self.refuse(index, service, State::UNKNOWN_USER, "no such user");
-                }
-                let mut people = vec![me.clone()];
-                if other != me {
-                    people.push(other.clone());
-                }
-                people
-            }
-            Peer::Group(gid) => match self.server.groups.get(gid) {
-                Some(members) if members.contains(me) => members.clone(),
-                Some(_) => return self.refuse(index, service, State::NOT_A_MEMBER, "not a member"),
-                None => return self.refuse(index, service, State::UNKNOWN_GROUP, "no such group"),
-            },
+        let Some(recipients) = self.recipients(index, service, me, &send.to) else {
+            return;
         };
         let quote = match send.quote {
             None => None,
@@ -833,6 +1034,75 @@ impl Net {
         );
         self.server.cids.insert(key, message.id.0);
         self.reply_packet(index, service, &ack(&cid, &message, my_seq));
+    }
+
+    /// Who receives a message to `to` from `me`, or `None` once refused.
+    fn recipients(
+        &mut self,
+        index: usize,
+        service: Service,
+        me: &UserId,
+        to: &Peer,
+    ) -> Option<Vec<UserId>> {
+        match to {
+            Peer::User(other) => {
+                if !self.server.accounts.contains_key(other) {
+                    self.refuse(index, service, State::UNKNOWN_USER, "no such user");
+                    return None;
+                }
+                let mut people = vec![me.clone()];
+                if other != me {
+                    people.push(other.clone());
+                }
+                Some(people)
+            }
+            Peer::Group(gid) => match self.server.groups.get(gid) {
+                Some(members) if members.contains(me) => Some(members.clone()),
+                Some(_) => {
+                    self.refuse(index, service, State::NOT_A_MEMBER, "not a member");
+                    None
+                }
+                None => {
+                    self.refuse(index, service, State::UNKNOWN_GROUP, "no such group");
+                    None
+                }
+            },
+        }
+    }
+
+    /// Stores an uploaded file as a type 5/15 message and acknowledges it.
+    #[allow(clippy::too_many_arguments)]
+    fn store_file(
+        &mut self,
+        index: usize,
+        me: &UserId,
+        to: Peer,
+        kind: MessageType,
+        stored_name: String,
+        cid: ClientMsgId,
+        file: (String, u64),
+    ) {
+        let service = Service::Files;
+        let Some(recipients) = self.recipients(index, service, me, &to) else {
+            return;
+        };
+        let (mut message, my_seq) = self.store_and_push_file(
+            me,
+            to,
+            kind,
+            stored_name.clone(),
+            Some(cid.clone()),
+            None,
+            Some(file),
+            &recipients,
+        );
+        self.server
+            .cids
+            .insert((me.clone(), cid.to_string()), message.id.0);
+        message.seq = Some(Seq(my_seq));
+        let mut reply = ack(&cid, &message, my_seq);
+        reply.content = Some(stored_name);
+        self.reply_packet(index, service, &reply);
     }
 }
 

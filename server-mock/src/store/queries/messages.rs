@@ -133,9 +133,11 @@ pub fn store_message(
 }
 
 const MESSAGE_COLUMNS: &str =
-    "m.id, m.sender, m.target, m.type, m.content, m.duration, m.cid, m.ts";
+    "m.id, m.sender, m.target, m.type, m.content, m.duration, m.cid, m.ts, m.name, m.size";
+/// The index of the first column after [`MESSAGE_COLUMNS`].
+const AFTER_MESSAGE_COLUMNS: usize = 10;
 
-/// Read after the seq (column 8): the recall, and the quoted message as it
+/// Read after the seq (column [`AFTER_MESSAGE_COLUMNS`]): the recall, and the quoted message as it
 /// is now, so a quote of a message recalled later reads as recalled.
 const RECALL_AND_QUOTE_COLUMNS: &str =
     "m.recalled_by, m.recalled_ts, q.id, q.sender, q.type, q.content, q.recalled_by";
@@ -155,20 +157,22 @@ fn message_row(
     let target: String = row.get(2)?;
     let ts: i64 = row.get(7)?;
     let cid: Option<String> = row.get(6)?;
-    let recalled_by: Option<String> = row.get(9)?;
+    // The recall and quote columns follow the seq.
+    let after = AFTER_MESSAGE_COLUMNS + 1;
+    let recalled_by: Option<String> = row.get(after)?;
     let recalled = match recalled_by {
         Some(by) => Some(Recalled {
             by: UserId::parse(&by).map_err(bad)?,
-            ts: row.get(10)?,
+            ts: row.get(after + 1)?,
         }),
         None => None,
     };
-    let quote = match row.get::<_, Option<i64>>(11)? {
+    let quote = match row.get::<_, Option<i64>>(after + 2)? {
         Some(id) => {
-            let from: String = row.get(12)?;
-            let kind = MessageType::from_code(row.get(13)?);
-            let content: String = row.get(14)?;
-            let recalled = row.get::<_, Option<String>>(15)?.is_some();
+            let from: String = row.get(after + 3)?;
+            let kind = MessageType::from_code(row.get(after + 4)?);
+            let content: String = row.get(after + 5)?;
+            let recalled = row.get::<_, Option<String>>(after + 6)?.is_some();
             Some(Quote {
                 id: MessageId(id as u64),
                 from: if from == "0" {
@@ -192,8 +196,8 @@ fn message_row(
         mentions: None,
         mention_all: false,
         recalled,
-        name: None,
-        size: None,
+        name: row.get(8)?,
+        size: row.get::<_, Option<i64>>(9)?.map(|size| size as u64),
         id: MessageId(row.get::<_, i64>(0)? as u64),
         from: if sender == "0" {
             Sender::System
@@ -234,7 +238,7 @@ pub fn inbox_after(
     let rows = statement.query_map(
         params![user.as_str(), since.0 as i64, i64::from(limit) + 1],
         |row| {
-            let seq = Seq(row.get::<_, i64>(8)? as u64);
+            let seq = Seq(row.get::<_, i64>(AFTER_MESSAGE_COLUMNS)? as u64);
             message_row(row, Some(seq), utc_offset_minutes)
         },
     )?;
@@ -301,7 +305,7 @@ pub fn history(
         .query_map(
             params![key, upper, i64::from(limit) + 1, user.as_str()],
             |row| {
-                let seq: Option<i64> = row.get(8)?;
+                let seq: Option<i64> = row.get(AFTER_MESSAGE_COLUMNS)?;
                 message_row(row, seq.map(|s| Seq(s as u64)), utc_offset_minutes)
             },
         )?

@@ -22,7 +22,7 @@ pub struct ComposerProps {
 }
 
 /// `textarea#composer` and `button#send`; `#attach-image` with its hidden
-/// `#image-input`; `#composer-count` near the limit, `#composer-error` over it.
+/// `#image-input`; `#attach-file` (文件, any type) with `#file-input`; `#composer-count` near the limit, `#composer-error` over it.
 #[component(Composer)]
 pub fn composer(props: &ComposerProps) -> Html {
     let picker = use_node_ref();
@@ -142,6 +142,23 @@ pub fn composer(props: &ComposerProps) -> Html {
     };
     let onclick = Callback::from(move |_: MouseEvent| send());
     let pick = files::pick(picker.clone());
+    let file_picker = use_node_ref();
+    let pick_file = files::pick(file_picker.clone());
+    let file_picked = {
+        let (command, peer, on_error) =
+            (shared.command.clone(), peer.clone(), props.on_error.clone());
+        files::picked(Callback::from(move |picked: Vec<web_sys::File>| {
+            for file in picked {
+                crate::ui::attach::send_upload(
+                    file,
+                    peer.clone(),
+                    command.clone(),
+                    lang,
+                    on_error.clone(),
+                );
+            }
+        }))
+    };
     let picked = files::picked(props.on_files.clone());
     let onpaste = files::pasted(props.on_files.clone());
 
@@ -159,6 +176,12 @@ pub fn composer(props: &ComposerProps) -> Html {
                     aria-label={lang.tr(Text::AttachImage)} title={lang.tr(Text::AttachImage)}>
                     { "🖼" }
                 </button>
+                <button id="attach-file" class="composer__attach composer__attach--file" type="button" onclick={pick_file}
+                    aria-label={lang.tr(Text::SendFileHint)} title={lang.tr(Text::SendFileHint)}>
+                    { lang.tr(Text::AttachFile) }
+                </button>
+                <input id="file-input" ref={file_picker} class="visually-hidden" type="file" multiple=true
+                    onchange={file_picked} />
                 <crate::ui::voice::VoiceRecorder peer={peer.clone()} on_error={props.on_error.clone()} />
                 <input id="image-input" ref={picker} class="visually-hidden" type="file"
                     accept="image/jpeg,image/png,image/gif,image/webp" onchange={picked} />
