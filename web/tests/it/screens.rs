@@ -1101,6 +1101,7 @@ async fn files_show_icon_name_size_progress_and_open_from_a_blob() {
             created_ts: BASE_TS + 10 * 60_000,
             state: OutboxState::Queued,
             file: None,
+            quote: None,
             upload: Some(penpen_core::cache::OutboxUpload {
                 name: "数据.xlsx".into(),
                 size: 4 * 1024 * 1024,
