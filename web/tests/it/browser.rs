@@ -503,6 +503,7 @@ async fn a_version_2_database_upgrades_and_keeps_its_outbox() {
         created_ts: 1,
         state: OutboxState::Queued,
         file: None,
+        quote: None,
         upload: Some(penpen_core::cache::OutboxUpload {
             name: "a.pdf".into(),
             size: 10,
