@@ -11,6 +11,7 @@ use penpen_core::packets::login::*;
 use penpen_core::packets::meeting::*;
 use penpen_core::packets::message::*;
 use penpen_core::packets::profile::*;
+use penpen_core::packets::settings::*;
 use penpen_core::packets::sync::*;
 use penpen_core::{ErrorReply, Frame, packets::Done};
 use std::path::Path;
@@ -79,7 +80,7 @@ fn reencode(kind: &str, packet: &str, json: &str) -> Result<String, String> {
             SendBroadcast, BroadcastAck, BroadcastQuery, BroadcastPage, ErrorReply,
             CallRequest, IceServersReply, CallSignal, CallRecord, MeetingRequest,
             MeetingStartReply, MeetingJoinReply, MeetingSignal, MeetingStartedNotice,
-            MeetingEndedNotice),
+            MeetingEndedNotice, ConversationMute, MutedQuery, MutedList),
         "frame" => dispatch!(packet, frame_round_trip, json; Login),
         other => Err(format!("unknown marker kind {other}")),
     }
@@ -138,6 +139,9 @@ fn every_packet_has_an_example() {
         "CallSignal",
         "CallRecord",
         "MeetingRequest",
+        "ConversationMute",
+        "MutedQuery",
+        "MutedList",
         "MeetingStartReply",
         "MeetingJoinReply",
         "MeetingSignal",
