@@ -115,6 +115,17 @@ const MIGRATIONS: &[&str] = &[
         ts         INTEGER NOT NULL
     );
     "#,
+    // 4 (#15 @mentions and mute): who a group text mentions, and each user's
+    // muted conversations (PROTOCOL §15.4, §15.5).
+    r#"
+    ALTER TABLE messages ADD COLUMN mentions TEXT;    -- user ids joined by commas; NULL: none
+    ALTER TABLE messages ADD COLUMN mention_all INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE muted_conversations (
+        user   TEXT NOT NULL REFERENCES users(id),
+        target TEXT NOT NULL,                     -- a user id or a gid, as on the wire
+        PRIMARY KEY (user, target)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -20,6 +20,7 @@ mod heartbeat;
 mod limits;
 mod login_limits;
 mod meetings;
+mod mute_mentions;
 mod revocation;
 mod services;
 mod sfu;

@@ -5,6 +5,7 @@ use super::groups::{Membership, group_exists, membership};
 use super::user_id;
 use crate::store::StoreError;
 use penpen_core::limits::MAX_PAGE_CONTENT_BYTES;
+use penpen_core::packets::groups::Members;
 use penpen_core::packets::message::{Message, MessageType, Sender};
 use penpen_core::{ClientMsgId, MessageId, Peer, Seq, State, UserId, time};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -26,6 +27,10 @@ pub struct NewMessage {
     pub cid: Option<ClientMsgId>,
     /// When it is stored.
     pub ts: i64,
+    /// The members a group text @-mentions (§15.4).
+    pub mentions: Option<Members>,
+    /// @所有人 (§15.4).
+    pub mention_all: bool,
 }
 
 /// A stored message and the seq each recipient got it under.
@@ -99,8 +104,9 @@ pub fn store_message(
         }
     }
     conn.prepare_cached(
-        "INSERT INTO messages (sender, target, conversation, type, content, duration, cid, ts)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO messages (sender, target, conversation, type, content, duration, cid, ts,
+                               mentions, mention_all)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         sender_text,
@@ -110,7 +116,13 @@ pub fn store_message(
         message.content,
         message.duration,
         message.cid.as_ref().map(ClientMsgId::as_str),
-        message.ts
+        message.ts,
+        message
+            .mentions
+            .as_ref()
+            .filter(|m| !m.0.is_empty())
+            .map(joined),
+        message.mention_all
     ])?;
     let id = conn.last_insert_rowid();
     let mut seqs = Vec::with_capacity(recipients.len());
@@ -132,8 +144,15 @@ pub fn store_message(
     })
 }
 
-const MESSAGE_COLUMNS: &str =
-    "m.id, m.sender, m.target, m.type, m.content, m.duration, m.cid, m.ts";
+const MESSAGE_COLUMNS: &str = "m.id, m.sender, m.target, m.type, m.content, m.duration, m.cid, m.ts, m.mentions, m.mention_all";
+
+/// The index of the first column after [`MESSAGE_COLUMNS`].
+const AFTER_MESSAGE_COLUMNS: usize = 10;
+
+fn joined(members: &Members) -> String {
+    let ids: Vec<&str> = members.0.iter().map(UserId::as_str).collect();
+    ids.join(",")
+}
 
 fn message_row(
     row: &rusqlite::Row<'_>,
@@ -147,10 +166,19 @@ fn message_row(
     let target: String = row.get(2)?;
     let ts: i64 = row.get(7)?;
     let cid: Option<String> = row.get(6)?;
+    let mentions: Option<String> = row.get(8)?;
+    let mentions = mentions
+        .map(|text| {
+            text.split(',')
+                .map(|id| UserId::parse(id).map_err(bad))
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .transpose()?
+        .map(Members);
     Ok(Message {
         quote: None,
-        mentions: None,
-        mention_all: false,
+        mentions,
+        mention_all: row.get(9)?,
         recalled: None,
         name: None,
         size: None,
@@ -193,7 +221,7 @@ pub fn inbox_after(
     let rows = statement.query_map(
         params![user.as_str(), since.0 as i64, i64::from(limit) + 1],
         |row| {
-            let seq = Seq(row.get::<_, i64>(8)? as u64);
+            let seq = Seq(row.get::<_, i64>(AFTER_MESSAGE_COLUMNS)? as u64);
             message_row(row, Some(seq), utc_offset_minutes)
         },
     )?;
@@ -260,7 +288,7 @@ pub fn history(
         .query_map(
             params![key, upper, i64::from(limit) + 1, user.as_str()],
             |row| {
-                let seq: Option<i64> = row.get(8)?;
+                let seq: Option<i64> = row.get(AFTER_MESSAGE_COLUMNS)?;
                 message_row(row, seq.map(|s| Seq(s as u64)), utc_offset_minutes)
             },
         )?

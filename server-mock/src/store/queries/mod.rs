@@ -10,6 +10,7 @@ mod directory;
 mod groups;
 mod messages;
 mod profile;
+mod settings;
 
 pub use super::sessions::{create_session, revoke_session};
 pub use broadcasts::*;
@@ -17,6 +18,7 @@ pub use directory::*;
 pub use groups::*;
 pub use messages::*;
 pub use profile::*;
+pub use settings::*;
 
 use penpen_core::UserId;
 use penpen_core::packets::profile::Presence;
