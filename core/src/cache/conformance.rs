@@ -67,6 +67,7 @@ macro_rules! cache_conformance_tests {
             groups_and_directory_are_replaced,
             text_survives_exactly,
             broadcasts_are_replaced,
+            mute_and_mention_marks_round_trip,
         );
     };
 }
@@ -88,6 +89,8 @@ fn outbox(cid: &str, order: u64, to: Peer, text: &str) -> OutboxEntry {
         created_ts: 1_795_000_000_000,
         state: OutboxState::Queued,
         file: None,
+        mentions: None,
+        mention_all: false,
     }
 }
 
@@ -478,4 +481,49 @@ pub async fn text_survives_exactly<C: Cache>(cache: &C) -> Result<(), Failure> {
         snapshot.outbox.first().map(|e| e.content.as_str()) == Some(text),
         || format!("outbox text: got {:?}", snapshot.outbox),
     )
+}
+
+/// A conformance case: a muted conversation, its "[有人@我]" mark and a
+/// queued text's mentions come back as they were written, and clear again.
+pub async fn mute_and_mention_marks_round_trip<C: Cache>(cache: &C) -> Result<(), Failure> {
+    let gid = Peer::Group(GroupId::new(7).expect("gid"));
+    let mut row = Conversation::new(gid.clone());
+    row.muted = true;
+    row.mentioned = true;
+    row.hidden = true;
+    let mut entry = outbox("c-9", 1, gid.clone(), "@李四 @所有人 看下");
+    entry.kind = MessageType::GroupText;
+    entry.mentions = Some(Members(vec![user(2), user(3)]));
+    entry.mention_all = true;
+    cache
+        .apply(&CacheBatch {
+            conversations: vec![row.clone()],
+            outbox_put: vec![entry.clone()],
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let snapshot = cache.load().await.map_err(|e| e.to_string())?;
+    check(snapshot.conversations == vec![row.clone()], || {
+        format!("expected {row:?}, got {:?}", snapshot.conversations)
+    })?;
+    check(snapshot.outbox == vec![entry.clone()], || {
+        format!("expected {entry:?}, got {:?}", snapshot.outbox)
+    })?;
+    row.muted = false;
+    row.mentioned = false;
+    cache
+        .apply(&CacheBatch {
+            conversations: vec![row.clone()],
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let snapshot = cache.load().await.map_err(|e| e.to_string())?;
+    check(snapshot.conversations == vec![row.clone()], || {
+        format!(
+            "expected the marks cleared, got {:?}",
+            snapshot.conversations
+        )
+    })
 }

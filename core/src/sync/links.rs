@@ -29,6 +29,8 @@ pub(super) enum Request {
     Operation(OperationId),
     Presence(Presence),
     Signatures,
+    /// The muted list (32888).
+    Muted,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -252,6 +254,7 @@ impl Engine {
                 ),
                 Request::Presence(_) => self.roster.presence_lost(),
                 Request::Signatures => {}
+                Request::Muted => self.settings.ask_again(),
             }
         }
     }

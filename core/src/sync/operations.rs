@@ -11,7 +11,7 @@ use super::links::Request;
 use super::timers::{Timer, TimerTable};
 use super::{Engine, Event, REQUEST_TIMEOUT_MS, reply_of};
 use crate::envelope::{Encoding, Frame, FrameError};
-use crate::ids::{BroadcastId, GroupId, UserId};
+use crate::ids::{BroadcastId, GroupId, Peer, UserId};
 use crate::packets::Done;
 use crate::packets::Packet;
 use crate::packets::broadcast::{BroadcastAck, BroadcastKind, SendBroadcast};
@@ -20,6 +20,7 @@ use crate::packets::groups::{
     MembersAction,
 };
 use crate::packets::profile::{PasswordUpdate, SignatureUpdate};
+use crate::packets::settings::ConversationMute;
 use crate::reply::{ErrorReply, State};
 use crate::service::Service;
 use crate::sorted_map::SortedMap;
@@ -60,6 +61,14 @@ pub enum Operation {
         /// Its text.
         content: String,
     },
+    /// Mute a conversation, or notify again (32888, §15.5); every device
+    /// of the user follows.
+    SetMuted {
+        /// The other person, or the group.
+        peer: Peer,
+        /// 消息免打扰 on or off.
+        muted: bool,
+    },
     /// Add or remove members, or leave (62888).
     ChangeMembers {
         /// Which group.
@@ -81,6 +90,7 @@ impl Operation {
             Operation::RenameGroup { .. } => Service::GroupRename,
             Operation::ChangeMembers { .. } => Service::GroupMembers,
             Operation::SendBroadcast { .. } => Service::Broadcast,
+            Operation::SetMuted { .. } => Service::ConversationSettings,
         }
     }
 
@@ -128,6 +138,10 @@ impl Operation {
                 gid,
                 action,
                 member: Members(members).deduplicated(),
+            }),
+            Operation::SetMuted { peer, muted } => checked(ConversationMute {
+                target: peer,
+                muted,
             }),
         }
     }
@@ -269,6 +283,11 @@ impl Engine {
                 Outcome::Done
             }),
             Operation::ChangePassword { .. } => reply_of::<Done>(frame).map(|_| Outcome::Done),
+            Operation::SetMuted { peer, muted } => reply_of::<Done>(frame).map(|_| {
+                let (peer, muted) = (peer.clone(), *muted);
+                self.apply_muted(&peer, muted);
+                Outcome::Done
+            }),
             Operation::SendBroadcast { .. } => reply_of::<BroadcastAck>(frame).map(|ack| {
                 let id = ack.broadcast.id;
                 self.take_broadcasts(vec![ack.broadcast], true, now);

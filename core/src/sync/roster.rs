@@ -210,7 +210,10 @@ impl Engine {
             Push::CallEnded { call_ended } => self.notify(Event::CallEnded(call_ended)),
             Push::Meeting { meeting } => self.notify(Event::MeetingChanged(meeting)),
             Push::MeetingEnded { meeting_ended } => self.notify(Event::MeetingEnded(meeting_ended)),
-            Push::Message(_) | Push::SignedOut { .. } | Push::Conversation { .. } => {}
+            Push::Conversation { conversation } => {
+                self.apply_muted(&conversation.target, conversation.muted)
+            }
+            Push::Message(_) | Push::SignedOut { .. } => {}
         }
     }
 

@@ -75,6 +75,8 @@ fn full_batch() -> CacheBatch {
             })
             .collect(),
         outbox_put: vec![OutboxEntry {
+            mentions: None,
+            mention_all: false,
             cid: ClientMsgId::parse("c-1").expect("a valid cid"),
             order: 1,
             to: alice.clone(),

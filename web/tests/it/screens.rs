@@ -644,6 +644,8 @@ async fn the_indicator_counts_queued_messages_and_offers_a_retry_offline() {
 async fn own_messages_show_whether_they_are_sent_queued_or_failed() {
     let mut state = opened(history(1..=4));
     let entry = |cid: &str, state: OutboxState| OutboxEntry {
+        mentions: None,
+        mention_all: false,
         cid: ClientMsgId::parse(cid).expect("a cid"),
         order: 1,
         to: Peer::User(zhang()),
@@ -869,6 +871,8 @@ async fn images_show_from_the_outbox_then_from_the_server_with_a_ticket() {
             ..history(3..=3).remove(0)
         });
         open.outbox = vec![OutboxEntry {
+            mentions: None,
+            mention_all: false,
             cid: ClientMsgId::parse("img-1").expect("a cid"),
             order: 1,
             to: Peer::User(zhang()),
@@ -958,6 +962,8 @@ async fn the_upload_bar_follows_the_progress_ticks() {
     let mut state = opened(history(1..=2));
     if let Some(open) = state.open.as_mut().map(Rc::make_mut) {
         open.outbox = vec![OutboxEntry {
+            mentions: None,
+            mention_all: false,
             cid: ClientMsgId::parse("img-1").expect("a cid"),
             order: 1,
             to: Peer::User(zhang()),

@@ -7,10 +7,12 @@
 
 use penpen_core::cache::{Cache, MemoryCache};
 use penpen_core::digest::password_digest;
+use penpen_core::packets::Done;
 use penpen_core::packets::directory::Directory;
 use penpen_core::packets::groups::{Group, Groups, Members};
 use penpen_core::packets::login::{LoginReply, Push, StreamRequest};
 use penpen_core::packets::message::{Message, SendAck, SendText, Sender};
+use penpen_core::packets::settings::{Conversations, MutedList, SettingsRequest};
 use penpen_core::packets::sync::{MessagePage, SyncRequest};
 use penpen_core::sync::{Action, Credentials, Engine, Event};
 use penpen_core::{
@@ -53,7 +55,10 @@ pub struct ServerData {
     messages: BTreeMap<u64, Message>,
     cids: BTreeMap<(UserId, String), u64>,
     tokens: BTreeMap<String, UserId>,
+    /// Members, the holder first.
     groups: BTreeMap<GroupId, Vec<UserId>>,
+    /// Each user's muted conversations (32888).
+    pub muted: BTreeMap<UserId, BTreeSet<Peer>>,
     next_id: u64,
     next_token: u64,
     clock: i64,
@@ -482,6 +487,10 @@ impl Net {
                     },
                 );
             }
+            Service::ConversationSettings => {
+                let Some(me) = session_user else { return };
+                self.settings_request(index, &me, &frame);
+            }
             _ => self.refuse(index, service, State::UNAVAILABLE, "not simulated"),
         }
     }
@@ -578,6 +587,51 @@ impl Net {
         }
     }
 
+    /// 32888: a mute (pushed to every live session of the user) or the list.
+    fn settings_request(&mut self, index: usize, me: &UserId, frame: &Frame) {
+        let service = Service::ConversationSettings;
+        match SettingsRequest::from_frame(frame) {
+            Ok(SettingsRequest::Mute(mute)) => {
+                let set = self.server.muted.entry(me.clone()).or_default();
+                if mute.muted {
+                    set.insert(mute.target.clone());
+                } else {
+                    set.remove(&mute.target);
+                }
+                self.reply_packet(index, service, &Done::new());
+                let push =
+                    Frame::encode(Encoding::Base64, &Push::Conversation { conversation: mute })
+                        .expect("encode");
+                self.push_live(me, &push);
+            }
+            Ok(SettingsRequest::List(_)) => {
+                let muted = self.server.muted.get(me).cloned().unwrap_or_default();
+                self.reply_packet(
+                    index,
+                    service,
+                    &MutedList {
+                        state: State::SUCCESS,
+                        muted: Conversations(muted.into_iter().collect()),
+                    },
+                );
+            }
+            Err(e) => self.refuse(index, service, State::BAD_PACKET, &e.to_string()),
+        }
+    }
+
+    /// Queues `frame` on every live stream of `who`.
+    fn push_live(&mut self, who: &UserId, frame: &str) {
+        for client in &mut self.clients {
+            let live = client
+                .sockets
+                .get(&Service::Login)
+                .is_some_and(|s| s.live && s.user.as_ref() == Some(who));
+            if live && client.online {
+                client.inbound.push_back((Service::Login, frame.to_owned()));
+            }
+        }
+    }
+
     fn store_and_ack(&mut self, index: usize, service: Service, me: &UserId, send: SendText) {
         if &send.from != me {
             return self.refuse(index, service, State::FORBIDDEN, "not you");
@@ -606,7 +660,16 @@ impl Net {
                 people
             }
             Peer::Group(gid) => match self.server.groups.get(gid) {
-                Some(members) if members.contains(me) => members.clone(),
+                Some(members) if members.contains(me) => {
+                    let mentioned = send.mentions.iter().flat_map(|m| &m.0);
+                    if mentioned.clone().any(|m| !members.contains(m)) {
+                        return self.refuse(index, service, State::BAD_PACKET, "not a member");
+                    }
+                    if send.mention_all && members.first() != Some(me) {
+                        return self.refuse(index, service, State::FORBIDDEN, "not the holder");
+                    }
+                    members.clone()
+                }
                 Some(_) => return self.refuse(index, service, State::NOT_A_MEMBER, "not a member"),
                 None => return self.refuse(index, service, State::UNKNOWN_GROUP, "no such group"),
             },
@@ -616,8 +679,8 @@ impl Net {
         let id = self.server.next_id;
         let message = Message {
             quote: None,
-            mentions: None,
-            mention_all: false,
+            mentions: send.mentions.clone(),
+            mention_all: send.mention_all,
             recalled: None,
             name: None,
             size: None,
