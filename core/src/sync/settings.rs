@@ -115,6 +115,13 @@ impl Engine {
         true
     }
 
+    /// Every muted conversation's row, the hidden ones too (a muted
+    /// conversation without messages yet has no place in the list, but its
+    /// switch on the group or contact page is on).
+    pub fn muted_conversations(&self) -> Vec<&crate::cache::Conversation> {
+        self.conversations.rows().filter(|c| c.muted).collect()
+    }
+
     /// Whether a conversation is muted.
     pub fn is_muted(&self, peer: &Peer) -> bool {
         self.conversations.get(peer).is_some_and(|c| c.muted)

@@ -207,7 +207,16 @@ impl Driver {
     }
 
     fn publish_conversations(&self) {
-        let list = self.engine.conversations().into_iter().cloned().collect();
+        // The list draws the rows not hidden; the hidden muted ones ride
+        // along for the mute switches of the group and contact pages.
+        let mut list: Vec<_> = self.engine.conversations().into_iter().cloned().collect();
+        list.extend(
+            self.engine
+                .muted_conversations()
+                .into_iter()
+                .filter(|c| c.hidden)
+                .cloned(),
+        );
         self.update
             .emit(Update::Conversations(list, self.engine.unread_total()));
     }

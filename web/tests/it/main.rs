@@ -15,5 +15,6 @@ mod file_tickets;
 mod login;
 mod meeting_rtc;
 mod meetings;
+mod mute_mentions;
 mod rtc;
 mod screens;

@@ -199,7 +199,7 @@ pub(crate) fn text(code: &str) -> String {
         .unwrap_or_else(|| panic!("{code} is not a string"))
 }
 
-fn count(css: &str) -> usize {
+pub(crate) fn count(css: &str) -> usize {
     number(&format!("document.querySelectorAll('{css}').length")) as usize
 }
 
@@ -692,7 +692,7 @@ fn fill(css: &str, value: &str) {
 }
 
 /// The operations the screens asked for, with the callbacks that answer them.
-fn operations(driver: &Driver) -> Vec<(Operation, Callback<OperationResult>)> {
+pub(crate) fn operations(driver: &Driver) -> Vec<(Operation, Callback<OperationResult>)> {
     driver
         .sent()
         .into_iter()
