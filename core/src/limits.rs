@@ -37,6 +37,8 @@ pub const MIN_VOICE_SECONDS: u32 = 1;
 pub const MAX_VOICE_SECONDS: u32 = 60;
 /// The most members a discussion group may have, its holder included.
 pub const MAX_GROUP_MEMBERS: usize = 500;
+/// The most members one group text may @-mention (§15.4): a whole group.
+pub const MAX_MENTIONS: usize = MAX_GROUP_MEMBERS;
 /// The most users one signature sync may ask about.
 pub const MAX_SIGNATURE_USERS: usize = 500;
 /// The most messages or broadcasts in one sync page.

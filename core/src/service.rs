@@ -27,6 +27,8 @@ pub enum Service {
     Password,
     /// 31888: update one's signature.
     Signature,
+    /// 32888: conversation settings: mute (PROTOCOL §15.5).
+    ConversationSettings,
     /// 33888: update one's presence.
     Presence,
     /// 50888: sync messages (catch-up and history pages).
@@ -49,7 +51,7 @@ pub enum Service {
 
 impl Service {
     /// Every service, in port order.
-    pub const ALL: [Service; 20] = [
+    pub const ALL: [Service; 21] = [
         Service::Login,
         Service::Text,
         Service::Image,
@@ -61,6 +63,7 @@ impl Service {
         Service::Files,
         Service::Password,
         Service::Signature,
+        Service::ConversationSettings,
         Service::Presence,
         Service::SyncMessages,
         Service::SyncContacts,
@@ -86,6 +89,7 @@ impl Service {
             Service::Files => 28888,
             Service::Password => 30888,
             Service::Signature => 31888,
+            Service::ConversationSettings => 32888,
             Service::Presence => 33888,
             Service::SyncMessages => 50888,
             Service::SyncContacts => 51888,
@@ -132,6 +136,7 @@ impl Service {
             Service::Files => "files",
             Service::Password => "password",
             Service::Signature => "signature",
+            Service::ConversationSettings => "conversation-settings",
             Service::Presence => "presence",
             Service::SyncMessages => "sync-messages",
             Service::SyncContacts => "sync-contacts",
@@ -161,8 +166,8 @@ mod tests {
         assert_eq!(
             ports,
             [
-                20888, 21888, 22888, 23888, 24888, 25888, 26888, 27888, 28888, 30888, 31888, 33888,
-                50888, 51888, 52888, 53888, 55888, 60888, 61888, 62888
+                20888, 21888, 22888, 23888, 24888, 25888, 26888, 27888, 28888, 30888, 31888, 32888,
+                33888, 50888, 51888, 52888, 53888, 55888, 60888, 61888, 62888
             ]
         );
     }

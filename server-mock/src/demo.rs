@@ -138,6 +138,8 @@ fn load_history(conn: &rusqlite::Connection, now_ms: i64) -> Result<(), StoreErr
             duration: None,
             cid: None,
             ts,
+            mentions: None,
+            mention_all: false,
         };
         queries::store_message(conn, &message, &recipients)?;
         Ok(())

@@ -316,6 +316,16 @@ impl Lang {
             Text::SyncingConversations => ("正在同步会话…", "Syncing chats…"),
             Text::Pin => ("置顶", "Pin"),
             Text::Unpin => ("取消置顶", "Unpin"),
+            Text::Mute => ("消息免打扰", "Mute notifications"),
+            Text::Unmute => ("取消免打扰", "Unmute"),
+            Text::Muted => ("已开启消息免打扰", "Notifications muted"),
+            Text::MentionedMe => ("[有人@我]", "[Mentioned]"),
+            Text::MentionAll => ("所有人", "Everyone"),
+            Text::MentionPicker => ("选择提醒的人", "Mention someone"),
+            Text::MuteFailed => (
+                "免打扰设置未保存，请检查网络后重试",
+                "The mute setting was not saved; check the connection and try again",
+            ),
             Text::MarkRead => ("标为已读", "Mark as read"),
             Text::MarkUnread => ("标为未读", "Mark as unread"),
             Text::DeleteConversation => ("删除会话", "Delete chat"),
@@ -668,6 +678,20 @@ pub enum Text {
     SenderSaid,
     Draft,
     Pinned,
+    /// 消息免打扰 (a menu item and a switch).
+    Mute,
+    /// Turning 消息免打扰 off (a menu item).
+    Unmute,
+    /// The muted icon's title.
+    Muted,
+    /// Before the preview of a conversation that mentions the user.
+    MentionedMe,
+    /// @所有人's name in the mention picker.
+    MentionAll,
+    /// The mention picker's label.
+    MentionPicker,
+    /// A mute change that did not reach the server.
+    MuteFailed,
     Unread,
     Conversations,
     NoConversations,

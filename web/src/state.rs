@@ -394,6 +394,17 @@ pub enum Command {
     LoadOlder,
     /// Send a text message.
     SendText(Peer, String),
+    /// Send a group text that @-mentions members (by id) or everyone.
+    SendMentioning {
+        /// The group.
+        peer: Peer,
+        /// The text, with the names as typed.
+        text: String,
+        /// Who is mentioned.
+        mentions: Vec<UserId>,
+        /// @所有人.
+        mention_all: bool,
+    },
     /// Send a failed message again.
     Retry(ClientMsgId),
     /// Give up on an unsent message.

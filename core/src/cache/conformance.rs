@@ -68,6 +68,7 @@ macro_rules! cache_conformance_tests {
             text_survives_exactly,
             broadcasts_are_replaced,
             a_recall_empties_the_original_and_marks_quotes_of_it,
+            mute_and_mention_marks_round_trip,
         );
     };
 }
@@ -91,6 +92,8 @@ fn outbox(cid: &str, order: u64, to: Peer, text: &str) -> OutboxEntry {
         file: None,
         quote: None,
         upload: None,
+        mentions: None,
+        mention_all: false,
     }
 }
 
@@ -552,5 +555,50 @@ pub async fn a_recall_empties_the_original_and_marks_quotes_of_it<C: Cache>(
         .map_err(|e| e.to_string())?;
     check(untouched == vec![elsewhere], || {
         format!("another conversation is untouched: got {untouched:?}")
+    })
+}
+
+/// A conformance case: a muted conversation, its "[有人@我]" mark and a
+/// queued text's mentions come back as they were written, and clear again.
+pub async fn mute_and_mention_marks_round_trip<C: Cache>(cache: &C) -> Result<(), Failure> {
+    let gid = Peer::Group(GroupId::new(7).expect("gid"));
+    let mut row = Conversation::new(gid.clone());
+    row.muted = true;
+    row.mentioned = true;
+    row.hidden = true;
+    let mut entry = outbox("c-9", 1, gid.clone(), "@李四 @所有人 看下");
+    entry.kind = MessageType::GroupText;
+    entry.mentions = Some(Members(vec![user(2), user(3)]));
+    entry.mention_all = true;
+    cache
+        .apply(&CacheBatch {
+            conversations: vec![row.clone()],
+            outbox_put: vec![entry.clone()],
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let snapshot = cache.load().await.map_err(|e| e.to_string())?;
+    check(snapshot.conversations == vec![row.clone()], || {
+        format!("expected {row:?}, got {:?}", snapshot.conversations)
+    })?;
+    check(snapshot.outbox == vec![entry.clone()], || {
+        format!("expected {entry:?}, got {:?}", snapshot.outbox)
+    })?;
+    row.muted = false;
+    row.mentioned = false;
+    cache
+        .apply(&CacheBatch {
+            conversations: vec![row.clone()],
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let snapshot = cache.load().await.map_err(|e| e.to_string())?;
+    check(snapshot.conversations == vec![row.clone()], || {
+        format!(
+            "expected the marks cleared, got {:?}",
+            snapshot.conversations
+        )
     })
 }

@@ -143,6 +143,12 @@ pub struct OutboxEntry {
     pub kind: MessageType,
     /// The text.
     pub content: String,
+    /// The group members a text @-mentions (§15.4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<crate::packets::groups::Members>,
+    /// A text @-mentions everyone (@所有人, the holder only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mention_all: bool,
     /// When the user wrote it, by the local clock (ms since the epoch).
     pub created_ts: i64,
     /// Where it stands.
@@ -222,6 +228,13 @@ pub struct Conversation {
     pub draft: String,
     /// The server has no older history than what is cached.
     pub history_complete: bool,
+    /// 消息免打扰: the user muted it (on any device; the server keeps it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub muted: bool,
+    /// An unread message from someone else @-mentions the user or everyone:
+    /// "[有人@我]" until the conversation is read.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mentioned: bool,
 }
 
 impl Conversation {
@@ -236,6 +249,8 @@ impl Conversation {
             hidden: false,
             draft: String::new(),
             history_complete: false,
+            muted: false,
+            mentioned: false,
         }
     }
 

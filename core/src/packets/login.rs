@@ -8,6 +8,7 @@ use crate::packets::call::{CallEnded, CallInvitation};
 use crate::packets::meeting::{Meeting, MeetingEnded};
 use crate::packets::message::Message;
 use crate::packets::profile::Presence;
+use crate::packets::settings::ConversationMute;
 use crate::text;
 use serde::{Deserialize, Serialize};
 
@@ -242,6 +243,12 @@ pub enum Push {
         /// Which meeting, and why.
         meeting_ended: MeetingEnded,
     },
+    /// `{"conversation":{"target","muted"}}`: the user muted or unmuted a
+    /// conversation in another session (PROTOCOL §15.5).
+    Conversation {
+        /// The conversation and its setting now.
+        conversation: ConversationMute,
+    },
 }
 
 impl Packet for Push {
@@ -278,10 +285,12 @@ impl<'de> Deserialize<'de> for Push {
             part(meeting).map(|meeting| Push::Meeting { meeting })
         } else if let Some(meeting_ended) = keys.meeting_ended {
             part(meeting_ended).map(|meeting_ended| Push::MeetingEnded { meeting_ended })
+        } else if let Some(conversation) = keys.conversation {
+            part(conversation).map(|conversation| Push::Conversation { conversation })
         } else {
             Err(D::Error::custom(
                 "expected a message, or an object with broadcast, presence, signature, signed_out, \
-                 call, call_ended, meeting or meeting_ended",
+                 call, call_ended, meeting, meeting_ended or conversation",
             ))
         }
     }
@@ -311,6 +320,7 @@ struct PushKeys {
     call_ended: Option<Option<Box<serde_json::value::RawValue>>>,
     meeting: Option<Option<Box<serde_json::value::RawValue>>>,
     meeting_ended: Option<Option<Box<serde_json::value::RawValue>>>,
+    conversation: Option<Option<Box<serde_json::value::RawValue>>>,
 }
 
 impl<'de> Deserialize<'de> for PushKeys {
@@ -340,6 +350,7 @@ impl<'de> Deserialize<'de> for PushKeys {
                         "call_ended" => &mut keys.call_ended,
                         "meeting" => &mut keys.meeting,
                         "meeting_ended" => &mut keys.meeting_ended,
+                        "conversation" => &mut keys.conversation,
                         "signed_out" => &mut keys.signed_out,
                         _ => {
                             map.next_value::<serde::de::IgnoredAny>()?;

@@ -454,7 +454,44 @@ impl Packet for SendText {
         if self.content.is_empty() {
             return Err(invalid(Self::NAME, "content is empty; expected some text"));
         }
+        self.check_mentions()?;
         check_chars("content", &self.content, limits::MAX_TEXT_CHARS)
+    }
+}
+
+impl SendText {
+    /// §15.4: mentions only in a group, at most [`limits::MAX_MENTIONS`],
+    /// each member once.
+    fn check_mentions(&self) -> Result<(), FrameError> {
+        let mentions = self.mentions.as_ref().map_or(&[][..], |m| &m.0[..]);
+        if (self.mention_all || !mentions.is_empty()) && self.kind != MessageType::GroupText {
+            return Err(invalid(
+                Self::NAME,
+                format!(
+                    "type {} cannot mention anyone; mentions and mention_all are for group text (10)",
+                    self.kind.code()
+                ),
+            ));
+        }
+        if mentions.len() > limits::MAX_MENTIONS {
+            return Err(invalid(
+                Self::NAME,
+                format!(
+                    "{} mentions is too many; expected at most {}",
+                    mentions.len(),
+                    limits::MAX_MENTIONS
+                ),
+            ));
+        }
+        for (i, user) in mentions.iter().enumerate() {
+            if mentions[..i].contains(user) {
+                return Err(invalid(
+                    Self::NAME,
+                    format!("mentions names {user} twice; expected each member once"),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -807,6 +844,34 @@ mod tests {
             err.to_string().contains("from is null; expected a user id"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn mentions_are_for_group_text_at_most_500_each_once() {
+        let send = |kind: u8, mentions: &str, all: bool| {
+            let json = format!(
+                r#"{{"from":"13800000001","to":"{}","type":{kind},"content":"5aW9","mentions":"{mentions}","mention_all":{all}}}"#,
+                if kind == 0 { "13800000002" } else { "7" }
+            );
+            serde_json::from_str::<SendText>(&json)
+                .expect("decodes")
+                .validate()
+        };
+        send(10, "13800000002,13800000003", false).expect("two members");
+        send(10, "", true).expect("everyone");
+        let err = send(0, "13800000002", false).expect_err("1:1");
+        assert!(err.to_string().contains("for group text (10)"), "{err}");
+        let err = send(0, "", true).expect_err("1:1 everyone");
+        assert!(err.to_string().contains("cannot mention"), "{err}");
+        let err = send(10, "13800000002,13800000003,13800000002", false).expect_err("twice");
+        assert!(err.to_string().contains("13800000002 twice"), "{err}");
+        let many: Vec<String> = (0..501).map(|i| format!("138{i:08}")).collect();
+        let err = send(10, &many.join(","), false).expect_err("501");
+        assert!(
+            err.to_string().contains("501 mentions is too many"),
+            "{err}"
+        );
+        send(10, &many[..500].join(","), false).expect("500");
     }
 
     #[test]

@@ -50,11 +50,23 @@ impl Engine {
             self.act(Action::Send(Service::Login, encode(&StreamAck { ack })));
         }
         if !self.writes.arrivals.is_empty() {
+            let me = self.meta.user.clone();
             for (conversation, (messages, live)) in std::mem::take(&mut self.writes.arrivals) {
+                let muted = self.is_muted(&conversation);
+                let alert = if live && !self.conversations.reading(&conversation) {
+                    messages
+                        .iter()
+                        .rev()
+                        .find(|m| super::alerts(m, muted, &me))
+                        .map(|m| Box::new(m.clone()))
+                } else {
+                    None
+                };
                 self.notify(Event::Arrived {
                     conversation,
                     messages,
                     live,
+                    alert,
                 });
             }
             self.notify(Event::ConversationsChanged);
@@ -189,6 +201,7 @@ impl Engine {
         // took part in: neither calls for a reply, but a missed call does.
         if news && message.from.user() != Some(&me) && !reading && message.calls_for_reply() {
             row.unread += 1;
+            row.mentioned |= super::mentions_me(message, &me);
         }
         row.hidden = false;
         let row = row.clone();

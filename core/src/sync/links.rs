@@ -33,6 +33,8 @@ pub(super) enum Request {
     Operation(OperationId),
     Presence(Presence),
     Signatures,
+    /// The muted list (32888).
+    Muted,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,6 +260,7 @@ impl Engine {
                 ),
                 Request::Presence(_) => self.roster.presence_lost(),
                 Request::Signatures => {}
+                Request::Muted => self.settings.ask_again(),
             }
         }
     }

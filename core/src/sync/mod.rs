@@ -33,6 +33,7 @@ mod operations;
 mod outbox;
 mod roster;
 mod seqs;
+mod settings;
 mod stream;
 mod timers;
 mod timing;
@@ -40,6 +41,7 @@ mod uploads;
 
 pub use operations::{Operation, OperationError, OperationId, Outcome};
 pub use seqs::SeqTracker;
+pub use settings::{alerts, mentions_me};
 pub use timing::{Rng, backoff_ms};
 pub use uploads::UPLOAD_CHUNK_BYTES;
 
@@ -65,6 +67,7 @@ use links::{Links, Request};
 use operations::Operations;
 use outbox::Outbox;
 use roster::Roster;
+use settings::Settings;
 use std::collections::VecDeque;
 use stream::Stream;
 use timers::{Timer, TimerTable};
@@ -164,8 +167,13 @@ pub enum Event {
         conversation: Peer,
         /// The messages.
         messages: Vec<Message>,
-        /// Pushed just now (worth a notification).
+        /// Pushed just now.
         live: bool,
+        /// The newest message worth a sound and a notification: pushed
+        /// live, someone else's, while the conversation is not being read,
+        /// and the conversation not muted unless it @-mentions the user
+        /// (see [`alerts`]).
+        alert: Option<Box<Message>>,
     },
     /// An older page of a conversation came from the server.
     History {
@@ -270,6 +278,10 @@ pub enum SendError {
     /// declaring an absurd canvas, a recording not as long as it says.
     #[error("{0}")]
     Refused(#[from] crate::sniff::Refusal),
+    /// Mentions where there can be none (a 1:1 conversation), or more
+    /// than a group holds.
+    #[error("{0}")]
+    Mentions(String),
     /// A voice message outside the allowed length.
     #[error("a voice message lasts {min} to {max} seconds; this one is {seconds}")]
     VoiceLength {
@@ -353,6 +365,8 @@ pub struct Engine {
     conversations: Conversations,
     /// Directory, groups, broadcasts, presence.
     roster: Roster,
+    /// The muted list, asked after every login.
+    settings: Settings,
     operations: Operations,
     actions: VecDeque<Action>,
     rng: Rng,
@@ -389,6 +403,7 @@ impl Engine {
             writes: Writes::default(),
             conversations: Conversations::new(snapshot.conversations),
             roster: Roster::new(snapshot.directory, snapshot.groups, snapshot.broadcasts),
+            settings: Settings::new(),
             operations: Operations::default(),
             actions: VecDeque::new(),
             rng: Rng::new(seed),
@@ -417,11 +432,11 @@ impl Engine {
         self.conversations.get(peer)
     }
 
-    /// The unread total (for the tab title).
+    /// The unread total (for the tab title); muted conversations do not count.
     pub fn unread_total(&self) -> u32 {
         self.conversations
             .rows()
-            .filter(|c| !c.hidden)
+            .filter(|c| !c.hidden && !c.muted)
             .map(|c| c.unread + u32::from(c.marked_unread && c.unread == 0))
             .sum()
     }
@@ -602,7 +617,7 @@ impl Engine {
         text: String,
         now: i64,
     ) -> Result<ClientMsgId, SendError> {
-        self.send_quoting(to, text, None, now)
+        self.send_composed(to, text, None, Vec::new(), false, now)
     }
 
     /// Queues a text that replies to `quote` (§15.2), a snapshot of a message
@@ -615,13 +630,44 @@ impl Engine {
         quote: Option<crate::packets::message::Quote>,
         now: i64,
     ) -> Result<ClientMsgId, SendError> {
+        self.send_composed(to, text, quote, Vec::new(), false, now)
+    }
+
+    /// Queues a text that @-mentions group members (by id; the text shows
+    /// their names as typed) or everyone (the holder only, which the server
+    /// checks). Mentions are for groups; a member named twice counts once.
+    pub fn send_group_text(
+        &mut self,
+        to: Peer,
+        text: String,
+        mentions: Vec<UserId>,
+        mention_all: bool,
+        now: i64,
+    ) -> Result<ClientMsgId, SendError> {
+        self.send_composed(to, text, None, mentions, mention_all, now)
+    }
+
+    /// Queues a text with everything the composer may add to it: the
+    /// message it replies to (§15.2) and its @mentions (§15.4).
+    pub fn send_composed(
+        &mut self,
+        to: Peer,
+        text: String,
+        quote: Option<crate::packets::message::Quote>,
+        mentions: Vec<UserId>,
+        mention_all: bool,
+        now: i64,
+    ) -> Result<ClientMsgId, SendError> {
         self.advance(now);
         if self.stream.is_stopped() {
             return Err(SendError::NotLoggedIn);
         }
         let kind = outbox::text_kind(&to, &text)?;
+        let mentions = outbox::mentions(&to, mentions, mention_all)?;
         let mut entry = self.new_entry(to, kind, text, None, now);
         entry.quote = quote;
+        entry.mentions = mentions;
+        entry.mention_all = mention_all;
         let cid = entry.cid.clone();
         self.queue(entry, now);
         Ok(cid)
@@ -758,11 +804,12 @@ impl Engine {
         Ok(id)
     }
 
-    /// Marks a conversation read.
+    /// Marks a conversation read (and so no longer "[有人@我]").
     pub fn mark_read(&mut self, peer: &Peer) {
         self.edit_conversation(peer, |c| {
             c.unread = 0;
             c.marked_unread = false;
+            c.mentioned = false;
         });
     }
 
@@ -795,6 +842,7 @@ impl Engine {
             c.hidden = true;
             c.unread = 0;
             c.marked_unread = false;
+            c.mentioned = false;
             c.pinned_at = None;
             c.history_complete = false;
             c.last = None;
@@ -810,6 +858,7 @@ impl Engine {
             self.edit_conversation(peer, |c| {
                 c.unread = 0;
                 c.marked_unread = false;
+                c.mentioned = false;
                 c.history_complete = false;
             });
         }
@@ -896,6 +945,7 @@ impl Engine {
         }
         self.ask_catch_up(now);
         self.ask_roster(now);
+        self.ask_settings(now);
         self.ask_operations(now);
         self.send_outbox(now);
         self.push_uploads(now);
@@ -918,6 +968,7 @@ impl Engine {
             Request::Presence(presence) => self.presence_reply(presence),
             Request::Signatures => self.signatures_reply(frame, now),
             Request::Groups(after) => self.groups_reply(after, frame, now),
+            Request::Muted => self.muted_reply(frame),
         }
     }
 
@@ -954,6 +1005,8 @@ impl Engine {
             to,
             kind,
             content,
+            mentions: None,
+            mention_all: false,
             created_ts: now,
             state: OutboxState::Queued,
             file,

@@ -22,6 +22,7 @@ use crate::packets::groups::{
 };
 use crate::packets::message::{Message, MessageType, RecallNotice, SendAck, Sender};
 use crate::packets::profile::{PasswordUpdate, SignatureUpdate};
+use crate::packets::settings::ConversationMute;
 use crate::reply::{ErrorReply, State};
 use crate::service::Service;
 use crate::sorted_map::SortedMap;
@@ -87,6 +88,14 @@ pub enum Operation {
         /// The new message's cid: a repeat of the request stores nothing new.
         cid: ClientMsgId,
     },
+    /// Mute a conversation, or notify again (32888, §15.5); every device
+    /// of the user follows.
+    SetMuted {
+        /// The other person, or the group.
+        peer: Peer,
+        /// 消息免打扰 on or off.
+        muted: bool,
+    },
     /// Add or remove members, or leave (62888).
     ChangeMembers {
         /// Which group.
@@ -109,6 +118,7 @@ impl Operation {
             Operation::ChangeMembers { .. } => Service::GroupMembers,
             Operation::SendBroadcast { .. } => Service::Broadcast,
             Operation::Recall { .. } | Operation::Forward { .. } => Service::MessageActions,
+            Operation::SetMuted { .. } => Service::ConversationSettings,
         }
     }
 
@@ -168,6 +178,10 @@ impl Operation {
                 gid,
                 action,
                 member: Members(members).deduplicated(),
+            }),
+            Operation::SetMuted { peer, muted } => checked(ConversationMute {
+                target: peer,
+                muted,
             }),
         }
     }
@@ -405,6 +419,11 @@ impl Engine {
                 Outcome::Done
             }),
             Operation::ChangePassword { .. } => reply_of::<Done>(frame).map(|_| Outcome::Done),
+            Operation::SetMuted { peer, muted } => reply_of::<Done>(frame).map(|_| {
+                let (peer, muted) = (peer.clone(), *muted);
+                self.apply_muted(&peer, muted);
+                Outcome::Done
+            }),
             Operation::SendBroadcast { .. } => reply_of::<BroadcastAck>(frame).map(|ack| {
                 let id = ack.broadcast.id;
                 self.take_broadcasts(vec![ack.broadcast], true, now);

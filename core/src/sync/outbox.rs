@@ -12,6 +12,7 @@ use super::{
 use crate::cache::{OutboxEntry, OutboxFile, OutboxState, Preview};
 use crate::envelope::Frame;
 use crate::ids::{ClientMsgId, Peer, UserId};
+use crate::packets::groups::Members;
 use crate::packets::message::{Message, MessageType, SendAck, SendFile, SendText, Sender};
 use crate::reply::ErrorReply;
 use crate::service::Service;
@@ -193,6 +194,29 @@ pub(super) fn text_kind(to: &Peer, text: &str) -> Result<MessageType, SendError>
     })
 }
 
+/// A text's mentions, after checking them as the server will (only in a
+/// group, each member once, at most a group's worth); `None` for none.
+pub(super) fn mentions(
+    to: &Peer,
+    mentions: Vec<UserId>,
+    mention_all: bool,
+) -> Result<Option<Members>, SendError> {
+    if to.group().is_none() && (mention_all || !mentions.is_empty()) {
+        return Err(SendError::Mentions(
+            "only a group text can @-mention someone".into(),
+        ));
+    }
+    let mentions = Members(mentions).deduplicated();
+    if mentions.0.len() > crate::limits::MAX_MENTIONS {
+        return Err(SendError::Mentions(format!(
+            "{} people are mentioned; at most {} can be",
+            mentions.0.len(),
+            crate::limits::MAX_MENTIONS
+        )));
+    }
+    Ok((!mentions.0.is_empty()).then_some(mentions))
+}
+
 /// A file's message type and outbox part, after checking it as the server will.
 pub(super) fn file_parts(
     to: &Peer,
@@ -286,8 +310,8 @@ fn send_request(entry: &OutboxEntry, me: &UserId) -> (Service, String) {
             },
             encode(&SendText {
                 quote: entry.quote.as_ref().map(|q| q.id),
-                mentions: None,
-                mention_all: false,
+                mentions: entry.mentions.clone(),
+                mention_all: entry.mention_all,
                 from: me.clone(),
                 to: entry.to.clone(),
                 kind: entry.kind,

@@ -210,6 +210,9 @@ impl Engine {
             Push::CallEnded { call_ended } => self.notify(Event::CallEnded(call_ended)),
             Push::Meeting { meeting } => self.notify(Event::MeetingChanged(meeting)),
             Push::MeetingEnded { meeting_ended } => self.notify(Event::MeetingEnded(meeting_ended)),
+            Push::Conversation { conversation } => {
+                self.apply_muted(&conversation.target, conversation.muted)
+            }
             Push::Message(_) | Push::SignedOut { .. } => {}
         }
     }

@@ -325,6 +325,7 @@ impl Engine {
                 });
                 self.catch_up.start(self.seqs.contiguous());
                 self.roster.logged_in(self.meta.broadcasts_synced);
+                self.settings.logged_in();
                 // Sends that were on the wire when the stream dropped go again.
                 self.outbox.after_login(now);
                 self.update_connection();

@@ -13,6 +13,7 @@ mod fuzz_corpus;
 mod heartbeat;
 mod meeting_sim;
 mod meetings;
+mod mute_mentions;
 mod operations;
 mod outbox_orders;
 mod protocol_doc;

@@ -158,6 +158,13 @@ impl Harness {
                 more: false,
             },
         );
+        harness.answer(
+            Service::ConversationSettings,
+            &penpen_core::packets::settings::MutedList {
+                state: State::SUCCESS,
+                muted: Default::default(),
+            },
+        );
         harness.events.clear();
         harness.sent.clear();
         harness

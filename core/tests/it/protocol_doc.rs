@@ -12,6 +12,7 @@ use penpen_core::packets::login::*;
 use penpen_core::packets::meeting::*;
 use penpen_core::packets::message::*;
 use penpen_core::packets::profile::*;
+use penpen_core::packets::settings::*;
 use penpen_core::packets::sync::*;
 use penpen_core::packets::upload::*;
 use penpen_core::{ErrorReply, Frame, packets::Done};
@@ -81,7 +82,8 @@ fn reencode(kind: &str, packet: &str, json: &str) -> Result<String, String> {
             SendBroadcast, BroadcastAck, BroadcastQuery, BroadcastPage, ErrorReply,
             CallRequest, IceServersReply, CallSignal, CallRecord, MeetingRequest,
             MeetingStartReply, MeetingJoinReply, MeetingSignal, MeetingStartedNotice,
-            MeetingEndedNotice, MessageAction, ChatRecord, Upload, UploadOffset),
+            MeetingEndedNotice, MessageAction, ChatRecord, Upload, UploadOffset, ConversationMute,
+            MutedQuery, MutedList),
         "frame" => dispatch!(packet, frame_round_trip, json; Login),
         other => Err(format!("unknown marker kind {other}")),
     }
@@ -144,6 +146,9 @@ fn every_packet_has_an_example() {
         "MeetingRequest",
         "Upload",
         "UploadOffset",
+        "ConversationMute",
+        "MutedQuery",
+        "MutedList",
         "MeetingStartReply",
         "MeetingJoinReply",
         "MeetingSignal",

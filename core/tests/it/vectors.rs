@@ -13,6 +13,7 @@ use penpen_core::packets::login::*;
 use penpen_core::packets::meeting::*;
 use penpen_core::packets::message::*;
 use penpen_core::packets::profile::*;
+use penpen_core::packets::settings::*;
 use penpen_core::packets::sync::*;
 use penpen_core::packets::upload::*;
 use penpen_core::packets::{Done, Packet};
@@ -186,6 +187,9 @@ vectors! {
         => r#"{"presence":{"user":"13800000002","presence":"busy"}}"#;
     push_signature: Push::Signature { signature: SignatureChange { user: user("12345678900"), signing: "今天天气好好~".into() } }
         => r#"{"signature":{"user":"12345678900","signing":"5LuK5aSp5aSp5rCU5aW95aW9fg=="}}"#;
+    push_conversation_muted: Push::Conversation { conversation: ConversationMute { target: Peer::Group(gid(7)), muted: true } }
+        => r#"{"conversation":{"target":"7","muted":true}}"#,
+        also [r#"{"conversation":{"target":7,"muted":true}}"#];
     push_signed_out: Push::SignedOut { signed_out: "password changed".into() }
         => r#"{"signed_out":"password changed"}"#;
 
@@ -226,6 +230,11 @@ vectors! {
         => r#"{"source":"13800000002","items":[{"from":"13800000002","type":0,"content":"5ZGo5LqU5byA5Lya","ts":1795784709000,"time":"2026-11-27 21:05:09"},{"from":"13800000001","type":5,"content":"YWIucGRm","ts":1795784719000,"time":"2026-11-27 21:05:19","name":"5oql5ZGKLnBkZg==","size":2048}]}"#;
     received_recall: Message { from: Sender::User(user("13800000002")), to: Peer::User(user("13800000001")), kind: MessageType::Recall, content: r#"{"id":"1001","by":"13800000002","sender":"13800000002"}"#.into(), time: "2026-11-27 21:06:01".into(), ts: 1_795_784_761_000, id: MessageId(1005), seq: Some(Seq(61)), cid: None, ..received_text() }
         => r#"{"from":"13800000002","to":"13800000001","type":4,"content":"eyJpZCI6IjEwMDEiLCJieSI6IjEzODAwMDAwMDAyIiwic2VuZGVyIjoiMTM4MDAwMDAwMDIifQ==","time":"2026-11-27 21:06:01","ts":1795784761000,"id":"1005","seq":61}"#;
+    send_group_text_with_mentions: SendText { quote: None, mentions: Some(members(&["13800000002"])), mention_all: false, from: user("13800000001"), to: Peer::Group(gid(7)), kind: MessageType::GroupText, content: "@李娜 请看下".into(), cid: Some(cid("c-0010")) }
+        => r#"{"from":"13800000001","to":"7","type":10,"content":"QOadjuWonCDor7fnnIvkuIs=","mentions":"13800000002","cid":"c-0010"}"#,
+        also [r#"{"from":"13800000001","to":"7","type":10,"content":"QOadjuWonCDor7fnnIvkuIs=","mentions":["13800000002"],"mention_all":false,"cid":"c-0010"}"#];
+    send_group_text_to_everyone: SendText { quote: None, mentions: None, mention_all: true, from: user("13800000001"), to: Peer::Group(gid(7)), kind: MessageType::GroupText, content: "@所有人 下午三点开会".into(), cid: Some(cid("c-0011")) }
+        => r#"{"from":"13800000001","to":"7","type":10,"content":"QOaJgOacieS6uiDkuIvljYjkuInngrnlvIDkvJo=","mention_all":true,"cid":"c-0011"}"#;
     send_ack: SendAck { state: State::SUCCESS, cid: Some(cid("c-0002")), id: MessageId(1001), seq: Seq(58), time: "2026-11-27 21:05:09".into(), ts: 1_795_784_709_000, content: None }
         => r#"{"state":11,"cid":"c-0002","id":"1001","seq":58,"time":"2026-11-27 21:05:09","ts":1795784709000}"#;
 
@@ -281,6 +290,16 @@ vectors! {
         => r#"{"user":"12345678900","old":"6512bd43d9caa6e02c990b0a82652dca","new":"e10adc3949ba59abbe56e057f20f883e"}"#;
     signature_update_document_example: SignatureUpdate { user: user("12345678900"), signing: "今天天气好好~".into() }
         => r#"{"user":"12345678900","signing":"5LuK5aSp5aSp5rCU5aW95aW9fg=="}"#;
+    // 32888 ------------------------------------------------------------
+    mute_conversation: ConversationMute { target: Peer::Group(gid(7)), muted: true }
+        => r#"{"target":"7","muted":true}"#, also [r#"{"target":7,"muted":true}"#];
+    unmute_conversation: ConversationMute { target: Peer::User(user("13800000002")), muted: false }
+        => r#"{"target":"13800000002","muted":false}"#;
+    muted_query: MutedQuery {} => r#"{}"#, also [r#"{"extra":"ignored"}"#];
+    muted_list: MutedList { state: State::SUCCESS, muted: Conversations(vec![Peer::Group(gid(7)), Peer::User(user("13800000002"))]) }
+        => r#"{"state":11,"muted":"7,13800000002"}"#, also [r#"{"state":11,"muted":"7, 13800000002,"}"#];
+    muted_list_empty: MutedList { state: State::SUCCESS, muted: Conversations(vec![]) }
+        => r#"{"state":11,"muted":""}"#;
     presence_update: PresenceUpdate { user: user("12345678900"), presence: Presence::Away }
         => r#"{"user":"12345678900","presence":"away"}"#;
     signature_query: SignatureQuery { users: vec![user("12345678900"), user("13800000002")] }

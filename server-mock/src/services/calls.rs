@@ -188,6 +188,8 @@ async fn store_record(context: &Context, finished: Finished) -> Result<(), Error
         duration: None,
         cid: None,
         ts: now_ms(),
+        mentions: None,
+        mention_all: false,
     };
     let recipients = [finished.caller, finished.callee];
     let (message, stored) = context

@@ -103,6 +103,8 @@ pub async fn send(context: &Context, service: Service, user: &UserId, frame: &Fr
         duration: send.duration,
         cid: send.cid.clone(),
         ts: now_ms(),
+        mentions: None,
+        mention_all: false,
     };
     let (sender, file_name) = (user.clone(), name.clone());
     let stored = context

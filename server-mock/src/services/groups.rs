@@ -69,6 +69,8 @@ pub(super) fn notice<T: Serialize>(
         duration: None,
         cid: None,
         ts: now_ms(),
+        mentions: None,
+        mention_all: false,
     };
     let stored = queries::store_message(conn, &message, recipients)?;
     Ok((message, stored))

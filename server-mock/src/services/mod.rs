@@ -12,6 +12,7 @@ mod login;
 pub(crate) mod meetings;
 pub mod profile;
 pub mod requests;
+pub mod settings;
 pub mod stream;
 pub mod sync;
 pub mod text;
@@ -49,8 +50,8 @@ pub fn announce_quoting(
 ) {
     let message = penpen_core::packets::message::Message {
         quote,
-        mentions: None,
-        mention_all: false,
+        mentions: message.mentions.clone(),
+        mention_all: message.mention_all,
         recalled: None,
         name: None,
         size: None,
@@ -141,6 +142,7 @@ pub async fn answer(context: &Context, service: Service, caller: &Caller, frame:
         Service::Password => profile::password(context, caller, frame).await,
         Service::Signature => profile::signature(context, user, frame).await,
         Service::Presence => profile::presence(context, user, frame).await,
+        Service::ConversationSettings => settings::answer(context, user, frame).await,
         Service::SyncMessages => sync::messages(context, user, frame).await,
         Service::SyncContacts => directory::directory(context, user, frame).await,
         Service::SyncSignatures => profile::signatures(context, frame).await,

@@ -37,6 +37,8 @@ pub async fn send(context: &Context, service: Service, user: &UserId, frame: &Fr
         duration: None,
         cid: send.cid.clone(),
         ts: now_ms(),
+        mentions: send.mentions.filter(|m| !m.0.is_empty()),
+        mention_all: send.mention_all,
     };
     let sender = user.clone();
     let quoted = send.quote;
@@ -47,6 +49,7 @@ pub async fn send(context: &Context, service: Service, user: &UserId, frame: &Fr
             let quote = quoted
                 .map(|id| queries::quote_for(conn, &sender, &message.to, id))
                 .transpose()?;
+            check_mentions(conn, &sender, &message, &recipients)?;
             let stored = queries::store_message(conn, &message, &recipients)?;
             if let (Some(quote), false) = (&quote, stored.repeated) {
                 queries::set_quote(conn, stored.id, quote.id)?;
@@ -57,6 +60,42 @@ pub async fn send(context: &Context, service: Service, user: &UserId, frame: &Fr
         .map_err(|e| e.reply())?;
     super::announce_quoting(context, &message, &stored, quote);
     super::send_ack(context, user, send.cid, &stored, None)
+}
+
+/// §15.4: only current members may be mentioned, and only the holder may
+/// mention everyone. Checked in the write, against the members it goes to.
+fn check_mentions(
+    conn: &rusqlite::Connection,
+    sender: &UserId,
+    message: &NewMessage,
+    members: &[UserId],
+) -> Result<(), StoreError> {
+    if let Some(stranger) = message
+        .mentions
+        .iter()
+        .flat_map(|m| &m.0)
+        .find(|user| !members.contains(user))
+    {
+        return Err(StoreError::refused(
+            State::BAD_PACKET,
+            format!(
+                "mentions names {stranger}, who is not a member of group {}; expected members only",
+                message.to
+            ),
+        ));
+    }
+    if message.mention_all
+        && let Peer::Group(gid) = &message.to
+    {
+        let holder = queries::group(conn, *gid)?.map(|group| group.holder);
+        if holder.as_ref() != Some(sender) {
+            return Err(StoreError::refused(
+                State::FORBIDDEN,
+                format!("only the holder of group {gid} may mention everyone (@所有人)"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Who receives a message from `sender` to `to`: both people of a 1:1

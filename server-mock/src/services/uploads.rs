@@ -260,6 +260,8 @@ async fn send(
 
     let group = matches!(upload.to, Peer::Group(_));
     let message = NewMessage {
+        mention_all: false,
+        mentions: None,
         sender: Sender::User(user.clone()),
         to: upload.to.clone(),
         kind: if group {

@@ -157,6 +157,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX uploads_by_age ON uploads(updated_ts);
     ALTER TABLE messages ADD COLUMN name TEXT;
     ALTER TABLE messages ADD COLUMN size INTEGER;
+    // 7: @mentions and mute (#15): who a group text mentions, and each user's
+    // muted conversations (PROTOCOL §15.4, §15.5).
+    r#"
+    ALTER TABLE messages ADD COLUMN mentions TEXT;    -- user ids joined by commas; NULL: none
+    ALTER TABLE messages ADD COLUMN mention_all INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE muted_conversations (
+        user   TEXT NOT NULL REFERENCES users(id),
+        target TEXT NOT NULL,                     -- a user id or a gid, as on the wire
+        PRIMARY KEY (user, target)
+    ) WITHOUT ROWID;
     "#,
 ];
 

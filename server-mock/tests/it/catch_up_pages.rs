@@ -31,6 +31,8 @@ async fn store_texts(data: &std::path::Path, count: usize, chars: usize) {
                     duration: None,
                     cid: None,
                     ts: penpen_server_mock::context::now_ms() + n as i64,
+                    mentions: None,
+                    mention_all: false,
                 };
                 queries::store_message(conn, &message, &[user(WANG), user(LI)])?;
             }

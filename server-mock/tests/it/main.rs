@@ -21,6 +21,7 @@ mod heartbeat;
 mod limits;
 mod login_limits;
 mod meetings;
+mod mute_mentions;
 mod recall;
 mod revocation;
 mod services;

@@ -115,6 +115,8 @@ async fn seed(
                     duration: None,
                     cid: None,
                     ts: first_ts + (n - first) as i64 * step_ms,
+                    mentions: None,
+                    mention_all: false,
                 };
                 queries::store_message(conn, &message, &[reader.clone(), other])?;
             }

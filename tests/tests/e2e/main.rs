@@ -13,6 +13,7 @@ mod images;
 mod installable;
 mod login_screen;
 mod meetings;
+mod mentions;
 mod profile;
 mod search;
 mod tls;

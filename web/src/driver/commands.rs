@@ -156,6 +156,17 @@ impl Driver {
                 // Refusals (empty, too long) are caught by the composer first.
                 let _ = self.engine.send_text(peer, text, now);
             }
+            Command::SendMentioning {
+                peer,
+                text,
+                mentions,
+                mention_all,
+            } => {
+                // The composer only offers mentions in a group, each member once.
+                let _ = self
+                    .engine
+                    .send_group_text(peer, text, mentions, mention_all, now);
+            }
             Command::Retry(cid) => self.engine.retry(&cid, now),
             Command::Discard(cid) => self.engine.discard(&cid),
             Command::SendUpload { peer, file, reply } => {

@@ -70,18 +70,12 @@ impl Driver {
                 conversation,
                 messages,
                 live,
+                alert,
             } => {
-                let in_view = self.visible
-                    && self
-                        .open
-                        .as_ref()
-                        .is_some_and(|(peer, _)| peer == &conversation);
-                let me = self.session.user.clone();
-                if live
-                    && !in_view
-                    && let Some(last) = messages.iter().rev().find(|m| m.from.user() != Some(&me))
-                {
-                    self.notice = Some((conversation.clone(), last.clone()));
+                // The engine decides what is worth a sound: not a muted
+                // conversation's messages, unless one @-mentions the user.
+                if let Some(last) = alert {
+                    self.notice = Some((conversation.clone(), *last));
                 }
                 if let Some(index) = self.search.as_mut() {
                     super::commands::add_to_index(
@@ -213,7 +207,16 @@ impl Driver {
     }
 
     fn publish_conversations(&self) {
-        let list = self.engine.conversations().into_iter().cloned().collect();
+        // The list draws the rows not hidden; the hidden muted ones ride
+        // along for the mute switches of the group and contact pages.
+        let mut list: Vec<_> = self.engine.conversations().into_iter().cloned().collect();
+        list.extend(
+            self.engine
+                .muted_conversations()
+                .into_iter()
+                .filter(|c| c.hidden)
+                .cloned(),
+        );
         self.update
             .emit(Update::Conversations(list, self.engine.unread_total()));
     }

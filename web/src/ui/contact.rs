@@ -134,6 +134,9 @@ pub fn contact_page(props: &ContactPageProps) -> Html {
                     { row(Text::Account, html! { <a href={format!("tel:{}", contact.user)}>{ contact.user.to_string() }</a> }) }
                     { row(Text::Signature, html! { <span id="contact-signature">{ &contact.signing }</span> }) }
                 </dl>
+                if state.account.as_ref().is_some_and(|a| a.user != contact.user) {
+                    <super::mute::MuteSwitch peer={Peer::User(contact.user.clone())} />
+                }
                 <div class="panel__actions">
                     { controls::button(Some("contact-message"), "button button--primary", lang.tr(Text::SendMessage), message, false) }
                     <CallButtons to={contact.user.clone()} place={Place::Contact} />

@@ -208,28 +208,40 @@ fn row(
         .as_ref()
         .map(|last| format::ago_label(lang, ago(last.ts, now, utc_offset_minutes)))
         .unwrap_or_default();
+    // "[有人@我]" comes before whatever the preview shows, until it is read.
+    let mentioned = conversation.mentioned.then(|| {
+        html! { <span class="conversation__mentioned">{ lang.tr(Text::MentionedMe) }</span> }
+    });
     let preview = if conversation.draft.trim().is_empty() {
         let line = conversation
             .last
             .as_ref()
             .map(|last| format::preview_line(lang, last, group, state))
             .unwrap_or_default();
-        html! { <span class="conversation__preview">{ line }</span> }
+        html! { <span class="conversation__preview">{ mentioned }{ line }</span> }
     } else {
         html! {
             <span class="conversation__preview">
+                { mentioned }
                 <span class="conversation__draft">{ lang.tr(Text::Draft) }</span>
                 { " " }{ format::one_line(&conversation.draft, 80) }
             </span>
         }
     };
-    let badge = match format::badge(conversation.unread, conversation.marked_unread) {
-        Some(Badge::Count(count)) => html! { <span class="badge">{ count }</span> },
-        Some(Badge::Dot) => html! {
-            <span class="badge badge--dot" title={lang.tr(Text::Unread)}></span>
-        },
-        None => html! {},
-    };
+    // A muted conversation's count shows as a dot: it asks for no attention.
+    let badge =
+        match format::badge(conversation.unread, conversation.marked_unread).map(
+            |badge| match badge {
+                Badge::Count(_) if conversation.muted => Badge::Dot,
+                other => other,
+            },
+        ) {
+            Some(Badge::Count(count)) => html! { <span class="badge">{ count }</span> },
+            Some(Badge::Dot) => html! {
+                <span class="badge badge--dot" title={lang.tr(Text::Unread)}></span>
+            },
+            None => html! {},
+        };
     let pinned = conversation.pinned_at.is_some();
     let classes = classes!(
         "conversation",
@@ -239,6 +251,7 @@ fn row(
     html! {
         <li key={peer.to_string()} class={classes} data-peer={peer.to_string()}
             data-pinned={pinned.to_string()} data-unread={conversation.unread.to_string()}
+            data-muted={conversation.muted.to_string()} data-mentioned={conversation.mentioned.to_string()}
             oncontextmenu={handlers.oncontextmenu}
             onpointerdown={handlers.onpointerdown} onpointermove={handlers.onpointermove}
             onpointerup={handlers.onpointerend.clone()} onpointercancel={handlers.onpointerend}>
@@ -255,6 +268,11 @@ fn row(
                         if pinned {
                             <span class="conversation__pin" title={lang.tr(Text::Pinned)}>
                                 <span class="visually-hidden">{ lang.tr(Text::Pinned) }</span>
+                            </span>
+                        }
+                        if conversation.muted {
+                            <span class="conversation__muted" title={lang.tr(Text::Muted)}>
+                                <span class="visually-hidden">{ lang.tr(Text::Muted) }</span>
                             </span>
                         }
                         { badge }

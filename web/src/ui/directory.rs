@@ -104,7 +104,7 @@ pub fn directory_list() -> Html {
 /// The pinyin initials of everyone in the directory (`[i]` belongs to
 /// `contacts[i]`), worked out once per directory, not on every keystroke.
 #[hook]
-pub(super) fn use_initials(shared: Option<&Shared>) -> Rc<Vec<String>> {
+pub(crate) fn use_initials(shared: Option<&Shared>) -> Rc<Vec<String>> {
     use_memo(
         shared.and_then(|s| s.state.directory.clone()),
         |directory| {

@@ -33,7 +33,7 @@ pub struct MenuProps {
 }
 
 /// `id="conversation-menu"`; its buttons carry `data-action`
-/// `pin|unpin|read|unread|delete`, then `confirm-delete|cancel`.
+/// `pin|unpin|read|unread|mute|unmute|delete`, then `confirm-delete|cancel`.
 #[component(ConversationMenu)]
 pub fn conversation_menu(props: &MenuProps) -> Html {
     let shared = use_shared();
@@ -90,6 +90,19 @@ pub fn conversation_menu(props: &MenuProps) -> Html {
         return html! {};
     };
     let pinned = conversation.pinned_at.is_some();
+    let muted = conversation.muted;
+    // The row changes when the server has stored it (every device follows).
+    let mute = {
+        let (send, on_close, peer) = (shared.command.clone(), props.on_close.clone(), peer.clone());
+        Callback::from(move |_: MouseEvent| {
+            let operation = penpen_core::sync::Operation::SetMuted {
+                peer: peer.clone(),
+                muted: !muted,
+            };
+            send.emit(Command::Perform(operation, Callback::noop()));
+            on_close.emit(());
+        })
+    };
     let unread = conversation.unread > 0 || conversation.marked_unread;
 
     let act = |command: Command| {
@@ -146,6 +159,10 @@ pub fn conversation_menu(props: &MenuProps) -> Html {
                         { lang.tr(Text::MarkUnread) }
                     </button>
                 }
+                <button type="button" role="menuitem" class="menu__item"
+                    data-action={if muted { "unmute" } else { "mute" }} onclick={mute}>
+                    { lang.tr(if muted { Text::Unmute } else { Text::Mute }) }
+                </button>
                 <button type="button" role="menuitem" class="menu__item menu__item--danger"
                     data-action="delete" onclick={ask}>
                     { lang.tr(Text::DeleteConversation) }

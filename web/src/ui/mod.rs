@@ -27,6 +27,7 @@ mod logout;
 mod me;
 mod meeting;
 mod menu;
+mod mute;
 mod operation;
 mod panel;
 pub mod rows;

@@ -210,6 +210,8 @@ mod tests {
             to: Peer::User(other()),
             kind: MessageType::Text,
             content: text.to_owned(),
+            mentions: None,
+            mention_all: false,
             created_ts: 0,
             state: OutboxState::Queued,
             file: None,

@@ -75,6 +75,8 @@ fn full_batch() -> CacheBatch {
             })
             .collect(),
         outbox_put: vec![OutboxEntry {
+            mentions: None,
+            mention_all: false,
             cid: ClientMsgId::parse("c-1").expect("a valid cid"),
             order: 1,
             to: alice.clone(),
@@ -495,6 +497,8 @@ async fn a_version_2_database_upgrades_and_keeps_its_outbox() {
             .expect("upgrade to v3")
     };
     let entry = OutboxEntry {
+        mention_all: false,
+        mentions: None,
         cid: ClientMsgId::parse("c-2").expect("cid"),
         order: 0,
         to: Peer::User(user(2)),

@@ -16,5 +16,6 @@ mod forward;
 mod login;
 mod meeting_rtc;
 mod meetings;
+mod mute_mentions;
 mod rtc;
 mod screens;

@@ -199,7 +199,7 @@ pub(crate) fn text(code: &str) -> String {
         .unwrap_or_else(|| panic!("{code} is not a string"))
 }
 
-fn count(css: &str) -> usize {
+pub(crate) fn count(css: &str) -> usize {
     number(&format!("document.querySelectorAll('{css}').length")) as usize
 }
 
@@ -644,6 +644,8 @@ async fn the_indicator_counts_queued_messages_and_offers_a_retry_offline() {
 async fn own_messages_show_whether_they_are_sent_queued_or_failed() {
     let mut state = opened(history(1..=4));
     let entry = |cid: &str, state: OutboxState| OutboxEntry {
+        mentions: None,
+        mention_all: false,
         cid: ClientMsgId::parse(cid).expect("a cid"),
         order: 1,
         to: Peer::User(zhang()),
@@ -692,7 +694,7 @@ fn fill(css: &str, value: &str) {
 }
 
 /// The operations the screens asked for, with the callbacks that answer them.
-fn operations(driver: &Driver) -> Vec<(Operation, Callback<OperationResult>)> {
+pub(crate) fn operations(driver: &Driver) -> Vec<(Operation, Callback<OperationResult>)> {
     driver
         .sent()
         .into_iter()
@@ -871,6 +873,8 @@ async fn images_show_from_the_outbox_then_from_the_server_with_a_ticket() {
             ..history(3..=3).remove(0)
         });
         open.outbox = vec![OutboxEntry {
+            mentions: None,
+            mention_all: false,
             cid: ClientMsgId::parse("img-1").expect("a cid"),
             order: 1,
             to: Peer::User(zhang()),
@@ -962,6 +966,8 @@ async fn the_upload_bar_follows_the_progress_ticks() {
     let mut state = opened(history(1..=2));
     if let Some(open) = state.open.as_mut().map(Rc::make_mut) {
         open.outbox = vec![OutboxEntry {
+            mentions: None,
+            mention_all: false,
             cid: ClientMsgId::parse("img-1").expect("a cid"),
             order: 1,
             to: Peer::User(zhang()),
@@ -1093,6 +1099,8 @@ async fn files_show_icon_name_size_progress_and_open_from_a_blob() {
             ..history(3..=3).remove(0)
         });
         open.outbox = vec![OutboxEntry {
+            mention_all: false,
+            mentions: None,
             cid: ClientMsgId::parse("up-1").expect("a cid"),
             order: 1,
             to: Peer::User(zhang()),

@@ -7,6 +7,7 @@
 
 use penpen_core::cache::{Cache, MemoryCache};
 use penpen_core::digest::password_digest;
+use penpen_core::packets::Done;
 use penpen_core::packets::actions::{Forward, MessageAction, Recall};
 use penpen_core::packets::directory::Directory;
 use penpen_core::packets::groups::{Group, Groups, Members};
@@ -15,6 +16,7 @@ use penpen_core::packets::message::{
     ChatRecord, ChatRecordItem, Message, MessageType, Quote, RecallNotice, Recalled, SendAck,
     SendText, Sender,
 };
+use penpen_core::packets::settings::{Conversations, MutedList, SettingsRequest};
 use penpen_core::packets::sync::{MessagePage, SyncRequest};
 use penpen_core::packets::upload::{Upload, UploadOffset};
 use penpen_core::sync::{Action, Credentials, Engine, Event};
@@ -58,6 +60,7 @@ pub struct ServerData {
     messages: BTreeMap<u64, Message>,
     cids: BTreeMap<(UserId, String), u64>,
     tokens: BTreeMap<String, UserId>,
+    /// Members, the holder first.
     groups: BTreeMap<GroupId, Vec<UserId>>,
     /// Uploads under way (§15.6), by (user, cid): the bytes so far.
     pub uploads: BTreeMap<(UserId, String), SimUpload>,
@@ -65,6 +68,8 @@ pub struct ServerData {
     pub files: BTreeMap<String, Vec<u8>>,
     /// The largest chunk the server received.
     pub largest_chunk: usize,
+    /// Each user's muted conversations (32888).
+    pub muted: BTreeMap<UserId, BTreeSet<Peer>>,
     next_id: u64,
     next_token: u64,
     clock: i64,
@@ -576,6 +581,10 @@ impl Net {
                     Err(e) => self.refuse(index, service, State::BAD_PACKET, &e.to_string()),
                 }
             }
+            Service::ConversationSettings => {
+                let Some(me) = session_user else { return };
+                self.settings_request(index, &me, &frame);
+            }
             _ => self.refuse(index, service, State::UNAVAILABLE, "not simulated"),
         }
     }
@@ -688,7 +697,7 @@ impl Net {
             }
             Upload::Cancel { .. } => {
                 self.server.uploads.remove(&key);
-                self.reply_packet(index, service, &penpen_core::packets::Done::new());
+                self.reply_packet(index, service, &Done::new());
             }
         }
     }
@@ -797,6 +806,51 @@ impl Net {
         }
     }
 
+    /// 32888: a mute (pushed to every live session of the user) or the list.
+    fn settings_request(&mut self, index: usize, me: &UserId, frame: &Frame) {
+        let service = Service::ConversationSettings;
+        match SettingsRequest::from_frame(frame) {
+            Ok(SettingsRequest::Mute(mute)) => {
+                let set = self.server.muted.entry(me.clone()).or_default();
+                if mute.muted {
+                    set.insert(mute.target.clone());
+                } else {
+                    set.remove(&mute.target);
+                }
+                self.reply_packet(index, service, &Done::new());
+                let push =
+                    Frame::encode(Encoding::Base64, &Push::Conversation { conversation: mute })
+                        .expect("encode");
+                self.push_live(me, &push);
+            }
+            Ok(SettingsRequest::List(_)) => {
+                let muted = self.server.muted.get(me).cloned().unwrap_or_default();
+                self.reply_packet(
+                    index,
+                    service,
+                    &MutedList {
+                        state: State::SUCCESS,
+                        muted: Conversations(muted.into_iter().collect()),
+                    },
+                );
+            }
+            Err(e) => self.refuse(index, service, State::BAD_PACKET, &e.to_string()),
+        }
+    }
+
+    /// Queues `frame` on every live stream of `who`.
+    fn push_live(&mut self, who: &UserId, frame: &str) {
+        for client in &mut self.clients {
+            let live = client
+                .sockets
+                .get(&Service::Login)
+                .is_some_and(|s| s.live && s.user.as_ref() == Some(who));
+            if live && client.online {
+                client.inbound.push_back((Service::Login, frame.to_owned()));
+            }
+        }
+    }
+
     /// Stores a message, gives it each recipient's next seq and pushes it
     /// to their live sessions; the message and the sender's seq.
     #[allow(clippy::too_many_arguments)]
@@ -810,7 +864,17 @@ impl Net {
         quote: Option<Quote>,
         recipients: &[UserId],
     ) -> (Message, u64) {
-        self.store_and_push_file(me, to, kind, content, cid, quote, None, recipients)
+        self.store_and_push_file(
+            me,
+            to,
+            kind,
+            content,
+            cid,
+            quote,
+            None,
+            (None, false),
+            recipients,
+        )
     }
 
     /// [`Self::store_and_push`] for a file's message, with its name and size.
@@ -824,6 +888,7 @@ impl Net {
         cid: Option<ClientMsgId>,
         quote: Option<Quote>,
         file: Option<(String, u64)>,
+        (mentions, mention_all): (Option<Members>, bool),
         recipients: &[UserId],
     ) -> (Message, u64) {
         let (name, size) = file.unzip();
@@ -832,8 +897,8 @@ impl Net {
         let id = self.server.next_id;
         let message = Message {
             quote,
-            mentions: None,
-            mention_all: false,
+            mentions,
+            mention_all,
             recalled: None,
             name,
             size,
@@ -1011,6 +1076,16 @@ impl Net {
         let Some(recipients) = self.recipients(index, service, me, &send.to) else {
             return;
         };
+        if let Peer::Group(gid) = &send.to {
+            let members = &self.server.groups[gid];
+            let mentioned = send.mentions.iter().flat_map(|m| &m.0);
+            if mentioned.clone().any(|m| !members.contains(m)) {
+                return self.refuse(index, service, State::BAD_PACKET, "not a member");
+            }
+            if send.mention_all && members.first() != Some(me) {
+                return self.refuse(index, service, State::FORBIDDEN, "not the holder");
+            }
+        }
         let quote = match send.quote {
             None => None,
             Some(quoted) => match self.server.messages.get(&quoted.0) {
@@ -1023,13 +1098,15 @@ impl Net {
                 _ => return self.refuse(index, service, State::NO_SUCH_MESSAGE, "no such message"),
             },
         };
-        let (message, my_seq) = self.store_and_push(
+        let (message, my_seq) = self.store_and_push_file(
             me,
             send.to.clone(),
             send.kind,
             send.content.clone(),
             Some(cid.clone()),
             quote,
+            None,
+            (send.mentions.clone(), send.mention_all),
             &recipients,
         );
         self.server.cids.insert(key, message.id.0);
@@ -1094,6 +1171,7 @@ impl Net {
             Some(cid.clone()),
             None,
             Some(file),
+            (None, false),
             &recipients,
         );
         self.server

@@ -61,6 +61,8 @@ pub fn forward(
         .optional()?;
     if let Some((kind, content, duration, ts)) = earlier {
         let message = NewMessage {
+            mention_all: false,
+            mentions: None,
             sender: Sender::User(caller.clone()),
             to: request.to.clone(),
             kind: MessageType::from_code(kind),
@@ -125,6 +127,8 @@ pub fn forward(
         (kind_for(one.kind, group)?, one.content, one.duration)
     };
     let message = NewMessage {
+        mention_all: false,
+        mentions: None,
         sender: Sender::User(caller.clone()),
         to: request.to.clone(),
         kind,

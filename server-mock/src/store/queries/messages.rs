@@ -5,6 +5,7 @@ use super::groups::{Membership, group_exists, membership};
 use super::user_id;
 use crate::store::StoreError;
 use penpen_core::limits::MAX_PAGE_CONTENT_BYTES;
+use penpen_core::packets::groups::Members;
 use penpen_core::packets::message::{Message, MessageType, Quote, Recalled, Sender};
 use penpen_core::{ClientMsgId, MessageId, Peer, Seq, State, UserId, time};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -26,6 +27,10 @@ pub struct NewMessage {
     pub cid: Option<ClientMsgId>,
     /// When it is stored.
     pub ts: i64,
+    /// The members a group text @-mentions (§15.4).
+    pub mentions: Option<Members>,
+    /// @所有人 (§15.4).
+    pub mention_all: bool,
 }
 
 /// A stored message and the seq each recipient got it under.
@@ -99,8 +104,9 @@ pub fn store_message(
         }
     }
     conn.prepare_cached(
-        "INSERT INTO messages (sender, target, conversation, type, content, duration, cid, ts)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO messages (sender, target, conversation, type, content, duration, cid, ts,
+                               mentions, mention_all)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         sender_text,
@@ -110,7 +116,13 @@ pub fn store_message(
         message.content,
         message.duration,
         message.cid.as_ref().map(ClientMsgId::as_str),
-        message.ts
+        message.ts,
+        message
+            .mentions
+            .as_ref()
+            .filter(|m| !m.0.is_empty())
+            .map(joined),
+        message.mention_all
     ])?;
     let id = conn.last_insert_rowid();
     let mut seqs = Vec::with_capacity(recipients.len());
@@ -132,18 +144,24 @@ pub fn store_message(
     })
 }
 
-const MESSAGE_COLUMNS: &str =
-    "m.id, m.sender, m.target, m.type, m.content, m.duration, m.cid, m.ts, m.name, m.size";
+const MESSAGE_COLUMNS: &str = "m.id, m.sender, m.target, m.type, m.content, m.duration, m.cid, m.ts, \
+     m.name, m.size, m.mentions, m.mention_all";
 /// The index of the first column after [`MESSAGE_COLUMNS`].
-const AFTER_MESSAGE_COLUMNS: usize = 10;
+const AFTER_MESSAGE_COLUMNS: usize = 12;
 
-/// Read after the seq (column [`AFTER_MESSAGE_COLUMNS`]): the recall, and the quoted message as it
-/// is now, so a quote of a message recalled later reads as recalled.
+/// Read after the seq (column [`AFTER_MESSAGE_COLUMNS`]): the recall, and
+/// the quoted message as it is now, so a quote of a message recalled later
+/// reads as recalled.
 const RECALL_AND_QUOTE_COLUMNS: &str =
     "m.recalled_by, m.recalled_ts, q.id, q.sender, q.type, q.content, q.recalled_by";
 
 /// The join the quote columns read from.
 const QUOTE_JOIN: &str = "LEFT JOIN messages q ON q.id = m.quote_id";
+
+fn joined(members: &Members) -> String {
+    let ids: Vec<&str> = members.0.iter().map(UserId::as_str).collect();
+    ids.join(",")
+}
 
 fn message_row(
     row: &rusqlite::Row<'_>,
@@ -157,6 +175,15 @@ fn message_row(
     let target: String = row.get(2)?;
     let ts: i64 = row.get(7)?;
     let cid: Option<String> = row.get(6)?;
+    let mentions: Option<String> = row.get(10)?;
+    let mentions = mentions
+        .map(|text| {
+            text.split(',')
+                .map(|id| UserId::parse(id).map_err(bad))
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .transpose()?
+        .map(Members);
     // The recall and quote columns follow the seq.
     let after = AFTER_MESSAGE_COLUMNS + 1;
     let recalled_by: Option<String> = row.get(after)?;
@@ -193,8 +220,8 @@ fn message_row(
     };
     Ok(Message {
         quote,
-        mentions: None,
-        mention_all: false,
+        mentions,
+        mention_all: row.get(11)?,
         recalled,
         name: row.get(8)?,
         size: row.get::<_, Option<i64>>(9)?.map(|size| size as u64),

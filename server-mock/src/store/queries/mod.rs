@@ -12,6 +12,7 @@ mod groups;
 mod messages;
 mod profile;
 mod recalls;
+mod settings;
 
 pub use super::sessions::{create_session, revoke_session};
 pub use broadcasts::*;
@@ -21,6 +22,7 @@ pub use groups::*;
 pub use messages::*;
 pub use profile::*;
 pub use recalls::*;
+pub use settings::*;
 
 use penpen_core::UserId;
 use penpen_core::packets::profile::Presence;

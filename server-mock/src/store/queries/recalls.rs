@@ -241,6 +241,8 @@ pub fn recall(
     })
     .map_err(|e| StoreError::Database(format!("cannot encode a recall: {e}")))?;
     let notice = NewMessage {
+        mention_all: false,
+        mentions: None,
         sender: Sender::User(caller.clone()),
         // A 1:1 recall goes from the caller (the sender) to the other person.
         to: to.clone(),
@@ -300,6 +302,8 @@ fn earlier_recall(
     }
     Ok(RecallDone {
         notice: NewMessage {
+            mention_all: false,
+            mentions: None,
             sender: sender_of(by)?,
             to: to.clone(),
             kind: recall_type(to),

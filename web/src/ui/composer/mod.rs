@@ -1,12 +1,19 @@
 //! The composer: Enter sends, Shift+Enter breaks the line, an IME's Enter
-//! picks its candidate; the text is kept as the conversation's draft.
+//! picks its candidate; the text is kept as the conversation's draft. In a
+//! group, `@` opens the mention picker (↑/↓, Enter or Tab, Esc; a click or
+//! a tap).
 
 mod files;
+pub mod mention;
+mod mentions;
 mod text;
 
 use crate::i18n::Text;
 use crate::state::{Command, use_shared};
 use gloo::timers::callback::Timeout;
+use mention::Candidate;
+use mentions::Typing;
+use std::cell::RefCell;
 use std::rc::Rc;
 use text::{DRAFT_AFTER_MS, Draft, outgoing, rows};
 use web_sys::{HtmlTextAreaElement, KeyboardEvent};
@@ -39,6 +46,10 @@ pub fn composer(props: &ComposerProps) -> Html {
         .map(|c| c.draft.clone())
         .unwrap_or_default();
     let text = use_state(|| initial.clone());
+    let typing = use_state(|| None::<Typing>);
+    // Everyone picked since the last send; what the text still names goes.
+    let picked = use_mut_ref(Vec::<Candidate>::new);
+    let initials = crate::ui::directory::use_initials(shared.as_ref());
     let draft = use_mut_ref(|| Draft {
         typed: initial.clone(),
         kept: initial,
@@ -80,21 +91,49 @@ pub fn composer(props: &ComposerProps) -> Html {
         return html! {};
     };
     let lang = shared.lang;
+    let (members, holder) = mentions::members(&shared, &peer, &initials);
+    let group = matches!(peer, penpen_core::Peer::Group(_));
+    let found: Rc<Vec<Candidate>> = Rc::new(
+        (*typing)
+            .as_ref()
+            .map(|t| mention::candidates(&members, &t.query, holder))
+            .unwrap_or_default(),
+    );
+    let choose = choose_mention(
+        field.clone(),
+        typing.clone(),
+        picked.clone(),
+        draft.clone(),
+        text.clone(),
+        found.clone(),
+    );
 
     let send = {
-        let (command, peer, draft, field, text) = (
+        let (command, peer, draft, field, text, picked) = (
             shared.command.clone(),
             peer.clone(),
             draft.clone(),
             field.clone(),
             text.clone(),
+            picked.clone(),
         );
         Rc::new(move || {
             let mut draft = draft.borrow_mut();
             let Ok(message) = outgoing(&draft.typed) else {
                 return;
             };
-            command.emit(Command::SendText(peer.clone(), message.to_owned()));
+            let (mentions, mention_all) =
+                mention::kept(message, &std::mem::take(&mut *picked.borrow_mut()));
+            command.emit(if mentions.is_empty() && !mention_all {
+                Command::SendText(peer.clone(), message.to_owned())
+            } else {
+                Command::SendMentioning {
+                    peer: peer.clone(),
+                    text: message.to_owned(),
+                    mentions,
+                    mention_all,
+                }
+            });
             draft.typed.clear();
             draft.timer = None;
             draft.keep(&command, &peer);
@@ -106,18 +145,32 @@ pub fn composer(props: &ComposerProps) -> Html {
         })
     };
     let oninput = {
-        let (command, peer, draft, field, text) = (
+        let (command, peer, draft, field, text, typing) = (
             shared.command.clone(),
             peer.clone(),
             draft.clone(),
             field.clone(),
             text.clone(),
+            typing.clone(),
         );
         Callback::from(move |_: InputEvent| {
-            let Some(value) = field.cast::<HtmlTextAreaElement>().map(|f| f.value()) else {
+            let Some(element) = field.cast::<HtmlTextAreaElement>() else {
                 return;
             };
+            let value = element.value();
             text.set(value.clone());
+            let caret = element.selection_start().ok().flatten().unwrap_or(0) as usize;
+            typing.set(
+                group
+                    .then(|| mention::query_at(&value, caret))
+                    .flatten()
+                    .map(|(at, query)| Typing {
+                        at,
+                        caret,
+                        query,
+                        highlighted: 0,
+                    }),
+            );
             let later = {
                 let (draft, command, peer) = (draft.clone(), command.clone(), peer.clone());
                 Timeout::new(DRAFT_AFTER_MS, move || {
@@ -130,10 +183,32 @@ pub fn composer(props: &ComposerProps) -> Html {
         })
     };
     let onkeydown = {
-        let send = send.clone();
+        let (send, typing, found, choose) =
+            (send.clone(), typing.clone(), found.clone(), choose.clone());
         Callback::from(move |event: KeyboardEvent| {
             // 229: the key went to an IME (Safari reports no composition).
             let composing = event.is_composing() || event.key_code() == 229;
+            if let Some(open) = (*typing)
+                .clone()
+                .filter(|_| !found.is_empty() && !composing)
+            {
+                let count = found.len();
+                let moved = |highlighted| {
+                    Some(Typing {
+                        highlighted,
+                        ..open.clone()
+                    })
+                };
+                match event.key().as_str() {
+                    "ArrowDown" => typing.set(moved((open.highlighted + 1) % count)),
+                    "ArrowUp" => typing.set(moved((open.highlighted + count - 1) % count)),
+                    "Enter" | "Tab" => choose.emit(open.highlighted),
+                    "Escape" => typing.set(None),
+                    _ => return,
+                }
+                event.prevent_default();
+                return;
+            }
             if event.key() == "Enter" && !event.shift_key() && !composing {
                 event.prevent_default();
                 send();
@@ -169,8 +244,12 @@ pub fn composer(props: &ComposerProps) -> Html {
         Text::ComposerShortHint
     });
     let refusal = outgoing(&text).err();
+    let highlighted = (*typing).as_ref().map_or(0, |t| t.highlighted);
     html! {
         <div class="composer">
+            if !found.is_empty() {
+                { mentions::picker(lang, &found, highlighted, choose) }
+            }
             <div class="composer__row">
                 <button id="attach-image" class="composer__attach" type="button" onclick={pick}
                     aria-label={lang.tr(Text::AttachImage)} title={lang.tr(Text::AttachImage)}>
@@ -186,6 +265,7 @@ pub fn composer(props: &ComposerProps) -> Html {
                 <input id="image-input" ref={picker} class="visually-hidden" type="file"
                     accept="image/jpeg,image/png,image/gif,image/webp" onchange={picked} />
                 <textarea id="composer" class="composer__field" ref={field}
+                    aria-expanded={(!found.is_empty()).to_string()}
                     rows={rows(&text).to_string()}
                     {placeholder} aria-label={lang.tr(Text::ComposerHint)}
                     {oninput} {onkeydown} {onpaste} />
@@ -197,4 +277,35 @@ pub fn composer(props: &ComposerProps) -> Html {
             { text::limit_notice(lang, &text) }
         </div>
     }
+}
+
+/// Puts the `index`-th choice of the picker in the field as `@name `, keeps
+/// whom it names for the send, and closes the picker.
+fn choose_mention(
+    field: NodeRef,
+    typing: UseStateHandle<Option<Typing>>,
+    picked: Rc<RefCell<Vec<Candidate>>>,
+    draft: Rc<RefCell<Draft>>,
+    text: UseStateHandle<String>,
+    found: Rc<Vec<Candidate>>,
+) -> Callback<usize> {
+    Callback::from(move |index: usize| {
+        let (Some(open), Some(candidate), Some(element)) = (
+            (*typing).clone(),
+            found.get(index).cloned(),
+            field.cast::<HtmlTextAreaElement>(),
+        ) else {
+            return;
+        };
+        let (value, caret) =
+            mention::insert(&element.value(), open.at, open.caret, candidate.name());
+        element.set_value(&value);
+        // Where the caret lands is a convenience; the text is right either way.
+        let _ = element.set_selection_range(caret as u32, caret as u32);
+        let _ = element.focus();
+        picked.borrow_mut().push(candidate);
+        draft.borrow_mut().typed = value.clone();
+        text.set(value);
+        typing.set(None);
+    })
 }

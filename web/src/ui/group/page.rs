@@ -91,6 +91,9 @@ pub fn group_page(props: &GroupPageProps) -> Html {
                     <p id="group-left" class="panel__empty">{ lang.tr(Text::NotInGroup) }</p>
                 }
                 if member {
+                    <crate::ui::mute::MuteSwitch peer={penpen_core::Peer::Group(gid)} />
+                }
+                if member {
                 <form class="me__row" onsubmit={actions.rename}>
                     <input id="group-rename-input" ref={rename} class="me__input" type="text"
                         maxlength={penpen_core::limits::MAX_GROUP_NAME_CHARS.to_string()}
