@@ -150,6 +150,7 @@ async fn a_quote_reply_jumps_to_its_original_which_reads_recalled_after_the_hold
             zhang
                 .wait_for_count_with_text("#composer-quote", "技术方案初稿", 1)
                 .await?;
+            screenshots(&zhang, "quote-composer").await?;
             send(&zhang, "收到，下午评审").await?;
             zhang.wait_for_count("#composer-quote", 0).await?;
             let quoted = format!(".message__quote[data-quote=\"{original}\"]");
@@ -187,6 +188,7 @@ async fn a_quote_reply_jumps_to_its_original_which_reads_recalled_after_the_hold
                 .await?;
             liu.wait_for_count("#message-menu [data-action=\"recall\"]", 0)
                 .await?;
+            screenshots(&liu, "message-menu").await?;
             screenshots(&zhang, "recall-holder").await?;
             Ok(())
         }
