@@ -45,9 +45,12 @@ pub fn mentions_me(message: &Message, me: &UserId) -> bool {
 
 /// Whether a message that arrived in a conversation (`muted` or not) calls
 /// for a sound and a notification: someone else's, and the conversation
-/// not muted unless the message mentions the user.
+/// not muted unless the message mentions the user. A recall (§15.1) only
+/// takes something back: it never calls for attention.
 pub fn alerts(message: &Message, muted: bool, me: &UserId) -> bool {
-    message.from.user() != Some(me) && (!muted || mentions_me(message, me))
+    message.from.user() != Some(me)
+        && !message.kind.is_recall()
+        && (!muted || mentions_me(message, me))
 }
 
 impl Engine {

@@ -15,6 +15,7 @@ mod login_screen;
 mod meetings;
 mod mentions;
 mod profile;
+mod recall;
 mod search;
 mod tls;
 mod turn;

@@ -124,11 +124,18 @@ impl Driver {
                         &self.session.user,
                     );
                 }
+                let open = self
+                    .open
+                    .as_ref()
+                    .is_some_and(|(peer, _)| *peer == conversation);
                 self.update.emit(Update::Older {
                     peer: conversation,
                     messages,
                     complete,
                 });
+                if open {
+                    self.seek_on(complete, super::now());
+                }
             }
             Event::OutboxChanged(peer) => {
                 let outbox = self.outbox_of(&peer);

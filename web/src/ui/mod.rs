@@ -27,6 +27,7 @@ mod logout;
 mod me;
 mod meeting;
 mod menu;
+mod message_menu;
 mod mute;
 mod operation;
 mod panel;

@@ -111,7 +111,7 @@ async fn at_opens_the_member_picker_and_the_keyboard_chooses_by_pinyin() {
             .driver
             .sent()
             .iter()
-            .filter(|c| matches!(c, Command::SendText(..) | Command::SendMentioning { .. }))
+            .filter(|c| matches!(c, Command::SendText(..) | Command::SendComposed { .. }))
             .count(),
         0,
         "Enter chose; it did not send"
@@ -120,8 +120,9 @@ async fn at_opens_the_member_picker_and_the_keyboard_chooses_by_pinyin() {
     settle().await;
     key("Enter");
     settle().await;
-    assert!(screen.driver.sent().contains(&Command::SendMentioning {
+    assert!(screen.driver.sent().contains(&Command::SendComposed {
         peer: group(),
+        quote: None,
         text: "请看 @陈静 明天的计划".into(),
         mentions: vec![chen()],
         mention_all: false,
@@ -165,8 +166,9 @@ async fn the_holder_gets_everyone_first_and_a_click_chooses() {
     type_text("@所有人 下午三点开会");
     key("Enter");
     settle().await;
-    assert!(screen.driver.sent().contains(&Command::SendMentioning {
+    assert!(screen.driver.sent().contains(&Command::SendComposed {
         peer: group(),
+        quote: None,
         text: "@所有人 下午三点开会".into(),
         mentions: vec![],
         mention_all: true,

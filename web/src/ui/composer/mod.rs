@@ -9,7 +9,7 @@ mod mentions;
 mod text;
 
 use crate::i18n::Text;
-use crate::state::{Command, use_shared};
+use crate::state::{Command, Update, use_shared};
 use gloo::timers::callback::Timeout;
 use mention::Candidate;
 use mentions::Typing;
@@ -87,6 +87,20 @@ pub fn composer(props: &ComposerProps) -> Html {
             }
         });
     }
+    // 重新编辑: a recalled text is put back, over what was typed.
+    let fill = shared
+        .as_ref()
+        .and_then(|s| s.state.open.as_ref().and_then(|open| open.fill.clone()));
+    {
+        let (draft, field, text) = (draft.clone(), field.clone(), text.clone());
+        use_effect_with(fill.as_ref().map(|(n, _)| *n), move |_| {
+            if let (Some((_, fill)), Some(element)) = (fill, field.cast::<HtmlTextAreaElement>()) {
+                element.set_value(&fill);
+                draft.borrow_mut().typed = fill.clone();
+                text.set(fill);
+            }
+        });
+    }
     let (Some(shared), Some(peer)) = (shared, peer) else {
         return html! {};
     };
@@ -107,6 +121,7 @@ pub fn composer(props: &ComposerProps) -> Html {
         text.clone(),
         found.clone(),
     );
+    let quoting = shared.state.open.as_ref().and_then(|o| o.quoting.clone());
 
     let send = {
         let (command, peer, draft, field, text, picked) = (
@@ -117,6 +132,7 @@ pub fn composer(props: &ComposerProps) -> Html {
             text.clone(),
             picked.clone(),
         );
+        let (quoting, state) = (quoting.clone(), shared.state.clone());
         Rc::new(move || {
             let mut draft = draft.borrow_mut();
             let Ok(message) = outgoing(&draft.typed) else {
@@ -124,16 +140,20 @@ pub fn composer(props: &ComposerProps) -> Html {
             };
             let (mentions, mention_all) =
                 mention::kept(message, &std::mem::take(&mut *picked.borrow_mut()));
-            command.emit(if mentions.is_empty() && !mention_all {
-                Command::SendText(peer.clone(), message.to_owned())
+            if quoting.is_none() && mentions.is_empty() && !mention_all {
+                command.emit(Command::SendText(peer.clone(), message.to_owned()));
             } else {
-                Command::SendMentioning {
+                command.emit(Command::SendComposed {
                     peer: peer.clone(),
                     text: message.to_owned(),
+                    quote: quoting.clone(),
                     mentions,
                     mention_all,
+                });
+                if quoting.is_some() {
+                    state.dispatch(Update::Quoting(None));
                 }
-            });
+            }
             draft.typed.clear();
             draft.timer = None;
             draft.keep(&command, &peer);
@@ -245,11 +265,28 @@ pub fn composer(props: &ComposerProps) -> Html {
     });
     let refusal = outgoing(&text).err();
     let highlighted = (*typing).as_ref().map_or(0, |t| t.highlighted);
+    let quote_bar = quoting.map(|quote| {
+        let cancel = {
+            let state = shared.state.clone();
+            Callback::from(move |_: MouseEvent| state.dispatch(Update::Quoting(None)))
+        };
+        html! {
+            <div id="composer-quote" class="composer__quote" data-quote={quote.id.to_string()}>
+                <span class="composer__quote-text">
+                    { crate::ui::format::quote_line(lang, &quote, &*shared.state) }
+                </span>
+                <button type="button" class="composer__quote-cancel" data-action="cancel-quote"
+                    aria-label={lang.tr(Text::CancelQuote)} title={lang.tr(Text::CancelQuote)}
+                    onclick={cancel}>{ "×" }</button>
+            </div>
+        }
+    });
     html! {
         <div class="composer">
             if !found.is_empty() {
                 { mentions::picker(lang, &found, highlighted, choose) }
             }
+            { quote_bar }
             <div class="composer__row">
                 <button id="attach-image" class="composer__attach" type="button" onclick={pick}
                     aria-label={lang.tr(Text::AttachImage)} title={lang.tr(Text::AttachImage)}>
