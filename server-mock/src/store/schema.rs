@@ -157,6 +157,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX uploads_by_age ON uploads(updated_ts);
     ALTER TABLE messages ADD COLUMN name TEXT;
     ALTER TABLE messages ADD COLUMN size INTEGER;
+    "#,
     // 7: @mentions and mute (#15): who a group text mentions, and each user's
     // muted conversations (PROTOCOL §15.4, §15.5).
     r#"
