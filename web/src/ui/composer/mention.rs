@@ -109,7 +109,7 @@ pub fn candidates(members: &[Member], query: &str, holder: bool) -> Vec<Candidat
         .enumerate()
         .filter_map(|(index, m)| rank(m).map(|r| (r, index, m)))
         .collect();
-    ranked.sort_by_key(|(rank, index, _)| (*rank, *index));
+    penpen_core::sorting::sort_by_key(&mut ranked, |(rank, index, _)| (*rank, *index));
     found.extend(
         ranked
             .into_iter()
