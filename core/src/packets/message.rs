@@ -268,11 +268,15 @@ impl Message {
 pub const QUOTE_CHARS: usize = 100;
 
 /// What a quote shows of its original: the first [`QUOTE_CHARS`]
-/// characters of a text; nothing of an image or voice message, whose file
-/// name means nothing to a reader (a file's quote shows its `name`).
-pub fn quote_snippet(kind: MessageType, content: &str) -> Option<String> {
+/// characters of a text, or a file's original `name` (given as `text`);
+/// nothing of an image or voice message, whose stored file name means
+/// nothing to a reader.
+pub fn quote_snippet(kind: MessageType, text: &str) -> Option<String> {
+    if kind.is_file() {
+        return Some(text.to_owned());
+    }
     matches!(kind, MessageType::Text | MessageType::GroupText)
-        .then(|| content.chars().take(QUOTE_CHARS).collect())
+        .then(|| text.chars().take(QUOTE_CHARS).collect())
 }
 
 impl Quote {
@@ -282,11 +286,10 @@ impl Quote {
             id: message.id,
             from: message.from.clone(),
             kind: message.kind,
-            content: if message.kind.is_file() {
-                message.name.clone()
-            } else {
-                quote_snippet(message.kind, &message.content)
-            },
+            content: quote_snippet(
+                message.kind,
+                message.name.as_deref().unwrap_or(&message.content),
+            ),
             recalled: message.recalled.is_some(),
         }
     }

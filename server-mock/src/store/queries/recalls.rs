@@ -48,7 +48,7 @@ pub fn quote_for(
 ) -> Result<Quote, StoreError> {
     let row: Option<(String, String, u16, String, Option<String>)> = conn
         .prepare_cached(
-            "SELECT sender, conversation, type, content, recalled_by FROM messages WHERE id = ?1",
+            "SELECT sender, conversation, type, COALESCE(name, content), recalled_by FROM messages WHERE id = ?1",
         )?
         .query_row([quoted.0 as i64], |row| {
             Ok((
