@@ -223,7 +223,7 @@ pub async fn download(
     let (who, wanted) = (user.clone(), name.to_owned());
     let mime = context
         .store
-        .read(move |conn| visible_file(conn, &who, &wanted))
+        .read(move |conn| Ok(visible_file(conn, &who, &wanted)?.map(|visible| visible.mime)))
         .await?;
     let Some(mime) = mime else {
         return Ok(Download::NotFound);
@@ -234,17 +234,21 @@ pub async fn download(
     }
 }
 
-fn visible_file(
+pub(crate) fn visible_file(
     conn: &rusqlite::Connection,
     user: &UserId,
     name: &str,
-) -> Result<Option<String>, StoreError> {
-    let mime: Option<String> = conn
-        .query_row("SELECT mime FROM files WHERE name = ?1", [name], |row| {
-            row.get(0)
-        })
+) -> Result<Option<crate::uploads::download::Visible>, StoreError> {
+    // The kind, and the original name its own message gave it (§15.6).
+    let stored: Option<(String, Option<String>)> = conn
+        .query_row(
+            "SELECT f.mime, m.name FROM files f JOIN messages m ON m.id = f.message_id
+             WHERE f.name = ?1",
+            [name],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
         .optional()?;
-    let Some(mime) = mime else {
+    let Some((mime, original)) = stored else {
         return Ok(None);
     };
     // The message the file was sent with, and every message a forward
@@ -276,7 +280,7 @@ fn visible_file(
             Err(_) => false,
         };
         if visible {
-            return Ok(Some(mime));
+            return Ok(Some(crate::uploads::download::Visible { mime, original }));
         }
     }
     Ok(None)

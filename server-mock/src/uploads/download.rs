@@ -6,12 +6,12 @@
 use crate::context::Context;
 use crate::services::files::folder;
 use crate::store::StoreError;
-use crate::store::queries::{self, Membership};
+
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use penpen_core::UserId;
 use penpen_core::sniff::FileKind;
-use penpen_core::{Peer, UserId};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// How much of the file is read at a time.
@@ -37,42 +37,13 @@ pub struct Visible {
 }
 
 /// The file `name` if `user` may see some message that names it (the file's
-/// own message, or a forwarded copy).
+/// own message, or a forwarded copy: one rule for every port's files).
 pub fn visible(
     conn: &rusqlite::Connection,
     user: &UserId,
     name: &str,
 ) -> Result<Option<Visible>, StoreError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT f.mime, m.id, m.sender, m.target, m.name FROM files f JOIN messages m ON m.id = f.message_id
-         WHERE f.name = ?1 ORDER BY m.id",
-    )?;
-    let rows = statement
-        .query_map([name], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, Option<String>>(4)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    for (mime, id, sender, target, original) in rows {
-        let seen = match Peer::parse(&target) {
-            Ok(Peer::User(to)) => sender == user.as_str() || &to == user,
-            Ok(Peer::Group(gid)) => match queries::membership(conn, gid, user)? {
-                Some(Membership::Current) => true,
-                Some(Membership::Left(last)) => last.0 as i64 >= id,
-                None => false,
-            },
-            Err(_) => false,
-        };
-        if seen {
-            return Ok(Some(Visible { mime, original }));
-        }
-    }
-    Ok(None)
+    crate::services::files::visible_file(conn, user, name)
 }
 
 /// `attachment; filename*=UTF-8''<percent-encoded name>` (RFC 6266, 5987),

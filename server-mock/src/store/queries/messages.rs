@@ -152,8 +152,7 @@ const AFTER_MESSAGE_COLUMNS: usize = 12;
 /// Read after the seq (column [`AFTER_MESSAGE_COLUMNS`]): the recall, and
 /// the quoted message as it is now, so a quote of a message recalled later
 /// reads as recalled.
-const RECALL_AND_QUOTE_COLUMNS: &str =
-    "m.recalled_by, m.recalled_ts, q.id, q.sender, q.type, COALESCE(q.name, q.content), q.recalled_by";
+const RECALL_AND_QUOTE_COLUMNS: &str = "m.recalled_by, m.recalled_ts, q.id, q.sender, q.type, COALESCE(q.name, q.content), q.recalled_by";
 
 /// The join the quote columns read from.
 const QUOTE_JOIN: &str = "LEFT JOIN messages q ON q.id = m.quote_id";
