@@ -294,6 +294,25 @@ impl Lang {
             Text::NoticeAdded => ("{0} 邀请了 {1}", "{0} invited {1}"),
             Text::NoticeRemoved => ("{0} 移出了 {1}", "{0} removed {1}"),
             Text::NoticeLeft => ("{0} 退出了讨论组", "{0} left the group"),
+            // Recall (§15.1): {0} who took it back; for a holder's, {0} whose it was.
+            Text::NoticeRecalled => ("{0}撤回了一条消息", "{0} recalled a message"),
+            Text::NoticeRecalledByHolder => (
+                "群主撤回了{0}的一条消息",
+                "The group owner recalled a message from {0}",
+            ),
+            Text::NoticeYouRecalledTheirs => {
+                ("你撤回了{0}的一条消息", "You recalled a message from {0}")
+            }
+            Text::Reedit => ("重新编辑", "Edit again"),
+            Text::MessageActions => ("消息操作", "Message actions"),
+            Text::ActionRecall => ("撤回", "Recall"),
+            Text::ActionQuote => ("引用", "Quote"),
+            Text::ActionCopy => ("复制", "Copy"),
+            Text::RecallFailed => ("撤回失败", "Could not recall"),
+            Text::QuoteRecalled => ("引用的消息已撤回", "The quoted message was recalled"),
+            Text::CancelQuote => ("取消引用", "Stop quoting"),
+            Text::Dismiss => ("知道了", "OK"),
+            Text::QuotedFrom => ("{0}：{1}", "{0}: {1}"),
             // Meeting notices: {0} who started it; {0} how long (mm:ss), {1} how many took part.
             Text::NoticeMeetingStarted => ("{0} 发起了会议", "{0} started a meeting"),
             Text::NoticeMeetingEnded => (
@@ -649,6 +668,19 @@ pub enum Text {
     NoticeAdded,
     NoticeRemoved,
     NoticeLeft,
+    NoticeRecalled,
+    NoticeRecalledByHolder,
+    NoticeYouRecalledTheirs,
+    Reedit,
+    MessageActions,
+    ActionRecall,
+    ActionQuote,
+    ActionCopy,
+    RecallFailed,
+    QuoteRecalled,
+    CancelQuote,
+    Dismiss,
+    QuotedFrom,
     NoticeMeetingStarted,
     NoticeMeetingEnded,
     You,

@@ -8,7 +8,7 @@
 use penpen_core::cache::{AccountMeta, CachedBroadcast, Conversation, OutboxEntry};
 use penpen_core::packets::directory::Directory;
 use penpen_core::packets::groups::Group;
-use penpen_core::packets::message::Message;
+use penpen_core::packets::message::{Message, Quote, Recalled};
 use penpen_core::sync::{Connection, Operation, OperationError, Outcome};
 use penpen_core::{BroadcastId, ClientMsgId, ErrorReply, GroupId, MessageId, Peer, UserId};
 use std::collections::BTreeMap;
@@ -55,6 +55,9 @@ pub struct AppState {
     /// The meetings running in the user's groups, as the stream last pushed
     /// them (forgotten when it reconnects: PROTOCOL §13).
     pub meetings: Rc<Vec<penpen_core::packets::meeting::Meeting>>,
+    /// Texts this tab recalled, by message id, for 重新编辑: kept only here,
+    /// never sent or cached (the server and the other devices keep nothing).
+    pub reedit: Rc<BTreeMap<MessageId, String>>,
 }
 
 /// Where stored files are, and the token that lets this session fetch them.
@@ -98,6 +101,7 @@ impl Default for AppState {
             unread_broadcasts: 0,
             files: None,
             meetings: Rc::new(Vec::new()),
+            reedit: Rc::new(BTreeMap::new()),
         }
     }
 }
@@ -121,6 +125,11 @@ pub struct OpenConversation {
     pub arrivals: u32,
     /// The message to show and mark (a search hit), instead of the newest.
     pub focus: Option<MessageId>,
+    /// The message the composer's text will reply to (§15.2).
+    pub quoting: Option<Quote>,
+    /// Text to put in the composer (a recalled text to edit again), with a
+    /// number that changes each time so the same text can be put twice.
+    pub fill: Option<(u32, String)>,
 }
 
 impl OpenConversation {
@@ -134,6 +143,8 @@ impl OpenConversation {
             loading_older: true,
             arrivals: 0,
             focus: None,
+            quoting: None,
+            fill: None,
         }
     }
 
@@ -143,6 +154,20 @@ impl OpenConversation {
             penpen_core::sorting::map_of(self.messages.drain(..).map(|m| (m.id, m)));
         for message in incoming {
             by_id.insert(message.id, message.clone());
+        }
+        // A recall that arrives takes its original's content off the screen
+        // (the cache did the same in the write that brought it).
+        for recall in incoming {
+            let Some(notice) = recall.recall_notice() else {
+                continue;
+            };
+            let recalled = Recalled {
+                by: notice.by,
+                ts: recall.ts,
+            };
+            for message in by_id.range_mut(notice.id..).map(|(_, m)| m) {
+                message.take_recall(notice.id, &recalled);
+            }
         }
         self.messages = by_id.into_values().collect();
     }
@@ -234,6 +259,12 @@ pub enum Update {
     /// The meeting screen changed: like the call screen it has its own
     /// context, [`crate::meetings::MeetingScreen`].
     MeetingScreen(Box<crate::meetings::MeetingScreen>),
+    /// The composer replies to this message, or to none (from the screens).
+    Quoting(Option<Quote>),
+    /// This tab recalled a text: kept for 重新编辑 (from the screens).
+    Reedit(MessageId, String),
+    /// Put this text in the composer (重新编辑, from the screens).
+    Fill(String),
 }
 
 /// The share of the file now being uploaded that has left (0 to 1), or none
@@ -368,6 +399,21 @@ impl Reducible for AppState {
                     .retain(|m| !(m.gid == gid && m.meeting == meeting));
             }
             Update::MeetingsForgotten => state.meetings = Rc::new(Vec::new()),
+            Update::Quoting(quote) => {
+                if let Some(open) = state.open.as_mut() {
+                    Rc::make_mut(open).quoting = quote;
+                }
+            }
+            Update::Reedit(id, text) => {
+                Rc::make_mut(&mut state.reedit).insert(id, text);
+            }
+            Update::Fill(text) => {
+                if let Some(open) = state.open.as_mut() {
+                    let open = Rc::make_mut(open);
+                    let next = open.fill.as_ref().map_or(0, |(n, _)| n.wrapping_add(1));
+                    open.fill = Some((next, text));
+                }
+            }
             Update::Broadcasts(broadcasts, unread) => {
                 state.broadcasts = broadcasts;
                 state.unread_broadcasts = unread;
@@ -388,6 +434,8 @@ pub enum Command {
     LoadOlder,
     /// Send a text message.
     SendText(Peer, String),
+    /// Send a text that replies to a message (§15.2).
+    SendReply(Peer, String, Quote),
     /// Send a failed message again.
     Retry(ClientMsgId),
     /// Give up on an unsent message.

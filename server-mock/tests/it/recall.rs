@@ -409,7 +409,21 @@ async fn a_reply_carries_a_snapshot_of_its_quote_which_reads_recalled_after_a_re
         .and_then(|m| m.quote.clone())
         .expect("the reply keeps its quote");
     assert!(quote.recalled && quote.content.is_none(), "{quote:?}");
+
+    // A recalled reply keeps nothing, its quote included.
+    let _: SendAck = li_actions_recall(&server, &li.token, reply.id).await;
+    let page = history(&server, &li.token, Peer::User(user(WANG))).await;
+    let recalled = page.iter().find(|m| m.id == reply.id).expect("kept");
+    assert!(
+        recalled.quote.is_none() && recalled.content.is_empty(),
+        "{recalled:?}"
+    );
     server.shutdown().await;
+}
+
+async fn li_actions_recall(server: &RunningServer, token: &str, id: MessageId) -> SendAck {
+    let mut actions = Client::connect(server, Service::MessageActions, Some(token)).await;
+    actions.request(&recall(id)).await.expect("recalled")
 }
 
 /// The status of a plain HTTP GET.

@@ -15,6 +15,7 @@ mod installable;
 mod login_screen;
 mod meetings;
 mod profile;
+mod recall;
 mod search;
 mod tls;
 mod turn;

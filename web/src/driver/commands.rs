@@ -62,9 +62,27 @@ impl Driver {
             focus,
         });
         self.fetching_older = false;
-        if complete_here && !complete {
+        // A message older than all the cache has (a quote's original):
+        // the server's pages are fetched until it is loaded.
+        let unreached = focus.filter(|f| oldest.is_none_or(|o| o > *f));
+        self.seeking = unreached.filter(|_| !complete);
+        if (complete_here || self.seeking.is_some()) && !complete {
             // The cache has no more: ask the server for what is older.
             self.fetch_older(peer, oldest, now);
+        }
+    }
+
+    /// After an older page of the open conversation: another one while the
+    /// message it was opened at is still older than everything loaded.
+    pub(super) fn seek_on(&mut self, complete: bool, now: i64) {
+        let Some(seeking) = self.seeking else {
+            return;
+        };
+        match self.open.clone() {
+            Some((peer, Some(oldest))) if !complete && oldest > seeking => {
+                self.fetch_older(peer, Some(oldest), now)
+            }
+            _ => self.seeking = None,
         }
     }
 
@@ -155,6 +173,9 @@ impl Driver {
             Command::SendText(peer, text) => {
                 // Refusals (empty, too long) are caught by the composer first.
                 let _ = self.engine.send_text(peer, text, now);
+            }
+            Command::SendReply(peer, text, quote) => {
+                let _ = self.engine.send_quoting(peer, text, Some(quote), now);
             }
             Command::Retry(cid) => self.engine.retry(&cid, now),
             Command::Discard(cid) => self.engine.discard(&cid),

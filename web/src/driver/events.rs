@@ -79,7 +79,10 @@ impl Driver {
                 let me = self.session.user.clone();
                 if live
                     && !in_view
-                    && let Some(last) = messages.iter().rev().find(|m| m.from.user() != Some(&me))
+                    && let Some(last) = messages
+                        .iter()
+                        .rev()
+                        .find(|m| m.from.user() != Some(&me) && !m.kind.is_recall())
                 {
                     self.notice = Some((conversation.clone(), last.clone()));
                 }
@@ -130,11 +133,18 @@ impl Driver {
                         &self.session.user,
                     );
                 }
+                let open = self
+                    .open
+                    .as_ref()
+                    .is_some_and(|(peer, _)| *peer == conversation);
                 self.update.emit(Update::Older {
                     peer: conversation,
                     messages,
                     complete,
                 });
+                if open {
+                    self.seek_on(complete, super::now());
+                }
             }
             Event::OutboxChanged(peer) => {
                 let outbox = self.outbox_of(&peer);

@@ -126,6 +126,9 @@ struct Driver {
     open: Option<(Peer, Option<MessageId>)>,
     /// An older page of the open conversation is on its way from the server.
     fetching_older: bool,
+    /// The open conversation was opened at this message (a quote clicked)
+    /// and it is not loaded yet: older pages are fetched until it is.
+    seeking: Option<MessageId>,
     visible: bool,
     /// Who waits for the answer of each operation.
     /// (A few at a time, in id order: a list costs the bundle less than a map.)
@@ -197,6 +200,7 @@ async fn run(session: Session, mut sockets: Sockets, inboxes: Inboxes, update: C
         server,
         open: None,
         fetching_older: false,
+        seeking: None,
         visible: browser::tab_visible(),
         operations: Vec::new(),
         search: None,

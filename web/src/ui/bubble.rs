@@ -5,15 +5,17 @@ use super::avatar::{self, Size};
 use super::format::{self, Body};
 use super::forward::{ChatRecordCard, forwardable};
 use super::image::{ImageThumb, LocalImage};
+use super::message_menu::{MenuHandlers, MessageMenuAt, Press};
 use super::rows::Row;
 use super::voice::VoicePlayer;
 use crate::i18n::{Lang, Text};
 use crate::state::{AppState, Command, use_shared};
 use crate::ui::controls;
-use penpen_core::ClientMsgId;
-use penpen_core::UserId;
 use penpen_core::cache::OutboxState;
+use penpen_core::packets::message::{Message, Quote};
 use penpen_core::time::format_time;
+use penpen_core::{ClientMsgId, MessageId, Peer, UserId};
+use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -33,9 +35,31 @@ pub struct Context<'a> {
     /// The reader's zone.
     pub utc_offset_minutes: i32,
     /// The message a search opened the chat at, marked.
-    pub focus: Option<penpen_core::MessageId>,
+    pub focus: Option<MessageId>,
     /// Messages being chosen for a forward: a checkbox on each that can be.
     pub selecting: Option<&'a super::forward::Selecting>,
+    /// What a bubble can do: its menu, 重新编辑, a quote's jump.
+    pub actions: &'a Actions,
+}
+
+/// What the rows of one render can ask for.
+pub struct Actions {
+    /// The open conversation.
+    pub peer: Peer,
+    /// Opens a message's menu at a point.
+    pub menu: Rc<dyn Fn(MessageMenuAt)>,
+    /// The long press under way, shared by the bubbles.
+    pub press: Rc<RefCell<Press>>,
+    /// Puts a recalled text back in the composer.
+    pub reedit: Callback<String>,
+    /// Shows a quoted message (loading the history around it if needed).
+    pub jump: Callback<MessageId>,
+}
+
+impl std::fmt::Debug for Actions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Actions").field("peer", &self.peer).finish()
+    }
 }
 
 /// `li.chat__row[data-key]` holding an optional `.time-separator` and a
@@ -48,6 +72,7 @@ pub fn row(context: &Context<'_>, row: Row<'_>, previous_ts: Option<i64>, key: S
         html! { <div class="time-separator" role="separator"><span>{ label }</span></div> }
     });
     let content = match row {
+        Row::Sent(message) if message.recalled.is_some() => recalled(context, message),
         Row::Sent(message) => {
             let body = format::body(
                 context.lang,
@@ -87,7 +112,21 @@ pub fn row(context: &Context<'_>, row: Row<'_>, previous_ts: Option<i64>, key: S
                         title={context.lang.tr(Text::Sent)}>{ "✓" }</span>
                 };
                 let mark = own.then_some(mark);
-                bubble(context, body, media, own, author, ts, mark, Ids::Sent(id))
+                let extras = Extras {
+                    quote: message.quote.as_ref().map(|q| quote_block(context, q)),
+                    handlers: Some(menu_handlers(context, message)),
+                };
+                bubble(
+                    context,
+                    body,
+                    media,
+                    own,
+                    author,
+                    ts,
+                    mark,
+                    Ids::Sent(id),
+                    extras,
+                )
             }
         }
         Row::Unsent(entry) => {
@@ -120,7 +159,21 @@ pub fn row(context: &Context<'_>, row: Row<'_>, previous_ts: Option<i64>, key: S
                             mime={file.mime.clone()} />
                     }
                 });
-            bubble(context, body, media, true, None, ts, Some(mark), ids)
+            let extras = Extras {
+                quote: entry.quote.as_ref().map(|q| quote_block(context, q)),
+                handlers: None,
+            };
+            bubble(
+                context,
+                body,
+                media,
+                true,
+                None,
+                ts,
+                Some(mark),
+                ids,
+                extras,
+            )
         }
     };
     let focused = matches!(row, Row::Sent(message) if Some(message.id) == context.focus);
@@ -149,6 +202,83 @@ pub fn row(context: &Context<'_>, row: Row<'_>, previous_ts: Option<i64>, key: S
     }
 }
 
+/// `div.notice.notice--recalled[data-id]` in place of a recalled message,
+/// with `button.notice__reedit` when this tab recalled the text.
+fn recalled(context: &Context<'_>, message: &Message) -> Html {
+    let Some(recalled) = &message.recalled else {
+        return html! {};
+    };
+    let line = format::recall_line(
+        context.lang,
+        &recalled.by,
+        message.from.user(),
+        context.state,
+    );
+    let reedit = context
+        .state
+        .reedit
+        .get(&message.id)
+        .filter(|_| context.me == Some(&recalled.by))
+        .map(|text| {
+            let (reedit, text) = (context.actions.reedit.clone(), text.clone());
+            let onclick = Callback::from(move |_: MouseEvent| reedit.emit(text.clone()));
+            html! {
+                <button type="button" class="notice__reedit" {onclick}>
+                    { context.lang.tr(Text::Reedit) }
+                </button>
+            }
+        });
+    html! {
+        <div class="notice notice--recalled" data-id={message.id.to_string()}>
+            { line }{ reedit }
+        </div>
+    }
+}
+
+/// `button.message__quote[data-quote]`: whose message this one replies to
+/// and a snippet of it; clicking shows it.
+fn quote_block(context: &Context<'_>, quote: &Quote) -> Html {
+    let onclick = {
+        let (jump, id) = (context.actions.jump.clone(), quote.id);
+        Callback::from(move |event: MouseEvent| {
+            event.stop_propagation();
+            jump.emit(id);
+        })
+    };
+    html! {
+        <button type="button" class="message__quote" data-quote={quote.id.to_string()}
+            data-recalled={quote.recalled.then_some("true")} {onclick}>
+            { format::quote_line(context.lang, quote, context.state) }
+        </button>
+    }
+}
+
+/// The handlers that open `message`'s menu.
+fn menu_handlers(context: &Context<'_>, message: &Message) -> MenuHandlers {
+    let (menu, peer, message) = (
+        context.actions.menu.clone(),
+        context.actions.peer.clone(),
+        message.clone(),
+    );
+    let open: Rc<dyn Fn(i32, i32)> = Rc::new(move |x, y| {
+        menu(MessageMenuAt {
+            peer: peer.clone(),
+            message: message.clone(),
+            x,
+            y,
+        })
+    });
+    MenuHandlers::new(open, context.actions.press.clone())
+}
+
+/// What a bubble may carry besides its body.
+struct Extras {
+    /// The quote block of a reply.
+    quote: Option<Html>,
+    /// How its menu opens (stored messages only).
+    handlers: Option<MenuHandlers>,
+}
+
 /// How the e2e tests and the budget tool find a bubble.
 enum Ids {
     /// `data-id`: stored by the server.
@@ -169,6 +299,7 @@ fn bubble(
     ts: i64,
     mark: Option<Html>,
     ids: Ids,
+    extras: Extras,
 ) -> Html {
     let (text, placeholder) = match body {
         Body::Text(text) => (text, false),
@@ -197,16 +328,27 @@ fn bubble(
         Some(media) => media,
         None => html! { text },
     };
+    let title = format_time(ts, context.utc_offset_minutes);
+    let bubble = match extras.handlers {
+        Some(h) => html! {
+            <div class={bubble_classes} {title} tabindex="0" aria-haspopup="menu"
+                oncontextmenu={h.oncontextmenu} onkeydown={h.onkeydown}
+                onpointerdown={h.onpointerdown} onpointermove={h.onpointermove}
+                onpointerup={h.onpointerend.clone()} onpointercancel={h.onpointerend}>
+                { content }
+            </div>
+        },
+        None => html! { <div class={bubble_classes} {title}>{ content }</div> },
+    };
     html! {
         <div class={classes} data-id={data_id} data-cid={data_cid}>
             { face }
             <div class="message__main">
                 { sender }
+                { extras.quote }
                 <div class="message__line">
                     { mark }
-                    <div class={bubble_classes} title={format_time(ts, context.utc_offset_minutes)}>
-                        { content }
-                    </div>
+                    { bubble }
                 </div>
             </div>
         </div>

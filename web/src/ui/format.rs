@@ -9,7 +9,7 @@ use penpen_core::packets::call::{CallOutcome, CallRecord, Media};
 use penpen_core::packets::groups::Members;
 use penpen_core::packets::meeting::{MeetingEndedNotice, MeetingStartedNotice};
 use penpen_core::packets::message::{
-    GroupCreatedNotice, GroupMembersNotice, GroupRenamedNotice, MessageType,
+    GroupCreatedNotice, GroupMembersNotice, GroupRenamedNotice, MessageType, Quote, RecallNotice,
 };
 use penpen_core::time::{self, Ago};
 
@@ -80,8 +80,60 @@ pub fn body(
         }),
         kind if kind.is_notice() => Body::Notice(notice_line(lang, kind, content, people)),
         kind if kind.is_chat_record() => Body::Placeholder(lang.tr(Text::ChatRecord).to_owned()),
+        kind if kind.is_recall() => Body::Notice(
+            serde_json::from_str::<RecallNotice>(content)
+                .map(|n| recall_line(lang, &n.by, Some(&n.sender), people))
+                .unwrap_or_else(|_| lang.fill(Text::NoticeRecalled, &[""])),
+        ),
         _ => Body::Placeholder(lang.tr(Text::Unsupported).to_owned()),
     }
+}
+
+/// What stands in place of a recalled message (§15.1): "王建国撤回了一条消息",
+/// "你撤回了一条消息", or, when a group's holder took back someone else's,
+/// "群主撤回了王建国的一条消息".
+pub fn recall_line(
+    lang: Lang,
+    by: &UserId,
+    sender: Option<&UserId>,
+    people: &impl People,
+) -> String {
+    let who = |user: &UserId| {
+        if people.me() == Some(user) {
+            lang.tr(Text::You).to_owned()
+        } else {
+            people.name(user)
+        }
+    };
+    match sender {
+        Some(sender) if sender != by && people.me() == Some(by) => {
+            lang.fill(Text::NoticeYouRecalledTheirs, &[&who(sender)])
+        }
+        Some(sender) if sender != by => lang.fill(Text::NoticeRecalledByHolder, &[&who(sender)]),
+        _ => lang.fill(Text::NoticeRecalled, &[&who(by)]),
+    }
+}
+
+/// A quote's line: whose it was and what it said, or that it was recalled.
+pub fn quote_line(lang: Lang, quote: &Quote, people: &impl People) -> String {
+    let name = match &quote.from {
+        penpen_core::packets::message::Sender::User(user) if people.me() == Some(user) => {
+            lang.tr(Text::You).to_owned()
+        }
+        penpen_core::packets::message::Sender::User(user) => people.name(user),
+        penpen_core::packets::message::Sender::System => String::new(),
+    };
+    let what = if quote.recalled {
+        lang.tr(Text::QuoteRecalled).to_owned()
+    } else {
+        match (quote.kind, &quote.content) {
+            (kind, _) if kind.is_image() => lang.tr(Text::Image).to_owned(),
+            (kind, _) if kind.is_voice() => lang.tr(Text::Voice).to_owned(),
+            (_, Some(content)) => one_line(content, PREVIEW_CHARS),
+            (_, None) => lang.tr(Text::Unsupported).to_owned(),
+        }
+    };
+    lang.fill(Text::QuotedFrom, &[&name, &what])
 }
 
 /// A call record's line (type 3), as the caller or the callee reads it; a
@@ -399,6 +451,64 @@ mod tests {
     /// A notice's content as the server writes it (names base64 inside).
     fn json(notice: &impl serde::Serialize) -> String {
         serde_json::to_string(notice).expect("notices serialize")
+    }
+
+    #[test]
+    fn a_recall_reads_by_who_took_back_whose_message() {
+        let (zh, people) = (Lang::Zh, team());
+        assert_eq!(
+            recall_line(zh, &user(1), Some(&user(1)), &people),
+            "张三撤回了一条消息"
+        );
+        assert_eq!(
+            recall_line(zh, &user(9), Some(&user(9)), &people),
+            "你撤回了一条消息"
+        );
+        assert_eq!(
+            recall_line(zh, &user(1), Some(&user(2)), &people),
+            "群主撤回了李四的一条消息"
+        );
+        assert_eq!(
+            recall_line(zh, &user(9), Some(&user(2)), &people),
+            "你撤回了李四的一条消息"
+        );
+        assert_eq!(
+            recall_line(Lang::En, &user(1), Some(&user(9)), &people),
+            "The group owner recalled a message from You"
+        );
+        // The conversation list's preview of a recall.
+        let notice = json(&RecallNotice {
+            id: penpen_core::MessageId(5),
+            by: user(2),
+            sender: user(2),
+        });
+        assert_eq!(
+            preview_line(
+                zh,
+                &preview(Some(user(2)), MessageType::GroupRecall, &notice),
+                true,
+                &people
+            ),
+            "李四撤回了一条消息"
+        );
+    }
+
+    #[test]
+    fn a_quote_names_its_sender_and_shows_a_snippet_or_that_it_was_recalled() {
+        let (zh, people) = (Lang::Zh, team());
+        let mut quote = Quote {
+            id: penpen_core::MessageId(5),
+            from: penpen_core::packets::message::Sender::User(user(1)),
+            kind: MessageType::Text,
+            content: Some("周五\n开会".into()),
+            recalled: false,
+        };
+        assert_eq!(quote_line(zh, &quote, &people), "张三：周五 开会");
+        quote.kind = MessageType::GroupImage;
+        quote.content = None;
+        assert_eq!(quote_line(zh, &quote, &people), "张三：[图片]");
+        quote.recalled = true;
+        assert_eq!(quote_line(zh, &quote, &people), "张三：引用的消息已撤回");
     }
 
     #[test]

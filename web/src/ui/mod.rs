@@ -26,6 +26,7 @@ mod logout;
 mod me;
 mod meeting;
 mod menu;
+mod message_menu;
 mod operation;
 mod panel;
 pub mod rows;

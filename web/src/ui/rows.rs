@@ -90,7 +90,13 @@ impl<'a> Row<'a> {
 /// that are not among them yet (an entry and its stored message may both be
 /// present for a moment while the driver reports the acknowledgement).
 pub fn rows<'a>(open: &'a OpenConversation, me: Option<&UserId>) -> Vec<Row<'a>> {
-    let mut rows: Vec<Row<'a>> = open.messages.iter().map(Row::Sent).collect();
+    // A recall is never shown itself: its original stands in its place.
+    let mut rows: Vec<Row<'a>> = open
+        .messages
+        .iter()
+        .filter(|m| !m.kind.is_recall())
+        .map(Row::Sent)
+        .collect();
     if !open.outbox.is_empty() {
         // A sorted list rather than a hash set: the bundle then carries no
         // hash table for this one key type.

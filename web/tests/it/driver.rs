@@ -92,3 +92,74 @@ async fn the_driver_syncs_sends_and_receives_over_real_sockets() {
     .await;
     handle.send(Input::Shutdown);
 }
+
+#[wasm_bindgen_test]
+async fn a_quote_s_original_no_longer_cached_is_fetched_page_by_page_until_it_is_loaded() {
+    use penpen_core::packets::message::{Message, Quote};
+    let server = test_server();
+    let account = UserId::parse("13800000024").expect("account");
+    let session = session::log_in(&server, account, "penpen2026")
+        .await
+        .expect("the demo account logs in");
+    let updates = Rc::new(RefCell::new(Vec::<Update>::new()));
+    let sink = updates.clone();
+    let handle = driver::start(
+        session,
+        Callback::from(move |update| sink.borrow_mut().push(update)),
+    );
+    until(&updates, "caught up", |u| u.contains(&Update::CaughtUp)).await;
+    let arrived = |updates: &[Update], text: &str| -> Option<Message> {
+        updates.iter().find_map(|u| match u {
+            Update::Arrived { messages, .. } => {
+                messages.iter().find(|m| m.content == text).cloned()
+            }
+            _ => None,
+        })
+    };
+
+    // A note to oneself, then more than a server page (50) after it.
+    let me = Peer::parse("13800000024").expect("peer");
+    handle.send(Input::Command(Command::Open(me.clone())));
+    let marker = js_sys::Math::random().to_string();
+    let first = format!("原文 {marker}");
+    handle.send(Input::Command(Command::SendText(me.clone(), first.clone())));
+    for n in 0..60 {
+        handle.send(Input::Command(Command::SendText(
+            me.clone(),
+            format!("其后 {n} {marker}"),
+        )));
+    }
+    let last = format!("其后 59 {marker}");
+    for _ in 0..600 {
+        if arrived(&updates.borrow(), &last).is_some() {
+            break;
+        }
+        gloo::timers::future::TimeoutFuture::new(50).await;
+    }
+    let original = arrived(&updates.borrow(), &first).expect("the original arrived");
+    assert!(
+        arrived(&updates.borrow(), &last).is_some(),
+        "all 61 were sent within 30 s"
+    );
+
+    // This device forgets the conversation; a reply to the original comes.
+    handle.send(Input::Command(Command::ClearHistory(me.clone())));
+    let reply = format!("回复 {marker}");
+    handle.send(Input::Command(Command::SendReply(
+        me.clone(),
+        reply.clone(),
+        Quote::of(&original),
+    )));
+    until(&updates, "the reply", |u| arrived(u, &reply).is_some()).await;
+    let quoted = arrived(&updates.borrow(), &reply).and_then(|m| m.quote);
+    assert_eq!(quoted.map(|q| q.id), Some(original.id));
+
+    // Opening at the quote: the original is two server pages back.
+    updates.borrow_mut().clear();
+    handle.send(Input::Command(Command::OpenAt(me.clone(), original.id)));
+    until(&updates, "the original loaded from the server", |u| {
+        u.iter().any(|u| matches!(u, Update::Older { messages, .. } if messages.iter().any(|m| m.id == original.id)))
+    })
+    .await;
+    handle.send(Input::Shutdown);
+}

@@ -1076,3 +1076,215 @@ async fn logging_out_asks_whether_to_keep_this_devices_messages() {
     settle().await;
     assert_eq!(logouts(&screen.driver), vec![true, false]);
 }
+
+/// Opens the action menu of message `id` with a right-click on its bubble.
+pub(crate) fn right_click_bubble(id: u64) {
+    js(&format!(
+        "(b => b.dispatchEvent(new MouseEvent('contextmenu', {{ bubbles: true, cancelable: true, button: 2, clientX: b.getBoundingClientRect().left + 5, clientY: b.getBoundingClientRect().top + 5 }})))(document.querySelector('#chat .message[data-id=\"{id}\"] .message__bubble'))"
+    ));
+}
+
+/// History whose message 4 (mine) and 5 (张伟's) were just sent.
+fn fresh_history() -> Vec<Message> {
+    let now = js_sys::Date::now() as i64;
+    let mut messages = history(1..=5);
+    for message in &mut messages[3..] {
+        message.ts = now - 10_000;
+    }
+    messages
+}
+
+#[wasm_bindgen_test]
+async fn a_bubble_s_menu_recalls_one_s_own_message_and_offers_to_edit_it_again() {
+    let screen = mount(opened(fresh_history())).await;
+    let driver = &screen.driver;
+    until("the chat renders", || {
+        exists("#chat .message[data-id=\"4\"]")
+    })
+    .await;
+
+    // 张伟's message: quote and copy, but no recall.
+    right_click_bubble(5);
+    until("the menu opens", || exists("#message-menu")).await;
+    assert!(exists("#message-menu [data-action=\"quote\"]"));
+    assert!(exists("#message-menu [data-action=\"copy\"]"));
+    assert!(!exists("#message-menu [data-action=\"recall\"]"));
+    js("document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }))");
+    until("Esc closes it", || !exists("#message-menu")).await;
+
+    // The keyboard reaches it too: Enter on a focused bubble.
+    js(
+        "(b => { b.focus(); b.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true })); })(document.querySelector('#chat .message[data-id=\"4\"] .message__bubble'))",
+    );
+    until("the menu opens from the keyboard", || {
+        exists("#message-menu")
+    })
+    .await;
+    assert_eq!(
+        text("document.activeElement.dataset.action || ''"),
+        "quote",
+        "focus lands on the first item"
+    );
+    click("#message-menu [data-action=\"recall\"]");
+    settle().await;
+    assert!(!exists("#message-menu"));
+    let asked = operations(driver);
+    let (operation, reply) = asked.last().expect("a recall was asked for");
+    assert_eq!(
+        operation,
+        &Operation::Recall {
+            conversation: Peer::User(zhang()),
+            id: MessageId(4),
+            sender: me(),
+        }
+    );
+    reply.emit(Ok(Outcome::Recalled(MessageId(6))));
+    // The recall arrives: the original becomes the placeholder, the recall
+    // itself is not shown.
+    let recall = Message {
+        kind: MessageType::Recall,
+        content: format!(r#"{{"id":"4","by":"{}","sender":"{}"}}"#, me(), me()),
+        id: MessageId(6),
+        ..history(4..=4).remove(0)
+    };
+    driver.update(Update::Arrived {
+        peer: Peer::User(zhang()),
+        messages: vec![recall],
+        live: true,
+    });
+    until("the placeholder replaces it", || {
+        exists("#chat .notice--recalled[data-id=\"4\"]")
+    })
+    .await;
+    assert!(
+        text("document.querySelector('.notice--recalled[data-id=\"4\"]').textContent")
+            .starts_with("你撤回了一条消息")
+    );
+    assert!(
+        !exists("#chat .message[data-id=\"6\"]"),
+        "a recall is not a row"
+    );
+    click(".notice--recalled[data-id=\"4\"] .notice__reedit");
+    settle().await;
+    assert_eq!(text("document.getElementById('composer').value"), "消息 4");
+
+    // Someone else's recall reads with their name and offers no re-edit.
+    let theirs = Message {
+        kind: MessageType::Recall,
+        content: format!(r#"{{"id":"5","by":"{}","sender":"{}"}}"#, zhang(), zhang()),
+        id: MessageId(7),
+        ..history(5..=5).remove(0)
+    };
+    driver.update(Update::Arrived {
+        peer: Peer::User(zhang()),
+        messages: vec![theirs],
+        live: true,
+    });
+    until("their placeholder", || {
+        exists("#chat .notice--recalled[data-id=\"5\"]")
+    })
+    .await;
+    assert!(
+        text("document.querySelector('.notice--recalled[data-id=\"5\"]').textContent")
+            .ends_with("撤回了一条消息")
+    );
+    assert!(!exists(".notice--recalled[data-id=\"5\"] .notice__reedit"));
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_recall_says_why() {
+    let screen = mount(opened(fresh_history())).await;
+    until("the chat renders", || {
+        exists("#chat .message[data-id=\"4\"]")
+    })
+    .await;
+    right_click_bubble(4);
+    until("the menu opens", || {
+        exists("#message-menu [data-action=\"recall\"]")
+    })
+    .await;
+    click("#message-menu [data-action=\"recall\"]");
+    settle().await;
+    let (_, reply) = operations(&screen.driver).pop().expect("asked");
+    reply.emit(Err(OperationFailure::Refused(ErrorReply::new(
+        State::TOO_LATE_TO_RECALL,
+        "message 4 was stored 130 s ago",
+    ))));
+    until("the refusal shows", || exists("#message-action-error")).await;
+    assert!(
+        text("document.getElementById('message-action-error').textContent").contains("撤回失败")
+    );
+    assert!(exists("#chat .message[data-id=\"4\"]"), "the message stays");
+}
+
+#[wasm_bindgen_test]
+async fn a_quote_goes_from_the_menu_to_the_composer_to_the_reply_and_jumps_back() {
+    let mut messages = fresh_history();
+    // A reply to message 3, and one to a message recalled since.
+    let mut reply = history(6..=6).remove(0);
+    reply.quote = Some(penpen_core::packets::message::Quote::of(&messages[2]));
+    let mut to_recalled = history(7..=7).remove(0);
+    to_recalled.quote = Some(penpen_core::packets::message::Quote {
+        recalled: true,
+        content: None,
+        ..penpen_core::packets::message::Quote::of(&messages[1])
+    });
+    messages.extend([reply, to_recalled]);
+    let screen = mount(opened(messages)).await;
+    let driver = &screen.driver;
+    until("the chat renders", || {
+        exists("#chat .message[data-id=\"7\"]")
+    })
+    .await;
+
+    assert!(
+        text("document.querySelector('#chat .message[data-id=\"6\"] .message__quote').textContent")
+            .contains("消息 3")
+    );
+    assert!(exists(
+        "#chat .message[data-id=\"7\"] .message__quote[data-recalled]"
+    ));
+    assert!(
+        text("document.querySelector('#chat .message[data-id=\"7\"] .message__quote').textContent")
+            .contains("引用的消息已撤回")
+    );
+    click("#chat .message[data-id=\"6\"] .message__quote");
+    settle().await;
+    assert!(
+        driver
+            .sent()
+            .contains(&Command::OpenAt(Peer::User(zhang()), MessageId(3)))
+    );
+
+    right_click_bubble(5);
+    until("the menu opens", || exists("#message-menu")).await;
+    click("#message-menu [data-action=\"quote\"]");
+    until("the composer shows the quote", || exists("#composer-quote")).await;
+    assert!(text("document.getElementById('composer-quote').textContent").contains("消息 5"));
+    // × cancels; quoting again and sending sends a reply.
+    click("#composer-quote [data-action=\"cancel-quote\"]");
+    until("cancelled", || !exists("#composer-quote")).await;
+    right_click_bubble(5);
+    until("the menu opens again", || exists("#message-menu")).await;
+    click("#message-menu [data-action=\"quote\"]");
+    until("quoting again", || exists("#composer-quote")).await;
+    js(
+        "(c => { c.value = '收到'; c.dispatchEvent(new InputEvent('input', { bubbles: true })); })(document.getElementById('composer'))",
+    );
+    settle().await;
+    js(
+        "document.getElementById('composer').dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }))",
+    );
+    until("the quote leaves the composer", || {
+        !exists("#composer-quote")
+    })
+    .await;
+    let replied = driver.sent().into_iter().find_map(|c| match c {
+        Command::SendReply(peer, text, quote) => Some((peer, text, quote.id)),
+        _ => None,
+    });
+    assert_eq!(
+        replied,
+        Some((Peer::User(zhang()), "收到".to_owned(), MessageId(5)))
+    );
+}

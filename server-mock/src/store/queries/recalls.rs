@@ -253,7 +253,8 @@ pub fn recall(
     let stored = store_message(conn, &notice, &recipients)?;
     let released_files = release_files(conn, id)?;
     conn.prepare_cached(
-        "UPDATE messages SET content = '', recalled_by = ?2, recalled_ts = ?3, recall_id = ?4 WHERE id = ?1",
+        "UPDATE messages SET content = '', quote_id = NULL, recalled_by = ?2, recalled_ts = ?3, recall_id = ?4
+         WHERE id = ?1",
     )?
     .execute(params![id.0 as i64, caller.as_str(), now, stored.id.0 as i64])?;
     Ok(RecallDone {

@@ -5,7 +5,7 @@ mod files;
 mod text;
 
 use crate::i18n::Text;
-use crate::state::{Command, use_shared};
+use crate::state::{Command, Update, use_shared};
 use gloo::timers::callback::Timeout;
 use std::rc::Rc;
 use text::{DRAFT_AFTER_MS, Draft, outgoing, rows};
@@ -76,10 +76,25 @@ pub fn composer(props: &ComposerProps) -> Html {
             }
         });
     }
+    // 重新编辑: a recalled text is put back, over what was typed.
+    let fill = shared
+        .as_ref()
+        .and_then(|s| s.state.open.as_ref().and_then(|open| open.fill.clone()));
+    {
+        let (draft, field, text) = (draft.clone(), field.clone(), text.clone());
+        use_effect_with(fill.as_ref().map(|(n, _)| *n), move |_| {
+            if let (Some((_, fill)), Some(element)) = (fill, field.cast::<HtmlTextAreaElement>()) {
+                element.set_value(&fill);
+                draft.borrow_mut().typed = fill.clone();
+                text.set(fill);
+            }
+        });
+    }
     let (Some(shared), Some(peer)) = (shared, peer) else {
         return html! {};
     };
     let lang = shared.lang;
+    let quoting = shared.state.open.as_ref().and_then(|o| o.quoting.clone());
 
     let send = {
         let (command, peer, draft, field, text) = (
@@ -89,12 +104,23 @@ pub fn composer(props: &ComposerProps) -> Html {
             field.clone(),
             text.clone(),
         );
+        let (quoting, state) = (quoting.clone(), shared.state.clone());
         Rc::new(move || {
             let mut draft = draft.borrow_mut();
             let Ok(message) = outgoing(&draft.typed) else {
                 return;
             };
-            command.emit(Command::SendText(peer.clone(), message.to_owned()));
+            match &quoting {
+                Some(quote) => {
+                    command.emit(Command::SendReply(
+                        peer.clone(),
+                        message.to_owned(),
+                        quote.clone(),
+                    ));
+                    state.dispatch(Update::Quoting(None));
+                }
+                None => command.emit(Command::SendText(peer.clone(), message.to_owned())),
+            }
             draft.typed.clear();
             draft.timer = None;
             draft.keep(&command, &peer);
@@ -152,8 +178,25 @@ pub fn composer(props: &ComposerProps) -> Html {
         Text::ComposerShortHint
     });
     let refusal = outgoing(&text).err();
+    let quote_bar = quoting.map(|quote| {
+        let cancel = {
+            let state = shared.state.clone();
+            Callback::from(move |_: MouseEvent| state.dispatch(Update::Quoting(None)))
+        };
+        html! {
+            <div id="composer-quote" class="composer__quote" data-quote={quote.id.to_string()}>
+                <span class="composer__quote-text">
+                    { crate::ui::format::quote_line(lang, &quote, &*shared.state) }
+                </span>
+                <button type="button" class="composer__quote-cancel" data-action="cancel-quote"
+                    aria-label={lang.tr(Text::CancelQuote)} title={lang.tr(Text::CancelQuote)}
+                    onclick={cancel}>{ "×" }</button>
+            </div>
+        }
+    });
     html! {
         <div class="composer">
+            { quote_bar }
             <div class="composer__row">
                 <button id="attach-image" class="composer__attach" type="button" onclick={pick}
                     aria-label={lang.tr(Text::AttachImage)} title={lang.tr(Text::AttachImage)}>

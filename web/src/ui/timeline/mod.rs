@@ -7,10 +7,11 @@
 mod edges;
 
 use crate::i18n::Text;
-use crate::state::{Shared, use_shared};
+use crate::state::{Command, Shared, Update, use_shared};
 use crate::ui::bubble;
 use crate::ui::controls;
 use crate::ui::forward::Selecting;
+use crate::ui::message_menu::{MessageMenu, MessageMenuAt, Press, focus_composer};
 use crate::ui::rows::{self, RowKey, WINDOW};
 use edges::{Edges, first_visible};
 use penpen_core::MessageId;
@@ -78,6 +79,8 @@ pub fn timeline() -> Html {
         view: use_mut_ref(View::default),
         redraw: use_force_update(),
         unseen: use_state(|| false),
+        menu: use_state(|| None::<MessageMenuAt>),
+        problem: use_state(|| None::<String>),
     };
     let arrivals = shared
         .as_ref()
@@ -114,6 +117,10 @@ struct Handles {
     redraw: UseForceUpdateHandle,
     /// Messages arrived while the reader was scrolled up.
     unseen: UseStateHandle<bool>,
+    /// A message's action menu, while open.
+    menu: UseStateHandle<Option<MessageMenuAt>>,
+    /// Why the last recall was refused, until dismissed.
+    problem: UseStateHandle<Option<String>>,
 }
 
 fn render(
@@ -192,6 +199,25 @@ fn render(
         oldest,
     };
 
+    let actions = bubble::Actions {
+        peer: open.peer.clone(),
+        menu: {
+            let menu = handles.menu.clone();
+            Rc::new(move |at| menu.set(Some(at)))
+        },
+        press: Rc::new(RefCell::new(Press::default())),
+        reedit: {
+            let dispatch = shared.state.dispatcher();
+            Callback::from(move |text: String| {
+                dispatch.dispatch(Update::Fill(text));
+                focus_composer();
+            })
+        },
+        jump: {
+            let (command, peer) = (shared.command.clone(), open.peer.clone());
+            Callback::from(move |id| command.emit(Command::OpenAt(peer.clone(), id)))
+        },
+    };
     let context = bubble::Context {
         state,
         lang,
@@ -201,7 +227,31 @@ fn render(
         utc_offset_minutes: shared.utc_offset_minutes,
         focus: open.focus,
         selecting,
+        actions: &actions,
     };
+    let menu = (*handles.menu).clone().map(|at| {
+        let close = {
+            let menu = handles.menu.clone();
+            Callback::from(move |()| menu.set(None))
+        };
+        let on_error = {
+            let problem = handles.problem.clone();
+            Callback::from(move |why| problem.set(Some(why)))
+        };
+        html! { <MessageMenu {at} on_close={close} {on_error} /> }
+    });
+    let problem = (*handles.problem).clone().map(|why| {
+        let dismiss = {
+            let problem = handles.problem.clone();
+            Callback::from(move |_: MouseEvent| problem.set(None))
+        };
+        html! {
+            <div id="message-action-error" class="chat__problem" role="alert">
+                <span>{ why }</span>
+                { controls::button(None, "chat__problem-close", lang.tr(Text::Dismiss), dismiss, false) }
+            </div>
+        }
+    });
     let mut keys = HashSet::with_capacity(range.len());
     let items = range.clone().map(|index| {
         let row = rows[index];
@@ -252,6 +302,8 @@ fn render(
             if *handles.unseen {
                 { controls::button(Some("jump-new"), "jump-new", lang.tr(Text::NewMessages), jump, false) }
             }
+            { problem }
+            { menu }
         </div>
     };
     (html, Some(edges))
