@@ -252,6 +252,26 @@ fn original(conn: &Connection, caller: &UserId, id: MessageId) -> Result<Origina
     })
 }
 
+/// Every message that names stored file `name`: the one it was sent with,
+/// and each one a forward made (a copy or a chat record), as (id, sender,
+/// target). Whoever may see any of them may fetch the file.
+pub fn messages_naming(
+    conn: &Connection,
+    name: &str,
+) -> Result<Vec<(i64, String, String)>, StoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT m.id, m.sender, m.target FROM files f JOIN messages m ON m.id = f.message_id
+         WHERE f.name = ?1
+         UNION ALL
+         SELECT m.id, m.sender, m.target FROM forwarded_files r JOIN messages m ON m.id = r.message_id
+         WHERE r.name = ?1",
+    )?;
+    let namers = statement
+        .query_map([name], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(namers)
+}
+
 /// A recalled message names its forwarded files no more.
 pub fn forget_forwarded_files(conn: &Connection, id: MessageId) -> Result<(), StoreError> {
     conn.prepare_cached("DELETE FROM forwarded_files WHERE message_id = ?1")?
