@@ -131,6 +131,7 @@ fn load_history(conn: &rusqlite::Connection, now_ms: i64) -> Result<(), StoreErr
             Peer::Group(gid) => queries::current_members(conn, *gid)?.0,
         };
         let message = NewMessage {
+            file: None,
             sender,
             to,
             kind,

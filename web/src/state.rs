@@ -76,10 +76,13 @@ impl FileAccess {
             .file_url(penpen_core::Service::Files, name, &self.token)
     }
 
-    /// The URL of an image or voice message's stored file.
+    /// The URL of an image's, a voice message's or a file's stored file,
+    /// on the port that serves its kind.
     pub fn url(&self, kind: penpen_core::packets::message::MessageType, name: &str) -> String {
         let service = if kind.is_voice() {
             penpen_core::Service::Voice
+        } else if kind.is_file() {
+            penpen_core::Service::Files
         } else {
             penpen_core::Service::Image
         };

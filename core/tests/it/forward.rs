@@ -6,23 +6,12 @@
 
 use crate::sim::{Net, user};
 use penpen_core::packets::message::{ChatRecord, MessageType};
-use penpen_core::sync::{Event, OperationError, OperationId, Outcome};
-use penpen_core::{ErrorReply, GroupId, MessageId, Peer};
+use penpen_core::sync::{Event, OperationError, Outcome};
+use penpen_core::{GroupId, MessageId, Peer};
 
 const A: usize = 0;
 const B: usize = 1;
 const C: usize = 2;
-
-fn performed(net: &Net, index: usize, id: OperationId) -> Vec<Result<Outcome, ErrorReply>> {
-    net.clients[index]
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Performed { id: done, result } if *done == id => Some(result.clone()),
-            _ => None,
-        })
-        .collect()
-}
 
 fn group() -> Peer {
     Peer::Group(GroupId::new(7).expect("gid"))
@@ -63,7 +52,7 @@ fn one_by_one_asks_once_per_message_per_target_in_order_and_the_copies_come_by_t
     net.run_for(5_000);
     let mut stored = Vec::new();
     for op in &ops {
-        match performed(&net, B, *op).as_slice() {
+        match net.performed(B, *op).as_slice() {
             [Ok(Outcome::Forwarded(id))] => stored.push(*id),
             other => panic!("answered once with the copy: {other:?}"),
         }
@@ -105,7 +94,7 @@ fn merged_is_one_chat_record_per_target_with_the_original_senders() {
     assert_eq!(ops.len(), 1);
     net.run_for(5_000);
     assert!(matches!(
-        performed(&net, B, ops[0]).as_slice(),
+        net.performed(B, ops[0]).as_slice(),
         [Ok(Outcome::Forwarded(_))]
     ));
     for (index, peer) in [(C, Peer::User(user(2))), (B, Peer::User(user(3)))] {

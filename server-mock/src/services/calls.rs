@@ -181,6 +181,7 @@ async fn store_record(context: &Context, finished: Finished) -> Result<(), Error
         )
     })?;
     let message = NewMessage {
+        file: None,
         sender: Sender::User(finished.caller.clone()),
         to: Peer::User(finished.callee.clone()),
         kind: MessageType::Call,

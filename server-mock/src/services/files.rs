@@ -96,6 +96,7 @@ pub async fn send(context: &Context, service: Service, user: &UserId, frame: &Fr
         .map_err(|e| ErrorReply::new(State::SERVER_ERROR, format!("cannot store the file: {e}")))?;
 
     let message = NewMessage {
+        file: None,
         sender: Sender::User(user.clone()),
         to: send.to.clone(),
         kind: send.kind,
@@ -251,24 +252,7 @@ pub(crate) fn visible_file(
     let Some((mime, original)) = stored else {
         return Ok(None);
     };
-    // The message the file was sent with, and every message a forward
-    // (§15.3) made naming it: seeing any one of them is enough.
-    let mut statement = conn.prepare_cached(
-        "SELECT m.id, m.sender, m.target FROM files f JOIN messages m ON m.id = f.message_id
-         WHERE f.name = ?1
-         UNION ALL
-         SELECT m.id, m.sender, m.target FROM forwarded_files r JOIN messages m ON m.id = r.message_id
-         WHERE r.name = ?1",
-    )?;
-    let namers = statement
-        .query_map([name], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+    let namers = queries::messages_naming(conn, name)?;
     for (id, sender, target) in namers {
         let visible = match Peer::parse(&target) {
             Ok(Peer::User(to)) => sender == user.as_str() || &to == user,

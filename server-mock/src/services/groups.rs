@@ -62,6 +62,7 @@ pub(super) fn notice<T: Serialize>(
     let content =
         serde_json::to_string(content).map_err(|e| StoreError::Database(e.to_string()))?;
     let message = NewMessage {
+        file: None,
         sender: Sender::System,
         to: Peer::Group(gid),
         kind,

@@ -30,6 +30,7 @@ pub async fn send(context: &Context, service: Service, user: &UserId, frame: &Fr
         ));
     }
     let message = NewMessage {
+        file: None,
         sender: Sender::User(user.clone()),
         to: send.to.clone(),
         kind: send.kind,

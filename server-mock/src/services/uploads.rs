@@ -260,6 +260,7 @@ async fn send(
 
     let group = matches!(upload.to, Peer::Group(_));
     let message = NewMessage {
+        file: None,
         mention_all: false,
         mentions: None,
         sender: Sender::User(user.clone()),

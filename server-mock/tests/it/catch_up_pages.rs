@@ -24,6 +24,7 @@ async fn store_texts(data: &std::path::Path, count: usize, chars: usize) {
                 let mark = format!("第{n}条");
                 let content = format!("{mark}{}", "长".repeat(chars - mark.chars().count()));
                 let message = NewMessage {
+                    file: None,
                     sender: Sender::User(user(LI)),
                     to: Peer::User(user(WANG)),
                     kind: MessageType::Text,

@@ -5,7 +5,6 @@
 
 use crate::common::*;
 use penpen_core::packets::actions::{Forward, MessageAction, MessageIds, Recall};
-use penpen_core::packets::groups::{Groups, GroupsQuery};
 use penpen_core::packets::message::{
     ChatRecord, Message, MessageType, SendAck, SendFile, SendText,
 };
@@ -87,17 +86,6 @@ async fn send_image(
     .expect("image stored")
 }
 
-async fn tech_group(server: &RunningServer, token: &str) -> GroupId {
-    let mut port = Client::connect(server, Service::SyncGroups, Some(token)).await;
-    let groups: Groups = port.request(&GroupsQuery::default()).await.expect("groups");
-    groups
-        .groups
-        .iter()
-        .find(|g| g.name == "技术部")
-        .map(|g| g.gid)
-        .expect("the demo's 技术部")
-}
-
 /// Message `id` once pushed to `stream` (skipping others, like the demo's
 /// history delivered at login).
 async fn pushed(stream: &mut Client, id: MessageId) -> Message {
@@ -119,7 +107,7 @@ async fn an_image_forwarded_into_a_group_is_a_group_image_its_members_may_fetch_
     let (_z, zhang) = log_in(&server, ZHANG).await;
     let (mut liu_stream, liu) = log_in(&server, LIU).await;
     let (_l, li) = log_in(&server, LI).await;
-    let tech = tech_group(&server, &zhang.token).await;
+    let tech = group_named(&server, &zhang.token, "技术部").await;
     let image = send_image(&server, &wang.token, WANG, Peer::User(user(ZHANG)), "i-1").await;
     let other = send_image(&server, &wang.token, WANG, Peer::User(user(ZHANG)), "i-2").await;
     let name = image.content.clone().expect("the image's stored name");
@@ -169,7 +157,7 @@ async fn a_group_text_forwarded_to_a_person_becomes_a_one_to_one_text() {
     let (mut wang_stream, _wang) = log_in(&server, WANG).await;
     let (_z, zhang) = log_in(&server, ZHANG).await;
     let (_l, liu) = log_in(&server, LIU).await;
-    let tech = tech_group(&server, &zhang.token).await;
+    let tech = group_named(&server, &zhang.token, "技术部").await;
     let sent = send_text(&server, &zhang.token, ZHANG, Peer::Group(tech), "周五开会").await;
 
     let mut actions = Client::connect(&server, Service::MessageActions, Some(&liu.token)).await;
@@ -198,7 +186,7 @@ async fn a_merged_forward_is_one_chat_record_with_the_items_as_the_forwarder_saw
     let (_w, wang) = log_in(&server, WANG).await;
     let (_z, zhang) = log_in(&server, ZHANG).await;
     let (mut liu_stream, liu) = log_in(&server, LIU).await;
-    let tech = tech_group(&server, &zhang.token).await;
+    let tech = group_named(&server, &zhang.token, "技术部").await;
     let text = send_text(
         &server,
         &wang.token,
@@ -294,7 +282,7 @@ async fn unseen_recalled_or_mixed_messages_are_refused_and_a_repeat_makes_nothin
     let (_w, wang) = log_in(&server, WANG).await;
     let (mut zhang_stream, zhang) = log_in(&server, ZHANG).await;
     let (_l, liu) = log_in(&server, LIU).await;
-    let tech = tech_group(&server, &zhang.token).await;
+    let tech = group_named(&server, &zhang.token, "技术部").await;
     let private = send_text(&server, &wang.token, WANG, Peer::User(user(ZHANG)), "私聊").await;
     let in_group = send_text(&server, &zhang.token, ZHANG, Peer::Group(tech), "群聊").await;
     let taken_back = send_text(

@@ -290,6 +290,79 @@ async fn a_file_uploaded_in_chunks_is_delivered_and_downloaded_byte_identical() 
 }
 
 #[tokio::test]
+async fn a_forwarded_file_opens_for_its_new_parties_under_its_name() {
+    use penpen_core::packets::actions::{Forward, MessageAction, MessageIds};
+    use penpen_core::packets::message::ChatRecord;
+    let (server, _data) = start().await;
+    let (_z, zhang) = log_in(&server, ZHANG).await;
+    let (_l, _liu) = log_in(&server, LIU).await;
+    let (mut wang_stream, wang) = log_in(&server, WANG).await;
+    while wang_stream
+        .next_message(Duration::from_millis(400))
+        .await
+        .is_some()
+    {}
+    let data = bytes(CHUNK + 99, 7);
+    let mut port = files_port(&server, &zhang.token).await;
+    let begin = begin_upload("f-fw", Peer::User(user(LIU)), "预算.xlsx", data.len());
+    assert_eq!(offset_of(&mut port, &begin).await, 0);
+    send_chunks(&mut port, "f-fw", &data, 0).await;
+    let ack = send_file(&mut port, "f-fw").await;
+    let stored = ack.content.clone().expect("the stored name");
+    let addr = server.addr(Service::Files).expect("served");
+    assert_eq!(get(addr, &file_path(&stored, &wang.token), "").await.0, 404);
+
+    // Forwarded one by one to Wang: the same stored file, its name and size.
+    let mut actions = Client::connect(&server, Service::MessageActions, Some(&zhang.token)).await;
+    let forward = |merge, cid_text: &str| {
+        MessageAction::Forward(Forward {
+            forward: MessageIds(vec![ack.id]),
+            to: Peer::User(user(WANG)),
+            merge,
+            cid: cid(cid_text),
+        })
+    };
+    let copy: SendAck = actions
+        .request(&forward(false, "fw-1"))
+        .await
+        .expect("forwarded");
+    assert_eq!(copy.content.as_deref(), Some(stored.as_str()));
+    let pushed = wang_stream
+        .next_message(Duration::from_secs(5))
+        .await
+        .expect("the copy is pushed");
+    assert_eq!(pushed.kind, MessageType::File);
+    assert_eq!(
+        (pushed.name.as_deref(), pushed.size),
+        (Some("预算.xlsx"), Some(data.len() as u64))
+    );
+    let (status, headers, body) = get(addr, &file_path(&stored, &wang.token), "").await;
+    assert_eq!(status, 200);
+    assert!(body == data, "the forwarded file is the same bytes");
+    assert!(
+        headers["content-disposition"].ends_with("filename*=UTF-8''%E9%A2%84%E7%AE%97.xlsx"),
+        "{}",
+        headers["content-disposition"]
+    );
+
+    // In a chat record, the item keeps the file's name and size.
+    let _: SendAck = actions
+        .request(&forward(true, "fw-2"))
+        .await
+        .expect("merged");
+    let record = wang_stream
+        .next_message(Duration::from_secs(5))
+        .await
+        .expect("the record is pushed");
+    assert_eq!(record.kind, MessageType::ChatRecord);
+    let record: ChatRecord = serde_json::from_str(&record.content).expect("a chat record");
+    assert_eq!(
+        (record.items[0].name.as_deref(), record.items[0].size),
+        (Some("预算.xlsx"), Some(data.len() as u64))
+    );
+}
+
+#[tokio::test]
 async fn a_chunk_at_the_wrong_offset_gets_42_with_the_stored_offset() {
     let (server, _data) = start().await;
     let (_z, zhang) = log_in(&server, ZHANG).await;

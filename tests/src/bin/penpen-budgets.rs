@@ -108,6 +108,7 @@ async fn seed(
                     (other.clone(), reader.clone())
                 };
                 let message = NewMessage {
+                    file: None,
                     sender: Sender::User(from.clone()),
                     to: Peer::User(to),
                     kind: MessageType::Text,

@@ -1,7 +1,9 @@
 //! The open conversation: its header, its messages and the composer.
 
 use super::call::{CallButtons, Place};
-use super::forward::{ForwardBar, ForwardPicker, Selecting, Selection, SelectionAction};
+use super::forward::{
+    ForwardActions, ForwardBar, ForwardPicker, Selecting, Selection, SelectionAction,
+};
 use super::meeting::{MeetingBar, MeetingStartButton};
 use super::{Composer, Timeline, attach};
 use crate::i18n::Text;
@@ -128,6 +130,16 @@ pub fn chat() -> Html {
             }
         })
     };
+    let actions = ForwardActions {
+        forward: {
+            let aiming = aiming.clone();
+            Callback::from(move |id: MessageId| aiming.set(Some((vec![id], false))))
+        },
+        select: selection
+            .dispatcher()
+            .to_callback()
+            .reform(SelectionAction::StartWith),
+    };
     let on_cancel = {
         let selection = selection.dispatcher();
         Callback::from(move |()| selection.dispatch(SelectionAction::Stop))
@@ -187,9 +199,11 @@ pub fn chat() -> Html {
             if let (penpen_core::Peer::Group(gid), true) = (peer, writable) {
                 <MeetingBar gid={*gid} />
             }
+            <ContextProvider<ForwardActions> context={actions}>
             <ContextProvider<Option<Selecting>> context={selecting}>
                 <Timeline />
             </ContextProvider<Option<Selecting>>>
+            </ContextProvider<ForwardActions>>
             if let Some(count) = count {
                 <ForwardBar {count} {on_forward} {on_cancel} />
             } else {

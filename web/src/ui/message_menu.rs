@@ -1,6 +1,7 @@
 //! A message's action menu (撤回, 引用, 复制), opened by a right-click, a
 //! long press, or the keyboard (Enter, the menu key or Shift+F10 on a
-//! focused bubble). Forward and multi-select join as further items.
+//! focused bubble), and 转发 and 多选 (forward, §15.3), which the chat's
+//! [`super::forward::ForwardActions`] carry out.
 
 use super::operation::failure_text;
 use crate::i18n::Text;
@@ -27,7 +28,7 @@ const LONG_PRESS_MS: u32 = 500;
 const LONG_PRESS_SLOP_PX: i32 = 10;
 /// Room the menu needs from the viewport's edges.
 const MENU_WIDTH_PX: i32 = 160;
-const MENU_HEIGHT_PX: i32 = 160;
+const MENU_HEIGHT_PX: i32 = 240;
 
 /// Whether `me` may still take `message` back at `now`: their own message
 /// within the sender's window, or any user's message in a group they hold
@@ -79,7 +80,7 @@ pub struct MessageMenuProps {
 }
 
 /// `id="message-menu"`; its buttons carry `data-action`
-/// `quote|copy|recall`.
+/// `quote|copy|forward|select|recall`.
 #[component(MessageMenu)]
 pub fn message_menu(props: &MessageMenuProps) -> Html {
     let shared = use_shared();
@@ -198,6 +199,22 @@ pub fn message_menu(props: &MessageMenuProps) -> Html {
             on_close.emit(());
         })
     };
+    let forward_actions = use_context::<super::forward::ForwardActions>()
+        .filter(|_| super::forward::forwardable(&message));
+    let forward = forward_actions.as_ref().map(|actions| {
+        let (forward, on_close, id) = (actions.forward.clone(), props.on_close.clone(), message.id);
+        Callback::from(move |_: MouseEvent| {
+            on_close.emit(());
+            forward.emit(id);
+        })
+    });
+    let select = forward_actions.as_ref().map(|actions| {
+        let (select, on_close, id) = (actions.select.clone(), props.on_close.clone(), message.id);
+        Callback::from(move |_: MouseEvent| {
+            on_close.emit(());
+            select.emit(id);
+        })
+    });
     let (x, y) = clamp_to_viewport(at.x, at.y);
     let style = format!("left: {x}px; top: {y}px;");
     html! {
@@ -208,6 +225,14 @@ pub fn message_menu(props: &MessageMenuProps) -> Html {
             if text {
                 <button type="button" role="menuitem" class="menu__item" data-action="copy"
                     onclick={copy}>{ lang.tr(Text::ActionCopy) }</button>
+            }
+            if let Some(onclick) = forward {
+                <button type="button" role="menuitem" class="menu__item" data-action="forward"
+                    {onclick}>{ lang.tr(Text::Forward) }</button>
+            }
+            if let Some(onclick) = select {
+                <button type="button" role="menuitem" class="menu__item" data-action="select"
+                    {onclick}>{ lang.tr(Text::MultiSelect) }</button>
             }
             if recallable {
                 <button type="button" role="menuitem" class="menu__item menu__item--danger"

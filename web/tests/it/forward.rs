@@ -3,7 +3,7 @@
 //! answers), and a chat record's bubble and viewer.
 
 use crate::dom::{click, exists, js};
-use crate::screens::{me, mount, opened, settle, text, until, zhang};
+use crate::screens::{me, mount, opened, right_click_bubble, settle, text, until, zhang};
 use penpen_core::packets::directory::{Contact, Directory};
 use penpen_core::packets::groups::{Group, Members};
 use penpen_core::packets::message::{ChatRecord, ChatRecordItem, Message, MessageType, Sender};
@@ -262,6 +262,53 @@ async fn a_forward_one_by_one_that_is_not_sent_says_why_and_cancel_leaves_the_mo
         !exists("#forward-bar") && !exists(".message__select")
     })
     .await;
+    drop(screen);
+}
+
+#[wasm_bindgen_test]
+async fn a_message_s_menu_forwards_it_alone_or_starts_the_multi_select_from_it() {
+    let screen = mount(state(three_texts())).await;
+    until("the messages", || count("#chat .message[data-id]") == 3).await;
+    right_click_bubble(1);
+    until("the menu opens", || {
+        exists("#message-menu [data-action=\"forward\"]")
+    })
+    .await;
+    click("#message-menu [data-action=\"forward\"]");
+    until("the picker for that message alone", || {
+        exists("#forward-picker[data-merge=\"false\"]") && !exists("#message-menu")
+    })
+    .await;
+    assert!(!exists("#forward-bar"), "no multi-select for one message");
+    click(".forward-picker__target[data-peer=\"1\"] input");
+    settle().await;
+    click("#forward-send");
+    settle().await;
+    let asked = forwards(screen.driver.sent());
+    let [(ids, targets, merge, reply)] = asked.as_slice() else {
+        panic!("one forward asked");
+    };
+    assert_eq!(
+        (ids.as_slice(), targets.as_slice(), *merge),
+        (&[MessageId(1)][..], &[tech()][..], false)
+    );
+    reply.emit(Ok(Outcome::Forwarded(MessageId(100))));
+    until("done", || !exists("#forward-picker")).await;
+
+    right_click_bubble(3);
+    until("the menu opens", || {
+        exists("#message-menu [data-action=\"select\"]")
+    })
+    .await;
+    click("#message-menu [data-action=\"select\"]");
+    until("the mode starts with it ticked", || {
+        exists("#forward-bar") && count(".message__select:checked") == 1
+    })
+    .await;
+    assert_eq!(
+        text("document.querySelector('.forward-bar__count').textContent"),
+        "已选 1 条"
+    );
     drop(screen);
 }
 

@@ -1189,7 +1189,7 @@ async fn files_show_icon_name_size_progress_and_open_from_a_blob() {
 }
 
 /// Opens the action menu of message `id` with a right-click on its bubble.
-fn right_click_bubble(id: u64) {
+pub(crate) fn right_click_bubble(id: u64) {
     js(&format!(
         "(b => b.dispatchEvent(new MouseEvent('contextmenu', {{ bubbles: true, cancelable: true, button: 2, clientX: b.getBoundingClientRect().left + 5, clientY: b.getBoundingClientRect().top + 5 }})))(document.querySelector('#chat .message[data-id=\"{id}\"] .message__bubble'))"
     ));

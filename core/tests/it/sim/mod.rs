@@ -437,6 +437,22 @@ impl Net {
             .collect()
     }
 
+    /// The answers `index` got for operation `id` (exactly one is right).
+    pub fn performed(
+        &self,
+        index: usize,
+        id: penpen_core::sync::OperationId,
+    ) -> Vec<Result<penpen_core::sync::Outcome, ErrorReply>> {
+        self.clients[index]
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Performed { id: done, result } if *done == id => Some(result.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn message_count(&self) -> usize {
         self.server.messages.len()
     }
@@ -989,21 +1005,26 @@ impl Net {
         self.reply_packet(index, service, &ack);
     }
 
+    /// The answer to a repeated (sender, cid): the first message's ack.
+    fn earlier(&self, me: &UserId, cid: &ClientMsgId) -> Option<SendAck> {
+        let id = *self.server.cids.get(&(me.clone(), cid.to_string()))?;
+        let seq = self.server.accounts[me]
+            .inbox
+            .iter()
+            .find(|(_, m)| **m == id)
+            .map(|(s, _)| *s)
+            .expect("the sender received it");
+        Some(ack(cid, &self.server.messages[&id], seq))
+    }
+
     /// 27888: a forward (§15.3): a copy typed for its new conversation, or
     /// one chat record; the visibility and kind rules are the real server's
     /// tests, this one checks only that the ids exist.
     fn forward(&mut self, index: usize, me: &UserId, forward: Forward) {
         let service = Service::MessageActions;
         let key = (me.clone(), forward.cid.to_string());
-        if let Some(id) = self.server.cids.get(&key).copied() {
-            let seq = self.server.accounts[me]
-                .inbox
-                .iter()
-                .find(|(_, m)| **m == id)
-                .map(|(s, _)| *s)
-                .expect("the sender received it");
-            let message = self.server.messages[&id].clone();
-            return self.reply_packet(index, service, &ack(&forward.cid, &message, seq));
+        if let Some(ack) = self.earlier(me, &forward.cid) {
+            return self.reply_packet(index, service, &ack);
         }
         let mut originals = Vec::new();
         for id in &forward.forward.0 {
@@ -1070,8 +1091,8 @@ impl Net {
         }
         let cid = send.cid.clone().expect("the engine always sends a cid");
         let key = (me.clone(), cid.to_string());
-        if self.server.cids.contains_key(&key) {
-            return self.repeat_ack(index, service, me, &cid);
+        if let Some(ack) = self.earlier(me, &cid) {
+            return self.reply_packet(index, service, &ack);
         }
         let Some(recipients) = self.recipients(index, service, me, &send.to) else {
             return;

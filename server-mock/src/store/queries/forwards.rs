@@ -37,6 +37,8 @@ struct Original {
     content: String,
     duration: Option<u32>,
     ts: i64,
+    /// A file's original name and size (5, 15).
+    file: Option<(String, u64)>,
 }
 
 /// Stores the message a forward makes, for `recipients` (the parties of
@@ -51,16 +53,23 @@ pub fn forward(
     now: i64,
     utc_offset_minutes: i32,
 ) -> Result<(NewMessage, Stored), StoreError> {
-    let earlier: Option<(u16, String, Option<u32>, i64)> = conn
+    let earlier: Option<(u16, String, Option<u32>, i64, Option<(String, u64)>)> = conn
         .prepare_cached(
-            "SELECT type, content, duration, ts FROM messages WHERE sender = ?1 AND cid = ?2",
+            "SELECT type, content, duration, ts, name, size FROM messages WHERE sender = ?1 AND cid = ?2",
         )?
         .query_row(params![caller.as_str(), request.cid.as_str()], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                file_of(row.get(4)?, row.get(5)?),
+            ))
         })
         .optional()?;
-    if let Some((kind, content, duration, ts)) = earlier {
+    if let Some((kind, content, duration, ts, file)) = earlier {
         let message = NewMessage {
+            file,
             mention_all: false,
             mentions: None,
             sender: Sender::User(caller.clone()),
@@ -80,7 +89,7 @@ pub fn forward(
         .map(|id| original(conn, caller, *id))
         .collect::<Result<Vec<_>, _>>()?;
     let group = matches!(request.to, Peer::Group(_));
-    let (kind, content, duration) = if request.merge {
+    let (kind, content, duration, file) = if request.merge {
         if let Some(other) = originals
             .iter()
             .find(|o| conversation_of(caller, o) != conversation_of(caller, &originals[0]))
@@ -105,8 +114,8 @@ pub fn forward(
                     ts: o.ts,
                     time: time::format_time(o.ts, utc_offset_minutes),
                     duration: o.duration,
-                    name: None,
-                    size: None,
+                    name: o.file.as_ref().map(|(name, _)| name.clone()),
+                    size: o.file.as_ref().map(|(_, size)| *size),
                 })
                 .collect(),
         };
@@ -121,12 +130,23 @@ pub fn forward(
                 ),
             ));
         }
-        (kind_for(MessageType::ChatRecord, group)?, content, None)
+        (
+            kind_for(MessageType::ChatRecord, group)?,
+            content,
+            None,
+            None,
+        )
     } else {
         let one = originals.remove(0);
-        (kind_for(one.kind, group)?, one.content, one.duration)
+        (
+            kind_for(one.kind, group)?,
+            one.content,
+            one.duration,
+            one.file,
+        )
     };
     let message = NewMessage {
+        file,
         mention_all: false,
         mentions: None,
         sender: Sender::User(caller.clone()),
@@ -182,10 +202,11 @@ fn original(conn: &Connection, caller: &UserId, id: MessageId) -> Result<Origina
         duration: Option<u32>,
         ts: i64,
         recalled: bool,
+        file: Option<(String, u64)>,
     }
     let row = conn
         .prepare_cached(
-            "SELECT sender, target, type, content, duration, ts, recalled_by FROM messages WHERE id = ?1",
+            "SELECT sender, target, type, content, duration, ts, recalled_by, name, size FROM messages WHERE id = ?1",
         )?
         .query_row([id.0 as i64], |row| {
             Ok(Row {
@@ -196,6 +217,7 @@ fn original(conn: &Connection, caller: &UserId, id: MessageId) -> Result<Origina
                 duration: row.get(4)?,
                 ts: row.get(5)?,
                 recalled: row.get::<_, Option<String>>(6)?.is_some(),
+                file: file_of(row.get(7)?, row.get(8)?),
             })
         })
         .optional()?;
@@ -213,6 +235,7 @@ fn original(conn: &Connection, caller: &UserId, id: MessageId) -> Result<Origina
         duration,
         ts,
         recalled,
+        file,
     }) = row
     else {
         return Err(unknown());
@@ -253,7 +276,33 @@ fn original(conn: &Connection, caller: &UserId, id: MessageId) -> Result<Origina
         content,
         duration,
         ts,
+        file,
     })
+}
+
+/// A file's original name and size, from a message row's columns.
+fn file_of(name: Option<String>, size: Option<i64>) -> Option<(String, u64)> {
+    Some((name?, size? as u64))
+}
+
+/// Every message that names stored file `name`: the one it was sent with,
+/// and each one a forward made (a copy or a chat record), as (id, sender,
+/// target). Whoever may see any of them may fetch the file.
+pub fn messages_naming(
+    conn: &Connection,
+    name: &str,
+) -> Result<Vec<(i64, String, String)>, StoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT m.id, m.sender, m.target FROM files f JOIN messages m ON m.id = f.message_id
+         WHERE f.name = ?1
+         UNION ALL
+         SELECT m.id, m.sender, m.target FROM forwarded_files r JOIN messages m ON m.id = r.message_id
+         WHERE r.name = ?1",
+    )?;
+    let namers = statement
+        .query_map([name], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(namers)
 }
 
 /// A recalled message names its forwarded files no more.

@@ -31,6 +31,8 @@ pub struct NewMessage {
     pub mentions: Option<Members>,
     /// @所有人 (§15.4).
     pub mention_all: bool,
+    /// A file's original name and size in bytes (5, 15; §15.6).
+    pub file: Option<(String, u64)>,
 }
 
 /// A stored message and the seq each recipient got it under.
@@ -105,8 +107,8 @@ pub fn store_message(
     }
     conn.prepare_cached(
         "INSERT INTO messages (sender, target, conversation, type, content, duration, cid, ts,
-                               mentions, mention_all)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                               mentions, mention_all, name, size)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         sender_text,
@@ -122,7 +124,9 @@ pub fn store_message(
             .as_ref()
             .filter(|m| !m.0.is_empty())
             .map(joined),
-        message.mention_all
+        message.mention_all,
+        message.file.as_ref().map(|(name, _)| name),
+        message.file.as_ref().map(|(_, size)| *size as i64)
     ])?;
     let id = conn.last_insert_rowid();
     let mut seqs = Vec::with_capacity(recipients.len());

@@ -241,6 +241,7 @@ pub fn recall(
     })
     .map_err(|e| StoreError::Database(format!("cannot encode a recall: {e}")))?;
     let notice = NewMessage {
+        file: None,
         mention_all: false,
         mentions: None,
         sender: Sender::User(caller.clone()),
@@ -303,6 +304,7 @@ fn earlier_recall(
     }
     Ok(RecallDone {
         notice: NewMessage {
+            file: None,
             mention_all: false,
             mentions: None,
             sender: sender_of(by)?,

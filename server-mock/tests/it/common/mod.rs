@@ -218,3 +218,16 @@ pub async fn http_status(addr: SocketAddr, path: &str) -> u16 {
         .and_then(|s| s.parse().ok())
         .expect("a status")
 }
+
+/// The gid of the demo's group called `name`, as `token`'s user lists it.
+pub async fn group_named(server: &RunningServer, token: &str, name: &str) -> penpen_core::GroupId {
+    use penpen_core::packets::groups::{Groups, GroupsQuery};
+    let mut port = Client::connect(server, Service::SyncGroups, Some(token)).await;
+    let groups: Groups = port.request(&GroupsQuery::default()).await.expect("groups");
+    groups
+        .groups
+        .iter()
+        .find(|g| g.name == name)
+        .map(|g| g.gid)
+        .unwrap_or_else(|| panic!("the demo's {name}"))
+}

@@ -8,7 +8,7 @@ mod select;
 
 pub use picker::{ForwardPicker, Target, TargetSection, matching_targets, targets};
 pub use record::{ChatRecordCard, RecordViewer, item_line, record_title};
-pub use select::{ForwardBar, Selecting, Selection, SelectionAction};
+pub use select::{ForwardActions, ForwardBar, Selecting, Selection, SelectionAction};
 
 use penpen_core::packets::message::{Message, MessageType};
 

@@ -296,3 +296,51 @@ fn target_row(target: &Target, chosen: &UseStateHandle<Vec<Peer>>) -> Html {
         </li>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use penpen_core::{GroupId, UserId};
+
+    fn target(peer: Peer, name: &str, section: TargetSection) -> Target {
+        Target {
+            peer,
+            name: name.into(),
+            section,
+        }
+    }
+
+    #[test]
+    fn targets_are_found_by_name_account_or_pinyin_initials() {
+        let all = vec![
+            target(
+                Peer::Group(GroupId::new(1).expect("gid")),
+                "技术部",
+                TargetSection::Recent,
+            ),
+            target(
+                Peer::User(UserId::parse("13800000004").expect("id")),
+                "刘洋",
+                TargetSection::People,
+            ),
+        ];
+        let initials = ["jsb".to_owned(), "ly".to_owned()];
+        let names = |query: &str| {
+            matching_targets(&all, &initials, query)
+                .into_iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(""), ["技术部", "刘洋"]);
+        assert_eq!(names(" LY "), ["刘洋"]);
+        assert_eq!(names("技术"), ["技术部"]);
+        assert_eq!(names("00004"), ["刘洋"]);
+        assert!(names("nobody").is_empty());
+    }
+
+    #[test]
+    fn a_forward_asks_once_per_message_per_target_or_once_per_target_merged() {
+        assert_eq!(forward_requests(3, 2, false), 6);
+        assert_eq!(forward_requests(3, 2, true), 2);
+    }
+}

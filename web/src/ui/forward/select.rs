@@ -23,6 +23,8 @@ pub enum SelectionAction {
     Stop,
     /// Tick or untick a message.
     Toggle(MessageId),
+    /// Enter the mode (if not in it) with this message ticked.
+    StartWith(MessageId),
 }
 
 impl Reducible for Selection {
@@ -33,6 +35,11 @@ impl Reducible for Selection {
             (SelectionAction::Switch, None) => Some(Rc::new(BTreeSet::new())),
             (SelectionAction::Switch | SelectionAction::Stop, _) => None,
             (SelectionAction::Toggle(_), None) => None,
+            (SelectionAction::StartWith(id), ids) => {
+                let mut next = ids.as_deref().cloned().unwrap_or_default();
+                next.insert(id);
+                Some(Rc::new(next))
+            }
             (SelectionAction::Toggle(id), Some(ids)) => {
                 let mut next = (**ids).clone();
                 if !next.remove(&id) {
@@ -52,6 +59,16 @@ pub struct Selecting {
     pub ids: Rc<BTreeSet<MessageId>>,
     /// Ticks or unticks one.
     pub toggle: Callback<MessageId>,
+}
+
+/// What a message's menu may start (a context the chat provides around the
+/// timeline): 转发 one message, or 多选 from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForwardActions {
+    /// Opens the target picker for this message alone.
+    pub forward: Callback<MessageId>,
+    /// Enters the multi-select mode with this message ticked.
+    pub select: Callback<MessageId>,
 }
 
 /// What the bar needs.
