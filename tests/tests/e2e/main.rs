@@ -8,6 +8,7 @@ mod calls;
 mod chat;
 mod deployment;
 mod faults;
+mod files;
 mod groups;
 mod images;
 mod installable;
