@@ -13,10 +13,10 @@ use crate::context::{Context, now_ms};
 use crate::services::text::recipients;
 use crate::sniff::{self, Format};
 use crate::store::StoreError;
-use crate::store::queries::{self, Membership, NewMessage};
+use crate::store::queries::{self, NewMessage};
 use penpen_core::limits::{MAX_IMAGE_BYTES, MAX_VOICE_BYTES};
 use penpen_core::packets::message::{MessageType, SendAck, SendFile, Sender};
-use penpen_core::{ErrorReply, Frame, Peer, Service, State, UserId, time};
+use penpen_core::{ErrorReply, Frame, Service, State, UserId, time};
 use rusqlite::OptionalExtension;
 use std::path::{Path, PathBuf};
 
@@ -221,8 +221,9 @@ pub async fn download(
     let (who, wanted) = (user.clone(), name.to_owned());
     let mime = context
         .store
-        .read(move |conn| visible_file(conn, &who, &wanted))
-        .await?;
+        .read(move |conn| crate::uploads::download::visible(conn, &who, &wanted))
+        .await?
+        .map(|visible| visible.mime);
     let Some(mime) = mime else {
         return Ok(Download::NotFound);
     };
@@ -230,32 +231,4 @@ pub async fn download(
         Ok(bytes) => Ok(Download::File(bytes, mime)),
         Err(_) => Ok(Download::NotFound),
     }
-}
-
-fn visible_file(
-    conn: &rusqlite::Connection,
-    user: &UserId,
-    name: &str,
-) -> Result<Option<String>, StoreError> {
-    let found: Option<(String, i64, String, String)> = conn
-        .query_row(
-            "SELECT f.mime, m.id, m.sender, m.target FROM files f JOIN messages m ON m.id = f.message_id
-             WHERE f.name = ?1",
-            [name],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-        )
-        .optional()?;
-    let Some((mime, id, sender, target)) = found else {
-        return Ok(None);
-    };
-    let visible = match Peer::parse(&target) {
-        Ok(Peer::User(to)) => sender == user.as_str() || &to == user,
-        Ok(Peer::Group(gid)) => match queries::membership(conn, gid, user)? {
-            Some(Membership::Current) => true,
-            Some(Membership::Left(last)) => last.0 as i64 >= id,
-            None => false,
-        },
-        Err(_) => false,
-    };
-    Ok(visible.then_some(mime))
 }

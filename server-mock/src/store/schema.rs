@@ -117,8 +117,21 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 4 (files, §15.6): uploads under way, keyed by (user, cid), with the
     // bytes durably stored so far in their partial file; a file message's
-    // original name and size.
+    // original name and size; `files` says which messages name a stored
+    // file, so a forwarded copy (§15.3) adds a row for the same name.
     r#"
+    CREATE TABLE files_by_message (
+        name       TEXT NOT NULL,                -- chosen by the server, never by a client
+        message_id INTEGER NOT NULL REFERENCES messages(id),
+        mime       TEXT NOT NULL,
+        size       INTEGER NOT NULL,
+        PRIMARY KEY (name, message_id)
+    ) WITHOUT ROWID;
+    INSERT INTO files_by_message (name, message_id, mime, size)
+        SELECT name, message_id, mime, size FROM files;
+    DROP TABLE files;
+    ALTER TABLE files_by_message RENAME TO files;
+    CREATE INDEX files_by_message_id ON files(message_id);
     CREATE TABLE uploads (
         user       TEXT NOT NULL REFERENCES users(id),
         cid        TEXT NOT NULL,
@@ -204,5 +217,27 @@ mod tests {
             )
             .expect("mailbox made by the trigger");
         assert_eq!(fresh, 0);
+    }
+
+    #[test]
+    fn version_4_lets_several_messages_name_one_file() {
+        let mut conn = Connection::open_in_memory().expect("memory db");
+        migrate(&mut conn).expect("migrated");
+        conn.execute_batch(
+            "INSERT INTO messages (sender, target, conversation, type, content, ts)
+                 VALUES ('13800000001', '13800000002', 'u:1:2', 5, 'a.pdf', 1),
+                        ('13800000002', '13800000003', 'u:2:3', 5, 'a.pdf', 2);
+             INSERT INTO files (name, message_id, mime, size) VALUES ('a.pdf', 1, 'application/pdf', 9);
+             INSERT INTO files (name, message_id, mime, size) VALUES ('a.pdf', 2, 'application/pdf', 9);",
+        )
+        .expect("a forwarded copy names the same file");
+        let rows: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM files WHERE name = 'a.pdf'",
+                [],
+                |row| row.get(0),
+            )
+            .expect("count");
+        assert_eq!(rows, 2);
     }
 }
