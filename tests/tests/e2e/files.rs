@@ -1,6 +1,6 @@
 //! Files of any kind through the real UI and server (§15.6): a PDF sent by
 //! one person, downloaded (kept for offline use, byte-identical) and
-//! previewed by the other, and found by its name; a 50 MB upload cut off by
+//! previewed offline by the other, and found by its name; a 50 MB upload cut off by
 //! the network and resumed once it is back, arriving once, byte-identical.
 
 use penpen_e2e::app::{WANG, ZHANG, log_in, open_chat, row, screenshots};
@@ -135,6 +135,11 @@ async fn a_pdf_is_sent_downloaded_byte_identical_previewed_and_found() -> anyhow
             let hash = downloaded_sha256(&zhang, ZHANG).await?;
             anyhow::ensure!(hash == hex_sha256(&pdf), "the download differs: {hash}");
 
+            // Offline now: the preview opens from IndexedDB, not the server.
+            zhang.set_network_offline(true).await?;
+            zhang
+                .wait_for_attribute("#connection", "data-state", "offline")
+                .await?;
             zhang.click(&format!("{card} .file__preview")).await?;
             zhang
                 .wait_for_count(&format!("{card} iframe.file__frame"), 1)
@@ -144,6 +149,10 @@ async fn a_pdf_is_sent_downloaded_byte_identical_previewed_and_found() -> anyhow
                 .await?
                 .unwrap_or_default();
             anyhow::ensure!(src.starts_with("blob:"), "the preview is local: {src}");
+            zhang.set_network_offline(false).await?;
+            zhang
+                .wait_for_attribute("#connection", "data-state", "connected")
+                .await?;
             screenshots(&zhang, "file-pdf-preview").await?;
 
             // Found by its name.
