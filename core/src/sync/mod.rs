@@ -711,6 +711,9 @@ impl Engine {
         if let Some(entry) = self.outbox.discard(cid) {
             self.writes.batch.outbox_delete.push(cid.clone());
             self.flush();
+            if entry.upload.is_some() {
+                self.act(Action::ReleaseFile(cid.clone()));
+            }
             self.notify(Event::OutboxChanged(entry.to));
         }
     }

@@ -200,4 +200,10 @@ fn a_file_whose_bytes_are_gone_fails_instead_of_hanging() {
         "{:?}",
         entry.state
     );
+    // Deleting the failed entry lets the driver forget the file too.
+    net.clients[A].files.insert(cid.clone(), bytes(10, 5));
+    net.clients[A].engine.discard(&cid);
+    net.run_for(1_000);
+    assert!(net.clients[A].engine.outbox_of(&to_b).is_empty());
+    assert!(net.clients[A].files.is_empty());
 }

@@ -244,6 +244,7 @@ async fn send(
         );
     }
     let folder = folder(&context.data_dir);
+    part::recover(folder.clone(), upload.part.clone()).await;
     let head = part::head(folder.join(&upload.part), KIND_PREFIX_BYTES)
         .await
         .map_err(|e| {

@@ -140,7 +140,8 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 6: files (§15.6): uploads under way, keyed by (user, cid), with the
     // bytes durably stored so far in their partial file; a file message's
-    // original name and size.
+    // original name and size. (Which messages name a stored file: its row
+    // of `files`, and `forwarded_files` for copies, version 5.)
     r#"
     CREATE TABLE uploads (
         user       TEXT NOT NULL REFERENCES users(id),

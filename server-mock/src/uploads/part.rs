@@ -111,6 +111,30 @@ pub async fn demote(folder: PathBuf, name: String, part: String) {
     }
 }
 
+/// Puts a file promoted by a `send` whose message was never committed (the
+/// server stopped in between) back under its partial name, so the `send`
+/// can be made again.
+pub async fn recover(folder: PathBuf, part: String) {
+    let recovered = blocking(move || {
+        let path = folder.join(&part);
+        if path.exists() {
+            return Ok(());
+        }
+        for extension in penpen_core::sniff::FileKind::EXTENSIONS {
+            let promoted = folder.join(format!("{}.{extension}", stem(&part)));
+            if promoted.exists() {
+                std::fs::rename(&promoted, &path)?;
+                return std::fs::File::open(&folder)?.sync_all();
+            }
+        }
+        Ok(())
+    })
+    .await;
+    if let Err(err) = recovered {
+        tracing::warn!(%err, "cannot recover an upload's file");
+    }
+}
+
 /// Removes a partial file.
 pub async fn remove(path: &Path) {
     file_disk::remove(path).await;

@@ -8,6 +8,7 @@ mod calls;
 mod chat;
 mod deployment;
 mod faults;
+mod files;
 mod forward;
 mod groups;
 mod images;

@@ -195,6 +195,14 @@ async fn run(session: Session, mut sockets: Sockets, inboxes: Inboxes, update: C
         user: session.user.clone(),
         token: session.token.clone(),
     };
+    // The uploads the outbox still holds keep their files; any other kept
+    // file (an upload settled or deleted while the page closed) goes.
+    let uploading: Vec<ClientMsgId> = snapshot
+        .outbox
+        .iter()
+        .filter(|entry| entry.upload.is_some())
+        .map(|entry| entry.cid.clone())
+        .collect();
     let mut driver = Driver {
         engine: Engine::new(credentials, snapshot, seed()),
         cache,
@@ -230,6 +238,7 @@ async fn run(session: Session, mut sockets: Sockets, inboxes: Inboxes, update: C
         token: driver.session.token.clone(),
     }));
     driver.publish_everything();
+    driver.forget_stray_upload_files(&uploading).await;
     driver.engine.handle_timeout(now());
     let mut taking_since = None;
     loop {

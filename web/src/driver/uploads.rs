@@ -148,3 +148,21 @@ impl Driver {
         Ok(blob)
     }
 }
+
+impl Driver {
+    /// Deletes the kept upload files no outbox entry names any more.
+    pub(super) async fn forget_stray_upload_files(&self, uploading: &[ClientMsgId]) {
+        let LocalCache::Browser(cache) = &self.cache else {
+            return;
+        };
+        for key in cache
+            .file_keys(FileStore::Uploads)
+            .await
+            .unwrap_or_default()
+        {
+            if !uploading.iter().any(|cid| cid.as_str() == key) {
+                let _ = cache.delete_file(FileStore::Uploads, &key).await;
+            }
+        }
+    }
+}

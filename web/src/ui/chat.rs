@@ -55,24 +55,33 @@ pub fn chat() -> Html {
         let (panel, peer) = (shared.panel.clone(), peer.clone());
         Callback::from(move |_: MouseEvent| panel.set(Some(Panel::Search(Some(peer.clone())))))
     };
-    // Images from the picker, a paste or a drop: the first image goes as an
-    // image; anything else dropped goes as a file (§15.6).
+    // Images from the picker or a paste: the first image goes (anything
+    // else is refused with the reason).
     let on_files = {
         let (command, peer, lang) = (shared.command.clone(), peer.clone(), lang);
         let attach_error = attach_error.clone();
         Callback::from(move |files: Vec<web_sys::File>| {
-            let mut image_sent = false;
-            for file in files {
+            if let Some(file) = files.into_iter().next() {
                 let attach_error = attach_error.clone();
                 let on_error = Callback::from(move |error: Option<String>| attach_error.set(error));
-                if file.type_().starts_with("image/") {
-                    if !image_sent {
-                        image_sent = true;
-                        attach::send_image(file, peer.clone(), command.clone(), lang, on_error);
-                    }
-                } else {
-                    attach::send_upload(file, peer.clone(), command.clone(), lang, on_error);
-                }
+                attach::send_image(file, peer.clone(), command.clone(), lang, on_error);
+            }
+        })
+    };
+    // A drop: the first image goes as an image, anything else as a file
+    // (§15.6).
+    let on_dropped = {
+        let (command, peer, lang) = (shared.command.clone(), peer.clone(), lang);
+        let (attach_error, on_files) = (attach_error.clone(), on_files.clone());
+        Callback::from(move |files: Vec<web_sys::File>| {
+            let (images, others): (Vec<_>, Vec<_>) = files
+                .into_iter()
+                .partition(|file| file.type_().starts_with("image/"));
+            on_files.emit(images);
+            for file in others {
+                let attach_error = attach_error.clone();
+                let on_error = Callback::from(move |error: Option<String>| attach_error.set(error));
+                attach::send_upload(file, peer.clone(), command.clone(), lang, on_error);
             }
         })
     };
@@ -92,12 +101,12 @@ pub fn chat() -> Html {
         Callback::from(move |_: DragEvent| dragging.set(false))
     };
     let ondrop = {
-        let (dragging, on_files) = (dragging.clone(), on_files.clone());
+        let (dragging, on_dropped) = (dragging.clone(), on_dropped.clone());
         Callback::from(move |event: DragEvent| {
             event.prevent_default();
             dragging.set(false);
             if writable {
-                on_files.emit(attach::files(event.data_transfer().and_then(|d| d.files())));
+                on_dropped.emit(attach::files(event.data_transfer().and_then(|d| d.files())));
             }
         })
     };

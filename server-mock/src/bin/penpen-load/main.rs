@@ -31,12 +31,17 @@
 //!   `--sizes`; reports forwarded packets per second per core of the SFU's
 //!   CPU time and the largest room where everyone got ≥ 95% of its frames.
 //!
+//! - `files`: one user uploads a `--mib` MiB file in 1 MiB chunks, the other
+//!   downloads it with a file ticket; reports both throughputs over loopback
+//!   and the server's resident and peak memory.
+//!
 //! Run it through `scripts/bench.sh`, which builds with optimisations and raises
 //! the open-file limit.
 
 #![allow(clippy::print_stdout)]
 
 mod baseline;
+mod files;
 mod meeting;
 mod storm;
 
@@ -122,6 +127,15 @@ enum Scenario {
         #[arg(long, default_value_t = 8)]
         seconds: u64,
     },
+    /// Upload and download one large file: throughput and server memory.
+    Files {
+        /// The file's size in MiB.
+        #[arg(long, default_value_t = 100)]
+        mib: usize,
+        /// Chunks in flight (the web client sends one at a time).
+        #[arg(long, default_value_t = 1)]
+        window: usize,
+    },
     /// Anonymous connections each sending the largest pre-login frame: peak memory.
     Preauth {
         /// How many anonymous connections to open.
@@ -167,7 +181,7 @@ async fn main() -> anyhow::Result<()> {
         ]
         .map(str::to_owned)
         .to_vec(),
-        Scenario::Meeting { .. } => Vec::new(),
+        Scenario::Meeting { .. } | Scenario::Files { .. } => Vec::new(),
         Scenario::Preauth { frame_bytes, .. } => vec![
             "--max-connections-per-address".to_owned(),
             many.clone(),
@@ -201,6 +215,7 @@ async fn main() -> anyhow::Result<()> {
             connections,
             frame_bytes,
         } => preauth_scenario(&server, connections, frame_bytes).await,
+        Scenario::Files { mib, window } => files::files_scenario(&server, mib, window).await,
         Scenario::Meeting { .. } => Ok(()),
     };
     server.stop().await;

@@ -336,18 +336,9 @@ fn release_files(conn: &Connection, id: MessageId) -> Result<Vec<String>, StoreE
     super::forwards::forget_forwarded_files(conn, id)?;
     let mut released = Vec::new();
     for name in names {
-        let heir: Option<i64> = conn
-            .prepare_cached(
-                "SELECT id FROM messages WHERE content = ?1 AND id != ?2 AND recalled_by IS NULL
-                 AND type IN (1, 2, 5, 11, 12, 15) LIMIT 1",
-            )?
-            .query_row(params![name, id.0 as i64], |row| row.get(0))
-            .optional()?;
-        let heir = match heir {
-            Some(heir) => Some(heir),
-            None => super::forwards::forwarded_heir(conn, &name)?,
-        };
-        match heir {
+        // Every other message naming the file is a forward's, recorded in
+        // `forwarded_files` (an index lookup, not a scan of the messages).
+        match super::forwards::forwarded_heir(conn, &name)? {
             Some(heir) => {
                 conn.prepare_cached("UPDATE files SET message_id = ?2 WHERE name = ?1")?
                     .execute(params![name, heir])?;
