@@ -43,7 +43,7 @@ impl Default for ConnectionLimits {
             // An office behind one NAT address: a few hundred people with a
             // few sockets each.
             max_per_address: 512,
-            // A tab opens up to one socket per service (19 today); a person may
+            // A tab opens up to one socket per service (21 today); a person may
             // keep a few tabs of one session open.
             max_per_token: 64,
             login_port_frame_bytes: 4 * 1024,
