@@ -53,7 +53,10 @@ pub fn forward(
     now: i64,
     utc_offset_minutes: i32,
 ) -> Result<(NewMessage, Stored), StoreError> {
-    let earlier: Option<(u16, String, Option<u32>, i64, Option<(String, u64)>)> = conn
+    /// The message a forward with this cid made before: its type, content,
+    /// duration, time and file.
+    type Earlier = (u16, String, Option<u32>, i64, Option<(String, u64)>);
+    let earlier: Option<Earlier> = conn
         .prepare_cached(
             "SELECT type, content, duration, ts, name, size FROM messages WHERE sender = ?1 AND cid = ?2",
         )?
