@@ -43,28 +43,8 @@ pub fn conversation_menu(props: &MenuProps) -> Html {
     {
         let (node, on_close) = (node.clone(), props.on_close.clone());
         use_effect_with((), move |_| {
-            let document = gloo::utils::document();
-            let outside = {
-                let on_close = on_close.clone();
-                EventListener::new(&document, "pointerdown", move |event| {
-                    let target = event.target().and_then(|t| t.dyn_into::<Node>().ok());
-                    let inside = node
-                        .cast::<Element>()
-                        .is_some_and(|menu| menu.contains(target.as_ref()));
-                    if !inside {
-                        on_close.emit(());
-                    }
-                })
-            };
-            let escape = EventListener::new(&document, "keydown", move |event| {
-                if event
-                    .dyn_ref::<KeyboardEvent>()
-                    .is_some_and(|key| key.key() == "Escape")
-                {
-                    on_close.emit(());
-                }
-            });
-            move || drop((outside, escape))
+            let listening = close_on_outside_or_escape(node, on_close);
+            move || drop(listening)
         });
     }
     // Keyboard users land on the first item.
@@ -185,4 +165,34 @@ fn clamp_to_viewport(x: i32, y: i32) -> (i32, i32) {
         x.min(width.saturating_sub(MENU_WIDTH_PX)).max(0),
         y.min(height.saturating_sub(MENU_HEIGHT_PX)).max(0),
     )
+}
+
+/// While a menu is open: a press outside `node`, or Esc, calls `on_close`.
+/// Dropping what it returns stops listening.
+pub(crate) fn close_on_outside_or_escape(
+    node: NodeRef,
+    on_close: Callback<()>,
+) -> (EventListener, EventListener) {
+    let document = gloo::utils::document();
+    let outside = {
+        let on_close = on_close.clone();
+        EventListener::new(&document, "pointerdown", move |event| {
+            let target = event.target().and_then(|t| t.dyn_into::<Node>().ok());
+            let inside = node
+                .cast::<Element>()
+                .is_some_and(|menu| menu.contains(target.as_ref()));
+            if !inside {
+                on_close.emit(());
+            }
+        })
+    };
+    let escape = EventListener::new(&document, "keydown", move |event| {
+        if event
+            .dyn_ref::<KeyboardEvent>()
+            .is_some_and(|key| key.key() == "Escape")
+        {
+            on_close.emit(());
+        }
+    });
+    (outside, escape)
 }

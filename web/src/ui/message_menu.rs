@@ -6,7 +6,6 @@
 use super::operation::failure_text;
 use crate::i18n::Text;
 use crate::state::{Command, OperationResult, Update, use_shared};
-use gloo::events::EventListener;
 use gloo::timers::callback::Timeout;
 use penpen_core::packets::message::{Message, MessageType, Quote};
 use penpen_core::sync::{Operation, Outcome};
@@ -14,7 +13,7 @@ use penpen_core::{Peer, UserId};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
-use web_sys::{Element, HtmlElement, KeyboardEvent, Node, PointerEvent};
+use web_sys::{Element, HtmlElement, KeyboardEvent, PointerEvent};
 use yew::prelude::*;
 
 /// How long a sender may recall their own message: the server's default
@@ -88,27 +87,7 @@ pub fn message_menu(props: &MessageMenuProps) -> Html {
     {
         let (node, on_close) = (node.clone(), props.on_close.clone());
         use_effect_with((), move |_| {
-            let document = gloo::utils::document();
-            let outside = {
-                let (on_close, node) = (on_close.clone(), node.clone());
-                EventListener::new(&document, "pointerdown", move |event| {
-                    let target = event.target().and_then(|t| t.dyn_into::<Node>().ok());
-                    let inside = node
-                        .cast::<Element>()
-                        .is_some_and(|menu| menu.contains(target.as_ref()));
-                    if !inside {
-                        on_close.emit(());
-                    }
-                })
-            };
-            let escape = EventListener::new(&document, "keydown", move |event| {
-                if event
-                    .dyn_ref::<KeyboardEvent>()
-                    .is_some_and(|key| key.key() == "Escape")
-                {
-                    on_close.emit(());
-                }
-            });
+            let listening = super::menu::close_on_outside_or_escape(node.clone(), on_close);
             // Keyboard users land on the first item.
             if let Some(first) = node
                 .cast::<Element>()
@@ -118,7 +97,7 @@ pub fn message_menu(props: &MessageMenuProps) -> Html {
                 // Focus is a convenience; failing to move it changes nothing.
                 let _ = first.focus();
             }
-            move || drop((outside, escape))
+            move || drop(listening)
         });
     }
     let Some(shared) = shared else {
