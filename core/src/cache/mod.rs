@@ -235,6 +235,10 @@ pub struct Conversation {
     /// "[有人@我]" until the conversation is read.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub mentioned: bool,
+    /// The oldest message counted in `unread`, so a recall of a message
+    /// not read yet lowers the count (§15.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_unread: Option<MessageId>,
 }
 
 impl Conversation {
@@ -251,6 +255,7 @@ impl Conversation {
             history_complete: false,
             muted: false,
             mentioned: false,
+            first_unread: None,
         }
     }
 

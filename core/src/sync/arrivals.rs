@@ -188,6 +188,18 @@ impl Engine {
                 None => message.ts >= last.ts || message.from.user() == Some(&me),
             },
         };
+        // A recall of someone else's message still counted unread takes
+        // it out of the count: there is nothing left to read.
+        if let Some(notice) = message.recall_notice()
+            && notice.sender != me
+            && row.unread > 0
+            && row.first_unread.is_some_and(|first| first <= notice.id)
+        {
+            row.unread -= 1;
+            if row.unread == 0 {
+                row.first_unread = None;
+            }
+        }
         if newer {
             row.last = Some(Preview {
                 id: Some(message.id),
@@ -200,6 +212,9 @@ impl Engine {
         // A group notice tells and a call record reports what the person
         // took part in: neither calls for a reply, but a missed call does.
         if news && message.from.user() != Some(&me) && !reading && message.calls_for_reply() {
+            if row.unread == 0 {
+                row.first_unread = Some(message.id);
+            }
             row.unread += 1;
             row.mentioned |= super::mentions_me(message, &me);
         }

@@ -811,6 +811,7 @@ impl Engine {
     pub fn mark_read(&mut self, peer: &Peer) {
         self.edit_conversation(peer, |c| {
             c.unread = 0;
+            c.first_unread = None;
             c.marked_unread = false;
             c.mentioned = false;
         });
@@ -844,6 +845,7 @@ impl Engine {
         self.edit_conversation(peer, |c| {
             c.hidden = true;
             c.unread = 0;
+            c.first_unread = None;
             c.marked_unread = false;
             c.mentioned = false;
             c.pinned_at = None;
@@ -860,6 +862,7 @@ impl Engine {
         if self.conversations.get(peer).is_some() {
             self.edit_conversation(peer, |c| {
                 c.unread = 0;
+                c.first_unread = None;
                 c.marked_unread = false;
                 c.mentioned = false;
                 c.history_complete = false;

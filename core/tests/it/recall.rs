@@ -90,8 +90,8 @@ fn a_recall_empties_the_original_on_every_device_even_one_offline_at_the_time() 
         let last = row.last.clone().expect("a preview");
         assert_eq!(last.kind, MessageType::Recall, "the preview is the recall");
     }
-    // B counted the original, and nothing more for the recall.
-    assert_eq!(net.clients[B].engine.unread_total(), 1);
+    // B counted the original; its recall takes it out of the count again.
+    assert_eq!(net.clients[B].engine.unread_total(), 0);
     // B's UI was told of the recall together with its write.
     assert!(net.clients[B].events.iter().any(|e| matches!(
         e,
@@ -107,7 +107,7 @@ fn a_recall_empties_the_original_on_every_device_even_one_offline_at_the_time() 
     assert_eq!(net.clients[b2].engine.connection(), Connection::Connected);
     let original = find(&net.clients[b2].timeline(&to_a), id);
     assert!(original.content.is_empty() && original.recalled.is_some());
-    assert_eq!(net.clients[b2].engine.unread_total(), 1);
+    assert_eq!(net.clients[b2].engine.unread_total(), 0);
 }
 
 #[test]
@@ -203,4 +203,46 @@ fn a_reply_keeps_its_quote_through_a_reload_and_reads_recalled_after_a_recall() 
         let quote = reply.quote.as_ref().expect("still a reply");
         assert!(quote.recalled && quote.content.is_none(), "{quote:?}");
     }
+}
+
+#[test]
+fn a_recall_of_a_message_not_read_yet_lowers_the_unread_count_and_nothing_else_does() {
+    let (mut net, _b2, to_b, to_a, first) = sent_to_b("第一条");
+    let now = net.now;
+    net.clients[A]
+        .engine
+        .send_text(to_b.clone(), "第二条".into(), now)
+        .expect("queued");
+    net.run_for(2_000);
+    let unread = |net: &Net| {
+        net.clients[B]
+            .engine
+            .conversation(&to_a)
+            .map(|c| c.unread)
+            .expect("a row")
+    };
+    assert_eq!(unread(&net), 2);
+    let second = net.clients[B].timeline(&to_a)[1].id;
+    let recall = |net: &mut Net, id| {
+        let now = net.now;
+        net.clients[A]
+            .engine
+            .perform(
+                Operation::Recall {
+                    conversation: to_b.clone(),
+                    id,
+                    sender: user(1),
+                },
+                now,
+            )
+            .expect("asked");
+        net.run_for(2_000);
+    };
+    recall(&mut net, second);
+    assert_eq!(unread(&net), 1, "the recalled one no longer counts");
+    // Once read, a recall of an older message changes nothing.
+    net.clients[B].engine.mark_read(&to_a);
+    recall(&mut net, first);
+    assert_eq!(unread(&net), 0);
+    assert_eq!(net.clients[B].engine.unread_total(), 0);
 }
