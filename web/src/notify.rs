@@ -24,7 +24,7 @@ pub fn ask_permission() {
 
 /// A message arrived out of view: a sound, and a notification when allowed.
 pub fn new_message(title: &str, body: &str) {
-    count_alert(title);
+    count_alert(title, body);
     if crate::prefs::sound() {
         chime();
     }
@@ -42,10 +42,11 @@ pub fn incoming_call(title: &str, body: &str) {
     }
 }
 
-/// Counts the message alerts on `<html data-alerts="N" data-last-alert="title">`:
-/// whether a sound or a notification went out is otherwise invisible to the
-/// page (and so to the end-to-end tests, whose browser allows neither).
-fn count_alert(title: &str) {
+/// Counts the message alerts on `<html data-alerts="N" data-last-alert="title"
+/// data-last-alert-body="body">`: whether a sound or a notification went out
+/// is otherwise invisible to the page (and so to the end-to-end tests, whose
+/// browser allows neither).
+fn count_alert(title: &str, body: &str) {
     let Some(root) = gloo::utils::document().document_element() else {
         return;
     };
@@ -56,6 +57,7 @@ fn count_alert(title: &str) {
     // An attribute that cannot be set only costs the tests their view.
     let _ = root.set_attribute("data-alerts", &(count + 1).to_string());
     let _ = root.set_attribute("data-last-alert", title);
+    let _ = root.set_attribute("data-last-alert-body", body);
 }
 
 /// The icon notifications carry (copied beside `index.html` by trunk).

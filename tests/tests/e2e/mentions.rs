@@ -117,6 +117,12 @@ async fn a_muted_group_stays_quiet_but_mentions_still_reach_the_member() -> anyh
                 liu.attribute("html", "data-last-alert").await?.as_deref() == Some("技术部"),
                 "the alert names the group"
             );
+            let body = liu.attribute("html", "data-last-alert-body").await?;
+            anyhow::ensure!(
+                body.as_deref()
+                    .is_some_and(|b| b.starts_with("[有人@我] ") && b.contains("下午三点开会")),
+                "the notification says why a muted group speaks up: {body:?}"
+            );
             liu.wait_for_text(
                 &format!("{} .conversation__preview", row(TECH_GROUP)),
                 "[有人@我]",

@@ -21,7 +21,13 @@ impl Driver {
     pub(super) fn notify_newest(&mut self) {
         if let Some((conversation, last)) = self.notice.take() {
             let title = self.name_of(&conversation);
-            notify::new_message(&title, &self.preview(&last));
+            let mut body = self.preview(&last);
+            // A mention is why a muted conversation still speaks up: say so.
+            if penpen_core::sync::mentions_me(&last, &self.session.user) {
+                let lang = crate::i18n::Lang::load();
+                body = format!("{} {body}", lang.tr(crate::i18n::Text::MentionedMe));
+            }
+            notify::new_message(&title, &body);
         }
     }
 
