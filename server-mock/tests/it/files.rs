@@ -6,37 +6,15 @@ use penpen_core::packets::message::{MessageType, SendAck, SendFile};
 use penpen_core::{ClientMsgId, Peer, Service, State};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde";
 const OGG_OPUS: &[u8] = b"OggS\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x13OpusHead\x01\x01";
 
 /// A plain HTTP/1.1 GET; returns the status, the content type and the body.
-async fn http_get(addr: SocketAddr, path: &str) -> (u16, String, Vec<u8>) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.expect("read");
-    let split = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("headers end");
-    let head = String::from_utf8_lossy(&response[..split]).to_string();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    let content_type = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-type: ")
-                .map(str::to_owned)
-        })
-        .unwrap_or_default();
-    (status, content_type, response[split + 4..].to_vec())
+async fn get_file(addr: SocketAddr, path: &str) -> (u16, String, Vec<u8>) {
+    let (status, headers, body) = http_get(addr, path, "").await;
+    let content_type = headers.get("content-type").cloned().unwrap_or_default();
+    (status, content_type, body)
 }
 
 fn file(
@@ -98,19 +76,19 @@ async fn an_image_is_stored_delivered_and_served_only_to_its_conversation() {
     );
 
     let addr = server.addr(Service::Image).expect("served");
-    let (status, content_type, body) = http_get(addr, &file_path(&name, &liu.token)).await;
+    let (status, content_type, body) = get_file(addr, &file_path(&name, &liu.token)).await;
     assert_eq!(
         (status, content_type.as_str(), body.as_slice()),
         (200, "image/png", PNG)
     );
     assert_eq!(
-        http_get(addr, &file_path(&name, &wang.token)).await.0,
+        get_file(addr, &file_path(&name, &wang.token)).await.0,
         404,
         "not Wang's conversation"
     );
-    assert_eq!(http_get(addr, &format!("/files/{name}")).await.0, 401);
+    assert_eq!(get_file(addr, &format!("/files/{name}")).await.0, 401);
     assert_eq!(
-        http_get(
+        get_file(
             addr,
             &format!(
                 "/files/..%2Fpenpen.db?ticket={}",
@@ -222,8 +200,8 @@ async fn group_voice_is_served_to_members_only() {
         .expect("stored");
     let name = ack.content.expect("name");
     let addr = server.addr(Service::Voice).expect("served");
-    let (status, content_type, _) = http_get(addr, &file_path(&name, &liu.token)).await;
+    let (status, content_type, _) = get_file(addr, &file_path(&name, &liu.token)).await;
     assert_eq!((status, content_type.as_str()), (200, "audio/ogg"));
-    assert_eq!(http_get(addr, &file_path(&name, &wang.token)).await.0, 404);
+    assert_eq!(get_file(addr, &file_path(&name, &wang.token)).await.0, 404);
     server.shutdown().await;
 }

@@ -4,7 +4,6 @@
 
 use crate::common::*;
 use penpen_core::packets::actions::{MessageAction, Recall};
-use penpen_core::packets::groups::{Groups, GroupsQuery};
 use penpen_core::packets::message::{
     Message, MessageType, RecallNotice, SendAck, SendFile, SendText, Sender,
 };
@@ -69,14 +68,7 @@ async fn next_of(stream: &mut Client, kind: MessageType) -> Message {
 }
 
 async fn tech_group(server: &RunningServer, token: &str) -> GroupId {
-    let mut port = Client::connect(server, Service::SyncGroups, Some(token)).await;
-    let groups: Groups = port.request(&GroupsQuery::default()).await.expect("groups");
-    groups
-        .groups
-        .iter()
-        .find(|g| g.name == "技术部")
-        .map(|g| g.gid)
-        .expect("the demo's 技术部")
+    group_named(server, token, "技术部").await
 }
 
 async fn history(server: &RunningServer, token: &str, target: Peer) -> Vec<Message> {
@@ -424,19 +416,4 @@ async fn a_reply_carries_a_snapshot_of_its_quote_which_reads_recalled_after_a_re
 async fn li_actions_recall(server: &RunningServer, token: &str, id: MessageId) -> SendAck {
     let mut actions = Client::connect(server, Service::MessageActions, Some(token)).await;
     actions.request(&recall(id)).await.expect("recalled")
-}
-
-/// The status of a plain HTTP GET.
-async fn http_status(addr: std::net::SocketAddr, path: &str) -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.expect("read");
-    String::from_utf8_lossy(&response)
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("a status")
 }

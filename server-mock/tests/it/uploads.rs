@@ -6,10 +6,7 @@ use penpen_core::packets::message::{MessageType, SendAck};
 use penpen_core::packets::upload::{Upload, UploadOffset};
 use penpen_core::{ClientMsgId, Peer, Service, State};
 use penpen_server_mock::RunningServer;
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const CHUNK: usize = 256 * 1024;
 
@@ -93,64 +90,6 @@ async fn send_file(port: &mut Client, cid_text: &str) -> SendAck {
     }
 }
 
-/// A plain HTTP/1.1 GET: the status, the headers (names lowercase) and the body.
-async fn get(
-    addr: SocketAddr,
-    path: &str,
-    extra: &str,
-) -> (u16, BTreeMap<String, String>, Vec<u8>) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.expect("read");
-    let split = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("headers end");
-    let head = String::from_utf8_lossy(&response[..split]).to_string();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    let headers = head
-        .lines()
-        .skip(1)
-        .filter_map(|line| line.split_once(": "))
-        .map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned()))
-        .collect();
-    let mut body = response[split + 4..].to_vec();
-    let chunked = head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
-    if chunked {
-        body = unchunk(&body);
-    }
-    (status, headers, body)
-}
-
-fn unchunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut body = Vec::new();
-    loop {
-        let line_end = raw
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .expect("chunk size line");
-        let size = usize::from_str_radix(
-            std::str::from_utf8(&raw[..line_end]).expect("ascii").trim(),
-            16,
-        )
-        .expect("hex size");
-        if size == 0 {
-            return body;
-        }
-        body.extend_from_slice(&raw[line_end + 2..line_end + 2 + size]);
-        raw = &raw[line_end + 2 + size + 2..];
-    }
-}
-
 async fn files_port(server: &RunningServer, token: &str) -> Client {
     Client::connect(server, Service::Files, Some(token)).await
 }
@@ -205,7 +144,7 @@ async fn a_file_uploaded_in_chunks_is_delivered_and_downloaded_byte_identical() 
     assert_eq!(pushed.size, Some(data.len() as u64));
 
     let addr = server.addr(Service::Files).expect("served");
-    let (status, headers, body) = get(addr, &file_path(&stored, &liu.token), "").await;
+    let (status, headers, body) = http_get(addr, &file_path(&stored, &liu.token), "").await;
     assert_eq!(status, 200);
     assert!(body == data, "the download is byte-identical");
     assert_eq!(headers["content-type"], "application/pdf");
@@ -223,7 +162,7 @@ async fn a_file_uploaded_in_chunks_is_delivered_and_downloaded_byte_identical() 
     assert!(headers["content-disposition"].starts_with("attachment;"));
     assert!(!headers.contains_key("access-control-allow-origin"));
     // The app's page (another port of the same host) may read it.
-    let (status, headers, _) = get(
+    let (status, headers, _) = http_get(
         addr,
         &file_path(&stored, &liu.token),
         "Origin: http://127.0.0.1:8080\r\n",
@@ -234,7 +173,7 @@ async fn a_file_uploaded_in_chunks_is_delivered_and_downloaded_byte_identical() 
         headers["access-control-allow-origin"],
         "http://127.0.0.1:8080"
     );
-    let (status, _, _) = get(
+    let (status, _, _) = http_get(
         addr,
         &file_path(&stored, &liu.token),
         "Origin: https://evil.example\r\n",
@@ -243,7 +182,7 @@ async fn a_file_uploaded_in_chunks_is_delivered_and_downloaded_byte_identical() 
     assert_eq!(status, 403, "other sites are refused before anything");
 
     // A range.
-    let (status, headers, body) = get(
+    let (status, headers, body) = http_get(
         addr,
         &file_path(&stored, &liu.token),
         "Range: bytes=100-299\r\n",
@@ -255,14 +194,14 @@ async fn a_file_uploaded_in_chunks_is_delivered_and_downloaded_byte_identical() 
         headers["content-range"],
         format!("bytes 100-299/{}", data.len())
     );
-    let (status, _, body) = get(
+    let (status, _, body) = http_get(
         addr,
         &file_path(&stored, &zhang.token),
         "Range: bytes=-10\r\n",
     )
     .await;
     assert_eq!((status, body.as_slice()), (206, &data[data.len() - 10..]));
-    let (status, headers, _) = get(
+    let (status, headers, _) = http_get(
         addr,
         &file_path(&stored, &liu.token),
         &format!("Range: bytes={}-\r\n", data.len()),
@@ -272,21 +211,27 @@ async fn a_file_uploaded_in_chunks_is_delivered_and_downloaded_byte_identical() 
     assert_eq!(headers["content-range"], format!("bytes */{}", data.len()));
 
     // Not Wang's conversation; no ticket; another file's ticket.
-    assert_eq!(get(addr, &file_path(&stored, &wang.token), "").await.0, 404);
-    assert_eq!(get(addr, &format!("/files/{stored}"), "").await.0, 401);
+    assert_eq!(
+        http_get(addr, &file_path(&stored, &wang.token), "").await.0,
+        404
+    );
+    assert_eq!(http_get(addr, &format!("/files/{stored}"), "").await.0, 401);
     let other = format!(
         "/files/{stored}?ticket={}",
         ticket_for("0123456789abcdef0123456789abcdef.pdf", &liu.token)
     );
-    assert_eq!(get(addr, &other, "").await.0, 401);
+    assert_eq!(http_get(addr, &other, "").await.0, 401);
     // Image ports do not serve it, nor does 28888 serve outside its folder.
     let image = server.addr(Service::Image).expect("served");
-    assert_eq!(get(image, &file_path(&stored, &liu.token), "").await.0, 404);
+    assert_eq!(
+        http_get(image, &file_path(&stored, &liu.token), "").await.0,
+        404
+    );
     let escape = format!(
         "/files/..%2Fpenpen.db?ticket={}",
         ticket_for("../penpen.db", &liu.token)
     );
-    assert_eq!(get(addr, &escape, "").await.0, 404);
+    assert_eq!(http_get(addr, &escape, "").await.0, 404);
 }
 
 #[tokio::test]
@@ -310,7 +255,10 @@ async fn a_forwarded_file_opens_for_its_new_parties_under_its_name() {
     let ack = send_file(&mut port, "f-fw").await;
     let stored = ack.content.clone().expect("the stored name");
     let addr = server.addr(Service::Files).expect("served");
-    assert_eq!(get(addr, &file_path(&stored, &wang.token), "").await.0, 404);
+    assert_eq!(
+        http_get(addr, &file_path(&stored, &wang.token), "").await.0,
+        404
+    );
 
     // Forwarded one by one to Wang: the same stored file, its name and size.
     let mut actions = Client::connect(&server, Service::MessageActions, Some(&zhang.token)).await;
@@ -336,7 +284,7 @@ async fn a_forwarded_file_opens_for_its_new_parties_under_its_name() {
         (pushed.name.as_deref(), pushed.size),
         (Some("预算.xlsx"), Some(data.len() as u64))
     );
-    let (status, headers, body) = get(addr, &file_path(&stored, &wang.token), "").await;
+    let (status, headers, body) = http_get(addr, &file_path(&stored, &wang.token), "").await;
     assert_eq!(status, 200);
     assert!(body == data, "the forwarded file is the same bytes");
     assert!(
@@ -482,7 +430,7 @@ async fn an_upload_resumes_after_a_dropped_connection() {
         "the file arrives once"
     );
     let addr = server.addr(Service::Files).expect("served");
-    let (status, _, body) = get(addr, &file_path(&stored, &liu.token), "").await;
+    let (status, _, body) = http_get(addr, &file_path(&stored, &liu.token), "").await;
     assert_eq!(status, 200);
     assert!(body == data, "byte-identical after the resume");
 }
@@ -651,7 +599,8 @@ async fn an_upload_resumes_after_a_server_sigkill_from_bytes_on_disk() {
     let ack = send_file(&mut client, "k-1").await;
     let stored = ack.content.expect("stored");
     let liu = token_of(offset, LIU).await;
-    let (status, _, body) = get(port(Service::Files, offset), &file_path(&stored, &liu), "").await;
+    let (status, _, body) =
+        http_get(port(Service::Files, offset), &file_path(&stored, &liu), "").await;
     assert_eq!(status, 200);
     assert!(body == data, "byte-identical after the kill and resume");
     let _ = server.kill().await;
