@@ -3,10 +3,10 @@
 
 use super::avatar::{self, Size};
 use super::format::{self, Badge};
-use super::menu::{ConversationMenu, MenuAt};
+use super::menu::{ConversationMenu, LongPress, LongPressHandlers, MenuAt, long_press};
 use crate::i18n::{Lang, Text};
 use crate::state::{AppState, Command, peer_name, use_shared};
-use gloo::timers::callback::{Interval, Timeout};
+use gloo::timers::callback::Interval;
 use penpen_core::Peer;
 use penpen_core::cache::Conversation;
 use penpen_core::time::ago;
@@ -14,28 +14,15 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
 
-/// How long a finger rests on a row before its menu opens.
-const LONG_PRESS_MS: u32 = 500;
-/// How far a finger may drift during a long press (it is scrolling otherwise).
-const LONG_PRESS_SLOP_PX: i32 = 10;
 /// How often relative times ("3分钟前") are brought up to date.
 const TICK_MS: u32 = 30_000;
-
-/// A finger resting on a row.
-#[derive(Debug, Default)]
-struct Press {
-    timer: Option<Timeout>,
-    origin: (i32, i32),
-    /// The menu opened: the click that ends the press must not open the chat.
-    opened: bool,
-}
 
 /// `<ul id="conversation-list">` of `li.conversation[data-peer]`.
 #[component(ConversationList)]
 pub fn conversation_list() -> Html {
     let shared = use_shared();
     let menu = use_state(|| None::<MenuAt>);
-    let press = use_mut_ref(Press::default);
+    let press = use_mut_ref(LongPress::default);
     let tick = use_state(|| 0_u32);
     {
         let tick = tick.clone();
@@ -108,7 +95,7 @@ impl Handlers {
         peer: &Peer,
         command: &Callback<Command>,
         menu: &UseStateHandle<Option<MenuAt>>,
-        press: &Rc<RefCell<Press>>,
+        press: &Rc<RefCell<LongPress>>,
     ) -> Handlers {
         let open_menu = {
             let (peer, menu) = (peer.clone(), menu.clone());
@@ -123,7 +110,7 @@ impl Handlers {
         let onclick = {
             let (peer, command, press) = (peer.clone(), command.clone(), press.clone());
             Callback::from(move |_: MouseEvent| {
-                if std::mem::take(&mut press.borrow_mut().opened) {
+                if press.borrow_mut().take_opened() {
                     return;
                 }
                 command.emit(Command::Open(peer.clone()));
@@ -136,46 +123,11 @@ impl Handlers {
                 open_menu(event.client_x(), event.client_y());
             })
         };
-        let onpointerdown = {
-            let press = press.clone();
-            Callback::from(move |event: PointerEvent| {
-                // Mice have the right button; only fingers and pens wait.
-                if event.pointer_type() == "mouse" {
-                    return;
-                }
-                let (x, y) = (event.client_x(), event.client_y());
-                let fired = {
-                    let (press, open_menu) = (press.clone(), open_menu.clone());
-                    // The spent timeout stays in `press` until the next
-                    // press replaces it: it must not be dropped while it runs.
-                    move || {
-                        press.borrow_mut().opened = true;
-                        open_menu(x, y);
-                    }
-                };
-                let mut press = press.borrow_mut();
-                press.origin = (x, y);
-                press.opened = false;
-                press.timer = Some(Timeout::new(LONG_PRESS_MS, fired));
-            })
-        };
-        let onpointermove = {
-            let press = press.clone();
-            Callback::from(move |event: PointerEvent| {
-                let mut press = press.borrow_mut();
-                let (x, y) = press.origin;
-                let drift = (event.client_x() - x)
-                    .abs()
-                    .max((event.client_y() - y).abs());
-                if drift > LONG_PRESS_SLOP_PX {
-                    press.timer = None;
-                }
-            })
-        };
-        let onpointerend = {
-            let press = press.clone();
-            Callback::from(move |_: PointerEvent| press.borrow_mut().timer = None)
-        };
+        let LongPressHandlers {
+            onpointerdown,
+            onpointermove,
+            onpointerend,
+        } = long_press(press.clone(), Rc::new(open_menu));
         Handlers {
             onclick,
             oncontextmenu,

@@ -4,8 +4,10 @@ use crate::i18n::Text;
 use crate::state::{Command, use_shared};
 use gloo::events::EventListener;
 use penpen_core::Peer;
+use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen::JsCast;
-use web_sys::{Element, KeyboardEvent, Node};
+use web_sys::{Element, KeyboardEvent, Node, PointerEvent};
 use yew::prelude::*;
 
 /// Room the menu needs from the viewport's edges, so it never opens cut off.
@@ -195,4 +197,82 @@ pub(crate) fn close_on_outside_or_escape(
         }
     });
     (outside, escape)
+}
+
+/// How long a finger rests on a row or a bubble before its menu opens.
+const LONG_PRESS_MS: u32 = 500;
+/// How far a finger may drift during a long press (it is scrolling otherwise).
+const LONG_PRESS_SLOP_PX: i32 = 10;
+
+/// A finger resting on a row or a bubble, until it opens their menu.
+#[derive(Debug, Default)]
+pub struct LongPress {
+    /// The spent timeout stays here until the next press replaces it: it
+    /// must not be dropped while it runs.
+    timer: Option<gloo::timers::callback::Timeout>,
+    origin: (i32, i32),
+    /// The menu opened: the click that ends the press must not act too.
+    opened: bool,
+}
+
+impl LongPress {
+    /// Whether the last press opened the menu; asking forgets it.
+    pub fn take_opened(&mut self) -> bool {
+        std::mem::take(&mut self.opened)
+    }
+}
+
+/// The pointer handlers of a long press.
+#[derive(Debug, Clone)]
+pub struct LongPressHandlers {
+    /// A press starts (fingers and pens; mice have the right button).
+    pub onpointerdown: Callback<PointerEvent>,
+    /// A finger drifting (scrolling) cancels it.
+    pub onpointermove: Callback<PointerEvent>,
+    /// It ends early.
+    pub onpointerend: Callback<PointerEvent>,
+}
+
+/// Handlers that call `open` where the finger rests, once it has rested
+/// [`LONG_PRESS_MS`] without drifting.
+pub fn long_press(press: Rc<RefCell<LongPress>>, open: Rc<dyn Fn(i32, i32)>) -> LongPressHandlers {
+    let onpointerdown = {
+        let press = press.clone();
+        Callback::from(move |event: PointerEvent| {
+            if event.pointer_type() == "mouse" {
+                return;
+            }
+            let (x, y) = (event.client_x(), event.client_y());
+            let fired = {
+                let (press, open) = (press.clone(), open.clone());
+                move || {
+                    press.borrow_mut().opened = true;
+                    open(x, y);
+                }
+            };
+            let mut press = press.borrow_mut();
+            press.origin = (x, y);
+            press.opened = false;
+            press.timer = Some(gloo::timers::callback::Timeout::new(LONG_PRESS_MS, fired));
+        })
+    };
+    let onpointermove = {
+        let press = press.clone();
+        Callback::from(move |event: PointerEvent| {
+            let mut press = press.borrow_mut();
+            let (x, y) = press.origin;
+            let drift = (event.client_x() - x)
+                .abs()
+                .max((event.client_y() - y).abs());
+            if drift > LONG_PRESS_SLOP_PX {
+                press.timer = None;
+            }
+        })
+    };
+    let onpointerend = Callback::from(move |_: PointerEvent| press.borrow_mut().timer = None);
+    LongPressHandlers {
+        onpointerdown,
+        onpointermove,
+        onpointerend,
+    }
 }

@@ -6,7 +6,6 @@
 use super::operation::failure_text;
 use crate::i18n::Text;
 use crate::state::{Command, OperationResult, Update, use_shared};
-use gloo::timers::callback::Timeout;
 use penpen_core::packets::message::{Message, MessageType, Quote};
 use penpen_core::sync::{Operation, Outcome};
 use penpen_core::{Peer, UserId};
@@ -21,10 +20,6 @@ use yew::prelude::*;
 pub const RECALL_WINDOW_MS: i64 = 2 * 60 * 1000;
 /// How long a group's holder may recall any user's message in the group.
 pub const HOLDER_RECALL_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
-/// How long a finger rests on a bubble before its menu opens.
-const LONG_PRESS_MS: u32 = 500;
-/// How far a finger may drift during a long press (it is scrolling otherwise).
-const LONG_PRESS_SLOP_PX: i32 = 10;
 /// Room the menu needs from the viewport's edges.
 const MENU_WIDTH_PX: i32 = 160;
 const MENU_HEIGHT_PX: i32 = 240;
@@ -264,11 +259,7 @@ fn clamp_to_viewport(x: i32, y: i32) -> (i32, i32) {
 }
 
 /// A finger resting on a bubble.
-#[derive(Debug, Default)]
-pub struct Press {
-    timer: Option<Timeout>,
-    origin: (i32, i32),
-}
+pub type Press = super::menu::LongPress;
 
 /// The handlers that open a bubble's menu.
 #[derive(Debug, Clone)]
@@ -295,36 +286,11 @@ impl MenuHandlers {
                 open(event.client_x(), event.client_y());
             })
         };
-        let onpointerdown = {
-            let (open, press) = (open.clone(), press.clone());
-            Callback::from(move |event: PointerEvent| {
-                if event.pointer_type() == "mouse" {
-                    return; // mice have the right button
-                }
-                let (x, y) = (event.client_x(), event.client_y());
-                let open = open.clone();
-                let mut press = press.borrow_mut();
-                press.origin = (x, y);
-                press.timer = Some(Timeout::new(LONG_PRESS_MS, move || open(x, y)));
-            })
-        };
-        let onpointermove = {
-            let press = press.clone();
-            Callback::from(move |event: PointerEvent| {
-                let mut press = press.borrow_mut();
-                let (x, y) = press.origin;
-                let drift = (event.client_x() - x)
-                    .abs()
-                    .max((event.client_y() - y).abs());
-                if drift > LONG_PRESS_SLOP_PX {
-                    press.timer = None;
-                }
-            })
-        };
-        let onpointerend = {
-            let press = press.clone();
-            Callback::from(move |_: PointerEvent| press.borrow_mut().timer = None)
-        };
+        let super::menu::LongPressHandlers {
+            onpointerdown,
+            onpointermove,
+            onpointerend,
+        } = super::menu::long_press(press, open.clone());
         let onkeydown = Callback::from(move |event: KeyboardEvent| {
             let asks = matches!(event.key().as_str(), "Enter" | "ContextMenu")
                 || (event.key() == "F10" && event.shift_key());
