@@ -111,9 +111,10 @@ pub fn remove(conn: &Connection, user: &UserId, cid: &ClientMsgId) -> Result<(),
     Ok(())
 }
 
-/// What `user` holds against their quota: every stored file they were the
-/// first to send (a forwarded copy names the same file and costs nothing
-/// more) plus the full size of their uploads under way, except `except`.
+/// What `user` holds against their quota: every stored file whose `files`
+/// row is theirs (a forwarded copy names the same file through
+/// `forwarded_files` and costs nothing more) plus the full size of their
+/// uploads under way, except `except`.
 pub fn quota_used(
     conn: &Connection,
     user: &UserId,
@@ -122,8 +123,7 @@ pub fn quota_used(
     let stored: i64 = conn
         .prepare_cached(
             "SELECT COALESCE(SUM(f.size), 0) FROM files f JOIN messages m ON m.id = f.message_id
-             WHERE m.sender = ?1
-               AND f.message_id = (SELECT MIN(g.message_id) FROM files g WHERE g.name = f.name)",
+             WHERE m.sender = ?1",
         )?
         .query_row([user.as_str()], |row| row.get(0))?;
     let uploading: i64 = conn
