@@ -1,6 +1,7 @@
 //! 27888: message actions. A request is told apart by its key: `recall`
-//! (§15.1) or `forward` (§15.3). Every action is answered like a send, with
-//! a [`crate::packets::message::SendAck`] for the message it made.
+//! (§15.1), `forward` (§15.3) or `ding` (§16.4). A recall or a forward is
+//! answered like a send, with a [`crate::packets::message::SendAck`] for the
+//! message it made; a ding with `{"state":11}`.
 
 use crate::frame_error::FrameError;
 use crate::ids::{ClientMsgId, MessageId, Peer};
@@ -129,11 +130,13 @@ pub enum MessageAction {
     Recall(Recall),
     /// `forward`: copy messages, or a chat record of them, to a conversation.
     Forward(Forward),
+    /// `ding`: remind those who have not read one's message (§16.4).
+    Ding(crate::packets::receipts::Ding),
 }
 
 impl MessageAction {
     /// The keys that name an action, in the words of error messages.
-    const KEYS: &'static str = "`recall` or `forward`";
+    const KEYS: &'static str = "`recall`, `forward` or `ding`";
 }
 
 impl<'de> Deserialize<'de> for MessageAction {
@@ -155,6 +158,10 @@ impl<'de> Deserialize<'de> for MessageAction {
             Forward::deserialize(value)
                 .map(MessageAction::Forward)
                 .map_err(de::Error::custom)
+        } else if object.contains_key("ding") {
+            crate::packets::receipts::Ding::deserialize(value)
+                .map(MessageAction::Ding)
+                .map_err(de::Error::custom)
         } else {
             Err(de::Error::custom(format_args!(
                 "no action named; expected {}",
@@ -170,6 +177,7 @@ impl Packet for MessageAction {
         let checked = match self {
             MessageAction::Recall(recall) => recall.validate(),
             MessageAction::Forward(forward) => forward.validate(),
+            MessageAction::Ding(ding) => ding.validate(),
         };
         checked.map_err(|e| match e {
             FrameError::NotExpectedPacket { reason, .. } => invalid(Self::NAME, reason),
@@ -205,7 +213,10 @@ mod tests {
     #[test]
     fn a_request_without_a_known_key_or_with_a_bad_id_says_what_was_expected() {
         let err = action(r#"{"undo":"1001"}"#).expect_err("no key");
-        assert!(err.contains("expected `recall`"), "{err}");
+        assert!(
+            err.contains("expected `recall`, `forward` or `ding`"),
+            "{err}"
+        );
         let err = action(r#"["recall"]"#).expect_err("not an object");
         assert!(err.contains("JSON object"), "{err}");
         let err = action(r#"{"recall":"0"}"#).expect_err("id 0");

@@ -8,6 +8,7 @@ use crate::packets::call::{CallEnded, CallInvitation};
 use crate::packets::meeting::{Meeting, MeetingEnded};
 use crate::packets::message::Message;
 use crate::packets::profile::Presence;
+use crate::packets::receipts::{DingNotice, GroupReads, PeerRead, ReadMark, Watch};
 use crate::packets::settings::ConversationMute;
 use crate::text;
 use serde::{Deserialize, Serialize};
@@ -144,6 +145,10 @@ pub enum StreamRequest {
     Logout(Logout),
     /// `{"heartbeat":true}`
     Heartbeat(Heartbeat),
+    /// `{"read"}`: a read mark (§16.1)
+    Read(ReadMark),
+    /// `{"watch"}`: a group's marks wanted, or no longer (§16.2)
+    Watch(Watch),
 }
 
 impl StreamRequest {
@@ -161,10 +166,14 @@ impl StreamRequest {
             frame.packet().map(StreamRequest::Logout)
         } else if has("heartbeat") {
             frame.packet().map(StreamRequest::Heartbeat)
+        } else if has("read") {
+            frame.packet().map(StreamRequest::Read)
+        } else if has("watch") {
+            frame.packet().map(StreamRequest::Watch)
         } else {
             Err(invalid(
                 "login-port request",
-                "expected a login {user,password}, a resume {user,token}, an ack {ack}, {logout:true} or {heartbeat:true}",
+                "expected a login {user,password}, a resume {user,token}, an ack {ack}, {logout:true}, {heartbeat:true}, a read mark {read} or {watch}",
             ))
         }
     }
@@ -249,10 +258,33 @@ pub enum Push {
         /// The conversation and its setting now.
         conversation: ConversationMute,
     },
+    /// `{"read":{…}}`: the user (on another device) or the other person of
+    /// a 1:1 conversation read up to a message (PROTOCOL §16.1).
+    Read {
+        /// Whose mark, on which conversation.
+        read: PeerRead,
+    },
+    /// `{"reads":{…}}`: marks of a group this session watches (§16.2).
+    Reads {
+        /// The group's marks, all or those that moved.
+        reads: GroupReads,
+    },
+    /// `{"ding":{…}}`: someone reminds the user of a message not read (§16.4).
+    Ding {
+        /// Who, and which message.
+        ding: Box<DingNotice>,
+    },
 }
 
 impl Packet for Push {
     const NAME: &'static str = "Push";
+    fn validate(&self) -> Result<(), FrameError> {
+        match self {
+            Push::Read { read } => read.validate(),
+            Push::Reads { reads } => reads.validate(),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Push {
@@ -287,10 +319,16 @@ impl<'de> Deserialize<'de> for Push {
             part(meeting_ended).map(|meeting_ended| Push::MeetingEnded { meeting_ended })
         } else if let Some(conversation) = keys.conversation {
             part(conversation).map(|conversation| Push::Conversation { conversation })
+        } else if let Some(read) = keys.read {
+            part(read).map(|read| Push::Read { read })
+        } else if let Some(reads) = keys.reads {
+            part(reads).map(|reads| Push::Reads { reads })
+        } else if let Some(ding) = keys.ding {
+            part(ding).map(|ding| Push::Ding { ding })
         } else {
             Err(D::Error::custom(
                 "expected a message, or an object with broadcast, presence, signature, signed_out, \
-                 call, call_ended, meeting, meeting_ended or conversation",
+                 call, call_ended, meeting, meeting_ended, conversation, read, reads or ding",
             ))
         }
     }
@@ -321,6 +359,9 @@ struct PushKeys {
     meeting: Option<Option<Box<serde_json::value::RawValue>>>,
     meeting_ended: Option<Option<Box<serde_json::value::RawValue>>>,
     conversation: Option<Option<Box<serde_json::value::RawValue>>>,
+    read: Option<Option<Box<serde_json::value::RawValue>>>,
+    reads: Option<Option<Box<serde_json::value::RawValue>>>,
+    ding: Option<Option<Box<serde_json::value::RawValue>>>,
 }
 
 impl<'de> Deserialize<'de> for PushKeys {
@@ -351,6 +392,9 @@ impl<'de> Deserialize<'de> for PushKeys {
                         "meeting" => &mut keys.meeting,
                         "meeting_ended" => &mut keys.meeting_ended,
                         "conversation" => &mut keys.conversation,
+                        "read" => &mut keys.read,
+                        "reads" => &mut keys.reads,
+                        "ding" => &mut keys.ding,
                         "signed_out" => &mut keys.signed_out,
                         _ => {
                             map.next_value::<serde::de::IgnoredAny>()?;

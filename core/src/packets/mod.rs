@@ -13,6 +13,7 @@ pub mod login;
 pub mod meeting;
 pub mod message;
 pub mod profile;
+pub mod receipts;
 pub mod settings;
 pub mod sync;
 pub mod upload;

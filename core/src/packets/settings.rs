@@ -1,4 +1,5 @@
-//! 32888: conversation settings — mute (消息免打扰, PROTOCOL §15.5).
+//! 32888: settings — mute (消息免打扰, PROTOCOL §15.5) and sharing read
+//! receipts (§16.5).
 
 use crate::frame_error::FrameError;
 use crate::ids::Peer;
@@ -64,6 +65,10 @@ pub struct MutedList {
     pub state: crate::State,
     /// Every muted conversation, in no particular order.
     pub muted: Conversations,
+    /// Whether the caller shares read receipts (their choice, or the
+    /// company's default; §16.5). Absent from a server that predates it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipts: Option<bool>,
 }
 
 impl Packet for MutedList {
@@ -89,14 +94,19 @@ pub enum SettingsRequest {
     Mute(ConversationMute),
     /// `{}`
     List(MutedQuery),
+    /// `{"receipts"}` (§16.5)
+    Receipts(crate::packets::receipts::ReceiptsSetting),
 }
 
 impl SettingsRequest {
-    /// Tells a set (it names a `target`) from the list (`{}`).
+    /// Tells a set (it names a `target`) from the receipts choice and the
+    /// list (`{}`).
     pub fn from_frame(frame: &crate::Frame) -> Result<SettingsRequest, FrameError> {
         let keys = frame.field_names()?;
         if keys.iter().any(|k| k == "target" || k == "muted") {
             frame.packet().map(SettingsRequest::Mute)
+        } else if keys.iter().any(|k| k == "receipts") {
+            frame.packet().map(SettingsRequest::Receipts)
         } else {
             frame.packet().map(SettingsRequest::List)
         }

@@ -53,6 +53,8 @@ pub enum SyncRequest {
     CatchUp(CatchUp),
     /// `{"target"}`
     History(History),
+    /// `{"reads"}`: the read marks changed since a version (§16.3).
+    Reads(crate::packets::receipts::ReadsQuery),
 }
 
 impl SyncRequest {
@@ -63,6 +65,8 @@ impl SyncRequest {
             frame.packet().map(SyncRequest::CatchUp)
         } else if keys.iter().any(|k| k == "target") {
             frame.packet().map(SyncRequest::History)
+        } else if keys.iter().any(|k| k == "reads") {
+            frame.packet().map(SyncRequest::Reads)
         } else if keys.iter().all(|k| k == "limit") {
             // The document's 50888 is "sync all messages", with no fields of
             // its own: an empty request is a catch-up from the start.
@@ -70,7 +74,7 @@ impl SyncRequest {
         } else {
             Err(invalid(
                 "message sync request",
-                "expected a catch-up {since} or a history page {target,before,limit}",
+                "expected a catch-up {since}, a history page {target,before,limit} or read marks {reads}",
             ))
         }
     }

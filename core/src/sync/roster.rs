@@ -213,6 +213,8 @@ impl Engine {
             Push::Conversation { conversation } => {
                 self.apply_muted(&conversation.target, conversation.muted)
             }
+            // Read receipts (§16) are applied by the engine from #16 on.
+            Push::Read { .. } | Push::Reads { .. } | Push::Ding { .. } => {}
             Push::Message(_) | Push::SignedOut { .. } => {}
         }
     }

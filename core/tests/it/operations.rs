@@ -163,6 +163,7 @@ impl Harness {
             &penpen_core::packets::settings::MutedList {
                 state: State::SUCCESS,
                 muted: Default::default(),
+                receipts: None,
             },
         );
         harness.events.clear();

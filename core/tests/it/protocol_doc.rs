@@ -12,6 +12,7 @@ use penpen_core::packets::login::*;
 use penpen_core::packets::meeting::*;
 use penpen_core::packets::message::*;
 use penpen_core::packets::profile::*;
+use penpen_core::packets::receipts::*;
 use penpen_core::packets::settings::*;
 use penpen_core::packets::sync::*;
 use penpen_core::packets::upload::*;
@@ -83,7 +84,7 @@ fn reencode(kind: &str, packet: &str, json: &str) -> Result<String, String> {
             CallRequest, IceServersReply, CallSignal, CallRecord, MeetingRequest,
             MeetingStartReply, MeetingJoinReply, MeetingSignal, MeetingStartedNotice,
             MeetingEndedNotice, MessageAction, ChatRecord, Upload, UploadOffset, ConversationMute,
-            MutedQuery, MutedList),
+            MutedQuery, MutedList, ReadMark, Watch, ReadsQuery, ReadsPage, ReceiptsSetting),
         "frame" => dispatch!(packet, frame_round_trip, json; Login),
         other => Err(format!("unknown marker kind {other}")),
     }
@@ -149,6 +150,11 @@ fn every_packet_has_an_example() {
         "ConversationMute",
         "MutedQuery",
         "MutedList",
+        "ReadMark",
+        "Watch",
+        "ReadsQuery",
+        "ReadsPage",
+        "ReceiptsSetting",
         "MeetingStartReply",
         "MeetingJoinReply",
         "MeetingSignal",

@@ -13,6 +13,7 @@ use penpen_core::packets::login::*;
 use penpen_core::packets::meeting::*;
 use penpen_core::packets::message::*;
 use penpen_core::packets::profile::*;
+use penpen_core::packets::receipts::*;
 use penpen_core::packets::settings::*;
 use penpen_core::packets::sync::*;
 use penpen_core::packets::upload::*;
@@ -296,9 +297,32 @@ vectors! {
     unmute_conversation: ConversationMute { target: Peer::User(user("13800000002")), muted: false }
         => r#"{"target":"13800000002","muted":false}"#;
     muted_query: MutedQuery {} => r#"{}"#, also [r#"{"extra":"ignored"}"#];
-    muted_list: MutedList { state: State::SUCCESS, muted: Conversations(vec![Peer::Group(gid(7)), Peer::User(user("13800000002"))]) }
-        => r#"{"state":11,"muted":"7,13800000002"}"#, also [r#"{"state":11,"muted":"7, 13800000002,"}"#];
-    muted_list_empty: MutedList { state: State::SUCCESS, muted: Conversations(vec![]) }
+    muted_list: MutedList { state: State::SUCCESS, muted: Conversations(vec![Peer::Group(gid(7)), Peer::User(user("13800000002"))]), receipts: Some(true) }
+        => r#"{"state":11,"muted":"7,13800000002","receipts":true}"#, also [r#"{"state":11,"muted":"7, 13800000002,","receipts":true}"#];
+    receipts_off: ReceiptsSetting { receipts: false } => r#"{"receipts":false}"#;
+    // §16 read receipts ---------------------------------------------------
+    read_mark: ReadMark { read: MessageId(1001) } => r#"{"read":"1001"}"#, also [r#"{"read":1001}"#];
+    watch_group: Watch { watch: Some(gid(7)) } => r#"{"watch":"7"}"#, also [r#"{"watch":7}"#];
+    watch_nothing: Watch { watch: None } => r#"{"watch":null}"#;
+    peer_read: PeerRead { target: Peer::User(user("13800000002")), by: user("13800000002"), id: Some(MessageId(1001)), private: false }
+        => r#"{"target":"13800000002","by":"13800000002","id":"1001"}"#;
+    peer_read_private: PeerRead { target: Peer::User(user("13800000002")), by: user("13800000002"), id: None, private: true }
+        => r#"{"target":"13800000002","by":"13800000002","private":true}"#;
+    reads_query: ReadsQuery { reads: 0 } => r#"{"reads":0}"#;
+    reads_page: ReadsPage { state: State::SUCCESS, reads: vec![PeerRead { target: Peer::Group(gid(7)), by: user("13800000001"), id: Some(MessageId(1042)), private: false }], version: 57, more: false }
+        => r#"{"state":11,"reads":[{"target":"7","by":"13800000001","id":"1042"}],"version":57,"more":false}"#;
+    group_reads_full: GroupReads { target: gid(7), full: true, marks: vec![
+            MemberRead { user: user("13800000001"), id: Some(MessageId(1042)), joined: None, left: None, private: false },
+            MemberRead { user: user("13800000003"), id: None, joined: Some(MessageId(1001)), left: None, private: false },
+            MemberRead { user: user("13800000004"), id: None, joined: None, left: Some(MessageId(1030)), private: true },
+        ] }
+        => r#"{"target":"7","full":true,"marks":[{"user":"13800000001","id":"1042"},{"user":"13800000003","joined":"1001"},{"user":"13800000004","left":"1030","private":true}]}"#;
+    group_reads_delta: GroupReads { target: gid(7), full: false, marks: vec![MemberRead { user: user("13800000003"), id: Some(MessageId(1042)), joined: None, left: None, private: false }] }
+        => r#"{"target":"7","marks":[{"user":"13800000003","id":"1042"}]}"#;
+    ding: Ding { ding: MessageId(1042) } => r#"{"ding":"1042"}"#;
+    ding_notice: DingNotice { target: Peer::Group(gid(7)), by: user("13800000001"), ts: 1795784709000, message: Quote { id: MessageId(1042), from: Sender::User(user("13800000001")), kind: MessageType::GroupText, content: Some("下午三点开会".into()), recalled: false } }
+        => r#"{"target":"7","by":"13800000001","ts":1795784709000,"message":{"id":"1042","from":"13800000001","type":10,"content":"5LiL5Y2I5LiJ54K55byA5Lya"}}"#;
+    muted_list_empty: MutedList { state: State::SUCCESS, muted: Conversations(vec![]), receipts: None }
         => r#"{"state":11,"muted":""}"#;
     presence_update: PresenceUpdate { user: user("12345678900"), presence: Presence::Away }
         => r#"{"user":"12345678900","presence":"away"}"#;

@@ -17,6 +17,10 @@ pub async fn answer(context: &Context, user: &UserId, frame: &Frame) -> Reply {
     match SettingsRequest::from_frame(frame).map_err(|e| ErrorReply::from(&e))? {
         SettingsRequest::Mute(mute) => set(context, user, mute).await,
         SettingsRequest::List(_) => list(context, user).await,
+        SettingsRequest::Receipts(_) => Err(ErrorReply::new(
+            State::UNAVAILABLE,
+            "read receipts (§16) are not served yet",
+        )),
     }
 }
 
@@ -79,5 +83,6 @@ async fn list(context: &Context, user: &UserId) -> Reply {
     reply(&MutedList {
         state: State::SUCCESS,
         muted: Conversations(muted),
+        receipts: None,
     })
 }

@@ -309,6 +309,12 @@ async fn handle(
                 Err(err) => After::Reply(answer(Err(err.reply()))),
             };
         }
+        StreamRequest::Read(_) | StreamRequest::Watch(_) => {
+            return After::Reply(answer(Err(ErrorReply::new(
+                State::UNAVAILABLE,
+                "read receipts (§16) are not served yet",
+            ))));
+        }
         StreamRequest::Logout(_) => {
             let Some(current) = live.as_ref() else {
                 return After::Reply(answer(Err(not_logged_in())));

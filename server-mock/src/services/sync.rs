@@ -10,6 +10,12 @@ use penpen_core::{ErrorReply, Frame, State, UserId};
 /// Answers a catch-up or a history request.
 pub async fn messages(context: &Context, user: &UserId, frame: &Frame) -> Reply {
     let request = SyncRequest::from_frame(frame).map_err(|e| ErrorReply::from(&e))?;
+    if let SyncRequest::Reads(_) = request {
+        return Err(ErrorReply::new(
+            State::UNAVAILABLE,
+            "read receipts (§16) are not served yet",
+        ));
+    }
     let user = user.clone();
     let offset = context.utc_offset_minutes;
     let (messages, more) = context
@@ -30,6 +36,7 @@ pub async fn messages(context: &Context, user: &UserId, frame: &Frame) -> Reply 
                 history.limit.unwrap_or(DEFAULT_PAGE),
                 offset,
             ),
+            SyncRequest::Reads(_) => Ok((Vec::new(), false)),
         })
         .await
         .map_err(|e| e.reply())?;

@@ -498,6 +498,9 @@ impl Net {
                 match frame.packet::<MessageAction>() {
                     Ok(MessageAction::Recall(recall)) => self.recall(index, &me, recall),
                     Ok(MessageAction::Forward(forward)) => self.forward(index, &me, forward),
+                    Ok(MessageAction::Ding(_)) => {
+                        self.refuse(index, service, State::UNAVAILABLE, "not simulated yet")
+                    }
                     Err(e) => {
                         self.refuse(index, service, State::BAD_PACKET, &e.to_string());
                     }
@@ -520,6 +523,9 @@ impl Net {
                             more,
                         };
                         self.reply_packet(index, service, &page);
+                    }
+                    Ok(SyncRequest::Reads(_)) => {
+                        self.refuse(index, service, State::UNAVAILABLE, "not simulated yet")
                     }
                     Ok(SyncRequest::History(history)) => {
                         let limit = history.limit.unwrap_or(50) as usize;
@@ -739,6 +745,14 @@ impl Net {
         // unless the client said it catches up itself.
         let mut backlog = true;
         let user = match request {
+            StreamRequest::Read(_) | StreamRequest::Watch(_) => {
+                return self.refuse(
+                    index,
+                    Service::Login,
+                    State::UNAVAILABLE,
+                    "not simulated yet",
+                );
+            }
             StreamRequest::Login(login) => {
                 if login.password != password_digest(PASSWORD)
                     || !self.server.accounts.contains_key(&login.user)
@@ -839,6 +853,9 @@ impl Net {
                         .expect("encode");
                 self.push_live(me, &push);
             }
+            Ok(SettingsRequest::Receipts(_)) => {
+                self.refuse(index, service, State::UNAVAILABLE, "not simulated yet")
+            }
             Ok(SettingsRequest::List(_)) => {
                 let muted = self.server.muted.get(me).cloned().unwrap_or_default();
                 self.reply_packet(
@@ -847,6 +864,7 @@ impl Net {
                     &MutedList {
                         state: State::SUCCESS,
                         muted: Conversations(muted.into_iter().collect()),
+                        receipts: None,
                     },
                 );
             }
