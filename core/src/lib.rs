@@ -20,6 +20,7 @@ pub mod limits;
 pub mod meeting;
 pub mod packet;
 pub mod packets;
+pub mod receipts;
 pub mod reply;
 pub mod search;
 pub mod service;

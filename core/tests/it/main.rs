@@ -20,6 +20,9 @@ mod protocol_doc;
 mod recall;
 // proptest's randomness source does not build for wasm32.
 #[cfg(not(target_arch = "wasm32"))]
+mod receipt_counts;
+// proptest's randomness source does not build for wasm32.
+#[cfg(not(target_arch = "wasm32"))]
 mod round_trip;
 mod sim;
 mod uploads;
