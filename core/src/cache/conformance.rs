@@ -69,6 +69,7 @@ macro_rules! cache_conformance_tests {
             broadcasts_are_replaced,
             a_recall_empties_the_original_and_marks_quotes_of_it,
             mute_and_mention_marks_round_trip,
+            read_marks_round_trip,
         );
     };
 }
@@ -600,5 +601,36 @@ pub async fn mute_and_mention_marks_round_trip<C: Cache>(cache: &C) -> Result<()
             "expected the marks cleared, got {:?}",
             snapshot.conversations
         )
+    })
+}
+
+/// A conformance case: a row's read marks (§16) and the unread messages it
+/// remembers, and the account's catch-up version of marks, come back as
+/// they were written.
+pub async fn read_marks_round_trip<C: Cache>(cache: &C) -> Result<(), Failure> {
+    let mut meta = AccountMeta::new(user(1), "张三".into(), false);
+    meta.reads_version = 57;
+    let mut row = Conversation::new(Peer::User(user(2)));
+    row.unread = 2;
+    row.first_unread = Some(MessageId(1_041));
+    row.unread_ids = vec![MessageId(1_041), MessageId(1_043)];
+    row.read_up_to = Some(MessageId(1_040));
+    row.read_synced = Some(MessageId(1_039));
+    row.peer_read = Some(MessageId(1_042));
+    row.peer_private = true;
+    cache
+        .apply(&CacheBatch {
+            meta: Some(meta.clone()),
+            conversations: vec![row.clone()],
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let snapshot = cache.load().await.map_err(|e| e.to_string())?;
+    check(snapshot.meta.as_ref() == Some(&meta), || {
+        format!("meta: expected {meta:?}, got {:?}", snapshot.meta)
+    })?;
+    check(snapshot.conversations == vec![row.clone()], || {
+        format!("expected {row:?}, got {:?}", snapshot.conversations)
     })
 }

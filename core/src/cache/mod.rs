@@ -87,6 +87,10 @@ pub struct AccountMeta {
     /// on is news (before, it is the company's history, counted read).
     #[serde(default)]
     pub broadcasts_synced: bool,
+    /// Where the 50888 `{"reads"}` catch-up of read marks goes on from
+    /// (§16.3): the `version` of the last page applied.
+    #[serde(default)]
+    pub reads_version: u64,
 }
 
 impl AccountMeta {
@@ -100,6 +104,7 @@ impl AccountMeta {
             seqs_above: Vec::new(),
             next_outbox_order: 1,
             broadcasts_synced: false,
+            reads_version: 0,
         }
     }
 }
@@ -239,7 +244,34 @@ pub struct Conversation {
     /// not read yet lowers the count (§15.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_unread: Option<MessageId>,
+    /// The newest of the messages counted in `unread`, oldest first, at
+    /// most [`UNREAD_IDS_KEPT`]: a read mark (§16) or a recall lowers the
+    /// count exactly by them. Any counted message not among them is older
+    /// than all of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread_ids: Vec<MessageId>,
+    /// The user's own read mark in this conversation (§16.1), set on any of
+    /// their devices; it only grows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_up_to: Option<MessageId>,
+    /// The highest own mark the server is known to hold (from a push or the
+    /// catch-up): a `read_up_to` above it is sent again after a login, so a
+    /// mark made offline, or lost on the way, is not lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_synced: Option<MessageId>,
+    /// 1:1 only: the other person's read mark (已读 for the user's messages
+    /// with an id up to it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_read: Option<MessageId>,
+    /// 1:1 only: the other person does not share read receipts (§16.5):
+    /// show nothing (unknown), not 未读.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub peer_private: bool,
 }
+
+/// How many of a conversation's unread messages are remembered by id
+/// ([`Conversation::unread_ids`]).
+pub const UNREAD_IDS_KEPT: usize = 500;
 
 impl Conversation {
     /// A conversation with nothing in it yet.
@@ -256,6 +288,11 @@ impl Conversation {
             muted: false,
             mentioned: false,
             first_unread: None,
+            unread_ids: Vec::new(),
+            read_up_to: None,
+            read_synced: None,
+            peer_read: None,
+            peer_private: false,
         }
     }
 

@@ -111,6 +111,9 @@ impl Engine {
             if message.kind.changes_group() {
                 // Someone renamed a group, or changed who is in it.
                 self.roster.group_notice();
+                if let Peer::Group(gid) = message.conversation(&me) {
+                    self.receipts.membership_changed(gid);
+                }
             }
             let conversation = message.conversation(&me);
             // On an empty cache, the backlog the stream pushes after login is
@@ -192,13 +195,8 @@ impl Engine {
         // it out of the count: there is nothing left to read.
         if let Some(notice) = message.recall_notice()
             && notice.sender != me
-            && row.unread > 0
-            && row.first_unread.is_some_and(|first| first <= notice.id)
         {
-            row.unread -= 1;
-            if row.unread == 0 {
-                row.first_unread = None;
-            }
+            super::unread::uncount(row, notice.id);
         }
         if newer {
             row.last = Some(Preview {
@@ -211,11 +209,14 @@ impl Engine {
         }
         // A group notice tells and a call record reports what the person
         // took part in: neither calls for a reply, but a missed call does.
-        if news && message.from.user() != Some(&me) && !reading && message.calls_for_reply() {
-            if row.unread == 0 {
-                row.first_unread = Some(message.id);
-            }
-            row.unread += 1;
+        // A message the user's own mark has passed (read on another
+        // device) is not counted.
+        if news
+            && message.from.user() != Some(&me)
+            && !reading
+            && message.calls_for_reply()
+            && super::unread::count(row, message.id)
+        {
             row.mentioned |= super::mentions_me(message, &me);
         }
         row.hidden = false;

@@ -35,6 +35,8 @@ pub(super) enum Request {
     Signatures,
     /// The muted list (32888).
     Muted,
+    /// A page of the catch-up of read marks (50888, §16.3).
+    Reads,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -261,6 +263,7 @@ impl Engine {
                 Request::Presence(_) => self.roster.presence_lost(),
                 Request::Signatures => {}
                 Request::Muted => self.settings.ask_again(),
+                Request::Reads => self.receipts.ask_again(),
             }
         }
     }

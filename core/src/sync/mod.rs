@@ -31,12 +31,14 @@ mod group_pages;
 mod links;
 mod operations;
 mod outbox;
+mod receipts;
 mod roster;
 mod seqs;
 mod settings;
 mod stream;
 mod timers;
 mod timing;
+mod unread;
 mod uploads;
 
 pub use operations::{Operation, OperationError, OperationId, Outcome};
@@ -219,6 +221,14 @@ pub enum Event {
     /// A meeting of one of the user's groups is over (or, for a member
     /// removed from the group, over for them).
     MeetingEnded(MeetingEnded),
+    /// Read marks moved (§16): a 1:1 peer's (`Peer::User`, see the row's
+    /// `peer_read`) or the watched group's (`Peer::Group`, see
+    /// [`Engine::group_receipts`]). The user's own marks from other devices
+    /// show up as [`Event::ConversationsChanged`].
+    ReadsChanged(Peer),
+    /// A new urgent reminder (加急) arrived, live or replayed at login: show
+    /// it prominently, with sound, even when the conversation is muted.
+    Dinged(Box<crate::packets::receipts::DingNotice>),
 }
 
 /// The connection indicator.
@@ -367,6 +377,8 @@ pub struct Engine {
     roster: Roster,
     /// The muted list, asked after every login.
     settings: Settings,
+    /// Read receipts: marks to send, the watched group, reminders.
+    receipts: receipts::Receipts,
     operations: Operations,
     actions: VecDeque<Action>,
     rng: Rng,
@@ -404,6 +416,7 @@ impl Engine {
             conversations: Conversations::new(snapshot.conversations),
             roster: Roster::new(snapshot.directory, snapshot.groups, snapshot.broadcasts),
             settings: Settings::new(),
+            receipts: receipts::Receipts::new(),
             operations: Operations::default(),
             actions: VecDeque::new(),
             rng: Rng::new(seed),
@@ -744,7 +757,7 @@ impl Engine {
         if let Some(peer) = peer
             && self.conversations.visible
         {
-            self.mark_read(&peer);
+            self.clear_unread(&peer);
         }
     }
 
@@ -755,7 +768,7 @@ impl Engine {
         self.conversations.visible = visible;
         if visible {
             if let Some(peer) = self.conversations.in_view.clone() {
-                self.mark_read(&peer);
+                self.clear_unread(&peer);
             }
             self.reconnect_now(now);
         } else {
@@ -807,13 +820,25 @@ impl Engine {
         Ok(id)
     }
 
-    /// Marks a conversation read (and so no longer "[有人@我]").
+    /// Marks a conversation read (and so no longer "[有人@我]"), on every
+    /// device of the user: the read mark moves to its newest message.
     pub fn mark_read(&mut self, peer: &Peer) {
+        self.clear_unread(peer);
+        let newest = self
+            .conversations
+            .get(peer)
+            .and_then(|c| c.last.as_ref())
+            .and_then(|last| last.id);
+        if let Some(newest) = newest {
+            self.mark_seen(peer, newest, self.clock);
+        }
+    }
+
+    /// Clears a conversation's badge on this device (it is on screen).
+    fn clear_unread(&mut self, peer: &Peer) {
         self.edit_conversation(peer, |c| {
-            c.unread = 0;
-            c.first_unread = None;
+            unread::clear(c);
             c.marked_unread = false;
-            c.mentioned = false;
         });
     }
 
@@ -844,10 +869,8 @@ impl Engine {
         self.writes.batch.clear_messages.push(peer.clone());
         self.edit_conversation(peer, |c| {
             c.hidden = true;
-            c.unread = 0;
-            c.first_unread = None;
+            unread::clear(c);
             c.marked_unread = false;
-            c.mentioned = false;
             c.pinned_at = None;
             c.history_complete = false;
             c.last = None;
@@ -861,10 +884,8 @@ impl Engine {
         self.writes.batch.clear_messages.push(peer.clone());
         if self.conversations.get(peer).is_some() {
             self.edit_conversation(peer, |c| {
-                c.unread = 0;
-                c.first_unread = None;
+                unread::clear(c);
                 c.marked_unread = false;
-                c.mentioned = false;
                 c.history_complete = false;
             });
         }
@@ -905,6 +926,7 @@ impl Engine {
         if self.stream.is_live() {
             self.catch_up.add_deadlines(&mut table);
             self.outbox.add_deadlines(&mut table);
+            self.receipts.add_deadlines(&mut table);
         }
         table
     }
@@ -935,6 +957,7 @@ impl Engine {
                     self.catch_up.resync(now, self.seqs.contiguous());
                 }
             }
+            Timer::ReadMark => self.send_marks(now),
             // Acted on by `drive`, when what they wait for allows.
             Timer::Reconnect | Timer::LinkRetry | Timer::SendRetry => {}
         }
@@ -952,6 +975,7 @@ impl Engine {
         self.ask_catch_up(now);
         self.ask_roster(now);
         self.ask_settings(now);
+        self.ask_receipts(now);
         self.ask_operations(now);
         self.send_outbox(now);
         self.push_uploads(now);
@@ -975,6 +999,7 @@ impl Engine {
             Request::Signatures => self.signatures_reply(frame, now),
             Request::Groups(after) => self.groups_reply(after, frame, now),
             Request::Muted => self.muted_reply(frame),
+            Request::Reads => self.reads_reply(frame, now),
         }
     }
 

@@ -22,6 +22,7 @@ use crate::packets::groups::{
 };
 use crate::packets::message::{Message, MessageType, RecallNotice, SendAck, Sender};
 use crate::packets::profile::{PasswordUpdate, SignatureUpdate};
+use crate::packets::receipts::{Ding, ReceiptsSetting};
 use crate::packets::settings::ConversationMute;
 use crate::reply::{ErrorReply, State};
 use crate::service::Service;
@@ -96,6 +97,18 @@ pub enum Operation {
         /// 消息免打扰 on or off.
         muted: bool,
     },
+    /// Remind everyone who has not read one of the user's messages
+    /// (加急, 27888, §16.4).
+    Ding {
+        /// The user's own message.
+        id: MessageId,
+    },
+    /// Share read receipts with others, or stop (32888, §16.5);
+    /// [`Engine::receipts_shared`] follows.
+    SetReceipts {
+        /// 发送已读回执 on or off.
+        shared: bool,
+    },
     /// Add or remove members, or leave (62888).
     ChangeMembers {
         /// Which group.
@@ -117,8 +130,12 @@ impl Operation {
             Operation::RenameGroup { .. } => Service::GroupRename,
             Operation::ChangeMembers { .. } => Service::GroupMembers,
             Operation::SendBroadcast { .. } => Service::Broadcast,
-            Operation::Recall { .. } | Operation::Forward { .. } => Service::MessageActions,
-            Operation::SetMuted { .. } => Service::ConversationSettings,
+            Operation::Recall { .. } | Operation::Forward { .. } | Operation::Ding { .. } => {
+                Service::MessageActions
+            }
+            Operation::SetMuted { .. } | Operation::SetReceipts { .. } => {
+                Service::ConversationSettings
+            }
         }
     }
 
@@ -183,6 +200,8 @@ impl Operation {
                 target: peer,
                 muted,
             }),
+            Operation::Ding { id } => checked(MessageAction::Ding(Ding { ding: id })),
+            Operation::SetReceipts { shared } => checked(ReceiptsSetting { receipts: shared }),
         }
     }
 }
@@ -418,7 +437,13 @@ impl Engine {
                 self.edit_contact(&me, now, |c| c.signing = signing);
                 Outcome::Done
             }),
-            Operation::ChangePassword { .. } => reply_of::<Done>(frame).map(|_| Outcome::Done),
+            Operation::ChangePassword { .. } | Operation::Ding { .. } => {
+                reply_of::<Done>(frame).map(|_| Outcome::Done)
+            }
+            Operation::SetReceipts { shared } => reply_of::<Done>(frame).map(|_| {
+                self.receipts.shared = Some(*shared);
+                Outcome::Done
+            }),
             Operation::SetMuted { peer, muted } => reply_of::<Done>(frame).map(|_| {
                 let (peer, muted) = (peer.clone(), *muted);
                 self.apply_muted(&peer, muted);

@@ -213,8 +213,9 @@ impl Engine {
             Push::Conversation { conversation } => {
                 self.apply_muted(&conversation.target, conversation.muted)
             }
-            // Read receipts (§16) are applied by the engine from #16 on.
-            Push::Read { .. } | Push::Reads { .. } | Push::Ding { .. } => {}
+            Push::Read { read } => self.read_push(&read),
+            Push::Reads { reads } => self.group_reads_push(&reads),
+            Push::Ding { ding } => self.ding_push(*ding),
             Push::Message(_) | Push::SignedOut { .. } => {}
         }
     }

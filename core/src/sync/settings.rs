@@ -75,6 +75,9 @@ impl Engine {
         let Ok(list) = reply_of::<MutedList>(frame) else {
             return;
         };
+        if list.receipts.is_some() {
+            self.receipts.shared = list.receipts;
+        }
         let muted: SortedSet<Peer> = list.muted.0.into_iter().collect();
         let mut changed = false;
         let peers: Vec<Peer> = self

@@ -326,6 +326,7 @@ impl Engine {
                 self.catch_up.start(self.seqs.contiguous());
                 self.roster.logged_in(self.meta.broadcasts_synced);
                 self.settings.logged_in();
+                self.receipts.logged_in();
                 // Sends that were on the wire when the stream dropped go again.
                 self.outbox.after_login(now);
                 self.update_connection();
@@ -369,6 +370,7 @@ impl Engine {
             );
         }
         self.roster.stream_lost();
+        self.receipts.stream_lost();
         // The service sockets live on their own, but catch-up is redone on
         // the next connection, and nothing new is asked before it.
         self.catch_up.stream_lost();

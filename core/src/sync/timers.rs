@@ -30,11 +30,13 @@ pub(super) enum Timer {
     LinkRetry,
     /// A send refused for a while may go again.
     SendRetry,
+    /// A read mark held back (one a second per conversation) may go.
+    ReadMark,
 }
 
 impl Timer {
     /// Every kind, in the order `handle_timeout` acts on them.
-    pub(super) const ALL: [Timer; 10] = [
+    pub(super) const ALL: [Timer; 11] = [
         Timer::Persist,
         Timer::LoginTimeout,
         Timer::Heartbeat,
@@ -45,6 +47,7 @@ impl Timer {
         Timer::Reconnect,
         Timer::LinkRetry,
         Timer::SendRetry,
+        Timer::ReadMark,
     ];
 
     /// Whether `handle_timeout` itself acts on this deadline once it is

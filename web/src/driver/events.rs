@@ -176,6 +176,8 @@ impl Driver {
             Event::CallEnded(ended) => self.call_ended(ended),
             Event::MeetingChanged(meeting) => self.meeting_changed(*meeting),
             Event::MeetingEnded(ended) => self.meeting_over(ended),
+            // Read receipts (#16) are drawn by the web part of the issue.
+            Event::ReadsChanged(_) | Event::Dinged(_) => {}
             Event::BroadcastArrived(broadcast) => {
                 let sender = self.name_of(&Peer::User(broadcast.from.clone()));
                 notify::new_message(
