@@ -555,3 +555,31 @@ fn an_arrival_the_mark_has_passed_is_not_counted() {
     assert_eq!(unread(&net, desk, &from_wang), 1, "only 六");
     assert_eq!(unread(&net, phone, &from_wang), 1);
 }
+
+#[test]
+fn a_read_elsewhere_clears_the_mention_mark_once_it_passes_the_mention() {
+    let mut net = Net::new(2);
+    let wang = net.log_in(1);
+    let phone = net.log_in(2);
+    let desk = net.log_in(2);
+    net.run_for(5_000);
+    let now = net.now;
+    net.clients[wang]
+        .engine
+        .send_group_text(group(), "@李四 看下".into(), vec![user(2)], false, now)
+        .expect("queued");
+    net.run_for(1_000);
+    let mention = newest(&net, desk, &group());
+    send(&mut net, wang, &group(), &["还有这个"]);
+    let mentioned = |net: &Net| {
+        net.clients[desk]
+            .engine
+            .conversation(&group())
+            .is_some_and(|c| c.mentioned)
+    };
+    assert!(mentioned(&net), "[有人@我]");
+    mark_seen(&mut net, phone, &group(), mention);
+    net.run_for(2_000);
+    assert!(!mentioned(&net), "the mention was read on the phone");
+    assert_eq!(unread(&net, desk, &group()), 1, "the later message is not");
+}
