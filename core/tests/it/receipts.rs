@@ -94,14 +94,22 @@ fn count_events(net: &Net, client: usize, wanted: impl Fn(&Event) -> bool) -> us
         .count()
 }
 
+/// A network of `people`, with one client per entry of `logins` (a user
+/// number), in that order, all logged in.
+fn logged_in(people: u64, logins: &[u64]) -> Net {
+    let mut net = Net::new(people);
+    for n in logins {
+        net.log_in(*n);
+    }
+    net.run_for(5_000);
+    net
+}
+
 /// User 1 (王) and two devices of user 2, all logged in; 王 has sent user 2
 /// three texts.
 fn two_devices_with_unread() -> (Net, usize, usize, usize) {
-    let mut net = Net::new(2);
-    let wang = net.log_in(1);
-    let phone = net.log_in(2);
-    let desk = net.log_in(2);
-    net.run_for(5_000);
+    let (wang, phone, desk) = (0, 1, 2);
+    let mut net = logged_in(2, &[1, 2, 2]);
     send(&mut net, wang, &Peer::User(user(2)), &["一", "二", "三"]);
     let from_wang = Peer::User(user(1));
     assert_eq!(unread(&net, phone, &from_wang), 3);
@@ -176,13 +184,10 @@ fn a_device_that_was_offline_catches_up_the_marks_and_keeps_the_version() {
 
 #[test]
 fn the_catch_up_of_marks_comes_in_pages() {
-    let mut net = Net::new(4);
-    let reader = net.log_in(4);
-    let desk = net.log_in(4);
-    let senders: Vec<usize> = (1..=3).map(|n| net.log_in(n)).collect();
-    net.run_for(5_000);
-    for sender in &senders {
-        send(&mut net, *sender, &Peer::User(user(4)), &["在吗"]);
+    let (reader, desk) = (0, 1);
+    let mut net = logged_in(4, &[4, 4, 1, 2, 3]);
+    for sender in 2..5 {
+        send(&mut net, sender, &Peer::User(user(4)), &["在吗"]);
     }
     go_offline(&mut net, desk);
     for n in 1..=3 {
@@ -211,10 +216,8 @@ fn the_catch_up_of_marks_comes_in_pages() {
 
 #[test]
 fn marks_go_out_at_most_once_a_second_per_conversation() {
-    let mut net = Net::new(2);
-    let wang = net.log_in(1);
-    let reader = net.log_in(2);
-    net.run_for(5_000);
+    let (wang, reader) = (0, 1);
+    let mut net = logged_in(2, &[1, 2]);
     let texts: Vec<String> = (1..=10).map(|n| format!("第{n}条")).collect();
     let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
     send(&mut net, wang, &Peer::User(user(2)), &texts);
@@ -365,11 +368,7 @@ fn receipts_setting_is_refused_offline() {
 
 /// Users 1–3 in group 7, one client each; user 1 has sent a message there.
 fn group_with_a_message() -> (Net, MessageId) {
-    let mut net = Net::new(3);
-    for n in 1..=3 {
-        net.log_in(n);
-    }
-    net.run_for(5_000);
+    let mut net = logged_in(3, &[1, 2, 3]);
     send(&mut net, 0, &group(), &["下午三点开会"]);
     let id = newest(&net, 0, &group());
     (net, id)
@@ -558,11 +557,8 @@ fn an_arrival_the_mark_has_passed_is_not_counted() {
 
 #[test]
 fn a_read_elsewhere_clears_the_mention_mark_once_it_passes_the_mention() {
-    let mut net = Net::new(2);
-    let wang = net.log_in(1);
-    let phone = net.log_in(2);
-    let desk = net.log_in(2);
-    net.run_for(5_000);
+    let (wang, phone, desk) = (0, 1, 2);
+    let mut net = logged_in(2, &[1, 2, 2]);
     let now = net.now;
     net.clients[wang]
         .engine

@@ -442,23 +442,14 @@ impl Net {
         };
         self.server.next_id += 1;
         self.server.clock += 1000;
+        let id = self.server.next_id;
         let message = Message {
             from: Sender::System,
-            to: Peer::Group(gid),
             kind: MessageType::GroupMembersAdded,
             content: serde_json::to_string(&notice).expect("encode"),
-            time: "2026-11-26 12:00:00".into(),
             ts: self.server.clock,
-            id: MessageId(self.server.next_id),
             seq: None,
-            cid: None,
-            duration: None,
-            quote: None,
-            mentions: None,
-            mention_all: false,
-            recalled: None,
-            name: None,
-            size: None,
+            ..penpen_core::testing::message(id, 1, Peer::Group(gid), "")
         };
         self.deliver(message, &members, None);
     }
