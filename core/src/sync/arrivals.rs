@@ -187,6 +187,7 @@ impl Engine {
         if message.kind.is_recall() {
             self.file_recall(conversation, message);
         }
+        self.receipts.filed(conversation, message.id);
         let me = self.meta.user.clone();
         let reading = self.conversations.reading(conversation);
         let row = self.conversations.row_mut(conversation);

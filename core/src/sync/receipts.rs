@@ -47,6 +47,9 @@ pub(super) struct Receipts {
     pub(super) shared: Option<bool>,
     /// The 50888 catch-up of marks.
     catch_up: Wanted,
+    /// The newest message filed in each conversation since the start (the
+    /// row's preview may be an unsent message of the user's, without an id).
+    newest: SortedMap<Peer, MessageId>,
 }
 
 impl Receipts {
@@ -61,6 +64,7 @@ impl Receipts {
             handled: SortedSet::new(),
             shared: None,
             catch_up: Wanted::No,
+            newest: SortedMap::new(),
         }
     }
 
@@ -83,6 +87,12 @@ impl Receipts {
         if self.catch_up == Wanted::Asked {
             self.catch_up = Wanted::Yes;
         }
+    }
+
+    /// Message `id` was filed in `conversation`.
+    pub(super) fn filed(&mut self, conversation: &Peer, id: MessageId) {
+        let newest = self.newest.get_or_insert_with(conversation.clone(), || id);
+        *newest = (*newest).max(id);
     }
 
     /// The membership of `gid` changed: a watcher asks for a new full list.
@@ -139,15 +149,21 @@ impl Engine {
     /// never sent for a message the user has not received.
     pub fn mark_seen(&mut self, peer: &Peer, id: MessageId, now: i64) {
         self.advance(now);
-        let Some(newest) = self
-            .conversations
-            .get(peer)
-            .and_then(|c| c.last.as_ref())
-            .and_then(|last| last.id)
-        else {
+        let Some(row) = self.conversations.get(peer) else {
             return;
         };
-        let mark = id.min(newest);
+        let newest = row
+            .last
+            .as_ref()
+            .and_then(|last| last.id)
+            .max(self.receipts.newest.get(peer).copied());
+        let mark = match newest {
+            Some(newest) => id.min(newest),
+            // The preview is an unsent message and nothing arrived since
+            // the start: the UI shows what the cache holds, all received.
+            None if row.last.is_some() => id,
+            None => return,
+        };
         if self
             .conversations
             .get(peer)

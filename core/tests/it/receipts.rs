@@ -579,3 +579,20 @@ fn a_read_elsewhere_clears_the_mention_mark_once_it_passes_the_mention() {
     assert!(!mentioned(&net), "the mention was read on the phone");
     assert_eq!(unread(&net, desk, &group()), 1, "the later message is not");
 }
+
+#[test]
+fn a_mark_goes_out_while_a_reply_waits_in_the_outbox() {
+    let (mut net, _, phone, desk) = two_devices_with_unread();
+    let from_wang = Peer::User(user(1));
+    let last = newest(&net, phone, &from_wang);
+    let now = net.now;
+    net.clients[phone]
+        .engine
+        .send_text(from_wang.clone(), "收到".into(), now)
+        .expect("queued");
+    // The row's preview is the unsent reply now, without an id.
+    mark_seen(&mut net, phone, &from_wang, last);
+    net.run_for(2_000);
+    assert_eq!(marks_from(&net, 2), [last]);
+    assert_eq!(unread(&net, desk, &from_wang), 0);
+}
