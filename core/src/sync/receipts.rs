@@ -82,6 +82,13 @@ impl Receipts {
         self.watch_told = None;
     }
 
+    /// The periodic resync while connected: marks are caught up again too.
+    pub(super) fn resync(&mut self) {
+        if self.catch_up == Wanted::No {
+            self.catch_up = Wanted::Yes;
+        }
+    }
+
     /// The catch-up's socket dropped: ask again.
     pub(super) fn ask_again(&mut self) {
         if self.catch_up == Wanted::Asked {

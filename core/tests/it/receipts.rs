@@ -596,3 +596,19 @@ fn a_mark_goes_out_while_a_reply_waits_in_the_outbox() {
     assert_eq!(marks_from(&net, 2), [last]);
     assert_eq!(unread(&net, desk, &from_wang), 0);
 }
+
+#[test]
+fn a_mark_whose_push_was_lost_is_found_by_the_resync() {
+    let (mut net, _, phone, desk) = two_devices_with_unread();
+    let from_wang = Peer::User(user(1));
+    let last = newest(&net, phone, &from_wang);
+    // The desk's connection stays up, but the push does not get through.
+    net.clients[desk].online = false;
+    mark_seen(&mut net, phone, &from_wang, last);
+    net.run_for(2_000);
+    net.clients[desk].online = true;
+    net.run_for(5_000);
+    assert_eq!(unread(&net, desk, &from_wang), 3, "the push was lost");
+    net.run_for(penpen_core::sync::RESYNC_MS);
+    assert_eq!(unread(&net, desk, &from_wang), 0);
+}
