@@ -50,6 +50,11 @@ pub(super) struct Receipts {
     /// The newest message filed in each conversation since the start (the
     /// row's preview may be an unsent message of the user's, without an id).
     newest: SortedMap<Peer, MessageId>,
+    /// The highest mark of each conversation sent on this connection: the
+    /// catch-up does not send it again (the server may have refused it,
+    /// say in a group the user left, and the resync must not send it every
+    /// time).
+    sent: SortedMap<Peer, MessageId>,
 }
 
 impl Receipts {
@@ -65,6 +70,7 @@ impl Receipts {
             shared: None,
             catch_up: Wanted::No,
             newest: SortedMap::new(),
+            sent: SortedMap::new(),
         }
     }
 
@@ -74,6 +80,7 @@ impl Receipts {
         self.catch_up = Wanted::Yes;
         self.watch_told = None;
         self.sent_at.clear();
+        self.sent.clear();
     }
 
     /// The stream dropped: nothing is asked until the next login.
@@ -279,7 +286,8 @@ impl Engine {
         self.flush();
         for (peer, id) in due {
             self.receipts.unsent.remove(&peer);
-            self.receipts.sent_at.insert(peer, now);
+            self.receipts.sent_at.insert(peer.clone(), now);
+            self.receipts.sent.insert(peer, id);
             self.act(Action::Send(Service::Login, encode(&ReadMark { read: id })));
         }
     }
@@ -409,6 +417,7 @@ impl Engine {
                 let mark = row.read_up_to?;
                 (row.read_synced < Some(mark)).then(|| (row.peer.clone(), mark))
             })
+            .filter(|(peer, mark)| self.receipts.sent.get(peer) < Some(mark))
             .collect();
         for (peer, mark) in behind {
             let unsent = self.receipts.unsent.get_or_insert_with(peer, || mark);

@@ -612,3 +612,20 @@ fn a_mark_whose_push_was_lost_is_found_by_the_resync() {
     net.run_for(penpen_core::sync::RESYNC_MS);
     assert_eq!(unread(&net, desk, &from_wang), 0);
 }
+
+#[test]
+fn a_mark_the_server_refuses_is_sent_again_once_per_login_not_at_every_resync() {
+    let (mut net, id) = group_with_a_message();
+    go_offline(&mut net, 1);
+    mark_seen(&mut net, 1, &group(), id);
+    // Removed from the group meanwhile: the server refuses the mark.
+    net.set_group(gid(7), vec![user(1), user(3)]);
+    back_online(&mut net, 1);
+    assert_eq!(marks_from(&net, 2), [id]);
+    assert_eq!(net.read_mark(&user(2), &group()), None, "refused");
+    net.run_for(3 * penpen_core::sync::RESYNC_MS);
+    assert_eq!(marks_from(&net, 2), [id], "not again on the resyncs");
+    go_offline(&mut net, 1);
+    back_online(&mut net, 1);
+    assert_eq!(marks_from(&net, 2), [id, id], "again after a login");
+}
