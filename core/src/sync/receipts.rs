@@ -178,12 +178,7 @@ impl Engine {
             None if row.last.is_some() => id,
             None => return,
         };
-        if self
-            .conversations
-            .get(peer)
-            .and_then(|c| c.read_up_to)
-            .is_some_and(|held| held >= mark)
-        {
+        if row.read_up_to.is_some_and(|held| held >= mark) {
             return;
         }
         self.edit_conversation(peer, |row| {
