@@ -36,8 +36,11 @@ pub(super) struct Plan {
 
 /// A client marks at most this often (the web client's debounce).
 const MARK_EVERY: Duration = Duration::from_secs(1);
-/// The run gives up waiting for the last marks after this long.
+/// The run gives up waiting for the last marks after this long, or once
+/// nothing has reached the clients for [`STALLED`] (pushes a full queue
+/// dropped never come).
 const PATIENCE: Duration = Duration::from_secs(300);
+const STALLED: Duration = Duration::from_secs(10);
 
 /// What the clients saw, shared by their tasks.
 #[derive(Default)]
@@ -50,9 +53,11 @@ struct Seen {
     full_frames: AtomicU64,
     /// Marks the clients sent.
     marks: AtomicU64,
-    /// When each (member, message) mark was sent.
-    sent: Mutex<HashMap<(usize, u64), Instant>>,
-    /// Mark-to-watcher delays seen by the sender, in microseconds.
+    /// The marks each member sent and the sender has not seen yet, in order.
+    sent: Mutex<HashMap<usize, std::collections::VecDeque<(u64, Instant)>>>,
+    /// Mark-to-watcher delays seen by the sender, in microseconds: until it
+    /// saw the member's mark at or above the one sent (a mark overtaken
+    /// within one coalescing interval counts when the later one is seen).
     delays_us: Mutex<Vec<u64>>,
     /// The newest message each member's mark reached, as the sender saw it.
     reached: Mutex<HashMap<usize, u64>>,
@@ -130,7 +135,22 @@ pub(super) async fn receipts_scenario(server: &ServerProcess, plan: Plan) -> any
 
     // Done when the sender saw every other member's mark reach the newest.
     let readers = plan.members - 1;
+    let frames =
+        || seen.read_frames.load(Ordering::SeqCst) + seen.reads_frames.load(Ordering::SeqCst);
+    let (mut last_count, mut last_change) = (frames(), Instant::now());
+    let mut stalled = false;
     loop {
+        if frames() != last_count {
+            (last_count, last_change) = (frames(), Instant::now());
+        }
+        if last_change.elapsed() > STALLED {
+            println!(
+                "  (nothing more reached the clients for {} s: stopped waiting)",
+                STALLED.as_secs()
+            );
+            stalled = true;
+            break;
+        }
         let reached = seen
             .reached
             .lock()
@@ -141,11 +161,14 @@ pub(super) async fn receipts_scenario(server: &ServerProcess, plan: Plan) -> any
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let elapsed = started.elapsed();
+    // Until the last frame came, not the wait for more after it.
+    let elapsed = if stalled {
+        last_change - started
+    } else {
+        started.elapsed()
+    };
     // What is still on its way to the other watchers counts too: wait until
     // the clients have been sent nothing more for half a second.
-    let frames =
-        || seen.read_frames.load(Ordering::SeqCst) + seen.reads_frames.load(Ordering::SeqCst);
     let settle_by = Instant::now() + Duration::from_secs(30);
     let mut before = frames();
     while Instant::now() < settle_by {
@@ -197,6 +220,12 @@ pub(super) async fn receipts_scenario(server: &ServerProcess, plan: Plan) -> any
         "  receipt frames the server sent: {} in all = {reads} group changes to watchers + {read} marks to readers' own sessions + {full} full lists",
         reads + read + full
     );
+    if plan.naive {
+        println!(
+            "  one push per mark per watching member would be {} group changes (the rest did not fit the sessions' push queues and were dropped)",
+            marks * watching as u64
+        );
+    }
     println!(
         "  server CPU from the burst until the clients were sent nothing more: {:.2} s (storing and pushing the messages included)",
         cpu.as_secs_f64()
@@ -294,7 +323,9 @@ impl Member {
 
     async fn mark(&mut self, id: u64) -> anyhow::Result<()> {
         if let Ok(mut sent) = self.seen.sent.lock() {
-            sent.insert((self.index, id), Instant::now());
+            sent.entry(self.index)
+                .or_default()
+                .push_back((id, Instant::now()));
         }
         self.seen.marks.fetch_add(1, Ordering::Relaxed);
         send_packet(
@@ -337,7 +368,7 @@ impl Member {
     /// member got.
     fn note_seen(&self, marks: &[penpen_core::packets::receipts::MemberRead]) {
         let now = Instant::now();
-        let (Ok(sent), Ok(mut delays), Ok(mut reached)) = (
+        let (Ok(mut sent), Ok(mut delays), Ok(mut reached)) = (
             self.seen.sent.lock(),
             self.seen.delays_us.lock(),
             self.seen.reached.lock(),
@@ -348,8 +379,11 @@ impl Member {
             let (Some(id), Some(index)) = (mark.id, index_of(&mark.user)) else {
                 continue;
             };
-            if let Some(at) = sent.get(&(index, id.0)) {
-                delays.push(now.saturating_duration_since(*at).as_micros() as u64);
+            if let Some(waiting) = sent.get_mut(&index) {
+                while let Some((_, at)) = waiting.front().filter(|(sent, _)| *sent <= id.0) {
+                    delays.push(now.saturating_duration_since(*at).as_micros() as u64);
+                    waiting.pop_front();
+                }
             }
             let newest = reached.entry(index).or_default();
             *newest = (*newest).max(id.0);
