@@ -1,6 +1,7 @@
 //! Per-user limits on changes that reach everyone: creating groups (60888)
 //! and changing one's presence or signature (33888, 31888), each pushed to
-//! every online user. Past the limit the request gets state 35 with a reason.
+//! every online user; reminders (加急, 27888) pushed to everyone who has not
+//! read a message. Past the limit the request gets state 35 with a reason.
 
 use crate::policy::AuthPolicy;
 use penpen_core::{ErrorReply, State, UserId};
@@ -17,6 +18,8 @@ pub enum Change {
     Profile,
     /// Starting a meeting (every member's sessions are pushed it).
     MeetingStart,
+    /// A reminder (加急) of one's message to those who have not read it (§16.4).
+    Ding,
 }
 
 /// Recent changes per user and kind, over a sliding window.
@@ -26,6 +29,7 @@ pub struct ChangeLimiter {
     group_creations: u32,
     profile_changes: u32,
     meeting_starts: u32,
+    dings: u32,
     recent: Mutex<HashMap<(UserId, Change), VecDeque<Instant>>>,
 }
 
@@ -37,6 +41,7 @@ impl ChangeLimiter {
             group_creations: policy.group_creations,
             profile_changes: policy.profile_changes,
             meeting_starts: policy.meeting_starts,
+            dings: policy.dings,
             recent: Mutex::new(HashMap::new()),
         }
     }
@@ -48,6 +53,7 @@ impl ChangeLimiter {
             Change::GroupCreation => (self.group_creations, "group creations"),
             Change::Profile => (self.profile_changes, "presence and signature changes"),
             Change::MeetingStart => (self.meeting_starts, "meeting starts"),
+            Change::Ding => (self.dings, "reminders"),
         };
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         let window = self.window;

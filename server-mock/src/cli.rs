@@ -1,6 +1,6 @@
 //! The command-line options for deployment: TLS, allowed origins, trusted
-//! proxies, the connection limits, and calls. `main.rs` flattens them into
-//! its own.
+//! proxies, the connection limits, calls, recall, files and read receipts.
+//! `main.rs` flattens them into its own.
 
 use crate::ServerConfig;
 use crate::calls::CallSettings;
@@ -231,5 +231,38 @@ impl FileArgs {
     pub fn apply(self, config: &mut ServerConfig) {
         config.files.max_file_bytes = self.max_file_bytes;
         config.files.user_quota_bytes = self.user_quota_bytes;
+    }
+}
+
+/// `--read-receipts`' values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnOff {
+    /// Shared.
+    On,
+    /// Not shared.
+    Off,
+}
+
+/// Read receipts (PROTOCOL §16).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReceiptArgs {
+    /// Whether people who never chose share their read receipts (the
+    /// company default; each person may choose otherwise).
+    #[arg(long, value_name = "on|off", value_enum, default_value_t = OnOff::On)]
+    pub read_receipts: OnOff,
+    /// A watched group's changed read marks are pushed at most once per this
+    /// many milliseconds (0: every mark at once, for comparison only).
+    #[arg(long, value_name = "MS", default_value_t = penpen_core::packets::receipts::READS_COALESCE_MS as u64)]
+    pub reads_coalesce_ms: u64,
+}
+
+impl ReceiptArgs {
+    /// Puts the options into `config`.
+    pub fn apply(self, config: &mut ServerConfig) {
+        config.receipts = crate::config::ReceiptSettings {
+            shared_by_default: self.read_receipts == OnOff::On,
+            coalesce: Duration::from_millis(self.reads_coalesce_ms),
+            ..config.receipts
+        };
     }
 }

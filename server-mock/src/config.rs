@@ -57,6 +57,33 @@ pub struct ServerConfig {
     pub recall: RecallSettings,
     /// Files of any kind: the size and quota limits, the upload expiry.
     pub files: crate::uploads::FileSettings,
+    /// Read receipts: the company default, the watchers' coalescing (§16).
+    pub receipts: ReceiptSettings,
+}
+
+/// Read receipts (§16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReceiptSettings {
+    /// Whether people who never chose share their read receipts (on).
+    pub shared_by_default: bool,
+    /// A watched group's changed marks are pushed at most this often (1 s;
+    /// zero pushes every mark at once, for comparison only).
+    pub coalesce: std::time::Duration,
+    /// The most marks a catch-up page holds (at most, and by default,
+    /// `MAX_READS_PAGE`; tests page with less).
+    pub reads_page: usize,
+}
+
+impl Default for ReceiptSettings {
+    fn default() -> ReceiptSettings {
+        ReceiptSettings {
+            shared_by_default: true,
+            coalesce: std::time::Duration::from_millis(
+                penpen_core::packets::receipts::READS_COALESCE_MS as u64,
+            ),
+            reads_page: penpen_core::packets::receipts::MAX_READS_PAGE,
+        }
+    }
 }
 
 /// How long after it was stored a message may be taken back (§15.1).
@@ -129,6 +156,7 @@ impl ServerConfig {
             meetings: crate::meetings::MeetingSettings::default(),
             recall: RecallSettings::default(),
             files: crate::uploads::FileSettings::default(),
+            receipts: ReceiptSettings::default(),
         }
     }
 

@@ -42,6 +42,11 @@ pub struct Context {
     pub recall: crate::config::RecallSettings,
     /// The uploads under way and the file limits (§15.6).
     pub uploads: crate::uploads::Uploads,
+    /// The company's default for sharing read receipts, and how often a
+    /// watched group's marks are pushed (§16).
+    pub receipts: crate::config::ReceiptSettings,
+    /// Who watches which group's read marks, and the marks waiting for them (§16.2).
+    pub reads: crate::reads::Reads,
 }
 
 /// Milliseconds since the Unix epoch, now.

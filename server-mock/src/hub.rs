@@ -224,6 +224,16 @@ impl Hub {
         before - entry.sessions.len()
     }
 
+    /// Queues `push` for one session of `user` (its hub id), dropped when
+    /// its queue is full; says whether it was queued.
+    pub fn push_session(&self, user: &UserId, session: u64, push: &Push) -> bool {
+        let users = self.lock();
+        users
+            .get(user)
+            .and_then(|entry| entry.sessions.iter().find(|s| s.id == session))
+            .is_some_and(|s| s.pushes.try_send(push.clone()).is_ok())
+    }
+
     /// Queues `push` for every connected user.
     pub fn push_everyone(&self, push: &Push) {
         let users = self.lock();

@@ -23,6 +23,7 @@ pub mod login_limits;
 pub mod meetings;
 mod origin;
 pub mod policy;
+pub mod reads;
 pub mod revocation;
 pub mod server;
 mod services;

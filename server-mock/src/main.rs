@@ -40,6 +40,8 @@ struct Args {
     messages: penpen_server_mock::cli::MessageArgs,
     #[command(flatten)]
     files: penpen_server_mock::cli::FileArgs,
+    #[command(flatten)]
+    receipts: penpen_server_mock::cli::ReceiptArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -128,6 +130,7 @@ async fn main() -> anyhow::Result<()> {
         .apply(&mut config)
         .context("penpen-server-mock cannot use its message options")?;
     args.files.apply(&mut config);
+    args.receipts.apply(&mut config);
     let server = RunningServer::start(config)
         .await
         .context("penpen-server-mock could not start")?;

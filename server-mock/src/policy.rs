@@ -38,6 +38,8 @@ pub struct AuthPolicy {
     pub profile_changes: u32,
     /// Meetings one user may start per [`AuthPolicy::change_window`] (§13).
     pub meeting_starts: u32,
+    /// Reminders (加急, §16.4) one user may send per [`AuthPolicy::change_window`].
+    pub dings: u32,
     /// The window of the per-user change limits.
     pub change_window: Duration,
 }
@@ -61,6 +63,7 @@ impl Default for AuthPolicy {
             group_creations: 20,
             profile_changes: 60,
             meeting_starts: penpen_core::packets::meeting::STARTS_PER_MINUTE,
+            dings: 10,
             change_window: Duration::from_secs(60),
         }
     }

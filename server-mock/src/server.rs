@@ -163,6 +163,8 @@ impl RunningServer {
             sfu,
             recall: config.recall,
             uploads: crate::uploads::Uploads::new(config.files.clone()),
+            receipts: config.receipts,
+            reads: crate::reads::Reads::new(config.receipts.coalesce),
         });
         // Made now, so the first login for an unknown account is not slower.
         let _ = context.passwords.run(|| auth::dummy_hash().len()).await;
@@ -186,6 +188,7 @@ impl RunningServer {
             context.clone(),
             shutdown_rx.clone(),
         ));
+        tasks.spawn(crate::reads::run(context.clone(), shutdown_rx.clone()));
         // Taken now: nothing else may read them once the server runs.
         if let Some(events) = context.sfu.take_events() {
             tasks.spawn(services::meetings::relay_sfu(

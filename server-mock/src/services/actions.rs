@@ -17,10 +17,7 @@ pub async fn answer(context: &Context, user: &UserId, frame: &Frame) -> Reply {
     match request::<MessageAction>(frame)? {
         MessageAction::Recall(recall) => self::recall(context, user, recall).await,
         MessageAction::Forward(forward) => self::forward(context, user, forward).await,
-        MessageAction::Ding(_) => Err(penpen_core::ErrorReply::new(
-            penpen_core::State::UNAVAILABLE,
-            "read receipts (§16) are not served yet",
-        )),
+        MessageAction::Ding(ding) => super::receipts::ding(context, user, ding).await,
     }
 }
 

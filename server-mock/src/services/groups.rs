@@ -192,6 +192,9 @@ pub async fn members(context: &Context, user: &UserId, frame: &Frame) -> Reply {
         .into_iter()
         .filter(|u| group.member.contains(u))
         .collect();
+    for user in &removed {
+        context.reads.left_group(gid, user);
+    }
     super::meetings::members_changed(context, gid, &added, &removed).await;
     reply(&GroupUpdated {
         state: State::SUCCESS,

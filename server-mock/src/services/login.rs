@@ -201,6 +201,7 @@ pub(super) async fn start_session(
 
 /// Leaves the hub; the user's last session going marks them offline.
 pub(super) async fn end_session(context: &Arc<Context>, session: &Live) {
+    context.reads.end_session(session.hub_id);
     if context.hub.unsubscribe(&session.user, session.hub_id) {
         let user = session.user.clone();
         if let Err(err) = context

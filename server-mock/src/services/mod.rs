@@ -11,6 +11,7 @@ pub mod heartbeat;
 mod login;
 pub(crate) mod meetings;
 pub mod profile;
+pub mod receipts;
 pub mod requests;
 pub mod settings;
 pub mod stream;

@@ -1,5 +1,6 @@
 //! 32888: conversation settings — mute one conversation, or list the muted
-//! ones (PROTOCOL §15.5).
+//! ones (PROTOCOL §15.5) with whether the caller shares read receipts
+//! (§16.5, set in `receipts`).
 
 use super::{Reply, reply};
 use crate::context::Context;
@@ -17,10 +18,9 @@ pub async fn answer(context: &Context, user: &UserId, frame: &Frame) -> Reply {
     match SettingsRequest::from_frame(frame).map_err(|e| ErrorReply::from(&e))? {
         SettingsRequest::Mute(mute) => set(context, user, mute).await,
         SettingsRequest::List(_) => list(context, user).await,
-        SettingsRequest::Receipts(_) => Err(ErrorReply::new(
-            State::UNAVAILABLE,
-            "read receipts (§16) are not served yet",
-        )),
+        SettingsRequest::Receipts(setting) => {
+            super::receipts::set_receipts(context, user, setting).await
+        }
     }
 }
 
@@ -71,10 +71,15 @@ fn may_set(conn: &rusqlite::Connection, user: &UserId, target: &Peer) -> Result<
 }
 
 async fn list(context: &Context, user: &UserId) -> Reply {
-    let who = user.clone();
-    let mut muted = context
+    let (who, by_default) = (user.clone(), context.receipts.shared_by_default);
+    let (mut muted, receipts) = context
         .store
-        .read(move |conn| queries::muted(conn, &who))
+        .read(move |conn| {
+            Ok((
+                queries::muted(conn, &who)?,
+                queries::shares_receipts(conn, &who, by_default)?,
+            ))
+        })
         .await
         .map_err(|e| e.reply())?;
     // A reply a client would refuse helps nobody; the cap is far above any
@@ -83,6 +88,6 @@ async fn list(context: &Context, user: &UserId) -> Reply {
     reply(&MutedList {
         state: State::SUCCESS,
         muted: Conversations(muted),
-        receipts: None,
+        receipts: Some(receipts),
     })
 }

@@ -194,6 +194,10 @@ impl Stream {
             for push in super::meetings::running_for(&self.context, &live.user).await {
                 self.connection.send(push_frame(&push)).await?;
             }
+            // And the reminders (加急) of messages still unread (§16.4).
+            for push in super::receipts::replay_dings(&self.context, &live.user).await {
+                self.connection.send(push_frame(&push)).await?;
+            }
         }
         Ok(())
     }
@@ -309,11 +313,26 @@ async fn handle(
                 Err(err) => After::Reply(answer(Err(err.reply()))),
             };
         }
-        StreamRequest::Read(_) | StreamRequest::Watch(_) => {
-            return After::Reply(answer(Err(ErrorReply::new(
-                State::UNAVAILABLE,
-                "read receipts (§16) are not served yet",
-            ))));
+        StreamRequest::Read(mark) => {
+            let Some(current) = live.as_ref() else {
+                return After::Reply(answer(Err(not_logged_in())));
+            };
+            return match super::receipts::read(context, &current.user, mark).await {
+                Ok(()) => After::Nothing,
+                Err(err) => After::Reply(answer(Err(err))),
+            };
+        }
+        StreamRequest::Watch(watch) => {
+            let Some(current) = live.as_ref() else {
+                return After::Reply(answer(Err(not_logged_in())));
+            };
+            return match super::receipts::watch(context, &current.user, current.hub_id, watch).await
+            {
+                // The full list is a push, like the changes after it.
+                Ok(Some(push)) => After::Reply(push_frame(&push)),
+                Ok(None) => After::Nothing,
+                Err(err) => After::Reply(answer(Err(err))),
+            };
         }
         StreamRequest::Logout(_) => {
             let Some(current) = live.as_ref() else {

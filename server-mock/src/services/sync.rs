@@ -1,4 +1,4 @@
-//! 50888: catch-up and history pages.
+//! 50888: catch-up and history pages, and the catch-up of read marks.
 
 use super::{Reply, reply};
 use crate::context::Context;
@@ -7,28 +7,32 @@ use penpen_core::limits::DEFAULT_PAGE;
 use penpen_core::packets::sync::{MessagePage, SyncRequest};
 use penpen_core::{ErrorReply, Frame, State, UserId};
 
-/// Answers a catch-up or a history request.
+/// A page of messages asked for.
+enum Page {
+    CatchUp(penpen_core::packets::sync::CatchUp),
+    History(penpen_core::packets::sync::History),
+}
+
+/// Answers a catch-up or a history request, or a catch-up of read marks (§16.3).
 pub async fn messages(context: &Context, user: &UserId, frame: &Frame) -> Reply {
-    let request = SyncRequest::from_frame(frame).map_err(|e| ErrorReply::from(&e))?;
-    if let SyncRequest::Reads(_) = request {
-        return Err(ErrorReply::new(
-            State::UNAVAILABLE,
-            "read receipts (§16) are not served yet",
-        ));
-    }
+    let page = match SyncRequest::from_frame(frame).map_err(|e| ErrorReply::from(&e))? {
+        SyncRequest::CatchUp(catch_up) => Page::CatchUp(catch_up),
+        SyncRequest::History(history) => Page::History(history),
+        SyncRequest::Reads(query) => return super::receipts::catch_up(context, user, query).await,
+    };
     let user = user.clone();
     let offset = context.utc_offset_minutes;
     let (messages, more) = context
         .store
-        .read(move |conn| match request {
-            SyncRequest::CatchUp(catch_up) => queries::inbox_after(
+        .read(move |conn| match page {
+            Page::CatchUp(catch_up) => queries::inbox_after(
                 conn,
                 &user,
                 catch_up.since,
                 catch_up.limit.unwrap_or(DEFAULT_PAGE),
                 offset,
             ),
-            SyncRequest::History(history) => queries::history(
+            Page::History(history) => queries::history(
                 conn,
                 &user,
                 &history.target,
@@ -36,7 +40,6 @@ pub async fn messages(context: &Context, user: &UserId, frame: &Frame) -> Reply 
                 history.limit.unwrap_or(DEFAULT_PAGE),
                 offset,
             ),
-            SyncRequest::Reads(_) => Ok((Vec::new(), false)),
         })
         .await
         .map_err(|e| e.reply())?;

@@ -170,6 +170,53 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (user, target)
     ) WITHOUT ROWID;
     "#,
+    // 8: read receipts (#16, PROTOCOL §16). A read mark per (user,
+    // conversation) holds the newest message read and the `version` it was
+    // last changed under (one counter, bumped inside the single writer's
+    // transaction, so versions commit in order and a catch-up "after
+    // version v" misses nothing). `peer` is the other person of a 1:1
+    // conversation: the marks a caller may see are their own rows and the
+    // rows whose peer they are. A member's `joined_id` is the newest message
+    // of the group stored before they joined (NULL: a founder); for members
+    // of before this version it is the message before the first one they
+    // received there (NULL when that was the group's first, or none). A
+    // user's `receipts` is their choice (NULL: the company default). The
+    // reminders (加急) sent, for their rate limit and their replay at login.
+    r#"
+    CREATE TABLE read_marks (
+        user         TEXT NOT NULL REFERENCES users(id),
+        conversation TEXT NOT NULL,               -- as messages.conversation
+        target       TEXT NOT NULL,               -- as the reader names it: the other person or the gid
+        peer         TEXT,                        -- the other person of a 1:1 conversation
+        message_id   INTEGER NOT NULL,
+        version      INTEGER NOT NULL,
+        PRIMARY KEY (user, conversation)
+    ) WITHOUT ROWID;
+    CREATE INDEX read_marks_by_user_version ON read_marks(user, version);
+    CREATE INDEX read_marks_by_peer_version ON read_marks(peer, version) WHERE peer IS NOT NULL;
+    CREATE TABLE read_versions (
+        id   INTEGER PRIMARY KEY CHECK (id = 1),
+        last INTEGER NOT NULL
+    );
+    INSERT INTO read_versions (id, last) VALUES (1, 0);
+    ALTER TABLE group_members ADD COLUMN joined_id INTEGER;
+    UPDATE group_members SET joined_id = (
+        SELECT CASE WHEN first.id = (SELECT MIN(id) FROM messages WHERE conversation = 'g:' || group_members.gid)
+                    THEN NULL ELSE first.id - 1 END
+        FROM (SELECT m.id FROM messages m
+              WHERE m.conversation = 'g:' || group_members.gid
+                AND EXISTS (SELECT 1 FROM inbox i WHERE i.message_id = m.id AND i.user = group_members.user)
+              ORDER BY m.id LIMIT 1) AS first
+    );
+    ALTER TABLE users ADD COLUMN receipts INTEGER;
+    CREATE TABLE dings (
+        message_id INTEGER NOT NULL REFERENCES messages(id),
+        by         TEXT NOT NULL REFERENCES users(id),
+        ts         INTEGER NOT NULL
+    );
+    CREATE INDEX dings_by_message ON dings(message_id, ts);
+    CREATE INDEX dings_by_ts ON dings(ts);
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -200,6 +247,48 @@ mod tests {
             .query_row("PRAGMA user_version", [], |row| row.get(0))
             .expect("version");
         assert_eq!(version, VERSION);
+    }
+
+    #[test]
+    fn version_8_says_when_members_of_before_joined() {
+        let mut conn = Connection::open_in_memory().expect("memory db");
+        conn.execute_batch(&MIGRATIONS[..7].concat())
+            .expect("version 7");
+        conn.pragma_update(None, "user_version", 7)
+            .expect("set version");
+        // Group 1 founded by a and b (message 1), c added later (message 3 is
+        // the first c received), d a member who never received anything.
+        conn.execute_batch(
+            "INSERT INTO departments VALUES (1, 'd'); INSERT INTO jobs VALUES (1, 'j');
+             INSERT INTO users (id, name, department, job, password_hash) VALUES
+               ('13800000001', 'a', 1, 1, 'h'), ('13800000002', 'b', 1, 1, 'h'),
+               ('13800000003', 'c', 1, 1, 'h'), ('13800000004', 'd', 1, 1, 'h');
+             INSERT INTO groups (gid, holder, name, created_ts) VALUES (1, '13800000001', 'g', 0);
+             INSERT INTO group_members (gid, user, position) VALUES
+               (1, '13800000001', 0), (1, '13800000002', 1), (1, '13800000003', 2),
+               (1, '13800000004', 3);
+             INSERT INTO messages (id, sender, target, conversation, type, content, ts) VALUES
+               (1, '0', '1', 'g:1', 19, '', 0), (2, '13800000001', '1', 'g:1', 11, 'x', 0),
+               (3, '0', '1', 'g:1', 21, '', 0);
+             INSERT INTO inbox (user, seq, message_id) VALUES
+               ('13800000001', 1, 1), ('13800000002', 1, 1), ('13800000001', 2, 2),
+               ('13800000002', 2, 2), ('13800000001', 3, 3), ('13800000002', 3, 3),
+               ('13800000003', 1, 3);",
+        )
+        .expect("v7 rows");
+        migrate(&mut conn).expect("to the newest version");
+        let joined = |user: &str| -> Option<i64> {
+            conn.query_row(
+                "SELECT joined_id FROM group_members WHERE gid = 1 AND user = ?1",
+                [user],
+                |row| row.get(0),
+            )
+            .expect("member")
+        };
+        assert_eq!(joined("13800000001"), None, "a founder");
+        assert_eq!(joined("13800000002"), None, "a founder");
+        assert_eq!(joined("13800000003"), Some(2), "joined after message 2");
+        assert_eq!(joined("13800000004"), None, "nothing to tell from");
     }
 
     #[test]

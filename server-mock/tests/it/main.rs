@@ -23,6 +23,7 @@ mod login_limits;
 mod meetings;
 mod mute_mentions;
 mod recall;
+mod receipts;
 mod revocation;
 mod services;
 mod sfu;

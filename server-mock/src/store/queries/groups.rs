@@ -1,10 +1,12 @@
 //! Groups and their membership.
 
 use super::directory::user_exists;
+use super::messages::conversation_key;
 use super::user_id;
 use crate::store::StoreError;
 use penpen_core::packets::groups::{Group, Members};
-use penpen_core::{GroupId, MessageId, State, UserId};
+use penpen_core::packets::message::Sender;
+use penpen_core::{GroupId, MessageId, Peer, State, UserId};
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// How `user` stands in a group.
@@ -150,17 +152,27 @@ pub fn rename_group(conn: &Connection, gid: GroupId, name: &str) -> Result<(), S
     Ok(())
 }
 
-/// Makes `user` a current member (again), last in join order.
+/// Makes `user` a current member (again), last in join order, who has
+/// joined after the group's newest message.
 pub fn join_group(conn: &Connection, gid: GroupId, user: &UserId) -> Result<(), StoreError> {
     let position: i64 = conn.query_row(
         "SELECT COALESCE(MAX(position), -1) + 1 FROM group_members WHERE gid = ?1",
         [gid.get() as i64],
         |row| row.get(0),
     )?;
+    // What was stored before is not theirs to read (§16.2): counted from
+    // the group's newest message now, on every (re-)join.
     conn.execute(
-        "INSERT INTO group_members (gid, user, position) VALUES (?1, ?2, ?3)
-         ON CONFLICT(gid, user) DO UPDATE SET left_id = NULL, position = excluded.position",
-        params![gid.get() as i64, user.as_str(), position],
+        "INSERT INTO group_members (gid, user, position, joined_id)
+         VALUES (?1, ?2, ?3, (SELECT MAX(id) FROM messages WHERE conversation = ?4))
+         ON CONFLICT(gid, user) DO UPDATE SET left_id = NULL, position = excluded.position,
+                                              joined_id = excluded.joined_id",
+        params![
+            gid.get() as i64,
+            user.as_str(),
+            position,
+            conversation_key(&Sender::System, &Peer::Group(gid))
+        ],
     )?;
     Ok(())
 }

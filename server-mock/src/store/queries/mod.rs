@@ -11,6 +11,7 @@ mod forwards;
 mod groups;
 mod messages;
 mod profile;
+mod reads;
 mod recalls;
 mod settings;
 
@@ -21,6 +22,7 @@ pub use forwards::*;
 pub use groups::*;
 pub use messages::*;
 pub use profile::*;
+pub use reads::*;
 pub use recalls::*;
 pub use settings::*;
 
