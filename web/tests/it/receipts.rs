@@ -218,6 +218,10 @@ async fn remind_unread_asks_first_then_sends_a_ding_and_says_how_it_went() {
         text("document.querySelector('#message-action-done span').textContent"),
         "已加急提醒"
     );
+    // A success note goes by itself.
+    gloo::timers::future::TimeoutFuture::new(3_300).await;
+    settle().await;
+    assert!(!exists("#message-action-done"));
 
     // From the bubble's menu, refused: the server's reason is shown.
     right_click_bubble(10);

@@ -86,6 +86,7 @@ pub fn timeline() -> Html {
         unseen: use_state(|| false),
         menu: use_state(|| None::<MessageMenuAt>),
         problem: use_state(|| None::<Notice>),
+        notices: use_mut_ref(|| 0u32),
         reads: use_state(|| None::<MessageId>),
     };
     // Coming back to the tab shows the messages: render, so the effect
@@ -145,6 +146,9 @@ struct Handles {
     /// How the last message action went (a refused recall, a 加急 sent),
     /// until dismissed.
     problem: UseStateHandle<Option<Notice>>,
+    /// How many notes were shown: a success note goes by itself only if no
+    /// other replaced it meanwhile.
+    notices: Rc<RefCell<u32>>,
     /// The read list open, for which of the user's group messages.
     reads: UseStateHandle<Option<MessageId>>,
 }
@@ -288,14 +292,19 @@ fn render(
         receipts: crate::state::known_receipts(state, &open.peer),
     };
     let say = {
-        let problem = handles.problem.clone();
+        let (problem, notices) = (handles.problem.clone(), handles.notices.clone());
         Callback::from(move |notice: Notice| {
+            let shown = {
+                let mut count = notices.borrow_mut();
+                *count = count.wrapping_add(1);
+                *count
+            };
             let done = notice.done;
-            problem.set(Some(notice.clone()));
+            problem.set(Some(notice));
             if done {
-                let (problem, shown) = (problem.clone(), notice);
+                let (problem, notices) = (problem.clone(), notices.clone());
                 gloo::timers::callback::Timeout::new(DONE_NOTE_MS, move || {
-                    if problem.as_ref() == Some(&shown) {
+                    if *notices.borrow() == shown {
                         problem.set(None);
                     }
                 })
