@@ -614,6 +614,8 @@ pub async fn read_marks_round_trip<C: Cache>(cache: &C) -> Result<(), Failure> {
     row.unread = 2;
     row.first_unread = Some(MessageId(1_041));
     row.unread_ids = vec![MessageId(1_041), MessageId(1_043)];
+    row.mentioned = true;
+    row.last_mention = Some(MessageId(1_043));
     row.read_up_to = Some(MessageId(1_040));
     row.read_synced = Some(MessageId(1_039));
     row.peer_read = Some(MessageId(1_042));

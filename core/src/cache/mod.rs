@@ -250,6 +250,11 @@ pub struct Conversation {
     /// than all of them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unread_ids: Vec<MessageId>,
+    /// The newest counted message that @-mentions the user: a read mark at
+    /// or past it clears `mentioned` (absent in a row from before #16:
+    /// `mentioned` then clears with the last unread message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_mention: Option<MessageId>,
     /// The user's own read mark in this conversation (§16.1), set on any of
     /// their devices; it only grows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -289,6 +294,7 @@ impl Conversation {
             mentioned: false,
             first_unread: None,
             unread_ids: Vec::new(),
+            last_mention: None,
             read_up_to: None,
             read_synced: None,
             peer_read: None,

@@ -53,10 +53,16 @@ impl Engine {
             let me = self.meta.user.clone();
             for (conversation, (messages, live)) in std::mem::take(&mut self.writes.arrivals) {
                 let muted = self.is_muted(&conversation);
+                // Read on another device before it reached this one: no sound.
+                let read_up_to = self
+                    .conversations
+                    .get(&conversation)
+                    .and_then(|c| c.read_up_to);
                 let alert = if live && !self.conversations.reading(&conversation) {
                     messages
                         .iter()
                         .rev()
+                        .filter(|m| read_up_to.is_none_or(|mark| m.id > mark))
                         .find(|m| super::alerts(m, muted, &me))
                         .map(|m| Box::new(m.clone()))
                 } else {
@@ -181,6 +187,7 @@ impl Engine {
         if message.kind.is_recall() {
             self.file_recall(conversation, message);
         }
+        self.receipts.filed(conversation, message.id);
         let me = self.meta.user.clone();
         let reading = self.conversations.reading(conversation);
         let row = self.conversations.row_mut(conversation);
@@ -216,8 +223,10 @@ impl Engine {
             && !reading
             && message.calls_for_reply()
             && super::unread::count(row, message.id)
+            && super::mentions_me(message, &me)
         {
-            row.mentioned |= super::mentions_me(message, &me);
+            row.mentioned = true;
+            row.last_mention = row.last_mention.max(Some(message.id));
         }
         row.hidden = false;
         let row = row.clone();

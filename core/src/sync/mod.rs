@@ -22,7 +22,8 @@
 //! This file is the engine's public face; each part of its state lives in a
 //! module of its own with the rules that change it (`stream`, `links`,
 //! `outbox`, `catch_up`, `arrivals`, `conversations`, `roster`,
-//! `operations`), and every deadline is read from one table (`timers`).
+//! `operations`, `receipts`, `unread`), and every deadline is read from one
+//! table (`timers`).
 
 mod arrivals;
 mod catch_up;
@@ -955,6 +956,8 @@ impl Engine {
             Timer::Resync => {
                 if self.stream.is_live() {
                     self.catch_up.resync(now, self.seqs.contiguous());
+                    // A mark's push lost on the way is found the same way.
+                    self.receipts.resync();
                 }
             }
             Timer::ReadMark => self.send_marks(now),

@@ -47,6 +47,14 @@ pub(super) struct Receipts {
     pub(super) shared: Option<bool>,
     /// The 50888 catch-up of marks.
     catch_up: Wanted,
+    /// The newest message filed in each conversation since the start (the
+    /// row's preview may be an unsent message of the user's, without an id).
+    newest: SortedMap<Peer, MessageId>,
+    /// The highest mark of each conversation sent on this connection: the
+    /// catch-up does not send it again (the server may have refused it,
+    /// say in a group the user left, and the resync must not send it every
+    /// time).
+    sent: SortedMap<Peer, MessageId>,
 }
 
 impl Receipts {
@@ -61,6 +69,8 @@ impl Receipts {
             handled: SortedSet::new(),
             shared: None,
             catch_up: Wanted::No,
+            newest: SortedMap::new(),
+            sent: SortedMap::new(),
         }
     }
 
@@ -70,6 +80,7 @@ impl Receipts {
         self.catch_up = Wanted::Yes;
         self.watch_told = None;
         self.sent_at.clear();
+        self.sent.clear();
     }
 
     /// The stream dropped: nothing is asked until the next login.
@@ -78,11 +89,24 @@ impl Receipts {
         self.watch_told = None;
     }
 
+    /// The periodic resync while connected: marks are caught up again too.
+    pub(super) fn resync(&mut self) {
+        if self.catch_up == Wanted::No {
+            self.catch_up = Wanted::Yes;
+        }
+    }
+
     /// The catch-up's socket dropped: ask again.
     pub(super) fn ask_again(&mut self) {
         if self.catch_up == Wanted::Asked {
             self.catch_up = Wanted::Yes;
         }
+    }
+
+    /// Message `id` was filed in `conversation`.
+    pub(super) fn filed(&mut self, conversation: &Peer, id: MessageId) {
+        let newest = self.newest.get_or_insert_with(conversation.clone(), || id);
+        *newest = (*newest).max(id);
     }
 
     /// The membership of `gid` changed: a watcher asks for a new full list.
@@ -139,21 +163,22 @@ impl Engine {
     /// never sent for a message the user has not received.
     pub fn mark_seen(&mut self, peer: &Peer, id: MessageId, now: i64) {
         self.advance(now);
-        let Some(newest) = self
-            .conversations
-            .get(peer)
-            .and_then(|c| c.last.as_ref())
-            .and_then(|last| last.id)
-        else {
+        let Some(row) = self.conversations.get(peer) else {
             return;
         };
-        let mark = id.min(newest);
-        if self
-            .conversations
-            .get(peer)
-            .and_then(|c| c.read_up_to)
-            .is_some_and(|held| held >= mark)
-        {
+        let newest = row
+            .last
+            .as_ref()
+            .and_then(|last| last.id)
+            .max(self.receipts.newest.get(peer).copied());
+        let mark = match newest {
+            Some(newest) => id.min(newest),
+            // The preview is an unsent message and nothing arrived since
+            // the start: the UI shows what the cache holds, all received.
+            None if row.last.is_some() => id,
+            None => return,
+        };
+        if row.read_up_to.is_some_and(|held| held >= mark) {
             return;
         }
         self.edit_conversation(peer, |row| {
@@ -256,7 +281,8 @@ impl Engine {
         self.flush();
         for (peer, id) in due {
             self.receipts.unsent.remove(&peer);
-            self.receipts.sent_at.insert(peer, now);
+            self.receipts.sent_at.insert(peer.clone(), now);
+            self.receipts.sent.insert(peer, id);
             self.act(Action::Send(Service::Login, encode(&ReadMark { read: id })));
         }
     }
@@ -386,6 +412,7 @@ impl Engine {
                 let mark = row.read_up_to?;
                 (row.read_synced < Some(mark)).then(|| (row.peer.clone(), mark))
             })
+            .filter(|(peer, mark)| self.receipts.sent.get(peer) < Some(mark))
             .collect();
         for (peer, mark) in behind {
             let unsent = self.receipts.unsent.get_or_insert_with(peer, || mark);

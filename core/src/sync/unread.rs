@@ -52,6 +52,10 @@ pub(super) fn read_through(row: &mut Conversation, mark: MessageId) {
                 .is_some_and(|newest| mark >= newest),
         };
     row.unread_ids.retain(|id| *id > mark);
+    if row.last_mention.is_some_and(|mention| mention <= mark) {
+        row.mentioned = false;
+        row.last_mention = None;
+    }
     let kept = if clears_untracked { 0 } else { untracked };
     settle(row, kept);
 }
@@ -84,6 +88,7 @@ fn settle(row: &mut Conversation, untracked: u32) {
     if row.unread == 0 {
         row.first_unread = None;
         row.mentioned = false;
+        row.last_mention = None;
     } else if untracked == 0 {
         row.first_unread = row.unread_ids.first().copied();
     }
@@ -111,6 +116,20 @@ mod tests {
         assert_eq!((row.unread, row.first_unread), (2, Some(MessageId(15))));
         read_through(&mut row, MessageId(20));
         assert_eq!((row.unread, row.first_unread), (0, None));
+    }
+
+    #[test]
+    fn a_mark_past_the_mention_clears_it_before_the_rest_is_read() {
+        let mut row = row();
+        count(&mut row, MessageId(10));
+        row.mentioned = true;
+        row.last_mention = Some(MessageId(10));
+        count(&mut row, MessageId(12));
+        read_through(&mut row, MessageId(9));
+        assert!(row.mentioned);
+        read_through(&mut row, MessageId(10));
+        assert!(!row.mentioned);
+        assert_eq!(row.unread, 1);
     }
 
     #[test]

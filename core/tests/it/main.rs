@@ -18,6 +18,7 @@ mod operations;
 mod outbox_orders;
 mod protocol_doc;
 mod recall;
+mod receipts;
 // proptest's randomness source does not build for wasm32.
 #[cfg(not(target_arch = "wasm32"))]
 mod receipt_counts;

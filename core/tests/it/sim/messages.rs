@@ -88,13 +88,26 @@ impl Net {
             cid,
             duration: None,
         };
+        self.deliver(message, recipients, Some(me))
+    }
+
+    /// Stores a message built by the server, gives it each recipient's next
+    /// seq and pushes it to their live sessions; the message and the seq of
+    /// `me` (0 when they are not a recipient).
+    pub(super) fn deliver(
+        &mut self,
+        message: Message,
+        recipients: &[UserId],
+        me: Option<&UserId>,
+    ) -> (Message, u64) {
+        let id = message.id.0;
         self.server.messages.insert(id, message.clone());
         let mut my_seq = 0;
         for who in recipients {
             let account = self.server.accounts.get_mut(who).expect("account");
             account.last_seq += 1;
             account.inbox.insert(account.last_seq, id);
-            if who == me {
+            if Some(who) == me {
                 my_seq = account.last_seq;
             }
             let pushed = Message {

@@ -8,6 +8,7 @@
 mod actions;
 mod files;
 mod messages;
+mod receipts;
 mod settings;
 mod stream;
 mod sync;
@@ -71,6 +72,8 @@ pub struct ServerData {
     pub largest_chunk: usize,
     /// Each user's muted conversations (32888).
     pub muted: BTreeMap<UserId, BTreeSet<Peer>>,
+    /// Read marks, watches and reminders (§16).
+    pub reads: receipts::SimReads,
     next_id: u64,
     next_token: u64,
     clock: i64,
@@ -90,6 +93,8 @@ pub struct SimUpload {
 struct Socket {
     user: Option<UserId>,
     live: bool,
+    /// The group this stream watches the marks of (§16.2).
+    watch: Option<GroupId>,
 }
 
 pub struct Client {
@@ -286,7 +291,14 @@ impl Net {
                 let client = &mut self.clients[index];
                 match (reachable, user) {
                     (true, Some(user)) => {
-                        client.sockets.insert(service, Socket { user, live: false });
+                        client.sockets.insert(
+                            service,
+                            Socket {
+                                user,
+                                live: false,
+                                watch: None,
+                            },
+                        );
                         client.engine.opened(service, now);
                     }
                     _ => client.engine.closed(service, now),
@@ -499,9 +511,7 @@ impl Net {
                 match frame.packet::<MessageAction>() {
                     Ok(MessageAction::Recall(recall)) => self.recall(index, &me, recall),
                     Ok(MessageAction::Forward(forward)) => self.forward(index, &me, forward),
-                    Ok(MessageAction::Ding(_)) => {
-                        self.refuse(index, service, State::UNAVAILABLE, "not simulated yet")
-                    }
+                    Ok(MessageAction::Ding(ding)) => self.ding(index, &me, ding),
                     Err(e) => {
                         self.refuse(index, service, State::BAD_PACKET, &e.to_string());
                     }

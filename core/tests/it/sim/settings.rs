@@ -24,8 +24,8 @@ impl Net {
                         .expect("encode");
                 self.push_live(me, &push);
             }
-            Ok(SettingsRequest::Receipts(_)) => {
-                self.refuse(index, service, State::UNAVAILABLE, "not simulated yet")
+            Ok(SettingsRequest::Receipts(setting)) => {
+                self.set_receipts(index, me, setting.receipts)
             }
             Ok(SettingsRequest::List(_)) => {
                 let muted = self.server.muted.get(me).cloned().unwrap_or_default();
@@ -35,7 +35,7 @@ impl Net {
                     &MutedList {
                         state: State::SUCCESS,
                         muted: Conversations(muted.into_iter().collect()),
-                        receipts: None,
+                        receipts: Some(self.shares_receipts(me)),
                     },
                 );
             }

@@ -16,14 +16,8 @@ impl Net {
         // unless the client said it catches up itself.
         let mut backlog = true;
         let user = match request {
-            StreamRequest::Read(_) | StreamRequest::Watch(_) => {
-                return self.refuse(
-                    index,
-                    Service::Login,
-                    State::UNAVAILABLE,
-                    "not simulated yet",
-                );
-            }
+            StreamRequest::Read(mark) => return self.take_read_mark(index, mark.read),
+            StreamRequest::Watch(watch) => return self.watch(index, watch.watch),
             StreamRequest::Login(login) => {
                 if login.password != password_digest(PASSWORD)
                     || !self.server.accounts.contains_key(&login.user)
@@ -91,6 +85,7 @@ impl Net {
                 broadcaster: false,
             },
         );
+        self.replay_dings(index, &who);
         // The backlog: everything not acknowledged, oldest first.
         let acked = self.server.accounts[&who].acked;
         if !backlog {
