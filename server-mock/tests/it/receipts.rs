@@ -594,3 +594,36 @@ async fn reminders_missed_offline_come_after_login_until_read() {
     let marker = send(&server, &zhang.token, ZHANG, Peer::Group(tech())).await;
     no_ding_before(&mut chen_stream, marker).await;
 }
+
+#[tokio::test]
+async fn a_member_removed_stops_getting_the_groups_changes() {
+    let (server, _data) = start().await;
+    let (mut zhang_stream, zhang) = log_in(&server, ZHANG).await;
+    let (mut chen_stream, _) = log_in(&server, CHEN).await;
+    let (mut liu_stream, _) = log_in(&server, LIU).await;
+    let id = send(&server, &zhang.token, ZHANG, Peer::Group(tech())).await;
+    for stream in [&mut zhang_stream, &mut chen_stream] {
+        stream
+            .send(&Watch {
+                watch: Some(tech()),
+            })
+            .await;
+        assert!(next_reads(stream).await.full);
+    }
+    change_members(&server, &zhang.token, tech(), MembersAction::Remove, CHEN).await;
+
+    liu_stream.send(&mark(id)).await;
+    let change = next_reads(&mut zhang_stream).await;
+    assert_eq!(change.marks[0].user, user(LIU));
+    // Released to every watcher at once: had CHEN still been one, theirs
+    // would come before this message.
+    let marker = send(&server, &zhang.token, ZHANG, Peer::User(user(CHEN))).await;
+    loop {
+        let payload = chen_stream.next_payload(SOON).await.expect("pushes");
+        match serde_json::from_str::<Push>(&payload) {
+            Ok(Push::Reads { .. }) => panic!("a removed member got {payload}"),
+            Ok(Push::Message(message)) if message.id == marker => break,
+            _ => {}
+        }
+    }
+}

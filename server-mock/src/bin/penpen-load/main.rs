@@ -35,6 +35,12 @@
 //!   downloads it with a file ticket; reports both throughputs over loopback
 //!   and the server's resident and peak memory.
 //!
+//! - `receipts`: a group of `--members` where everyone reads a burst of
+//!   `--messages` while the sender watches (§16): the receipt frames the
+//!   server sent, its CPU time and the delay from a read to the watcher;
+//!   `--naive` pushes every mark to every member instead
+//!   (`scripts/receipt-figures.sh` runs both).
+//!
 //! Run it through `scripts/bench.sh`, which builds with optimisations and raises
 //! the open-file limit.
 
@@ -43,6 +49,7 @@
 mod baseline;
 mod files;
 mod meeting;
+mod receipts;
 mod storm;
 
 use anyhow::{Context as _, bail};
@@ -136,6 +143,22 @@ enum Scenario {
         #[arg(long, default_value_t = 1)]
         window: usize,
     },
+    /// A group where everyone reads a burst of messages while the sender watches (§16).
+    Receipts {
+        /// The group's members, the sender included (they replace --users).
+        #[arg(long, default_value_t = 500)]
+        members: usize,
+        /// The messages of the burst.
+        #[arg(long, default_value_t = 100)]
+        messages: usize,
+        /// Members other than the sender who have the group open too.
+        #[arg(long, default_value_t = 0)]
+        watchers: usize,
+        /// For comparison: every member watches and marks every message, and
+        /// the server pushes every mark at once.
+        #[arg(long)]
+        naive: bool,
+    },
     /// Anonymous connections each sending the largest pre-login frame: peak memory.
     Preauth {
         /// How many anonymous connections to open.
@@ -166,7 +189,8 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Send { .. }
         | Scenario::Idle { .. }
         | Scenario::Baseline { .. }
-        | Scenario::Storm { .. } => [
+        | Scenario::Storm { .. }
+        | Scenario::Receipts { .. } => [
             "--max-connections",
             &many,
             "--max-connections-per-address",
@@ -189,7 +213,15 @@ async fn main() -> anyhow::Result<()> {
             frame_bytes.to_string(),
         ],
     };
-    let mut server = ServerProcess::start(args.users, args.port_offset, &server_args).await?;
+    let mut server_args = server_args;
+    let mut users = args.users;
+    if let Scenario::Receipts { members, naive, .. } = &args.scenario {
+        users = *members;
+        if *naive {
+            server_args.extend(["--reads-coalesce-ms".to_owned(), "0".to_owned()]);
+        }
+    }
+    let mut server = ServerProcess::start(users, args.port_offset, &server_args).await?;
     let outcome = match args.scenario {
         Scenario::Send {
             seconds,
@@ -216,6 +248,20 @@ async fn main() -> anyhow::Result<()> {
             frame_bytes,
         } => preauth_scenario(&server, connections, frame_bytes).await,
         Scenario::Files { mib, window } => files::files_scenario(&server, mib, window).await,
+        Scenario::Receipts {
+            members,
+            messages,
+            watchers,
+            naive,
+        } => {
+            let plan = receipts::Plan {
+                members,
+                messages,
+                watchers,
+                naive,
+            };
+            receipts::receipts_scenario(&server, plan).await
+        }
         Scenario::Meeting { .. } => Ok(()),
     };
     server.stop().await;
@@ -322,6 +368,14 @@ impl ServerProcess {
     /// The peak resident memory since the server started.
     fn peak_kib(&self) -> Option<u64> {
         self.status_kib("VmHWM:")
+    }
+
+    /// The server's CPU time so far (user and system).
+    fn cpu(&self) -> Duration {
+        self.child
+            .id()
+            .map(|pid| meeting::stat_cpu(&format!("/proc/{pid}/stat")))
+            .unwrap_or_default()
     }
 
     fn status_kib(&self, field: &str) -> Option<u64> {

@@ -96,7 +96,12 @@ fn thread_cpu() -> Duration {
 /// The whole process's CPU time (utime + stime of /proc/self/stat, in
 /// clock ticks of 1/100 s, Linux's USER_HZ).
 fn process_cpu() -> Duration {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+    stat_cpu("/proc/self/stat")
+}
+
+/// A process's CPU time from its `/proc/<pid>/stat`.
+pub(super) fn stat_cpu(path: &str) -> Duration {
+    let Ok(stat) = std::fs::read_to_string(path) else {
         return Duration::ZERO;
     };
     // Fields after the command name, which is in parentheses and may hold spaces.

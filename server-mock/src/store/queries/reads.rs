@@ -220,7 +220,9 @@ pub fn set_receipts(conn: &Connection, user: &UserId, share: bool) -> Result<(),
 /// The marks `user` may see that changed after `after`, oldest change
 /// first, at most `limit`: their own, and the other person's in each of
 /// their 1:1 conversations (`private` when that person does not share).
-/// Also the version to ask from next, and whether more follow.
+/// Also the version to ask from next (after the last page, the newest
+/// version given out, so the next catch-up starts there), and whether more
+/// follow.
 pub fn reads_after(
     conn: &Connection,
     user: &UserId,
@@ -228,6 +230,11 @@ pub fn reads_after(
     limit: usize,
     shared_by_default: bool,
 ) -> Result<(Vec<PeerRead>, u64, bool), StoreError> {
+    // Read before the marks: every version up to it is committed, so the
+    // marks read next hold each one the caller may see.
+    let newest: i64 = conn
+        .prepare_cached("SELECT last FROM read_versions WHERE id = 1")?
+        .query_row([], |row| row.get(0))?;
     // Two index range scans (by reader, by peer), merged by version.
     let mut statement = conn.prepare_cached(
         "SELECT r.user, r.target, r.message_id, r.version, COALESCE(u.receipts, ?4), 1
@@ -274,6 +281,9 @@ pub fn reads_after(
             private,
         });
         version = row_version as u64;
+    }
+    if !more {
+        version = version.max(newest as u64);
     }
     Ok((reads, version, more))
 }
