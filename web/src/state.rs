@@ -9,6 +9,8 @@ use penpen_core::cache::{AccountMeta, CachedBroadcast, Conversation, OutboxEntry
 use penpen_core::packets::directory::Directory;
 use penpen_core::packets::groups::Group;
 use penpen_core::packets::message::{Message, Quote, Recalled};
+use penpen_core::packets::receipts::DingNotice;
+use penpen_core::receipts::GroupReceipts;
 use penpen_core::sync::{Connection, Operation, OperationError, Outcome};
 use penpen_core::{BroadcastId, ClientMsgId, ErrorReply, GroupId, MessageId, Peer, UserId};
 use std::collections::BTreeMap;
@@ -58,6 +60,14 @@ pub struct AppState {
     /// Texts this tab recalled, by message id, for 重新编辑: kept only here,
     /// never sent or cached (the server and the other devices keep nothing).
     pub reedit: Rc<BTreeMap<MessageId, String>>,
+    /// The marks of the group open on screen (§16.2), once its full list
+    /// came: what "N人未读" is counted from.
+    pub group_receipts: Option<(GroupId, Rc<GroupReceipts>)>,
+    /// Urgent reminders (加急) to the user not yet read or dismissed,
+    /// oldest first.
+    pub dings: Rc<Vec<DingNotice>>,
+    /// The user's own 发送已读回执 setting (none: not known yet).
+    pub receipts_shared: Option<bool>,
 }
 
 /// Where stored files are, and the token that lets this session fetch them.
@@ -111,6 +121,9 @@ impl Default for AppState {
             files: None,
             meetings: Rc::new(Vec::new()),
             reedit: Rc::new(BTreeMap::new()),
+            group_receipts: None,
+            dings: Rc::new(Vec::new()),
+            receipts_shared: None,
         }
     }
 }
@@ -274,6 +287,13 @@ pub enum Update {
     Reedit(MessageId, String),
     /// Put this text in the composer (重新编辑, from the screens).
     Fill(String),
+    /// The watched group's marks changed, or none are known (no group
+    /// watched, or no full list yet).
+    GroupReceipts(GroupId, Option<Rc<GroupReceipts>>),
+    /// The urgent reminders still to show, oldest first.
+    Dings(Rc<Vec<DingNotice>>),
+    /// The user's 发送已读回执 setting.
+    ReceiptsShared(Option<bool>),
 }
 
 /// The share of the file now being uploaded that has left (0 to 1), or none
@@ -423,6 +443,11 @@ impl Reducible for AppState {
                     open.fill = Some((next, text));
                 }
             }
+            Update::GroupReceipts(gid, receipts) => {
+                state.group_receipts = receipts.map(|receipts| (gid, receipts));
+            }
+            Update::Dings(dings) => state.dings = dings,
+            Update::ReceiptsShared(shared) => state.receipts_shared = shared,
             Update::Broadcasts(broadcasts, unread) => {
                 state.broadcasts = broadcasts;
                 state.unread_broadcasts = unread;
@@ -484,6 +509,11 @@ pub enum Command {
     },
     /// Mark a conversation read.
     MarkRead(Peer),
+    /// The newest message of this conversation shown on screen in a
+    /// visible window (§16.1): it and everything before it were read.
+    Seen(Peer, MessageId),
+    /// The user closed an urgent reminder's banner without opening it.
+    DismissDing(MessageId),
     /// Mark a conversation unread.
     MarkUnread(Peer),
     /// Pin or unpin a conversation.
@@ -622,6 +652,31 @@ pub fn display_name(directory: Option<&Directory>, groups: &[Group], peer: &Peer
             .find(|g| g.gid == *gid)
             .map(|g| g.name.clone())
             .unwrap_or_else(|| format!("#{gid}")),
+    }
+}
+
+/// What the chat with `peer` knows about who read the user's messages: the
+/// other person's mark (1:1), or the group's marks while it is watched.
+pub fn known_receipts<'a>(state: &'a AppState, peer: &Peer) -> crate::ui::receipts::Known<'a> {
+    use crate::ui::receipts::Known;
+    match peer {
+        Peer::User(_) => {
+            state
+                .conversations
+                .iter()
+                .find(|c| &c.peer == peer)
+                .map_or(Known::Nothing, |c| Known::Peer {
+                    read: c.peer_read,
+                    private: c.peer_private,
+                })
+        }
+        Peer::Group(gid) => Known::Group(
+            state
+                .group_receipts
+                .as_ref()
+                .filter(|(watched, _)| watched == gid)
+                .map(|(_, receipts)| &**receipts),
+        ),
     }
 }
 

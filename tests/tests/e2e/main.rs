@@ -18,6 +18,7 @@ mod meetings;
 mod mentions;
 mod profile;
 mod recall;
+mod receipts;
 mod search;
 mod tls;
 mod turn;

@@ -4,7 +4,8 @@
 //! after a reload, from the server); a normal message then makes no alert
 //! and only a dot; the holder's @所有人 alerts the muted member anyway and
 //! shows "[有人@我]" until the group is opened; a member's @mention, picked
-//! with the keyboard, reaches the person mentioned.
+//! with the keyboard, reaches the person mentioned on both devices, and
+//! reading it on one clears the mark on the other (read marks, §16).
 
 use penpen_e2e::app::{LI, LIU, TECH_GROUP, ZHANG, log_in, open_chat, row, screenshots, send};
 use penpen_e2e::{Browser, Harness, WAIT};
@@ -132,10 +133,18 @@ async fn a_muted_group_stays_quiet_but_mentions_still_reach_the_member() -> anyh
                 .wait_for_count(&tech_row("mentioned", "true"), 1)
                 .await?;
             screenshots(&liu, "mentioned-in-muted-group").await?;
-            // Opened, it is read: the mark goes.
+            // Opened, it is read: the mark goes, on the other device too
+            // (its read mark reaches it, §16).
             open_chat(&liu, TECH_GROUP).await?;
             liu.wait_for_count(&tech_row("mentioned", "false"), 1)
                 .await?;
+            liu_phone
+                .wait_for_count(&tech_row("mentioned", "false"), 1)
+                .await?;
+            // Back to the list, so the next mention is not read at once.
+            liu.script("document.getElementById('chat-back').click(); return null;")
+                .await?;
+            liu.wait_for_count("#chat", 0).await?;
 
             // 陈静 mentions 刘洋 with the keyboard: "@ly", Enter, text, Enter.
             open_chat(&li, TECH_GROUP).await?;
@@ -154,9 +163,9 @@ async fn a_muted_group_stays_quiet_but_mentions_still_reach_the_member() -> anyh
                 "Enter put the chosen name in the composer"
             );
             send(&li, "请看下接口文档").await?;
-            liu.wait_for_count_with_text("#chat .message", "@刘洋 请看下接口文档", 1)
+            liu.wait_for_count(&tech_row("mentioned", "true"), 1)
                 .await?;
-            // 刘洋's other device, not reading the group, is marked.
+            // 刘洋's other device is marked too.
             liu_phone
                 .wait_for_count(&tech_row("mentioned", "true"), 1)
                 .await?;
@@ -170,6 +179,13 @@ async fn a_muted_group_stays_quiet_but_mentions_still_reach_the_member() -> anyh
             li.wait_for_count(&tech_row("mentioned", "false"), 1)
                 .await?;
             screenshots(&liu_phone, "mentioned-on-other-device").await?;
+            // Read on one device, the mark goes on the other.
+            open_chat(&liu, TECH_GROUP).await?;
+            liu.wait_for_count_with_text("#chat .message", "@刘洋 请看下接口文档", 1)
+                .await?;
+            liu_phone
+                .wait_for_count(&tech_row("mentioned", "false"), 1)
+                .await?;
             Ok(())
         }
         .await;

@@ -106,8 +106,14 @@ impl Driver {
 
     pub(super) async fn command(&mut self, command: Command, now: i64) {
         match command {
-            Command::Open(peer) => self.open_conversation(peer, None, now).await,
-            Command::OpenAt(peer, id) => self.open_conversation(peer, Some(id), now).await,
+            Command::Open(peer) => {
+                self.open_conversation(peer, None, now).await;
+                self.watch_open_group(now);
+            }
+            Command::OpenAt(peer, id) => {
+                self.open_conversation(peer, Some(id), now).await;
+                self.watch_open_group(now);
+            }
             Command::SendFile {
                 peer,
                 kind,
@@ -139,6 +145,7 @@ impl Driver {
                 self.open = None;
                 self.fetching_older = false;
                 self.update.emit(Update::Closed);
+                self.watch_open_group(now);
             }
             Command::LoadOlder => {
                 let Some((peer, oldest)) = self.open.clone() else {
@@ -194,6 +201,11 @@ impl Driver {
             Command::CancelUpload(cid) => self.engine.cancel_upload(&cid, now),
             Command::OpenFile { name, reply } => reply.emit(self.open_file(&name).await),
             Command::MarkRead(peer) => self.engine.mark_read(&peer),
+            Command::Seen(peer, id) => self.engine.mark_seen(&peer, id, now),
+            Command::DismissDing(id) => {
+                self.engine.dismiss_ding(id);
+                self.publish_dings();
+            }
             Command::MarkUnread(peer) => self.engine.mark_unread(&peer),
             Command::Pin(peer, pinned) => self.engine.set_pinned(&peer, pinned, now),
             Command::Delete(peer) => {
@@ -201,6 +213,7 @@ impl Driver {
                     self.engine.set_in_view(None);
                     self.open = None;
                     self.update.emit(Update::Closed);
+                    self.watch_open_group(now);
                 }
                 self.engine.delete_conversation(&peer);
                 if let Some(index) = self.search.as_mut() {

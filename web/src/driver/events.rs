@@ -27,7 +27,7 @@ impl Driver {
                 let lang = crate::i18n::Lang::load();
                 body = format!("{} {body}", lang.tr(crate::i18n::Text::MentionedMe));
             }
-            notify::new_message(&title, &body);
+            notify::new_message(&title, &body, &notify::conversation_tag(&conversation));
         }
     }
 
@@ -151,7 +151,17 @@ impl Driver {
                     self.engine.queued(),
                 ));
             }
-            Event::ConversationsChanged => self.publish_conversations(),
+            Event::ConversationsChanged => {
+                self.publish_conversations();
+                // A read mark (here or elsewhere) clears reminders; the
+                // 32888 list brings the receipts setting.
+                self.publish_dings();
+                self.publish_receipts_setting();
+            }
+            Event::ReadsChanged(Peer::Group(gid)) => self.publish_group_receipts(gid),
+            // A 1:1 peer's mark is in their conversation's row.
+            Event::ReadsChanged(Peer::User(_)) => self.publish_conversations(),
+            Event::Dinged(notice) => self.dinged(&notice),
             Event::DirectoryChanged => {
                 if let Some(directory) = self.engine.directory() {
                     self.update
@@ -166,6 +176,8 @@ impl Driver {
             }
             Event::CaughtUp => self.update.emit(Update::CaughtUp),
             Event::Performed { id, result } => {
+                // SetReceipts answered: the setting shown follows.
+                self.publish_receipts_setting();
                 if let Some(at) = self.operations.iter().position(|(other, _)| *other == id) {
                     let (_, reply) = self.operations.remove(at);
                     reply.emit(result.map_err(OperationFailure::Refused));
@@ -176,13 +188,12 @@ impl Driver {
             Event::CallEnded(ended) => self.call_ended(ended),
             Event::MeetingChanged(meeting) => self.meeting_changed(*meeting),
             Event::MeetingEnded(ended) => self.meeting_over(ended),
-            // Read receipts (#16) are drawn by the web part of the issue.
-            Event::ReadsChanged(_) | Event::Dinged(_) => {}
             Event::BroadcastArrived(broadcast) => {
                 let sender = self.name_of(&Peer::User(broadcast.from.clone()));
                 notify::new_message(
                     &format!("{} · {sender}", broadcast.title),
                     &broadcast.content,
+                    "penpen-broadcast",
                 );
             }
         }
@@ -197,7 +208,7 @@ impl Driver {
         }
     }
 
-    fn name_of(&self, peer: &Peer) -> String {
+    pub(super) fn name_of(&self, peer: &Peer) -> String {
         let names = self.names();
         display_name(names.directory, names.groups, peer)
     }
@@ -221,7 +232,8 @@ impl Driver {
         self.engine.outbox_of(peer).into_iter().cloned().collect()
     }
 
-    fn publish_conversations(&self) {
+    fn publish_conversations(&mut self) {
+        self.close_read_notifications();
         // The list draws the rows not hidden; the hidden muted ones ride
         // along for the mute switches of the group and contact pages.
         let mut list: Vec<_> = self.engine.conversations().into_iter().cloned().collect();
@@ -237,7 +249,7 @@ impl Driver {
     }
 
     /// Everything the cache gave, at once, before the network says anything.
-    pub(super) fn publish_everything(&self) {
+    pub(super) fn publish_everything(&mut self) {
         self.update.emit(Update::Account(self.engine.account()));
         if let Some(directory) = self.engine.directory() {
             self.update
@@ -248,6 +260,8 @@ impl Driver {
         }
         self.publish_conversations();
         self.publish_broadcasts();
+        self.publish_dings();
+        self.publish_receipts_setting();
         self.update.emit(Update::Connection(
             self.engine.connection(),
             self.engine.queued(),

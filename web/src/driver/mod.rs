@@ -9,6 +9,7 @@ mod commands;
 mod events;
 mod meetings;
 mod persistence;
+mod receipts;
 mod uploads;
 
 use crate::calls::CallScreen;
@@ -164,6 +165,8 @@ struct Driver {
     meeting_screen: MeetingScreen,
     /// When the meeting's figures were last read.
     meeting_measured_at: i64,
+    /// What the screens were last told about read receipts.
+    receipts: receipts::Receipts,
 }
 
 /// What the driver reads besides the clock.
@@ -228,6 +231,7 @@ async fn run(session: Session, mut sockets: Sockets, inboxes: Inboxes, update: C
         meeting_rtc,
         meeting_screen: MeetingScreen::default(),
         meeting_measured_at: 0,
+        receipts: receipts::Receipts::default(),
     };
     driver.engine.set_visible(driver.visible, now());
     let busy = crate::prefs::busy();
@@ -378,6 +382,7 @@ impl Driver {
             Input::Visible(visible) => {
                 self.visible = visible;
                 self.engine.set_visible(visible, now);
+                self.watch_open_group(now);
             }
             Input::Command(command) => self.command(command, now).await,
             Input::Shutdown => self.engine.stop_here(),

@@ -41,6 +41,8 @@ pub struct Context<'a> {
     pub selecting: Option<&'a super::forward::Selecting>,
     /// What a bubble can do: its menu, 重新编辑, a quote's jump.
     pub actions: &'a Actions,
+    /// Who read the user's messages (§16).
+    pub receipts: super::receipts::Known<'a>,
 }
 
 /// What the rows of one render can ask for.
@@ -55,6 +57,8 @@ pub struct Actions {
     pub reedit: Callback<String>,
     /// Shows a quoted message (loading the history around it if needed).
     pub jump: Callback<MessageId>,
+    /// Opens the read list of one of the user's group messages.
+    pub reads: Callback<MessageId>,
 }
 
 impl std::fmt::Debug for Actions {
@@ -123,9 +127,19 @@ pub fn row(context: &Context<'_>, row: Row<'_>, previous_ts: Option<i64>, key: S
                         title={context.lang.tr(Text::Sent)}>{ "✓" }</span>
                 };
                 let mark = own.then_some(mark);
+                let receipt = context.me.filter(|_| own).map(|me| {
+                    super::receipts::label(
+                        context.lang,
+                        context.receipts,
+                        message.id,
+                        me,
+                        &context.actions.reads,
+                    )
+                });
                 let extras = Extras {
                     quote: message.quote.as_ref().map(|q| quote_block(context, q)),
                     handlers: Some(menu_handlers(context, message)),
+                    receipt,
                 };
                 bubble(
                     context,
@@ -182,6 +196,7 @@ pub fn row(context: &Context<'_>, row: Row<'_>, previous_ts: Option<i64>, key: S
             let extras = Extras {
                 quote: entry.quote.as_ref().map(|q| quote_block(context, q)),
                 handlers: None,
+                receipt: None,
             };
             bubble(
                 context,
@@ -297,6 +312,8 @@ struct Extras {
     quote: Option<Html>,
     /// How its menu opens (stored messages only).
     handlers: Option<MenuHandlers>,
+    /// Who read it (the user's own stored messages).
+    receipt: Option<Html>,
 }
 
 /// How the e2e tests and the budget tool find a bubble.
@@ -370,6 +387,7 @@ fn bubble(
                     { mark }
                     { bubble }
                 </div>
+                { extras.receipt }
             </div>
         </div>
     }

@@ -126,7 +126,12 @@ pub fn quote_line(lang: Lang, quote: &Quote, people: &impl People) -> String {
         penpen_core::packets::message::Sender::User(user) => people.name(user),
         penpen_core::packets::message::Sender::System => String::new(),
     };
-    let what = if quote.recalled {
+    lang.fill(Text::QuotedFrom, &[&name, &quote_snippet(lang, quote)])
+}
+
+/// What a quoted (or reminded, §16.4) message is, in one short line.
+pub fn quote_snippet(lang: Lang, quote: &Quote) -> String {
+    if quote.recalled {
         lang.tr(Text::QuoteRecalled).to_owned()
     } else {
         match (quote.kind, &quote.content) {
@@ -135,8 +140,7 @@ pub fn quote_line(lang: Lang, quote: &Quote, people: &impl People) -> String {
             (_, Some(content)) => one_line(content, PREVIEW_CHARS),
             (_, None) => lang.tr(Text::Unsupported).to_owned(),
         }
-    };
-    lang.fill(Text::QuotedFrom, &[&name, &what])
+    }
 }
 
 /// A call record's line (type 3), as the caller or the callee reads it; a

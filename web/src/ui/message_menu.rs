@@ -8,7 +8,7 @@ use crate::i18n::Text;
 use crate::state::{Command, OperationResult, Update, use_shared};
 use penpen_core::packets::message::{Message, MessageType, Quote};
 use penpen_core::sync::{Operation, Outcome};
-use penpen_core::{Peer, UserId};
+use penpen_core::{MessageId, Peer, UserId};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -71,14 +71,20 @@ pub struct MessageMenuProps {
     pub on_close: Callback<()>,
     /// Says why a recall was refused.
     pub on_error: Callback<String>,
+    /// 加急 (§16.4), offered on the user's own message while someone has
+    /// not read it: sends the reminder once confirmed.
+    #[prop_or_default]
+    pub on_ding: Option<Callback<MessageId>>,
 }
 
 /// `id="message-menu"`; its buttons carry `data-action`
-/// `quote|copy|forward|select|recall`.
+/// `quote|copy|forward|select|ding|recall`, and 加急 asks first
+/// (`data-action="ding-confirm"`).
 #[component(MessageMenu)]
 pub fn message_menu(props: &MessageMenuProps) -> Html {
     let shared = use_shared();
     let node = use_node_ref();
+    let confirming_ding = use_state(|| false);
     {
         let (node, on_close) = (node.clone(), props.on_close.clone());
         use_effect_with((), move |_| {
@@ -191,6 +197,30 @@ pub fn message_menu(props: &MessageMenuProps) -> Html {
     });
     let (x, y) = clamp_to_viewport(at.x, at.y);
     let style = format!("left: {x}px; top: {y}px;");
+    if let Some(on_ding) = props.on_ding.clone().filter(|_| *confirming_ding) {
+        let send = {
+            let (on_close, id) = (props.on_close.clone(), message.id);
+            Callback::from(move |_: MouseEvent| {
+                on_ding.emit(id);
+                on_close.emit(());
+            })
+        };
+        let cancel = props.on_close.reform(|_: MouseEvent| ());
+        return html! {
+            <div id="message-menu" class="menu menu--confirm" role="alertdialog" ref={node} {style}
+                data-id={message.id.to_string()}>
+                <p class="menu__prompt">{ lang.tr(Text::RemindUnread) }{ "？" }</p>
+                <button type="button" class="menu__item menu__item--ding" data-action="ding-confirm"
+                    onclick={send}>{ lang.tr(Text::DingSend) }</button>
+                <button type="button" class="menu__item" data-action="cancel"
+                    onclick={cancel}>{ lang.tr(Text::Cancel) }</button>
+            </div>
+        };
+    }
+    let ding = props.on_ding.as_ref().map(|_| {
+        let confirming = confirming_ding.clone();
+        Callback::from(move |_: MouseEvent| confirming.set(true))
+    });
     html! {
         <div id="message-menu" class="menu" role="menu" ref={node} {style}
             aria-label={lang.tr(Text::MessageActions)} data-id={message.id.to_string()}>
@@ -207,6 +237,10 @@ pub fn message_menu(props: &MessageMenuProps) -> Html {
             if let Some(onclick) = select {
                 <button type="button" role="menuitem" class="menu__item" data-action="select"
                     {onclick}>{ lang.tr(Text::MultiSelect) }</button>
+            }
+            if let Some(onclick) = ding {
+                <button type="button" role="menuitem" class="menu__item menu__item--ding"
+                    data-action="ding" {onclick}>{ lang.tr(Text::Ding) }</button>
             }
             if recallable {
                 <button type="button" role="menuitem" class="menu__item menu__item--danger"

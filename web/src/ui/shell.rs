@@ -87,6 +87,7 @@ pub fn main(props: &MainProps) -> Html {
                 </span>
             </header>
             { banner(state, lang, &shared.command) }
+            <super::DingBanner />
             <div class="main__panes">
                 <nav class="main__list" aria-label={lang.tr(Text::Conversations)}>
                     <div class="tabs" role="tablist">

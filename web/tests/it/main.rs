@@ -17,5 +17,6 @@ mod login;
 mod meeting_rtc;
 mod meetings;
 mod mute_mentions;
+mod receipts;
 mod rtc;
 mod screens;

@@ -1,7 +1,8 @@
-//! The "me" tab (我): one's profile, signature, presence, password, and the
+//! The "me" tab (我): one's profile, signature, presence, 发送已读回执, password, and the
 //! device's settings (language, sound), about, and logging out.
 
 mod password;
+mod receipts;
 mod signature;
 
 use super::avatar::{self, Size};
@@ -23,8 +24,8 @@ pub struct MePageProps {
 }
 
 /// `#me`: the profile card, then `#signature-form`, `#busy-toggle`,
-/// `#password-form`, `#me-language`, `#sound-toggle`, the about line and
-/// `#me-logout`.
+/// `#receipts-toggle`, `#password-form`, `#me-language`, `#sound-toggle`,
+/// the about line and `#me-logout`.
 #[component(MePage)]
 pub fn me_page(props: &MePageProps) -> Html {
     let shared = use_shared();
@@ -109,6 +110,7 @@ pub fn me_page(props: &MePageProps) -> Html {
                 </label>
                 <p class="me__hint">{ lang.tr(Text::PresenceAuto) }</p>
             </section>
+            <receipts::ReceiptsSwitch />
             <PasswordForm />
             <section class="me__section">
                 <h3 class="me__heading">{ lang.tr(Text::Language) }</h3>

@@ -28,6 +28,8 @@ pub(super) struct Edges {
     pub(super) can_load_older: bool,
     /// The oldest loaded message.
     pub(super) oldest: Option<MessageId>,
+    /// The conversation, for what is reported seen.
+    pub(super) peer: penpen_core::Peer,
 }
 
 impl Edges {
@@ -85,6 +87,17 @@ impl Edges {
             return;
         }
         view.follow = self.range.end == self.len && from_bottom <= BOTTOM_SLACK_PX;
+        // What is on screen now is read (§16.1): on every scroll, and after
+        // every render (a message arriving at the bottom, the tab coming
+        // back), but only while the page is visible.
+        if super::seen::page_visible()
+            && let Some(list) = self.handles.list.cast::<Element>()
+            && let Some(shown) = super::seen::newest_shown(&list, top, visible)
+            && view.seen.is_none_or(|seen| shown > seen)
+        {
+            view.seen = Some(shown);
+            self.command.emit(Command::Seen(self.peer.clone(), shown));
+        }
         if view.follow && *self.handles.unseen {
             self.handles.unseen.set(false);
         }

@@ -5,6 +5,7 @@
 //! slides, not when an older page arrives, not when a bubble changes height.
 
 mod edges;
+mod seen;
 
 use crate::i18n::Text;
 use crate::state::{Command, Shared, Update, use_shared};
@@ -52,6 +53,9 @@ struct View {
     /// The search hit already brought into view (it is not forced again
     /// once the reader scrolls away).
     focused: Option<MessageId>,
+    /// The newest message reported seen (§16.1): only a newer one is
+    /// reported again.
+    seen: Option<MessageId>,
 }
 
 impl Default for View {
@@ -63,6 +67,7 @@ impl Default for View {
             asked_older: None,
             outbox_len: 0,
             focused: None,
+            seen: None,
         }
     }
 }
@@ -80,8 +85,27 @@ pub fn timeline() -> Html {
         redraw: use_force_update(),
         unseen: use_state(|| false),
         menu: use_state(|| None::<MessageMenuAt>),
-        problem: use_state(|| None::<String>),
+        problem: use_state(|| None::<Notice>),
+        notices: use_mut_ref(|| 0u32),
+        reads: use_state(|| None::<MessageId>),
     };
+    // Coming back to the tab shows the messages: render, so the effect
+    // after it reports what is on screen.
+    {
+        let redraw = handles.redraw.clone();
+        use_effect_with((), move |_| {
+            let listener = gloo::events::EventListener::new(
+                &gloo::utils::document(),
+                "visibilitychange",
+                move |_| {
+                    if seen::page_visible() {
+                        redraw.force_update();
+                    }
+                },
+            );
+            move || drop(listener)
+        });
+    }
     let arrivals = shared
         .as_ref()
         .and_then(|s| s.state.open.as_ref().map(|open| open.arrivals));
@@ -119,9 +143,41 @@ struct Handles {
     unseen: UseStateHandle<bool>,
     /// A message's action menu, while open.
     menu: UseStateHandle<Option<MessageMenuAt>>,
-    /// Why the last recall was refused, until dismissed.
-    problem: UseStateHandle<Option<String>>,
+    /// How the last message action went (a refused recall, a 加急 sent),
+    /// until dismissed.
+    problem: UseStateHandle<Option<Notice>>,
+    /// How many notes were shown: a success note goes by itself only if no
+    /// other replaced it meanwhile.
+    notices: Rc<RefCell<u32>>,
+    /// The read list open, for which of the user's group messages.
+    reads: UseStateHandle<Option<MessageId>>,
 }
+
+/// What a message action says afterwards.
+#[derive(Debug, Clone, PartialEq)]
+struct Notice {
+    /// It went through (else it was refused).
+    done: bool,
+    /// In words.
+    text: String,
+}
+
+/// Why a 加急 was refused: for a reminder sent too soon the server's reason
+/// says how long to wait (§16.4), so it is shown too.
+fn ding_failure(lang: crate::i18n::Lang, failure: &crate::state::OperationFailure) -> String {
+    let words = crate::ui::operation::failure_text(lang, failure);
+    match failure {
+        crate::state::OperationFailure::Refused(refusal)
+            if refusal.state == penpen_core::State::RATE_LIMITED && !refusal.error.is_empty() =>
+        {
+            format!("{words}（{}）", refusal.error)
+        }
+        _ => words,
+    }
+}
+
+/// How long a success note stays before it goes by itself.
+const DONE_NOTE_MS: u32 = 3_000;
 
 fn render(
     shared: &Shared,
@@ -197,6 +253,7 @@ fn render(
             .flatten(),
         can_load_older: !open.complete && !loading,
         oldest,
+        peer: open.peer.clone(),
     };
 
     let actions = bubble::Actions {
@@ -217,6 +274,10 @@ fn render(
             let (command, peer) = (shared.command.clone(), open.peer.clone());
             Callback::from(move |id| command.emit(Command::OpenAt(peer.clone(), id)))
         },
+        reads: {
+            let reads = handles.reads.clone();
+            Callback::from(move |id| reads.set(Some(id)))
+        },
     };
     let context = bubble::Context {
         state,
@@ -228,26 +289,84 @@ fn render(
         focus: open.focus,
         selecting,
         actions: &actions,
+        receipts: crate::state::known_receipts(state, &open.peer),
+    };
+    let say = {
+        let (problem, notices) = (handles.problem.clone(), handles.notices.clone());
+        Callback::from(move |notice: Notice| {
+            let shown = {
+                let mut count = notices.borrow_mut();
+                *count = count.wrapping_add(1);
+                *count
+            };
+            let done = notice.done;
+            problem.set(Some(notice));
+            if done {
+                let (problem, notices) = (problem.clone(), notices.clone());
+                gloo::timers::callback::Timeout::new(DONE_NOTE_MS, move || {
+                    if *notices.borrow() == shown {
+                        problem.set(None);
+                    }
+                })
+                .forget();
+            }
+        })
+    };
+    let ding = {
+        let (command, say) = (shared.command.clone(), say.clone());
+        Callback::from(move |id: MessageId| {
+            let say = say.clone();
+            let reply = Callback::from(move |result: crate::state::OperationResult| {
+                say.emit(match result {
+                    Ok(_) => Notice {
+                        done: true,
+                        text: lang.tr(Text::DingSent).to_owned(),
+                    },
+                    Err(failure) => Notice {
+                        done: false,
+                        text: lang.fill(Text::DingFailed, &[&ding_failure(lang, &failure)]),
+                    },
+                })
+            });
+            command.emit(Command::Perform(
+                penpen_core::sync::Operation::Ding { id },
+                reply,
+            ));
+        })
     };
     let menu = (*handles.menu).clone().map(|at| {
         let close = {
             let menu = handles.menu.clone();
             Callback::from(move |()| menu.set(None))
         };
-        let on_error = {
-            let problem = handles.problem.clone();
-            Callback::from(move |why| problem.set(Some(why)))
-        };
-        html! { <MessageMenu {at} on_close={close} {on_error} /> }
+        let on_error = say.reform(|text| Notice { done: false, text });
+        let unread = me.is_some_and(|me| {
+            at.message.from.user() == Some(me)
+                && crate::ui::receipts::anyone_unread(context.receipts, at.message.id, me)
+        });
+        let on_ding = unread.then(|| ding.clone());
+        html! { <MessageMenu {at} on_close={close} {on_error} {on_ding} /> }
     });
-    let problem = (*handles.problem).clone().map(|why| {
+    let reads = (*handles.reads).map(|id| {
+        let on_close = {
+            let reads = handles.reads.clone();
+            Callback::from(move |()| reads.set(None))
+        };
+        html! { <crate::ui::receipts::ReadList {id} {on_close} on_remind={ding.clone()} /> }
+    });
+    let problem = (*handles.problem).clone().map(|notice| {
         let dismiss = {
             let problem = handles.problem.clone();
             Callback::from(move |_: MouseEvent| problem.set(None))
         };
+        let (id, class) = if notice.done {
+            ("message-action-done", "chat__problem chat__problem--done")
+        } else {
+            ("message-action-error", "chat__problem")
+        };
         html! {
-            <div id="message-action-error" class="chat__problem" role="alert">
-                <span>{ why }</span>
+            <div {id} {class} role={if notice.done { "status" } else { "alert" }}>
+                <span>{ notice.text }</span>
                 { controls::button(None, "chat__problem-close", lang.tr(Text::Dismiss), dismiss, false) }
             </div>
         }
@@ -304,6 +423,7 @@ fn render(
             }
             { problem }
             { menu }
+            { reads }
         </div>
     };
     (html, Some(edges))
