@@ -23,6 +23,7 @@ pub mod packets;
 pub mod receipts;
 pub mod reply;
 pub mod search;
+pub mod search_terms;
 pub mod service;
 mod signalling;
 pub mod sniff;

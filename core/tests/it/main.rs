@@ -25,6 +25,9 @@ mod receipt_counts;
 // proptest's randomness source does not build for wasm32.
 #[cfg(not(target_arch = "wasm32"))]
 mod round_trip;
+// proptest's randomness source does not build for wasm32.
+#[cfg(not(target_arch = "wasm32"))]
+mod search_terms;
 mod sim;
 mod uploads;
 mod vectors;
