@@ -6,6 +6,8 @@ pub const MAX_TEXT_CHARS: usize = 5_000;
 pub const MAX_PERSON_NAME_CHARS: usize = 32;
 /// The longest discussion group name, in characters.
 pub const MAX_GROUP_NAME_CHARS: usize = 50;
+/// The longest query of the server's history search (PROTOCOL §17).
+pub const MAX_SEARCH_CHARS: usize = 100;
 /// The longest signature, in characters.
 pub const MAX_SIGNATURE_CHARS: usize = 100;
 /// The longest department or job name, in characters.

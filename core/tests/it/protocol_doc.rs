@@ -84,7 +84,7 @@ fn reencode(kind: &str, packet: &str, json: &str) -> Result<String, String> {
             CallRequest, IceServersReply, CallSignal, CallRecord, MeetingRequest,
             MeetingStartReply, MeetingJoinReply, MeetingSignal, MeetingStartedNotice,
             MeetingEndedNotice, MessageAction, ChatRecord, Upload, UploadOffset, ConversationMute,
-            MutedQuery, MutedList, ReadMark, Watch, ReadsQuery, ReadsPage, ReceiptsSetting),
+            MutedQuery, MutedList, ReadMark, Watch, ReadsQuery, ReadsPage, ReceiptsSetting, Search, SearchPage),
         "frame" => dispatch!(packet, frame_round_trip, json; Login),
         other => Err(format!("unknown marker kind {other}")),
     }
@@ -155,6 +155,8 @@ fn every_packet_has_an_example() {
         "ReadsQuery",
         "ReadsPage",
         "ReceiptsSetting",
+        "Search",
+        "SearchPage",
         "MeetingStartReply",
         "MeetingJoinReply",
         "MeetingSignal",

@@ -300,6 +300,13 @@ vectors! {
     muted_list: MutedList { state: State::SUCCESS, muted: Conversations(vec![Peer::Group(gid(7)), Peer::User(user("13800000002"))]), receipts: Some(true) }
         => r#"{"state":11,"muted":"7,13800000002","receipts":true}"#, also [r#"{"state":11,"muted":"7, 13800000002,","receipts":true}"#];
     receipts_off: ReceiptsSetting { receipts: false } => r#"{"receipts":false}"#;
+    // §17 history search ----------------------------------------------------
+    search_all: Search { search: "周报".into(), target: None, before: None, limit: None }
+        => r#"{"search":"5ZGo5oql"}"#;
+    search_one_group: Search { search: "周报".into(), target: Some(Peer::Group(gid(7))), before: Some(MessageId(1042)), limit: Some(20) }
+        => r#"{"search":"5ZGo5oql","target":"7","before":"1042","limit":20}"#, also [r#"{"search":"5ZGo5oql","target":7,"before":1042,"limit":20}"#];
+    search_page: SearchPage { state: State::SUCCESS, messages: vec![Message { to: Peer::Group(gid(7)), kind: MessageType::GroupText, content: "请周五前交周报".into(), seq: None, cid: None, ..received_text() }], more: true }
+        => r#"{"state":11,"messages":[{"from":"15228977313","to":"7","type":10,"content":"6K+35ZGo5LqU5YmN5Lqk5ZGo5oql","time":"2026-11-27 21:05:09","ts":1795784709000,"id":"1001"}],"more":true}"#;
     // §16 read receipts ---------------------------------------------------
     read_mark: ReadMark { read: MessageId(1001) } => r#"{"read":"1001"}"#, also [r#"{"read":1001}"#];
     watch_group: Watch { watch: Some(gid(7)) } => r#"{"watch":"7"}"#, also [r#"{"watch":7}"#];

@@ -19,6 +19,12 @@ pub async fn messages(context: &Context, user: &UserId, frame: &Frame) -> Reply 
         SyncRequest::CatchUp(catch_up) => Page::CatchUp(catch_up),
         SyncRequest::History(history) => Page::History(history),
         SyncRequest::Reads(query) => return super::receipts::catch_up(context, user, query).await,
+        SyncRequest::Search(_) => {
+            return Err(ErrorReply::new(
+                State::UNAVAILABLE,
+                "searching all history (§17) is not served by this server yet; search the cached messages",
+            ));
+        }
     };
     let user = user.clone();
     let offset = context.utc_offset_minutes;

@@ -27,6 +27,9 @@ impl Net {
                 self.reply_packet(index, service, &page);
             }
             Ok(SyncRequest::Reads(query)) => self.reads_page(index, &me, query),
+            Ok(SyncRequest::Search(_)) => {
+                self.refuse(index, service, State::UNAVAILABLE, "not simulated yet")
+            }
             Ok(SyncRequest::History(history)) => {
                 let limit = history.limit.unwrap_or(50) as usize;
                 let seqs: BTreeMap<u64, u64> = self.server.accounts[&me]
