@@ -84,20 +84,14 @@ fn visible(conn: &Connection, user: &UserId, id: MessageId) -> Result<Visible, S
                 peer: None,
             }
         }
-        Peer::User(_) => {
-            // "u:<lower>:<higher>": the caller must be one of the two.
-            let mut people = key.strip_prefix("u:").unwrap_or_default().split(':');
-            let (Some(a), Some(b)) = (people.next(), people.next()) else {
-                return Err(StoreError::Database(format!("conversation key {key:?}")));
+        Peer::User(recipient) => {
+            // The two parties are the sender and the recipient: the caller
+            // must be one of them, and the other one names the conversation.
+            let other = match &sender {
+                Sender::User(from) if from == user => recipient.clone(),
+                Sender::User(from) if recipient == user => from.clone(),
+                _ => return Err(no_such_message(user, id)),
             };
-            let other = if a == user.as_str() {
-                b
-            } else if b == user.as_str() {
-                a
-            } else {
-                return Err(no_such_message(user, id));
-            };
-            let other = user_id(other.to_owned())?;
             ReadConversation {
                 key,
                 target: Peer::User(other.clone()),
