@@ -35,6 +35,10 @@ command -v firefox-esr >/dev/null 2>&1 || packages+=(firefox-esr)
 [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || packages+=(fonts-noto-color-emoji)
 # coturn's turnserver: the TURN relay the call tests start for themselves.
 command -v turnserver >/dev/null 2>&1 || packages+=(coturn)
+# The multi-node tests (#17): a message bus, and a throwaway PostgreSQL that
+# the tests initdb in a temporary folder (the machine image usually has it).
+command -v nats-server >/dev/null 2>&1 || packages+=(nats-server)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || command -v initdb >/dev/null 2>&1 || packages+=(postgresql)
 if [ ${#packages[@]} -gt 0 ]; then
   need_root_for_apt "${packages[@]}"
   say "installing ${packages[*]} from Debian"

@@ -1,10 +1,11 @@
-//! 50888: catch-up and history pages, and the catch-up of read marks.
+//! 50888: catch-up and history pages, the catch-up of read marks, and the
+//! search of all history.
 
 use super::{Reply, reply};
 use crate::context::Context;
 use crate::store::queries;
 use penpen_core::limits::DEFAULT_PAGE;
-use penpen_core::packets::sync::{MessagePage, SyncRequest};
+use penpen_core::packets::sync::{MessagePage, Search, SearchPage, SyncRequest};
 use penpen_core::{ErrorReply, Frame, State, UserId};
 
 /// A page of messages asked for.
@@ -19,12 +20,7 @@ pub async fn messages(context: &Context, user: &UserId, frame: &Frame) -> Reply 
         SyncRequest::CatchUp(catch_up) => Page::CatchUp(catch_up),
         SyncRequest::History(history) => Page::History(history),
         SyncRequest::Reads(query) => return super::receipts::catch_up(context, user, query).await,
-        SyncRequest::Search(_) => {
-            return Err(ErrorReply::new(
-                State::UNAVAILABLE,
-                "searching all history (§17) is not served by this server yet; search the cached messages",
-            ));
-        }
+        SyncRequest::Search(search) => return search_history(context, user, search).await,
     };
     let user = user.clone();
     let offset = context.utc_offset_minutes;
@@ -50,6 +46,32 @@ pub async fn messages(context: &Context, user: &UserId, frame: &Frame) -> Reply 
         .await
         .map_err(|e| e.reply())?;
     reply(&MessagePage {
+        state: State::SUCCESS,
+        messages,
+        more,
+    })
+}
+
+/// Answers a search of all history (§17).
+async fn search_history(context: &Context, user: &UserId, search: Search) -> Reply {
+    let user = user.clone();
+    let offset = context.utc_offset_minutes;
+    let (messages, more) = context
+        .store
+        .read(move |conn| {
+            queries::search(
+                conn,
+                &user,
+                &search.search,
+                search.target.as_ref(),
+                search.before,
+                search.limit.unwrap_or(queries::DEFAULT_SEARCH_PAGE),
+                offset,
+            )
+        })
+        .await
+        .map_err(|e| e.reply())?;
+    reply(&SearchPage {
         state: State::SUCCESS,
         messages,
         more,

@@ -176,6 +176,7 @@ impl Store {
     pub fn open_with(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
         let mut conn = open_connection(path)?;
         schema::migrate(&mut conn)?;
+        backfill_search(&mut conn)?;
         if let Some(pages) = options.max_pages {
             conn.pragma_update(None, "max_page_count", pages)?;
         }
@@ -263,6 +264,25 @@ impl Store {
         let writer = self.inner.writer.lock().ok().and_then(|mut w| w.take());
         if let Some(writer) = writer {
             let _ = writer.join();
+        }
+    }
+}
+
+/// Indexes for search the messages stored before the index existed (a
+/// database of before schema version 9), one round per transaction, before
+/// the server takes requests: a search must never miss an old message.
+fn backfill_search(conn: &mut Connection) -> Result<(), StoreError> {
+    let mut logged = false;
+    loop {
+        let tx = conn.transaction()?;
+        let left = queries::backfill_round(&tx)?;
+        tx.commit()?;
+        if left == 0 {
+            return Ok(());
+        }
+        if !logged {
+            tracing::info!(left, "indexing the stored messages for search (once)");
+            logged = true;
         }
     }
 }

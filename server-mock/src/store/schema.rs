@@ -217,6 +217,25 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX dings_by_message ON dings(message_id, ts);
     CREATE INDEX dings_by_ts ON dings(ts);
     "#,
+    // 9: searching all history (#17, PROTOCOL §17). Each text's (and file
+    // name's) index terms (`penpen_core::search_terms`), joined by spaces,
+    // under the message id as rowid; the `ascii` tokenizer keeps every term
+    // whole (it splits at ASCII punctuation and spaces only, and terms are
+    // letters and digits). Contentless with `detail=none`: only which
+    // messages hold a term is kept, the text is in `messages`. The messages
+    // stored before this version are indexed after the migration, newest
+    // first, in rounds (`queries::backfill_round`); `backfill_below` is
+    // where the next round ends.
+    r#"
+    CREATE VIRTUAL TABLE message_terms USING fts5(
+        terms, tokenize = 'ascii', content = '', detail = 'none'
+    );
+    CREATE TABLE search_backfill (
+        id             INTEGER PRIMARY KEY CHECK (id = 1),
+        backfill_below INTEGER NOT NULL
+    );
+    INSERT INTO search_backfill (id, backfill_below) SELECT 1, COALESCE(MAX(id), 0) + 1 FROM messages;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -25,6 +25,7 @@ mod mute_mentions;
 mod recall;
 mod receipts;
 mod revocation;
+mod search;
 mod services;
 mod sfu;
 mod store_truth;

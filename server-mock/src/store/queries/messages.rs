@@ -129,6 +129,14 @@ pub fn store_message(
         message.file.as_ref().map(|(_, size)| *size as i64)
     ])?;
     let id = conn.last_insert_rowid();
+    let words = super::search::searchable_text(
+        message.kind,
+        &message.content,
+        message.file.as_ref().map(|(name, _)| name.as_str()),
+    );
+    if let Some(words) = words {
+        super::search::index_message(conn, MessageId(id as u64), words)?;
+    }
     let mut seqs = Vec::with_capacity(recipients.len());
     for user in recipients {
         let seq: i64 = conn
@@ -148,25 +156,25 @@ pub fn store_message(
     })
 }
 
-const MESSAGE_COLUMNS: &str = "m.id, m.sender, m.target, m.type, m.content, m.duration, m.cid, m.ts, \
+pub(super) const MESSAGE_COLUMNS: &str = "m.id, m.sender, m.target, m.type, m.content, m.duration, m.cid, m.ts, \
      m.name, m.size, m.mentions, m.mention_all";
 /// The index of the first column after [`MESSAGE_COLUMNS`].
-const AFTER_MESSAGE_COLUMNS: usize = 12;
+pub(super) const AFTER_MESSAGE_COLUMNS: usize = 12;
 
 /// Read after the seq (column [`AFTER_MESSAGE_COLUMNS`]): the recall, and
 /// the quoted message as it is now, so a quote of a message recalled later
 /// reads as recalled.
-const RECALL_AND_QUOTE_COLUMNS: &str = "m.recalled_by, m.recalled_ts, q.id, q.sender, q.type, COALESCE(q.name, q.content), q.recalled_by";
+pub(super) const RECALL_AND_QUOTE_COLUMNS: &str = "m.recalled_by, m.recalled_ts, q.id, q.sender, q.type, COALESCE(q.name, q.content), q.recalled_by";
 
 /// The join the quote columns read from.
-const QUOTE_JOIN: &str = "LEFT JOIN messages q ON q.id = m.quote_id";
+pub(super) const QUOTE_JOIN: &str = "LEFT JOIN messages q ON q.id = m.quote_id";
 
 fn joined(members: &Members) -> String {
     let ids: Vec<&str> = members.0.iter().map(UserId::as_str).collect();
     ids.join(",")
 }
 
-fn message_row(
+pub(super) fn message_row(
     row: &rusqlite::Row<'_>,
     seq: Option<Seq>,
     utc_offset_minutes: i32,
@@ -287,6 +295,32 @@ pub fn inbox_after(
     Ok((messages, false))
 }
 
+/// The newest message id of the conversation with `target` that `user` may
+/// read: a group's history is visible to members, and to former members up
+/// to when they left; a 1:1 conversation whole (`i64::MAX`). Refused for an
+/// unknown user or group, and a group `user` never was in.
+pub fn visible_up_to(conn: &Connection, user: &UserId, target: &Peer) -> Result<i64, StoreError> {
+    match target {
+        Peer::Group(gid) => match membership(conn, *gid, user)? {
+            Some(Membership::Current) => Ok(i64::MAX),
+            Some(Membership::Left(last)) => Ok(last.0 as i64),
+            None => Err(if group_exists(conn, *gid)? {
+                StoreError::refused(
+                    State::NOT_A_MEMBER,
+                    format!("{user} is not a member of group {gid}"),
+                )
+            } else {
+                StoreError::refused(State::UNKNOWN_GROUP, format!("group {gid} does not exist"))
+            }),
+        },
+        Peer::User(other) if !user_exists(conn, other)? => Err(StoreError::refused(
+            State::UNKNOWN_USER,
+            format!("user {other} does not exist"),
+        )),
+        Peer::User(_) => Ok(i64::MAX),
+    }
+}
+
 /// A page of a conversation's history as `user` may see it, oldest first.
 pub fn history(
     conn: &Connection,
@@ -296,31 +330,7 @@ pub fn history(
     limit: u32,
     utc_offset_minutes: i32,
 ) -> Result<(Vec<Message>, bool), StoreError> {
-    // A group's history is visible to members, and to former members up to when they left.
-    let mut visible_up_to = i64::MAX;
-    if let Peer::Group(gid) = target {
-        match membership(conn, *gid, user)? {
-            Some(Membership::Current) => {}
-            Some(Membership::Left(last)) => visible_up_to = last.0 as i64,
-            None => {
-                return Err(if group_exists(conn, *gid)? {
-                    StoreError::refused(
-                        State::NOT_A_MEMBER,
-                        format!("{user} is not a member of group {gid}"),
-                    )
-                } else {
-                    StoreError::refused(State::UNKNOWN_GROUP, format!("group {gid} does not exist"))
-                });
-            }
-        }
-    } else if let Peer::User(other) = target
-        && !user_exists(conn, other)?
-    {
-        return Err(StoreError::refused(
-            State::UNKNOWN_USER,
-            format!("user {other} does not exist"),
-        ));
-    }
+    let visible_up_to = visible_up_to(conn, user, target)?;
     let key = conversation_key(&Sender::User(user.clone()), target);
     let upper = before
         .map(|b| b.0 as i64)

@@ -13,6 +13,7 @@ mod messages;
 mod profile;
 mod reads;
 mod recalls;
+mod search;
 mod settings;
 
 pub use super::sessions::{create_session, revoke_session};
@@ -24,6 +25,7 @@ pub use messages::*;
 pub use profile::*;
 pub use reads::*;
 pub use recalls::*;
+pub use search::*;
 pub use settings::*;
 
 use penpen_core::UserId;
