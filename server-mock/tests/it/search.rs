@@ -28,11 +28,19 @@ fn person(n: usize) -> UserId {
 #[derive(Debug, Clone)]
 enum Step {
     /// `from` writes `text` to `to` (two different people).
-    Direct { from: usize, to: usize, text: String },
+    Direct {
+        from: usize,
+        to: usize,
+        text: String,
+    },
     /// `from` writes `text` in the group (if a member now).
     Group { from: usize, text: String },
     /// A file named `text` sent from `from` to `to`.
-    File { from: usize, to: usize, text: String },
+    File {
+        from: usize,
+        to: usize,
+        text: String,
+    },
     /// `who` joins the group (if not a member now).
     Join { who: usize },
     /// `who` leaves the group (if a member now).
@@ -102,9 +110,7 @@ impl Model {
     fn may_see(&self, who: usize, sent: &Sent) -> bool {
         match sent.to {
             Some(to) => sent.from == who || to == who,
-            None => {
-                self.members[who] || self.left_at[who].is_some_and(|last| sent.id <= last)
-            }
+            None => self.members[who] || self.left_at[who].is_some_and(|last| sent.id <= last),
         }
     }
 
@@ -156,19 +162,28 @@ fn open() -> Connection {
     conn
 }
 
-fn store(conn: &Connection, from: usize, to: Peer, kind: MessageType, text: &str, ts: i64) -> MessageId {
+fn store(
+    conn: &Connection,
+    from: usize,
+    to: Peer,
+    kind: MessageType,
+    text: &str,
+    ts: i64,
+) -> MessageId {
     let recipients: Vec<UserId> = match &to {
         Peer::User(other) => vec![person(from), other.clone()],
-        Peer::Group(gid) => queries::current_members(conn, *gid)
-            .expect("members")
-            .0,
+        Peer::Group(gid) => queries::current_members(conn, *gid).expect("members").0,
     };
     let file = kind.is_file();
     let message = NewMessage {
         sender: Sender::User(person(from)),
         to,
         kind,
-        content: if file { "stored-name.bin".into() } else { text.into() },
+        content: if file {
+            "stored-name.bin".into()
+        } else {
+            text.into()
+        },
         duration: None,
         cid: None,
         ts,
@@ -199,11 +214,30 @@ fn play(steps: &[Step]) -> (Connection, GroupId, Model) {
                     MessageType::Text
                 };
                 let id = store(&conn, *from, Peer::User(person(*to)), kind, text, ts);
-                model.sent.push(Sent { id, from: *from, to: Some(*to), text: text.clone(), recalled: false });
+                model.sent.push(Sent {
+                    id,
+                    from: *from,
+                    to: Some(*to),
+                    text: text.clone(),
+                    recalled: false,
+                });
             }
             Step::Group { from, text } if model.members[*from] => {
-                let id = store(&conn, *from, Peer::Group(gid), MessageType::GroupText, text, ts);
-                model.sent.push(Sent { id, from: *from, to: None, text: text.clone(), recalled: false });
+                let id = store(
+                    &conn,
+                    *from,
+                    Peer::Group(gid),
+                    MessageType::GroupText,
+                    text,
+                    ts,
+                );
+                model.sent.push(Sent {
+                    id,
+                    from: *from,
+                    to: None,
+                    text: text.clone(),
+                    recalled: false,
+                });
             }
             Step::Join { who } if !model.members[*who] => {
                 queries::join_group(&conn, gid, &person(*who)).expect("joined");
@@ -223,11 +257,16 @@ fn play(steps: &[Step]) -> (Connection, GroupId, Model) {
                 model.left_at[*who] = Some(last);
             }
             Step::Recall { nth } => {
-                let Some(sent) = model.sent.get_mut(*nth) else { continue };
+                let Some(sent) = model.sent.get_mut(*nth) else {
+                    continue;
+                };
                 if sent.recalled || (sent.to.is_none() && !model.members[sent.from]) {
                     continue;
                 }
-                let windows = RecallWindows { sender_ms: i64::MAX / 4, holder_ms: i64::MAX / 4 };
+                let windows = RecallWindows {
+                    sender_ms: i64::MAX / 4,
+                    holder_ms: i64::MAX / 4,
+                };
                 queries::recall(&conn, &person(sent.from), sent.id, ts, windows).expect("recalled");
                 sent.recalled = true;
             }
@@ -249,8 +288,12 @@ fn search_all(
     let mut before = None;
     loop {
         let (messages, more) =
-            queries::search(conn, &person(who), query, target, before, page, 480).expect("searched");
-        assert!(messages.len() <= page as usize, "a page holds at most its limit");
+            queries::search(conn, &person(who), query, target, before, page, 480)
+                .expect("searched");
+        assert!(
+            messages.len() <= page as usize,
+            "a page holds at most its limit"
+        );
         ids.extend(messages.iter().map(|m| m.id));
         match (more, messages.last()) {
             (true, Some(last)) => before = Some(last.id),
@@ -298,8 +341,15 @@ proptest! {
 #[test]
 fn messages_stored_before_the_index_existed_are_found_after_the_migration() {
     let (conn, _, model) = play(&[
-        Step::Direct { from: 0, to: 1, text: "周报 a".into() },
-        Step::Group { from: 1, text: "会议周报".into() },
+        Step::Direct {
+            from: 0,
+            to: 1,
+            text: "周报 a".into(),
+        },
+        Step::Group {
+            from: 1,
+            text: "会议周报".into(),
+        },
     ]);
     // As a database of before version 9: no index rows, everything to backfill.
     conn.execute_batch(
@@ -308,7 +358,10 @@ fn messages_stored_before_the_index_existed_are_found_after_the_migration() {
     .expect("unindexed");
     assert!(search_all(&conn, 1, "周报", None, 10).is_empty());
     while queries::backfill_round(&conn).expect("a round") > 0 {}
-    assert_eq!(search_all(&conn, 1, "周报", None, 10), model.hits(1, "周报", None));
+    assert_eq!(
+        search_all(&conn, 1, "周报", None, 10),
+        model.hits(1, "周报", None)
+    );
     assert_eq!(model.hits(1, "周报", None).len(), 2);
 }
 
@@ -335,22 +388,35 @@ async fn the_search_service_pages_newest_first_and_refuses_unknown_conversations
         sent.expect("stored");
     }
     let mut sync = Client::connect(&server, Service::SyncMessages, Some(&li_login.token)).await;
-    let search = |q: &str, before: Option<MessageId>, limit: Option<u32>, target: Option<Peer>| Search {
-        search: q.into(),
-        target,
-        before,
-        limit,
-    };
+    let search =
+        |q: &str, before: Option<MessageId>, limit: Option<u32>, target: Option<Peer>| Search {
+            search: q.into(),
+            target,
+            before,
+            limit,
+        };
     let first: SearchPage = sync
         .request(&search("周报", None, Some(3), Some(Peer::User(user(WANG)))))
         .await
         .expect("a page");
     assert_eq!(first.messages.len(), 3);
     assert!(first.more);
-    assert!(first.messages.windows(2).all(|w| w[0].id > w[1].id), "newest first");
-    assert!(first.messages[0].content.contains("第4版"), "{:?}", first.messages[0]);
+    assert!(
+        first.messages.windows(2).all(|w| w[0].id > w[1].id),
+        "newest first"
+    );
+    assert!(
+        first.messages[0].content.contains("第4版"),
+        "{:?}",
+        first.messages[0]
+    );
     let rest: SearchPage = sync
-        .request(&search("DRAFT", first.messages.last().map(|m| m.id), Some(3), None))
+        .request(&search(
+            "DRAFT",
+            first.messages.last().map(|m| m.id),
+            Some(3),
+            None,
+        ))
         .await
         .expect("the next page");
     let contents: Vec<&str> = rest.messages.iter().map(|m| m.content.as_str()).collect();
@@ -365,7 +431,12 @@ async fn the_search_service_pages_newest_first_and_refuses_unknown_conversations
         .expect_err("no such group");
     assert_eq!(refused.state, State::UNKNOWN_GROUP);
     let refused = sync
-        .request::<_, SearchPage>(&search("周报", None, None, Some(Peer::User(user("13899999999")))))
+        .request::<_, SearchPage>(&search(
+            "周报",
+            None,
+            None,
+            Some(Peer::User(user("13899999999"))),
+        ))
         .await
         .expect_err("no such user");
     assert_eq!(refused.state, State::UNKNOWN_USER);
