@@ -30,6 +30,9 @@ pub struct ServerConfig {
     pub heartbeat: std::time::Duration,
     /// The writer queue's capacity and the database's size cap.
     pub store: crate::store::StoreOptions,
+    /// Where the messages and accounts are kept; `None`: SQLite in
+    /// `data_dir` (see [`ServerConfig::store_location`]).
+    pub store_at: Option<crate::store::StoreLocation>,
     /// How many groups a 53888 page holds when the request gives no limit
     /// (1 to 200).
     pub groups_page: u32,
@@ -144,6 +147,7 @@ impl ServerConfig {
             utc_offset_minutes: penpen_core::time::DEFAULT_UTC_OFFSET_MINUTES,
             heartbeat: std::time::Duration::from_secs(20),
             store: crate::store::StoreOptions::default(),
+            store_at: None,
             groups_page: penpen_core::limits::DEFAULT_PAGE,
             auth: crate::policy::AuthPolicy::default(),
             limits: crate::limits::ConnectionLimits::default(),
@@ -173,8 +177,16 @@ impl ServerConfig {
         names
     }
 
-    /// The database file.
+    /// The SQLite database file in the data folder.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("penpen.db")
+    }
+
+    /// Where the messages and accounts are kept: `store_at`, else SQLite
+    /// in the data folder.
+    pub fn store_location(&self) -> crate::store::StoreLocation {
+        self.store_at
+            .clone()
+            .unwrap_or_else(|| crate::store::StoreLocation::Sqlite(self.database_path()))
     }
 }

@@ -2,6 +2,7 @@
 //! at once: departments, jobs, 24 staff, groups and some history.
 
 use crate::auth;
+use crate::store::db::Db;
 use crate::store::queries::{self, NewMessage, NewUser};
 use crate::store::{Store, StoreError};
 use penpen_core::packets::broadcast::BroadcastKind;
@@ -107,11 +108,11 @@ pub async fn load_if_empty(store: &Store, now_ms: i64) -> Result<bool, StoreErro
 }
 
 /// Groups and a few conversations from the last days.
-fn load_history(conn: &rusqlite::Connection, now_ms: i64) -> Result<(), StoreError> {
+fn load_history(conn: &Db<'_>, now_ms: i64) -> Result<(), StoreError> {
     const MINUTE: i64 = 60_000;
     let created = now_ms - 3 * 24 * 60 * MINUTE;
     let mut ts = now_ms - 2 * 24 * 60 * MINUTE;
-    let mut send = |conn: &rusqlite::Connection,
+    let mut send = |conn: &Db<'_>,
                     from: &str,
                     to: Peer,
                     kind: MessageType,

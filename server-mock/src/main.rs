@@ -3,6 +3,7 @@
 
 use anyhow::Context as _;
 use clap::Parser;
+use penpen_server_mock::store::StoreLocation;
 use penpen_server_mock::{PortPlan, RunningServer, ServerConfig, admin};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -14,6 +15,11 @@ struct Args {
     /// The folder that holds the server's data; created if missing.
     #[arg(long, value_name = "DIR")]
     data: PathBuf,
+    /// Where messages and accounts are kept: sqlite:DIR (the database in
+    /// DIR), or postgres://user:password@host:port/database, which several
+    /// nodes share. Default: SQLite in the --data folder.
+    #[arg(long, value_name = "STORE", value_parser = StoreLocation::parse)]
+    store: Option<StoreLocation>,
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     host: IpAddr,
@@ -105,13 +111,16 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
     if let Some(Command::Admin { action }) = args.command {
-        return admin(&args.data, action).await;
+        let mut config = ServerConfig::new(&args.data);
+        config.store_at = args.store.clone();
+        return admin(&config, action).await;
     }
     let mut config = ServerConfig {
         data_dir: args.data.clone(),
         host: args.host,
         ports: PortPlan::Offset(args.port_offset),
         demo: args.demo,
+        store_at: args.store.clone(),
         utc_offset_minutes: args.utc_offset,
         auth: penpen_server_mock::AuthPolicy {
             session_idle: std::time::Duration::from_secs(args.session_idle_days * 86_400),
@@ -164,11 +173,15 @@ async fn shutdown_signal() {
 }
 
 #[allow(clippy::print_stdout)]
-async fn admin(data: &std::path::Path, action: AdminAction) -> anyhow::Result<()> {
+async fn admin(config: &ServerConfig, action: AdminAction) -> anyhow::Result<()> {
     use penpen_server_mock::store::Store;
+    let data = &config.data_dir;
     std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
-    let config = ServerConfig::new(data);
-    let store = Store::open(&config.database_path()).context("cannot open the database")?;
+    let location = config.store_location();
+    let options = config.store;
+    let store = tokio::task::spawn_blocking(move || Store::open_at(&location, options))
+        .await?
+        .context("cannot open the database")?;
     let outcome = match action {
         AdminAction::AddDepartment { id, name } => admin::put_department(&store, id, &name)
             .await

@@ -119,9 +119,9 @@ impl RunningServer {
 
         let sfu = crate::sfu::Sfu::start(media_config(&config)?).await?;
 
-        let database = config.database_path();
+        let location = config.store_location();
         let options = config.store;
-        let store = tokio::task::spawn_blocking(move || Store::open_with(&database, options))
+        let store = tokio::task::spawn_blocking(move || Store::open_at(&location, options))
             .await
             .map_err(|e| StoreError::Database(e.to_string()))??;
         let files = services::files::folder(&config.data_dir);

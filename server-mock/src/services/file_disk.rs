@@ -8,6 +8,7 @@
 //! period) and stray temporary files are removed; an upload's partial file
 //! (`crate::uploads`) is kept while its upload is under way.
 
+use crate::store::db::params;
 use crate::store::{Store, StoreError};
 use std::collections::HashSet;
 use std::io::Write;
@@ -90,10 +91,12 @@ pub async fn prepare(store: &Store, folder: &Path) -> std::io::Result<()> {
 pub async fn sweep(store: &Store, folder: &Path, grace: Duration) -> Result<usize, StoreError> {
     let named: HashSet<String> = store
         .read(|conn| {
-            let mut statement = conn.prepare("SELECT name FROM files")?;
-            let mut names: HashSet<String> = statement
-                .query_map([], |row| row.get::<_, String>(0))?
-                .collect::<Result<_, _>>()?;
+            let mut names: HashSet<String> = conn
+                .query_all("SELECT name FROM files", params![], |row| {
+                    row.get::<String>(0)
+                })?
+                .into_iter()
+                .collect();
             // Uploads under way keep their partial files (§15.6).
             names.extend(crate::uploads::table::parts(conn)?);
             Ok(names)

@@ -13,11 +13,12 @@ use crate::context::{Context, now_ms};
 use crate::services::text::recipients;
 use crate::sniff::{self, Format};
 use crate::store::StoreError;
+use crate::store::db::{Db, params};
 use crate::store::queries::{self, Membership, NewMessage};
 use penpen_core::limits::{MAX_IMAGE_BYTES, MAX_VOICE_BYTES};
 use penpen_core::packets::message::{MessageType, SendAck, SendFile, Sender};
 use penpen_core::{ErrorReply, Frame, Peer, Service, State, UserId, time};
-use rusqlite::OptionalExtension;
+
 use std::path::{Path, PathBuf};
 
 /// The folder stored files live in.
@@ -119,13 +120,13 @@ pub async fn send(context: &Context, service: Service, user: &UserId, frame: &Fr
             let content = if stored.repeated {
                 conn.query_row(
                     "SELECT content FROM messages WHERE id = ?1",
-                    [stored.id.0 as i64],
-                    |row| row.get::<_, String>(0),
+                    params![stored.id.0 as i64],
+                    |row| row.get::<String>(0),
                 )?
             } else {
                 conn.execute(
                     "INSERT INTO files (name, message_id, mime, size) VALUES (?1, ?2, ?3, ?4)",
-                    rusqlite::params![file_name, stored.id.0 as i64, format.mime(), size as i64],
+                    params![file_name, stored.id.0 as i64, format.mime(), size as i64],
                 )?;
                 file_name
             };
@@ -163,27 +164,24 @@ fn check_contents(service: Service, format: Format, send: &SendFile) -> Result<(
 }
 
 pub(crate) fn earlier_file_send(
-    conn: &rusqlite::Connection,
+    conn: &Db<'_>,
     sender: &UserId,
     cid: &penpen_core::ClientMsgId,
 ) -> Result<Option<SendAck>, StoreError> {
-    let found: Option<(i64, i64, String)> = conn
-        .query_row(
-            "SELECT id, ts, content FROM messages WHERE sender = ?1 AND cid = ?2",
-            rusqlite::params![sender.as_str(), cid.as_str()],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )
-        .optional()?;
+    let found: Option<(i64, i64, String)> = conn.query_opt(
+        "SELECT id, ts, content FROM messages WHERE sender = ?1 AND cid = ?2",
+        params![sender.as_str(), cid.as_str()],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+    )?;
     let Some((id, ts, content)) = found else {
         return Ok(None);
     };
     let seq: i64 = conn
-        .query_row(
-            "SELECT seq FROM inbox WHERE message_id = ?1 AND user = ?2",
-            rusqlite::params![id, sender.as_str()],
+        .query_opt(
+            "SELECT seq FROM inbox WHERE message_id = ?1 AND user_id = ?2",
+            params![id, sender.as_str()],
             |row| row.get(0),
-        )
-        .optional()?
+        )?
         .unwrap_or(0);
     Ok(Some(SendAck {
         state: State::SUCCESS,
@@ -236,19 +234,17 @@ pub async fn download(
 }
 
 pub(crate) fn visible_file(
-    conn: &rusqlite::Connection,
+    conn: &Db<'_>,
     user: &UserId,
     name: &str,
 ) -> Result<Option<crate::uploads::download::Visible>, StoreError> {
     // The kind, and the original name its own message gave it (§15.6).
-    let stored: Option<(String, Option<String>)> = conn
-        .query_row(
-            "SELECT f.mime, m.name FROM files f JOIN messages m ON m.id = f.message_id
+    let stored: Option<(String, Option<String>)> = conn.query_opt(
+        "SELECT f.mime, m.name FROM files f JOIN messages m ON m.id = f.message_id
              WHERE f.name = ?1",
-            [name],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .optional()?;
+        params![name],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
     let Some((mime, original)) = stored else {
         return Ok(None);
     };

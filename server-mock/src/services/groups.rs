@@ -4,6 +4,7 @@
 use super::{Reply, must_be_self, reply, request};
 use crate::context::{Context, now_ms};
 use crate::store::StoreError;
+use crate::store::db::Db;
 use crate::store::queries::{self, Membership, NewMessage, Stored};
 use penpen_core::limits::MAX_GROUP_MEMBERS;
 use penpen_core::packets::groups::{
@@ -14,7 +15,6 @@ use penpen_core::packets::message::{
     GroupCreatedNotice, GroupMembersNotice, GroupRenamedNotice, MessageType, Sender,
 };
 use penpen_core::{Frame, GroupId, Peer, State, UserId};
-use rusqlite::Connection;
 use serde::Serialize;
 
 /// Answers with a page of the groups the caller belongs to now. Pages are
@@ -53,7 +53,7 @@ pub(super) type Notice = (NewMessage, Stored);
 
 /// Stores a notice to `recipients` and returns what was stored.
 pub(super) fn notice<T: Serialize>(
-    conn: &Connection,
+    conn: &Db<'_>,
     gid: GroupId,
     kind: MessageType,
     content: &T,
@@ -77,7 +77,7 @@ pub(super) fn notice<T: Serialize>(
     Ok((message, stored))
 }
 
-fn current_member(conn: &Connection, gid: GroupId, user: &UserId) -> Result<Group, StoreError> {
+fn current_member(conn: &Db<'_>, gid: GroupId, user: &UserId) -> Result<Group, StoreError> {
     let group = queries::group(conn, gid)?.ok_or_else(|| {
         StoreError::refused(State::UNKNOWN_GROUP, format!("group {gid} does not exist"))
     })?;
@@ -203,7 +203,7 @@ pub async fn members(context: &Context, user: &UserId, frame: &Frame) -> Reply {
 }
 
 fn apply_change(
-    conn: &Connection,
+    conn: &Db<'_>,
     by: &UserId,
     change: &GroupMembersChange,
 ) -> Result<(Group, Notice), StoreError> {

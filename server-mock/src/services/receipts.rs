@@ -7,6 +7,7 @@ use super::{Reply, reply};
 use crate::change_limits::Change;
 use crate::context::{Context, now_ms};
 use crate::store::StoreError;
+use crate::store::db::Db;
 use crate::store::queries::{self, Membership};
 use penpen_core::packets::Done;
 use penpen_core::packets::login::Push;
@@ -109,11 +110,7 @@ pub(super) async fn watch(
 }
 
 /// 32 for a group that does not exist, 33 for one `user` is not in now.
-fn must_be_member(
-    conn: &rusqlite::Connection,
-    gid: GroupId,
-    user: &UserId,
-) -> Result<(), StoreError> {
+fn must_be_member(conn: &Db<'_>, gid: GroupId, user: &UserId) -> Result<(), StoreError> {
     match queries::membership(conn, gid, user)? {
         Some(Membership::Current) => Ok(()),
         Some(Membership::Left(_)) => Err(StoreError::refused(

@@ -5,6 +5,7 @@
 use super::{Reply, reply};
 use crate::context::Context;
 use crate::store::StoreError;
+use crate::store::db::Db;
 use crate::store::queries::{self, Membership};
 use penpen_core::packets::Done;
 use penpen_core::packets::login::Push;
@@ -49,7 +50,7 @@ async fn set(context: &Context, user: &UserId, mute: ConversationMute) -> Reply 
 /// A conversation is the caller's to set when the other person exists, or
 /// when the caller is or was a member of the group (a group one left keeps
 /// its history, and its setting).
-fn may_set(conn: &rusqlite::Connection, user: &UserId, target: &Peer) -> Result<(), StoreError> {
+fn may_set(conn: &Db<'_>, user: &UserId, target: &Peer) -> Result<(), StoreError> {
     match target {
         Peer::User(other) if queries::user_exists(conn, other)? => Ok(()),
         Peer::User(other) => Err(StoreError::refused(

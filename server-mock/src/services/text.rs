@@ -3,6 +3,7 @@
 use super::{Reply, must_be_self, request};
 use crate::context::{Context, now_ms};
 use crate::store::StoreError;
+use crate::store::db::Db;
 use crate::store::queries::{self, Membership, NewMessage};
 use penpen_core::packets::message::{MessageType, SendText, Sender};
 use penpen_core::{ErrorReply, Frame, Peer, Service, State, UserId};
@@ -66,7 +67,7 @@ pub async fn send(context: &Context, service: Service, user: &UserId, frame: &Fr
 /// §15.4: only current members may be mentioned, and only the holder may
 /// mention everyone. Checked in the write, against the members it goes to.
 fn check_mentions(
-    conn: &rusqlite::Connection,
+    conn: &Db<'_>,
     sender: &UserId,
     message: &NewMessage,
     members: &[UserId],
@@ -101,11 +102,7 @@ fn check_mentions(
 
 /// Who receives a message from `sender` to `to`: both people of a 1:1
 /// conversation (once, for a note to oneself), or every current member.
-pub fn recipients(
-    conn: &rusqlite::Connection,
-    sender: &UserId,
-    to: &Peer,
-) -> Result<Vec<UserId>, StoreError> {
+pub fn recipients(conn: &Db<'_>, sender: &UserId, to: &Peer) -> Result<Vec<UserId>, StoreError> {
     match to {
         Peer::User(other) => {
             if !queries::user_exists(conn, other)? {

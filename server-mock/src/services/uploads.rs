@@ -13,6 +13,7 @@ use crate::context::{Context, now_ms};
 use crate::services::files::{earlier_file_send, folder};
 use crate::services::text::recipients;
 use crate::store::StoreError;
+use crate::store::db::params;
 use crate::store::queries::{self, NewMessage};
 use crate::uploads::table::{self, UploadRow};
 use crate::uploads::{UploadGuard, part};
@@ -290,11 +291,11 @@ async fn send(
             if !stored.repeated {
                 conn.execute(
                     "UPDATE messages SET name = ?2, size = ?3 WHERE id = ?1",
-                    rusqlite::params![stored.id.0 as i64, row.name, row.size as i64],
+                    params![stored.id.0 as i64, row.name, row.size as i64],
                 )?;
                 conn.execute(
                     "INSERT INTO files (name, message_id, mime, size) VALUES (?1, ?2, ?3, ?4)",
-                    rusqlite::params![file_name, stored.id.0 as i64, kind.mime(), row.size as i64],
+                    params![file_name, stored.id.0 as i64, kind.mime(), row.size as i64],
                 )?;
             }
             table::remove(conn, &who, &which)?;

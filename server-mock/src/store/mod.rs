@@ -1,37 +1,30 @@
-//! Durable storage: SQLite in WAL mode with `synchronous=FULL`, behind a narrow
-//! interface (`read` and `write` of closures over a connection) so another
-//! backend can replace it.
+//! Durable storage behind one interface: `write` runs a closure over a
+//! connection inside a transaction and answers once it is committed, `read`
+//! runs one on a read connection. Two backends hold the data: SQLite, the
+//! embedded default (`sqlite`), and PostgreSQL, which several server nodes
+//! share (`pg`). The queries (`queries`) are written once for both,
+//! against [`db::Db`].
 //!
-//! All writes go through one writer thread. It takes every write that is
-//! waiting, runs each in its own savepoint inside one transaction, commits
-//! once, and only then answers them: concurrent sends share one fsync (group
-//! commit) and nobody hears "stored" before it is on disk.
-//!
-//! Every answer matches what is on disk. SQLite may roll a whole transaction
-//! back by itself in the middle of a batch (disk full, I/O error); the writer
-//! notices (the connection is back in autocommit mode), tells the jobs already
-//! run that nothing of theirs was kept, and runs the rest in a new
-//! transaction. A commit hook refuses every commit but the writer's own, so no
-//! statement can slip onto disk one by one in autocommit mode meanwhile.
+//! Nobody hears "stored" before the commit: both backends answer a write
+//! only after its transaction committed, and answer it failed (nothing
+//! kept) otherwise.
 //!
 //! The queue of waiting writes is bounded: when it is full a write is answered
 //! [`StoreError::Busy`] at once (state 52, which clients retry) instead of
 //! holding memory without end.
 
+pub mod db;
+mod pg;
 pub mod queries;
 pub mod schema;
 pub mod sessions;
+mod sqlite;
 
+use db::Db;
 use penpen_core::{ErrorReply, State};
-use rusqlite::{Connection, OpenFlags};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
-use std::thread::JoinHandle;
+use std::path::Path;
+use std::sync::Arc;
 use tokio::sync::oneshot;
-
-/// The most writes committed together.
-const MAX_BATCH: usize = 512;
 
 /// Why a read or write did not happen.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -56,6 +49,13 @@ impl StoreError {
         StoreError::Refused(ErrorReply::new(state, reason))
     }
 
+    /// A stored value that does not read back as what it must be (a user
+    /// id, a peer): the database holds something no write of this server
+    /// put there.
+    pub fn corrupt(err: impl std::fmt::Display) -> StoreError {
+        StoreError::Database(format!("a stored value is not valid: {err}"))
+    }
+
     /// The reply a client gets for this error.
     pub fn reply(&self) -> ErrorReply {
         match self {
@@ -64,10 +64,15 @@ impl StoreError {
                 State::BUSY,
                 "the server is busy storing other writes; nothing was kept, retry shortly",
             ),
-            StoreError::Database(_) | StoreError::Closed => ErrorReply::new(
-                State::SERVER_ERROR,
-                "the server could not store this; nothing was kept, please retry",
-            ),
+            StoreError::Database(_) | StoreError::Closed => {
+                // The client hears only that nothing was kept; the operator
+                // needs the database's own words.
+                tracing::error!(err = %self, "a store operation failed");
+                ErrorReply::new(
+                    State::SERVER_ERROR,
+                    "the server could not store this; nothing was kept, please retry",
+                )
+            }
         }
     }
 }
@@ -78,11 +83,11 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-/// A write waiting for the writer thread.
+/// A write waiting for a writer thread.
 trait WriteJob: Send {
-    /// Runs inside the batch transaction; says whether it succeeded (so its
+    /// Runs inside the transaction; says whether it succeeded (so its
     /// savepoint is kept or rolled back) and returns what will answer the caller.
-    fn run(self: Box<Self>, conn: &Connection) -> (bool, Completion);
+    fn run(self: Box<Self>, conn: &Db<'_>) -> (bool, Completion);
     /// Answers the caller without running (the transaction could not start).
     fn abandon(self: Box<Self>, err: &StoreError);
 }
@@ -99,9 +104,9 @@ struct TypedJob<R, F> {
 impl<R, F> WriteJob for TypedJob<R, F>
 where
     R: Send + 'static,
-    F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    F: FnOnce(&Db<'_>) -> Result<R, StoreError> + Send + 'static,
 {
-    fn run(self: Box<Self>, conn: &Connection) -> (bool, Completion) {
+    fn run(self: Box<Self>, conn: &Db<'_>) -> (bool, Completion) {
         let TypedJob { f, reply } = *self;
         let result = f(conn);
         let ok = result.is_ok();
@@ -143,84 +148,92 @@ impl Default for StoreOptions {
     }
 }
 
-/// The database of one server.
+/// Where a server keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// A SQLite database file (one node).
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL database (`postgres://user:password@host:port/database`),
+    /// which several nodes may share.
+    Postgres(String),
+}
+
+impl StoreLocation {
+    /// Reads `--store`: `sqlite:DIR` (the database file `penpen.db` in DIR)
+    /// or a `postgres://` (or `postgresql://`) URL.
+    pub fn parse(text: &str) -> Result<StoreLocation, String> {
+        if let Some(dir) = text.strip_prefix("sqlite:") {
+            if dir.is_empty() {
+                return Err("sqlite: needs a folder, e.g. sqlite:/srv/penpen".into());
+            }
+            Ok(StoreLocation::Sqlite(Path::new(dir).join("penpen.db")))
+        } else if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Ok(StoreLocation::Postgres(text.to_owned()))
+        } else {
+            Err(format!(
+                "{:?} is not a store; expected sqlite:DIR or postgres://user@host:port/database",
+                db::redact(text)
+            ))
+        }
+    }
+}
+
+/// The database of one server (or of several nodes, on PostgreSQL).
 #[derive(Debug, Clone)]
 pub struct Store {
-    inner: Arc<Inner>,
+    backend: Arc<Backend>,
 }
 
 #[derive(Debug)]
-struct Inner {
-    path: PathBuf,
-    jobs: Mutex<Option<mpsc::SyncSender<Job>>>,
-    writer: Mutex<Option<JoinHandle<()>>>,
-    readers: Mutex<Vec<Connection>>,
-    /// Stops the checkpointer when dropped or sent to.
-    checkpointer: Mutex<Option<mpsc::Sender<()>>>,
-    /// At most this many reads run at once, each on a pooled connection:
-    /// more would only add connections (each with its own page cache) and
-    /// threads competing for the same two cores.
-    read_slots: tokio::sync::Semaphore,
+enum Backend {
+    Sqlite(sqlite::SqliteStore),
+    Postgres(pg::PgStore),
 }
 
-/// How many read connections the pool keeps.
-const READERS: usize = 4;
-
 impl Store {
-    /// Opens (creating and migrating as needed) the database at `path`.
+    /// Opens (creating and migrating as needed) the SQLite database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         Store::open_with(path, StoreOptions::default())
     }
 
-    /// Opens the database at `path` with `options`.
+    /// Opens the SQLite database at `path` with `options`.
     pub fn open_with(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
-        let mut conn = open_connection(path)?;
-        schema::migrate(&mut conn)?;
-        backfill_search(&mut conn)?;
-        if let Some(pages) = options.max_pages {
-            conn.pragma_update(None, "max_page_count", pages)?;
-        }
-        // Checkpoints copy the WAL into the database and fsync it; done by the
-        // writer they stall every send in that batch, so a checkpointer thread
-        // does them instead.
-        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        let checkpointer = spawn_checkpointer(path)?;
-        let (jobs, queue) = mpsc::sync_channel::<Job>(options.queue_capacity.max(1));
-        let writer = std::thread::Builder::new()
-            .name("penpen-store-writer".into())
-            .spawn(move || run_writer(conn, queue))
-            .map_err(|e| StoreError::Database(format!("cannot start the writer thread: {e}")))?;
         Ok(Store {
-            inner: Arc::new(Inner {
-                path: path.to_path_buf(),
-                jobs: Mutex::new(Some(jobs)),
-                writer: Mutex::new(Some(writer)),
-                readers: Mutex::new(Vec::new()),
-                checkpointer: Mutex::new(Some(checkpointer)),
-                read_slots: tokio::sync::Semaphore::new(READERS),
-            }),
+            backend: Arc::new(Backend::Sqlite(sqlite::SqliteStore::open(path, options)?)),
         })
+    }
+
+    /// Opens the store at `location`, creating and migrating its schema as
+    /// needed. Blocking: call it off the async threads.
+    pub fn open_at(location: &StoreLocation, options: StoreOptions) -> Result<Store, StoreError> {
+        match location {
+            StoreLocation::Sqlite(path) => Store::open_with(path, options),
+            StoreLocation::Postgres(url) => Ok(Store {
+                backend: Arc::new(Backend::Postgres(pg::PgStore::open(url, options)?)),
+            }),
+        }
+    }
+
+    /// Which engine holds the data.
+    pub fn dialect(&self) -> db::Dialect {
+        match &*self.backend {
+            Backend::Sqlite(_) => db::Dialect::Sqlite,
+            Backend::Postgres(_) => db::Dialect::Postgres,
+        }
     }
 
     /// Runs `f` in a write transaction; returns its result once committed.
     pub async fn write<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
-        F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+        F: FnOnce(&Db<'_>) -> Result<R, StoreError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(TypedJob { f, reply });
-        let sender = self
-            .inner
-            .jobs
-            .lock()
-            .map_err(|_| StoreError::Closed)?
-            .clone()
-            .ok_or(StoreError::Closed)?;
-        sender.try_send(job).map_err(|err| match err {
-            mpsc::TrySendError::Full(_) => StoreError::Busy,
-            mpsc::TrySendError::Disconnected(_) => StoreError::Closed,
-        })?;
+        match &*self.backend {
+            Backend::Sqlite(store) => store.submit(job)?,
+            Backend::Postgres(store) => store.submit(job)?,
+        }
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -228,341 +241,38 @@ impl Store {
     pub async fn read<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
-        F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+        F: FnOnce(&Db<'_>) -> Result<R, StoreError> + Send + 'static,
     {
-        let _slot = self
-            .inner
-            .read_slots
-            .acquire()
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let pooled = inner.readers.lock().ok().and_then(|mut pool| pool.pop());
-            let conn = match pooled {
-                Some(conn) => conn,
-                None => open_connection(&inner.path)?,
-            };
-            let result = f(&conn);
-            if let Ok(mut pool) = inner.readers.lock() {
-                pool.push(conn);
-            }
-            result
-        })
-        .await
-        .map_err(|e| StoreError::Database(format!("a read task failed: {e}")))?
+        match &*self.backend {
+            Backend::Sqlite(store) => store.read(f).await,
+            Backend::Postgres(store) => store.read(f).await,
+        }
     }
 
-    /// Stops taking writes, lets the writer commit what it already has, and waits for it.
+    /// Stops taking writes, lets the writers commit what they already
+    /// have, and waits for them.
     pub fn close(&self) {
-        if let Ok(mut checkpointer) = self.inner.checkpointer.lock() {
-            checkpointer.take();
-        }
-        if let Ok(mut jobs) = self.inner.jobs.lock() {
-            jobs.take();
-        }
-        let writer = self.inner.writer.lock().ok().and_then(|mut w| w.take());
-        if let Some(writer) = writer {
-            let _ = writer.join();
+        match &*self.backend {
+            Backend::Sqlite(store) => store.close(),
+            Backend::Postgres(store) => store.close(),
         }
     }
 }
 
 /// Indexes for search the messages stored before the index existed (a
-/// database of before schema version 9), one round per transaction, before
-/// the server takes requests: a search must never miss an old message.
-fn backfill_search(conn: &mut Connection) -> Result<(), StoreError> {
+/// database of before schema version 9, or one copied in by `migrate-to`),
+/// one round per transaction, before the server takes requests: a search
+/// must never miss an old message.
+fn backfill_search(mut round: impl FnMut() -> Result<i64, StoreError>) -> Result<(), StoreError> {
     let mut logged = false;
     loop {
-        let tx = conn.transaction()?;
-        let left = queries::backfill_round(&tx)?;
-        tx.commit()?;
+        let left = round()?;
         if left == 0 {
             return Ok(());
         }
         if !logged {
             tracing::info!(left, "indexing the stored messages for search (once)");
             logged = true;
-        }
-    }
-}
-
-fn open_connection(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    // Only takes effect on a new database (before WAL mode is set).
-    conn.pragma_update(None, "page_size", 1024)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    // FULL: a commit survives power loss, which is what an ack promises.
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    conn.set_prepared_statement_cache_capacity(64);
-    Ok(conn)
-}
-
-/// How often the WAL is copied back into the database.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
-
-/// A thread that checkpoints the WAL until its sender is dropped.
-fn spawn_checkpointer(path: &Path) -> Result<mpsc::Sender<()>, StoreError> {
-    let conn = open_connection(path)?;
-    let (stop, stopped) = mpsc::channel::<()>();
-    std::thread::Builder::new()
-        .name("penpen-store-checkpoint".into())
-        .spawn(move || {
-            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY)
-            {
-                // PASSIVE never blocks writers; what it cannot copy now waits for the next round.
-                if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!(%err, "checkpoint failed");
-                }
-            }
-        })
-        .map_err(|e| StoreError::Database(format!("cannot start the checkpointer: {e}")))?;
-    Ok(stop)
-}
-
-/// Runs a statement without parameters, compiled once per connection.
-fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached(sql)?.execute([])?;
-    Ok(())
-}
-
-fn run_writer(conn: Connection, queue: mpsc::Receiver<Job>) {
-    // Set only while the writer commits a batch: any other commit (a
-    // statement run in autocommit mode after SQLite rolled the batch back by
-    // itself) is turned into a rollback, so nothing reaches the disk that no
-    // caller will hear about as stored.
-    let committing = Arc::new(AtomicBool::new(false));
-    let allowed = committing.clone();
-    conn.commit_hook(Some(move || !allowed.load(Ordering::SeqCst)));
-    while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        while !batch.is_empty() {
-            batch = commit_batch(&conn, &committing, batch);
-        }
-    }
-}
-
-/// The error every job of a batch that SQLite rolled back hears.
-fn batch_lost() -> StoreError {
-    StoreError::Database(
-        "the database rolled the batch back (disk full or I/O error); nothing of it was kept"
-            .to_owned(),
-    )
-}
-
-/// Runs `batch` in one transaction and answers every job it ran. Returns the
-/// jobs it did not run because the transaction was lost on the way; they
-/// belong in a new one.
-fn commit_batch(conn: &Connection, committing: &AtomicBool, batch: Vec<Job>) -> Vec<Job> {
-    if let Err(err) = run_cached(conn, "BEGIN IMMEDIATE") {
-        let err = StoreError::from(err);
-        for job in batch {
-            job.abandon(&err);
-        }
-        return Vec::new();
-    }
-    // Each job's answer-to-be, and whether its work is in the transaction.
-    let mut ran: Vec<(Completion, bool)> = Vec::with_capacity(batch.len());
-    let mut jobs = batch.into_iter();
-    while let Some(job) = jobs.next() {
-        if let Err(err) = run_cached(conn, "SAVEPOINT job") {
-            job.abandon(&StoreError::from(err));
-            return lost(conn, ran, jobs);
-        }
-        let (ok, completion) = job.run(conn);
-        ran.push((completion, ok));
-        if conn.is_autocommit() {
-            return lost(conn, ran, jobs);
-        }
-        let closed = if ok {
-            run_cached(conn, "RELEASE job")
-        } else {
-            run_cached(conn, "ROLLBACK TO job").and_then(|()| run_cached(conn, "RELEASE job"))
-        };
-        if closed.is_err() || conn.is_autocommit() {
-            // Whether the job's work is still in the transaction is unknown:
-            // only dropping the whole batch keeps every answer true.
-            return lost(conn, ran, jobs);
-        }
-    }
-    committing.store(true, Ordering::SeqCst);
-    let commit_result = run_cached(conn, "COMMIT");
-    committing.store(false, Ordering::SeqCst);
-    let commit_error = commit_result.err().map(|e| {
-        if !conn.is_autocommit() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        tracing::error!(%e, "commit failed; the batch was rolled back");
-        StoreError::from(e)
-    });
-    for (completion, _) in ran {
-        completion(commit_error.as_ref());
-    }
-    Vec::new()
-}
-
-/// The transaction is lost or unusable: it is rolled back (if SQLite has not
-/// done so already), every job already run hears that nothing of it was kept
-/// (a job that failed by itself keeps its own error), and the jobs not yet run
-/// are handed back for a new transaction.
-fn lost(
-    conn: &Connection,
-    ran: Vec<(Completion, bool)>,
-    rest: std::vec::IntoIter<Job>,
-) -> Vec<Job> {
-    if !conn.is_autocommit() {
-        let _ = conn.execute_batch("ROLLBACK");
-    }
-    let err = batch_lost();
-    tracing::error!(
-        jobs = ran.len(),
-        "a batch was rolled back before its commit; its jobs are answered failed, the rest retried"
-    );
-    for (completion, ok) in ran {
-        completion(ok.then_some(&err));
-    }
-    rest.collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::future::Future;
-
-    fn keys(path: &Path) -> Vec<i64> {
-        let conn = Connection::open(path).expect("the database opens again");
-        let mut statement = conn
-            .prepare("SELECT k FROM blobs ORDER BY k")
-            .expect("the table exists");
-        statement
-            .query_map([], |row| row.get(0))
-            .expect("query runs")
-            .collect::<Result<_, _>>()
-            .expect("rows read")
-    }
-
-    /// Fills a database capped at a few pages with many concurrent writes:
-    /// SQLite rolls whole batches back by itself on the way (a full disk).
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_full_disk_leaves_every_answer_true() {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let path = dir.path().join("full.db");
-        {
-            let store = Store::open(&path).expect("opens");
-            store
-                .write(|conn| {
-                    conn.execute_batch("CREATE TABLE blobs (k INTEGER PRIMARY KEY, v BLOB)")?;
-                    Ok(())
-                })
-                .await
-                .expect("the table is made");
-            let pages: u64 = store
-                .read(|conn| Ok(conn.query_row("PRAGMA page_count", [], |r| r.get(0))?))
-                .await
-                .expect("page count");
-            store.close();
-            let options = StoreOptions {
-                max_pages: Some(pages + 40),
-                ..StoreOptions::default()
-            };
-            let store = Store::open_with(&path, options).expect("opens capped");
-            let mut acked = Vec::new();
-            let mut failed = Vec::new();
-            for round in 0..4i64 {
-                let writes = (0..150i64).map(|i| {
-                    let k = round * 1000 + i;
-                    let store = store.clone();
-                    async move {
-                        let outcome = store
-                            .write(move |conn| {
-                                conn.execute(
-                                    "INSERT INTO blobs (k, v) VALUES (?1, zeroblob(1500))",
-                                    [k],
-                                )?;
-                                Ok(())
-                            })
-                            .await;
-                        (k, outcome)
-                    }
-                });
-                for (k, outcome) in futures_util::future::join_all(writes).await {
-                    match outcome {
-                        Ok(()) => acked.push(k),
-                        Err(StoreError::Database(_)) => failed.push(k),
-                        Err(other) => panic!("write {k} got {other:?}"),
-                    }
-                }
-            }
-            let closing = store.clone();
-            tokio::task::spawn_blocking(move || closing.close())
-                .await
-                .expect("closes");
-            assert!(!acked.is_empty(), "some writes fit");
-            assert!(!failed.is_empty(), "the cap was reached");
-            let on_disk = keys(&path);
-            let lost: Vec<_> = acked.iter().filter(|k| !on_disk.contains(k)).collect();
-            let stored_but_failed: Vec<_> = failed.iter().filter(|k| on_disk.contains(k)).collect();
-            assert!(lost.is_empty(), "acknowledged but not on disk: {lost:?}");
-            assert!(
-                stored_but_failed.is_empty(),
-                "answered failed but on disk: {stored_but_failed:?}"
-            );
-        }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_full_queue_answers_busy() {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let options = StoreOptions {
-            queue_capacity: 2,
-            ..StoreOptions::default()
-        };
-        let store = Store::open_with(&dir.path().join("busy.db"), options).expect("opens");
-        // The writer is held inside the first job until the queue behind it is full.
-        let (release, hold) = mpsc::channel::<()>();
-        let (started, running) = oneshot::channel::<()>();
-        let first = tokio::spawn({
-            let store = store.clone();
-            async move {
-                store
-                    .write(move |_| {
-                        let _ = started.send(());
-                        let _ = hold.recv();
-                        Ok(())
-                    })
-                    .await
-            }
-        });
-        running.await.expect("the first write runs");
-        // Polled once, each write is in the queue (a bounded channel of two).
-        let mut queued: Vec<_> = (0..2).map(|_| Box::pin(store.write(|_| Ok(())))).collect();
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        for write in &mut queued {
-            assert!(write.as_mut().poll(&mut cx).is_pending());
-        }
-        let refused = store.write(|_| Ok(())).await;
-        assert!(matches!(refused, Err(StoreError::Busy)), "{refused:?}");
-        assert_eq!(StoreError::Busy.reply().state, State::BUSY);
-        release.send(()).expect("the first write waits");
-        first
-            .await
-            .expect("joins")
-            .expect("the held write is stored");
-        for write in queued {
-            write.await.expect("queued writes are stored");
         }
     }
 }

@@ -6,6 +6,7 @@
 use crate::context::Context;
 use crate::services::files::folder;
 use crate::store::StoreError;
+use crate::store::db::Db;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -38,11 +39,7 @@ pub struct Visible {
 
 /// The file `name` if `user` may see some message that names it (the file's
 /// own message, or a forwarded copy: one rule for every port's files).
-pub fn visible(
-    conn: &rusqlite::Connection,
-    user: &UserId,
-    name: &str,
-) -> Result<Option<Visible>, StoreError> {
+pub fn visible(conn: &Db<'_>, user: &UserId, name: &str) -> Result<Option<Visible>, StoreError> {
     crate::services::files::visible_file(conn, user, name)
 }
 

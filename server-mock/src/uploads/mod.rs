@@ -7,6 +7,7 @@ pub mod part;
 pub mod table;
 
 use crate::context::{Context, now_ms};
+use crate::store::db::params;
 use penpen_core::{ClientMsgId, UserId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -119,11 +120,10 @@ pub async fn expire(context: &Context) -> usize {
         let gone = context
             .store
             .write(move |conn| {
-                let fresh = conn
-                    .prepare_cached(
-                        "SELECT 1 FROM uploads WHERE user = ?1 AND cid = ?2 AND updated_ts < ?3",
-                    )?
-                    .exists(rusqlite::params![who.as_str(), which.as_str(), before])?;
+                let fresh = conn.exists(
+                    "SELECT 1 FROM uploads WHERE user_id = ?1 AND cid = ?2 AND updated_ts < ?3",
+                    params![who.as_str(), which.as_str(), before],
+                )?;
                 if fresh {
                     table::remove(conn, &who, &which)?;
                 }

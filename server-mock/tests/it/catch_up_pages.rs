@@ -3,13 +3,12 @@
 //! limit, and walking them from page end to page end gives every message
 //! once, in seq order.
 
+use crate::common::open_test_store;
 use crate::common::{Client, log_in, start_in, user};
 use penpen_core::limits::{MAX_CATCH_UP_PAGE, MAX_PAGE_CONTENT_BYTES, MAX_TEXT_CHARS};
 use penpen_core::packets::message::{MessageType, Sender};
 use penpen_core::packets::sync::{CatchUp, MessagePage};
 use penpen_core::{ErrorReply, Peer, Seq, Service, State};
-use penpen_server_mock::config::ServerConfig;
-use penpen_server_mock::store::Store;
 use penpen_server_mock::store::queries::{self, NewMessage};
 
 const WANG: &str = "13800000001";
@@ -17,7 +16,7 @@ const LI: &str = "13800000005";
 
 /// Stores `count` texts from Li to Wang, each `chars` characters long.
 async fn store_texts(data: &std::path::Path, count: usize, chars: usize) {
-    let store = Store::open(&ServerConfig::new(data).database_path()).expect("open the store");
+    let store = open_test_store(data).await;
     store
         .write(move |conn| {
             for n in 0..count {

@@ -13,6 +13,7 @@ use penpen_core::packets::sync::{Search, SearchPage};
 use penpen_core::{
     ClientMsgId, DepartmentId, ErrorReply, GroupId, JobId, MessageId, Peer, Service, State, UserId,
 };
+use penpen_server_mock::store::db::Db;
 use penpen_server_mock::store::queries::{self, NewMessage, NewUser, RecallWindows};
 use penpen_server_mock::store::schema;
 use proptest::prelude::*;
@@ -142,11 +143,12 @@ impl Model {
 fn open() -> Connection {
     let mut conn = Connection::open_in_memory().expect("a database in memory");
     schema::migrate(&mut conn).expect("the schema");
-    queries::put_department(&conn, DepartmentId(1), "研发部").expect("a department");
-    queries::put_job(&conn, JobId(1), "工程师").expect("a job");
+    let db = Db::Sqlite(&conn);
+    queries::put_department(&db, DepartmentId(1), "研发部").expect("a department");
+    queries::put_job(&db, JobId(1), "工程师").expect("a job");
     for n in 0..PEOPLE {
         queries::add_user(
-            &conn,
+            &db,
             &NewUser {
                 id: person(n),
                 name: format!("p{n}"),
@@ -163,7 +165,7 @@ fn open() -> Connection {
 }
 
 fn store(
-    conn: &Connection,
+    conn: &Db<'_>,
     from: usize,
     to: Peer,
     kind: MessageType,
@@ -199,8 +201,9 @@ fn store(
 /// Plays `steps` into a fresh database; returns it, the group and the model.
 fn play(steps: &[Step]) -> (Connection, GroupId, Model) {
     let conn = open();
+    let db = Db::Sqlite(&conn);
     let founders = Members(vec![person(0), person(1), person(2)]);
-    let gid = queries::create_group(&conn, &person(0), "周会", &founders, 0).expect("the group");
+    let gid = queries::create_group(&db, &person(0), "周会", &founders, 0).expect("the group");
     let mut model = Model {
         members: [true, true, true, false],
         ..Model::default()
@@ -213,7 +216,7 @@ fn play(steps: &[Step]) -> (Connection, GroupId, Model) {
                 } else {
                     MessageType::Text
                 };
-                let id = store(&conn, *from, Peer::User(person(*to)), kind, text, ts);
+                let id = store(&db, *from, Peer::User(person(*to)), kind, text, ts);
                 model.sent.push(Sent {
                     id,
                     from: *from,
@@ -224,7 +227,7 @@ fn play(steps: &[Step]) -> (Connection, GroupId, Model) {
             }
             Step::Group { from, text } if model.members[*from] => {
                 let id = store(
-                    &conn,
+                    &db,
                     *from,
                     Peer::Group(gid),
                     MessageType::GroupText,
@@ -240,7 +243,7 @@ fn play(steps: &[Step]) -> (Connection, GroupId, Model) {
                 });
             }
             Step::Join { who } if !model.members[*who] => {
-                queries::join_group(&conn, gid, &person(*who)).expect("joined");
+                queries::join_group(&db, gid, &person(*who)).expect("joined");
                 model.members[*who] = true;
                 model.left_at[*who] = None;
             }
@@ -252,7 +255,7 @@ fn play(steps: &[Step]) -> (Connection, GroupId, Model) {
                     .map(|s| s.id)
                     .max()
                     .unwrap_or(MessageId(0));
-                queries::leave_group(&conn, gid, &person(*who), last).expect("left");
+                queries::leave_group(&db, gid, &person(*who), last).expect("left");
                 model.members[*who] = false;
                 model.left_at[*who] = Some(last);
             }
@@ -267,7 +270,7 @@ fn play(steps: &[Step]) -> (Connection, GroupId, Model) {
                     sender_ms: i64::MAX / 4,
                     holder_ms: i64::MAX / 4,
                 };
-                queries::recall(&conn, &person(sent.from), sent.id, ts, windows).expect("recalled");
+                queries::recall(&db, &person(sent.from), sent.id, ts, windows).expect("recalled");
                 sent.recalled = true;
             }
             _ => {}
@@ -287,9 +290,16 @@ fn search_all(
     let mut ids = Vec::new();
     let mut before = None;
     loop {
-        let (messages, more) =
-            queries::search(conn, &person(who), query, target, before, page, 480)
-                .expect("searched");
+        let (messages, more) = queries::search(
+            &Db::Sqlite(conn),
+            &person(who),
+            query,
+            target,
+            before,
+            page,
+            480,
+        )
+        .expect("searched");
         assert!(
             messages.len() <= page as usize,
             "a page holds at most its limit"
@@ -357,7 +367,7 @@ fn messages_stored_before_the_index_existed_are_found_after_the_migration() {
     )
     .expect("unindexed");
     assert!(search_all(&conn, 1, "周报", None, 10).is_empty());
-    while queries::backfill_round(&conn).expect("a round") > 0 {}
+    while queries::backfill_round(&Db::Sqlite(&conn)).expect("a round") > 0 {}
     assert_eq!(
         search_all(&conn, 1, "周报", None, 10),
         model.hits(1, "周报", None)

@@ -77,7 +77,7 @@ async fn send_all(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_during_concurrent_sends_loses_no_ack_and_keeps_no_failure() {
     let data = tempfile::tempdir().expect("temporary folder");
-    let first = start_in(data.path()).await;
+    let first = start_in_sqlite(data.path()).await;
     first.shutdown().await;
     let mut config = ServerConfig::new(data.path());
     config.ports = PortPlan::Ephemeral;
@@ -127,7 +127,7 @@ async fn a_full_disk_during_concurrent_sends_loses_no_ack_and_keeps_no_failure()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_writer_queue_answers_busy_and_stores_nothing_for_it() {
     let data = tempfile::tempdir().expect("temporary folder");
-    let first = start_in(data.path()).await;
+    let first = start_in_sqlite(data.path()).await;
     first.shutdown().await;
     let mut config = ServerConfig::new(data.path());
     config.ports = PortPlan::Ephemeral;

@@ -2,9 +2,9 @@
 
 use super::{presence_from, user_id};
 use crate::store::StoreError;
+use crate::store::db::{Db, params};
 use penpen_core::packets::directory::{Contact, Directory};
 use penpen_core::{DepartmentId, JobId, State, UserId};
-use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::BTreeMap;
 
 /// A user to create.
@@ -27,7 +27,7 @@ pub struct NewUser {
 }
 
 /// Creates or renames a department.
-pub fn put_department(conn: &Connection, id: DepartmentId, name: &str) -> Result<(), StoreError> {
+pub fn put_department(conn: &Db<'_>, id: DepartmentId, name: &str) -> Result<(), StoreError> {
     conn.execute(
         "INSERT INTO departments (id, name) VALUES (?1, ?2)
          ON CONFLICT(id) DO UPDATE SET name = excluded.name",
@@ -37,7 +37,7 @@ pub fn put_department(conn: &Connection, id: DepartmentId, name: &str) -> Result
 }
 
 /// Creates or renames a job.
-pub fn put_job(conn: &Connection, id: JobId, name: &str) -> Result<(), StoreError> {
+pub fn put_job(conn: &Db<'_>, id: JobId, name: &str) -> Result<(), StoreError> {
     conn.execute(
         "INSERT INTO jobs (id, name) VALUES (?1, ?2)
          ON CONFLICT(id) DO UPDATE SET name = excluded.name",
@@ -47,7 +47,7 @@ pub fn put_job(conn: &Connection, id: JobId, name: &str) -> Result<(), StoreErro
 }
 
 /// Creates a user; refuses an account that exists or an unknown department or job.
-pub fn add_user(conn: &Connection, user: &NewUser) -> Result<(), StoreError> {
+pub fn add_user(conn: &Db<'_>, user: &NewUser) -> Result<(), StoreError> {
     if user_exists(conn, &user.id)? {
         return Err(StoreError::refused(
             State::BAD_PACKET,
@@ -57,8 +57,7 @@ pub fn add_user(conn: &Connection, user: &NewUser) -> Result<(), StoreError> {
     let known = |table: &str, id: u64| -> Result<bool, StoreError> {
         let sql = format!("SELECT 1 FROM {table} WHERE id = ?1");
         Ok(conn
-            .query_row(&sql, params![id as i64], |_| Ok(()))
-            .optional()?
+            .query_opt(&sql, params![id as i64], |_| Ok(()))?
             .is_some())
     };
     if !known("departments", user.department.0)? {
@@ -90,17 +89,19 @@ pub fn add_user(conn: &Connection, user: &NewUser) -> Result<(), StoreError> {
 }
 
 /// Whether the account exists.
-pub fn user_exists(conn: &Connection, user: &UserId) -> Result<bool, StoreError> {
+pub fn user_exists(conn: &Db<'_>, user: &UserId) -> Result<bool, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT 1 FROM users WHERE id = ?1")?
-        .query_row([user.as_str()], |_| Ok(()))
-        .optional()?
+        .query_opt(
+            "SELECT 1 FROM users WHERE id = ?1",
+            params![user.as_str()],
+            |_| Ok(()),
+        )?
         .is_some())
 }
 
 /// How many accounts exist.
-pub fn user_count(conn: &Connection) -> Result<u64, StoreError> {
-    let count: i64 = conn.query_row("SELECT COUNT(*) FROM users", [], |row| row.get(0))?;
+pub fn user_count(conn: &Db<'_>) -> Result<u64, StoreError> {
+    let count: i64 = conn.query_row("SELECT COUNT(*) FROM users", params![], |row| row.get(0))?;
     Ok(count as u64)
 }
 
@@ -116,55 +117,52 @@ pub struct Account {
 }
 
 /// The account, if it exists.
-pub fn account(conn: &Connection, user: &UserId) -> Result<Option<Account>, StoreError> {
-    Ok(conn
-        .query_row(
-            "SELECT password_hash, name, broadcaster FROM users WHERE id = ?1",
-            [user.as_str()],
-            |row| {
-                Ok(Account {
-                    password_hash: row.get(0)?,
-                    name: row.get(1)?,
-                    broadcaster: row.get(2)?,
-                })
-            },
-        )
-        .optional()?)
+pub fn account(conn: &Db<'_>, user: &UserId) -> Result<Option<Account>, StoreError> {
+    conn.query_opt(
+        "SELECT password_hash, name, broadcaster FROM users WHERE id = ?1",
+        params![user.as_str()],
+        |row| {
+            Ok(Account {
+                password_hash: row.get(0)?,
+                name: row.get(1)?,
+                broadcaster: row.get(2)?,
+            })
+        },
+    )
 }
 
 /// The whole directory.
-pub fn directory(conn: &Connection) -> Result<Directory, StoreError> {
+pub fn directory(conn: &Db<'_>) -> Result<Directory, StoreError> {
     let mut departments = BTreeMap::new();
-    let mut statement = conn.prepare_cached("SELECT id, name FROM departments ORDER BY id")?;
-    for row in statement.query_map([], |row| {
-        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
-    })? {
-        let (id, name) = row?;
+    for row in conn.query_all(
+        "SELECT id, name FROM departments ORDER BY id",
+        params![],
+        |row| Ok((row.get::<i64>(0)?, row.get::<String>(1)?)),
+    )? {
+        let (id, name) = row;
         departments.insert(DepartmentId(id as u64), name);
     }
     let mut jobs = BTreeMap::new();
-    let mut statement = conn.prepare_cached("SELECT id, name FROM jobs ORDER BY id")?;
-    for row in statement.query_map([], |row| {
-        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+    for row in conn.query_all("SELECT id, name FROM jobs ORDER BY id", params![], |row| {
+        Ok((row.get::<i64>(0)?, row.get::<String>(1)?))
     })? {
-        let (id, name) = row?;
+        let (id, name) = row;
         jobs.insert(JobId(id as u64), name);
     }
-    let mut statement = conn.prepare_cached(
+    let contacts = conn.query_all(
         "SELECT id, name, department, job, signing, presence FROM users ORDER BY department, id",
-    )?;
-    let contacts = statement
-        .query_map([], |row| {
+        params![],
+        |row| {
             Ok(Contact {
                 user: user_id(row.get(0)?)?,
                 name: row.get(1)?,
-                department: DepartmentId(row.get::<_, i64>(2)? as u64),
-                job: JobId(row.get::<_, i64>(3)? as u64),
+                department: DepartmentId(row.get::<i64>(2)? as u64),
+                job: JobId(row.get::<i64>(3)? as u64),
                 signing: row.get(4)?,
-                presence: presence_from(&row.get::<_, String>(5)?),
+                presence: presence_from(&row.get::<String>(5)?),
             })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+        },
+    )?;
     Ok(Directory {
         state: State::SUCCESS,
         departments,

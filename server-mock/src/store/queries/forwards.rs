@@ -7,9 +7,9 @@ use super::groups::{Membership, membership};
 use super::messages::{NewMessage, Stored, store_message};
 use super::user_id;
 use crate::store::StoreError;
+use crate::store::db::{Db, params};
 use penpen_core::packets::message::{ChatRecord, ChatRecordItem, MessageType, Sender};
 use penpen_core::{ClientMsgId, MessageId, Peer, State, UserId, time};
-use rusqlite::{Connection, OptionalExtension, params};
 
 /// The largest chat record content stored, in bytes: records nest (a record
 /// may be forwarded into another), and a page must still fit in a frame.
@@ -46,7 +46,7 @@ struct Original {
 /// the first message and writes nothing, even if an original was recalled
 /// since.
 pub fn forward(
-    conn: &Connection,
+    conn: &Db<'_>,
     caller: &UserId,
     request: &ForwardRequest,
     recipients: &[UserId],
@@ -57,10 +57,7 @@ pub fn forward(
     /// duration, time and file.
     type Earlier = (u16, String, Option<u32>, i64, Option<(String, u64)>);
     let earlier: Option<Earlier> = conn
-        .prepare_cached(
-            "SELECT type, content, duration, ts, name, size FROM messages WHERE sender = ?1 AND cid = ?2",
-        )?
-        .query_row(params![caller.as_str(), request.cid.as_str()], |row| {
+        .query_opt("SELECT type, content, duration, ts, name, size FROM messages WHERE sender = ?1 AND cid = ?2", params![caller.as_str(), request.cid.as_str()], |row| {
             Ok((
                 row.get(0)?,
                 row.get(1)?,
@@ -68,8 +65,7 @@ pub fn forward(
                 row.get(3)?,
                 file_of(row.get(4)?, row.get(5)?),
             ))
-        })
-        .optional()?;
+        })?;
     if let Some((kind, content, duration, ts, file)) = earlier {
         let message = NewMessage {
             file,
@@ -164,11 +160,11 @@ pub fn forward(
     let mut names = Vec::new();
     files_named(message.kind, &message.content, &mut names);
     for name in names {
-        conn.prepare_cached(
-            "INSERT OR IGNORE INTO forwarded_files (name, message_id)
-             SELECT name, ?2 FROM files WHERE name = ?1",
-        )?
-        .execute(params![name, stored.id.0 as i64])?;
+        conn.execute(
+            "INSERT INTO forwarded_files (name, message_id)
+             SELECT name, ?2 FROM files WHERE name = ?1 ON CONFLICT DO NOTHING",
+            params![name, stored.id.0 as i64],
+        )?;
     }
     Ok((message, stored))
 }
@@ -195,7 +191,7 @@ fn conversation_of(caller: &UserId, original: &Original) -> Peer {
 /// Message `id` if `caller` may see it (39 otherwise) and it may be
 /// forwarded: a user's text, image, voice, file or chat record that was not
 /// recalled (21 otherwise).
-fn original(conn: &Connection, caller: &UserId, id: MessageId) -> Result<Original, StoreError> {
+fn original(conn: &Db<'_>, caller: &UserId, id: MessageId) -> Result<Original, StoreError> {
     /// The columns read, before the caller's right to see them is checked.
     struct Row {
         sender: String,
@@ -208,10 +204,7 @@ fn original(conn: &Connection, caller: &UserId, id: MessageId) -> Result<Origina
         file: Option<(String, u64)>,
     }
     let row = conn
-        .prepare_cached(
-            "SELECT sender, target, type, content, duration, ts, recalled_by, name, size FROM messages WHERE id = ?1",
-        )?
-        .query_row([id.0 as i64], |row| {
+        .query_opt("SELECT sender, target, type, content, duration, ts, recalled_by, name, size FROM messages WHERE id = ?1", params![id.0 as i64], |row| {
             Ok(Row {
                 sender: row.get(0)?,
                 target: row.get(1)?,
@@ -219,11 +212,10 @@ fn original(conn: &Connection, caller: &UserId, id: MessageId) -> Result<Origina
                 content: row.get(3)?,
                 duration: row.get(4)?,
                 ts: row.get(5)?,
-                recalled: row.get::<_, Option<String>>(6)?.is_some(),
+                recalled: row.get::<Option<String>>(6)?.is_some(),
                 file: file_of(row.get(7)?, row.get(8)?),
             })
-        })
-        .optional()?;
+        })?;
     let unknown = || {
         StoreError::refused(
             State::NO_SUCH_MESSAGE,
@@ -292,36 +284,34 @@ fn file_of(name: Option<String>, size: Option<i64>) -> Option<(String, u64)> {
 /// and each one a forward made (a copy or a chat record), as (id, sender,
 /// target). Whoever may see any of them may fetch the file.
 pub fn messages_naming(
-    conn: &Connection,
+    conn: &Db<'_>,
     name: &str,
 ) -> Result<Vec<(i64, String, String)>, StoreError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT m.id, m.sender, m.target FROM files f JOIN messages m ON m.id = f.message_id
+    let namers = conn.query_all("SELECT m.id, m.sender, m.target FROM files f JOIN messages m ON m.id = f.message_id
          WHERE f.name = ?1
          UNION ALL
          SELECT m.id, m.sender, m.target FROM forwarded_files r JOIN messages m ON m.id = r.message_id
-         WHERE r.name = ?1",
-    )?;
-    let namers = statement
-        .query_map([name], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
-        .collect::<Result<Vec<_>, _>>()?;
+         WHERE r.name = ?1", params![name], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
     Ok(namers)
 }
 
 /// A recalled message names its forwarded files no more.
-pub fn forget_forwarded_files(conn: &Connection, id: MessageId) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM forwarded_files WHERE message_id = ?1")?
-        .execute([id.0 as i64])?;
+pub fn forget_forwarded_files(conn: &Db<'_>, id: MessageId) -> Result<(), StoreError> {
+    conn.execute(
+        "DELETE FROM forwarded_files WHERE message_id = ?1",
+        params![id.0 as i64],
+    )?;
     Ok(())
 }
 
 /// A message that still names file `name` by a forward (a chat record
 /// among them), to keep the file when its own message is recalled.
-pub fn forwarded_heir(conn: &Connection, name: &str) -> Result<Option<i64>, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT message_id FROM forwarded_files WHERE name = ?1 LIMIT 1")?
-        .query_row([name], |row| row.get(0))
-        .optional()?)
+pub fn forwarded_heir(conn: &Db<'_>, name: &str) -> Result<Option<i64>, StoreError> {
+    conn.query_opt(
+        "SELECT message_id FROM forwarded_files WHERE name = ?1 LIMIT 1",
+        params![name],
+        |row| row.get(0),
+    )
 }
 
 /// The stored files a message of `kind` names: its own for an image, voice

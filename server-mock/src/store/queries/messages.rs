@@ -4,11 +4,11 @@ use super::directory::user_exists;
 use super::groups::{Membership, group_exists, membership};
 use super::user_id;
 use crate::store::StoreError;
+use crate::store::db::{Db, Row, params};
 use penpen_core::limits::MAX_PAGE_CONTENT_BYTES;
 use penpen_core::packets::groups::Members;
 use penpen_core::packets::message::{Message, MessageType, Quote, Recalled, Sender};
 use penpen_core::{ClientMsgId, MessageId, Peer, Seq, State, UserId, time};
-use rusqlite::{Connection, OptionalExtension, params};
 
 /// A message to store.
 #[derive(Debug, Clone)]
@@ -71,10 +71,37 @@ pub fn conversation_key(from: &Sender, to: &Peer) -> String {
     }
 }
 
+/// The message `sender` stored before under `cid`, as stored then.
+fn stored_before(
+    conn: &Db<'_>,
+    sender: &str,
+    cid: &ClientMsgId,
+) -> Result<Option<Stored>, StoreError> {
+    let existing: Option<(i64, i64)> = conn.query_opt(
+        "SELECT id, ts FROM messages WHERE sender = ?1 AND cid = ?2",
+        params![sender, cid.as_str()],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let Some((id, ts)) = existing else {
+        return Ok(None);
+    };
+    let seqs = conn.query_all(
+        "SELECT user_id, seq FROM inbox WHERE message_id = ?1",
+        params![id],
+        |row| Ok((user_id(row.get(0)?)?, Seq(row.get::<u64>(1)?))),
+    )?;
+    Ok(Some(Stored {
+        id: MessageId(id as u64),
+        ts,
+        seqs,
+        repeated: true,
+    }))
+}
+
 /// Stores a message and gives it the next seq of every recipient. A repeated
 /// (sender, cid) returns the first one and writes nothing.
 pub fn store_message(
-    conn: &Connection,
+    conn: &Db<'_>,
     message: &NewMessage,
     recipients: &[UserId],
 ) -> Result<Stored, StoreError> {
@@ -82,53 +109,47 @@ pub fn store_message(
         Sender::System => "0".to_owned(),
         Sender::User(user) => user.to_string(),
     };
-    if let Some(cid) = &message.cid {
-        let existing: Option<(i64, i64)> = conn
-            .prepare_cached("SELECT id, ts FROM messages WHERE sender = ?1 AND cid = ?2")?
-            .query_row(params![sender_text, cid.as_str()], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
-            .optional()?;
-        if let Some((id, ts)) = existing {
-            let mut statement =
-                conn.prepare_cached("SELECT user, seq FROM inbox WHERE message_id = ?1")?;
-            let seqs = statement
-                .query_map([id], |row| {
-                    Ok((user_id(row.get(0)?)?, Seq(row.get::<_, i64>(1)? as u64)))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            return Ok(Stored {
-                id: MessageId(id as u64),
-                ts,
-                seqs,
-                repeated: true,
-            });
-        }
+    if let Some(cid) = &message.cid
+        && let Some(earlier) = stored_before(conn, &sender_text, cid)?
+    {
+        return Ok(earlier);
     }
-    conn.prepare_cached(
+    let inserted: Option<i64> = conn.query_opt(
         "INSERT INTO messages (sender, target, conversation, type, content, duration, cid, ts,
                                mentions, mention_all, name, size)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )?
-    .execute(params![
-        sender_text,
-        message.to.to_string(),
-        conversation_key(&message.sender, &message.to),
-        message.kind.code(),
-        message.content,
-        message.duration,
-        message.cid.as_ref().map(ClientMsgId::as_str),
-        message.ts,
-        message
-            .mentions
-            .as_ref()
-            .filter(|m| !m.0.is_empty())
-            .map(joined),
-        message.mention_all,
-        message.file.as_ref().map(|(name, _)| name),
-        message.file.as_ref().map(|(_, size)| *size as i64)
-    ])?;
-    let id = conn.last_insert_rowid();
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT (sender, cid) WHERE cid IS NOT NULL DO NOTHING RETURNING id",
+        params![
+            sender_text,
+            message.to.to_string(),
+            conversation_key(&message.sender, &message.to),
+            message.kind.code(),
+            message.content,
+            message.duration,
+            message.cid.as_ref().map(ClientMsgId::as_str),
+            message.ts,
+            message
+                .mentions
+                .as_ref()
+                .filter(|m| !m.0.is_empty())
+                .map(joined),
+            message.mention_all,
+            message.file.as_ref().map(|(name, _)| name),
+            message.file.as_ref().map(|(_, size)| *size as i64)
+        ],
+        |row| row.get(0),
+    )?;
+    let Some(id) = inserted else {
+        // Another node stored this (sender, cid) while this write ran (the
+        // unique index made it wait for that commit): that one is the first.
+        let earlier = match &message.cid {
+            Some(cid) => stored_before(conn, &sender_text, cid)?,
+            None => None,
+        };
+        return earlier.ok_or_else(|| {
+            StoreError::Database("a message id conflicted but no earlier message has it".into())
+        });
+    };
     let words = super::search::searchable_text(
         message.kind,
         &message.content,
@@ -138,14 +159,21 @@ pub fn store_message(
         super::search::index_message(conn, MessageId(id as u64), words)?;
     }
     let mut seqs = Vec::with_capacity(recipients.len());
-    for user in recipients {
-        let seq: i64 = conn
-            .prepare_cached(
-                "UPDATE mailboxes SET last_seq = last_seq + 1 WHERE user = ?1 RETURNING last_seq",
-            )?
-            .query_row([user.as_str()], |row| row.get(0))?;
-        conn.prepare_cached("INSERT INTO inbox (user, seq, message_id) VALUES (?1, ?2, ?3)")?
-            .execute(params![user.as_str(), seq, id])?;
+    // Mailbox rows are locked until commit; taking them in one order makes
+    // two concurrent writes (on PostgreSQL, from several nodes) wait for
+    // each other instead of deadlocking.
+    let mut in_order: Vec<&UserId> = recipients.iter().collect();
+    in_order.sort();
+    for user in in_order {
+        let seq: i64 = conn.query_row(
+            "UPDATE mailboxes SET last_seq = last_seq + 1 WHERE user_id = ?1 RETURNING last_seq",
+            params![user.as_str()],
+            |row| row.get(0),
+        )?;
+        conn.execute(
+            "INSERT INTO inbox (user_id, seq, message_id) VALUES (?1, ?2, ?3)",
+            params![user.as_str(), seq, id],
+        )?;
         seqs.push((user.clone(), Seq(seq as u64)));
     }
     Ok(Stored {
@@ -175,13 +203,11 @@ fn joined(members: &Members) -> String {
 }
 
 pub(super) fn message_row(
-    row: &rusqlite::Row<'_>,
+    row: &Row<'_, '_>,
     seq: Option<Seq>,
     utc_offset_minutes: i32,
-) -> rusqlite::Result<Message> {
-    let bad = |e: penpen_core::IdError| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-    };
+) -> Result<Message, StoreError> {
+    let bad = StoreError::corrupt;
     let sender: String = row.get(1)?;
     let target: String = row.get(2)?;
     let ts: i64 = row.get(7)?;
@@ -191,7 +217,7 @@ pub(super) fn message_row(
         .map(|text| {
             text.split(',')
                 .map(|id| UserId::parse(id).map_err(bad))
-                .collect::<rusqlite::Result<Vec<_>>>()
+                .collect::<Result<Vec<_>, _>>()
         })
         .transpose()?
         .map(Members);
@@ -205,12 +231,12 @@ pub(super) fn message_row(
         }),
         None => None,
     };
-    let quote = match row.get::<_, Option<i64>>(after + 2)? {
+    let quote = match row.get::<Option<i64>>(after + 2)? {
         Some(id) => {
             let from: String = row.get(after + 3)?;
             let kind = MessageType::from_code(row.get(after + 4)?);
             let content: String = row.get(after + 5)?;
-            let recalled = row.get::<_, Option<String>>(after + 6)?.is_some();
+            let recalled = row.get::<Option<String>>(after + 6)?.is_some();
             Some(Quote {
                 id: MessageId(id as u64),
                 from: if from == "0" {
@@ -235,8 +261,8 @@ pub(super) fn message_row(
         mention_all: row.get(11)?,
         recalled,
         name: row.get(8)?,
-        size: row.get::<_, Option<i64>>(9)?.map(|size| size as u64),
-        id: MessageId(row.get::<_, i64>(0)? as u64),
+        size: row.get::<Option<i64>>(9)?.map(|size| size as u64),
+        id: MessageId(row.get::<i64>(0)? as u64),
         from: if sender == "0" {
             Sender::System
         } else {
@@ -261,7 +287,7 @@ pub(super) fn message_row(
 /// [`penpen_core::limits::MAX_PAGE_CONTENT_BYTES`] of content (it always
 /// holds at least one message), so long texts never make a frame too large.
 pub fn inbox_after(
-    conn: &Connection,
+    conn: &Db<'_>,
     user: &UserId,
     since: Seq,
     limit: u32,
@@ -270,20 +296,19 @@ pub fn inbox_after(
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS}, i.seq, {RECALL_AND_QUOTE_COLUMNS}
          FROM inbox i JOIN messages m ON m.id = i.message_id {QUOTE_JOIN}
-         WHERE i.user = ?1 AND i.seq > ?2 ORDER BY i.seq LIMIT ?3"
+         WHERE i.user_id = ?1 AND i.seq > ?2 ORDER BY i.seq LIMIT ?3"
     );
-    let mut statement = conn.prepare_cached(&sql)?;
-    let rows = statement.query_map(
+    let rows = conn.query_all(
+        &sql,
         params![user.as_str(), since.0 as i64, i64::from(limit) + 1],
         |row| {
-            let seq = Seq(row.get::<_, i64>(AFTER_MESSAGE_COLUMNS)? as u64);
+            let seq = Seq(row.get::<u64>(AFTER_MESSAGE_COLUMNS)?);
             message_row(row, Some(seq), utc_offset_minutes)
         },
     )?;
     let mut messages = Vec::new();
     let mut content_bytes = 0;
-    for row in rows {
-        let message = row?;
+    for message in rows {
         content_bytes += message.content.len();
         let full = messages.len() == limit as usize
             || (!messages.is_empty() && content_bytes > MAX_PAGE_CONTENT_BYTES);
@@ -299,7 +324,7 @@ pub fn inbox_after(
 /// read: a group's history is visible to members, and to former members up
 /// to when they left; a 1:1 conversation whole (`i64::MAX`). Refused for an
 /// unknown user or group, and a group `user` never was in.
-pub fn visible_up_to(conn: &Connection, user: &UserId, target: &Peer) -> Result<i64, StoreError> {
+pub fn visible_up_to(conn: &Db<'_>, user: &UserId, target: &Peer) -> Result<i64, StoreError> {
     match target {
         Peer::Group(gid) => match membership(conn, *gid, user)? {
             Some(Membership::Current) => Ok(i64::MAX),
@@ -323,7 +348,7 @@ pub fn visible_up_to(conn: &Connection, user: &UserId, target: &Peer) -> Result<
 
 /// A page of a conversation's history as `user` may see it, oldest first.
 pub fn history(
-    conn: &Connection,
+    conn: &Db<'_>,
     user: &UserId,
     target: &Peer,
     before: Option<MessageId>,
@@ -337,19 +362,17 @@ pub fn history(
         .unwrap_or(i64::MAX)
         .min(visible_up_to.saturating_add(1));
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS}, (SELECT seq FROM inbox WHERE message_id = m.id AND user = ?4),
+        "SELECT {MESSAGE_COLUMNS}, (SELECT seq FROM inbox WHERE message_id = m.id AND user_id = ?4),
          {RECALL_AND_QUOTE_COLUMNS} FROM messages m {QUOTE_JOIN} WHERE m.conversation = ?1 AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3"
     );
-    let mut statement = conn.prepare_cached(&sql)?;
-    let mut messages = statement
-        .query_map(
-            params![key, upper, i64::from(limit) + 1, user.as_str()],
-            |row| {
-                let seq: Option<i64> = row.get(AFTER_MESSAGE_COLUMNS)?;
-                message_row(row, seq.map(|s| Seq(s as u64)), utc_offset_minutes)
-            },
-        )?
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut messages = conn.query_all(
+        &sql,
+        params![key, upper, i64::from(limit) + 1, user.as_str()],
+        |row| {
+            let seq: Option<u64> = row.get(AFTER_MESSAGE_COLUMNS)?;
+            message_row(row, seq.map(Seq), utc_offset_minutes)
+        },
+    )?;
     let more = messages.len() > limit as usize;
     messages.truncate(limit as usize);
     messages.reverse();
@@ -357,19 +380,17 @@ pub fn history(
 }
 
 /// Records that `user` has everything up to `seq` (never beyond what exists, never backwards).
-pub fn ack(conn: &Connection, user: &UserId, seq: Seq) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "UPDATE mailboxes SET acked_seq = MAX(acked_seq, MIN(?2, last_seq)) WHERE user = ?1",
-    )?
-    .execute(params![user.as_str(), seq.0.min(i64::MAX as u64) as i64])?;
+pub fn ack(conn: &Db<'_>, user: &UserId, seq: Seq) -> Result<(), StoreError> {
+    // CASE, not SQLite's two-argument MAX/MIN, which PostgreSQL lacks.
+    conn.execute("UPDATE mailboxes SET acked_seq = CASE WHEN ?2 > last_seq THEN last_seq WHEN ?2 > acked_seq THEN ?2 ELSE acked_seq END WHERE user_id = ?1", params![user.as_str(), seq.0.min(i64::MAX as u64) as i64])?;
     Ok(())
 }
 
 /// The user's newest seq and the highest one they acknowledged.
-pub fn seqs(conn: &Connection, user: &UserId) -> Result<(Seq, Seq), StoreError> {
+pub fn seqs(conn: &Db<'_>, user: &UserId) -> Result<(Seq, Seq), StoreError> {
     let (last, acked): (i64, i64) = conn.query_row(
-        "SELECT last_seq, acked_seq FROM mailboxes WHERE user = ?1",
-        [user.as_str()],
+        "SELECT last_seq, acked_seq FROM mailboxes WHERE user_id = ?1",
+        params![user.as_str()],
         |row| Ok((row.get(0)?, row.get(1)?)),
     )?;
     Ok((Seq(last as u64), Seq(acked as u64)))

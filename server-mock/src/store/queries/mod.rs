@@ -28,13 +28,39 @@ pub use recalls::*;
 pub use search::*;
 pub use settings::*;
 
+use crate::store::StoreError;
+use crate::store::db::Db;
 use penpen_core::UserId;
 use penpen_core::packets::profile::Presence;
 
-fn user_id(text: String) -> rusqlite::Result<UserId> {
-    UserId::parse(&text).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-    })
+fn user_id(text: String) -> Result<UserId, StoreError> {
+    UserId::parse(&text).map_err(StoreError::corrupt)
+}
+
+/// A table whose new rows are read by others "after id n" (broadcasts by
+/// clients, revocations by every node's poller).
+#[derive(Debug, Clone, Copy)]
+pub enum Ordered {
+    /// `broadcasts`.
+    Broadcasts = 1,
+    /// `revocations`.
+    Revocations = 2,
+}
+
+/// Makes the ids of `table`'s new rows commit in order. PostgreSQL hands
+/// out identity values before commit, so two concurrent inserts may commit
+/// in the other order and a reader "after id n" could step over one for
+/// good; an advisory lock held until commit makes inserts into `table` take
+/// turns. (SQLite's single writer never interleaves.)
+pub fn serialize_ids(conn: &Db<'_>, table: Ordered) -> Result<(), StoreError> {
+    if conn.dialect() == crate::store::db::Dialect::Postgres {
+        conn.query_row(
+            "SELECT pg_advisory_xact_lock(?1)",
+            crate::params![0x6964_0000_i64 + table as i64],
+            |_| Ok(()),
+        )?;
+    }
+    Ok(())
 }
 
 fn presence_text(presence: Presence) -> &'static str {

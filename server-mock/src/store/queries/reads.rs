@@ -6,10 +6,10 @@ use super::groups::{Membership, membership};
 use super::recalls::{is_user_content, quote_for};
 use super::user_id;
 use crate::store::StoreError;
+use crate::store::db::{Db, params};
 use penpen_core::packets::message::{MessageType, Quote, Sender};
 use penpen_core::packets::receipts::{DingNotice, MAX_GROUP_READS, MemberRead, PeerRead};
 use penpen_core::{GroupId, MessageId, Peer, State, UserId};
-use rusqlite::{Connection, OptionalExtension, params};
 
 /// A conversation as one of its people sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,12 +47,11 @@ fn parse_peer(text: &str) -> Result<Peer, StoreError> {
 /// Message `id` if `user` may see it: in a 1:1 conversation of theirs, or
 /// in a group they are in, or were in until after it (the rule of
 /// `history`); 39 otherwise.
-fn visible(conn: &Connection, user: &UserId, id: MessageId) -> Result<Visible, StoreError> {
-    let row: Option<(String, String, String, u16, Option<String>)> = conn
-        .prepare_cached(
-            "SELECT sender, target, conversation, type, recalled_by FROM messages WHERE id = ?1",
-        )?
-        .query_row([id.0.min(i64::MAX as u64) as i64], |row| {
+fn visible(conn: &Db<'_>, user: &UserId, id: MessageId) -> Result<Visible, StoreError> {
+    let row: Option<(String, String, String, u16, Option<String>)> = conn.query_opt(
+        "SELECT sender, target, conversation, type, recalled_by FROM messages WHERE id = ?1",
+        params![id.0.min(i64::MAX as u64) as i64],
+        |row| {
             Ok((
                 row.get(0)?,
                 row.get(1)?,
@@ -60,8 +59,8 @@ fn visible(conn: &Connection, user: &UserId, id: MessageId) -> Result<Visible, S
                 row.get(3)?,
                 row.get(4)?,
             ))
-        })
-        .optional()?;
+        },
+    )?;
     let Some((sender, target, key, kind, recalled_by)) = row else {
         return Err(no_such_message(user, id));
     };
@@ -110,22 +109,22 @@ fn visible(conn: &Connection, user: &UserId, id: MessageId) -> Result<Visible, S
 
 /// The next version of the marks. Only the writer bumps it, inside its
 /// transaction, so versions commit in the order they are given.
-fn next_version(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn
-        .prepare_cached("UPDATE read_versions SET last = last + 1 WHERE id = 1 RETURNING last")?
-        .query_row([], |row| row.get(0))?)
+fn next_version(conn: &Db<'_>) -> Result<i64, StoreError> {
+    conn.query_row(
+        "UPDATE read_versions SET last = last + 1 WHERE id = 1 RETURNING last",
+        params![],
+        |row| row.get(0),
+    )
 }
 
 /// `user`'s mark in a conversation (by its key).
-pub fn read_mark(
-    conn: &Connection,
-    user: &UserId,
-    key: &str,
-) -> Result<Option<MessageId>, StoreError> {
+pub fn read_mark(conn: &Db<'_>, user: &UserId, key: &str) -> Result<Option<MessageId>, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT message_id FROM read_marks WHERE user = ?1 AND conversation = ?2")?
-        .query_row(params![user.as_str(), key], |row| row.get::<_, i64>(0))
-        .optional()?
+        .query_opt(
+            "SELECT message_id FROM read_marks WHERE user_id = ?1 AND conversation = ?2",
+            params![user.as_str(), key],
+            |row| row.get::<i64>(0),
+        )?
         .map(|id| MessageId(id as u64)))
 }
 
@@ -144,7 +143,7 @@ pub struct MarkMoved {
 /// conversation (39 when they may not see it). `None` when the stored
 /// mark is already at or above it: nothing changed.
 pub fn mark_read(
-    conn: &Connection,
+    conn: &Db<'_>,
     user: &UserId,
     id: MessageId,
     shared_by_default: bool,
@@ -154,20 +153,20 @@ pub fn mark_read(
         return Ok(None);
     }
     let version = next_version(conn)?;
-    conn.prepare_cached(
-        "INSERT INTO read_marks (user, conversation, target, peer, message_id, version)
+    conn.execute(
+        "INSERT INTO read_marks (user_id, conversation, target, peer, message_id, version)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT(user, conversation) DO UPDATE SET message_id = excluded.message_id,
+         ON CONFLICT(user_id, conversation) DO UPDATE SET message_id = excluded.message_id,
                                                        version = excluded.version",
-    )?
-    .execute(params![
-        user.as_str(),
-        conversation.key,
-        conversation.target.to_string(),
-        conversation.peer.as_ref().map(UserId::as_str),
-        id.0 as i64,
-        version
-    ])?;
+        params![
+            user.as_str(),
+            conversation.key,
+            conversation.target.to_string(),
+            conversation.peer.as_ref().map(UserId::as_str),
+            id.0 as i64,
+            version
+        ],
+    )?;
     Ok(Some(MarkMoved {
         conversation,
         id,
@@ -177,36 +176,38 @@ pub fn mark_read(
 
 /// Whether `user` shares read receipts: their choice, else the company's.
 pub fn shares_receipts(
-    conn: &Connection,
+    conn: &Db<'_>,
     user: &UserId,
     shared_by_default: bool,
 ) -> Result<bool, StoreError> {
-    let choice: Option<Option<bool>> = conn
-        .prepare_cached("SELECT receipts FROM users WHERE id = ?1")?
-        .query_row([user.as_str()], |row| row.get(0))
-        .optional()?;
+    let choice: Option<Option<bool>> = conn.query_opt(
+        "SELECT receipts FROM users WHERE id = ?1",
+        params![user.as_str()],
+        |row| row.get(0),
+    )?;
     Ok(choice.flatten().unwrap_or(shared_by_default))
 }
 
 /// Stores `user`'s choice to share receipts, and gives their 1:1 marks new
 /// versions, so the other people's next catch-up sees them as they now are.
-pub fn set_receipts(conn: &Connection, user: &UserId, share: bool) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE users SET receipts = ?2 WHERE id = ?1")?
-        .execute(params![user.as_str(), share])?;
-    let keys = conn
-        .prepare_cached(
-            "SELECT conversation FROM read_marks WHERE user = ?1 AND peer IS NOT NULL
+pub fn set_receipts(conn: &Db<'_>, user: &UserId, share: bool) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE users SET receipts = ?2 WHERE id = ?1",
+        params![user.as_str(), share],
+    )?;
+    let keys = conn.query_all(
+        "SELECT conversation FROM read_marks WHERE user_id = ?1 AND peer IS NOT NULL
              ORDER BY version",
-        )?
-        .query_map([user.as_str()], |row| row.get::<_, String>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
+        params![user.as_str()],
+        |row| row.get::<String>(0),
+    )?;
     // One version each: a catch-up page may end between any two of them.
     for key in keys {
         let version = next_version(conn)?;
-        conn.prepare_cached(
-            "UPDATE read_marks SET version = ?3 WHERE user = ?1 AND conversation = ?2",
-        )?
-        .execute(params![user.as_str(), key, version])?;
+        conn.execute(
+            "UPDATE read_marks SET version = ?3 WHERE user_id = ?1 AND conversation = ?2",
+            params![user.as_str(), key, version],
+        )?;
     }
     Ok(())
 }
@@ -218,7 +219,7 @@ pub fn set_receipts(conn: &Connection, user: &UserId, share: bool) -> Result<(),
 /// version given out, so the next catch-up starts there), and whether more
 /// follow.
 pub fn reads_after(
-    conn: &Connection,
+    conn: &Db<'_>,
     user: &UserId,
     after: u64,
     limit: usize,
@@ -226,36 +227,34 @@ pub fn reads_after(
 ) -> Result<(Vec<PeerRead>, u64, bool), StoreError> {
     // Read before the marks: every version up to it is committed, so the
     // marks read next hold each one the caller may see.
-    let newest: i64 = conn
-        .prepare_cached("SELECT last FROM read_versions WHERE id = 1")?
-        .query_row([], |row| row.get(0))?;
+    let newest: i64 = conn.query_row(
+        "SELECT last FROM read_versions WHERE id = 1",
+        params![],
+        |row| row.get(0),
+    )?;
     // Two index range scans (by reader, by peer), merged by version.
-    let mut statement = conn.prepare_cached(
-        "SELECT r.user, r.target, r.message_id, r.version, COALESCE(u.receipts, ?4), 1
-           FROM read_marks r JOIN users u ON u.id = r.user
-          WHERE r.user = ?1 AND r.version > ?2
+    let after = after.min(i64::MAX as u64) as i64;
+    let rows = conn.query_all(
+        "SELECT r.user_id, r.target, r.message_id, r.version, COALESCE(u.receipts, ?4), 1
+           FROM read_marks r JOIN users u ON u.id = r.user_id
+          WHERE r.user_id = ?1 AND r.version > ?2
          UNION ALL
-         SELECT r.user, r.target, r.message_id, r.version, COALESCE(u.receipts, ?4), 0
-           FROM read_marks r JOIN users u ON u.id = r.user
+         SELECT r.user_id, r.target, r.message_id, r.version, COALESCE(u.receipts, ?4), 0
+           FROM read_marks r JOIN users u ON u.id = r.user_id
           WHERE r.peer = ?1 AND r.version > ?2
          ORDER BY 4 LIMIT ?3",
+        params![user.as_str(), after, limit as i64 + 1, shared_by_default],
+        |row| {
+            Ok((
+                row.get::<String>(0)?,
+                row.get::<String>(1)?,
+                row.get::<i64>(2)?,
+                row.get::<i64>(3)?,
+                row.get::<bool>(4)?,
+                row.get::<bool>(5)?,
+            ))
+        },
     )?;
-    let after = after.min(i64::MAX as u64) as i64;
-    let rows = statement
-        .query_map(
-            params![user.as_str(), after, limit as i64 + 1, shared_by_default],
-            |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, i64>(2)?,
-                    row.get::<_, i64>(3)?,
-                    row.get::<_, bool>(4)?,
-                    row.get::<_, bool>(5)?,
-                ))
-            },
-        )?
-        .collect::<Result<Vec<_>, _>>()?;
     let more = rows.len() > limit;
     let mut version = after as u64;
     let mut reads = Vec::with_capacity(rows.len().min(limit));
@@ -285,38 +284,34 @@ pub fn reads_after(
 /// Every member and former member of a group with their mark, `joined`
 /// and `left` (§16.2), in join order.
 pub fn group_reads(
-    conn: &Connection,
+    conn: &Db<'_>,
     gid: GroupId,
     shared_by_default: bool,
 ) -> Result<Vec<MemberRead>, StoreError> {
     let key = super::conversation_key(&Sender::System, &Peer::Group(gid));
-    let mut statement = conn.prepare_cached(
-        "SELECT g.user, g.joined_id, g.left_id, r.message_id, COALESCE(u.receipts, ?3)
-           FROM group_members g JOIN users u ON u.id = g.user
-           LEFT JOIN read_marks r ON r.user = g.user AND r.conversation = ?2
-          WHERE g.gid = ?1 ORDER BY g.position LIMIT ?4",
-    )?;
     let id = |value: Option<i64>| value.map(|v| MessageId(v as u64));
-    let marks = statement
-        .query_map(
-            params![
-                gid.get() as i64,
-                key,
-                shared_by_default,
-                MAX_GROUP_READS as i64
-            ],
-            |row| {
-                let shares: bool = row.get(4)?;
-                Ok(MemberRead {
-                    user: user_id(row.get(0)?)?,
-                    joined: id(row.get(1)?),
-                    left: id(row.get(2)?),
-                    id: if shares { id(row.get(3)?) } else { None },
-                    private: !shares,
-                })
-            },
-        )?
-        .collect::<Result<Vec<_>, _>>()?;
+    let marks = conn.query_all(
+        "SELECT g.user_id, g.joined_id, g.left_id, r.message_id, COALESCE(u.receipts, ?3)
+           FROM group_members g JOIN users u ON u.id = g.user_id
+           LEFT JOIN read_marks r ON r.user_id = g.user_id AND r.conversation = ?2
+          WHERE g.gid = ?1 ORDER BY g.position LIMIT ?4",
+        params![
+            gid.get() as i64,
+            key,
+            shared_by_default,
+            MAX_GROUP_READS as i64
+        ],
+        |row| {
+            let shares: bool = row.get(4)?;
+            Ok(MemberRead {
+                user: user_id(row.get(0)?)?,
+                joined: id(row.get(1)?),
+                left: id(row.get(2)?),
+                id: if shares { id(row.get(3)?) } else { None },
+                private: !shares,
+            })
+        },
+    )?;
     Ok(marks)
 }
 
@@ -336,7 +331,7 @@ pub struct DingPlan {
 /// message or a notice, 35 when it was reminded of less than `interval_ms`
 /// before `now`.
 pub fn plan_ding(
-    conn: &Connection,
+    conn: &Db<'_>,
     caller: &UserId,
     id: MessageId,
     now: i64,
@@ -357,9 +352,11 @@ pub fn plan_ding(
             ),
         ));
     }
-    let last: Option<i64> = conn
-        .prepare_cached("SELECT MAX(ts) FROM dings WHERE message_id = ?1")?
-        .query_row([id.0 as i64], |row| row.get(0))?;
+    let last: Option<i64> = conn.query_row(
+        "SELECT MAX(ts) FROM dings WHERE message_id = ?1",
+        params![id.0 as i64],
+        |row| row.get(0),
+    )?;
     if let Some(last) = last.filter(|last| now.saturating_sub(*last) < interval_ms) {
         let wait = ((interval_ms - now.saturating_sub(last) + 999) / 1000).max(1);
         return Err(StoreError::refused(
@@ -376,18 +373,14 @@ pub fn plan_ding(
     };
     let (recipients, target) = match &message.to {
         Peer::Group(gid) => {
-            let members = conn
-                .prepare_cached(
-                    "SELECT user FROM group_members
-                      WHERE gid = ?1 AND user != ?2
+            let members = conn.query_all(
+                "SELECT user_id FROM group_members
+                      WHERE gid = ?1 AND user_id != ?2
                         AND (joined_id IS NULL OR joined_id < ?3)
                         AND (left_id IS NULL OR ?3 <= left_id)",
-                )?
-                .query_map(
-                    params![gid.get() as i64, caller.as_str(), id.0 as i64],
-                    |row| user_id(row.get(0)?),
-                )?
-                .collect::<Result<Vec<_>, _>>()?;
+                params![gid.get() as i64, caller.as_str(), id.0 as i64],
+                |row| user_id(row.get(0)?),
+            )?;
             let mut unread_members = Vec::new();
             for member in members {
                 if unread(&member)? {
@@ -414,52 +407,54 @@ pub fn plan_ding(
 
 /// Checks a reminder again inside the write and records it.
 pub fn record_ding(
-    conn: &Connection,
+    conn: &Db<'_>,
     caller: &UserId,
     id: MessageId,
     now: i64,
     interval_ms: i64,
 ) -> Result<DingPlan, StoreError> {
     let plan = plan_ding(conn, caller, id, now, interval_ms)?;
-    conn.prepare_cached("INSERT INTO dings (message_id, by, ts) VALUES (?1, ?2, ?3)")?
-        .execute(params![id.0 as i64, caller.as_str(), now])?;
+    conn.execute(
+        "INSERT INTO dings (message_id, by, ts) VALUES (?1, ?2, ?3)",
+        params![id.0 as i64, caller.as_str(), now],
+    )?;
     Ok(plan)
 }
 
 /// The reminders since `since` (ms) of messages meant for `user` that they
 /// have still not read, newest reminder per message, oldest first.
-pub fn dings_for(
-    conn: &Connection,
-    user: &UserId,
-    since: i64,
-) -> Result<Vec<DingNotice>, StoreError> {
-    let rows = conn
-        .prepare_cached(
-            "SELECT d.message_id, d.by, MAX(d.ts), m.target
+pub fn dings_for(conn: &Db<'_>, user: &UserId, since: i64) -> Result<Vec<DingNotice>, StoreError> {
+    let rows = conn.query_all(
+        "SELECT d.message_id, d.by, d.ts, m.target
                FROM dings d JOIN messages m ON m.id = d.message_id
               WHERE d.ts >= ?2 AND d.by != ?1 AND m.recalled_by IS NULL
+                AND d.ts = (SELECT MAX(newer.ts) FROM dings newer WHERE newer.message_id = d.message_id)
                 AND (m.target = ?1 OR EXISTS (
                         SELECT 1 FROM group_members g
-                         WHERE m.conversation = 'g:' || g.gid AND g.user = ?1
+                         WHERE m.conversation = 'g:' || g.gid AND g.user_id = ?1
                            AND (g.joined_id IS NULL OR g.joined_id < m.id)
                            AND (g.left_id IS NULL OR m.id <= g.left_id)))
                 AND NOT EXISTS (
                         SELECT 1 FROM read_marks r
-                         WHERE r.user = ?1 AND r.conversation = m.conversation
+                         WHERE r.user_id = ?1 AND r.conversation = m.conversation
                            AND r.message_id >= m.id)
-              GROUP BY d.message_id ORDER BY 3",
-        )?
-        .query_map(params![user.as_str(), since], |row| {
+              ORDER BY d.ts, d.message_id",
+        params![user.as_str(), since],
+        |row| {
             Ok((
-                row.get::<_, i64>(0)?,
+                row.get::<i64>(0)?,
                 user_id(row.get(1)?)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, String>(3)?,
+                row.get::<i64>(2)?,
+                row.get::<String>(3)?,
             ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut notices = Vec::with_capacity(rows.len());
+        },
+    )?;
+    let mut notices: Vec<DingNotice> = Vec::with_capacity(rows.len());
     for (id, by, ts, to) in rows {
+        // Two reminders of one message in the same millisecond: one notice.
+        if notices.iter().any(|n| n.message.id.0 == id as u64) {
+            continue;
+        }
         let to = parse_peer(&to)?;
         let target = match &to {
             Peer::Group(_) => to.clone(),

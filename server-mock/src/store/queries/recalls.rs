@@ -5,9 +5,9 @@ use super::groups::{Membership, group, membership};
 use super::messages::{NewMessage, Stored, conversation_key, store_message};
 use super::{current_members, user_id};
 use crate::store::StoreError;
+use crate::store::db::{Db, params};
 use penpen_core::packets::message::{MessageType, Quote, RecallNotice, Sender, quote_snippet};
 use penpen_core::{MessageId, Peer, Seq, State, UserId};
-use rusqlite::{Connection, OptionalExtension, params};
 
 /// Whether a user wrote a message of this kind: only those may be quoted or
 /// recalled (not notices, call records or recalls).
@@ -28,7 +28,7 @@ pub fn is_user_content(kind: MessageType) -> bool {
     )
 }
 
-fn sender_of(text: String) -> rusqlite::Result<Sender> {
+fn sender_of(text: String) -> Result<Sender, StoreError> {
     if text == "0" {
         Ok(Sender::System)
     } else {
@@ -41,16 +41,13 @@ fn sender_of(text: String) -> rusqlite::Result<Sender> {
 /// sender's membership is checked by the send itself) that was not recalled
 /// (21).
 pub fn quote_for(
-    conn: &Connection,
+    conn: &Db<'_>,
     sender: &UserId,
     to: &Peer,
     quoted: MessageId,
 ) -> Result<Quote, StoreError> {
     let row: Option<(String, String, u16, String, Option<String>)> = conn
-        .prepare_cached(
-            "SELECT sender, conversation, type, COALESCE(name, content), recalled_by FROM messages WHERE id = ?1",
-        )?
-        .query_row([quoted.0 as i64], |row| {
+        .query_opt("SELECT sender, conversation, type, COALESCE(name, content), recalled_by FROM messages WHERE id = ?1", params![quoted.0 as i64], |row| {
             Ok((
                 row.get(0)?,
                 row.get(1)?,
@@ -58,8 +55,7 @@ pub fn quote_for(
                 row.get(3)?,
                 row.get(4)?,
             ))
-        })
-        .optional()?;
+        })?;
     let conversation = conversation_key(&Sender::User(sender.clone()), to);
     let Some((from, key, kind, content, recalled_by)) =
         row.filter(|(_, key, ..)| *key == conversation)
@@ -98,9 +94,11 @@ pub fn quote_for(
 }
 
 /// Records that message `id` replies to `quoted`.
-pub fn set_quote(conn: &Connection, id: MessageId, quoted: MessageId) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE messages SET quote_id = ?2 WHERE id = ?1")?
-        .execute(params![id.0 as i64, quoted.0 as i64])?;
+pub fn set_quote(conn: &Db<'_>, id: MessageId, quoted: MessageId) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE messages SET quote_id = ?2 WHERE id = ?1",
+        params![id.0 as i64, quoted.0 as i64],
+    )?;
     Ok(())
 }
 
@@ -129,15 +127,16 @@ pub struct RecallDone {
 /// recall message for every party. A message already recalled is answered
 /// with the first recall.
 pub fn recall(
-    conn: &Connection,
+    conn: &Db<'_>,
     caller: &UserId,
     id: MessageId,
     now: i64,
     windows: RecallWindows,
 ) -> Result<RecallDone, StoreError> {
-    let row: Option<(String, String, u16, i64, Option<i64>)> = conn
-        .prepare_cached("SELECT sender, target, type, ts, recall_id FROM messages WHERE id = ?1")?
-        .query_row([id.0 as i64], |row| {
+    let row: Option<(String, String, u16, i64, Option<i64>)> = conn.query_opt(
+        "SELECT sender, target, type, ts, recall_id FROM messages WHERE id = ?1",
+        params![id.0 as i64],
+        |row| {
             Ok((
                 row.get(0)?,
                 row.get(1)?,
@@ -145,8 +144,8 @@ pub fn recall(
                 row.get(3)?,
                 row.get(4)?,
             ))
-        })
-        .optional()?;
+        },
+    )?;
     let unknown = || {
         StoreError::refused(
             State::NO_SUCH_MESSAGE,
@@ -255,11 +254,8 @@ pub fn recall(
     };
     let stored = store_message(conn, &notice, &recipients)?;
     let released_files = release_files(conn, id)?;
-    conn.prepare_cached(
-        "UPDATE messages SET content = '', quote_id = NULL, recalled_by = ?2, recalled_ts = ?3, recall_id = ?4
-         WHERE id = ?1",
-    )?
-    .execute(params![id.0 as i64, caller.as_str(), now, stored.id.0 as i64])?;
+    conn.execute("UPDATE messages SET content = '', quote_id = NULL, recalled_by = ?2, recalled_ts = ?3, recall_id = ?4
+         WHERE id = ?1", params![id.0 as i64, caller.as_str(), now, stored.id.0 as i64])?;
     Ok(RecallDone {
         notice,
         stored,
@@ -276,24 +272,23 @@ fn recall_type(to: &Peer) -> MessageType {
 
 /// The recall that already took message `id` back, as a repeat of it.
 fn earlier_recall(
-    conn: &Connection,
+    conn: &Db<'_>,
     recall_id: MessageId,
     caller: &UserId,
     id: MessageId,
     to: &Peer,
     author: &UserId,
 ) -> Result<RecallDone, StoreError> {
-    let (by, ts, content): (String, i64, String) = conn
-        .prepare_cached("SELECT sender, ts, content FROM messages WHERE id = ?1")?
-        .query_row([recall_id.0 as i64], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-        })?;
-    let seqs = conn
-        .prepare_cached("SELECT user, seq FROM inbox WHERE message_id = ?1")?
-        .query_map([recall_id.0 as i64], |row| {
-            Ok((user_id(row.get(0)?)?, Seq(row.get::<_, i64>(1)? as u64)))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+    let (by, ts, content): (String, i64, String) = conn.query_row(
+        "SELECT sender, ts, content FROM messages WHERE id = ?1",
+        params![recall_id.0 as i64],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+    )?;
+    let seqs = conn.query_all(
+        "SELECT user_id, seq FROM inbox WHERE message_id = ?1",
+        params![recall_id.0 as i64],
+        |row| Ok((user_id(row.get(0)?)?, Seq(row.get::<i64>(1)? as u64))),
+    )?;
     if !seqs.iter().any(|(user, _)| user == caller) {
         // Recalled before the caller could see it (they joined later): to
         // them it is a message they may no longer take back.
@@ -328,11 +323,12 @@ fn earlier_recall(
 /// Stops serving the files of message `id`. A file another message still
 /// names (a forwarded copy) passes to that message; the names of the others
 /// are returned, to be removed from disk once the write is committed.
-fn release_files(conn: &Connection, id: MessageId) -> Result<Vec<String>, StoreError> {
-    let names = conn
-        .prepare_cached("SELECT name FROM files WHERE message_id = ?1")?
-        .query_map([id.0 as i64], |row| row.get::<_, String>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
+fn release_files(conn: &Db<'_>, id: MessageId) -> Result<Vec<String>, StoreError> {
+    let names = conn.query_all(
+        "SELECT name FROM files WHERE message_id = ?1",
+        params![id.0 as i64],
+        |row| row.get::<String>(0),
+    )?;
     super::forwards::forget_forwarded_files(conn, id)?;
     let mut released = Vec::new();
     for name in names {
@@ -340,12 +336,13 @@ fn release_files(conn: &Connection, id: MessageId) -> Result<Vec<String>, StoreE
         // `forwarded_files` (an index lookup, not a scan of the messages).
         match super::forwards::forwarded_heir(conn, &name)? {
             Some(heir) => {
-                conn.prepare_cached("UPDATE files SET message_id = ?2 WHERE name = ?1")?
-                    .execute(params![name, heir])?;
+                conn.execute(
+                    "UPDATE files SET message_id = ?2 WHERE name = ?1",
+                    params![name, heir],
+                )?;
             }
             None => {
-                conn.prepare_cached("DELETE FROM files WHERE name = ?1")?
-                    .execute([&name])?;
+                conn.execute("DELETE FROM files WHERE name = ?1", params![&name])?;
                 released.push(name);
             }
         }

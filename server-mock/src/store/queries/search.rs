@@ -3,8 +3,9 @@
 //!
 //! Every text is indexed under `penpen_core::search_terms::index_terms`
 //! (single characters and overlapping pairs of each run of letters and
-//! digits, folded) in `message_terms`, an FTS5 table whose rowid is the
-//! message id and whose `ascii` tokenizer keeps each term whole. A query's
+//! digits, folded) in `message_terms`: on SQLite an FTS5 table whose rowid
+//! is the message id and whose `ascii` tokenizer keeps each term whole, on
+//! PostgreSQL a `text[]` of the terms under a GIN index. A query's
 //! terms narrow the candidates without losing one; each candidate is then
 //! checked with the cached search's own rule (`is_hit`), so the server finds
 //! exactly what a device's search of the same messages finds.
@@ -18,10 +19,10 @@ use super::messages::{
     message_row, visible_up_to,
 };
 use crate::store::StoreError;
+use crate::store::db::{Db, Dialect, params};
 use penpen_core::packets::message::{Message, MessageType, Sender};
 use penpen_core::search_terms::{index_terms, is_hit, query_terms};
 use penpen_core::{MessageId, Peer, UserId};
-use rusqlite::{Connection, params};
 
 /// The most hits one page holds.
 pub const MAX_SEARCH_PAGE: u32 = 200;
@@ -48,13 +49,18 @@ pub fn searchable_text<'a>(
 
 /// Indexes message `id` under the terms of `text` (nothing for a text
 /// without letters or digits).
-pub fn index_message(conn: &Connection, id: MessageId, text: &str) -> Result<(), StoreError> {
+pub fn index_message(conn: &Db<'_>, id: MessageId, text: &str) -> Result<(), StoreError> {
     let terms = index_terms(text);
     if terms.is_empty() {
         return Ok(());
     }
-    conn.prepare_cached("INSERT INTO message_terms (rowid, terms) VALUES (?1, ?2)")?
-        .execute(params![id.0 as i64, terms.join(" ")])?;
+    let sql = match conn.dialect() {
+        Dialect::Sqlite => "INSERT INTO message_terms (rowid, terms) VALUES (?1, ?2)",
+        Dialect::Postgres => {
+            "INSERT INTO message_terms (message_id, terms) VALUES (?1, string_to_array(?2, ' '))"
+        }
+    };
+    conn.execute(sql, params![id.0 as i64, terms.join(" ")])?;
     Ok(())
 }
 
@@ -64,25 +70,22 @@ const BACKFILL_ROUND: i64 = 5_000;
 
 /// Indexes up to one round of the messages stored before the index existed
 /// (schema version 9), newest first; returns how many are left.
-pub fn backfill_round(conn: &Connection) -> Result<i64, StoreError> {
+pub fn backfill_round(conn: &Db<'_>) -> Result<i64, StoreError> {
     let below: i64 = conn.query_row(
         "SELECT backfill_below FROM search_backfill WHERE id = 1",
-        [],
+        params![],
         |row| row.get(0),
     )?;
     if below <= 1 {
         return Ok(0);
     }
     let from = (below - BACKFILL_ROUND).max(1);
-    let rows: Vec<(i64, i64, String, Option<String>)> = conn
-        .prepare_cached(
-            "SELECT id, type, content, name FROM messages
+    let rows: Vec<(i64, i64, String, Option<String>)> = conn.query_all(
+        "SELECT id, type, content, name FROM messages
              WHERE id >= ?1 AND id < ?2 AND recalled_by IS NULL",
-        )?
-        .query_map(params![from, below], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-        })?
-        .collect::<Result<_, _>>()?;
+        params![from, below],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+    )?;
     for (id, kind, content, name) in rows {
         let kind = MessageType::from_code(kind as u16);
         if let Some(text) = searchable_text(kind, &content, name.as_deref()) {
@@ -91,7 +94,7 @@ pub fn backfill_round(conn: &Connection) -> Result<i64, StoreError> {
     }
     conn.execute(
         "UPDATE search_backfill SET backfill_below = ?1 WHERE id = 1",
-        [from],
+        params![from],
     )?;
     Ok(from - 1)
 }
@@ -110,7 +113,7 @@ fn match_expression(terms: &[String]) -> String {
 /// with `target` or in all they may see, below `before`; and whether more
 /// hits lie below the page.
 pub fn search(
-    conn: &Connection,
+    conn: &Db<'_>,
     user: &UserId,
     query: &str,
     target: Option<&Peer>,
@@ -123,7 +126,23 @@ pub fn search(
     if terms.is_empty() {
         return Ok((Vec::new(), false));
     }
-    let expression = match_expression(&terms);
+    // The index's part: FTS5's MATCH, or containment of the terms' array.
+    let (expression, candidates, id_column) = match conn.dialect() {
+        Dialect::Sqlite => (
+            match_expression(&terms),
+            "message_terms t JOIN messages m ON m.id = t.rowid",
+            "t.rowid",
+        ),
+        Dialect::Postgres => (
+            terms.join(" "),
+            "message_terms t JOIN messages m ON m.id = t.message_id",
+            "t.message_id",
+        ),
+    };
+    let matches = match conn.dialect() {
+        Dialect::Sqlite => "message_terms MATCH ?1",
+        Dialect::Postgres => "t.terms @> string_to_array(?1, ' ')",
+    };
     // One conversation: its key, and where a former member's view ends.
     let within = match target {
         Some(target) => Some((
@@ -139,37 +158,35 @@ pub fn search(
     // Visible: a 1:1 message the caller sent or received, or a message of a
     // group they are in (a former member's up to their last).
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS}, (SELECT seq FROM inbox WHERE message_id = m.id AND user = ?3),
+        "SELECT {MESSAGE_COLUMNS}, (SELECT seq FROM inbox WHERE message_id = m.id AND user_id = ?3),
          {RECALL_AND_QUOTE_COLUMNS}
-         FROM message_terms t JOIN messages m ON m.id = t.rowid {QUOTE_JOIN}
-         WHERE message_terms MATCH ?1 AND t.rowid < ?2 AND m.recalled_by IS NULL
-           AND (?4 IS NULL OR m.conversation = ?4)
+         FROM {candidates} {QUOTE_JOIN}
+         WHERE {matches} AND {id_column} < ?2 AND m.recalled_by IS NULL
+           AND (CAST(?4 AS TEXT) IS NULL OR m.conversation = ?4)
            AND CASE WHEN substr(m.conversation, 1, 2) = 'u:' THEN m.sender = ?3 OR m.target = ?3
                     ELSE EXISTS (SELECT 1 FROM group_members g
-                                 WHERE g.gid = CAST(m.target AS INTEGER) AND g.user = ?3
+                                 WHERE g.gid = CAST(m.target AS BIGINT) AND g.user_id = ?3
                                    AND (g.left_id IS NULL OR m.id <= g.left_id)) END
-         ORDER BY t.rowid DESC LIMIT ?5"
+         ORDER BY {id_column} DESC LIMIT ?5"
     );
-    let mut statement = conn.prepare_cached(&sql)?;
     let mut below = before
         .map(|b| b.0 as i64)
         .unwrap_or(i64::MAX)
         .min(up_to.saturating_add(1));
     let mut hits = Vec::with_capacity(limit + 1);
     loop {
-        let candidates = statement
-            .query_map(
-                params![expression, below, user.as_str(), key, CANDIDATE_ROUND],
-                |row| {
-                    let seq: Option<i64> = row.get(AFTER_MESSAGE_COLUMNS)?;
-                    message_row(
-                        row,
-                        seq.map(|s| penpen_core::Seq(s as u64)),
-                        utc_offset_minutes,
-                    )
-                },
-            )?
-            .collect::<Result<Vec<_>, _>>()?;
+        let candidates = conn.query_all(
+            &sql,
+            params![expression, below, user.as_str(), key, CANDIDATE_ROUND],
+            |row| {
+                let seq: Option<i64> = row.get(AFTER_MESSAGE_COLUMNS)?;
+                message_row(
+                    row,
+                    seq.map(|s| penpen_core::Seq(s as u64)),
+                    utc_offset_minutes,
+                )
+            },
+        )?;
         let exhausted = candidates.len() < CANDIDATE_ROUND as usize;
         for message in candidates {
             below = message.id.0 as i64;

@@ -1,33 +1,32 @@
 //! Conversation settings: each user's muted conversations (§15.5).
 
 use crate::store::StoreError;
+use crate::store::db::{Db, params};
 use penpen_core::{Peer, UserId};
-use rusqlite::{Connection, params};
 
 /// Mutes or unmutes `target` for `user` (setting what is set changes nothing).
 pub fn set_muted(
-    conn: &Connection,
+    conn: &Db<'_>,
     user: &UserId,
     target: &Peer,
     muted: bool,
 ) -> Result<(), StoreError> {
     let sql = if muted {
-        "INSERT OR IGNORE INTO muted_conversations (user, target) VALUES (?1, ?2)"
+        "INSERT INTO muted_conversations (user_id, target) VALUES (?1, ?2) ON CONFLICT DO NOTHING"
     } else {
-        "DELETE FROM muted_conversations WHERE user = ?1 AND target = ?2"
+        "DELETE FROM muted_conversations WHERE user_id = ?1 AND target = ?2"
     };
-    conn.prepare_cached(sql)?
-        .execute(params![user.as_str(), target.to_string()])?;
+    conn.execute(sql, params![user.as_str(), target.to_string()])?;
     Ok(())
 }
 
 /// Every conversation `user` muted.
-pub fn muted(conn: &Connection, user: &UserId) -> Result<Vec<Peer>, StoreError> {
-    let mut statement = conn
-        .prepare_cached("SELECT target FROM muted_conversations WHERE user = ?1 ORDER BY target")?;
-    let targets = statement
-        .query_map([user.as_str()], |row| row.get::<_, String>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
+pub fn muted(conn: &Db<'_>, user: &UserId) -> Result<Vec<Peer>, StoreError> {
+    let targets = conn.query_all(
+        "SELECT target FROM muted_conversations WHERE user_id = ?1 ORDER BY target",
+        params![user.as_str()],
+        |row| row.get::<String>(0),
+    )?;
     targets
         .iter()
         .map(|target| {

@@ -24,6 +24,59 @@ pub const ZHANG: &str = "13800000003";
 pub const LIU: &str = "13800000004";
 pub const ZHOU: &str = "13800000009";
 
+pub mod postgres;
+
+/// Points `config` at the store the tests run on: SQLite in the data folder
+/// (the default), or a fresh PostgreSQL database with
+/// `PENPEN_TEST_STORE=postgres`.
+/// Where the tests keep the data of the server in `data`: SQLite in the
+/// folder (the default), or, with `PENPEN_TEST_STORE=postgres`, a
+/// PostgreSQL database of its own, the same one each time (a restart finds
+/// its data).
+pub fn test_store_location(data: &Path) -> penpen_server_mock::store::StoreLocation {
+    use penpen_server_mock::store::StoreLocation;
+    if !postgres::tests_use_postgres() {
+        return StoreLocation::Sqlite(ServerConfig::new(data).database_path());
+    }
+    static DATABASES: std::sync::Mutex<Vec<(std::path::PathBuf, String)>> =
+        std::sync::Mutex::new(Vec::new());
+    let mut databases = DATABASES.lock().unwrap_or_else(|p| p.into_inner());
+    let url = match databases.iter().find(|(dir, _)| dir == data) {
+        Some((_, url)) => url.clone(),
+        None => {
+            let url = postgres::shared().fresh_database();
+            databases.push((data.to_path_buf(), url.clone()));
+            url
+        }
+    };
+    StoreLocation::Postgres(url)
+}
+
+/// Points `config` at the store the tests run on ([`test_store_location`]).
+pub fn use_test_store(config: &mut ServerConfig) {
+    config.store_at = Some(test_store_location(&config.data_dir));
+}
+
+/// Opens the store of the server in `data` ([`test_store_location`]).
+pub async fn open_test_store(data: &Path) -> penpen_server_mock::store::Store {
+    let location = test_store_location(data);
+    tokio::task::spawn_blocking(move || {
+        penpen_server_mock::store::Store::open_at(&location, Default::default())
+    })
+    .await
+    .expect("opening the store finishes")
+    .expect("the store opens")
+}
+
+/// A demo server on free ports with its data in `data`, always on SQLite
+/// (for tests of the SQLite writer itself).
+pub async fn start_in_sqlite(data: &Path) -> RunningServer {
+    let mut config = ServerConfig::new(data);
+    config.ports = PortPlan::Ephemeral;
+    config.demo = true;
+    RunningServer::start(config).await.expect("server starts")
+}
+
 pub fn user(id: &str) -> UserId {
     UserId::parse(id).expect("valid user id")
 }
@@ -33,6 +86,7 @@ pub async fn start_in(data: &Path) -> RunningServer {
     let mut config = ServerConfig::new(data);
     config.ports = PortPlan::Ephemeral;
     config.demo = true;
+    use_test_store(&mut config);
     RunningServer::start(config).await.expect("server starts")
 }
 
@@ -45,6 +99,7 @@ pub async fn start_configured(
     let mut config = ServerConfig::new(data.path());
     config.ports = PortPlan::Ephemeral;
     config.demo = true;
+    use_test_store(&mut config);
     adjust(&mut config);
     let server = RunningServer::start(config).await.expect("server starts");
     (server, data)
