@@ -4,7 +4,8 @@
 #   scripts/test.sh                 all layers
 #   scripts/test.sh native e2e      only the named layers, in the order below
 #
-# Layers: fmt, clippy, native (cargo test), wasm (wasm-bindgen-test in headless
+# Layers: fmt, clippy, native (cargo test), postgres (the server's integration
+# tests again on PostgreSQL), wasm (wasm-bindgen-test in headless
 # Chromium, against a running server), wasm-firefox (the same in headless
 # Firefox), build (trunk build --release), e2e (Chromium, and Firefox for some).
 set -euo pipefail
@@ -12,7 +13,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 source "$PENPEN_ROOT/scripts/server.sh"
 cd "$PENPEN_ROOT"
 
-all_layers=(fmt clippy native wasm wasm-firefox build e2e)
+all_layers=(fmt clippy native postgres wasm wasm-firefox build e2e)
 layers=("${@:-${all_layers[@]}}")
 for layer in "${layers[@]}"; do
   case " ${all_layers[*]} " in
@@ -63,6 +64,10 @@ if wants clippy; then
     --all-targets --locked -- -D warnings
 fi
 wants native && layer native cargo test --workspace --exclude penpen-e2e --locked
+# The server's integration tests again, every server on PostgreSQL (a
+# throwaway cluster the tests start in a temporary folder and stop).
+wants postgres && layer postgres env PENPEN_TEST_STORE=postgres \
+  cargo test -p penpen-server-mock --test it --locked
 
 if wants wasm || wants wasm-firefox; then
   cargo build -p penpen-server-mock --locked --quiet
