@@ -28,6 +28,7 @@ mod revocation;
 mod search;
 mod services;
 mod sfu;
+mod store_conformance;
 mod store_truth;
 mod tickets;
 mod tls;

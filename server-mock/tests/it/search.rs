@@ -1,6 +1,6 @@
 //! Searching all history (PROTOCOL §17).
 //!
-//! The property: for any history of 1:1 and group messages, joins, leaves
+//! The property (run on both backends by `store_conformance`): for any history of 1:1 and group messages, joins, leaves
 //! and recalls, every user's search (in all conversations or in one, read
 //! page by page) returns exactly the messages a brute-force substring
 //! search over what that user may see returns, newest first. Then the
@@ -19,15 +19,15 @@ use penpen_server_mock::store::schema;
 use proptest::prelude::*;
 use rusqlite::Connection;
 
-const PEOPLE: usize = 4;
+pub(crate) const PEOPLE: usize = 4;
 
-fn person(n: usize) -> UserId {
+pub(crate) fn person(n: usize) -> UserId {
     UserId::parse(&format!("1390000000{n}")).expect("a user id")
 }
 
 /// What happens, in order.
 #[derive(Debug, Clone)]
-enum Step {
+pub(crate) enum Step {
     /// `from` writes `text` to `to` (two different people).
     Direct {
         from: usize,
@@ -52,7 +52,7 @@ enum Step {
 
 /// Texts over a small alphabet, so that queries often hit and often
 /// almost hit (their pairs apart).
-fn text() -> impl Strategy<Value = String> {
+pub(crate) fn text() -> impl Strategy<Value = String> {
     proptest::collection::vec(
         prop::sample::select(vec!['周', '报', '会', '议', 'a', 'B', '1', ' ', '，']),
         0..9,
@@ -60,7 +60,7 @@ fn text() -> impl Strategy<Value = String> {
     .prop_map(|chars| chars.into_iter().collect())
 }
 
-fn query() -> impl Strategy<Value = String> {
+pub(crate) fn query() -> impl Strategy<Value = String> {
     proptest::collection::vec(
         prop::sample::select(vec!['周', '报', '会', 'A', 'b', '1', ' ']),
         1..4,
@@ -71,7 +71,7 @@ fn query() -> impl Strategy<Value = String> {
     })
 }
 
-fn step() -> impl Strategy<Value = Step> {
+pub(crate) fn step() -> impl Strategy<Value = Step> {
     let who = 0..PEOPLE;
     prop_oneof![
         4 => (who.clone(), who.clone(), text()).prop_filter_map("two people", |(from, to, text)| {
@@ -140,15 +140,13 @@ impl Model {
     }
 }
 
-fn open() -> Connection {
-    let mut conn = Connection::open_in_memory().expect("a database in memory");
-    schema::migrate(&mut conn).expect("the schema");
-    let db = Db::Sqlite(&conn);
-    queries::put_department(&db, DepartmentId(1), "研发部").expect("a department");
-    queries::put_job(&db, JobId(1), "工程师").expect("a job");
+/// The four people of the property, in an empty database.
+pub(crate) fn seed_people(db: &Db<'_>) {
+    queries::put_department(db, DepartmentId(1), "研发部").expect("a department");
+    queries::put_job(db, JobId(1), "工程师").expect("a job");
     for n in 0..PEOPLE {
         queries::add_user(
-            &db,
+            db,
             &NewUser {
                 id: person(n),
                 name: format!("p{n}"),
@@ -161,6 +159,12 @@ fn open() -> Connection {
         )
         .expect("a user");
     }
+}
+
+/// A SQLite database in memory with the schema.
+fn open() -> Connection {
+    let mut conn = Connection::open_in_memory().expect("a database in memory");
+    schema::migrate(&mut conn).expect("the schema");
     conn
 }
 
@@ -198,10 +202,10 @@ fn store(
         .id
 }
 
-/// Plays `steps` into a fresh database; returns it, the group and the model.
-fn play(steps: &[Step]) -> (Connection, GroupId, Model) {
-    let conn = open();
-    let db = Db::Sqlite(&conn);
+/// Plays `steps` into `db`, an empty database with the schema; returns
+/// the group and the model.
+fn play(db: &Db<'_>, steps: &[Step]) -> (GroupId, Model) {
+    seed_people(db);
     let founders = Members(vec![person(0), person(1), person(2)]);
     let gid = queries::create_group(&db, &person(0), "周会", &founders, 0).expect("the group");
     let mut model = Model {
@@ -276,12 +280,12 @@ fn play(steps: &[Step]) -> (Connection, GroupId, Model) {
             _ => {}
         }
     }
-    (conn, gid, model)
+    (gid, model)
 }
 
 /// Every hit of a search, read page by page.
-fn search_all(
-    conn: &Connection,
+pub(crate) fn search_all(
+    db: &Db<'_>,
     who: usize,
     query: &str,
     target: Option<&Peer>,
@@ -290,16 +294,8 @@ fn search_all(
     let mut ids = Vec::new();
     let mut before = None;
     loop {
-        let (messages, more) = queries::search(
-            &Db::Sqlite(conn),
-            &person(who),
-            query,
-            target,
-            before,
-            page,
-            480,
-        )
-        .expect("searched");
+        let (messages, more) =
+            queries::search(db, &person(who), query, target, before, page, 480).expect("searched");
         assert!(
             messages.len() <= page as usize,
             "a page holds at most its limit"
@@ -313,63 +309,73 @@ fn search_all(
     }
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
-
-    #[test]
-    fn the_search_finds_exactly_the_visible_messages_containing_the_query(
-        steps in proptest::collection::vec(step(), 0..40),
-        queries in proptest::collection::vec(query(), 1..4),
-        page in 1u32..6,
-    ) {
-        let (conn, gid, model) = play(&steps);
-        for who in 0..PEOPLE {
-            for query in &queries {
+/// The property, on `db` (an empty database with the schema).
+pub(crate) fn check_search(
+    db: &Db<'_>,
+    steps: &[Step],
+    queries: &[String],
+    page: u32,
+) -> Result<(), TestCaseError> {
+    let (gid, model) = play(db, steps);
+    for who in 0..PEOPLE {
+        for query in queries {
+            prop_assert_eq!(
+                search_all(db, who, query, None, page),
+                model.hits(who, query, None),
+                "{} searching {:?} everywhere",
+                who,
+                query
+            );
+            if model.members[who] || model.left_at[who].is_some() {
                 prop_assert_eq!(
-                    search_all(&conn, who, query, None, page),
-                    model.hits(who, query, None),
-                    "{} searching {:?} everywhere", who, query
-                );
-                if model.members[who] || model.left_at[who].is_some() {
-                    prop_assert_eq!(
-                        search_all(&conn, who, query, Some(&Peer::Group(gid)), page),
-                        model.hits(who, query, Some(None)),
-                        "{} searching {:?} in the group", who, query
-                    );
-                }
-                let other = (who + 1) % PEOPLE;
-                prop_assert_eq!(
-                    search_all(&conn, who, query, Some(&Peer::User(person(other))), page),
-                    model.hits(who, query, Some(Some(other))),
-                    "{} searching {:?} with {}", who, query, other
+                    search_all(db, who, query, Some(&Peer::Group(gid)), page),
+                    model.hits(who, query, Some(None)),
+                    "{} searching {:?} in the group",
+                    who,
+                    query
                 );
             }
+            let other = (who + 1) % PEOPLE;
+            prop_assert_eq!(
+                search_all(db, who, query, Some(&Peer::User(person(other))), page),
+                model.hits(who, query, Some(Some(other))),
+                "{} searching {:?} with {}",
+                who,
+                query,
+                other
+            );
         }
     }
+    Ok(())
 }
 
 #[test]
 fn messages_stored_before_the_index_existed_are_found_after_the_migration() {
-    let (conn, _, model) = play(&[
-        Step::Direct {
-            from: 0,
-            to: 1,
-            text: "周报 a".into(),
-        },
-        Step::Group {
-            from: 1,
-            text: "会议周报".into(),
-        },
-    ]);
+    let conn = open();
+    let (_, model) = play(
+        &Db::Sqlite(&conn),
+        &[
+            Step::Direct {
+                from: 0,
+                to: 1,
+                text: "周报 a".into(),
+            },
+            Step::Group {
+                from: 1,
+                text: "会议周报".into(),
+            },
+        ],
+    );
     // As a database of before version 9: no index rows, everything to backfill.
     conn.execute_batch(
         "INSERT INTO message_terms (message_terms) VALUES ('delete-all'); UPDATE search_backfill SET backfill_below = (SELECT MAX(id) + 1 FROM messages);",
     )
     .expect("unindexed");
-    assert!(search_all(&conn, 1, "周报", None, 10).is_empty());
+    let db = Db::Sqlite(&conn);
+    assert!(search_all(&db, 1, "周报", None, 10).is_empty());
     while queries::backfill_round(&Db::Sqlite(&conn)).expect("a round") > 0 {}
     assert_eq!(
-        search_all(&conn, 1, "周报", None, 10),
+        search_all(&db, 1, "周报", None, 10),
         model.hits(1, "周报", None)
     );
     assert_eq!(model.hits(1, "周报", None).len(), 2);
