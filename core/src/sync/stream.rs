@@ -355,11 +355,18 @@ impl Engine {
     }
 
     pub(super) fn stream_lost(&mut self, now: i64) {
+        // An attempt that failed (rather than a live stream that dropped,
+        // which may be a blip and is tried once more where it was) means the
+        // node is gone: the next attempt goes to another.
+        let attempt_failed = !self.stream.is_live();
         if !self.stream.lost(now, &mut self.rng) {
             // A first login that cannot reach the server says so at once.
             self.stop();
             self.notify(Event::Unreachable);
             return;
+        }
+        if attempt_failed {
+            self.switch_node(now);
         }
         // Operations not sent yet wait for no reconnect: the user is told now.
         for id in self.operations.unsent() {

@@ -29,6 +29,7 @@ impl Net {
                         "wrong account or password",
                     );
                 }
+                self.password_logins += 1;
                 self.server.next_token += 1;
                 let token = format!("token-{}", self.server.next_token);
                 self.server.tokens.insert(token.clone(), login.user.clone());
