@@ -5,7 +5,10 @@
 //! nodes sharing one store and one bus do.
 
 use crate::sim::{Net, user};
-use penpen_core::sync::{Connection, Event};
+use penpen_core::sync::{
+    Connection, Event, HEARTBEAT_IDLE_MS, HEARTBEAT_TIMEOUT_MS, RECONNECT_MAX_MS,
+    REQUEST_TIMEOUT_MS,
+};
 use penpen_core::{Peer, Service};
 
 const A: usize = 0;
@@ -198,4 +201,33 @@ fn one_node_is_simply_tried_again() {
     net.revive_node(0);
     net.run_for(40_000);
     assert_eq!(net.clients[A].engine.connection(), Connection::Connected);
+}
+
+#[test]
+fn a_node_gone_without_a_word_is_left_within_the_timeouts() {
+    // A machine switched off: no reset, the sockets stay open and silent,
+    // a new connection to it neither opens nor fails. The heartbeat notices
+    // the silence, the reconnect to the same node is given up after the
+    // request timeout, and the next attempt goes to the other node.
+    let mut net = two_nodes();
+    net.silence_node(0);
+    send(&mut net, B, 1, "静默时收");
+    let silenced_at = net.now;
+    let limit = HEARTBEAT_IDLE_MS + HEARTBEAT_TIMEOUT_MS + REQUEST_TIMEOUT_MS + RECONNECT_MAX_MS;
+    while net.clients[A].node != 1 && net.now < silenced_at + limit {
+        net.run_for(500);
+    }
+    assert_eq!(net.clients[A].node, 1, "moved within {limit} ms");
+    net.run_for(10_000);
+    assert_eq!(net.clients[A].engine.connection(), Connection::Connected);
+    send(&mut net, A, 2, "之后");
+    net.run_for(5_000);
+    assert_eq!(
+        net.clients[A].texts(&Peer::User(user(2))),
+        ["静默时收", "之后"]
+    );
+    assert_eq!(
+        net.clients[B].texts(&Peer::User(user(1))),
+        ["静默时收", "之后"]
+    );
 }

@@ -141,6 +141,9 @@ pub struct Net {
     pub nodes_down: BTreeSet<usize>,
     /// Nodes whose stream port (20888) alone is down.
     pub streams_down: BTreeSet<usize>,
+    /// Nodes gone without a word (a machine switched off): a connection to
+    /// them neither opens nor fails, and nothing arrives from them.
+    pub nodes_silent: BTreeSet<usize>,
     /// Logins with a password the server answered (resumes are not counted).
     pub password_logins: usize,
 }
@@ -176,6 +179,7 @@ impl Net {
             nodes: 1,
             nodes_down: BTreeSet::new(),
             streams_down: BTreeSet::new(),
+            nodes_silent: BTreeSet::new(),
             password_logins: 0,
         }
     }
@@ -300,6 +304,10 @@ impl Net {
         match action {
             Action::Open(service) => {
                 let node = self.clients[index].node;
+                if self.nodes_silent.contains(&node) {
+                    // The connect hangs: no open, no close.
+                    return;
+                }
                 let reachable = self.server_up
                     && self.clients[index].online
                     && !self.nodes_down.contains(&node)
@@ -338,7 +346,15 @@ impl Net {
             }
             Action::Send(service, frame) => {
                 let client = &self.clients[index];
-                if !client.sockets.contains_key(&service) || !client.online || !self.server_up {
+                let silent = client
+                    .sockets
+                    .get(&service)
+                    .is_some_and(|socket| self.nodes_silent.contains(&socket.node));
+                if !client.sockets.contains_key(&service)
+                    || !client.online
+                    || !self.server_up
+                    || silent
+                {
                     return;
                 }
                 self.server_handles(index, service, &frame);
@@ -463,10 +479,26 @@ impl Net {
         self.drop_node_sockets(node, |service| service == Service::Login);
     }
 
+    /// Node `node` goes away without a word: its sockets stay open with
+    /// nothing arriving, new connections to it hang.
+    pub fn silence_node(&mut self, node: usize) {
+        self.nodes_silent.insert(node);
+        for client in &mut self.clients {
+            let silenced: Vec<Service> = client
+                .sockets
+                .iter()
+                .filter(|(_, socket)| socket.node == node)
+                .map(|(service, _)| *service)
+                .collect();
+            client.inbound.retain(|(s, _)| !silenced.contains(s));
+        }
+    }
+
     /// Node `node` comes back.
     pub fn revive_node(&mut self, node: usize) {
         self.nodes_down.remove(&node);
         self.streams_down.remove(&node);
+        self.nodes_silent.remove(&node);
     }
 
     fn drop_node_sockets(&mut self, node: usize, which: impl Fn(Service) -> bool) {
