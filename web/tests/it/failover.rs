@@ -44,7 +44,8 @@ fn a_deployment_file_lists_nodes_and_the_first_names_the_storage() {
         "penpen-im1.example.cn:20888-13800000001"
     );
     // A bad list is refused with what was expected.
-    let error = Servers::from_deployment_file(r#"{"servers": []}"#, &page()).unwrap_err();
+    let error = Servers::from_deployment_file(r#"{"servers": []}"#, &page())
+        .expect_err("an empty list is refused");
     assert_eq!(error, ConfigError::NoServers);
     assert!(
         error.to_string().contains("expected at least one"),
