@@ -75,6 +75,9 @@ pub struct RunningServer {
     shutdown: watch::Sender<bool>,
     tasks: JoinSet<()>,
     context: Arc<Context>,
+    /// Whether this server opened its store (and closes it at shutdown),
+    /// rather than sharing another's.
+    owns_store: bool,
 }
 
 /// What every connection handler of one listener can reach.
@@ -91,6 +94,30 @@ impl RunningServer {
     /// Binding happens before anything is served, so a port that is taken fails
     /// the whole start and no half-started server is left behind.
     pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+        RunningServer::start_with(config, None).await
+    }
+
+    /// Starts a node over `store`, which other nodes use at the same time
+    /// (several nodes, one store: #17). Its shutdown leaves the store open
+    /// for them. Without a bus between the nodes, a push reaches only the
+    /// sessions of the node that stored the message; the others find it
+    /// when they catch up. Tests use this to move a client between nodes.
+    pub async fn start_sharing(
+        config: ServerConfig,
+        store: Store,
+    ) -> Result<RunningServer, StartError> {
+        RunningServer::start_with(config, Some(store)).await
+    }
+
+    /// The store this server uses, to share with another node.
+    pub fn store(&self) -> Store {
+        self.context.store.clone()
+    }
+
+    async fn start_with(
+        config: ServerConfig,
+        shared_store: Option<Store>,
+    ) -> Result<RunningServer, StartError> {
         config.calls.ice.check()?;
         let tls = config.tls.as_ref().map(|tls| tls.acceptor()).transpose()?;
         let origins = OriginPolicy::new(&config.allowed_origins, &config.own_names());
@@ -119,11 +146,17 @@ impl RunningServer {
 
         let sfu = crate::sfu::Sfu::start(media_config(&config)?).await?;
 
-        let location = config.store_location();
-        let options = config.store;
-        let store = tokio::task::spawn_blocking(move || Store::open_at(&location, options))
-            .await
-            .map_err(|e| StoreError::Database(e.to_string()))??;
+        let owns_store = shared_store.is_none();
+        let store = match shared_store {
+            Some(store) => store,
+            None => {
+                let location = config.store_location();
+                let options = config.store;
+                tokio::task::spawn_blocking(move || Store::open_at(&location, options))
+                    .await
+                    .map_err(|e| StoreError::Database(e.to_string()))??
+            }
+        };
         let files = services::files::folder(&config.data_dir);
         services::file_disk::prepare(&store, &files)
             .await
@@ -239,6 +272,7 @@ impl RunningServer {
             shutdown,
             tasks,
             context,
+            owns_store,
         })
     }
 
@@ -264,13 +298,16 @@ impl RunningServer {
     }
 
     /// Stops accepting, closes every connection, waits for the handlers, then
-    /// lets the store commit what it was given and closes it.
+    /// lets the store commit what it was given and closes it (unless the
+    /// store is shared: [`RunningServer::start_sharing`]).
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         while self.tasks.join_next().await.is_some() {}
         self.context.sfu.shutdown().await;
-        let store = self.context.store.clone();
-        let _ = tokio::task::spawn_blocking(move || store.close()).await;
+        if self.owns_store {
+            let store = self.context.store.clone();
+            let _ = tokio::task::spawn_blocking(move || store.close()).await;
+        }
     }
 }
 

@@ -14,7 +14,9 @@
 //!
 //! A browser opened with [`HarnessRef::open_app_with_faults`] reaches the
 //! server through a proxy of its own ([`faults`]) that the test can make cut
-//! or silently drop every connection.
+//! or silently drop every connection. [`HarnessRef::start_nodes`] adds
+//! server nodes sharing the server's store ([`nodes`]), for a client moving
+//! between them.
 
 #![allow(clippy::print_stdout)]
 
@@ -25,6 +27,7 @@ mod driver;
 pub mod evil;
 pub mod faults;
 pub mod meetings;
+pub mod nodes;
 mod static_files;
 pub mod stun;
 pub mod tls;
@@ -32,6 +35,7 @@ pub mod turn;
 
 pub use browser::{Browser, BrowserKind, Tab, WAIT};
 pub use faults::{Faults, Mode};
+pub use nodes::Nodes;
 pub use tls::TestCertificate;
 pub use turn::TurnServer;
 

@@ -3,7 +3,7 @@
 //! that issued its token) behind the chat screens.
 
 use crate::calls::CallScreen;
-use crate::config::{self, PageLocation, ServerAddress};
+use crate::config::{self, PageLocation, Servers};
 use crate::driver::{self, DriverHandle, Input};
 use crate::i18n::{Lang, Text};
 use crate::login::LoginScreen;
@@ -20,7 +20,7 @@ use yew::prelude::*;
 /// the page's host), then runs [`Root`].
 #[component(App)]
 pub fn app() -> Html {
-    let server = use_state(|| None::<ServerAddress>);
+    let server = use_state(|| None::<Servers>);
     {
         let server = server.clone();
         use_effect_with((), move |_| {
@@ -38,8 +38,8 @@ pub fn app() -> Html {
 /// What the app needs once the deployment is known.
 #[derive(Debug, Properties, PartialEq)]
 pub struct RootProps {
-    /// The deployment's server.
-    pub server: ServerAddress,
+    /// The deployment's server nodes.
+    pub server: Servers,
 }
 
 /// The login screen or the signed-in session.
@@ -49,12 +49,16 @@ pub fn root(props: &RootProps) -> Html {
     let server = props.server.clone();
     // A server named in the link is only offered, never used unasked.
     let proposal = use_memo(server.clone(), |server| {
-        config::proposed_server(&PageLocation::current(), server)
+        config::proposed_server(&PageLocation::current(), server.home())
     });
     // A remembered session opens at once, from the cache; the driver resumes
     // it with the server in the background and ends it only if the server
-    // says the token is no longer valid.
-    let session = use_state(Session::load);
+    // says the token is no longer valid. It follows the nodes its deployment
+    // lists now.
+    let session = {
+        let server = server.clone();
+        use_state(move || Session::load().map(|session| session.with_nodes_of(&server)))
+    };
     let notice = use_state(|| None::<Text>);
 
     let on_login = {

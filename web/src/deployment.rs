@@ -1,11 +1,12 @@
 //! Reads the deployment's choice of server at start: `penpen.json` beside
-//! `index.html` when the deployment serves one, else the page's own host.
+//! `index.html` when the deployment serves one (one server, or several
+//! nodes), else the page's own host.
 //!
 //! The file is same-origin, so only whoever controls the web server can set
 //! it. The last answer is remembered, so an app opened from the service
 //! worker's cache while the web server is unreachable still finds its server.
 
-use crate::config::{DEPLOYMENT_FILE, PageLocation, ServerAddress};
+use crate::config::{DEPLOYMENT_FILE, PageLocation, ServerAddress, Servers};
 use futures::FutureExt;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -27,8 +28,8 @@ enum Fetched {
     Unreachable,
 }
 
-/// The deployment's server.
-pub async fn load() -> ServerAddress {
+/// The deployment's server nodes.
+pub async fn load() -> Servers {
     let page = PageLocation::current();
     let storage = gloo::utils::window().local_storage().ok().flatten();
     if let Some(storage) = &storage {
@@ -58,15 +59,15 @@ pub async fn load() -> ServerAddress {
             .as_ref()
             .and_then(|s| s.get_item(REMEMBERED_KEY).ok().flatten()),
     };
-    match text.map(|text| ServerAddress::from_deployment_file(&text, &page)) {
-        Some(Ok(server)) => server,
+    match text.map(|text| Servers::from_deployment_file(&text, &page)) {
+        Some(Ok(servers)) => servers,
         Some(Err(err)) => {
             // An operator's mistake: say so where they will look, and fall
             // back to the page's own host rather than to nothing.
             web_sys::console::error_1(&err.to_string().into());
-            ServerAddress::same_host(&page)
+            Servers::one(ServerAddress::same_host(&page))
         }
-        None => ServerAddress::same_host(&page),
+        None => Servers::one(ServerAddress::same_host(&page)),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The login screen, with the server it logs in to in view. A server that a
 //! link proposes is shown with its host and used only once the user accepts.
 
-use crate::config::ServerAddress;
+use crate::config::{ServerAddress, Servers};
 use crate::i18n::{Lang, Text};
 use crate::session::{self, Session, SessionError};
 use crate::ui::controls;
@@ -15,8 +15,8 @@ use yew::prelude::*;
 pub struct LoginProps {
     /// The interface language.
     pub lang: Lang,
-    /// The deployment's server, where logins go by default.
-    pub server: ServerAddress,
+    /// The deployment's server nodes, where logins go by default.
+    pub server: Servers,
     /// Another server the page's link names, offered for confirmation.
     #[prop_or_default]
     pub proposal: Option<ServerAddress>,
@@ -104,7 +104,7 @@ pub fn login_screen(props: &LoginProps) -> Html {
         let proposal = proposal.clone();
         Callback::from(move |_: MouseEvent| {
             if let Some(server) = &proposal {
-                target.set(server.clone());
+                target.set(Servers::one(server.clone()));
             }
             proposal_open.set(false);
         })
@@ -151,8 +151,9 @@ pub fn login_screen(props: &LoginProps) -> Html {
             <button id="login-submit" class="button button--primary" type="submit" disabled={*busy}>
                 { if *busy { lang.tr(Text::LoggingIn) } else { lang.tr(Text::LogIn) } }
             </button>
-            <p id="login-server" class="login__server" data-host={target.host.clone()}>
-                { lang.fill(Text::LoginServer, &[&target.label()]) }
+            <p id="login-server" class="login__server" data-host={target.home().host.clone()}
+                data-nodes={target.nodes().len().to_string()}>
+                { lang.fill(Text::LoginServer, &[&target.home().label()]) }
             </p>
         </form>
     }

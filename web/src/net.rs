@@ -4,11 +4,15 @@
 //! A socket is keyed by its [`Channel`]: a service's, or the meeting's own
 //! 24888 socket beside the one a call uses.
 //!
+//! The sockets go to one node of the deployment at a time: a random one
+//! first, the next in turn when the engine says its node cannot be reached
+//! ([`Sockets::switch_node`]).
+//!
 //! Every socket gets a generation number. Events of a socket that has since
 //! been replaced (a late `close` of the old stream after a reconnect) carry
 //! the old number and are ignored by the driver.
 
-use crate::config::ServerAddress;
+use crate::config::{NodeChoice, ServerAddress, Servers};
 use futures::channel::mpsc::UnboundedSender;
 use penpen_core::Service;
 use wasm_bindgen::JsCast;
@@ -86,7 +90,9 @@ impl Drop for Open {
 
 /// The open sockets of one session.
 pub struct Sockets {
-    server: ServerAddress,
+    servers: Servers,
+    /// The node sockets open to now.
+    node: NodeChoice,
     token: Option<String>,
     /// By channel (a handful at most: a list costs the bundle less than a
     /// map).
@@ -98,7 +104,7 @@ pub struct Sockets {
 impl std::fmt::Debug for Sockets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sockets")
-            .field("server", &self.server)
+            .field("server", self.server())
             .field(
                 "open",
                 &self.open.iter().map(|(s, _)| s).collect::<Vec<_>>(),
@@ -108,10 +114,12 @@ impl std::fmt::Debug for Sockets {
 }
 
 impl Sockets {
-    /// No sockets yet; events go to `events`.
-    pub fn new(server: ServerAddress, events: UnboundedSender<Tagged>) -> Sockets {
+    /// No sockets yet; events go to `events`. Of several nodes, the one
+    /// `random` picks is used first.
+    pub fn new(servers: Servers, random: u64, events: UnboundedSender<Tagged>) -> Sockets {
         Sockets {
-            server,
+            node: servers.start_at(random),
+            servers,
             token: None,
             open: Vec::new(),
             next_generation: 1,
@@ -119,9 +127,17 @@ impl Sockets {
         }
     }
 
-    /// The server these sockets go to.
+    /// The node these sockets go to now.
     pub fn server(&self) -> &ServerAddress {
-        &self.server
+        self.servers.node(self.node.current())
+    }
+
+    /// The node in use cannot be reached: sockets opened from now on go to
+    /// the next node in turn. Says whether the node changed (not with one).
+    /// Open sockets stay where they are: the engine closes its own, and the
+    /// call's and the meeting's reopen here if their node drops them.
+    pub fn switch_node(&mut self) -> bool {
+        self.node.advance()
     }
 
     /// The token service sockets present at their upgrade.
@@ -155,7 +171,7 @@ impl Sockets {
         self.remove(channel);
         let generation = self.next_generation;
         self.next_generation += 1;
-        let mut url = self.server.websocket_url(service);
+        let mut url = self.server().websocket_url(service);
         if service != Service::Login
             && let Some(token) = &self.token
         {

@@ -3,10 +3,11 @@
 //! a socket of its own when the stream cannot carry it (which revokes the
 //! token on the server).
 //!
-//! A session is bound to the server that issued it: its token is only ever
-//! sent there, whatever server the page or a link names later.
+//! A session is bound to the deployment that issued it: its token is only
+//! ever sent to that deployment's nodes, whatever server the page or a link
+//! names later. Any node of it serves the session (they share one store).
 
-use crate::config::ServerAddress;
+use crate::config::{ServerAddress, Servers};
 use crate::socket;
 use penpen_core::digest::password_digest;
 use penpen_core::packets::Done;
@@ -27,10 +28,15 @@ pub struct Session {
     pub name: String,
     /// Whether the account may send broadcasts.
     pub broadcaster: bool,
-    /// The server that issued the token, the only one it is sent to.
+    /// The server that issued the token, the only one it is sent to; of a
+    /// deployment of several nodes, its first ([`Servers::home`]).
     /// (A session remembered before sessions were bound has none and is
     /// not loaded: its owner logs in once more.)
     pub server: ServerAddress,
+    /// The deployment's other nodes, which the token is also sent to
+    /// (none for one server, and in sessions remembered before nodes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_nodes: Vec<ServerAddress>,
 }
 
 /// Why logging in, resuming or logging out did not work.
@@ -54,14 +60,35 @@ pub enum SessionError {
 }
 
 impl Session {
-    fn issued(reply: LoginReply, server: &ServerAddress) -> Session {
+    fn issued(reply: LoginReply, servers: &Servers) -> Session {
         Session {
             user: reply.user,
             token: reply.token,
             name: reply.name,
             broadcaster: reply.broadcaster,
-            server: server.clone(),
+            server: servers.home().clone(),
+            other_nodes: servers.nodes()[1..].to_vec(),
         }
+    }
+
+    /// The nodes this session may use: its server first.
+    pub fn servers(&self) -> Servers {
+        let mut nodes = vec![self.server.clone()];
+        nodes.extend(self.other_nodes.iter().cloned());
+        // A stored list that no longer holds together (edited by hand, say)
+        // falls back to the server that issued the token.
+        Servers::new(nodes).unwrap_or_else(|_| Servers::one(self.server.clone()))
+    }
+
+    /// The session with the nodes `deployment` lists now, when it is the
+    /// deployment that issued the token (the same first node): a deployment
+    /// that adds or removes nodes is followed without a new login. Another
+    /// deployment's list is never taken.
+    pub fn with_nodes_of(mut self, deployment: &Servers) -> Session {
+        if *deployment.home() == self.server {
+            self.other_nodes = deployment.nodes()[1..].to_vec();
+        }
+        self
     }
 
     /// The remembered session, if any.
@@ -130,9 +157,11 @@ async fn exchange(
         .map_err(|e| SessionError::Unreachable(e.to_string()))
 }
 
-/// Logs in with the account and password (only its md5 digest is sent).
+/// Logs in with the account and password (only its md5 digest is sent), at
+/// a random node of the deployment, and at the next in turn while a node
+/// cannot be reached; an answer (even a refusal) is final.
 pub async fn log_in(
-    server: &ServerAddress,
+    servers: &Servers,
     user: UserId,
     password: &str,
 ) -> Result<Session, SessionError> {
@@ -140,16 +169,32 @@ pub async fn log_in(
         user,
         password: password_digest(password),
     })?;
-    let replies = exchange(server, vec![login]).await?;
+    let replies = on_some_node(servers, vec![login]).await?;
     let reply = replies
         .first()
         .ok_or(SessionError::Unreachable("no reply".into()))?;
-    decode::<LoginReply>(reply).map(|reply| Session::issued(reply, server))
+    decode::<LoginReply>(reply).map(|reply| Session::issued(reply, servers))
 }
 
-/// Revokes the session's token on the server that issued it.
+/// Sends `frames` to one node after another, starting at a random one,
+/// until a node answers; the last node's failure when none does.
+async fn on_some_node(servers: &Servers, frames: Vec<String>) -> Result<Vec<String>, SessionError> {
+    let mut choice = servers.start_at((js_sys::Math::random() * 4_294_967_296.0) as u64);
+    let mut result = exchange(servers.node(choice.current()), frames.clone()).await;
+    for _ in 1..servers.nodes().len() {
+        if !matches!(result, Err(SessionError::Unreachable(_))) {
+            break;
+        }
+        choice.advance();
+        result = exchange(servers.node(choice.current()), frames.clone()).await;
+    }
+    result
+}
+
+/// Revokes the session's token on the deployment that issued it (any node
+/// of it: they share the sessions).
 pub async fn log_out(session: &Session) -> Result<(), SessionError> {
-    let server = &session.server;
+    let servers = session.servers();
     let resume = encode(&Resume {
         user: session.user.clone(),
         token: session.token.clone(),
@@ -157,7 +202,7 @@ pub async fn log_out(session: &Session) -> Result<(), SessionError> {
         catch_up: true,
     })?;
     let logout = encode(&Logout { logout: true })?;
-    let replies = exchange(server, vec![resume, logout]).await?;
+    let replies = on_some_node(&servers, vec![resume, logout]).await?;
     match replies.as_slice() {
         [resumed, done] => {
             decode::<LoginReply>(resumed)?;

@@ -191,6 +191,23 @@ impl Links {
         }
     }
 
+    /// The stream moved to another node: every socket that is open (or
+    /// opening) is given up, to open again on the new node as soon as it is
+    /// needed, and the ones that were waiting out a backoff against the old
+    /// node may try the new one at once. The sockets to close, with the
+    /// requests they carried.
+    pub(super) fn follow_stream(&mut self, now: i64) -> Vec<(Service, Vec<Request>)> {
+        let mut given_up = Vec::new();
+        for (service, link) in self.0.iter_mut() {
+            if !matches!(link.state, LinkState::Closed { .. }) {
+                given_up.push((*service, link.pending.drain(..).map(|(r, _)| r).collect()));
+            }
+            link.state = LinkState::Closed { retry_at: now };
+            link.failures = 0;
+        }
+        given_up
+    }
+
     /// Forgets every socket; the ones to close.
     pub(super) fn close_all(&mut self) -> Vec<Service> {
         std::mem::take(&mut self.0)
@@ -243,6 +260,24 @@ impl Engine {
         let Some((lost, retry_at)) = self.links.lost(service, now, &mut self.rng) else {
             return;
         };
+        self.requests_lost(lost, retry_at);
+    }
+
+    /// The stream's node could not be reached: the driver is told to use
+    /// another ([`Action::SwitchNode`]), and the service sockets follow the
+    /// stream there (closed here, reopened on demand), so that no request
+    /// waits on a node that is gone while the stream lives on another.
+    pub(super) fn switch_node(&mut self, now: i64) {
+        self.act(Action::SwitchNode);
+        for (service, lost) in self.links.follow_stream(now) {
+            self.act(Action::Close(service));
+            self.requests_lost(lost, now);
+        }
+    }
+
+    /// Requests whose socket went away unanswered: asked again from
+    /// `retry_at`, or (an operation) answered as lost.
+    fn requests_lost(&mut self, lost: Vec<Request>, retry_at: i64) {
         for request in lost {
             match request {
                 Request::Send(cid) => self.outbox.lost(&cid, retry_at),

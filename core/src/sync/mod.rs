@@ -138,6 +138,17 @@ pub enum Action {
     /// The file of the upload `cid` is no longer needed (sent, or cancelled):
     /// the driver may forget its bytes.
     ReleaseFile(ClientMsgId),
+    /// The server node the stream used could not be reached (a connection
+    /// attempt failed: it did not open, or the login or resume went
+    /// unanswered or was turned away for now). Every later `Open`, the
+    /// stream's and the service sockets', goes to another node of the
+    /// deployment, if it has several (the next one in turn: a dead node is
+    /// tried again once the others failed too); a driver with one server
+    /// has nothing to do. The engine has already closed the service sockets
+    /// of the old node (each `Close` follows this action), so they all
+    /// reopen beside the stream. A live stream that drops is tried once
+    /// more on the same node first: a blip is not a dead node.
+    SwitchNode,
 }
 
 /// What the UI hears about.

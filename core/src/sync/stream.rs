@@ -19,8 +19,10 @@ enum StreamState {
     /// Not connected; the next try is at `retry_at` (none: waiting for an
     /// event such as the browser coming online).
     Down { retry_at: Option<i64> },
-    /// The socket is being opened.
-    Opening,
+    /// The socket is being opened, since then. A node that is gone without
+    /// a word (a machine switched off: no reset, the connect hangs) is
+    /// given up after the request timeout like an unanswered login.
+    Opening { since: i64 },
     /// Login or resume sent; waiting for the reply.
     Authenticating { since: i64 },
     /// Logged in.
@@ -83,7 +85,7 @@ impl Stream {
     pub(super) fn is_up(&self) -> bool {
         matches!(
             self.state,
-            StreamState::Opening | StreamState::Authenticating { .. } | StreamState::Live
+            StreamState::Opening { .. } | StreamState::Authenticating { .. } | StreamState::Live
         )
     }
 
@@ -101,7 +103,7 @@ impl Stream {
 
     /// The socket opened: the login or resume to send, if one is awaited.
     pub(super) fn opened(&mut self, now: i64) -> Option<String> {
-        if self.state != StreamState::Opening {
+        if !matches!(self.state, StreamState::Opening { .. }) {
             return None;
         }
         let frame = match &self.credentials {
@@ -130,7 +132,7 @@ impl Stream {
             && self.online
             && now >= retry_at
         {
-            self.state = StreamState::Opening;
+            self.state = StreamState::Opening { since: now };
             return true;
         }
         false
@@ -150,7 +152,7 @@ impl Stream {
     pub(super) fn update_connection(&mut self) -> Option<Connection> {
         let now = match self.state {
             StreamState::Live => Connection::Connected,
-            StreamState::Opening | StreamState::Authenticating { .. } if self.online => {
+            StreamState::Opening { .. } | StreamState::Authenticating { .. } if self.online => {
                 Connection::Connecting
             }
             _ => Connection::Offline,
@@ -237,14 +239,17 @@ impl Stream {
         })
     }
 
-    /// The login timeout, whether it has passed.
+    /// The login timeout (opening the socket included), whether it has
+    /// passed.
     pub(super) fn login_timed_out(&self, now: i64) -> bool {
         self.login_deadline().is_some_and(|at| now >= at)
     }
 
     fn login_deadline(&self) -> Option<i64> {
         match self.state {
-            StreamState::Authenticating { since } => Some(since + REQUEST_TIMEOUT_MS),
+            StreamState::Opening { since } | StreamState::Authenticating { since } => {
+                Some(since + REQUEST_TIMEOUT_MS)
+            }
             _ => None,
         }
     }
@@ -355,11 +360,18 @@ impl Engine {
     }
 
     pub(super) fn stream_lost(&mut self, now: i64) {
+        // An attempt that failed (rather than a live stream that dropped,
+        // which may be a blip and is tried once more where it was) means the
+        // node is gone: the next attempt goes to another.
+        let attempt_failed = !self.stream.is_live();
         if !self.stream.lost(now, &mut self.rng) {
             // A first login that cannot reach the server says so at once.
             self.stop();
             self.notify(Event::Unreachable);
             return;
+        }
+        if attempt_failed {
+            self.switch_node(now);
         }
         // Operations not sent yet wait for no reconnect: the user is told now.
         for id in self.operations.unsent() {

@@ -7,6 +7,7 @@ mod cache_conformance;
 mod call_sim;
 mod calls;
 mod engine;
+mod failover;
 mod fault_sequence;
 mod forward;
 mod fuzz_corpus;

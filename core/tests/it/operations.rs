@@ -200,7 +200,10 @@ impl Harness {
                     Action::Open(service) => opened.push(service),
                     Action::Close(service) => self.open.retain(|s| *s != service),
                     Action::Send(service, text) => self.sent.entry(service).or_default().push(text),
-                    Action::Persist(_) | Action::ReadChunk { .. } | Action::ReleaseFile(_) => {}
+                    Action::Persist(_)
+                    | Action::ReadChunk { .. }
+                    | Action::ReleaseFile(_)
+                    | Action::SwitchNode => {}
                     Action::Notify(event) => self.events.push(event),
                 }
             }

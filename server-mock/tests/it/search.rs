@@ -207,7 +207,7 @@ fn store(
 fn play(db: &Db<'_>, steps: &[Step]) -> (GroupId, Model) {
     seed_people(db);
     let founders = Members(vec![person(0), person(1), person(2)]);
-    let gid = queries::create_group(&db, &person(0), "周会", &founders, 0).expect("the group");
+    let gid = queries::create_group(db, &person(0), "周会", &founders, 0).expect("the group");
     let mut model = Model {
         members: [true, true, true, false],
         ..Model::default()
@@ -220,7 +220,7 @@ fn play(db: &Db<'_>, steps: &[Step]) -> (GroupId, Model) {
                 } else {
                     MessageType::Text
                 };
-                let id = store(&db, *from, Peer::User(person(*to)), kind, text, ts);
+                let id = store(db, *from, Peer::User(person(*to)), kind, text, ts);
                 model.sent.push(Sent {
                     id,
                     from: *from,
@@ -231,7 +231,7 @@ fn play(db: &Db<'_>, steps: &[Step]) -> (GroupId, Model) {
             }
             Step::Group { from, text } if model.members[*from] => {
                 let id = store(
-                    &db,
+                    db,
                     *from,
                     Peer::Group(gid),
                     MessageType::GroupText,
@@ -247,7 +247,7 @@ fn play(db: &Db<'_>, steps: &[Step]) -> (GroupId, Model) {
                 });
             }
             Step::Join { who } if !model.members[*who] => {
-                queries::join_group(&db, gid, &person(*who)).expect("joined");
+                queries::join_group(db, gid, &person(*who)).expect("joined");
                 model.members[*who] = true;
                 model.left_at[*who] = None;
             }
@@ -259,7 +259,7 @@ fn play(db: &Db<'_>, steps: &[Step]) -> (GroupId, Model) {
                     .map(|s| s.id)
                     .max()
                     .unwrap_or(MessageId(0));
-                queries::leave_group(&db, gid, &person(*who), last).expect("left");
+                queries::leave_group(db, gid, &person(*who), last).expect("left");
                 model.members[*who] = false;
                 model.left_at[*who] = Some(last);
             }
@@ -274,7 +274,7 @@ fn play(db: &Db<'_>, steps: &[Step]) -> (GroupId, Model) {
                     sender_ms: i64::MAX / 4,
                     holder_ms: i64::MAX / 4,
                 };
-                queries::recall(&db, &person(sent.from), sent.id, ts, windows).expect("recalled");
+                queries::recall(db, &person(sent.from), sent.id, ts, windows).expect("recalled");
                 sent.recalled = true;
             }
             _ => {}

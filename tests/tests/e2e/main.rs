@@ -16,6 +16,7 @@ mod installable;
 mod login_screen;
 mod meetings;
 mod mentions;
+mod nodes;
 mod profile;
 mod recall;
 mod receipts;

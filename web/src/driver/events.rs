@@ -41,7 +41,7 @@ impl Driver {
             } => {
                 self.sockets.set_token(token.clone());
                 self.update.emit(Update::Files(FileAccess {
-                    server: self.server.clone(),
+                    server: self.sockets.server().clone(),
                     token: token.clone(),
                 }));
                 self.session = Session {
@@ -49,7 +49,7 @@ impl Driver {
                     token,
                     name,
                     broadcaster,
-                    server: self.server.clone(),
+                    ..self.session.clone()
                 };
                 self.session.save();
                 self.update.emit(Update::Account(self.engine.account()));

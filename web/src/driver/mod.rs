@@ -14,7 +14,6 @@ mod uploads;
 
 use crate::calls::CallScreen;
 use crate::calls::rtc::Rtc;
-use crate::config::ServerAddress;
 use crate::meetings::MeetingScreen;
 use crate::meetings::rtc::MeetingRtc;
 use crate::net::{Channel, SocketEvent, Sockets, Tagged};
@@ -68,7 +67,7 @@ impl DriverHandle {
 /// Updates go to `update`; the session ending (signed out, logged out) is
 /// reported there too.
 pub fn start(session: Session, update: Callback<Update>) -> DriverHandle {
-    let server = session.server.clone();
+    let servers = session.servers();
     let (inputs, inbox) = unbounded::<Input>();
     let handle = DriverHandle {
         inputs: inputs.clone(),
@@ -77,7 +76,7 @@ pub fn start(session: Session, update: Callback<Update>) -> DriverHandle {
     wasm_bindgen_futures::spawn_local(async move {
         // The browser's signals reach the driver for as long as it runs.
         let _listeners = browser::watch_browser(inputs);
-        let sockets = Sockets::new(server, socket_events);
+        let sockets = Sockets::new(servers, seed(), socket_events);
         run(
             session,
             sockets,
@@ -121,8 +120,9 @@ struct Driver {
     cache: LocalCache,
     sockets: Sockets,
     update: Callback<Update>,
+    /// The session, with the deployment's nodes (its first names the
+    /// cache's database, whichever node the sockets use).
     session: Session,
-    server: ServerAddress,
     /// The open conversation and the oldest message id handed to the view.
     open: Option<(Peer, Option<MessageId>)>,
     /// An older page of the open conversation is on its way from the server.
@@ -185,7 +185,6 @@ async fn run(session: Session, mut sockets: Sockets, inboxes: Inboxes, update: C
     let (rtc, mut rtc_inbox) = Rtc::start();
     let (meeting_rtc, mut meeting_rtc_inbox) = MeetingRtc::start();
     sockets.set_token(session.token.clone());
-    let server = sockets.server().clone();
     let (cache, snapshot) = match persistence::open_cache(&session).await {
         Ok(opened) => opened,
         Err(err) => {
@@ -212,7 +211,6 @@ async fn run(session: Session, mut sockets: Sockets, inboxes: Inboxes, update: C
         sockets,
         update,
         session,
-        server,
         open: None,
         fetching_older: false,
         seeking: None,
@@ -238,7 +236,7 @@ async fn run(session: Session, mut sockets: Sockets, inboxes: Inboxes, update: C
     driver.engine.set_busy(busy, now());
     driver.update.emit(Update::Busy(busy));
     driver.update.emit(Update::Files(FileAccess {
-        server: driver.server.clone(),
+        server: driver.sockets.server().clone(),
         token: driver.session.token.clone(),
     }));
     driver.publish_everything();
@@ -375,6 +373,17 @@ impl Driver {
         }
     }
 
+    /// The engine could not reach its node: the sockets go to the next, and
+    /// file URLs with them.
+    fn switch_node(&mut self) {
+        if self.sockets.switch_node() {
+            self.update.emit(Update::Files(FileAccess {
+                server: self.sockets.server().clone(),
+                token: self.session.token.clone(),
+            }));
+        }
+    }
+
     async fn handle(&mut self, input: Input) {
         let now = now();
         match input {
@@ -421,6 +430,7 @@ impl Driver {
                 }
                 Action::ReadChunk { cid, offset, len } => self.read_chunk(cid, offset, len).await,
                 Action::ReleaseFile(cid) => self.release_file(&cid).await,
+                Action::SwitchNode => self.switch_node(),
             }
         }
         self.carry_out_calls();

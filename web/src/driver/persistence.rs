@@ -125,7 +125,7 @@ impl Driver {
     pub(super) fn remove_local_data(&mut self) {
         self.cache = LocalCache::Memory(Box::default());
         let names = [
-            IndexedDbCache::database_name(&self.server, &self.session.user),
+            IndexedDbCache::database_name(&self.session.server, &self.session.user),
             IndexedDbCache::unbound_database_name(&self.session.user),
         ];
         wasm_bindgen_futures::spawn_local(async move {
@@ -146,9 +146,9 @@ impl Driver {
         self.writing = None;
         let carried = self.engine.export();
         self.sockets.close_all();
-        let name = IndexedDbCache::database_name(&self.server, &self.session.user);
+        let name = IndexedDbCache::database_name(&self.session.server, &self.session.user);
         let _ = crate::cache::delete_database(&name).await;
-        let cache = match IndexedDbCache::open(&self.server, &self.session.user).await {
+        let cache = match IndexedDbCache::open(&self.session.server, &self.session.user).await {
             Ok(cache) => LocalCache::Browser(cache),
             Err(_) => LocalCache::Memory(Box::default()),
         };

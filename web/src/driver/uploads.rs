@@ -124,7 +124,8 @@ impl Driver {
             return Ok(blob);
         }
         let url = self
-            .server
+            .sockets
+            .server()
             .file_url(Service::Files, name, &self.session.token);
         let window = web_sys::window().ok_or("no window")?;
         let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&url))

@@ -7,7 +7,9 @@ use crate::ui::controls;
 use penpen_core::sync::Connection;
 use yew::prelude::*;
 
-/// `id="connection"` with `data-state` `connected|connecting|offline`.
+/// `id="connection"` with `data-state` `connected|connecting|offline`, and
+/// `data-node` (also its title) naming the server node in use, `host:port`:
+/// of a deployment of several nodes, the one the app moved to last.
 #[component(ConnectionIndicator)]
 pub fn connection_indicator() -> Html {
     let Some(shared) = use_shared() else {
@@ -20,13 +22,20 @@ pub fn connection_indicator() -> Html {
         Connection::Offline => ("offline", Text::Offline),
     };
     let queued = shared.state.queued;
+    let node = shared
+        .state
+        .files
+        .as_ref()
+        .map(|files| files.server.label())
+        .unwrap_or_default();
     let reconnect = {
         let command = shared.command.clone();
         Callback::from(move |_: MouseEvent| command.emit(Command::Reconnect))
     };
     html! {
         <div id="connection" class="connection" data-state={state}
-            data-synced={shared.state.caught_up.to_string()} role="status" aria-live="polite">
+            data-synced={shared.state.caught_up.to_string()} data-node={node.clone()} title={node}
+            role="status" aria-live="polite">
             <span class="connection__dot" aria-hidden="true"></span>
             <span class="connection__label">{ lang.tr(label) }</span>
             if queued > 0 {

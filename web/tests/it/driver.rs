@@ -4,7 +4,7 @@
 
 use penpen_core::sync::Connection;
 use penpen_core::{Peer, UserId};
-use penpen_web::config::ServerAddress;
+use penpen_web::config::{ServerAddress, Servers};
 use penpen_web::driver::{self, Input};
 use penpen_web::session;
 use penpen_web::state::{Command, Update};
@@ -51,7 +51,7 @@ async fn until(updates: &Rc<RefCell<Vec<Update>>>, what: &str, holds: impl Fn(&[
 async fn the_driver_syncs_sends_and_receives_over_real_sockets() {
     let server = test_server();
     let account = UserId::parse("13800000009").expect("account");
-    let session = session::log_in(&server, account, "penpen2026")
+    let session = session::log_in(&Servers::one(server.clone()), account, "penpen2026")
         .await
         .expect("the demo account logs in");
     let updates = Rc::new(RefCell::new(Vec::<Update>::new()));
@@ -98,7 +98,7 @@ async fn a_quote_s_original_no_longer_cached_is_fetched_page_by_page_until_it_is
     use penpen_core::packets::message::{Message, Quote};
     let server = test_server();
     let account = UserId::parse("13800000024").expect("account");
-    let session = session::log_in(&server, account, "penpen2026")
+    let session = session::log_in(&Servers::one(server.clone()), account, "penpen2026")
         .await
         .expect("the demo account logs in");
     let updates = Rc::new(RefCell::new(Vec::<Update>::new()));

@@ -3,7 +3,7 @@
 //! only once the user accepts it.
 
 use crate::dom::{click, exists, js};
-use penpen_web::config::ServerAddress;
+use penpen_web::config::{ServerAddress, Servers};
 use penpen_web::i18n::Lang;
 use penpen_web::login::{LoginProps, LoginScreen};
 use wasm_bindgen_test::*;
@@ -63,7 +63,7 @@ async fn mount(proposal: Option<ServerAddress>, proposal_invalid: bool) -> Mount
         .expect("the root");
     let props = LoginProps {
         lang: Lang::Zh,
-        server: home(),
+        server: Servers::one(home()),
         proposal,
         proposal_invalid,
         on_login: Callback::noop(),

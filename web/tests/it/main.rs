@@ -11,6 +11,7 @@ mod browser;
 mod calls;
 mod dom;
 mod driver;
+mod failover;
 mod file_tickets;
 mod forward;
 mod login;

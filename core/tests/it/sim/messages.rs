@@ -120,10 +120,9 @@ impl Net {
                 continue;
             }
             for client in &mut self.clients {
-                let live = client
-                    .sockets
-                    .get(&Service::Login)
-                    .is_some_and(|s| s.live && s.user.as_ref() == Some(who));
+                let live = client.sockets.get(&Service::Login).is_some_and(|s| {
+                    s.live && s.user.as_ref() == Some(who) && !self.nodes_silent.contains(&s.node)
+                });
                 if live && client.online {
                     client.inbound.push_back((Service::Login, frame.clone()));
                 }

@@ -92,6 +92,8 @@ pub struct SimUpload {
 #[derive(Debug)]
 struct Socket {
     user: Option<UserId>,
+    /// The server node it connects to.
+    node: usize,
     live: bool,
     /// The group this stream watches the marks of (§16.2).
     watch: Option<GroupId>,
@@ -114,6 +116,11 @@ pub struct Client {
     pub reads: VecDeque<(ClientMsgId, u64, u64)>,
     /// Leave chunk reads waiting until the test hands them over.
     pub hold_reads: bool,
+    /// The server node its next connections go to (the driver's choice:
+    /// [`Action::SwitchNode`] moves it to the next node in turn).
+    pub node: usize,
+    /// How many times the engine asked for another node.
+    pub switches: usize,
 }
 
 pub struct Net {
@@ -127,6 +134,18 @@ pub struct Net {
     pub lose_next_push_to: BTreeSet<UserId>,
     /// Heartbeats the server answered.
     pub heartbeats: usize,
+    /// The server nodes (one unless a test says): every node serves every
+    /// user from the same data, as nodes sharing one store and one bus do.
+    pub nodes: usize,
+    /// Nodes that are down: nothing connects to them.
+    pub nodes_down: BTreeSet<usize>,
+    /// Nodes whose stream port (20888) alone is down.
+    pub streams_down: BTreeSet<usize>,
+    /// Nodes gone without a word (a machine switched off): a connection to
+    /// them neither opens nor fails, and nothing arrives from them.
+    pub nodes_silent: BTreeSet<usize>,
+    /// Logins with a password the server answered (resumes are not counted).
+    pub password_logins: usize,
 }
 
 impl Net {
@@ -157,6 +176,11 @@ impl Net {
             lose_next_reply: BTreeSet::new(),
             lose_next_push_to: BTreeSet::new(),
             heartbeats: 0,
+            nodes: 1,
+            nodes_down: BTreeSet::new(),
+            streams_down: BTreeSet::new(),
+            nodes_silent: BTreeSet::new(),
+            password_logins: 0,
         }
     }
 
@@ -183,6 +207,8 @@ impl Net {
             files: BTreeMap::new(),
             reads: VecDeque::new(),
             hold_reads: false,
+            node: 0,
+            switches: 0,
         });
         let index = self.clients.len() - 1;
         self.clients[index].engine.handle_timeout(self.now);
@@ -277,7 +303,15 @@ impl Net {
         let now = self.now;
         match action {
             Action::Open(service) => {
-                let reachable = self.server_up && self.clients[index].online;
+                let node = self.clients[index].node;
+                if self.nodes_silent.contains(&node) {
+                    // The connect hangs: no open, no close.
+                    return;
+                }
+                let reachable = self.server_up
+                    && self.clients[index].online
+                    && !self.nodes_down.contains(&node)
+                    && !(service == Service::Login && self.streams_down.contains(&node));
                 let user = if service == Service::Login {
                     Some(None)
                 } else {
@@ -295,6 +329,7 @@ impl Net {
                             service,
                             Socket {
                                 user,
+                                node,
                                 live: false,
                                 watch: None,
                             },
@@ -311,7 +346,15 @@ impl Net {
             }
             Action::Send(service, frame) => {
                 let client = &self.clients[index];
-                if !client.sockets.contains_key(&service) || !client.online || !self.server_up {
+                let silent = client
+                    .sockets
+                    .get(&service)
+                    .is_some_and(|socket| self.nodes_silent.contains(&socket.node));
+                if !client.sockets.contains_key(&service)
+                    || !client.online
+                    || !self.server_up
+                    || silent
+                {
                     return;
                 }
                 self.server_handles(index, service, &frame);
@@ -333,6 +376,11 @@ impl Net {
             }
             Action::ReleaseFile(cid) => {
                 self.clients[index].files.remove(&cid);
+            }
+            Action::SwitchNode => {
+                let client = &mut self.clients[index];
+                client.node = (client.node + 1) % self.nodes;
+                client.switches += 1;
             }
         }
     }
@@ -415,6 +463,68 @@ impl Net {
         for index in 0..self.clients.len() {
             self.drop_connections(index);
         }
+    }
+
+    /// Node `node` goes down: every connection to it drops, and nothing
+    /// connects to it until [`Net::revive_node`].
+    pub fn kill_node(&mut self, node: usize) {
+        self.nodes_down.insert(node);
+        self.drop_node_sockets(node, |_| true);
+    }
+
+    /// Only the stream port of `node` goes down (its stream drops, its other
+    /// sockets stay open): the client must move all of them.
+    pub fn kill_stream_port(&mut self, node: usize) {
+        self.streams_down.insert(node);
+        self.drop_node_sockets(node, |service| service == Service::Login);
+    }
+
+    /// Node `node` goes away without a word: its sockets stay open with
+    /// nothing arriving, new connections to it hang.
+    pub fn silence_node(&mut self, node: usize) {
+        self.nodes_silent.insert(node);
+        for client in &mut self.clients {
+            let silenced: Vec<Service> = client
+                .sockets
+                .iter()
+                .filter(|(_, socket)| socket.node == node)
+                .map(|(service, _)| *service)
+                .collect();
+            client.inbound.retain(|(s, _)| !silenced.contains(s));
+        }
+    }
+
+    /// Node `node` comes back.
+    pub fn revive_node(&mut self, node: usize) {
+        self.nodes_down.remove(&node);
+        self.streams_down.remove(&node);
+        self.nodes_silent.remove(&node);
+    }
+
+    fn drop_node_sockets(&mut self, node: usize, which: impl Fn(Service) -> bool) {
+        let now = self.now;
+        for client in &mut self.clients {
+            let dropped: Vec<Service> = client
+                .sockets
+                .iter()
+                .filter(|(service, socket)| socket.node == node && which(**service))
+                .map(|(service, _)| *service)
+                .collect();
+            for service in dropped {
+                client.sockets.remove(&service);
+                client.inbound.retain(|(s, _)| *s != service);
+                client.engine.closed(service, now);
+            }
+        }
+    }
+
+    /// The nodes of a client's open sockets.
+    pub fn socket_nodes(&self, index: usize) -> BTreeMap<Service, usize> {
+        self.clients[index]
+            .sockets
+            .iter()
+            .map(|(service, socket)| (*service, socket.node))
+            .collect()
     }
 
     pub fn start_server(&mut self) {

@@ -29,6 +29,7 @@ impl Net {
                         "wrong account or password",
                     );
                 }
+                self.password_logins += 1;
                 self.server.next_token += 1;
                 let token = format!("token-{}", self.server.next_token);
                 self.server.tokens.insert(token.clone(), login.user.clone());
@@ -105,10 +106,9 @@ impl Net {
     /// Queues `frame` on every live stream of `who`.
     pub(super) fn push_live(&mut self, who: &UserId, frame: &str) {
         for client in &mut self.clients {
-            let live = client
-                .sockets
-                .get(&Service::Login)
-                .is_some_and(|s| s.live && s.user.as_ref() == Some(who));
+            let live = client.sockets.get(&Service::Login).is_some_and(|s| {
+                s.live && s.user.as_ref() == Some(who) && !self.nodes_silent.contains(&s.node)
+            });
             if live && client.online {
                 client.inbound.push_back((Service::Login, frame.to_owned()));
             }
