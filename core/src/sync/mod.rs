@@ -35,6 +35,7 @@ mod outbox;
 mod receipts;
 mod roster;
 mod seqs;
+mod server_search;
 mod settings;
 mod stream;
 mod timers;
@@ -44,6 +45,7 @@ mod uploads;
 
 pub use operations::{Operation, OperationError, OperationId, Outcome};
 pub use seqs::SeqTracker;
+pub use server_search::{SEARCH_PAGE, SearchId};
 pub use settings::{alerts, mentions_me};
 pub use timing::{Rng, backoff_ms};
 pub use uploads::UPLOAD_CHUNK_BYTES;
@@ -230,6 +232,15 @@ pub enum Event {
     /// A new urgent reminder (加急) arrived, live or replayed at login: show
     /// it prominently, with sound, even when the conversation is muted.
     Dinged(Box<crate::packets::receipts::DingNotice>),
+    /// A search of the server ([`Engine::search_server`]) was answered: the
+    /// page of hits (newest first, not filed into the cache), or why there
+    /// is none (the server's refusal, a timeout, a lost connection).
+    Searched {
+        /// Which.
+        id: SearchId,
+        /// The hits, or why not.
+        result: Result<crate::packets::sync::SearchPage, ErrorReply>,
+    },
 }
 
 /// The connection indicator.
@@ -381,6 +392,8 @@ pub struct Engine {
     /// Read receipts: marks to send, the watched group, reminders.
     receipts: receipts::Receipts,
     operations: Operations,
+    /// Searches of the server waiting for their answer.
+    searches: server_search::Searches,
     actions: VecDeque<Action>,
     rng: Rng,
     /// The latest `now` seen: deadlines already past are not reported again.
@@ -419,6 +432,7 @@ impl Engine {
             settings: Settings::new(),
             receipts: receipts::Receipts::new(),
             operations: Operations::default(),
+            searches: server_search::Searches::default(),
             actions: VecDeque::new(),
             rng: Rng::new(seed),
             clock: 0,
@@ -924,6 +938,7 @@ impl Engine {
         self.stream.add_deadlines(&mut table);
         self.links.add_deadlines(&mut table);
         self.operations.add_deadlines(&mut table);
+        self.searches.add_deadlines(&mut table);
         if self.stream.is_live() {
             self.catch_up.add_deadlines(&mut table);
             self.outbox.add_deadlines(&mut table);
@@ -950,6 +965,15 @@ impl Engine {
                         id,
                         State::UNAVAILABLE,
                         "the service could not be reached; nothing was changed",
+                    );
+                }
+            }
+            Timer::SearchTimeout => {
+                for id in self.searches.stale(now) {
+                    self.fail_search(
+                        id,
+                        State::UNAVAILABLE,
+                        "the server could not be reached in time; nothing was searched there",
                     );
                 }
             }
@@ -980,6 +1004,7 @@ impl Engine {
         self.ask_settings(now);
         self.ask_receipts(now);
         self.ask_operations(now);
+        self.ask_searches(now);
         self.send_outbox(now);
         self.push_uploads(now);
     }
@@ -1003,6 +1028,7 @@ impl Engine {
             Request::Groups(after) => self.groups_reply(after, frame, now),
             Request::Muted => self.muted_reply(frame),
             Request::Reads => self.reads_reply(frame, now),
+            Request::Search(id) => self.search_reply(id, frame),
         }
     }
 
@@ -1054,6 +1080,13 @@ impl Engine {
         self.uploads.clear();
         for id in self.operations.ids() {
             self.fail_operation(
+                id,
+                State::SESSION_INVALID,
+                "signed out before the server answered",
+            );
+        }
+        for id in self.searches.ids() {
+            self.fail_search(
                 id,
                 State::SESSION_INVALID,
                 "signed out before the server answered",
