@@ -138,6 +138,21 @@ impl Driver {
                     took_ms,
                 });
             }
+            Command::SearchServer {
+                query,
+                within,
+                before,
+                reply,
+            } => match self.engine.search_server(&query, within, before, now) {
+                Ok(id) => {
+                    // Kept in id order (ids only grow, so this is the end).
+                    let at = self
+                        .server_searches
+                        .partition_point(|(other, _)| *other < id);
+                    self.server_searches.insert(at, (id, reply));
+                }
+                Err(err) => reply.emit(Err(OperationFailure::NotSent(err))),
+            },
             Command::Call(command) => self.call_command(command, now),
             Command::Meeting(command) => self.meeting_command(command, now),
             Command::Close => {
