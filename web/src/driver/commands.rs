@@ -64,7 +64,7 @@ impl Driver {
         self.fetching_older = false;
         // A message older than all the cache has (a quote's original):
         // the server's pages are fetched until it is loaded.
-        let unreached = focus.filter(|f| oldest.is_none_or(|o| o > *f));
+        let unreached = focus.filter(|f| oldest.is_none_or(|o| o >= *f));
         self.seeking = unreached.filter(|_| !complete);
         if (complete_here || self.seeking.is_some()) && !complete {
             // The cache has no more: ask the server for what is older.
@@ -79,7 +79,7 @@ impl Driver {
             return;
         };
         match self.open.clone() {
-            Some((peer, Some(oldest))) if !complete && oldest > seeking => {
+            Some((peer, Some(oldest))) if !complete && oldest >= seeking => {
                 self.fetch_older(peer, Some(oldest), now)
             }
             _ => self.seeking = None,
