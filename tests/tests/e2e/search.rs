@@ -125,7 +125,7 @@ impl Raw {
     }
 }
 
-/// 王建国's other device, long before: a group with 李娜 whose history is
+/// 王建国's other device, long before: a group with 陈静 whose history is
 /// `early` texts, the hit, then `later` texts; then 张伟 is added. Its gid.
 async fn seed_old_group(offset: u16, early: usize, later: usize) -> anyhow::Result<GroupId> {
     let wang = UserId::parse(WANG).context("an account")?;
