@@ -235,17 +235,21 @@ async fn a_fresh_browser_finds_a_message_it_never_cached_and_opens_it() -> anyho
             let mut seen = Vec::new();
             for _ in 0..200 {
                 let found = zhang
-                    .script(&format!(
+                    .script(
                         "const s = document.querySelector('#chat .chat__messages');
                          s.scrollTop = s.scrollHeight;
                          return [...document.querySelectorAll('#chat .chat__list li')]
                            .map(li => li.textContent)
                            .filter(t => t.includes('进度更新 '))
-                           .map(t => t.match(/进度更新 (\\d+)/)[1]);"
-                    ))
+                           .map(t => t.match(/进度更新 (\\d+)/)[1]);",
+                    )
                     .await?;
                 if let Some(numbers) = found.as_array() {
-                    seen.extend(numbers.iter().filter_map(|n| n.as_str()?.parse::<usize>().ok()));
+                    seen.extend(
+                        numbers
+                            .iter()
+                            .filter_map(|n| n.as_str()?.parse::<usize>().ok()),
+                    );
                 }
                 if seen.contains(&(later - 1)) {
                     break;

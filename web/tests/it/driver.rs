@@ -186,7 +186,10 @@ async fn the_servers_search_finds_what_this_device_no_longer_caches_and_opens_it
     let me = Peer::parse("13800000023").expect("peer");
     let marker = format!("服务器搜索{}", js_sys::Math::random());
     handle.send(Input::Command(Command::Open(me.clone())));
-    handle.send(Input::Command(Command::SendText(me.clone(), marker.clone())));
+    handle.send(Input::Command(Command::SendText(
+        me.clone(),
+        marker.clone(),
+    )));
     until(&updates, "the note", |u| {
         u.iter().any(|u| matches!(u, Update::Arrived { messages, .. } if messages.iter().any(|m| m.content == marker)))
     })
@@ -228,7 +231,10 @@ async fn the_servers_search_finds_what_this_device_no_longer_caches_and_opens_it
         [hit] => hit.clone(),
         other => panic!("one hit expected: {other:?}"),
     };
-    assert_eq!((hit.text.as_str(), &hit.conversation), (marker.as_str(), &me));
+    assert_eq!(
+        (hit.text.as_str(), &hit.conversation),
+        (marker.as_str(), &me)
+    );
     assert!(!page.more);
 
     // Opening it loads it from the server.
