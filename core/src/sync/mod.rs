@@ -22,8 +22,8 @@
 //! This file is the engine's public face; each part of its state lives in a
 //! module of its own with the rules that change it (`stream`, `links`,
 //! `outbox`, `catch_up`, `arrivals`, `conversations`, `roster`,
-//! `operations`, `receipts`, `unread`), and every deadline is read from one
-//! table (`timers`).
+//! `operations`, `server_search`, `receipts`, `unread`), and every deadline
+//! is read from one table (`timers`).
 
 mod arrivals;
 mod catch_up;

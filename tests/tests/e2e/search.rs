@@ -262,6 +262,25 @@ async fn a_fresh_browser_finds_a_message_it_never_cached_and_opens_it() -> anyho
                 seen == (0..later).collect::<Vec<_>>(),
                 "scrolling down from the hit to {newest} shows every message: {seen:?}"
             );
+
+            // What was loaded is cached now; offline, only the cache is
+            // searched, and the page says so.
+            zhang.set_network_offline(true).await?;
+            zhang
+                .wait_for_attribute("#connection", "data-state", "offline")
+                .await?;
+            zhang.click("#chat-search").await?;
+            zhang.type_into("#search-input", "预算表").await?;
+            zhang
+                .wait_for_attribute("#search-summary", "data-total", "1")
+                .await?;
+            zhang
+                .wait_for_attribute("#search-server", "data-state", "offline")
+                .await?;
+            zhang
+                .wait_for_text(".search__server-note", "离线时只能搜索本机消息")
+                .await?;
+            screenshots(&zhang, "search-server-offline").await?;
             Ok(())
         }
         .await;
