@@ -358,6 +358,9 @@ pub const HEARTBEAT_TIMEOUT_MS: i64 = 10_000;
 pub const CATCH_UP_PAGE: u32 = crate::limits::MAX_CATCH_UP_PAGE;
 /// Messages per history page.
 pub const HISTORY_PAGE: u32 = crate::limits::DEFAULT_PAGE;
+/// Messages per history page while seeking an old message
+/// ([`Engine::seek_older`]): the most the server gives.
+pub const SEEK_PAGE: u32 = crate::limits::MAX_PAGE;
 
 /// A request made once per connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -749,6 +752,19 @@ impl Engine {
     /// Asks the server for the page of `peer` before `before` (the oldest
     /// message the cache holds, or none). The answer comes as [`Event::History`].
     pub fn load_older(&mut self, peer: Peer, before: Option<MessageId>, now: i64) {
+        self.load_history(peer, before, HISTORY_PAGE, now);
+    }
+
+    /// As [`Engine::load_older`], in the largest pages the server gives
+    /// ([`SEEK_PAGE`]): for opening a conversation at a message far behind
+    /// what the cache holds (a search hit, a quote), where every page
+    /// between is loaded (the cached history stays one stretch) and round
+    /// trips are what the user waits for.
+    pub fn seek_older(&mut self, peer: Peer, before: Option<MessageId>, now: i64) {
+        self.load_history(peer, before, SEEK_PAGE, now);
+    }
+
+    fn load_history(&mut self, peer: Peer, before: Option<MessageId>, limit: u32, now: i64) {
         self.advance(now);
         if self
             .conversations
@@ -762,7 +778,7 @@ impl Engine {
             });
             return;
         }
-        self.catch_up.want_history(peer, before);
+        self.catch_up.want_history(peer, before, limit);
         self.drive(now);
     }
 

@@ -221,3 +221,50 @@ fn offline_a_search_is_refused_at_once_and_a_lost_answer_is_answered_once() {
     // The next one goes through on a fresh socket.
     assert!(search(&mut net, B, "周报", None, None).is_ok());
 }
+
+#[test]
+fn seeking_an_old_hit_loads_the_history_in_the_largest_pages_filed_as_history() {
+    let mut net = two();
+    let (to_b, to_a) = (Peer::User(user(2)), Peer::User(user(1)));
+    for n in 0..250 {
+        send(&mut net, A, &to_b, &format!("消息 {n}"));
+    }
+    net.clients[B].engine.clear_history(&to_a);
+    net.run_for(1_000);
+    let hit = search(&mut net, B, "消息 3", None, None).expect("page");
+    let oldest_hit = hit.messages.last().map(|m| m.id).expect("a hit");
+
+    let mut before = None;
+    let mut pages = Vec::new();
+    loop {
+        let now = net.now;
+        net.clients[B].engine.seek_older(to_a.clone(), before, now);
+        net.run_for(1_000);
+        let (count, complete) = net.clients[B]
+            .events
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                Event::History {
+                    conversation,
+                    messages,
+                    complete,
+                } if *conversation == to_a => Some((messages.len(), *complete)),
+                _ => None,
+            })
+            .expect("a page");
+        pages.push(count);
+        before = net.clients[B].timeline(&to_a).first().map(|m| m.id);
+        if complete || before.is_some_and(|b| b <= oldest_hit) {
+            break;
+        }
+    }
+    assert_eq!(pages, vec![200, 50], "two round trips for 250 messages");
+    let timeline = net.clients[B].timeline(&to_a);
+    assert_eq!(timeline.len(), 250, "every message between, none missing");
+    assert_eq!(
+        net.clients[B].engine.conversation(&to_a).map(|c| c.unread),
+        Some(0),
+        "history is not news"
+    );
+}

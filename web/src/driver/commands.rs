@@ -66,7 +66,10 @@ impl Driver {
         // the server's pages are fetched until it is loaded.
         let unreached = focus.filter(|f| oldest.is_none_or(|o| o >= *f));
         self.seeking = unreached.filter(|_| !complete);
-        if (complete_here || self.seeking.is_some()) && !complete {
+        if self.seeking.is_some() {
+            // Far back, maybe: the server's largest pages.
+            self.seek_older(peer, oldest, now);
+        } else if complete_here && !complete {
             // The cache has no more: ask the server for what is older.
             self.fetch_older(peer, oldest, now);
         }
@@ -80,7 +83,7 @@ impl Driver {
         };
         match self.open.clone() {
             Some((peer, Some(oldest))) if !complete && oldest >= seeking => {
-                self.fetch_older(peer, Some(oldest), now)
+                self.seek_older(peer, Some(oldest), now)
             }
             _ => self.seeking = None,
         }
@@ -308,6 +311,14 @@ impl Driver {
         self.fetching_older = true;
         self.update.emit(Update::LoadingOlder(peer.clone()));
         self.engine.load_older(peer, before, now);
+    }
+
+    /// [`Driver::fetch_older`] towards the message the conversation was
+    /// opened at, in the engine's largest pages.
+    fn seek_older(&mut self, peer: Peer, before: Option<MessageId>, now: i64) {
+        self.fetching_older = true;
+        self.update.emit(Update::LoadingOlder(peer.clone()));
+        self.engine.seek_older(peer, before, now);
     }
 }
 
