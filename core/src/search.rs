@@ -27,6 +27,30 @@ pub struct Hit {
     pub text: String,
 }
 
+impl Hit {
+    /// The hit `message` of `conversation` makes, shown by its words (a
+    /// text's content, a file's name): a hit the server found (§17) is
+    /// drawn like a cached one. `None` for a message without words, or
+    /// taken back.
+    pub fn of(conversation: Peer, message: &Message) -> Option<Hit> {
+        if message.recalled.is_some() {
+            return None;
+        }
+        let text = match message.kind {
+            MessageType::Text | MessageType::GroupText => message.content.clone(),
+            kind if kind.is_file() => message.name.clone()?,
+            _ => return None,
+        };
+        Some(Hit {
+            conversation,
+            id: message.id,
+            from: message.from.user().cloned(),
+            ts: message.ts,
+            text,
+        })
+    }
+}
+
 /// The result of a search.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Found {

@@ -581,6 +581,18 @@ pub enum Command {
         /// Where the result goes.
         reply: yew::Callback<SearchResult>,
     },
+    /// Search the server's history (PROTOCOL §17): one page of hits, the
+    /// newest, or those before `before`; the callback gets it once.
+    SearchServer {
+        /// The words.
+        query: String,
+        /// The conversation, or none for all.
+        within: Option<Peer>,
+        /// The last hit of the page before, for the next page.
+        before: Option<MessageId>,
+        /// Where the page (or why there is none) goes.
+        reply: yew::Callback<ServerSearchResult>,
+    },
     /// Something about a call (start, accept, hang up, camera, devices).
     Call(crate::calls::CallCommand),
     /// Something about a meeting (start, join, leave, end, mic, camera).
@@ -597,6 +609,22 @@ pub struct SearchResult {
     /// Milliseconds the search took (not counting building the index).
     pub took_ms: f64,
 }
+
+/// A page of the server's hits: the same shape as a cached search's, so
+/// the search page draws both alike.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerHits {
+    /// The hits, newest first.
+    pub hits: Vec<penpen_core::search::Hit>,
+    /// More hits lie before the last one.
+    pub more: bool,
+    /// The page's last message: the next page is asked for before it.
+    pub last: Option<MessageId>,
+}
+
+/// The answer to [`Command::SearchServer`]: not sent (offline, a query
+/// the server would refuse), refused or lost, or a page.
+pub type ServerSearchResult = Result<ServerHits, OperationFailure>;
 
 /// How many requests (and so answers) a forward of `messages` to `targets`
 /// makes: one per message per target, or one per target merged.

@@ -4,9 +4,7 @@
 
 use super::links::Request;
 use super::timers::{Timer, TimerTable};
-use super::{
-    CATCH_UP_PAGE, Engine, Event, HISTORY_PAGE, RESYNC_MS, Wanted, encode, is_transient, reply_of,
-};
+use super::{CATCH_UP_PAGE, Engine, Event, RESYNC_MS, Wanted, encode, is_transient, reply_of};
 use crate::cache::CachedMessage;
 use crate::envelope::Frame;
 use crate::ids::{MessageId, Peer, Seq};
@@ -26,8 +24,9 @@ pub(super) struct CatchUp {
     /// what arrives until it is done is history, not news, and is not
     /// counted unread.
     pub(super) first_sync: bool,
-    /// Conversations whose older history is wanted, before which id.
-    history: SortedMap<Peer, Option<MessageId>>,
+    /// Conversations whose older history is wanted: before which id, and
+    /// how many messages at most.
+    history: SortedMap<Peer, (Option<MessageId>, u32)>,
 }
 
 impl CatchUp {
@@ -58,9 +57,9 @@ impl CatchUp {
         self.caught_up_at = None;
     }
 
-    /// History before `before` is wanted for `peer`.
-    pub(super) fn want_history(&mut self, peer: Peer, before: Option<MessageId>) {
-        self.history.insert(peer, before);
+    /// A page of up to `limit` messages before `before` is wanted for `peer`.
+    pub(super) fn want_history(&mut self, peer: Peer, before: Option<MessageId>, limit: u32) {
+        self.history.insert(peer, (before, limit));
     }
 
     fn resync_at(&self) -> Option<i64> {
@@ -97,19 +96,19 @@ impl Engine {
                 self.catch_up.wanted = Wanted::Asked;
             }
         }
-        let histories: Vec<(Peer, Option<MessageId>)> = self
+        let histories: Vec<(Peer, (Option<MessageId>, u32))> = self
             .catch_up
             .history
             .iter()
             .map(|(p, b)| (p.clone(), *b))
             .collect();
-        for (peer, before) in histories {
+        for (peer, (before, limit)) in histories {
             let request = Request::History(peer.clone());
             if !self.links.is_pending(Service::SyncMessages, &request) {
                 let frame = encode(&History {
                     target: peer,
                     before,
-                    limit: Some(HISTORY_PAGE),
+                    limit: Some(limit),
                 });
                 self.request(Service::SyncMessages, request, frame, now);
             }

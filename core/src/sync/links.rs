@@ -37,6 +37,8 @@ pub(super) enum Request {
     Muted,
     /// A page of the catch-up of read marks (50888, §16.3).
     Reads,
+    /// A search of all history (50888, §17).
+    Search(super::SearchId),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -299,6 +301,13 @@ impl Engine {
                 Request::Signatures => {}
                 Request::Muted => self.settings.ask_again(),
                 Request::Reads => self.receipts.ask_again(),
+                // The user is waiting for it: they hear now, not after a
+                // retry they did not ask for.
+                Request::Search(id) => self.fail_search(
+                    id,
+                    State::UNAVAILABLE,
+                    "the connection was lost before the server answered; search again",
+                ),
             }
         }
     }

@@ -22,8 +22,8 @@
 //! This file is the engine's public face; each part of its state lives in a
 //! module of its own with the rules that change it (`stream`, `links`,
 //! `outbox`, `catch_up`, `arrivals`, `conversations`, `roster`,
-//! `operations`, `receipts`, `unread`), and every deadline is read from one
-//! table (`timers`).
+//! `operations`, `server_search`, `receipts`, `unread`), and every deadline
+//! is read from one table (`timers`).
 
 mod arrivals;
 mod catch_up;
@@ -35,6 +35,7 @@ mod outbox;
 mod receipts;
 mod roster;
 mod seqs;
+mod server_search;
 mod settings;
 mod stream;
 mod timers;
@@ -44,6 +45,7 @@ mod uploads;
 
 pub use operations::{Operation, OperationError, OperationId, Outcome};
 pub use seqs::SeqTracker;
+pub use server_search::{SEARCH_PAGE, SearchId};
 pub use settings::{alerts, mentions_me};
 pub use timing::{Rng, backoff_ms};
 pub use uploads::UPLOAD_CHUNK_BYTES;
@@ -241,6 +243,15 @@ pub enum Event {
     /// A new urgent reminder (加急) arrived, live or replayed at login: show
     /// it prominently, with sound, even when the conversation is muted.
     Dinged(Box<crate::packets::receipts::DingNotice>),
+    /// A search of the server ([`Engine::search_server`]) was answered: the
+    /// page of hits (newest first, not filed into the cache), or why there
+    /// is none (the server's refusal, a timeout, a lost connection).
+    Searched {
+        /// Which.
+        id: SearchId,
+        /// The hits, or why not.
+        result: Result<crate::packets::sync::SearchPage, ErrorReply>,
+    },
 }
 
 /// The connection indicator.
@@ -358,6 +369,9 @@ pub const HEARTBEAT_TIMEOUT_MS: i64 = 10_000;
 pub const CATCH_UP_PAGE: u32 = crate::limits::MAX_CATCH_UP_PAGE;
 /// Messages per history page.
 pub const HISTORY_PAGE: u32 = crate::limits::DEFAULT_PAGE;
+/// Messages per history page while seeking an old message
+/// ([`Engine::seek_older`]): the most the server gives.
+pub const SEEK_PAGE: u32 = crate::limits::MAX_PAGE;
 
 /// A request made once per connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -392,6 +406,8 @@ pub struct Engine {
     /// Read receipts: marks to send, the watched group, reminders.
     receipts: receipts::Receipts,
     operations: Operations,
+    /// Searches of the server waiting for their answer.
+    searches: server_search::Searches,
     actions: VecDeque<Action>,
     rng: Rng,
     /// The latest `now` seen: deadlines already past are not reported again.
@@ -430,6 +446,7 @@ impl Engine {
             settings: Settings::new(),
             receipts: receipts::Receipts::new(),
             operations: Operations::default(),
+            searches: server_search::Searches::default(),
             actions: VecDeque::new(),
             rng: Rng::new(seed),
             clock: 0,
@@ -746,6 +763,19 @@ impl Engine {
     /// Asks the server for the page of `peer` before `before` (the oldest
     /// message the cache holds, or none). The answer comes as [`Event::History`].
     pub fn load_older(&mut self, peer: Peer, before: Option<MessageId>, now: i64) {
+        self.load_history(peer, before, HISTORY_PAGE, now);
+    }
+
+    /// As [`Engine::load_older`], in the largest pages the server gives
+    /// ([`SEEK_PAGE`]): for opening a conversation at a message far behind
+    /// what the cache holds (a search hit, a quote), where every page
+    /// between is loaded (the cached history stays one stretch) and round
+    /// trips are what the user waits for.
+    pub fn seek_older(&mut self, peer: Peer, before: Option<MessageId>, now: i64) {
+        self.load_history(peer, before, SEEK_PAGE, now);
+    }
+
+    fn load_history(&mut self, peer: Peer, before: Option<MessageId>, limit: u32, now: i64) {
         self.advance(now);
         if self
             .conversations
@@ -759,7 +789,7 @@ impl Engine {
             });
             return;
         }
-        self.catch_up.want_history(peer, before);
+        self.catch_up.want_history(peer, before, limit);
         self.drive(now);
     }
 
@@ -935,6 +965,7 @@ impl Engine {
         self.stream.add_deadlines(&mut table);
         self.links.add_deadlines(&mut table);
         self.operations.add_deadlines(&mut table);
+        self.searches.add_deadlines(&mut table);
         if self.stream.is_live() {
             self.catch_up.add_deadlines(&mut table);
             self.outbox.add_deadlines(&mut table);
@@ -961,6 +992,15 @@ impl Engine {
                         id,
                         State::UNAVAILABLE,
                         "the service could not be reached; nothing was changed",
+                    );
+                }
+            }
+            Timer::SearchTimeout => {
+                for id in self.searches.stale(now) {
+                    self.fail_search(
+                        id,
+                        State::UNAVAILABLE,
+                        "the server could not be reached in time; nothing was searched there",
                     );
                 }
             }
@@ -991,6 +1031,7 @@ impl Engine {
         self.ask_settings(now);
         self.ask_receipts(now);
         self.ask_operations(now);
+        self.ask_searches(now);
         self.send_outbox(now);
         self.push_uploads(now);
     }
@@ -1014,6 +1055,7 @@ impl Engine {
             Request::Groups(after) => self.groups_reply(after, frame, now),
             Request::Muted => self.muted_reply(frame),
             Request::Reads => self.reads_reply(frame, now),
+            Request::Search(id) => self.search_reply(id, frame),
         }
     }
 
@@ -1065,6 +1107,13 @@ impl Engine {
         self.uploads.clear();
         for id in self.operations.ids() {
             self.fail_operation(
+                id,
+                State::SESSION_INVALID,
+                "signed out before the server answered",
+            );
+        }
+        for id in self.searches.ids() {
+            self.fail_search(
                 id,
                 State::SESSION_INVALID,
                 "signed out before the server answered",

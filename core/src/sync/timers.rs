@@ -22,6 +22,8 @@ pub(super) enum Timer {
     LinkIdle,
     /// An operation that could not go out within the request timeout.
     OperationTimeout,
+    /// A server search that could not go out within the request timeout.
+    SearchTimeout,
     /// Catch-up is due again while connected.
     Resync,
     /// The stream's next reconnect.
@@ -36,13 +38,14 @@ pub(super) enum Timer {
 
 impl Timer {
     /// Every kind, in the order `handle_timeout` acts on them.
-    pub(super) const ALL: [Timer; 11] = [
+    pub(super) const ALL: [Timer; 12] = [
         Timer::Persist,
         Timer::LoginTimeout,
         Timer::Heartbeat,
         Timer::RequestTimeout,
         Timer::LinkIdle,
         Timer::OperationTimeout,
+        Timer::SearchTimeout,
         Timer::Resync,
         Timer::Reconnect,
         Timer::LinkRetry,

@@ -29,6 +29,7 @@ mod round_trip;
 // proptest's randomness source does not build for wasm32.
 #[cfg(not(target_arch = "wasm32"))]
 mod search_terms;
+mod server_search;
 mod sim;
 mod uploads;
 mod vectors;

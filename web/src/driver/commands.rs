@@ -64,9 +64,12 @@ impl Driver {
         self.fetching_older = false;
         // A message older than all the cache has (a quote's original):
         // the server's pages are fetched until it is loaded.
-        let unreached = focus.filter(|f| oldest.is_none_or(|o| o > *f));
+        let unreached = focus.filter(|f| oldest.is_none_or(|o| o >= *f));
         self.seeking = unreached.filter(|_| !complete);
-        if (complete_here || self.seeking.is_some()) && !complete {
+        if self.seeking.is_some() {
+            // Far back, maybe: the server's largest pages.
+            self.seek_older(peer, oldest, now);
+        } else if complete_here && !complete {
             // The cache has no more: ask the server for what is older.
             self.fetch_older(peer, oldest, now);
         }
@@ -79,8 +82,8 @@ impl Driver {
             return;
         };
         match self.open.clone() {
-            Some((peer, Some(oldest))) if !complete && oldest > seeking => {
-                self.fetch_older(peer, Some(oldest), now)
+            Some((peer, Some(oldest))) if !complete && oldest >= seeking => {
+                self.seek_older(peer, Some(oldest), now)
             }
             _ => self.seeking = None,
         }
@@ -138,6 +141,21 @@ impl Driver {
                     took_ms,
                 });
             }
+            Command::SearchServer {
+                query,
+                within,
+                before,
+                reply,
+            } => match self.engine.search_server(&query, within, before, now) {
+                Ok(id) => {
+                    // Kept in id order (ids only grow, so this is the end).
+                    let at = self
+                        .server_searches
+                        .partition_point(|(other, _)| *other < id);
+                    self.server_searches.insert(at, (id, reply));
+                }
+                Err(err) => reply.emit(Err(OperationFailure::NotSent(err))),
+            },
             Command::Call(command) => self.call_command(command, now),
             Command::Meeting(command) => self.meeting_command(command, now),
             Command::Close => {
@@ -293,6 +311,14 @@ impl Driver {
         self.fetching_older = true;
         self.update.emit(Update::LoadingOlder(peer.clone()));
         self.engine.load_older(peer, before, now);
+    }
+
+    /// [`Driver::fetch_older`] towards the message the conversation was
+    /// opened at, in the engine's largest pages.
+    fn seek_older(&mut self, peer: Peer, before: Option<MessageId>, now: i64) {
+        self.fetching_older = true;
+        self.update.emit(Update::LoadingOlder(peer.clone()));
+        self.engine.seek_older(peer, before, now);
     }
 }
 

@@ -3,11 +3,12 @@
 use super::Driver;
 use crate::notify;
 use crate::session::Session;
-use crate::state::{FileAccess, OperationFailure, Update, display_name};
+use crate::state::{FileAccess, OperationFailure, ServerHits, Update, display_name};
 use crate::ui::format::{self, Body, People};
 use penpen_core::packets::directory::Directory;
 use penpen_core::packets::groups::Group;
 use penpen_core::packets::message::Message;
+use penpen_core::search::Hit;
 use penpen_core::sync::Event;
 use penpen_core::{Peer, UserId};
 use std::rc::Rc;
@@ -181,6 +182,29 @@ impl Driver {
                 if let Some(at) = self.operations.iter().position(|(other, _)| *other == id) {
                     let (_, reply) = self.operations.remove(at);
                     reply.emit(result.map_err(OperationFailure::Refused));
+                }
+            }
+            Event::Searched { id, result } => {
+                if let Some(at) = self
+                    .server_searches
+                    .iter()
+                    .position(|(other, _)| *other == id)
+                {
+                    let (_, reply) = self.server_searches.remove(at);
+                    let me = &self.session.user;
+                    reply.emit(
+                        result
+                            .map(|page| ServerHits {
+                                hits: page
+                                    .messages
+                                    .iter()
+                                    .filter_map(|m| Hit::of(m.conversation(me), m))
+                                    .collect(),
+                                more: page.more,
+                                last: page.messages.last().map(|m| m.id),
+                            })
+                            .map_err(OperationFailure::Refused),
+                    );
                 }
             }
             Event::BroadcastsChanged => self.publish_broadcasts(),

@@ -18,7 +18,7 @@ use crate::meetings::MeetingScreen;
 use crate::meetings::rtc::MeetingRtc;
 use crate::net::{Channel, SocketEvent, Sockets, Tagged};
 use crate::session::Session;
-use crate::state::{Command, FileAccess, OperationResult, Update};
+use crate::state::{Command, FileAccess, OperationResult, ServerSearchResult, Update};
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures::{FutureExt, StreamExt, select};
 use penpen_core::Service;
@@ -26,7 +26,7 @@ use penpen_core::call::CallMachine;
 use penpen_core::meeting::MeetingMachine;
 use penpen_core::packets::message::Message;
 use penpen_core::search::SearchIndex;
-use penpen_core::sync::{Action, Credentials, Engine, Event, OperationId};
+use penpen_core::sync::{Action, Credentials, Engine, Event, OperationId, SearchId};
 use penpen_core::{ClientMsgId, MessageId, Peer};
 use persistence::LocalCache;
 use yew::Callback;
@@ -134,6 +134,8 @@ struct Driver {
     /// Who waits for the answer of each operation.
     /// (A few at a time, in id order: a list costs the bundle less than a map.)
     operations: Vec<(OperationId, Callback<OperationResult>)>,
+    /// Who waits for the answer of each search of the server, in id order.
+    server_searches: Vec<(SearchId, Callback<ServerSearchResult>)>,
     /// The search index, once a search asked for it.
     search: Option<SearchIndex>,
     /// The newest message worth a notification since the engine's actions
@@ -216,6 +218,7 @@ async fn run(session: Session, mut sockets: Sockets, inboxes: Inboxes, update: C
         seeking: None,
         visible: browser::tab_visible(),
         operations: Vec::new(),
+        server_searches: Vec::new(),
         search: None,
         notice: None,
         writing: None,

@@ -165,3 +165,84 @@ async fn a_quote_s_original_no_longer_cached_is_fetched_page_by_page_until_it_is
     .await;
     handle.send(Input::Shutdown);
 }
+
+#[wasm_bindgen_test]
+async fn the_servers_search_finds_what_this_device_no_longer_caches_and_opens_it() {
+    use penpen_web::state::{SearchResult, ServerSearchResult};
+    let server = test_server();
+    let account = UserId::parse("13800000023").expect("account");
+    let session = session::log_in(&server, account, "penpen2026")
+        .await
+        .expect("the demo account logs in");
+    let updates = Rc::new(RefCell::new(Vec::<Update>::new()));
+    let sink = updates.clone();
+    let handle = driver::start(
+        session,
+        Callback::from(move |update| sink.borrow_mut().push(update)),
+    );
+    until(&updates, "caught up", |u| u.contains(&Update::CaughtUp)).await;
+
+    // A note to oneself, then this device forgets the conversation.
+    let me = Peer::parse("13800000023").expect("peer");
+    let marker = format!("服务器搜索{}", js_sys::Math::random());
+    handle.send(Input::Command(Command::Open(me.clone())));
+    handle.send(Input::Command(Command::SendText(
+        me.clone(),
+        marker.clone(),
+    )));
+    until(&updates, "the note", |u| {
+        u.iter().any(|u| matches!(u, Update::Arrived { messages, .. } if messages.iter().any(|m| m.content == marker)))
+    })
+    .await;
+    handle.send(Input::Command(Command::ClearHistory(me.clone())));
+
+    // The cached search finds nothing; the server's finds it.
+    let cached = Rc::new(RefCell::new(None::<SearchResult>));
+    let on_cached = cached.clone();
+    handle.send(Input::Command(Command::Search {
+        query: marker.clone(),
+        within: None,
+        reply: Callback::from(move |r| *on_cached.borrow_mut() = Some(r)),
+    }));
+    let answers = Rc::new(RefCell::new(Vec::<ServerSearchResult>::new()));
+    let on_answer = answers.clone();
+    handle.send(Input::Command(Command::SearchServer {
+        query: marker.clone(),
+        within: Some(me.clone()),
+        before: None,
+        reply: Callback::from(move |r| on_answer.borrow_mut().push(r)),
+    }));
+    for _ in 0..300 {
+        if !answers.borrow().is_empty() {
+            break;
+        }
+        gloo::timers::future::TimeoutFuture::new(50).await;
+    }
+    assert_eq!(
+        cached.borrow().as_ref().map(|r| r.found.total),
+        Some(0),
+        "the cache no longer has it"
+    );
+    let page = match answers.borrow().as_slice() {
+        [Ok(page)] => page.clone(),
+        other => panic!("one page expected: {other:?}"),
+    };
+    let hit = match page.hits.as_slice() {
+        [hit] => hit.clone(),
+        other => panic!("one hit expected: {other:?}"),
+    };
+    assert_eq!(
+        (hit.text.as_str(), &hit.conversation),
+        (marker.as_str(), &me)
+    );
+    assert!(!page.more);
+
+    // Opening it loads it from the server.
+    updates.borrow_mut().clear();
+    handle.send(Input::Command(Command::OpenAt(me.clone(), hit.id)));
+    until(&updates, "the hit loaded from the server", |u| {
+        u.iter().any(|u| matches!(u, Update::Older { messages, .. } if messages.iter().any(|m| m.id == hit.id)))
+    })
+    .await;
+    handle.send(Input::Shutdown);
+}

@@ -64,6 +64,8 @@ pub struct ServerData {
     tokens: BTreeMap<String, UserId>,
     /// Members, the holder first.
     groups: BTreeMap<GroupId, Vec<UserId>>,
+    /// Former members of a group, with the last message id they could see.
+    left: BTreeMap<(GroupId, UserId), u64>,
     /// Uploads under way (§15.6), by (user, cid): the bytes so far.
     pub uploads: BTreeMap<(UserId, String), SimUpload>,
     /// Stored files by name.
@@ -574,6 +576,29 @@ impl Net {
                 _ => None,
             })
             .collect()
+    }
+
+    /// A group of `members` (the holder first), known to the server only:
+    /// clients hear of it at their next group refresh.
+    pub fn add_group(&mut self, gid: GroupId, members: Vec<UserId>) {
+        self.server.groups.insert(gid, members);
+    }
+
+    /// `who` leaves group `gid` (quietly: the sim sends no notice); they
+    /// keep seeing its history up to its newest message now.
+    pub fn leave_group(&mut self, gid: GroupId, who: &UserId) {
+        let last = self
+            .server
+            .messages
+            .values()
+            .filter(|m| m.to == Peer::Group(gid))
+            .map(|m| m.id.0)
+            .max()
+            .unwrap_or(0);
+        if let Some(members) = self.server.groups.get_mut(&gid) {
+            members.retain(|m| m != who);
+        }
+        self.server.left.insert((gid, who.clone()), last);
     }
 
     pub fn message_count(&self) -> usize {
