@@ -252,10 +252,13 @@ pub async fn concurrent_writes_leave_gap_free_seqs_that_survive_a_reopen(backend
             .expect("the store opens")
     };
     let store = open(location.clone()).await;
-    store.write(|db| {
-        seed_people(db);
-        Ok(())
-    }).await.expect("people");
+    store
+        .write(|db| {
+            seed_people(db);
+            Ok(())
+        })
+        .await
+        .expect("people");
     let writes = (0..120).map(|n| {
         let store = store.clone();
         async move {
