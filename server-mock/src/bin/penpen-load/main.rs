@@ -41,6 +41,10 @@
 //!   `--naive` pushes every mark to every member instead
 //!   (`scripts/receipt-figures.sh` runs both).
 //!
+//! - `search`: the server's search of all history over `--messages` stored
+//!   messages (in this process, on `--store`): p50/p99 of the first page
+//!   for two- and four-character queries (`scripts/search-figures.sh`).
+//!
 //! Run it through `scripts/bench.sh`, which builds with optimisations and raises
 //! the open-file limit.
 
@@ -50,6 +54,7 @@ mod baseline;
 mod files;
 mod meeting;
 mod receipts;
+mod search;
 mod storm;
 
 use anyhow::{Context as _, bail};
@@ -159,6 +164,18 @@ enum Scenario {
         #[arg(long)]
         naive: bool,
     },
+    /// The server's search of all history over a large store (in this process).
+    Search {
+        /// The store: sqlite:DIR or postgres://…; filled once, kept.
+        #[arg(long, value_parser = penpen_server_mock::store::StoreLocation::parse)]
+        store: penpen_server_mock::store::StoreLocation,
+        /// How many messages to fill an empty store with.
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: usize,
+        /// Searches timed per query.
+        #[arg(long, default_value_t = 500)]
+        queries: usize,
+    },
     /// Anonymous connections each sending the largest pre-login frame: peak memory.
     Preauth {
         /// How many anonymous connections to open.
@@ -181,6 +198,14 @@ async fn main() -> anyhow::Result<()> {
     } = &args.scenario
     {
         return meeting::meeting_scenario(*rooms, sizes, *seconds).await;
+    }
+    if let Scenario::Search {
+        store,
+        messages,
+        queries,
+    } = &args.scenario
+    {
+        return search::search_scenario(store.clone(), *messages, *queries).await;
     }
     let many = 1_000_000.to_string();
     let server_args: Vec<String> = match &args.scenario {
@@ -205,7 +230,7 @@ async fn main() -> anyhow::Result<()> {
         ]
         .map(str::to_owned)
         .to_vec(),
-        Scenario::Meeting { .. } | Scenario::Files { .. } => Vec::new(),
+        Scenario::Meeting { .. } | Scenario::Files { .. } | Scenario::Search { .. } => Vec::new(),
         Scenario::Preauth { frame_bytes, .. } => vec![
             "--max-connections-per-address".to_owned(),
             many.clone(),
@@ -262,7 +287,7 @@ async fn main() -> anyhow::Result<()> {
             };
             receipts::receipts_scenario(&server, plan).await
         }
-        Scenario::Meeting { .. } => Ok(()),
+        Scenario::Meeting { .. } | Scenario::Search { .. } => Ok(()),
     };
     server.stop().await;
     outcome
