@@ -82,6 +82,12 @@ enum AdminAction {
     /// Import a .json file (departments, jobs, users) or a .csv file of users
     /// (id,name,department,job,password,signing,broadcaster); all or nothing.
     Import { file: PathBuf },
+    /// Copy everything of this server's SQLite store into an empty
+    /// PostgreSQL database, for several nodes (stop the server first).
+    MigrateTo {
+        /// postgres://user:password@host:port/database
+        url: String,
+    },
     /// Refuse a user's logins and close their open sessions (a running server
     /// closes their connections within a second).
     DisableUser {
@@ -177,6 +183,9 @@ async fn admin(config: &ServerConfig, action: AdminAction) -> anyhow::Result<()>
     use penpen_server_mock::store::Store;
     let data = &config.data_dir;
     std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    if let AdminAction::MigrateTo { url } = &action {
+        return migrate_to(config, url).await;
+    }
     let location = config.store_location();
     let options = config.store;
     let store = tokio::task::spawn_blocking(move || Store::open_at(&location, options))
@@ -201,6 +210,7 @@ async fn admin(config: &ServerConfig, action: AdminAction) -> anyhow::Result<()>
         AdminAction::RevokeSessions { id } => admin::revoke_sessions(&store, &id)
             .await
             .map(|revoked| format!("revoked {revoked} sessions of user {id}")),
+        AdminAction::MigrateTo { .. } => unreachable!("handled above"),
         AdminAction::Import { file } => admin::import(&store, &file).await.map(|(d, j, u)| {
             format!(
                 "imported {d} departments, {j} jobs and {u} users from {}",
@@ -211,5 +221,24 @@ async fn admin(config: &ServerConfig, action: AdminAction) -> anyhow::Result<()>
     let store_to_close = store.clone();
     tokio::task::spawn_blocking(move || store_to_close.close()).await?;
     println!("{}", outcome?);
+    Ok(())
+}
+
+/// `admin migrate-to`: the SQLite store of `config` into PostgreSQL at `url`.
+#[allow(clippy::print_stdout)]
+async fn migrate_to(config: &ServerConfig, url: &str) -> anyhow::Result<()> {
+    let StoreLocation::Sqlite(sqlite) = config.store_location() else {
+        anyhow::bail!("migrate-to copies from SQLite; this server's --store is not SQLite");
+    };
+    let url = url.to_owned();
+    let report = tokio::task::spawn_blocking(move || {
+        penpen_server_mock::store::copy::sqlite_to_postgres(&sqlite, &url, |table, rows| {
+            println!("copied {rows} rows of {table}");
+        })
+    })
+    .await?
+    .context("the copy did not happen (nothing was kept in PostgreSQL)")?;
+    let total: u64 = report.iter().map(|(_, rows)| rows).sum();
+    println!("copied {total} rows; start the nodes with --store and the same URL");
     Ok(())
 }

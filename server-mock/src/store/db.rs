@@ -195,6 +195,46 @@ impl<T: Column> Column for Option<T> {
     }
 }
 
+/// A value of any type, owned: a column read and written back as it is
+/// (copying a database from one backend to the other).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnyValue {
+    /// SQL NULL.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// A floating point number, sent as its integer part (the schema has none).
+    Real(f64),
+    /// Text.
+    Text(String),
+    /// Bytes.
+    Blob(Vec<u8>),
+}
+
+impl Column for AnyValue {
+    fn from_column(value: ColumnValue<'_>) -> Result<Self, String> {
+        Ok(match value {
+            ColumnValue::Null => AnyValue::Null,
+            ColumnValue::Int(n) => AnyValue::Int(n),
+            ColumnValue::Real(x) => AnyValue::Real(x),
+            ColumnValue::Text(text) => AnyValue::Text(text.to_owned()),
+            ColumnValue::Blob(bytes) => AnyValue::Blob(bytes.to_vec()),
+        })
+    }
+}
+
+impl Param for AnyValue {
+    fn value(&self) -> Value<'_> {
+        match self {
+            AnyValue::Null => Value::Null,
+            AnyValue::Int(n) => Value::Int(*n),
+            AnyValue::Real(x) => Value::Int(*x as i64),
+            AnyValue::Text(text) => Value::Text(text),
+            AnyValue::Blob(bytes) => Value::Blob(bytes),
+        }
+    }
+}
+
 /// One row of a result.
 pub enum Row<'r, 's> {
     /// A SQLite row.

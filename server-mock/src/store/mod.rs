@@ -13,6 +13,7 @@
 //! [`StoreError::Busy`] at once (state 52, which clients retry) instead of
 //! holding memory without end.
 
+pub mod copy;
 pub mod db;
 mod pg;
 pub mod queries;

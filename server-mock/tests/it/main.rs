@@ -21,6 +21,7 @@ mod heartbeat;
 mod limits;
 mod login_limits;
 mod meetings;
+mod migrate;
 mod mute_mentions;
 mod recall;
 mod receipts;

@@ -171,7 +171,7 @@ async fn the_servers_search_finds_what_this_device_no_longer_caches_and_opens_it
     use penpen_web::state::{SearchResult, ServerSearchResult};
     let server = test_server();
     let account = UserId::parse("13800000023").expect("account");
-    let session = session::log_in(&server, account, "penpen2026")
+    let session = session::log_in(&Servers::one(server.clone()), account, "penpen2026")
         .await
         .expect("the demo account logs in");
     let updates = Rc::new(RefCell::new(Vec::<Update>::new()));
