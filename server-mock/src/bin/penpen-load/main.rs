@@ -85,9 +85,21 @@ struct Args {
     /// How many users to provision and log in.
     #[arg(long, default_value_t = 100)]
     users: usize,
-    /// The port offset the server is started on.
+    /// The port offset the server is started on (node k of several: this plus k).
     #[arg(long, default_value_t = 700)]
     port_offset: u16,
+    /// Server nodes to start over one store (#17); users spread over them
+    /// (user i on node i mod N), so with N > 1 most messages cross nodes.
+    /// More than one needs --store postgres://… and --bus.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
+    /// The nodes' store (penpen-server-mock --store); default: SQLite in a
+    /// fresh data folder. A PostgreSQL database must be empty.
+    #[arg(long)]
+    store: Option<String>,
+    /// The NATS server the nodes deliver over (penpen-server-mock --bus).
+    #[arg(long)]
+    bus: Option<String>,
     #[command(subcommand)]
     scenario: Scenario,
 }
@@ -246,7 +258,16 @@ async fn main() -> anyhow::Result<()> {
             server_args.extend(["--reads-coalesce-ms".to_owned(), "0".to_owned()]);
         }
     }
-    let mut server = ServerProcess::start(users, args.port_offset, &server_args).await?;
+    if args.nodes > 1 && (args.store.is_none() || args.bus.is_none()) {
+        bail!("--nodes {} needs --store postgres://… and --bus nats://…", args.nodes);
+    }
+    let cluster = Cluster {
+        nodes: args.nodes.max(1),
+        store: args.store.clone(),
+        bus: args.bus.clone(),
+    };
+    let mut server =
+        ServerProcess::start(users, args.port_offset, &server_args, cluster).await?;
     let outcome = match args.scenario {
         Scenario::Send {
             seconds,
@@ -297,13 +318,34 @@ fn account(index: usize) -> UserId {
     UserId::parse(&format!("137{:08}", index + 1)).expect("11 digits")
 }
 
-/// The server binary on its own data folder.
+/// How the server runs: one node, or several over one store and bus.
+#[derive(Debug, Clone)]
+struct Cluster {
+    nodes: usize,
+    store: Option<String>,
+    bus: Option<String>,
+}
+
+impl Cluster {
+    /// The arguments every node and admin command shares.
+    fn store_args(&self) -> Vec<String> {
+        self.store
+            .iter()
+            .flat_map(|store| ["--store".to_owned(), store.clone()])
+            .collect()
+    }
+}
+
+/// The server binary on its own data folder: node 0, and the other nodes
+/// of a cluster (each on its own data folder, port offset and node id).
 struct ServerProcess {
     child: tokio::process::Child,
     offset: u16,
     binary: std::path::PathBuf,
     args: Vec<String>,
     data: tempfile::TempDir,
+    /// Nodes 1… of a cluster, with their port offsets and data folders.
+    others: Vec<(tokio::process::Child, u16, tempfile::TempDir)>,
 }
 
 impl ServerProcess {
@@ -311,6 +353,7 @@ impl ServerProcess {
         users: usize,
         offset: u16,
         server_args: &[String],
+        cluster: Cluster,
     ) -> anyhow::Result<ServerProcess> {
         let binary = std::env::current_exe()?.with_file_name("penpen-server-mock");
         let data = tempfile::tempdir()?;
@@ -324,6 +367,7 @@ impl ServerProcess {
             std::process::Command::new(&binary)
                 .arg("--data")
                 .arg(data.path())
+                .args(cluster.store_args())
                 .arg("admin")
                 .args(args)
                 .output()
@@ -343,15 +387,51 @@ impl ServerProcess {
             started.elapsed().as_secs_f64()
         );
 
-        let child = spawn_server(&binary, data.path(), offset, server_args)?;
+        let node_args = |k: usize| -> Vec<String> {
+            let mut args = server_args.to_vec();
+            args.extend(cluster.store_args());
+            if let Some(bus) = &cluster.bus {
+                args.extend(["--bus".to_owned(), bus.clone(), "--node-id".to_owned(), format!("load{k}")]);
+            }
+            args
+        };
+        let args = node_args(0);
+        let child = spawn_server(&binary, data.path(), offset, &args)?;
         let mut server = ServerProcess {
             child,
             offset,
             binary,
-            args: server_args.to_vec(),
+            args,
             data,
+            others: Vec::new(),
         };
         server.wait_listening().await?;
+        for k in 1..cluster.nodes {
+            let data = tempfile::tempdir()?;
+            let node_offset = offset + k as u16;
+            let child = spawn_server(&server.binary, data.path(), node_offset, &node_args(k))?;
+            server.others.push((child, node_offset, data));
+            let login = node_addr(node_offset, Service::Login);
+            let mut listening = false;
+            for _ in 0..400 {
+                if TcpStream::connect(login).await.is_ok() {
+                    listening = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            if !listening {
+                bail!("node {k} did not listen on {login}");
+            }
+        }
+        if cluster.nodes > 1 {
+            println!(
+                "{} nodes over {} and {}",
+                cluster.nodes,
+                cluster.store.as_deref().unwrap_or("SQLite"),
+                cluster.bus.as_deref().unwrap_or("no bus")
+            );
+        }
         Ok(server)
     }
 
@@ -380,10 +460,15 @@ impl ServerProcess {
     }
 
     fn addr(&self, service: Service) -> SocketAddr {
-        SocketAddr::from((
-            [127, 0, 0, 1],
-            service.port_with_offset(self.offset).unwrap_or(0),
-        ))
+        node_addr(self.offset, service)
+    }
+
+    /// The address of `service` on the node user `i` uses (i mod nodes).
+    fn addr_for(&self, i: usize, service: Service) -> SocketAddr {
+        match i % (self.others.len() + 1) {
+            0 => self.addr(service),
+            k => node_addr(self.others[k - 1].1, service),
+        }
     }
 
     fn resident_kib(&self) -> Option<u64> {
@@ -395,12 +480,13 @@ impl ServerProcess {
         self.status_kib("VmHWM:")
     }
 
-    /// The server's CPU time so far (user and system).
+    /// The server's CPU time so far (user and system), every node's.
     fn cpu(&self) -> Duration {
-        self.child
-            .id()
+        std::iter::once(&self.child)
+            .chain(self.others.iter().map(|(child, _, _)| child))
+            .filter_map(tokio::process::Child::id)
             .map(|pid| meeting::stat_cpu(&format!("/proc/{pid}/stat")))
-            .unwrap_or_default()
+            .sum()
     }
 
     fn status_kib(&self, field: &str) -> Option<u64> {
@@ -414,7 +500,14 @@ impl ServerProcess {
 
     async fn stop(mut self) {
         let _ = self.child.kill().await;
+        for (mut child, _, _) in self.others {
+            let _ = child.kill().await;
+        }
     }
+}
+
+fn node_addr(offset: u16, service: Service) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], service.port_with_offset(offset).unwrap_or(0)))
 }
 
 fn spawn_server(
@@ -487,10 +580,10 @@ async fn reply<T: Packet>(socket: &mut Socket) -> anyhow::Result<T> {
 async fn log_in_all(server: &ServerProcess, users: usize) -> anyhow::Result<Vec<(Socket, String)>> {
     let started = Instant::now();
     let gate = Arc::new(Semaphore::new(8));
-    let addr = server.addr(Service::Login);
     let mut tasks = Vec::new();
     for i in 0..users {
         let gate = gate.clone();
+        let addr = server.addr_for(i, Service::Login);
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire().await?;
             let mut socket = connect(addr, None).await?;
@@ -599,8 +692,8 @@ async fn send_scenario(
 
     // Every sender connects before the clock starts.
     let mut sockets = Vec::with_capacity(users);
-    for token in &tokens {
-        sockets.push(connect(server.addr(Service::Text), Some(token)).await?);
+    for (i, token) in tokens.iter().enumerate() {
+        sockets.push(connect(server.addr_for(i, Service::Text), Some(token)).await?);
     }
     // A shared pace for --rate: one permit per message.
     let pace = rate.map(|per_second| {
@@ -625,6 +718,7 @@ async fn send_scenario(
     });
 
     let started = Instant::now();
+    let cpu_before = server.cpu();
     let mut senders = Vec::new();
     for (i, socket) in sockets.into_iter().enumerate() {
         let (mut sink, mut source) = socket.split();
@@ -702,6 +796,7 @@ async fn send_scenario(
     stop.store(true, Ordering::Relaxed);
     let sending_time = started.elapsed();
     let acked_during = stats.acks.load(Ordering::Relaxed);
+    let server_cpu = server.cpu().saturating_sub(cpu_before);
     for sender in senders {
         let _ = sender.await;
     }
@@ -739,6 +834,11 @@ async fn send_scenario(
         "  durable acknowledged: {acked_during} in {:.1} s = {:.0} msg/s",
         sending_time.as_secs_f64(),
         acked_during as f64 / sending_time.as_secs_f64()
+    );
+    println!(
+        "  server CPU while sending: {:.2} s (all nodes) = {:.0} µs per acknowledged message",
+        server_cpu.as_secs_f64(),
+        server_cpu.as_secs_f64() * 1e6 / acked_during.max(1) as f64
     );
     println!(
         "  delivery latency (sender to recipient): p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms over {} deliveries",
