@@ -150,7 +150,7 @@ async fn answer(context: &Context, socket: &Socket, request: CallRequest) -> Rep
 /// once every record is committed.
 pub(crate) async fn carry_out(context: &Context, effects: Effects) -> Result<(), ErrorReply> {
     for notice in effects.notices {
-        let dropped = context.hub.push_user_or_drop(&notice.to, &notice.push);
+        let dropped = context.push_user_or_drop(&notice.to, &notice.push);
         if dropped > 0 {
             tracing::info!(user = %notice.to, dropped, "sessions too far behind for a call push were closed");
         }
