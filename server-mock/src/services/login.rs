@@ -217,6 +217,7 @@ pub(super) async fn end_session(context: &Arc<Context>, session: &Live) {
         return;
     }
     if context.bus.held_elsewhere(&session.user).await {
+        tracing::debug!(user = %session.user, "last session here ended; still online on another node");
         return;
     }
     let user = session.user.clone();
@@ -236,8 +237,10 @@ pub(super) async fn end_session(context: &Arc<Context>, session: &Live) {
         {
             tracing::warn!(%err, "could not record the user as online again");
         }
+        tracing::debug!(user = %session.user, "last session here ended; online again on another node meanwhile");
         return;
     }
+    tracing::debug!(user = %session.user, "last session ended: offline");
     context.push_everyone(&presence_push(&session.user, Presence::Offline));
 }
 

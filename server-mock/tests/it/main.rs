@@ -22,6 +22,7 @@ mod limits;
 mod login_limits;
 mod meetings;
 mod mute_mentions;
+mod nodes;
 mod recall;
 mod receipts;
 mod revocation;
