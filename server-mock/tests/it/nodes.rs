@@ -486,24 +486,30 @@ async fn a_nats_restart_mid_burst_loses_nothing() {
     wang_1
         .wait("got a part of the burst", |r| r.cids().len() >= 20)
         .await;
-    nats.kill().await;
-    // Sends go on while the bus is down (node 0 stores them; nothing carries
-    // them to node 1), then the bus comes back, and sends go on a while.
-    let at_kill = counted.load(Ordering::Relaxed);
-    eventually("the senders stored more while NATS was down", || {
-        counted.load(Ordering::Relaxed) >= at_kill + 40
+    // Node 1 is frozen while NATS restarts, so node 0 is back on the bus
+    // (and publishes) before node 1 has subscribed again: what node 0
+    // publishes meanwhile reaches nobody. The devices' sockets to node 1
+    // stay open: only node 1 reading the store once its link is back can
+    // bring them those messages.
+    let connected = |log: String| log.matches("bus connected").count();
+    let node_0_links = connected(cluster.log(0));
+    let node_1_links = connected(cluster.log(1));
+    cluster.freeze(1, true).await;
+    nats.restart().await;
+    eventually("node 0 is back on the bus", || {
+        connected(cluster.log(0)) > node_0_links
     })
     .await;
-    nats.restart().await;
     let at_restart = counted.load(Ordering::Relaxed);
-    eventually("the senders stored more after NATS came back", || {
-        counted.load(Ordering::Relaxed) >= at_restart + 40
-    })
+    eventually(
+        "node 0 stored (and published) more while node 1 was away",
+        || counted.load(Ordering::Relaxed) >= at_restart + 40,
+    )
     .await;
     stop.store(true, Ordering::Relaxed);
-
     let mut expected: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for ((_, to), task) in senders.into_iter().zip(tasks) {
+    let mut tokens = Vec::new();
+    for ((from, to), task) in senders.into_iter().zip(tasks) {
         let (acked, attempted) = task.await.expect("sender");
         assert_eq!(
             acked.len(),
@@ -511,11 +517,30 @@ async fn a_nats_restart_mid_burst_loses_nothing() {
             "node 0 stayed up: every send acknowledged"
         );
         expected.entry(to).or_default().extend(acked);
+        tokens.push((
+            from,
+            to,
+            token_on(cluster.addr(0, Service::Login), from).await,
+        ));
     }
-    // Nobody reconnected: the devices got it all live, from node 1 reading
-    // the store once the bus was back.
+    // Nothing is sent any more: only node 1 reading the store once its link
+    // is back brings the devices what they missed.
+    cluster.freeze(1, false).await;
+    eventually("node 1 is back on the bus", || {
+        connected(cluster.log(1)) > node_1_links
+    })
+    .await;
     wait_exactly_once(&wang_1, &expected[WANG]).await;
     wait_exactly_once(&li_1, &expected[LI]).await;
+    // And the bus carries news again.
+    for (from, to, token) in &tokens {
+        let cid = format!("{from}-after");
+        send_on(&cluster, 0, token, &text(from, Peer::User(user(to)), &cid)).await;
+        expected.get_mut(to).expect("a recipient").push(cid);
+    }
+    wait_exactly_once(&wang_1, &expected[WANG]).await;
+    wait_exactly_once(&li_1, &expected[LI]).await;
+    // Nobody reconnected: they got it all live.
     assert_eq!(wang_1.received().connections, 1);
     assert_eq!(li_1.received().connections, 1);
 }

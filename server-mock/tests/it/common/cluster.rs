@@ -8,7 +8,7 @@
 //! given `--store <that>`, so the same tests run over another backend.
 
 use super::{Client, PASSWORD, decode_reply, user};
-use penpen_core::packets::login::{Login, LoginReply, Push, Resume, StreamAck};
+use penpen_core::packets::login::{Login, LoginReply, Push, Resume};
 use penpen_core::packets::message::{Message, MessageType, SendAck, SendText};
 use penpen_core::packets::sync::{CatchUp, MessagePage};
 use penpen_core::{ClientMsgId, Frame, Peer, Seq, Service, digest};
@@ -209,6 +209,23 @@ impl Cluster {
         }
     }
 
+    /// Freezes node `i` (SIGSTOP) or lets it run again (SIGCONT): a node
+    /// that misses everything for a while without its sockets closing.
+    pub async fn freeze(&self, i: usize, frozen: bool) {
+        let pid = self.nodes[i]
+            .child
+            .as_ref()
+            .and_then(Child::id)
+            .expect("a running node");
+        let signal = if frozen { "-STOP" } else { "-CONT" };
+        let status = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .await
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal} {pid}");
+    }
+
     /// Node `i`'s log so far (for a failing assertion's message).
     pub fn log(&self, i: usize) -> String {
         std::fs::read_to_string(self.dir.path().join(format!("node-{i}.log"))).unwrap_or_default()
@@ -331,7 +348,7 @@ impl Received {
     }
 
     /// The contiguous point: every seq from 1 up to it is held (what the
-    /// client acknowledges and catches up from).
+    /// client catches up from).
     pub fn contiguous(&self) -> Seq {
         let mut point = 0;
         for seq in self.messages.keys() {
@@ -519,24 +536,19 @@ async fn run_device(
                 Some(frame) = outgoing.recv() => stream.send_text(&frame).await,
                 payload = stream.next_payload(Duration::from_secs(3600)) => {
                     let Some(payload) = payload else { break };
-                    let ack = {
-                        let mut r = lock();
-                        match serde_json::from_str::<Push>(&payload) {
-                            Ok(Push::Message(message)) => {
-                                if let Some(seq) = message.seq {
-                                    r.messages.entry(seq).or_insert(*message);
-                                }
-                                Some(r.contiguous())
+                    // No acks: the device catches up from its own contiguous
+                    // point after every resume (`catch_up`), so it needs none,
+                    // and a node frozen by a test mid-write would hold the
+                    // shared store's write lock.
+                    let mut r = lock();
+                    match serde_json::from_str::<Push>(&payload) {
+                        Ok(Push::Message(message)) => {
+                            if let Some(seq) = message.seq {
+                                r.messages.entry(seq).or_insert(*message);
                             }
-                            Ok(push) => {
-                                r.pushes.push(push);
-                                None
-                            }
-                            Err(_) => None, // a reply or a refusal
                         }
-                    };
-                    if let Some(ack) = ack {
-                        stream.send(&StreamAck { ack }).await;
+                        Ok(push) => r.pushes.push(push),
+                        Err(_) => {} // a reply or a refusal
                     }
                 }
             }
