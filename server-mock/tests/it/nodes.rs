@@ -544,3 +544,45 @@ async fn a_nats_restart_mid_burst_loses_nothing() {
     assert_eq!(wang_1.received().connections, 1);
     assert_eq!(li_1.received().connections, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_to_someone_on_another_node_rings_there_and_its_end_reaches_them() {
+    use penpen_core::CallId;
+    use penpen_core::packets::call::{CallRequest, Media};
+    let nats = NatsServer::start().await;
+    let cluster = Cluster::start(2, &nats.url(), &StoreChoice::from_env()).await;
+    let wang_0 = Device::start(&cluster, WANG, &[0]).await;
+    let li_1 = Device::start(&cluster, LI, &[1]).await;
+    let call = CallId::parse("cross-node-1").expect("a call id");
+    let mut signalling = Client::try_connect(
+        cluster.addr(0, Service::CallSignalling),
+        Some(&wang_0.token),
+    )
+    .await
+    .expect("24888");
+    let _: Done = signalling
+        .request(&CallRequest::Invite {
+            call: call.clone(),
+            to: user(LI),
+            media: Media::Audio,
+            sdp: "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n".into(),
+        })
+        .await
+        .expect("invited");
+    li_1.wait("is rung on node 1", |r| {
+        r.pushes
+            .iter()
+            .any(|p| matches!(p, Push::Call { call: c } if c.call == call))
+    })
+    .await;
+    let _: Done = signalling
+        .request(&CallRequest::Cancel(call.clone()))
+        .await
+        .expect("cancelled");
+    li_1.wait("stops ringing on node 1", |r| {
+        r.pushes
+            .iter()
+            .any(|p| matches!(p, Push::CallEnded { call_ended } if call_ended.call == call))
+    })
+    .await;
+}
