@@ -19,10 +19,11 @@ pub mod interest;
 mod nats;
 
 use crate::context::Context;
+use penpen_core::packets::call::{CallRequest, CallSignal};
 use penpen_core::packets::login::Push;
 use penpen_core::packets::message::Message;
 use penpen_core::packets::receipts::MemberRead;
-use penpen_core::{GroupId, Seq, UserId};
+use penpen_core::{CallId, GroupId, Seq, UserId};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
@@ -210,6 +211,38 @@ pub enum Event {
         /// Who left.
         user: UserId,
     },
+    /// A 24888 request about a call that lives on another node, from a
+    /// socket of the sending node (a request: the answer is the [`Reply`]
+    /// of `services`, as JSON).
+    CallRequest {
+        /// The call (whose node subscribes to its subject while it goes on).
+        call: CallId,
+        /// The asking session's user.
+        user: UserId,
+        /// The asking 24888 socket, on the sending node.
+        socket: u64,
+        /// The request.
+        request: Box<CallRequest>,
+    },
+    /// A 24888 socket of the sending node that carried `call` closed.
+    CallSocketClosed {
+        /// The call.
+        call: CallId,
+        /// The socket's user.
+        user: UserId,
+        /// The socket, on the sending node.
+        socket: u64,
+    },
+    /// A signal of a call living on the sending node, for a 24888 socket of
+    /// node `node`.
+    CallSignal {
+        /// The node of the socket.
+        node: NodeId,
+        /// The socket.
+        socket: u64,
+        /// The signal.
+        signal: Box<CallSignal>,
+    },
     /// Does any node hold a session of `user`? (a request: the answer is
     /// [`PROBE_ANSWER`] from a node that does; nothing from one that does not)
     Probe {
@@ -257,6 +290,10 @@ pub enum Topic {
     Everyone,
     /// The watchers of one group's read marks.
     Group(GroupId),
+    /// The node where a call lives.
+    Call(CallId),
+    /// One node (signals for its 24888 sockets).
+    Node(NodeId),
 }
 
 impl Topic {
@@ -266,6 +303,8 @@ impl Topic {
             Topic::User(user) => format!("{PREFIX}.user.{}", user.as_str()),
             Topic::Everyone => format!("{PREFIX}.everyone"),
             Topic::Group(gid) => format!("{PREFIX}.group.{gid}"),
+            Topic::Call(call) => format!("{PREFIX}.call.{call}"),
+            Topic::Node(node) => format!("{PREFIX}.node.{node}"),
         }
     }
 }
@@ -284,6 +323,10 @@ impl Event {
             | Event::Probe { user } => Topic::User(user.clone()),
             Event::Everyone { .. } => Topic::Everyone,
             Event::Read { gid, .. } | Event::LeftGroup { gid, .. } => Topic::Group(*gid),
+            Event::CallRequest { call, .. } | Event::CallSocketClosed { call, .. } => {
+                Topic::Call(call.clone())
+            }
+            Event::CallSignal { node, .. } => Topic::Node(node.clone()),
         }
     }
 }
@@ -297,6 +340,21 @@ pub enum Incoming {
     Probe {
         /// Whose sessions.
         user: UserId,
+        /// Where the answer goes.
+        reply: String,
+    },
+    /// A call request from another node's socket; answer on `reply`.
+    CallRequest {
+        /// The asking node.
+        node: NodeId,
+        /// The call.
+        call: CallId,
+        /// The asking session's user.
+        user: UserId,
+        /// The asking socket, on `node`.
+        socket: u64,
+        /// The request.
+        request: Box<CallRequest>,
         /// Where the answer goes.
         reply: String,
     },
@@ -411,6 +469,26 @@ impl Bus {
         }
     }
 
+    /// Subscribes to a call's subject while the call lives on this node,
+    /// so the other party's node can reach it.
+    pub async fn hold_call(&self, call: &CallId) -> Hold {
+        self.hold(Topic::Call(call.clone()), true).await
+    }
+
+    /// Sends a request to the node holding `event`'s topic and waits for
+    /// the answer (`None`: nobody holds it, or no answer within `timeout`).
+    pub async fn request(&self, event: Event, timeout: Duration) -> Option<Vec<u8>> {
+        let link = self.link.as_ref()?;
+        link.request(
+            Envelope {
+                node: self.node.clone(),
+                event,
+            },
+            timeout,
+        )
+        .await
+    }
+
     /// Whether a session of `user` is open on another node (in-process:
     /// there is none). A node that does not answer in time counts as none.
     pub async fn held_elsewhere(&self, user: &UserId) -> bool {
@@ -426,10 +504,10 @@ impl Bus {
         }
     }
 
-    /// Answers a probe: this node holds the user.
-    async fn answer_probe(&self, reply: String) {
+    /// Answers a request (a probe: this node holds the user).
+    pub(crate) async fn answer(&self, reply: String, payload: Vec<u8>) {
         if let Some(link) = &self.link {
-            link.answer(reply).await;
+            link.answer(reply, payload).await;
         }
     }
 
@@ -535,8 +613,8 @@ impl Context {
         });
     }
 
-    /// Applies what another node sent to this node's sessions.
-    fn apply(&self, event: Event) {
+    /// Applies what node `node` sent to this node's sessions.
+    fn apply(&self, node: NodeId, event: Event) {
         match event {
             Event::Deliver { user, seq, message } => {
                 self.hub.deliver(&user, seq, &Arc::new(*message));
@@ -564,6 +642,14 @@ impl Context {
             }
             Event::Read { gid, mark } => self.reads.moved(&self.hub, gid, mark),
             Event::LeftGroup { gid, user } => self.reads.left_group(gid, &user),
+            Event::CallSocketClosed { socket, .. } => {
+                self.calls
+                    .relay()
+                    .remote_socket_closed(&self.calls, &node, socket)
+            }
+            Event::CallSignal { socket, signal, .. } => self.calls.relay().signal(socket, *signal),
+            // Answered as requests (`Incoming::CallRequest`).
+            Event::CallRequest { .. } => {}
             // Probes come as requests (`Incoming::Probe`), never as events.
             Event::Probe { .. } => {}
         }
@@ -619,13 +705,32 @@ pub async fn run(
                 // no_echo keeps a node's own messages away; this is the belt
                 // to those braces (a node applied its own at once).
                 if &envelope.node != context.bus.node() {
-                    context.apply(envelope.event);
+                    context.apply(envelope.node, envelope.event);
                 }
             }
             Some(Incoming::Probe { user, reply }) => {
                 if context.hub.has_sessions(&user) {
-                    context.bus.answer_probe(reply).await;
+                    context.bus.answer(reply, PROBE_ANSWER.to_vec()).await;
                 }
+            }
+            Some(Incoming::CallRequest {
+                node,
+                call,
+                user,
+                socket,
+                request,
+                reply,
+            }) => {
+                // Answered in its own task: a call's effects wait for the store.
+                let context = context.clone();
+                tokio::spawn(async move {
+                    let answer = crate::services::calls::answer_relayed(
+                        &context, node, call, user, socket, *request,
+                    )
+                    .await;
+                    let payload = serde_json::to_vec(&answer).unwrap_or_default();
+                    context.bus.answer(reply, payload).await;
+                });
             }
             Some(Incoming::Reconnected) => {
                 // The subscriptions are sent again on reconnection; once the
@@ -643,6 +748,22 @@ pub(crate) fn incoming(payload: &[u8], reply: Option<String>) -> Result<Incoming
     let envelope = Envelope::decode(payload)?;
     Ok(match (envelope.event, reply) {
         (Event::Probe { user }, Some(reply)) => Incoming::Probe { user, reply },
+        (
+            Event::CallRequest {
+                call,
+                user,
+                socket,
+                request,
+            },
+            Some(reply),
+        ) => Incoming::CallRequest {
+            node: envelope.node,
+            call,
+            user,
+            socket,
+            request,
+            reply,
+        },
         (event, _) => Incoming::Event(Envelope {
             node: envelope.node,
             event,

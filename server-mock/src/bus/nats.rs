@@ -119,6 +119,8 @@ impl Link {
         tokio::spawn(publish(client.clone(), publish_rx));
         let commands = Commands(command_tx);
         commands.hold(Topic::Everyone, true).await;
+        // Signals of calls living on other nodes, for this node's sockets.
+        commands.hold(Topic::Node(node.clone()), true).await;
         tracing::info!(%node, url, "bus: NATS");
         Ok((
             Link {
@@ -165,14 +167,27 @@ impl Link {
         }
     }
 
-    /// Answers a probe.
-    pub(super) async fn answer(&self, reply: String) {
-        if let Err(err) = self
-            .client
-            .publish(reply, super::PROBE_ANSWER.to_vec().into())
-            .await
-        {
-            tracing::warn!(%err, "cannot answer a presence probe");
+    /// Answers a request.
+    pub(super) async fn answer(&self, reply: String, payload: Vec<u8>) {
+        if let Err(err) = self.client.publish(reply, payload.into()).await {
+            tracing::warn!(%err, "cannot answer a request on the bus");
+        }
+    }
+
+    /// Sends a request and waits for the answer's payload (`None`: no
+    /// responders, or no answer within `timeout`).
+    pub(super) async fn request(&self, envelope: Envelope, timeout: Duration) -> Option<Vec<u8>> {
+        let subject = envelope.event.topic().subject();
+        let asked = self.client.request(subject, envelope.encode().into());
+        match tokio::time::timeout(timeout, asked).await {
+            Ok(Ok(answer)) => Some(answer.payload.to_vec()),
+            Ok(Err(err)) => {
+                if err.kind() != async_nats::client::RequestErrorKind::NoResponders {
+                    tracing::warn!(%err, "a request on the bus went unanswered");
+                }
+                None
+            }
+            Err(_) => None,
         }
     }
 

@@ -545,44 +545,165 @@ async fn a_nats_restart_mid_burst_loses_nothing() {
     assert_eq!(li_1.received().connections, 1);
 }
 
+/// One 24888 socket: replies in order, signals kept aside until asked for.
+struct Signalling {
+    client: Client,
+    signals: std::collections::VecDeque<penpen_core::packets::call::CallSignal>,
+}
+
+impl Signalling {
+    async fn open(cluster: &Cluster, node: usize, token: &str) -> Signalling {
+        Signalling {
+            client: Client::try_connect(cluster.addr(node, Service::CallSignalling), Some(token))
+                .await
+                .expect("24888"),
+            signals: Default::default(),
+        }
+    }
+
+    async fn ask(
+        &mut self,
+        request: &penpen_core::packets::call::CallRequest,
+    ) -> Result<(), penpen_core::ErrorReply> {
+        self.client.send(request).await;
+        loop {
+            let payload = self.client.payload().await;
+            if payload.starts_with("{\"signal\"") {
+                self.signals
+                    .push_back(serde_json::from_str(&payload).expect("a signal"));
+            } else {
+                return decode_reply::<Done>(&payload).map(|_| ());
+            }
+        }
+    }
+
+    async fn event(&mut self) -> penpen_core::packets::call::SignalEvent {
+        if let Some(signal) = self.signals.pop_front() {
+            return signal.signal.event;
+        }
+        let payload = self
+            .client
+            .next_payload(DEADLINE)
+            .await
+            .expect("a signal in time");
+        let signal: penpen_core::packets::call::CallSignal = serde_json::from_str(&payload)
+            .unwrap_or_else(|e| panic!("{payload} is no signal: {e}"));
+        signal.signal.event
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_call_to_someone_on_another_node_rings_there_and_its_end_reaches_them() {
+async fn a_call_between_two_nodes_rings_connects_relays_and_ends_on_both() {
     use penpen_core::CallId;
-    use penpen_core::packets::call::{CallRequest, Media};
+    use penpen_core::packets::call::{CallRequest, IceCandidate, Media, SignalEvent};
+    use penpen_core::packets::message::MessageType;
+    const OFFER: &str = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n";
+    const ANSWER: &str = "v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\n";
+    let candidate = |text: &str| IceCandidate {
+        candidate: text.to_owned(),
+        sdp_mid: Some("0".into()),
+        sdp_mline_index: Some(0),
+    };
     let nats = NatsServer::start().await;
     let cluster = Cluster::start(2, &nats.url(), &StoreChoice::from_env()).await;
     let wang_0 = Device::start(&cluster, WANG, &[0]).await;
     let li_1 = Device::start(&cluster, LI, &[1]).await;
+    let mut wang = Signalling::open(&cluster, 0, &wang_0.token).await;
+    let mut li = Signalling::open(&cluster, 1, &li_1.token).await;
+
+    // Wang (node 0) calls Li (node 1): Li's devices ring on node 1.
     let call = CallId::parse("cross-node-1").expect("a call id");
-    let mut signalling = Client::try_connect(
-        cluster.addr(0, Service::CallSignalling),
-        Some(&wang_0.token),
-    )
+    wang.ask(&CallRequest::Invite {
+        call: call.clone(),
+        to: user(LI),
+        media: Media::Audio,
+        sdp: OFFER.into(),
+    })
     .await
-    .expect("24888");
-    let _: Done = signalling
-        .request(&CallRequest::Invite {
-            call: call.clone(),
-            to: user(LI),
-            media: Media::Audio,
-            sdp: "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n".into(),
-        })
-        .await
-        .expect("invited");
+    .expect("invited");
     li_1.wait("is rung on node 1", |r| {
         r.pushes
             .iter()
             .any(|p| matches!(p, Push::Call { call: c } if c.call == call))
     })
     .await;
-    let _: Done = signalling
-        .request(&CallRequest::Cancel(call.clone()))
+    // Li's requests on node 1 reach the call on node 0; its signals come back.
+    li.ask(&CallRequest::Ringing(call.clone()))
+        .await
+        .expect("ringing relayed");
+    assert_eq!(wang.event().await, SignalEvent::Ringing);
+    li.ask(&CallRequest::Accept {
+        call: call.clone(),
+        sdp: ANSWER.into(),
+    })
+    .await
+    .expect("accepted on node 1");
+    assert_eq!(
+        wang.event().await,
+        SignalEvent::Accepted { sdp: ANSWER.into() }
+    );
+    wang.ask(&CallRequest::Candidate {
+        call: call.clone(),
+        candidate: candidate("candidate:1 1 udp 1 10.0.0.1 4000 typ host"),
+    })
+    .await
+    .expect("relayed");
+    assert_eq!(
+        li.event().await,
+        SignalEvent::Candidate(candidate("candidate:1 1 udp 1 10.0.0.1 4000 typ host"))
+    );
+    li.ask(&CallRequest::Candidate {
+        call: call.clone(),
+        candidate: candidate("candidate:2 1 udp 1 10.0.0.2 4000 typ host"),
+    })
+    .await
+    .expect("relayed");
+    assert_eq!(
+        wang.event().await,
+        SignalEvent::Candidate(candidate("candidate:2 1 udp 1 10.0.0.2 4000 typ host"))
+    );
+    li.ask(&CallRequest::Hangup(call.clone()))
+        .await
+        .expect("hung up on node 1");
+    assert!(matches!(wang.event().await, SignalEvent::Ended { .. }));
+    // The record reaches both, each on their node.
+    for device in [&wang_0, &li_1] {
+        device
+            .wait("gets the call's record", |r| {
+                r.messages.values().any(|m| m.kind == MessageType::Call)
+            })
+            .await;
+    }
+    // The call is over everywhere: a late request is refused as gone.
+    let late = li
+        .ask(&CallRequest::Hangup(call.clone()))
+        .await
+        .expect_err("the call is over");
+    assert_eq!(late.state, penpen_core::State::CALL_GONE);
+
+    // A cancelled call stops ringing on the callee's node.
+    let second = CallId::parse("cross-node-2").expect("a call id");
+    wang.ask(&CallRequest::Invite {
+        call: second.clone(),
+        to: user(LI),
+        media: Media::Video,
+        sdp: OFFER.into(),
+    })
+    .await
+    .expect("invited");
+    li_1.wait("is rung again", |r| {
+        r.pushes
+            .iter()
+            .any(|p| matches!(p, Push::Call { call: c } if c.call == second))
+    })
+    .await;
+    wang.ask(&CallRequest::Cancel(second.clone()))
         .await
         .expect("cancelled");
     li_1.wait("stops ringing on node 1", |r| {
         r.pushes
             .iter()
-            .any(|p| matches!(p, Push::CallEnded { call_ended } if call_ended.call == call))
+            .any(|p| matches!(p, Push::CallEnded { call_ended } if call_ended.call == second))
     })
     .await;
 }
