@@ -7,8 +7,11 @@
 //! `--bus` the bus is in-process: a single node, nothing leaves it. With
 //! `--bus nats://…` it is core NATS ([`nats`]): a subject per user
 //! (`penpen.user.<id>`) that a node subscribes to while it holds one of the
-//! user's sessions, one for everyone (`penpen.everyone`), and one per group
-//! whose read marks a session of the node watches (`penpen.group.<gid>`).
+//! user's sessions, one for everyone (`penpen.everyone`: broadcasts,
+//! presence, signatures, revocations), one per group whose read marks a
+//! session of the node watches (`penpen.group.<gid>`), one per call living on
+//! the node (`penpen.call.<id>`) and one per node (`penpen.node.<id>`: call
+//! signals for its sockets).
 //!
 //! The bus is best effort, like the hub's queues. Exactly-once still comes
 //! from the store: a delivery that arrives with a gap makes the session read
@@ -318,10 +321,12 @@ impl Event {
             | Event::Raise { user, .. }
             | Event::Push { user, .. }
             | Event::PushOrDrop { user, .. }
-            | Event::Revoke { user, .. }
-            | Event::RevokeUser { user, .. }
             | Event::Probe { user } => Topic::User(user.clone()),
-            Event::Everyone { .. } => Topic::Everyone,
+            // Every node: a session's connections on other ports (24888,
+            // 28888…) may be on a node without its stream. Revocations are rare.
+            Event::Everyone { .. } | Event::Revoke { .. } | Event::RevokeUser { .. } => {
+                Topic::Everyone
+            }
             Event::Read { gid, .. } | Event::LeftGroup { gid, .. } => Topic::Group(*gid),
             Event::CallRequest { call, .. } | Event::CallSocketClosed { call, .. } => {
                 Topic::Call(call.clone())

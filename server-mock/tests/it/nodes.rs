@@ -304,8 +304,12 @@ async fn presence_signatures_broadcasts_notices_read_marks_and_logouts_cross_nod
         })
         .await;
 
-    // Logout on node 0 closes the same session's stream on node 1.
+    // Logout on node 0 closes the same session's stream on node 1, and its
+    // socket on node 2 (a node without its stream).
     let liu_1 = Device::start(&cluster, LIU, &[1]).await;
+    let mut liu_text_2 = Client::try_connect(cluster.addr(2, Service::Text), Some(&liu_1.token))
+        .await
+        .expect("text port");
     let mut elsewhere = Client::try_connect(cluster.addr(0, Service::Login), None)
         .await
         .expect("login port");
@@ -323,6 +327,11 @@ async fn presence_signatures_broadcasts_notices_read_marks_and_logouts_cross_nod
             r.signed_out || r.pushes.iter().any(|p| matches!(p, Push::SignedOut { .. }))
         })
         .await;
+    assert_eq!(
+        liu_text_2.next_frame(DEADLINE).await,
+        Incoming::Closed,
+        "the session's socket on node 2 closes too"
+    );
 
     // The admin command (another process) signs Li out on node 1 too.
     let status = tokio::process::Command::new(env!("CARGO_BIN_EXE_penpen-server-mock"))
