@@ -327,9 +327,11 @@ async fn presence_signatures_broadcasts_notices_read_marks_and_logouts_cross_nod
             r.signed_out || r.pushes.iter().any(|p| matches!(p, Push::SignedOut { .. }))
         })
         .await;
+    // (bounded as a whole: the server's pings would restart a per-frame wait)
+    let closed = tokio::time::timeout(DEADLINE, liu_text_2.next_frame(DEADLINE)).await;
     assert_eq!(
-        liu_text_2.next_frame(DEADLINE).await,
-        Incoming::Closed,
+        closed,
+        Ok(Incoming::Closed),
         "the session's socket on node 2 closes too"
     );
 
