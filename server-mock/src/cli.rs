@@ -266,3 +266,28 @@ impl ReceiptArgs {
         };
     }
 }
+
+/// Several nodes (#17): the bus between them and this node's name.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BusArgs {
+    /// Run as one of several nodes sharing one store, with live delivery
+    /// between them over this NATS server (nats://host:4222; several
+    /// servers of one cluster separated by commas). Without it: a single
+    /// node, live delivery in-process.
+    #[arg(long, value_name = "URL")]
+    pub bus: Option<String>,
+    /// This node's name in logs and on the bus (letters, digits, '-', '_';
+    /// at most 64). Random at every start when not given.
+    #[arg(long, value_name = "ID", value_parser = crate::bus::NodeId::parse)]
+    pub node_id: Option<crate::bus::NodeId>,
+}
+
+impl BusArgs {
+    /// Puts the options into `config`.
+    pub fn apply(self, config: &mut ServerConfig) {
+        config.bus = crate::bus::BusConfig {
+            nats: self.bus,
+            node_id: self.node_id,
+        };
+    }
+}

@@ -62,6 +62,8 @@ pub struct ServerConfig {
     pub files: crate::uploads::FileSettings,
     /// Read receipts: the company default, the watchers' coalescing (§16).
     pub receipts: ReceiptSettings,
+    /// The bus to the other nodes (none: a single node) and this node's name.
+    pub bus: crate::bus::BusConfig,
 }
 
 /// Read receipts (§16).
@@ -161,6 +163,7 @@ impl ServerConfig {
             recall: RecallSettings::default(),
             files: crate::uploads::FileSettings::default(),
             receipts: ReceiptSettings::default(),
+            bus: crate::bus::BusConfig::default(),
         }
     }
 

@@ -10,8 +10,10 @@ use crate::store::Store;
 pub struct Context {
     /// The database.
     pub store: Store,
-    /// The live sessions.
+    /// The live sessions on this node.
     pub hub: Hub,
+    /// The way to the other nodes' sessions (in-process: none).
+    pub bus: crate::bus::Bus,
     /// Failed-login counts.
     pub limiter: LoginLimiter,
     /// Where password hashes are computed and checked.

@@ -176,6 +176,25 @@ impl Hub {
         }
     }
 
+    /// Raises `user`'s newest seq, waking their sessions to read what they
+    /// owe from the store (a message that came without its content, or
+    /// news lost on the bus).
+    pub fn raise(&self, user: &UserId, seq: Seq) {
+        if let Some(entry) = self.lock().get(user) {
+            raise(&entry.newest, seq);
+        }
+    }
+
+    /// Whether `user` has a live session here.
+    pub fn has_sessions(&self, user: &UserId) -> bool {
+        self.lock().contains_key(user)
+    }
+
+    /// The users with live sessions here.
+    pub fn users(&self) -> Vec<UserId> {
+        self.lock().keys().cloned().collect()
+    }
+
     /// The presence recorded and announced for `user` while they have live
     /// sessions; `None` when they have none.
     pub fn presence(&self, user: &UserId) -> Option<Presence> {

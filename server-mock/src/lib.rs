@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod bus;
 pub mod calls;
 pub mod change_limits;
 pub mod cli;

@@ -1,4 +1,4 @@
-//! `penpen-server-mock --data DIR [--host 127.0.0.1] [--port-offset N] [--demo]` runs the server;
+//! `penpen-server-mock --data DIR [--host 127.0.0.1] [--port-offset N] [--demo] [--bus nats://…]` runs the server;
 //! `penpen-server-mock --data DIR admin …` provisions departments, jobs and users.
 
 use anyhow::Context as _;
@@ -48,6 +48,8 @@ struct Args {
     files: penpen_server_mock::cli::FileArgs,
     #[command(flatten)]
     receipts: penpen_server_mock::cli::ReceiptArgs,
+    #[command(flatten)]
+    bus: penpen_server_mock::cli::BusArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -146,6 +148,7 @@ async fn main() -> anyhow::Result<()> {
         .context("penpen-server-mock cannot use its message options")?;
     args.files.apply(&mut config);
     args.receipts.apply(&mut config);
+    args.bus.apply(&mut config);
     let server = RunningServer::start(config)
         .await
         .context("penpen-server-mock could not start")?;

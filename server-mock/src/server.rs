@@ -66,6 +66,9 @@ pub enum StartError {
     /// The meetings' media server could not start.
     #[error("cannot serve meeting media: {0}")]
     Media(#[from] crate::sfu::SfuError),
+    /// The bus to the other nodes could not be reached.
+    #[error(transparent)]
+    Bus(#[from] crate::bus::BusError),
 }
 
 /// A server whose listeners are running.
@@ -170,9 +173,12 @@ impl RunningServer {
                 "loaded the demo company: accounts 13800000001 to 13800000024 (their password is in the README)"
             );
         }
+        let (bus, arrivals) = crate::bus::Bus::start(&config.bus).await?;
+        tracing::info!(node = %bus.node(), shared = bus.is_shared(), "node");
         let context = Arc::new(Context {
             store,
             hub: Default::default(),
+            bus,
             limiter: crate::login_limits::LoginLimiter::new(&config.auth),
             passwords: auth::PasswordWorkers::start(2, config.auth.password_queue),
             utc_offset_minutes: config.utc_offset_minutes,
@@ -222,6 +228,13 @@ impl RunningServer {
             shutdown_rx.clone(),
         ));
         tasks.spawn(crate::reads::run(context.clone(), shutdown_rx.clone()));
+        if let Some(arrivals) = arrivals {
+            tasks.spawn(crate::bus::run(
+                context.clone(),
+                arrivals,
+                shutdown_rx.clone(),
+            ));
+        }
         // Taken now: nothing else may read them once the server runs.
         if let Some(events) = context.sfu.take_events() {
             tasks.spawn(services::meetings::relay_sfu(

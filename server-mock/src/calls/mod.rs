@@ -6,6 +6,7 @@
 
 pub mod ice;
 mod registry;
+mod relay;
 
 pub(crate) use registry::{Effects, Finished, Invite, Socket};
 
@@ -54,6 +55,8 @@ pub struct Calls {
     deadlines: Notify,
     next_socket: AtomicU64,
     ice: IceConfig,
+    /// Calls across nodes.
+    relay: relay::Relay,
 }
 
 impl Calls {
@@ -67,6 +70,7 @@ impl Calls {
             deadlines: Notify::new(),
             next_socket: AtomicU64::new(1),
             ice: settings.ice.clone(),
+            relay: relay::Relay::default(),
         }
     }
 
@@ -128,6 +132,16 @@ impl Calls {
     pub(crate) fn unless_in_call<T>(&self, user: &UserId, then: impl FnOnce(bool) -> T) -> T {
         let registry = self.lock();
         then(registry.is_party(user))
+    }
+
+    /// Whether call `id` is going on here.
+    pub(crate) fn has(&self, id: &penpen_core::CallId) -> bool {
+        self.lock().has(id)
+    }
+
+    /// Calls across nodes.
+    pub(crate) fn relay(&self) -> &relay::Relay {
+        &self.relay
     }
 
     pub(crate) fn ringing_for(&self, user: &UserId) -> Option<CallInvitation> {

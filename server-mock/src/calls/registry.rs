@@ -545,6 +545,11 @@ impl Registry {
         effects
     }
 
+    /// Whether call `id` is going on.
+    pub(crate) fn has(&self, id: &CallId) -> bool {
+        self.calls.contains_key(id)
+    }
+
     /// Whether `user` is a party of a call.
     pub(crate) fn is_party(&self, user: &UserId) -> bool {
         self.parties.contains_key(user)

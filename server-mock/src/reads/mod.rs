@@ -10,6 +10,7 @@ mod coalescer;
 
 pub use coalescer::Coalescer;
 
+use crate::bus::Hold;
 use crate::hub::Hub;
 use penpen_core::packets::login::Push;
 use penpen_core::packets::receipts::{GroupReads, MemberRead};
@@ -32,13 +33,14 @@ struct State {
     coalescer: Coalescer,
     /// Each watched group's watching sessions (user, hub session id).
     watchers: HashMap<GroupId, Vec<(UserId, u64)>>,
-    /// The group each watching session watches.
-    sessions: HashMap<u64, GroupId>,
+    /// The group each watching session watches, with its hold on the
+    /// group's bus subscription (dropped when the session stops watching).
+    sessions: HashMap<u64, (GroupId, Hold)>,
 }
 
 impl State {
     fn stop(&mut self, session: u64) {
-        let Some(gid) = self.sessions.remove(&session) else {
+        let Some((gid, _hold)) = self.sessions.remove(&session) else {
             return;
         };
         if let Some(watching) = self.watchers.get_mut(&gid) {
@@ -71,12 +73,13 @@ impl Reads {
     }
 
     /// Session `session` of `user` now watches `gid` (replacing what it
-    /// watched), or nothing.
-    pub fn watch(&self, user: &UserId, session: u64, gid: Option<GroupId>) {
+    /// watched; `hold` keeps the group's bus subscription while it does),
+    /// or nothing.
+    pub fn watch(&self, user: &UserId, session: u64, gid: Option<(GroupId, Hold)>) {
         let mut state = self.lock();
         state.stop(session);
-        if let Some(gid) = gid {
-            state.sessions.insert(session, gid);
+        if let Some((gid, hold)) = gid {
+            state.sessions.insert(session, (gid, hold));
             state
                 .watchers
                 .entry(gid)

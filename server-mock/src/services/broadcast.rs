@@ -36,7 +36,7 @@ pub async fn send(context: &Context, user: &UserId, frame: &Frame) -> Reply {
         })
         .await
         .map_err(|e| e.reply())?;
-    context.hub.push_everyone(&Push::Broadcast {
+    context.push_everyone(&Push::Broadcast {
         broadcast: broadcast.clone(),
     });
     reply(&BroadcastAck {

@@ -8,6 +8,7 @@
 //! of ended calls, and runs the calls' timers.
 
 use super::{Caller, Reply, reply};
+use crate::bus::{Event, NodeId};
 use crate::calls::{Effects, Finished, Invite, Socket};
 use crate::connection::{Connection, reply_frame};
 use crate::context::{Context, now_ms};
@@ -18,8 +19,10 @@ use penpen_core::packets::Done;
 use penpen_core::packets::call::{CallRequest, CallSignal};
 use penpen_core::packets::meeting::{MeetingSignal, SignallingRequest};
 use penpen_core::packets::message::{MessageType, Sender};
+use penpen_core::{CallId, UserId};
 use penpen_core::{Encoding, ErrorReply, Frame, Peer, State};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 /// Serves one 24888 connection until it closes, the server stops or its
@@ -34,6 +37,8 @@ pub(crate) async fn serve(
 ) {
     connection.note_uses(session.session_use());
     let (socket, mut signals) = context.calls.socket(caller.user.clone());
+    // Signals of calls living on other nodes find this socket by its id.
+    context.calls.relay().open_local(&socket);
     let (meeting_socket, mut meeting_signals) = context.meetings.socket(socket.id, caller.user);
     let mut close = None;
     loop {
@@ -69,6 +74,13 @@ pub(crate) async fn serve(
         }
     }
     context.calls.socket_closed(&socket);
+    for call in context.calls.relay().close_local(socket.id) {
+        context.bus.publish(Event::CallSocketClosed {
+            call,
+            user: socket.user.clone(),
+            socket: socket.id,
+        });
+    }
     context.meetings.socket_closed(&meeting_socket);
     connection.close(close).await;
 }
@@ -129,20 +141,115 @@ async fn answer(context: &Context, socket: &Socket, request: CallRequest) -> Rep
                     format!("user {to} does not exist; expected a user of the directory"),
                 ));
             }
+            let id = call.clone();
             let invite = Invite {
                 call,
                 to,
                 media,
                 sdp,
             };
-            let in_meeting = |user: &penpen_core::UserId| context.meetings.is_in_meeting(user);
-            context
+            let in_meeting = |user: &UserId| context.meetings.is_in_meeting(user);
+            let effects = context
                 .calls
-                .invite(socket, invite, now_ms(), &in_meeting)?
+                .invite(socket, invite, now_ms(), &in_meeting)?;
+            if context.bus.is_shared() {
+                // The call lives here: the callee's node relays its requests here.
+                let hold = context.bus.hold_call(&id).await;
+                context.calls.relay().hold(id, hold);
+            }
+            effects
         }
-        other => context.calls.act(socket, other)?,
+        other => match context.calls.act(socket, other.clone()) {
+            Err(gone) if gone.state == State::CALL_GONE && context.bus.is_shared() => {
+                return relay(context, socket, other, gone).await;
+            }
+            result => result?,
+        },
     };
     carry_out(context, effects).await?;
+    context.calls.relay().sweep(&context.calls);
+    reply(&Done::new())
+}
+
+/// How long a request relayed to the call's node may take.
+const RELAY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Asks the node where the call lives (none: the call is `gone` indeed).
+async fn relay(
+    context: &Context,
+    socket: &Socket,
+    request: CallRequest,
+    gone: ErrorReply,
+) -> Reply {
+    let Some(call) = request.call().cloned() else {
+        return Err(gone);
+    };
+    context.calls.relay().note_relayed(socket.id, call.clone());
+    let event = Event::CallRequest {
+        call,
+        user: socket.user.clone(),
+        socket: socket.id,
+        request: Box::new(request),
+    };
+    match context.bus.request(event, RELAY_TIMEOUT).await {
+        None => Err(gone),
+        Some(payload) => serde_json::from_slice::<Reply>(&payload).unwrap_or_else(|err| {
+            Err(ErrorReply::new(
+                State::SERVER_ERROR,
+                format!("the node of this call answered something unreadable: {err}"),
+            ))
+        }),
+    }
+}
+
+/// Answers a request about a call living here, relayed from a 24888
+/// socket of node `node` (represented here by a proxy socket whose
+/// signals go back to that node).
+pub(crate) async fn answer_relayed(
+    context: &Arc<Context>,
+    node: NodeId,
+    call: CallId,
+    user: UserId,
+    socket: u64,
+    request: CallRequest,
+) -> Reply {
+    if request.call() != Some(&call) {
+        return Err(ErrorReply::new(
+            State::BAD_PACKET,
+            "a relayed call request names another call than its subject",
+        ));
+    }
+    let proxy = match context.calls.relay().proxy(&node, socket) {
+        Some(proxy) if proxy.user == user => proxy,
+        Some(_) => {
+            return Err(ErrorReply::new(
+                State::BAD_PACKET,
+                "a relayed call request names another user than its socket's",
+            ));
+        }
+        None => {
+            let (proxy, mut signals) = context.calls.socket(user);
+            let (to, bus_context) = (node.clone(), context.clone());
+            tokio::spawn(async move {
+                // Ends once the proxy is dropped (the socket closed or the call ended).
+                while let Some(signal) = signals.recv().await {
+                    bus_context.bus.publish(Event::CallSignal {
+                        node: to.clone(),
+                        socket,
+                        signal: Box::new(signal),
+                    });
+                }
+            });
+            context
+                .calls
+                .relay()
+                .add_proxy(node, socket, call, proxy.clone());
+            proxy
+        }
+    };
+    let effects = context.calls.act(&proxy, request)?;
+    carry_out(context, effects).await?;
+    context.calls.relay().sweep(&context.calls);
     reply(&Done::new())
 }
 
@@ -150,7 +257,7 @@ async fn answer(context: &Context, socket: &Socket, request: CallRequest) -> Rep
 /// once every record is committed.
 pub(crate) async fn carry_out(context: &Context, effects: Effects) -> Result<(), ErrorReply> {
     for notice in effects.notices {
-        let dropped = context.hub.push_user_or_drop(&notice.to, &notice.push);
+        let dropped = context.push_user_or_drop(&notice.to, &notice.push);
         if dropped > 0 {
             tracing::info!(user = %notice.to, dropped, "sessions too far behind for a call push were closed");
         }
@@ -212,6 +319,7 @@ pub(crate) async fn run_timers(context: Arc<Context>, shutdown: watch::Receiver<
         if let Err(err) = carry_out(&context, effects).await {
             tracing::warn!(error = %err.error, "a call ended by the server was not fully recorded");
         }
+        context.calls.relay().sweep(&context.calls);
         next
     };
     super::run_deadlines(shutdown, expire, || context.calls.deadlines_changed()).await;

@@ -193,7 +193,7 @@ pub async fn members(context: &Context, user: &UserId, frame: &Frame) -> Reply {
         .filter(|u| group.member.contains(u))
         .collect();
     for user in &removed {
-        context.reads.left_group(gid, user);
+        context.left_group(gid, user);
     }
     super::meetings::members_changed(context, gid, &added, &removed).await;
     reply(&GroupUpdated {

@@ -150,6 +150,10 @@ pub(super) async fn start_session(
 ) -> Result<Live, ErrorReply> {
     // Registered before anything else, so a revocation from now on is seen.
     let ended = context.revocations.register(&stored);
+    // Subscribed on the bus before the newest seq is read: whatever another
+    // node stores after the read reaches this node (and the client's
+    // catch-up after the reply finds whatever was stored before).
+    let bus = context.bus.hold_user(user).await;
     let token_hash = stored.token_hash;
     let who = user.clone();
     let online = context.hub.presence(user) == Some(Presence::Online);
@@ -183,9 +187,7 @@ pub(super) async fn start_session(
     }
     if !online || subscription.first {
         context.hub.note_presence(user, Presence::Online);
-        context
-            .hub
-            .push_everyone(&presence_push(user, Presence::Online));
+        context.push_everyone(&presence_push(user, Presence::Online));
     }
     Ok(Live {
         user: user.clone(),
@@ -196,25 +198,50 @@ pub(super) async fn start_session(
         pushes: subscription.pushes,
         deliveries: subscription.messages,
         ended,
+        _bus: bus,
     })
 }
 
-/// Leaves the hub; the user's last session going marks them offline.
+/// Leaves the hub; the user's last session going marks them offline,
+/// unless another node still holds one of their sessions.
+///
+/// Across nodes, the last session here is not the user's last: the nodes
+/// holding the user's bus subject are asked (a request, answered by each
+/// node that has a session; no holder makes NATS answer "no responders" at
+/// once). They are asked again after the offline is recorded, so a session
+/// opened elsewhere meanwhile either answers the second question or
+/// records its online after this offline; then the online is written back.
 pub(super) async fn end_session(context: &Arc<Context>, session: &Live) {
     context.reads.end_session(session.hub_id);
-    if context.hub.unsubscribe(&session.user, session.hub_id) {
+    if !context.hub.unsubscribe(&session.user, session.hub_id) {
+        return;
+    }
+    if context.bus.held_elsewhere(&session.user).await {
+        tracing::debug!(user = %session.user, "last session here ended; still online on another node");
+        return;
+    }
+    let user = session.user.clone();
+    if let Err(err) = context
+        .store
+        .write(move |conn| queries::set_presence(conn, &user, Presence::Offline))
+        .await
+    {
+        tracing::warn!(%err, "could not record the user as offline");
+    }
+    if context.bus.is_shared() && context.bus.held_elsewhere(&session.user).await {
         let user = session.user.clone();
         if let Err(err) = context
             .store
-            .write(move |conn| queries::set_presence(conn, &user, Presence::Offline))
+            .write(move |conn| queries::set_presence(conn, &user, Presence::Online))
             .await
         {
-            tracing::warn!(%err, "could not record the user as offline");
+            tracing::warn!(%err, "could not record the user as online again");
         }
-        context
-            .hub
-            .push_everyone(&presence_push(&session.user, Presence::Offline));
+        tracing::debug!(user = %session.user, "last session here ended; online again on another node meanwhile");
+        return;
     }
+    tracing::debug!(user = %session.user, "last session ended: offline");
+    context.push_everyone(&presence_push(&session.user, Presence::Offline));
 }
 
 fn presence_push(user: &UserId, presence: Presence) -> Push {

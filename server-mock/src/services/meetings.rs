@@ -303,7 +303,7 @@ pub(crate) async fn carry_out(context: &Context, effects: Effects) -> Result<(),
 }
 
 fn push_to(context: &Context, user: &UserId, push: &Push) {
-    let dropped = context.hub.push_user_or_drop(user, push);
+    let dropped = context.push_user_or_drop(user, push);
     if dropped > 0 {
         tracing::info!(%user, dropped, "sessions too far behind for a meeting push were closed");
     }

@@ -82,7 +82,7 @@ pub fn deliver(
     }
     let message = std::sync::Arc::new(message);
     for (user, seq) in &stored.seqs {
-        context.hub.deliver(user, *seq, &message);
+        context.deliver(user, *seq, &message);
     }
 }
 

@@ -68,9 +68,7 @@ pub async fn password(context: &Context, caller: &Caller, frame: &Frame) -> Repl
         .map_err(|e| e.reply())?;
     attempt.succeeded(Instant::now());
     // Every connection of the other sessions closes now, with a signed-out push on 20888.
-    context
-        .revocations
-        .revoke_user(user, Some(&caller.token_hash), "password changed");
+    context.revoke_user(user, Some(&caller.token_hash), "password changed");
     reply(&Done::new())
 }
 
@@ -87,7 +85,7 @@ pub async fn signature(context: &Context, user: &UserId, frame: &Frame) -> Reply
         .write(move |conn| queries::set_signature(conn, &who, &signing))
         .await
         .map_err(|e| e.reply())?;
-    context.hub.push_everyone(&Push::Signature {
+    context.push_everyone(&Push::Signature {
         signature: SignatureChange {
             user: user.clone(),
             signing: update.signing,
@@ -110,7 +108,7 @@ pub async fn presence(context: &Context, user: &UserId, frame: &Frame) -> Reply 
         .await
         .map_err(|e| e.reply())?;
     context.hub.note_presence(user, update.presence);
-    context.hub.push_everyone(&Push::Presence {
+    context.push_everyone(&Push::Presence {
         presence: PresenceChange {
             user: user.clone(),
             presence: update.presence,

@@ -40,7 +40,7 @@ pub(super) async fn read(
         id: Some(moved.id),
         private: false,
     };
-    context.hub.push_user(user, &Push::Read { read: own }, None);
+    context.push_user(user, &Push::Read { read: own }, None);
     let shared = moved.shares.then_some(moved.id);
     match &moved.conversation.target {
         Peer::User(_) => {
@@ -51,13 +51,10 @@ pub(super) async fn read(
                     id: shared,
                     private: !moved.shares,
                 };
-                context
-                    .hub
-                    .push_user(peer, &Push::Read { read: theirs }, None);
+                context.push_user(peer, &Push::Read { read: theirs }, None);
             }
         }
-        Peer::Group(gid) => context.reads.moved(
-            &context.hub,
+        Peer::Group(gid) => context.read_moved(
             *gid,
             MemberRead {
                 user: user.clone(),
@@ -84,8 +81,10 @@ pub(super) async fn watch(
         return Ok(None);
     };
     // Watching before reading: a mark committed after the read reaches the
-    // session as a change, after the full list.
-    context.reads.watch(user, session, Some(gid));
+    // session as a change, after the full list (from any node: the group's
+    // bus subscription is in place before the read).
+    let hold = context.bus.hold_group(gid).await;
+    context.reads.watch(user, session, Some((gid, hold)));
     let (who, by_default) = (user.clone(), context.receipts.shared_by_default);
     let marks = context
         .store
@@ -175,7 +174,7 @@ pub async fn ding(context: &Context, user: &UserId, ding: Ding) -> Reply {
         }),
     };
     for recipient in &plan.recipients {
-        context.hub.push_user_or_drop(recipient, &push);
+        context.push_user_or_drop(recipient, &push);
     }
     reply(&Done::new())
 }

@@ -41,9 +41,7 @@ async fn set(context: &Context, user: &UserId, mute: ConversationMute) -> Reply 
     // token, so "the others" cannot be told apart by it, and applying the
     // setting twice changes nothing. A session too far behind to take the
     // push is dropped instead: it logs in again and lists the settings.
-    context
-        .hub
-        .push_user_or_drop(user, &Push::Conversation { conversation: mute });
+    context.push_user_or_drop(user, &Push::Conversation { conversation: mute });
     reply(&Done::new())
 }
 

@@ -39,6 +39,9 @@ pub(super) struct Live {
     pub(super) deliveries: mpsc::Receiver<Delivery>,
     /// Resolves when the session is revoked or expires.
     pub(super) ended: SessionWatch,
+    /// This node's subscription to the user's bus subject, kept while the
+    /// session lives (the last of the user's sessions here lets it go).
+    pub(super) _bus: crate::bus::Hold,
 }
 
 /// What reached a live session from the rest of the server.
@@ -346,9 +349,7 @@ async fn handle(
             {
                 Ok(()) => {
                     // Every other connection holding this token closes now too.
-                    context
-                        .revocations
-                        .revoke(&current.user, &current.token_hash, "logged out");
+                    context.revoke_session(&current.user, &current.token_hash, "logged out");
                     After::ReplyAndClose(answer(super::reply(&Done::new())))
                 }
                 Err(err) => After::Reply(answer(Err(err.reply()))),

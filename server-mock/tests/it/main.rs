@@ -23,6 +23,7 @@ mod login_limits;
 mod meetings;
 mod migrate;
 mod mute_mentions;
+mod nodes;
 mod recall;
 mod receipts;
 mod revocation;

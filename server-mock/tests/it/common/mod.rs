@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod cluster;
+
 use futures_util::{SinkExt, StreamExt};
 use penpen_core::packets::Packet;
 use penpen_core::packets::login::{Login, LoginReply, Push};
@@ -144,6 +146,11 @@ impl Client {
             .await
             .map_err(|e| e.to_string())?;
         Ok(Client { socket })
+    }
+
+    /// Closes the socket (a WebSocket close, then the TCP connection).
+    pub async fn close(mut self) {
+        let _ = self.socket.close(None).await;
     }
 
     pub async fn send_text(&mut self, text: &str) {
