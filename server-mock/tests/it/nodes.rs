@@ -4,8 +4,8 @@
 //! logouts, group notices and read marks cross nodes; a node killed with
 //! SIGKILL mid-burst and a NATS server restarted mid-burst lose nothing.
 //!
-//! The store is `StoreChoice::from_env()`: the shared SQLite folder, or
-//! `--store $PENPEN_TEST_STORE` on every node.
+//! The nodes share a PostgreSQL database (`StoreChoice::postgres`, a fresh
+//! one of the tests' throwaway cluster), as several nodes run in production.
 
 use crate::common::cluster::*;
 use crate::common::*;
@@ -68,7 +68,7 @@ async fn wait_exactly_once(device: &Device, expected: &[String]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_on_three_nodes_chat_one_to_one_and_in_a_group_and_every_device_gets_everything() {
     let nats = NatsServer::start().await;
-    let cluster = Cluster::start(3, &nats.url(), &StoreChoice::from_env()).await;
+    let cluster = Cluster::start(3, &nats.url(), &StoreChoice::postgres()).await;
     // Wang has a device on node 0 and one on node 2; Li is on node 1.
     let wang_0 = Device::start(&cluster, WANG, &[0]).await;
     let wang_2 = Device::start(&cluster, WANG, &[2]).await;
@@ -168,7 +168,7 @@ fn presences(received: &Received, of: &str) -> Vec<Presence> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presence_signatures_broadcasts_notices_read_marks_and_logouts_cross_nodes() {
     let nats = NatsServer::start().await;
-    let cluster = Cluster::start(3, &nats.url(), &StoreChoice::from_env()).await;
+    let cluster = Cluster::start(3, &nats.url(), &StoreChoice::postgres()).await;
     let li_1 = Device::start(&cluster, LI, &[1]).await;
     let zhang_2 = Device::start(&cluster, ZHANG, &[2]).await;
 
@@ -339,7 +339,7 @@ async fn presence_signatures_broadcasts_notices_read_marks_and_logouts_cross_nod
     let status = tokio::process::Command::new(env!("CARGO_BIN_EXE_penpen-server-mock"))
         .arg("--data")
         .arg(data_dir(&cluster))
-        .args(StoreChoice::from_env().args)
+        .args(&cluster.store.args)
         .args(["admin", "revoke-sessions", "--id", LI])
         .stdout(std::process::Stdio::null())
         .status()
@@ -407,7 +407,7 @@ async fn retry_all(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_killed_mid_burst_loses_nothing_and_its_clients_move_to_the_others() {
     let nats = NatsServer::start().await;
-    let mut cluster = Cluster::start(3, &nats.url(), &StoreChoice::from_env()).await;
+    let mut cluster = Cluster::start(3, &nats.url(), &StoreChoice::postgres()).await;
     // Node 1 will die: Wang has a device there (moving to 0) and one on 2;
     // Li is there too (moving to 2).
     let wang_1 = Device::start(&cluster, WANG, &[1, 0, 2]).await;
@@ -475,7 +475,7 @@ async fn a_node_killed_mid_burst_loses_nothing_and_its_clients_move_to_the_other
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nats_restart_mid_burst_loses_nothing() {
     let mut nats = NatsServer::start().await;
-    let cluster = Cluster::start(2, &nats.url(), &StoreChoice::from_env()).await;
+    let cluster = Cluster::start(2, &nats.url(), &StoreChoice::postgres()).await;
     let wang_1 = Device::start(&cluster, WANG, &[1]).await;
     let li_1 = Device::start(&cluster, LI, &[1]).await;
 
@@ -616,7 +616,7 @@ async fn a_call_between_two_nodes_rings_connects_relays_and_ends_on_both() {
         sdp_mline_index: Some(0),
     };
     let nats = NatsServer::start().await;
-    let cluster = Cluster::start(2, &nats.url(), &StoreChoice::from_env()).await;
+    let cluster = Cluster::start(2, &nats.url(), &StoreChoice::postgres()).await;
     let wang_0 = Device::start(&cluster, WANG, &[0]).await;
     let li_1 = Device::start(&cluster, LI, &[1]).await;
     let mut wang = Signalling::open(&cluster, 0, &wang_0.token).await;

@@ -259,15 +259,17 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     if args.nodes > 1 && (args.store.is_none() || args.bus.is_none()) {
-        bail!("--nodes {} needs --store postgres://… and --bus nats://…", args.nodes);
+        bail!(
+            "--nodes {} needs --store postgres://… and --bus nats://…",
+            args.nodes
+        );
     }
     let cluster = Cluster {
         nodes: args.nodes.max(1),
         store: args.store.clone(),
         bus: args.bus.clone(),
     };
-    let mut server =
-        ServerProcess::start(users, args.port_offset, &server_args, cluster).await?;
+    let mut server = ServerProcess::start(users, args.port_offset, &server_args, cluster).await?;
     let outcome = match args.scenario {
         Scenario::Send {
             seconds,
@@ -391,7 +393,12 @@ impl ServerProcess {
             let mut args = server_args.to_vec();
             args.extend(cluster.store_args());
             if let Some(bus) = &cluster.bus {
-                args.extend(["--bus".to_owned(), bus.clone(), "--node-id".to_owned(), format!("load{k}")]);
+                args.extend([
+                    "--bus".to_owned(),
+                    bus.clone(),
+                    "--node-id".to_owned(),
+                    format!("load{k}"),
+                ]);
             }
             args
         };
@@ -507,7 +514,10 @@ impl ServerProcess {
 }
 
 fn node_addr(offset: u16, service: Service) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], service.port_with_offset(offset).unwrap_or(0)))
+    SocketAddr::from((
+        [127, 0, 0, 1],
+        service.port_with_offset(offset).unwrap_or(0),
+    ))
 }
 
 fn spawn_server(

@@ -2,10 +2,11 @@
 //! test devices that hold a live stream on one node and move to another
 //! when it goes away, catching up like the web client.
 //!
-//! The store is a parameter: by default every node opens the same SQLite
-//! data folder (WAL works across processes on one machine); with
-//! `PENPEN_TEST_STORE` set (for example `postgres://…`) every node is also
-//! given `--store <that>`, so the same tests run over another backend.
+//! The store is a parameter: `StoreChoice::postgres` (what the node tests
+//! use, as several nodes run in production) gives every node a fresh
+//! database of the tests' throwaway PostgreSQL; `StoreChoice::sqlite` has
+//! them share one SQLite data folder (WAL works across processes on one
+//! machine).
 
 use super::{Client, PASSWORD, decode_reply, user};
 use penpen_core::packets::login::{Login, LoginReply, Push, Resume};
@@ -142,14 +143,19 @@ pub struct StoreChoice {
 }
 
 impl StoreChoice {
-    /// SQLite in the shared data folder, or `--store $PENPEN_TEST_STORE`.
-    pub fn from_env() -> StoreChoice {
-        match std::env::var("PENPEN_TEST_STORE") {
-            Ok(store) if !store.is_empty() => StoreChoice {
-                args: vec!["--store".to_owned(), store],
-            },
-            _ => StoreChoice { args: Vec::new() },
+    /// A fresh database of the tests' throwaway PostgreSQL.
+    pub fn postgres() -> StoreChoice {
+        StoreChoice {
+            args: vec![
+                "--store".to_owned(),
+                super::postgres::shared().fresh_database(),
+            ],
         }
+    }
+
+    /// SQLite in the cluster's shared data folder.
+    pub fn sqlite() -> StoreChoice {
+        StoreChoice { args: Vec::new() }
     }
 }
 
@@ -172,6 +178,8 @@ pub struct Cluster {
     pub nodes: Vec<Node>,
     /// The shared data folder (and the nodes' logs beside it).
     pub dir: tempfile::TempDir,
+    /// The store every node uses.
+    pub store: StoreChoice,
 }
 
 impl Cluster {
@@ -183,7 +191,11 @@ impl Cluster {
         for i in 0..n {
             nodes.push(spawn_node(&data, dir.path(), i, bus, store).await);
         }
-        Cluster { nodes, dir }
+        Cluster {
+            nodes,
+            dir,
+            store: store.clone(),
+        }
     }
 
     /// Where node `i` serves `service`.
