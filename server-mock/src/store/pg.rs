@@ -1,6 +1,6 @@
 //! The PostgreSQL backend, which several server nodes share.
 //!
-//! Writes run on a few writer threads, each with its own connection, and
+//! Writes run on four writer threads, each with its own connection, and
 //! each write in a transaction of its own: the nodes' writes interleave in
 //! the database, so a node cannot batch them the way the single SQLite
 //! writer does without making one node's slow batch hold row locks (a
@@ -24,7 +24,11 @@ use super::{Job, StoreError, StoreOptions, queries, schema};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 
-/// Writer threads (and connections) per node.
+/// Writer threads (and connections) per node. A write waits for its
+/// commit's WAL flush and concurrent commits share one flush, so more
+/// writers help until PostgreSQL's backends compete for the cores: on this
+/// 2-core machine 4 writers gave 1,137 msg/s and 16 gave 835
+/// (scripts/node-figures.sh).
 const WRITERS: usize = 4;
 /// Read connections per node.
 const READERS: usize = 4;
