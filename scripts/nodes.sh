@@ -2,7 +2,7 @@
 # Runs penpen as several nodes on this machine, as a company that outgrew one
 # server would (README, "Several nodes"): a PostgreSQL of its own in
 # data/cluster/postgres (made on first use, kept), a nats-server, N nodes of
-# penpen-server-mock over both (port offsets 0, 1000, 2000, …, the demo
+# penpen-server-mock over both (port offsets 0, 100, 200, …, the demo
 # company), and the web app told about every node. Ctrl-C stops everything.
 #
 #   scripts/nodes.sh [N] [--web-port P]      (N: 2 by default, at most 9)
@@ -71,13 +71,15 @@ bus="nats://127.0.0.1:$nats_port"
 
 servers=()
 for n in $(seq 0 $((nodes - 1))); do
-  offset=$((n * 1000))
+  # Services are 1000 apart (20888, 21888, …): offsets below 1000 keep
+  # every node's ports distinct.
+  offset=$((n * 100))
   mkdir -p "$cluster/node$n"
   "$server" --data "$cluster/node$n" --port-offset "$offset" --demo \
     --store "$store" --bus "$bus" --node-id "node$n" >"$cluster/node$n.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$((20888 + offset))") 2>/dev/null && break
+    grep -q "ready" "$cluster/node$n.log" 2>/dev/null && break
     if ! kill -0 "${pids[-1]}" 2>/dev/null; then
       echo "node $n did not start; its log ($cluster/node$n.log) says:" >&2
       tail -n 20 "$cluster/node$n.log" >&2
@@ -85,6 +87,7 @@ for n in $(seq 0 $((nodes - 1))); do
     fi
     sleep 0.1
   done
+  grep -q "ready" "$cluster/node$n.log" || { echo "node $n did not start within 30 s" >&2; exit 1; }
   servers+=("{\"port_offset\": $offset}")
 done
 
