@@ -1,6 +1,7 @@
 //! Restart durability: the server process is killed with SIGKILL while clients
 //! are sending, restarted on the same data, and every acknowledged message is
-//! then delivered exactly once, with no duplicates after the clients retry.
+//! then delivered exactly once, with no duplicates after the clients retry
+//! (on SQLite, and on PostgreSQL in the `postgres` layer).
 
 use crate::common::*;
 use penpen_core::packets::login::{Login, LoginReply};
@@ -13,8 +14,10 @@ use std::path::Path;
 use std::time::Duration;
 use tokio::process::{Child, Command};
 
-/// The server binary on a port offset whose ports are all free.
+/// The server binary on a port offset whose ports are all free (on the
+/// tests' store: with `PENPEN_TEST_STORE=postgres`, PostgreSQL).
 pub(crate) async fn spawn_server(data: &Path, first_offset: u16) -> (Child, u16) {
+    let store = test_store_args(data);
     for attempt in 0..50u16 {
         let offset = 1 + (first_offset + attempt * 37) % 998;
         let mut child = Command::new(env!("CARGO_BIN_EXE_penpen-server-mock"))
@@ -23,6 +26,7 @@ pub(crate) async fn spawn_server(data: &Path, first_offset: u16) -> (Child, u16)
             .arg("--port-offset")
             .arg(offset.to_string())
             .arg("--demo")
+            .args(&store)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)

@@ -54,6 +54,15 @@ pub fn test_store_location(data: &Path) -> penpen_server_mock::store::StoreLocat
     StoreLocation::Postgres(url)
 }
 
+/// The server binary's arguments for the store of its data folder `data`
+/// ([`test_store_location`]): none for SQLite in the folder.
+pub fn test_store_args(data: &Path) -> Vec<String> {
+    match test_store_location(data) {
+        penpen_server_mock::store::StoreLocation::Postgres(url) => vec!["--store".to_owned(), url],
+        penpen_server_mock::store::StoreLocation::Sqlite(_) => Vec::new(),
+    }
+}
+
 /// Points `config` at the store the tests run on ([`test_store_location`]).
 pub fn use_test_store(config: &mut ServerConfig) {
     config.store_at = Some(test_store_location(&config.data_dir));
