@@ -28,10 +28,12 @@ use penpen_core::{MessageId, Peer, UserId};
 pub const MAX_SEARCH_PAGE: u32 = 200;
 /// Hits per page when the request does not say.
 pub const DEFAULT_SEARCH_PAGE: u32 = 20;
-/// Candidates read per round while looking for a page's hits: most
-/// candidates are hits (a pair of characters rarely occurs apart from the
-/// query's other pairs), so one round usually fills a page.
-const CANDIDATE_ROUND: u32 = 256;
+/// The most candidates read in one round. A round asks for the visible
+/// candidates a page still needs (most candidates are hits: a pair of
+/// characters rarely occurs apart from the query's other pairs) and the
+/// next round twice as many: reading far more than a page needs made the
+/// first page of a common pair cost a scan of a tenth of its index.
+const MAX_CANDIDATE_ROUND: usize = 256;
 
 /// The words of a message a search finds it by: a text's content, a
 /// file's original name; `None` for messages without words.
@@ -174,10 +176,11 @@ pub fn search(
         .unwrap_or(i64::MAX)
         .min(up_to.saturating_add(1));
     let mut hits = Vec::with_capacity(limit + 1);
+    let mut round = limit + 1;
     loop {
         let candidates = conn.query_all(
             &sql,
-            params![expression, below, user.as_str(), key, CANDIDATE_ROUND],
+            params![expression, below, user.as_str(), key, round],
             |row| {
                 let seq: Option<i64> = row.get(AFTER_MESSAGE_COLUMNS)?;
                 message_row(
@@ -187,7 +190,8 @@ pub fn search(
                 )
             },
         )?;
-        let exhausted = candidates.len() < CANDIDATE_ROUND as usize;
+        let exhausted = candidates.len() < round;
+        round = (round * 2).min(MAX_CANDIDATE_ROUND);
         for message in candidates {
             below = message.id.0 as i64;
             let text = searchable_text(message.kind, &message.content, message.name.as_deref());
