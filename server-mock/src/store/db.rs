@@ -433,27 +433,30 @@ impl PgConnection {
 
     fn query(&self, sql: &str, params: &[&dyn Param]) -> Result<Vec<postgres::Row>, StoreError> {
         let statement = self.statement(sql)?;
-        let values: Vec<PgParam<'_>> = params.iter().map(|p| PgParam(p.value())).collect();
-        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values
-            .iter()
-            .map(|v| v as &(dyn postgres::types::ToSql + Sync))
-            .collect();
+        let values = pg_values(params);
         self.client()?
-            .query(&statement, &refs)
+            .query(&statement, &pg_refs(&values))
             .map_err(StoreError::from)
     }
 
     fn execute(&self, sql: &str, params: &[&dyn Param]) -> Result<u64, StoreError> {
         let statement = self.statement(sql)?;
-        let values: Vec<PgParam<'_>> = params.iter().map(|p| PgParam(p.value())).collect();
-        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values
-            .iter()
-            .map(|v| v as &(dyn postgres::types::ToSql + Sync))
-            .collect();
+        let values = pg_values(params);
         self.client()?
-            .execute(&statement, &refs)
+            .execute(&statement, &pg_refs(&values))
             .map_err(StoreError::from)
     }
+}
+
+fn pg_values<'a>(params: &'a [&dyn Param]) -> Vec<PgParam<'a>> {
+    params.iter().map(|p| PgParam(p.value())).collect()
+}
+
+fn pg_refs<'a>(values: &'a [PgParam<'_>]) -> Vec<&'a (dyn postgres::types::ToSql + Sync)> {
+    values
+        .iter()
+        .map(|v| v as &(dyn postgres::types::ToSql + Sync))
+        .collect()
 }
 
 impl Drop for PgConnection {
