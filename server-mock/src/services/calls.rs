@@ -253,15 +253,10 @@ pub(crate) async fn answer_relayed(
     reply(&Done::new())
 }
 
-/// Pushes what the calls decided on 20888 and stores the ended calls; done
-/// once every record is committed.
+/// Stores the ended calls, then pushes what the calls decided on 20888;
+/// done once every record is committed. The records go first so that a
+/// device told a call ended finds its record when it looks.
 pub(crate) async fn carry_out(context: &Context, effects: Effects) -> Result<(), ErrorReply> {
-    for notice in effects.notices {
-        let dropped = context.push_user_or_drop(&notice.to, &notice.push);
-        if dropped > 0 {
-            tracing::info!(user = %notice.to, dropped, "sessions too far behind for a call push were closed");
-        }
-    }
     let mut failed = None;
     for finished in effects.finished {
         if let Err(err) = store_record(context, finished).await {
@@ -273,6 +268,13 @@ pub(crate) async fn carry_out(context: &Context, effects: Effects) -> Result<(),
                     err.error
                 ),
             ));
+        }
+    }
+    // The call ended even if its record could not be stored: say so anyway.
+    for notice in effects.notices {
+        let dropped = context.push_user_or_drop(&notice.to, &notice.push);
+        if dropped > 0 {
+            tracing::info!(user = %notice.to, dropped, "sessions too far behind for a call push were closed");
         }
     }
     failed.map_or(Ok(()), Err)

@@ -233,9 +233,30 @@ async fn store_notice<T: Serialize + Send + 'static>(
     Ok(())
 }
 
-/// Pushes what the meetings decided on 20888 and stores the ended
-/// meetings' notices; done once every notice is committed.
+/// Stores the ended meetings' notices, then pushes what the meetings
+/// decided on 20888; done once every notice is committed. The notices go
+/// first so that a device told a meeting ended finds its notice.
 pub(crate) async fn carry_out(context: &Context, effects: Effects) -> Result<(), ErrorReply> {
+    let mut failed = None;
+    for finished in effects.finished {
+        if let Err(err) = store_notice(
+            context,
+            finished.gid,
+            MessageType::MeetingEnded,
+            finished.notice,
+        )
+        .await
+        {
+            tracing::warn!(error = %err.error, "could not store a meeting's end notice");
+            failed = Some(ErrorReply::new(
+                State::SERVER_ERROR,
+                format!(
+                    "the meeting ended, but its notice could not be stored: {}",
+                    err.error
+                ),
+            ));
+        }
+    }
     let mut members: HashMap<GroupId, Vec<UserId>> = HashMap::new();
     let mut shown: Vec<MeetingId> = Vec::new();
     for (gid, push) in effects.group_pushes {
@@ -278,26 +299,6 @@ pub(crate) async fn carry_out(context: &Context, effects: Effects) -> Result<(),
     }
     for (user, push) in effects.user_pushes {
         push_to(context, &user, &push);
-    }
-    let mut failed = None;
-    for finished in effects.finished {
-        if let Err(err) = store_notice(
-            context,
-            finished.gid,
-            MessageType::MeetingEnded,
-            finished.notice,
-        )
-        .await
-        {
-            tracing::warn!(error = %err.error, "could not store a meeting's end notice");
-            failed = Some(ErrorReply::new(
-                State::SERVER_ERROR,
-                format!(
-                    "the meeting ended, but its notice could not be stored: {}",
-                    err.error
-                ),
-            ));
-        }
     }
     failed.map_or(Ok(()), Err)
 }
