@@ -56,7 +56,8 @@ struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// Provision the directory (the server may be running).
+    /// Provision the directory (the server may be running), or move the
+    /// store into PostgreSQL.
     Admin {
         #[command(subcommand)]
         action: AdminAction,
@@ -65,6 +66,19 @@ enum Command {
 
 #[derive(Debug, clap::Subcommand)]
 enum AdminAction {
+    /// Copy everything of this server's SQLite store into an empty
+    /// PostgreSQL database, for several nodes (stop the server first).
+    MigrateTo {
+        /// postgres://user:password@host:port/database
+        url: String,
+    },
+    #[command(flatten)]
+    Directory(DirectoryAction),
+}
+
+/// What changes the directory or sessions inside the server's own store.
+#[derive(Debug, clap::Subcommand)]
+enum DirectoryAction {
     /// Create or rename a department.
     AddDepartment {
         #[arg(long)]
@@ -84,12 +98,6 @@ enum AdminAction {
     /// Import a .json file (departments, jobs, users) or a .csv file of users
     /// (id,name,department,job,password,signing,broadcaster); all or nothing.
     Import { file: PathBuf },
-    /// Copy everything of this server's SQLite store into an empty
-    /// PostgreSQL database, for several nodes (stop the server first).
-    MigrateTo {
-        /// postgres://user:password@host:port/database
-        url: String,
-    },
     /// Refuse a user's logins and close their open sessions (a running server
     /// closes their connections within a second).
     DisableUser {
@@ -186,35 +194,35 @@ async fn admin(config: &ServerConfig, action: AdminAction) -> anyhow::Result<()>
     use penpen_server_mock::store::Store;
     let data = &config.data_dir;
     std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
-    if let AdminAction::MigrateTo { url } = &action {
-        return migrate_to(config, url).await;
-    }
+    let action = match action {
+        AdminAction::MigrateTo { url } => return migrate_to(config, &url).await,
+        AdminAction::Directory(action) => action,
+    };
     let location = config.store_location();
     let options = config.store;
     let store = tokio::task::spawn_blocking(move || Store::open_at(&location, options))
         .await?
         .context("cannot open the database")?;
     let outcome = match action {
-        AdminAction::AddDepartment { id, name } => admin::put_department(&store, id, &name)
+        DirectoryAction::AddDepartment { id, name } => admin::put_department(&store, id, &name)
             .await
             .map(|()| format!("department {id} is {name}")),
-        AdminAction::AddJob { id, name } => admin::put_job(&store, id, &name)
+        DirectoryAction::AddJob { id, name } => admin::put_job(&store, id, &name)
             .await
             .map(|()| format!("job {id} is {name}")),
-        AdminAction::AddUser(entry) => admin::add_user(&store, &entry)
+        DirectoryAction::AddUser(entry) => admin::add_user(&store, &entry)
             .await
             .map(|()| format!("added user {}", entry.id)),
-        AdminAction::DisableUser { id } => admin::disable_user(&store, &id)
+        DirectoryAction::DisableUser { id } => admin::disable_user(&store, &id)
             .await
             .map(|revoked| format!("disabled user {id}; revoked {revoked} sessions")),
-        AdminAction::EnableUser { id } => admin::enable_user(&store, &id)
+        DirectoryAction::EnableUser { id } => admin::enable_user(&store, &id)
             .await
             .map(|()| format!("enabled user {id}")),
-        AdminAction::RevokeSessions { id } => admin::revoke_sessions(&store, &id)
+        DirectoryAction::RevokeSessions { id } => admin::revoke_sessions(&store, &id)
             .await
             .map(|revoked| format!("revoked {revoked} sessions of user {id}")),
-        AdminAction::MigrateTo { .. } => unreachable!("handled above"),
-        AdminAction::Import { file } => admin::import(&store, &file).await.map(|(d, j, u)| {
+        DirectoryAction::Import { file } => admin::import(&store, &file).await.map(|(d, j, u)| {
             format!(
                 "imported {d} departments, {j} jobs and {u} users from {}",
                 file.display()
