@@ -205,6 +205,13 @@ impl RunningServer {
             receipts: config.receipts,
             reads: crate::reads::Reads::new(config.receipts.coalesce),
         });
+        // Sessions that ended in a crash (of this node, or of a node none is
+        // left to notice) could not record their users offline. A node
+        // sharing its store without a bus cannot know who is online
+        // elsewhere, so leaves presence as it is.
+        if owns_store || context.bus.is_shared() {
+            services::presence::sweep(&context).await;
+        }
         // Made now, so the first login for an unknown account is not slower.
         let _ = context.passwords.run(|| auth::dummy_hash().len()).await;
 
@@ -234,6 +241,7 @@ impl RunningServer {
                 arrivals,
                 shutdown_rx.clone(),
             ));
+            tasks.spawn(crate::bus::peers::run(context.clone(), shutdown_rx.clone()));
         }
         // Taken now: nothing else may read them once the server runs.
         if let Some(events) = context.sfu.take_events() {

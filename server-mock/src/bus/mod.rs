@@ -20,6 +20,7 @@
 
 pub mod interest;
 mod nats;
+pub mod peers;
 
 use crate::context::Context;
 use penpen_core::packets::call::{CallRequest, CallSignal};
@@ -44,6 +45,18 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_millis(750);
 /// going on without it (the link is down: catch-up and the raise after the
 /// reconnection cover what the subscription misses).
 pub const HOLD_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Whether some node holds a session of a user, as a probe found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holding {
+    /// A node answered that it does.
+    Held,
+    /// No node is subscribed to the user's subject (NATS said so at once),
+    /// or there is no other node.
+    NotHeld,
+    /// No answer in time, or the link is down: nothing can be concluded.
+    Unknown,
+}
 
 /// Which bus a server uses, and its name on it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -252,6 +265,9 @@ pub enum Event {
         /// Whose sessions.
         user: UserId,
     },
+    /// The sending node is alive (every [`peers::HEARTBEAT`]); a node not
+    /// heard for [`peers::SILENCE`] is taken for gone, with its sessions.
+    Alive,
 }
 
 /// What a node holding the probed user's session answers.
@@ -324,9 +340,10 @@ impl Event {
             | Event::Probe { user } => Topic::User(user.clone()),
             // Every node: a session's connections on other ports (24888,
             // 28888…) may be on a node without its stream. Revocations are rare.
-            Event::Everyone { .. } | Event::Revoke { .. } | Event::RevokeUser { .. } => {
-                Topic::Everyone
-            }
+            Event::Everyone { .. }
+            | Event::Revoke { .. }
+            | Event::RevokeUser { .. }
+            | Event::Alive => Topic::Everyone,
             Event::Read { gid, .. } | Event::LeftGroup { gid, .. } => Topic::Group(*gid),
             Event::CallRequest { call, .. } | Event::CallSocketClosed { call, .. } => {
                 Topic::Call(call.clone())
@@ -385,6 +402,7 @@ pub enum BusError {
 pub struct Bus {
     node: NodeId,
     link: Option<nats::Link>,
+    peers: peers::Peers,
 }
 
 /// A node's hold on a topic's subscription: dropped, it lets go (the last
@@ -405,7 +423,11 @@ impl Drop for Hold {
 impl Bus {
     /// The in-process bus of a single node.
     pub fn in_process(node: NodeId) -> Bus {
-        Bus { node, link: None }
+        Bus {
+            node,
+            link: None,
+            peers: peers::Peers::default(),
+        }
     }
 
     /// Connects as `config` says; the receiver (NATS only) carries what
@@ -422,6 +444,7 @@ impl Bus {
                     Bus {
                         node,
                         link: Some(link),
+                        peers: peers::Peers::default(),
                     },
                     Some(incoming),
                 ))
@@ -432,6 +455,11 @@ impl Bus {
     /// This node's name.
     pub fn node(&self) -> &NodeId {
         &self.node
+    }
+
+    /// The other nodes this node hears from.
+    pub fn peers(&self) -> &peers::Peers {
+        &self.peers
     }
 
     /// Whether other nodes may exist (a NATS link).
@@ -497,8 +525,13 @@ impl Bus {
     /// Whether a session of `user` is open on another node (in-process:
     /// there is none). A node that does not answer in time counts as none.
     pub async fn held_elsewhere(&self, user: &UserId) -> bool {
+        self.holding_elsewhere(user).await == Holding::Held
+    }
+
+    /// Whether another node holds a session of `user`, or cannot be known.
+    pub async fn holding_elsewhere(&self, user: &UserId) -> Holding {
         match &self.link {
-            None => false,
+            None => Holding::NotHeld,
             Some(link) => {
                 link.probe(Envelope {
                     node: self.node.clone(),
@@ -657,6 +690,8 @@ impl Context {
             Event::CallRequest { .. } => {}
             // Probes come as requests (`Incoming::Probe`), never as events.
             Event::Probe { .. } => {}
+            // Noted by `run` like every event's sender.
+            Event::Alive => {}
         }
     }
 
@@ -710,6 +745,10 @@ pub async fn run(
                 // no_echo keeps a node's own messages away; this is the belt
                 // to those braces (a node applied its own at once).
                 if &envelope.node != context.bus.node() {
+                    context
+                        .bus
+                        .peers
+                        .heard(&envelope.node, std::time::Instant::now());
                     context.apply(envelope.node, envelope.event);
                 }
             }
@@ -742,6 +781,9 @@ pub async fn run(
                 // server has them, whatever is stored from now on arrives, and
                 // what was stored before is read here.
                 context.bus.settle().await;
+                // Nothing was heard while the link was down: not a sign
+                // that the other nodes went away.
+                context.bus.peers.heard_all(std::time::Instant::now());
                 context.refresh_newest().await;
             }
         }

@@ -8,7 +8,9 @@
 //! when it is full (best effort, like the hub's queues: the store has it).
 
 use super::interest::{Change, Interest};
-use super::{BusError, Envelope, Event, HOLD_TIMEOUT, Incoming, NodeId, PROBE_TIMEOUT, Topic};
+use super::{
+    BusError, Envelope, Event, HOLD_TIMEOUT, Holding, Incoming, NodeId, PROBE_TIMEOUT, Topic,
+};
 use async_nats::{Client, ConnectOptions};
 use futures_util::StreamExt as _;
 use std::collections::HashMap;
@@ -151,19 +153,21 @@ impl Link {
     }
 
     /// Asks the nodes subscribed to the probed user whether they hold a
-    /// session; `true` when one answers in time.
-    pub(super) async fn probe(&self, envelope: Envelope) -> bool {
+    /// session: held when one answers in time, not held when NATS says no
+    /// node is subscribed, unknown otherwise.
+    pub(super) async fn probe(&self, envelope: Envelope) -> Holding {
         let subject = envelope.event.topic().subject();
         let asked = self.client.request(subject, envelope.encode().into());
         match tokio::time::timeout(PROBE_TIMEOUT, asked).await {
-            Ok(Ok(_answer)) => true,
-            Ok(Err(err)) => {
-                if err.kind() != async_nats::client::RequestErrorKind::NoResponders {
-                    tracing::warn!(%err, "a presence probe went unanswered");
-                }
-                false
+            Ok(Ok(_answer)) => Holding::Held,
+            Ok(Err(err)) if err.kind() == async_nats::client::RequestErrorKind::NoResponders => {
+                Holding::NotHeld
             }
-            Err(_) => false,
+            Ok(Err(err)) => {
+                tracing::warn!(%err, "a presence probe went unanswered");
+                Holding::Unknown
+            }
+            Err(_) => Holding::Unknown,
         }
     }
 

@@ -1,13 +1,14 @@
 //! 20888's sessions: checking a login or a resume, then joining the hub and
 //! marking the user online; leaving it again when the connection ends.
 
+use super::presence::{presence_push, record_offline};
 use super::stream::Live;
 use crate::auth;
 use crate::context::{Context, now_ms};
 use crate::revocation::check_token;
 use crate::store::queries;
 use crate::store::sessions::{self, SessionRow};
-use penpen_core::packets::login::{Login, LoginReply, PresenceChange, Push, Resume};
+use penpen_core::packets::login::{Login, LoginReply, Resume};
 use penpen_core::packets::profile::Presence;
 use penpen_core::{ErrorReply, State, UserId};
 use std::net::SocketAddr;
@@ -208,9 +209,7 @@ pub(super) async fn start_session(
 /// Across nodes, the last session here is not the user's last: the nodes
 /// holding the user's bus subject are asked (a request, answered by each
 /// node that has a session; no holder makes NATS answer "no responders" at
-/// once). They are asked again after the offline is recorded, so a session
-/// opened elsewhere meanwhile either answers the second question or
-/// records its online after this offline; then the online is written back.
+/// once), and again once the offline is recorded (`presence::record_offline`).
 pub(super) async fn end_session(context: &Arc<Context>, session: &Live) {
     context.reads.end_session(session.hub_id);
     if !context.hub.unsubscribe(&session.user, session.hub_id) {
@@ -220,35 +219,5 @@ pub(super) async fn end_session(context: &Arc<Context>, session: &Live) {
         tracing::debug!(user = %session.user, "last session here ended; still online on another node");
         return;
     }
-    let user = session.user.clone();
-    if let Err(err) = context
-        .store
-        .write(move |conn| queries::set_presence(conn, &user, Presence::Offline))
-        .await
-    {
-        tracing::warn!(%err, "could not record the user as offline");
-    }
-    if context.bus.is_shared() && context.bus.held_elsewhere(&session.user).await {
-        let user = session.user.clone();
-        if let Err(err) = context
-            .store
-            .write(move |conn| queries::set_presence(conn, &user, Presence::Online))
-            .await
-        {
-            tracing::warn!(%err, "could not record the user as online again");
-        }
-        tracing::debug!(user = %session.user, "last session here ended; online again on another node meanwhile");
-        return;
-    }
-    tracing::debug!(user = %session.user, "last session ended: offline");
-    context.push_everyone(&presence_push(&session.user, Presence::Offline));
-}
-
-fn presence_push(user: &UserId, presence: Presence) -> Push {
-    Push::Presence {
-        presence: PresenceChange {
-            user: user.clone(),
-            presence,
-        },
-    }
+    record_offline(context, vec![session.user.clone()]).await;
 }

@@ -10,6 +10,7 @@ pub mod groups;
 pub mod heartbeat;
 mod login;
 pub(crate) mod meetings;
+pub(crate) mod presence;
 pub mod profile;
 pub mod receipts;
 pub mod requests;

@@ -1,11 +1,13 @@
 //! Restart durability: the server process is killed with SIGKILL while clients
 //! are sending, restarted on the same data, and every acknowledged message is
 //! then delivered exactly once, with no duplicates after the clients retry
-//! (on SQLite, and on PostgreSQL in the `postgres` layer).
+//! (on SQLite, and on PostgreSQL in the `postgres` layer). Those connected
+//! at the kill are offline after the restart.
 
 use crate::common::*;
 use penpen_core::packets::login::{Login, LoginReply};
 use penpen_core::packets::message::{MessageType, SendAck, SendText};
+use penpen_core::packets::profile::Presence;
 use penpen_core::packets::sync::{CatchUp, MessagePage};
 use penpen_core::{ClientMsgId, Peer, Seq, Service, digest};
 use std::collections::{BTreeMap, BTreeSet};
@@ -199,6 +201,39 @@ async fn sigkill_during_sends_loses_no_acknowledged_message_and_duplicates_none(
         acked.len(),
         total,
         seen.len()
+    );
+    let _ = server.kill().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn those_online_when_the_server_was_killed_are_offline_after_the_restart() {
+    let data = tempfile::tempdir().expect("folder");
+    let seed = (std::process::id() % 900) as u16 + 250;
+    let (mut server, offset) = spawn_server(data.path(), seed).await;
+    // Wang's stream stays open until the kill.
+    let mut stream = Client::try_connect(port(Service::Login, offset), None)
+        .await
+        .expect("login port");
+    let wang: LoginReply = stream
+        .request(&Login {
+            user: user(WANG),
+            password: digest::password_digest(PASSWORD),
+        })
+        .await
+        .expect("login");
+    assert_eq!(
+        stored_presence(port(Service::SyncContacts, offset), &wang.token, WANG).await,
+        Presence::Online
+    );
+    server.kill().await.expect("SIGKILL");
+    drop(stream);
+
+    let (mut server, offset) = spawn_server(data.path(), seed + 500).await;
+    // Wang's session is still valid, but no connection of his is open.
+    assert_eq!(
+        stored_presence(port(Service::SyncContacts, offset), &wang.token, WANG).await,
+        Presence::Offline,
+        "a user whose connection died with the server is not online"
     );
     let _ = server.kill().await;
 }

@@ -2,7 +2,8 @@
 //! server. Users on different nodes chat; two devices of one person on
 //! different nodes both get everything; presence, signatures, broadcasts,
 //! logouts, group notices and read marks cross nodes; a node killed with
-//! SIGKILL mid-burst and a NATS server restarted mid-burst lose nothing.
+//! SIGKILL mid-burst and a NATS server restarted mid-burst lose nothing; the
+//! users a killed node held are announced offline unless on another node.
 //!
 //! The nodes share a PostgreSQL database (`StoreChoice::postgres`, a fresh
 //! one of the tests' throwaway cluster), as several nodes run in production.
@@ -470,6 +471,50 @@ async fn a_node_killed_mid_burst_loses_nothing_and_its_clients_move_to_the_other
     li_1.wait("moved off node 1", |r| r.node.is_some_and(|n| n != 1))
         .await;
     assert_eq!(wang_2.received().connections, 1, "node 2 stayed up");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_users_of_a_killed_node_are_announced_offline_unless_they_are_on_another() {
+    let nats = NatsServer::start().await;
+    let mut cluster = Cluster::start(3, &nats.url(), &StoreChoice::postgres()).await;
+    let li_0 = Device::start(&cluster, LI, &[0]).await;
+    let liu_2 = Device::start(&cluster, LIU, &[2]).await;
+    // Wang's only device is on node 1 and stays there; Zhang has one on
+    // node 1 and one on node 2.
+    let wang_1 = Device::start(&cluster, WANG, &[1]).await;
+    let zhang_1 = Device::start(&cluster, ZHANG, &[1]).await;
+    let zhang_2 = Device::resume(&cluster, ZHANG, zhang_1.token.clone(), &[2]).await;
+    li_0.wait("sees everyone online", |r| {
+        [LIU, WANG, ZHANG]
+            .iter()
+            .all(|who| presences(r, who).last() == Some(&Presence::Online))
+    })
+    .await;
+
+    cluster.kill(1).await;
+    li_0.wait("sees Wang offline", |r| {
+        presences(r, WANG).last() == Some(&Presence::Offline)
+    })
+    .await;
+    assert_eq!(
+        stored_presence(cluster.addr(0, Service::SyncContacts), &li_0.token, WANG).await,
+        Presence::Offline
+    );
+    // Zhang (still on node 2) and Liu (only ever on node 2) stay online.
+    for who in [ZHANG, LIU] {
+        assert!(
+            !presences(&li_0.received(), who).contains(&Presence::Offline),
+            "{who} was announced offline while on node 2"
+        );
+        assert_eq!(
+            stored_presence(cluster.addr(0, Service::SyncContacts), &li_0.token, who).await,
+            Presence::Online,
+            "{who} is stored online"
+        );
+    }
+    assert_eq!(zhang_2.received().connections, 1, "node 2 stayed up");
+    assert_eq!(liu_2.received().connections, 1, "node 2 stayed up");
+    drop(wang_1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,6 +16,30 @@ pub fn set_presence(conn: &Db<'_>, user: &UserId, presence: Presence) -> Result<
     Ok(())
 }
 
+/// Sets `presence` for each of `users`, in one transaction.
+pub fn set_presences(
+    conn: &Db<'_>,
+    users: &[UserId],
+    presence: Presence,
+) -> Result<(), StoreError> {
+    for user in users {
+        set_presence(conn, user, presence)?;
+    }
+    Ok(())
+}
+
+/// Everyone whose recorded presence is not offline, in id order.
+pub fn present_users(conn: &Db<'_>) -> Result<Vec<UserId>, StoreError> {
+    conn.query_all(
+        "SELECT id FROM users WHERE presence <> ?1 ORDER BY id",
+        params![presence_text(Presence::Offline)],
+        |row| row.get::<String>(0),
+    )?
+    .into_iter()
+    .map(super::user_id)
+    .collect()
+}
+
 /// Sets a user's signature.
 pub fn set_signature(conn: &Db<'_>, user: &UserId, signing: &str) -> Result<(), StoreError> {
     conn.execute(

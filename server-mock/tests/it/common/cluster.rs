@@ -260,7 +260,10 @@ async fn spawn_node(data: &Path, logs: &Path, i: usize, bus: &str, store: &Store
             .args(&store.args)
             .args(["--port-offset", &offset.to_string()])
             .args(["--bus", bus, "--node-id", &id])
-            .env("RUST_LOG", "info,penpen_server_mock::services::login=debug")
+            .env(
+                "RUST_LOG",
+                "info,penpen_server_mock::services::login=debug,penpen_server_mock::services::presence=debug",
+            )
             // The server logs to stdout.
             .stdout(log.try_clone().expect("log file"))
             .stderr(log)

@@ -352,3 +352,26 @@ pub async fn group_named(server: &RunningServer, token: &str, name: &str) -> pen
         .map(|g| g.gid)
         .unwrap_or_else(|| panic!("the demo's {name}"))
 }
+
+/// `account`'s presence as the directory at `contacts` (a 51888 address)
+/// tells it from the store, asked with `token`.
+pub async fn stored_presence(
+    contacts: SocketAddr,
+    token: &str,
+    account: &str,
+) -> penpen_core::packets::profile::Presence {
+    use penpen_core::packets::directory::{Directory, DirectoryQuery};
+    let mut port = Client::try_connect(contacts, Some(token))
+        .await
+        .expect("contacts port");
+    let directory: Directory = port
+        .request(&DirectoryQuery::default())
+        .await
+        .expect("the directory");
+    directory
+        .contacts
+        .iter()
+        .find(|c| c.user == user(account))
+        .map(|c| c.presence)
+        .unwrap_or_else(|| panic!("{account} is listed"))
+}
