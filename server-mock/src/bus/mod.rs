@@ -265,6 +265,13 @@ pub enum Event {
         /// Whose sessions.
         user: UserId,
     },
+    /// Is `user` a party of a call living on some node? (a request: the
+    /// node holding the user's party subject answers with the JSON of an
+    /// `Option<calls::PartyOf>`)
+    PartyProbe {
+        /// Whose calls.
+        user: UserId,
+    },
     /// The sending node is alive (every [`peers::HEARTBEAT`]); a node not
     /// heard for [`peers::SILENCE`] is taken for gone, with its sessions.
     Alive,
@@ -313,6 +320,8 @@ pub enum Topic {
     Call(CallId),
     /// One node (signals for its 24888 sockets).
     Node(NodeId),
+    /// The node where a call with this user as a party lives.
+    Party(UserId),
 }
 
 impl Topic {
@@ -324,6 +333,7 @@ impl Topic {
             Topic::Group(gid) => format!("{PREFIX}.group.{gid}"),
             Topic::Call(call) => format!("{PREFIX}.call.{call}"),
             Topic::Node(node) => format!("{PREFIX}.node.{node}"),
+            Topic::Party(user) => format!("{PREFIX}.party.{}", user.as_str()),
         }
     }
 }
@@ -349,6 +359,7 @@ impl Event {
                 Topic::Call(call.clone())
             }
             Event::CallSignal { node, .. } => Topic::Node(node.clone()),
+            Event::PartyProbe { user } => Topic::Party(user.clone()),
         }
     }
 }
@@ -361,6 +372,13 @@ pub enum Incoming {
     /// Another node asks whether `user` has a session here; answer on `reply`.
     Probe {
         /// Whose sessions.
+        user: UserId,
+        /// Where the answer goes.
+        reply: String,
+    },
+    /// Another node asks which call here `user` is a party of; answer on `reply`.
+    PartyProbe {
+        /// Whose calls.
         user: UserId,
         /// Where the answer goes.
         reply: String,
@@ -506,6 +524,23 @@ impl Bus {
     /// so the other party's node can reach it.
     pub async fn hold_call(&self, call: &CallId) -> Hold {
         self.hold(Topic::Call(call.clone()), true).await
+    }
+
+    /// Subscribes to a party's subject while a call living here has them
+    /// as a party, so other nodes find them busy.
+    pub async fn hold_party(&self, user: &UserId) -> Hold {
+        self.hold(Topic::Party(user.clone()), true).await
+    }
+
+    /// The call `user` is a party of on another node (in-process, or no
+    /// answer in time: none).
+    pub(crate) async fn party_elsewhere(&self, user: &UserId) -> Option<crate::calls::PartyOf> {
+        let event = Event::PartyProbe { user: user.clone() };
+        let answer = self.request(event, PROBE_TIMEOUT).await?;
+        serde_json::from_slice(&answer).unwrap_or_else(|err| {
+            tracing::warn!(%err, "a node answered a party probe with something unreadable");
+            None
+        })
     }
 
     /// Sends a request to the node holding `event`'s topic and waits for
@@ -689,7 +724,7 @@ impl Context {
             // Answered as requests (`Incoming::CallRequest`).
             Event::CallRequest { .. } => {}
             // Probes come as requests (`Incoming::Probe`), never as events.
-            Event::Probe { .. } => {}
+            Event::Probe { .. } | Event::PartyProbe { .. } => {}
             // Noted by `run` like every event's sender.
             Event::Alive => {}
         }
@@ -757,6 +792,13 @@ pub async fn run(
                     context.bus.answer(reply, PROBE_ANSWER.to_vec()).await;
                 }
             }
+            Some(Incoming::PartyProbe { user, reply }) => {
+                // Answered even when the call just ended (`null`), so the
+                // asking node need not wait for the subject to be released.
+                let party = context.calls.party_of(&user);
+                let payload = serde_json::to_vec(&party).unwrap_or_default();
+                context.bus.answer(reply, payload).await;
+            }
             Some(Incoming::CallRequest {
                 node,
                 call,
@@ -795,6 +837,7 @@ pub(crate) fn incoming(payload: &[u8], reply: Option<String>) -> Result<Incoming
     let envelope = Envelope::decode(payload)?;
     Ok(match (envelope.event, reply) {
         (Event::Probe { user }, Some(reply)) => Incoming::Probe { user, reply },
+        (Event::PartyProbe { user }, Some(reply)) => Incoming::PartyProbe { user, reply },
         (
             Event::CallRequest {
                 call,

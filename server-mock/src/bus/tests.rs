@@ -81,6 +81,10 @@ fn every_event() -> Vec<Event> {
         Event::Probe {
             user: user("13800000009"),
         },
+        Event::PartyProbe {
+            user: user("13800000010"),
+        },
+        Event::Alive,
     ]
 }
 
@@ -129,6 +133,8 @@ fn each_event_goes_to_the_subject_of_those_who_must_hear_it() {
             "penpen.group.12",
             "penpen.group.12",
             "penpen.user.13800000009",
+            "penpen.party.13800000010",
+            "penpen.everyone",
         ]
     );
 }
@@ -153,6 +159,24 @@ fn a_probe_with_a_reply_subject_is_a_question_and_without_one_is_ignored_as_an_e
         incoming(&probe, None).expect("decodes"),
         Incoming::Event(_)
     ));
+}
+
+#[test]
+fn a_party_probe_with_a_reply_subject_is_a_question() {
+    let probe = Envelope {
+        node: NodeId::parse("n2").expect("a node id"),
+        event: Event::PartyProbe {
+            user: user("13800000001"),
+        },
+    }
+    .encode();
+    match incoming(&probe, Some("_INBOX.y".to_owned())).expect("decodes") {
+        Incoming::PartyProbe { user: u, reply } => {
+            assert_eq!(u, user("13800000001"));
+            assert_eq!(reply, "_INBOX.y");
+        }
+        other => panic!("expected a party probe, got {other:?}"),
+    }
 }
 
 #[test]

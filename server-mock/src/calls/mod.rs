@@ -8,7 +8,7 @@ pub mod ice;
 mod registry;
 mod relay;
 
-pub(crate) use registry::{Effects, Finished, Invite, Socket};
+pub(crate) use registry::{Effects, Finished, Invite, PartyOf, Socket, give_way};
 
 use ice::IceConfig;
 use penpen_core::packets::call::{
@@ -146,6 +146,16 @@ impl Calls {
 
     pub(crate) fn ringing_for(&self, user: &UserId) -> Option<CallInvitation> {
         self.lock().ringing_for(user)
+    }
+
+    /// The call `user` is a party of here, if any.
+    pub(crate) fn party_of(&self, user: &UserId) -> Option<PartyOf> {
+        self.lock().party_of(user)
+    }
+
+    /// Whether `user` is a party of a call here.
+    pub(crate) fn is_party(&self, user: &UserId) -> bool {
+        self.lock().is_party(user)
     }
 
     /// Ends the calls that are due, and says when to look next.

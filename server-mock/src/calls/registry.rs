@@ -555,6 +555,18 @@ impl Registry {
         self.parties.contains_key(user)
     }
 
+    /// The call `user` is a party of here, as another node asks about it.
+    pub(crate) fn party_of(&self, user: &UserId) -> Option<PartyOf> {
+        let id = self.parties.get(user)?;
+        let call = self.calls.get(id)?;
+        Some(PartyOf {
+            call: id.clone(),
+            caller: call.caller.clone(),
+            callee: call.callee.clone(),
+            ringing: self.ringing_for(user),
+        })
+    }
+
     /// The invitation of a call ringing for `user`, if one is.
     pub(crate) fn ringing_for(&self, user: &UserId) -> Option<CallInvitation> {
         let id = self.parties.get(user)?;
@@ -617,12 +629,41 @@ impl Registry {
 }
 
 /// An invitation's fields.
+/// A call some user is a party of, as the node where it lives tells the
+/// others (an answer on the bus).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct PartyOf {
+    /// The call.
+    pub(crate) call: CallId,
+    /// Its caller.
+    pub(crate) caller: UserId,
+    /// Its callee.
+    pub(crate) callee: UserId,
+    /// Its invitation, while it rings the asked-about user (the callee).
+    pub(crate) ringing: Option<CallInvitation>,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Invite {
     pub(crate) call: CallId,
     pub(crate) to: UserId,
     pub(crate) media: Media,
     pub(crate) sdp: String,
+}
+
+/// An invite that ends at once because of a call on another node (busy
+/// there, or glare with a call ringing there).
+pub(crate) fn give_way(socket: &Socket, invite: &Invite, reason: EndReason) -> Effects {
+    let mut effects = Effects::default();
+    end_unregistered(
+        socket,
+        &invite.call,
+        &invite.to,
+        invite.media,
+        reason,
+        &mut effects,
+    );
+    effects
 }
 
 /// An invite that ends before it rings anyone (busy, glare): the caller

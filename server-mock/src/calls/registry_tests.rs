@@ -189,3 +189,51 @@ fn a_user_in_a_meeting_cannot_call_and_calling_them_ends_busy() {
     );
     assert!(!calls.is_party(&wang.user) && !calls.is_party(&li.user));
 }
+
+#[test]
+fn another_node_learns_each_partys_call_and_the_invitation_only_while_it_rings_the_callee() {
+    let mut calls = registry();
+    let (wang, _) = socket(1, "13800000001");
+    let (li, _) = socket(2, "13800000002");
+    let t0 = Instant::now();
+    assert_eq!(calls.party_of(&li.user), None);
+    calls
+        .invite(&wang, invite_to(&li), t0, 0, &|_| false)
+        .expect("invited");
+    let of_li = calls.party_of(&li.user).expect("Li is a party");
+    assert_eq!(
+        (&of_li.call, &of_li.caller, &of_li.callee),
+        (&call(), &wang.user, &li.user)
+    );
+    assert_eq!(of_li.ringing.map(|i| i.call), Some(call()));
+    let of_wang = calls.party_of(&wang.user).expect("Wang is a party");
+    assert_eq!(of_wang.ringing, None, "it rings the callee, not the caller");
+
+    let accept = CallRequest::Accept {
+        call: call(),
+        sdp: "v=0".into(),
+    };
+    calls.act(&li, accept, t0).expect("accepted");
+    assert_eq!(calls.party_of(&li.user).map(|p| p.ringing), Some(None));
+    calls
+        .act(&li, CallRequest::Hangup(call()), t0)
+        .expect("hung up");
+    assert_eq!(calls.party_of(&li.user), None);
+    assert_eq!(calls.party_of(&wang.user), None);
+}
+
+#[test]
+fn an_invite_giving_way_to_a_call_elsewhere_ends_for_the_caller_and_is_recorded() {
+    let (wang, mut wang_signals) = socket(1, "13800000001");
+    let (li, _) = socket(2, "13800000002");
+    let effects = give_way(&wang, &invite_to(&li), EndReason::Busy);
+    assert_eq!(
+        events(&mut wang_signals),
+        [SignalEvent::Ended {
+            reason: EndReason::Busy,
+            duration: None
+        }]
+    );
+    assert!(effects.notices.is_empty(), "the callee is not rung");
+    assert_eq!(effects.finished[0].record.outcome, CallOutcome::Busy);
+}

@@ -21,8 +21,9 @@ pub(crate) struct Relay {
 
 #[derive(Debug, Default)]
 struct State {
-    /// Calls living here, each with this node's hold on its subject.
-    holds: HashMap<CallId, Hold>,
+    /// Calls living here, each with this node's holds on its subject and
+    /// its parties' subjects.
+    holds: HashMap<CallId, Vec<Hold>>,
     /// Other nodes' sockets taking part in calls living here: their proxies.
     proxies: HashMap<(NodeId, u64), (CallId, Socket)>,
     /// This node's 24888 sockets, for the signals of calls living elsewhere.
@@ -37,9 +38,9 @@ impl Relay {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A call now lives here; `hold` keeps its subject until it ends.
-    pub(crate) fn hold(&self, call: CallId, hold: Hold) {
-        self.lock().holds.insert(call, hold);
+    /// A call now lives here; `holds` keep its subjects until it ends.
+    pub(crate) fn hold(&self, call: CallId, holds: Vec<Hold>) {
+        self.lock().holds.insert(call, holds);
     }
 
     /// Lets go of the calls that ended, and of their proxies.

@@ -9,14 +9,14 @@
 
 use super::{Caller, Reply, reply};
 use crate::bus::{Event, NodeId};
-use crate::calls::{Effects, Finished, Invite, Socket};
+use crate::calls::{Effects, Finished, Invite, Socket, give_way};
 use crate::connection::{Connection, reply_frame};
 use crate::context::{Context, now_ms};
 use crate::limits::Held;
 use crate::revocation::SessionWatch;
 use crate::store::queries::{self, NewMessage};
 use penpen_core::packets::Done;
-use penpen_core::packets::call::{CallRequest, CallSignal};
+use penpen_core::packets::call::{CallRequest, CallSignal, EndReason};
 use penpen_core::packets::meeting::{MeetingSignal, SignallingRequest};
 use penpen_core::packets::message::{MessageType, Sender};
 use penpen_core::{CallId, UserId};
@@ -148,14 +148,24 @@ async fn answer(context: &Context, socket: &Socket, request: CallRequest) -> Rep
                 media,
                 sdp,
             };
+            if let Some(effects) = in_call_elsewhere(context, socket, &invite).await? {
+                carry_out(context, effects).await?;
+                return reply(&Done::new());
+            }
+            let callee = invite.to.clone();
             let in_meeting = |user: &UserId| context.meetings.is_in_meeting(user);
             let effects = context
                 .calls
                 .invite(socket, invite, now_ms(), &in_meeting)?;
-            if context.bus.is_shared() {
-                // The call lives here: the callee's node relays its requests here.
-                let hold = context.bus.hold_call(&id).await;
-                context.calls.relay().hold(id, hold);
+            if context.bus.is_shared() && context.calls.has(&id) {
+                // The call lives here: the callee's node relays its requests
+                // here, and the other nodes find both parties busy.
+                let holds = vec![
+                    context.bus.hold_call(&id).await,
+                    context.bus.hold_party(&socket.user).await,
+                    context.bus.hold_party(&callee).await,
+                ];
+                context.calls.relay().hold(id, holds);
             }
             effects
         }
@@ -169,6 +179,46 @@ async fn answer(context: &Context, socket: &Socket, request: CallRequest) -> Rep
     carry_out(context, effects).await?;
     context.calls.relay().sweep(&context.calls);
     reply(&Done::new())
+}
+
+/// What the registry checks of parties of calls living here, for calls
+/// living on other nodes: a caller in a call there is refused, unless that
+/// call rings them from this callee (glare: this invite gives way); a
+/// callee in a call there is busy. `None`: neither, the invite goes on.
+///
+/// Two invites on different nodes at the same moment may both pass; the
+/// devices then answer the second call busy themselves (core's call machine).
+async fn in_call_elsewhere(
+    context: &Context,
+    socket: &Socket,
+    invite: &Invite,
+) -> Result<Option<Effects>, ErrorReply> {
+    // A party of a call here is the registry's to judge; and this node
+    // holding their subject would keep the question from other answers.
+    if !context.bus.is_shared()
+        || context.calls.is_party(&socket.user)
+        || context.calls.is_party(&invite.to)
+    {
+        return Ok(None);
+    }
+    if let Some(theirs) = context.bus.party_elsewhere(&socket.user).await {
+        let crossing =
+            theirs.caller == invite.to && theirs.callee == socket.user && theirs.ringing.is_some();
+        if !crossing {
+            return Err(ErrorReply::new(
+                State::IN_ANOTHER_CALL,
+                format!(
+                    "you are a party of call {}; end it (hang up, cancel or decline) before calling",
+                    theirs.call
+                ),
+            ));
+        }
+        return Ok(Some(give_way(socket, invite, EndReason::Glare)));
+    }
+    if context.bus.party_elsewhere(&invite.to).await.is_some() {
+        return Ok(Some(give_way(socket, invite, EndReason::Busy)));
+    }
+    Ok(None)
 }
 
 /// How long a request relayed to the call's node may take.

@@ -186,8 +186,19 @@ impl Stream {
         if !was_logged_in && let Some(live) = self.live.as_mut() {
             self.connection.note_uses(live.ended.session_use());
             push_new_messages(&self.context, &mut self.connection, live).await?;
-            // A call ringing for the user rings this device too (§12).
-            if let Some(invitation) = self.context.calls.ringing_for(&live.user) {
+            // A call ringing for the user rings this device too (§12),
+            // wherever the call lives.
+            let ringing = match self.context.calls.ringing_for(&live.user) {
+                Some(invitation) => Some(invitation),
+                None if self.context.bus.is_shared() => self
+                    .context
+                    .bus
+                    .party_elsewhere(&live.user)
+                    .await
+                    .and_then(|party| party.ringing),
+                None => None,
+            };
+            if let Some(invitation) = ringing {
                 let push = Push::Call {
                     call: Box::new(invitation),
                 };

@@ -3,7 +3,8 @@
 //! different nodes both get everything; presence, signatures, broadcasts,
 //! logouts, group notices and read marks cross nodes; a node killed with
 //! SIGKILL mid-burst and a NATS server restarted mid-burst lose nothing; the
-//! users a killed node held are announced offline unless on another node.
+//! users a killed node held are announced offline unless on another node;
+//! the parties of a call are busy on every node.
 //!
 //! The nodes share a PostgreSQL database (`StoreChoice::postgres`, a fresh
 //! one of the tests' throwaway cluster), as several nodes run in production.
@@ -762,4 +763,92 @@ async fn a_call_between_two_nodes_rings_connects_relays_and_ends_on_both() {
             .any(|p| matches!(p, Push::CallEnded { call_ended } if call_ended.call == second))
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_parties_of_a_call_on_one_node_are_busy_on_the_others_and_rung_at_login_there() {
+    use penpen_core::packets::call::{CallRequest, EndReason, Media, SignalEvent};
+    use penpen_core::{CallId, State};
+    const OFFER: &str = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n";
+    let invite = |id: &CallId, to: &str| CallRequest::Invite {
+        call: id.clone(),
+        to: user(to),
+        media: Media::Audio,
+        sdp: OFFER.into(),
+    };
+    let rung = |r: &Received, id: &CallId| {
+        r.pushes
+            .iter()
+            .any(|p| matches!(p, Push::Call { call: c } if &c.call == id))
+    };
+    let nats = NatsServer::start().await;
+    let cluster = Cluster::start(3, &nats.url(), &StoreChoice::postgres()).await;
+    let wang_0 = Device::start(&cluster, WANG, &[0]).await;
+    let li_1 = Device::start(&cluster, LI, &[1]).await;
+    let zhang_2 = Device::start(&cluster, ZHANG, &[2]).await;
+    let mut wang = Signalling::open(&cluster, 0, &wang_0.token).await;
+    let mut li = Signalling::open(&cluster, 1, &li_1.token).await;
+    let mut zhang = Signalling::open(&cluster, 2, &zhang_2.token).await;
+
+    // Wang (node 0) calls Li (node 1); the call lives on node 0.
+    let ringing = CallId::parse("busy-1").expect("a call id");
+    wang.ask(&invite(&ringing, LI)).await.expect("invited");
+    li_1.wait("is rung", |r| rung(r, &ringing)).await;
+    // Another device of Li's logging in on node 2 rings too.
+    let li_2 = Device::start(&cluster, LI, &[2]).await;
+    li_2.wait("is rung at login on node 2", |r| rung(r, &ringing))
+        .await;
+
+    // Zhang (node 2) calls Li: busy, as on one node.
+    let to_li = CallId::parse("busy-2").expect("a call id");
+    zhang.ask(&invite(&to_li, LI)).await.expect("answered");
+    assert!(matches!(
+        zhang.event().await,
+        SignalEvent::Ended {
+            reason: EndReason::Busy,
+            ..
+        }
+    ));
+    // So is Wang, the caller.
+    let to_wang = CallId::parse("busy-3").expect("a call id");
+    zhang.ask(&invite(&to_wang, WANG)).await.expect("answered");
+    assert!(matches!(
+        zhang.event().await,
+        SignalEvent::Ended {
+            reason: EndReason::Busy,
+            ..
+        }
+    ));
+    // Li, rung by Wang, calling Wang back is glare: Li's invite gives way.
+    let back = CallId::parse("busy-4").expect("a call id");
+    li.ask(&invite(&back, WANG)).await.expect("answered");
+    assert!(matches!(
+        li.event().await,
+        SignalEvent::Ended {
+            reason: EndReason::Glare,
+            ..
+        }
+    ));
+    // Li calling someone else meanwhile is refused.
+    let refused = li
+        .ask(&invite(&CallId::parse("busy-5").expect("a call id"), ZHANG))
+        .await
+        .expect_err("Li is a party of Wang's call");
+    assert_eq!(refused.state, State::IN_ANOTHER_CALL);
+    assert!(
+        !rung(&li_1.received(), &to_li) && !rung(&li_2.received(), &to_li),
+        "Li was rung by a second call"
+    );
+
+    // Once Wang's call ends, Li can be called from node 2 again.
+    wang.ask(&CallRequest::Cancel(ringing.clone()))
+        .await
+        .expect("cancelled");
+    let after = CallId::parse("busy-6").expect("a call id");
+    zhang.ask(&invite(&after, LI)).await.expect("invited");
+    li_1.wait("is rung by Zhang", |r| rung(r, &after)).await;
+    zhang
+        .ask(&CallRequest::Cancel(after.clone()))
+        .await
+        .expect("cancelled");
 }
