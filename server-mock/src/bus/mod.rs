@@ -475,11 +475,6 @@ impl Bus {
         &self.node
     }
 
-    /// The other nodes this node hears from.
-    pub fn peers(&self) -> &peers::Peers {
-        &self.peers
-    }
-
     /// Whether other nodes may exist (a NATS link).
     pub fn is_shared(&self) -> bool {
         self.link.is_some()

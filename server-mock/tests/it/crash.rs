@@ -5,11 +5,10 @@
 //! at the kill are offline after the restart.
 
 use crate::common::*;
-use penpen_core::packets::login::{Login, LoginReply};
 use penpen_core::packets::message::{MessageType, SendAck, SendText};
 use penpen_core::packets::profile::Presence;
 use penpen_core::packets::sync::{CatchUp, MessagePage};
-use penpen_core::{ClientMsgId, Peer, Seq, Service, digest};
+use penpen_core::{ClientMsgId, Peer, Seq, Service};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -57,17 +56,10 @@ pub(crate) fn port(service: Service, offset: u16) -> SocketAddr {
 }
 
 pub(crate) async fn token_of(offset: u16, account: &str) -> String {
-    let mut stream = Client::try_connect(port(Service::Login, offset), None)
+    log_in_at(port(Service::Login, offset), account)
         .await
-        .expect("login port");
-    let reply: LoginReply = stream
-        .request(&Login {
-            user: user(account),
-            password: digest::password_digest(PASSWORD),
-        })
-        .await
-        .expect("login");
-    reply.token
+        .1
+        .token
 }
 
 fn send(from: &str, n: usize) -> SendText {
@@ -211,16 +203,7 @@ async fn those_online_when_the_server_was_killed_are_offline_after_the_restart()
     let seed = (std::process::id() % 900) as u16 + 250;
     let (mut server, offset) = spawn_server(data.path(), seed).await;
     // Wang's stream stays open until the kill.
-    let mut stream = Client::try_connect(port(Service::Login, offset), None)
-        .await
-        .expect("login port");
-    let wang: LoginReply = stream
-        .request(&Login {
-            user: user(WANG),
-            password: digest::password_digest(PASSWORD),
-        })
-        .await
-        .expect("login");
+    let (stream, wang) = log_in_at(port(Service::Login, offset), WANG).await;
     assert_eq!(
         stored_presence(port(Service::SyncContacts, offset), &wang.token, WANG).await,
         Presence::Online

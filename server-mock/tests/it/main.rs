@@ -24,6 +24,7 @@ mod meetings;
 mod migrate;
 mod mute_mentions;
 mod nodes;
+mod nodes_calls;
 mod recall;
 mod receipts;
 mod revocation;

@@ -8,11 +8,11 @@
 //! them share one SQLite data folder (WAL works across processes on one
 //! machine).
 
-use super::{Client, PASSWORD, decode_reply, user};
-use penpen_core::packets::login::{Login, LoginReply, Push, Resume};
+use super::{Client, decode_reply, log_in_at, user};
+use penpen_core::packets::login::{LoginReply, Push, Resume};
 use penpen_core::packets::message::{Message, MessageType, SendAck, SendText};
 use penpen_core::packets::sync::{CatchUp, MessagePage};
-use penpen_core::{ClientMsgId, Frame, Peer, Seq, Service, digest};
+use penpen_core::{ClientMsgId, Frame, Peer, Seq, Service};
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -294,15 +294,7 @@ async fn spawn_node(data: &Path, logs: &Path, i: usize, bus: &str, store: &Store
 /// Logs `account` in on `addr` (20888) and returns the token; the login
 /// connection is closed again.
 pub async fn token_on(addr: SocketAddr, account: &str) -> String {
-    let mut stream = Client::try_connect(addr, None).await.expect("login port");
-    let reply: LoginReply = stream
-        .request(&Login {
-            user: user(account),
-            password: digest::password_digest(PASSWORD),
-        })
-        .await
-        .expect("demo login");
-    reply.token
+    log_in_at(addr, account).await.1.token
 }
 
 /// A text from `from` to `to`, with the cid `cid`.
@@ -394,16 +386,7 @@ impl Device {
     /// Logs `account` in on the first node of `order`; that login's stream
     /// is its first (no session ends meanwhile, so no presence flickers).
     pub async fn start(cluster: &Cluster, account: &'static str, order: &[usize]) -> Device {
-        let mut stream = Client::try_connect(cluster.addr(order[0], Service::Login), None)
-            .await
-            .expect("login port");
-        let reply: LoginReply = stream
-            .request(&Login {
-                user: user(account),
-                password: digest::password_digest(PASSWORD),
-            })
-            .await
-            .expect("demo login");
+        let (stream, reply) = log_in_at(cluster.addr(order[0], Service::Login), account).await;
         Device::spawn(cluster, account, reply.token, order, Some(stream)).await
     }
 

@@ -246,7 +246,15 @@ pub fn decode_reply<R: Packet>(payload: &str) -> Result<R, ErrorReply> {
 
 /// Logs `account` in on a new 20888 connection; returns the live stream and the reply.
 pub async fn log_in(server: &RunningServer, account: &str) -> (Client, LoginReply) {
-    let mut stream = Client::connect(server, Service::Login, None).await;
+    log_in_at(server.addr(Service::Login).expect("served"), account).await
+}
+
+/// Logs `account` in on a new connection to `addr` (a 20888 address, of a
+/// server in this process or another); returns the live stream and the reply.
+pub async fn log_in_at(addr: SocketAddr, account: &str) -> (Client, LoginReply) {
+    let mut stream = Client::try_connect(addr, None)
+        .await
+        .expect("the login port accepts");
     let reply = stream
         .request::<_, LoginReply>(&Login {
             user: user(account),
